@@ -1,0 +1,24 @@
+{
+  "target_defaults": {
+    "cflags": ["-Wall", "-Wextra", "-Werror", "-fstack-protector-strong"],
+    "cflags_c": ["-std=gnu11"]
+  },
+  "targets": [
+    {
+      "target_name": "pod_launch",
+      "sources": ["native/addon.cc", "native/spawn.c", "native/ns.c", "native/report.c", "native/lo.c"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-fexceptions", "-std=c++17"]
+    },
+    {
+      "target_name": "pause",
+      "type": "executable",
+      "sources": ["native/pause/pause.c"],
+      "cflags": ["-Os"],
+      "ldflags": ["-static", "-s"]
+    }
+  ]
+}

@@ -1,0 +1,332 @@
+// addon.cc: the only file that includes napi.h. Parent side only.
+//
+// JS plan -> plain C plan (spawn.h), spawn, and turn pre-clone failures into
+// JS errors with {step, errno, code, syscall}. Also the thin wrappers Node
+// lacks: pipe2(2) with O_CLOEXEC, pidfd_open(2), pidfd_send_signal(2), and
+// watching a pidfd in libuv's loop, reaped with waitid(P_PIDFD) (never
+// waitpid(-1), never a SIGCHLD handler: Node's child_process keeps working).
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "ns.h"
+#include "report.h"
+#include "spawn.h"
+}
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace {
+
+Napi::Error SystemError(Napi::Env env, const char *step, int err, const char *syscall_name) {
+  std::string msg = std::string(step) + ": " + strerror(err);
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("step", step);
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", uv_err_name(-err));
+  e.Set("syscall", syscall_name);
+  return e;
+}
+
+Napi::Error PlanError(Napi::Env env, const std::string &what) {
+  Napi::Error e = Napi::TypeError::New(env, "spawn.plan: " + what);
+  e.Set("step", "spawn.plan");
+  e.Set("code", "ERR_INVALID_ARG_TYPE");
+  return e;
+}
+
+// Strings owned here for the duration of spawn_start; the C plan points in.
+struct OwnedPlan {
+  std::string file, search_path, cwd, hostname;
+  std::vector<std::string> argv_s, envp_s;
+  std::vector<char *> argv, envp;
+  std::vector<std::string> mount_s; // 4 per mount: source, target, fstype, data
+  std::vector<spawn_mount> mounts;
+  spawn_plan plan;
+};
+
+std::vector<std::string> StringArray(Napi::Env env, Napi::Object o, const char *key, bool required) {
+  std::vector<std::string> out;
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() && !required) return out;
+  if (!v.IsArray()) throw PlanError(env, std::string(key) + " must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsString()) throw PlanError(env, std::string(key) + "[" + std::to_string(i) + "] must be a string");
+    std::string str = s.As<Napi::String>().Utf8Value();
+    if (str.find('\0') != std::string::npos) throw PlanError(env, std::string(key) + " contains a NUL byte");
+    out.push_back(str);
+  }
+  return out;
+}
+
+bool OptString(Napi::Env env, Napi::Object o, const char *key, std::string &out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return false;
+  if (!v.IsString()) throw PlanError(env, std::string(key) + " must be a string");
+  out = v.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+int IntField(Napi::Env env, Napi::Object o, const char *key, int dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (!v.IsNumber()) throw PlanError(env, std::string(key) + " must be a number");
+  return v.As<Napi::Number>().Int32Value();
+}
+
+std::vector<char *> CStrings(std::vector<std::string> &v) {
+  std::vector<char *> out;
+  for (auto &s : v) out.push_back(&s[0]);
+  out.push_back(nullptr);
+  return out;
+}
+
+void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
+  spawn_plan &p = op.plan;
+  memset(&p, 0, sizeof p);
+  op.argv_s = StringArray(env, o, "argv", true);
+  if (op.argv_s.empty()) throw PlanError(env, "argv must not be empty");
+  op.envp_s = StringArray(env, o, "envp", true);
+  if (!OptString(env, o, "file", op.file)) op.file = op.argv_s[0];
+  op.argv = CStrings(op.argv_s);
+  op.envp = CStrings(op.envp_s);
+  p.file = op.file.c_str();
+  p.argv = op.argv.data();
+  p.envp = op.envp.data();
+  p.search_path = OptString(env, o, "searchPath", op.search_path) ? op.search_path.c_str() : nullptr;
+  p.cwd = OptString(env, o, "cwd", op.cwd) ? op.cwd.c_str() : nullptr;
+  p.hostname = OptString(env, o, "hostname", op.hostname) ? op.hostname.c_str() : nullptr;
+
+  Napi::Value join = o.Get("join");
+  if (!join.IsUndefined()) {
+    if (!join.IsArray()) throw PlanError(env, "join must be an array");
+    Napi::Array a = join.As<Napi::Array>();
+    if (a.Length() > SPAWN_MAX_JOIN) throw PlanError(env, "join has too many entries");
+    int last_rank = -1;
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Object j = a.Get(i).As<Napi::Object>();
+      std::string type;
+      if (!OptString(env, j, "type", type)) throw PlanError(env, "join[].type is required");
+      int flag = ns_flag(type.c_str());
+      if (!flag) throw PlanError(env, "join[" + std::to_string(i) + "].type: unknown namespace " + type);
+      int rank = ns_join_rank(flag);
+      if (rank <= last_rank) throw PlanError(env, "join must follow the order of `namespaces`");
+      last_rank = rank;
+      p.join_flag[p.join_count] = flag;
+      p.join_fd[p.join_count] = IntField(env, j, "fd", -1);
+      p.join_count++;
+    }
+  }
+  for (const std::string &type : StringArray(env, o, "unshare", false)) {
+    int flag = ns_flag(type.c_str());
+    if (!flag) throw PlanError(env, "unshare: unknown namespace " + type);
+    if (flag == CLONE_NEWPID) p.clone_flags |= flag; // must be made at clone
+    else p.unshare_flags |= flag;
+  }
+  p.pidns_fd = IntField(env, o, "pidns", -1);
+  p.loopback = o.Get("loopback").ToBoolean();
+  p.new_session = o.Get("newSession").ToBoolean();
+  p.legacy_clone = o.Get("legacyClone").ToBoolean();
+
+  Napi::Value mounts = o.Get("mounts");
+  if (!mounts.IsUndefined()) {
+    if (!mounts.IsArray()) throw PlanError(env, "mounts must be an array");
+    Napi::Array a = mounts.As<Napi::Array>();
+    if (a.Length() > SPAWN_MAX_MOUNTS) throw PlanError(env, "mounts has too many entries");
+    op.mount_s.resize(a.Length() * 4);
+    std::vector<bool> has(a.Length() * 4);
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Object m = a.Get(i).As<Napi::Object>();
+      has[i * 4 + 0] = OptString(env, m, "source", op.mount_s[i * 4 + 0]);
+      has[i * 4 + 1] = OptString(env, m, "target", op.mount_s[i * 4 + 1]);
+      has[i * 4 + 2] = OptString(env, m, "fstype", op.mount_s[i * 4 + 2]);
+      has[i * 4 + 3] = OptString(env, m, "data", op.mount_s[i * 4 + 3]);
+      if (!has[i * 4 + 1]) throw PlanError(env, "mounts[" + std::to_string(i) + "].target is required");
+      Napi::Value f = m.Get("flags");
+      spawn_mount sm;
+      sm.flags = f.IsNumber() ? (unsigned long)f.As<Napi::Number>().Int64Value() : 0;
+      op.mounts.push_back(sm);
+    }
+    // Pointers are taken only after mount_s stopped growing.
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      const char *s[4];
+      for (int k = 0; k < 4; k++) s[k] = has[i * 4 + k] ? op.mount_s[i * 4 + k].c_str() : nullptr;
+      op.mounts[i].source = s[0];
+      op.mounts[i].target = s[1];
+      op.mounts[i].fstype = s[2];
+      op.mounts[i].data = s[3];
+    }
+    p.mounts = op.mounts.data();
+    p.mount_count = (int)op.mounts.size();
+  }
+
+  Napi::Value stdio = o.Get("stdio");
+  if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3)
+    throw PlanError(env, "stdio must be an array of three fds");
+  for (uint32_t i = 0; i < 3; i++) {
+    Napi::Value fd = stdio.As<Napi::Array>().Get(i);
+    if (!fd.IsNumber() || fd.As<Napi::Number>().Int32Value() < 0)
+      throw PlanError(env, "stdio[" + std::to_string(i) + "] must be an open fd");
+    p.stdio[i] = fd.As<Napi::Number>().Int32Value();
+  }
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw PlanError(env, "plan must be an object");
+  OwnedPlan op;
+  ReadPlan(env, info[0].As<Napi::Object>(), op);
+  spawn_result r;
+  int step = STEP_SPAWN_CLONE;
+  if (spawn_start(&op.plan, &r, &step) < 0) {
+    int err = errno;
+    const char *sys = step == STEP_SPAWN_PIPE ? "pipe2" : step == STEP_SPAWN_PIDNS ? "setns" : "clone3";
+    throw SystemError(env, report_step_name(step), err, sys);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", r.pid);
+  out.Set("pidfd", r.pidfd);
+  out.Set("goFd", r.go_fd);
+  out.Set("reportFd", r.report_fd);
+  return out;
+}
+
+struct Watch {
+  uv_poll_t poll;
+  napi_env env;
+  Napi::FunctionReference cb;
+  int pidfd;
+};
+
+void OnWatchClosed(uv_handle_t *h) { delete static_cast<Watch *>(h->data); }
+
+// The pidfd turns readable when the process exits (pidfd_open(2)). Reap it
+// with waitid(P_PIDFD); the fd itself stays open: TS owns and closes it.
+void OnPidfdReadable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  Watch *w = static_cast<Watch *>(poll->data);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int err = 0;
+  if (status < 0) {
+    err = -status;
+  } else {
+    int r;
+    do r = waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) err = errno;
+    else if (si.si_pid == 0) return; // not exited yet: keep polling
+  }
+  uv_poll_stop(poll);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  Napi::Value code = env.Null(), sig = env.Null(), error = env.Null();
+  if (err) error = SystemError(env, "spawn.wait", err, "waitid").Value();
+  else if (si.si_code == CLD_EXITED) code = Napi::Number::New(env, si.si_status);
+  else sig = Napi::Number::New(env, si.si_status);
+  // MakeCallback runs the microtask queue afterwards, so promises settle.
+  w->cb.MakeCallback(env.Global(), {code, sig, error});
+  uv_close(reinterpret_cast<uv_handle_t *>(poll), OnWatchClosed);
+}
+
+// watch(pidfd, callback(code, signal, error), ref = true)
+Napi::Value WatchPidfd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsFunction())
+    throw PlanError(env, "watch(pidfd, callback) expects a number and a function");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "spawn.wait: no event loop");
+  Watch *w = new Watch();
+  w->env = env;
+  w->pidfd = info[0].As<Napi::Number>().Int32Value();
+  w->cb = Napi::Persistent(info[1].As<Napi::Function>());
+  w->poll.data = w;
+  int r = uv_poll_init(loop, &w->poll, w->pidfd);
+  if (r < 0) {
+    delete w;
+    throw SystemError(env, "spawn.wait", -r, "epoll_ctl");
+  }
+  r = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
+  if (r < 0) {
+    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWatchClosed);
+    throw SystemError(env, "spawn.wait", -r, "epoll_ctl");
+  }
+  if (info.Length() > 2 && !info[2].ToBoolean()) uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
+  return env.Undefined();
+}
+
+// signal(pidfd, signo) -> 0 or errno (ESRCH once the process is gone).
+Napi::Value Signal(const Napi::CallbackInfo &info) {
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  int r = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
+  return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
+}
+
+// pidfdOpen(pid) -> fd; throws.
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) throw SystemError(info.Env(), "spawn.pidfd", errno, "pidfd_open");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// pipe() -> [readFd, writeFd], both close-on-exec.
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw SystemError(info.Env(), "spawn.pipe", errno, "pipe2");
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+Napi::Value HasClone3(const Napi::CallbackInfo &info) {
+  int v = spawn_has_clone3();
+  return v < 0 ? info.Env().Null() : Napi::Boolean::New(info.Env(), v == 1);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Object steps = Napi::Object::New(env);
+  for (int i = 0; i < STEP_COUNT; i++) steps.Set(report_step_name(i), i);
+  exports.Set("steps", steps);
+
+  Napi::Array ns = Napi::Array::New(env);
+  for (int i = 0; ns_name_at(i); i++) ns.Set((uint32_t)i, ns_name_at(i));
+  exports.Set("namespaces", ns);
+
+  Napi::Object mf = Napi::Object::New(env);
+#define MF(name) mf.Set(#name, Napi::Number::New(env, (double)name))
+  MF(MS_RDONLY); MF(MS_NOSUID); MF(MS_NODEV); MF(MS_NOEXEC); MF(MS_REMOUNT);
+  MF(MS_BIND); MF(MS_REC); MF(MS_PRIVATE); MF(MS_SLAVE); MF(MS_SHARED); MF(MS_STRICTATIME);
+#undef MF
+  exports.Set("mountFlags", mf);
+
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("watch", Napi::Function::New(env, WatchPidfd));
+  exports.Set("signal", Napi::Function::New(env, Signal));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("hasClone3", Napi::Function::New(env, HasClone3));
+  return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(pod_launch, Init)

@@ -1,0 +1,260 @@
+/*
+ * spawn.c: clone a child and run the plan in it up to execve(2).
+ *
+ * Parent side (Node's main thread): make the go and report pipes, block every
+ * signal, optionally move our pid_for_children into the pod's pid namespace,
+ * clone3(2) with CLONE_PIDFD (clone(2) when clone3 is missing), undo the pid
+ * namespace switch, restore the signal mask.
+ *
+ * Child side: only async-signal-safe calls (signal-safety(7)). The child is a
+ * fork-like copy of one thread of a threaded process: no malloc, no locks, no
+ * JS. It runs the steps in the fixed order commented in child_main and, on
+ * any failure, writes a step_report and _exit(127)s (report.c).
+ *
+ * Man pages: clone(2), setns(2), unshare(2), pidfd_open(2), sigprocmask(2),
+ * close_range(2), execve(2), mount(2).
+ */
+#define _GNU_SOURCE
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lo.h"
+#include "report.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static int has_clone3 = -1;
+static int self_pidns_fd = -1;
+
+int spawn_has_clone3(void) { return has_clone3; }
+
+/* child: async-signal-safe only. strlen/memcpy are safe (POSIX.1-2016). */
+static size_t join_path(char *buf, size_t cap, const char *dir, size_t dir_len,
+                        const char *file) {
+  size_t file_len = strlen(file);
+  if (dir_len == 0) dir = ".", dir_len = 1; /* empty PATH entry = cwd, as execvp */
+  if (dir_len + 1 + file_len + 1 > cap) return 0;
+  memcpy(buf, dir, dir_len);
+  buf[dir_len] = '/';
+  memcpy(buf + dir_len + 1, file, file_len + 1);
+  return dir_len + 1 + file_len;
+}
+
+/* child: async-signal-safe only. execvpe(3) does this, but it may malloc. */
+static void exec_search(const struct spawn_plan *p) {
+  if (strchr(p->file, '/') || !p->search_path) {
+    execve(p->file, p->argv, p->envp);
+    return;
+  }
+  char buf[PATH_MAX];
+  int saw_eacces = 0;
+  const char *dir = p->search_path;
+  for (;;) {
+    const char *end = strchr(dir, ':');
+    size_t len = end ? (size_t)(end - dir) : strlen(dir);
+    if (join_path(buf, sizeof buf, dir, len, p->file)) {
+      execve(buf, p->argv, p->envp);
+      if (errno == EACCES) saw_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR) return; /* e.g. ENOEXEC: report it */
+    }
+    if (!end) break;
+    dir = end + 1;
+  }
+  errno = saw_eacces ? EACCES : ENOENT;
+}
+
+/* child: async-signal-safe only. Never returns. */
+static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
+  char go;
+  int i;
+
+  /* 1. Wait for the go byte. The parent first places us (cgroup.procs) and
+   * may abort by closing the pipe: EOF means exit quietly. */
+  if (read(go_fd, &go, 1) != 1) _exit(127);
+  close(go_fd);
+
+  /* 2. Join the pod's namespaces, in ns.c's order (user, ipc, uts, net, pid,
+   * cgroup, time, mnt). The fds were opened by the parent before clone, so
+   * they name pause's namespaces even if pause has since died. */
+  for (i = 0; i < p->join_count; i++)
+    if (setns(p->join_fd[i], p->join_flag[i]) < 0) report_fail(report_fd, STEP_CHILD_SETNS, i);
+
+  /* 3. New namespaces of our own (the new pid ns was made at clone). */
+  if (p->unshare_flags && unshare(p->unshare_flags) < 0)
+    report_fail(report_fd, STEP_CHILD_UNSHARE, -1);
+
+  /* 4. Own session: Ctrl-C on the supervisor's terminal must not reach the
+   * containers; the supervisor stops them gracefully. */
+  if (p->new_session && setsid() < 0) report_fail(report_fd, STEP_CHILD_SETSID, -1);
+
+  /* 5. Hostname, only in a uts namespace we just made. */
+  if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
+    report_fail(report_fd, STEP_CHILD_HOSTNAME, -1);
+
+  /* 6. Loopback up, only in a net namespace we just made. */
+  if (p->loopback && lo_up() < 0) report_fail(report_fd, STEP_CHILD_LOOPBACK, -1);
+
+  /* 7. Mounts, in plan order (first: make / private so nothing propagates
+   * back to the host; then the container's own /proc). */
+  for (i = 0; i < p->mount_count; i++) {
+    const struct spawn_mount *m = &p->mounts[i];
+    if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+      report_fail(report_fd, STEP_CHILD_MOUNT, i);
+  }
+
+  /* 8. Working directory, after the mounts it may live on. */
+  if (p->cwd && chdir(p->cwd) < 0) report_fail(report_fd, STEP_CHILD_CHDIR, -1);
+
+  /* 9. Every signal back to SIG_DFL: Node ignores SIGPIPE and SIGXFSZ, and
+   * ignored dispositions survive execve. Handled ones reset at exec anyway,
+   * but not before: a signal now would run Node's handler in this copy. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (i = 1; i < _NSIG; i++) {
+    if (i == SIGKILL || i == SIGSTOP) continue;
+    if (sigaction(i, &dfl, 0) < 0 && errno != EINVAL) report_fail(report_fd, STEP_CHILD_SIGNALS, i);
+  }
+
+  /* 10. stdio: dup2 clears FD_CLOEXEC on the target; a plan fd that already
+   * is 0-2 keeps its number, so clear the flag on it explicitly (Node marks
+   * its own 0-2 close-on-exec). */
+  for (i = 0; i < 3; i++) {
+    int fd = p->stdio[i];
+    if (fd == i) {
+      if (fcntl(i, F_SETFD, 0) < 0) report_fail(report_fd, STEP_CHILD_STDIO, i);
+    } else if (dup2(fd, i) < 0) {
+      report_fail(report_fd, STEP_CHILD_STDIO, i);
+    }
+  }
+
+  /* 11. Everything above 2 close-on-exec (not closed: the report pipe must
+   * stay writable until execve). close_range(2) needs Linux 5.11. */
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    struct rlimit rl;
+    int max = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max) max = (int)rl.rlim_cur;
+    for (i = 3; i < max; i++) fcntl(i, F_SETFD, FD_CLOEXEC); /* EBADF: not open */
+  }
+
+  /* 12. Unblock every signal and exec. The mask survives execve(2). */
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, 0) < 0) report_fail(report_fd, STEP_CHILD_SIGNALS, -1);
+  exec_search(p);
+  report_fail(report_fd, STEP_CHILD_EXEC, -1);
+}
+
+/* Parent: clone3 with a pidfd, else clone(2). Returns the pid (0 in the
+ * child), or -1 with errno set. */
+static pid_t clone_child(const struct spawn_plan *p, int *pidfd) {
+  if (!p->legacy_clone && has_clone3 != 0) {
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_PIDFD | (unsigned)p->clone_flags;
+    args.pidfd = (unsigned long)pidfd;
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0 || errno != ENOSYS) {
+      has_clone3 = 1;
+      return (pid_t)pid;
+    }
+    has_clone3 = 0;
+  }
+  /* clone(2) without CLONE_VM and with a NULL stack is fork-like: the child
+   * continues on a copy of this stack. x86-64 argument order: flags, stack,
+   * parent_tid (the pidfd with CLONE_PIDFD), child_tid, tls. */
+  return (pid_t)syscall(SYS_clone, CLONE_PIDFD | p->clone_flags | SIGCHLD, 0, pidfd, 0, 0);
+}
+
+static void close_pair(int fds[2]) {
+  if (fds[0] >= 0) close(fds[0]);
+  if (fds[1] >= 0) close(fds[1]);
+  fds[0] = fds[1] = -1;
+}
+
+int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step) {
+  int go[2] = {-1, -1}, rep[2] = {-1, -1};
+  int pidfd = -1, err;
+  sigset_t all, old;
+  pid_t pid;
+
+  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
+    err = errno;
+    *step = STEP_SPAWN_PIPE;
+    goto fail;
+  }
+
+  /* Joining a pid namespace: setns(2) on our own pid_for_children is allowed
+   * in a threaded process, and keeps Node as the parent. We switch back
+   * right after clone. unshare(CLONE_NEWPID) here would be a trap: Node's
+   * next child_process child would become pid 1 of it. */
+  if (p->pidns_fd >= 0) {
+    if (self_pidns_fd < 0) self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (self_pidns_fd < 0 || setns(p->pidns_fd, CLONE_NEWPID) < 0) {
+      err = errno;
+      *step = STEP_SPAWN_PIDNS;
+      goto fail;
+    }
+  }
+
+  /* Block every signal around clone: the child must not run Node's handlers
+   * before it has reset them (step 9 of child_main). */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid = clone_child(p, &pidfd);
+  if (pid == 0) {
+    close(go[1]);
+    close(rep[0]);
+    child_main(p, go[0], rep[1]);
+  }
+  err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, 0);
+  if (p->pidns_fd >= 0 && setns(self_pidns_fd, CLONE_NEWPID) < 0) {
+    /* Cannot happen for our own active namespace; if it does, every later
+     * child would land in the pod's pid ns. Kill this one and fail loudly. */
+    err = errno;
+    if (pid > 0) {
+      close_pair(go); /* the child exits at EOF on the go pipe */
+      close(pidfd);
+    }
+    *step = STEP_SPAWN_PIDNS;
+    errno = err;
+    close_pair(rep);
+    return -1;
+  }
+  if (pid < 0) {
+    *step = STEP_SPAWN_CLONE;
+    goto fail;
+  }
+
+  close(go[0]);
+  close(rep[1]);
+  out->pid = pid;
+  out->pidfd = pidfd;
+  out->go_fd = go[1];
+  out->report_fd = rep[0];
+  return 0;
+
+fail:
+  close_pair(go);
+  close_pair(rep);
+  errno = err;
+  return -1;
+}

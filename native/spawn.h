@@ -1,0 +1,57 @@
+/*
+ * spawn.h: clone a child that runs a flat plan and execs (parent + child).
+ * The plan is built in TypeScript and converted in addon.cc; nothing here
+ * allocates after clone(2).
+ */
+#ifndef POD_LAUNCH_SPAWN_H
+#define POD_LAUNCH_SPAWN_H
+
+#include <sys/types.h>
+
+#define SPAWN_MAX_JOIN 8
+#define SPAWN_MAX_MOUNTS 64
+
+struct spawn_mount {
+  const char *source; /* may be NULL */
+  const char *target;
+  const char *fstype; /* may be NULL */
+  unsigned long flags; /* MS_* (mount(2)) */
+  const char *data;   /* may be NULL */
+};
+
+struct spawn_plan {
+  const char *file;        /* argv[0] to exec; searched in search_path when it has no '/' */
+  char *const *argv;       /* NULL-terminated */
+  char *const *envp;       /* NULL-terminated */
+  const char *search_path; /* the container's PATH value, or NULL */
+  const char *cwd;         /* NULL: stay */
+  int join_fd[SPAWN_MAX_JOIN];   /* namespace fds, in join order */
+  int join_flag[SPAWN_MAX_JOIN]; /* CLONE_NEW* of each */
+  int join_count;
+  int clone_flags;   /* CLONE_NEWPID only: a new pid ns must be made at clone */
+  int unshare_flags; /* CLONE_NEW* other than pid */
+  int pidns_fd;      /* -1, or a pid ns for the child (parent joins pid_for_children) */
+  const char *hostname; /* set after unshare when CLONE_NEWUTS is in unshare_flags */
+  int loopback;         /* bring lo up (new net ns) */
+  int new_session;      /* setsid(2): terminal signals reach the supervisor only */
+  const struct spawn_mount *mounts;
+  int mount_count;
+  int stdio[3]; /* fds to become 0, 1, 2 in the child */
+  int legacy_clone; /* use clone(2) even when clone3(2) exists (tests) */
+};
+
+struct spawn_result {
+  pid_t pid;
+  int pidfd;
+  int go_fd;     /* write one byte to let the child run; close to abort */
+  int report_fd; /* read to EOF: empty = exec'd, else a struct step_report */
+};
+
+/* Parent. Returns 0, or -1 with errno set and *step the failing step id.
+ * On failure nothing is left: no child, no fd. */
+int spawn_start(const struct spawn_plan *plan, struct spawn_result *out, int *step);
+
+/* Parent. Whether clone3(2) was available at the last spawn (1/0, -1 unknown). */
+int spawn_has_clone3(void);
+
+#endif

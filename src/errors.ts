@@ -1,0 +1,89 @@
+// PodError: the one error shape of pod-launch (`<step>: <object>: <reason>` + hint).
+import { getSystemErrorMap } from 'node:util'
+
+export interface PodErrorFields {
+  step: string
+  code?: string
+  errno?: number
+  syscall?: string
+  path?: string
+  hint?: string
+  cause?: unknown
+  /** Exit code the CLI uses: 2 for bad input or usage, 1 otherwise. */
+  exitCode?: number
+}
+
+/** Hints a user can act on, by `step code` (or `step` alone, or `* code`). */
+const HINTS: Record<string, string> = {
+  'child.exec ENOENT': 'check the command: the executable does not exist in the container, or is not on its PATH',
+  'child.exec EACCES': 'the file is not executable (chmod +x), or a directory on its path is not searchable',
+  'child.exec ENOEXEC': 'the file is not a program this kernel can run (a script needs a #! line)',
+  'child.chdir ENOENT': 'workingDir must be a directory that exists in the container',
+  'child.chdir ENOTDIR': 'workingDir must be a directory, not a file',
+  'child.setns EINVAL': 'the namespace does not match its type, or the process that held it is gone',
+  'child.setns EBADF': 'the namespace fd was closed before the child joined it (the pod was being torn down)',
+  'spawn.pidns EINVAL': 'the pod pid namespace is gone: its pause process has exited',
+  '* EPERM': 'run as root (sudo pod-launch ...): namespaces need CAP_SYS_ADMIN',
+  '* ENOSPC': 'a namespace limit was reached: see /proc/sys/user/max_*_namespaces',
+  'spec.invalid': 'fix the manifest fields listed above; see the Kubernetes Pod reference',
+}
+
+export function hintFor(step: string, code?: string): string | undefined {
+  return (code && HINTS[`${step} ${code}`]) ?? HINTS[step] ?? (code ? HINTS[`* ${code}`] : undefined)
+}
+
+/** `[code, description]` of an errno, e.g. `['ENOENT', 'no such file or directory']`. */
+export function errnoName(errno: number): [string, string] {
+  const entry = getSystemErrorMap().get(-Math.abs(errno))
+  return entry ? [entry[0], entry[1]] : [`E${errno}`, `error ${errno}`]
+}
+
+export class PodError extends Error {
+  readonly step: string
+  readonly code?: string
+  readonly errno?: number
+  readonly syscall?: string
+  readonly path?: string
+  readonly hint?: string
+  readonly exitCode: number
+  /** The container whose start failed, when there is one. */
+  container?: string
+
+  constructor(message: string, fields: PodErrorFields) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause })
+    this.name = 'PodError'
+    this.step = fields.step
+    this.code = fields.code
+    this.errno = fields.errno
+    this.syscall = fields.syscall
+    this.path = fields.path
+    this.exitCode = fields.exitCode ?? 1
+    this.hint = fields.hint ?? hintFor(fields.step, fields.code)
+  }
+
+  /** `<step>: <object>: <description> (<CODE>)` from an errno. */
+  static fromErrno(step: string, errno: number, object: string, extra: Partial<PodErrorFields> = {}): PodError {
+    const [code, description] = errnoName(errno)
+    return new PodError(`${step}: ${object}: ${description} (${code})`, { step, code, errno, path: object, ...extra })
+  }
+
+  /** Wrap a Node system error (fs, net, the addon) thrown at `step` on `object`. */
+  static system(step: string, cause: unknown, object?: string, extra: Partial<PodErrorFields> = {}): PodError {
+    const e = cause as NodeJS.ErrnoException
+    if (typeof e?.errno === 'number') {
+      return PodError.fromErrno(step, e.errno, object ?? e.path ?? '?', { syscall: e.syscall, cause, ...extra })
+    }
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    return new PodError(`${step}: ${object ? object + ': ' : ''}${reason}`, { step, cause, ...extra })
+  }
+}
+
+/** Run `fn`, treating ENOENT as "already gone". */
+export function ignoreEnoent<T>(fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+}

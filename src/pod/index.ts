@@ -1,0 +1,5 @@
+export { Pod, printLine, type PodOptions, type PodResult, type ContainerResult } from './pod.js'
+export type { OutputLine, Stream } from './output.js'
+export { namespaceInodes, NS_TYPES } from './namespaces.js'
+export { containerPlan, containerEnv } from './container.js'
+export { sandboxNamespaces } from './sandbox.js'

@@ -1,0 +1,45 @@
+// The sandbox: pause in new uts, ipc and net namespaces (and pid when the pod
+// shares its process namespace), holding them while containers come and go.
+import type { PodSpec } from '../spec/index.js'
+import { pausePath, type NsType } from '../spawn/native.js'
+import { spawnProcess, stopProcess, type ChildProcessHandle } from '../spawn/process.js'
+import { closeAll, namespaceInodes, nsPath, openNamespaces } from './namespaces.js'
+import type { UndoStack } from './undo.js'
+
+export interface Sandbox {
+  pid: number
+  process: ChildProcessHandle
+  /** The namespaces containers join, opened before any container starts. */
+  shared: Map<NsType, number>
+  namespaces: Record<NsType, number>
+}
+
+/** Namespaces pause makes: uts, ipc, net, and pid when the pod shares it. */
+export function sandboxNamespaces(spec: PodSpec): NsType[] {
+  return spec.shareProcessNamespace ? ['ipc', 'uts', 'net', 'pid'] : ['ipc', 'uts', 'net']
+}
+
+export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack): Promise<Sandbox> {
+  const unshare = sandboxNamespaces(spec)
+  const process = await spawnProcess({
+    argv: [pausePath()],
+    envp: [],
+    unshare,
+    hostname: spec.hostname,
+    loopback: true,
+    newSession: true,
+    cwd: '/',
+    // A pause that inherits the caller's stdout could hold a test runner's
+    // pipe open forever: it gets /dev/null.
+    stdio: [devNull, devNull, devNull],
+  })
+  undo.push(`stop pause (pid ${process.pid})`, () => stopProcess(process, 1000))
+  const shared = openNamespaces(process.pid, unshare)
+  undo.push('close namespace fds', () => closeAll(shared))
+  return { pid: process.pid, process, shared, namespaces: namespaceInodes(process.pid) }
+}
+
+/** `/proc/<pause>/ns/<type>` for messages. */
+export function sharedPath(sandbox: Sandbox, type: NsType): string {
+  return nsPath(sandbox.pid, type)
+}

@@ -1,0 +1,3 @@
+export { native, pausePath, type NativePlan, type NsType, type NativeMount } from './native.js'
+export { spawnProcess, stopProcess, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
+export { parseReport, reportError, reportObject, type StepReport } from './report.js'

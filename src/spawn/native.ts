@@ -1,0 +1,90 @@
+// The typed surface of the addon (native/addon.cc) and the pause binary.
+import { createRequire } from 'node:module'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PodError } from '../errors.js'
+
+export type NsType = 'user' | 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'time' | 'mnt'
+
+export interface NativeMount {
+  source?: string
+  target: string
+  fstype?: string
+  flags: number
+  data?: string
+}
+
+/** The flat plan the child executes (see native/spawn.h for the order). */
+export interface NativePlan {
+  file?: string
+  argv: string[]
+  envp: string[]
+  searchPath?: string
+  cwd?: string
+  join?: { type: NsType; fd: number }[]
+  unshare?: NsType[]
+  pidns?: number
+  hostname?: string
+  loopback?: boolean
+  newSession?: boolean
+  mounts?: NativeMount[]
+  stdio: [number, number, number]
+  legacyClone?: boolean
+}
+
+export interface NativeSpawned {
+  pid: number
+  pidfd: number
+  goFd: number
+  reportFd: number
+}
+
+export interface Addon {
+  steps: Record<string, number>
+  namespaces: NsType[]
+  mountFlags: Record<'MS_RDONLY' | 'MS_NOSUID' | 'MS_NODEV' | 'MS_NOEXEC' | 'MS_REMOUNT' | 'MS_BIND' | 'MS_REC' | 'MS_PRIVATE' | 'MS_SLAVE' | 'MS_SHARED' | 'MS_STRICTATIME', number>
+  spawn(plan: NativePlan): NativeSpawned
+  watch(pidfd: number, cb: (code: number | null, signal: number | null, error: Error | null) => void, ref?: boolean): void
+  signal(pidfd: number, signal: number): number
+  pidfdOpen(pid: number): number
+  pipe(): [number, number]
+  hasClone3(): boolean | null
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const buildDirs = ['build/Release', 'build/Debug'].map(d => join(packageRoot, d))
+
+function load(): Addon {
+  const require = createRequire(import.meta.url)
+  const tried: string[] = []
+  for (const dir of buildDirs) {
+    const file = join(dir, 'pod_launch.node')
+    tried.push(file)
+    if (existsSync(file)) return require(file) as Addon
+  }
+  throw new PodError(`native.load: pod_launch.node: not found (tried ${tried.join(', ')})`, {
+    step: 'native.load',
+    code: 'ENOENT',
+    hint: 'build it: npm run build:native (needs g++, make, python3 and the Node headers)',
+  })
+}
+
+let addon: Addon | undefined
+/** The loaded addon; throws `native.load` once with the paths it tried. */
+export function native(): Addon {
+  return (addon ??= load())
+}
+
+/** Path of the pause executable built beside the addon. */
+export function pausePath(): string {
+  for (const dir of buildDirs) {
+    const file = join(dir, 'pause')
+    if (existsSync(file)) return file
+  }
+  throw new PodError(`native.load: pause: not found under ${buildDirs.join(', ')}`, {
+    step: 'native.load',
+    code: 'ENOENT',
+    hint: 'build it: npm run build:native',
+  })
+}

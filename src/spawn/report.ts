@@ -1,0 +1,53 @@
+// Decode the child's failure record (native/report.h) into a PodError.
+import { PodError } from '../errors.js'
+import type { NativePlan } from './native.js'
+
+export const RECORD_BYTES = 12
+
+export interface StepReport {
+  step: number
+  errno: number
+  arg: number
+}
+
+export function parseReport(buf: Buffer): StepReport | 'truncated' | undefined {
+  if (buf.length === 0) return undefined
+  if (buf.length < RECORD_BYTES) return 'truncated'
+  return { step: buf.readInt32LE(0), errno: buf.readInt32LE(4), arg: buf.readInt32LE(8) }
+}
+
+/** The object a failed step worked on, from the plan the parent built. */
+export function reportObject(stepName: string, arg: number, plan: NativePlan, paths: PlanPaths = {}): string {
+  switch (stepName) {
+    case 'child.exec':
+      return plan.file ?? plan.argv[0]
+    case 'child.setns':
+      return paths.join?.[arg] ?? `${plan.join?.[arg]?.type ?? '?'} namespace`
+    case 'child.unshare':
+      return (plan.unshare ?? []).join(',')
+    case 'child.hostname':
+      return plan.hostname ?? '?'
+    case 'child.loopback':
+      return 'lo'
+    case 'child.mount':
+      return plan.mounts?.[arg]?.target ?? '?'
+    case 'child.chdir':
+      return plan.cwd ?? '?'
+    case 'child.stdio':
+      return `fd ${arg}`
+    case 'child.signals':
+      return arg > 0 ? `signal ${arg}` : 'signal mask'
+    default:
+      return arg >= 0 ? `#${arg}` : '-'
+  }
+}
+
+/** Paths behind the fds of a plan (for messages): join[i] -> /proc/<pid>/ns/<type>. */
+export interface PlanPaths {
+  join?: string[]
+}
+
+export function reportError(report: StepReport, steps: Record<string, number>, plan: NativePlan, paths?: PlanPaths): PodError {
+  const stepName = Object.keys(steps).find(k => steps[k] === report.step) ?? `child.step-${report.step}`
+  return PodError.fromErrno(stepName, report.errno, reportObject(stepName, report.arg, plan, paths))
+}
