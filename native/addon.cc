@@ -142,6 +142,7 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   p.pidns_fd = IntField(env, o, "pidns", -1);
   p.loopback = o.Get("loopback").ToBoolean();
   p.new_session = o.Get("newSession").ToBoolean();
+  p.die_with_parent = o.Get("dieWithParent").ToBoolean();
   p.legacy_clone = o.Get("legacyClone").ToBoolean();
 
   Napi::Value mounts = o.Get("mounts");

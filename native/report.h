@@ -18,6 +18,7 @@
   X(STEP_SPAWN_PIPE, "spawn.pipe")        \
   X(STEP_SPAWN_PIDNS, "spawn.pidns")      \
   X(STEP_SPAWN_CLONE, "spawn.clone")      \
+  X(STEP_CHILD_PDEATHSIG, "child.pdeathsig") \
   X(STEP_CHILD_WAIT, "child.wait-go")     \
   X(STEP_CHILD_SETNS, "child.setns")      \
   X(STEP_CHILD_UNSHARE, "child.unshare")  \

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -83,6 +84,12 @@ static void exec_search(const struct spawn_plan *p) {
 static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   char go;
   int i;
+
+  /* 0. Die with the parent (prctl(2) PR_SET_PDEATHSIG), set before waiting
+   * for the go byte: a parent that died before this point closed the go
+   * pipe, so the read below returns EOF and we exit anyway. */
+  if (p->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    report_fail(report_fd, STEP_CHILD_PDEATHSIG, -1);
 
   /* 1. Wait for the go byte. The parent first places us (cgroup.procs) and
    * may abort by closing the pipe: EOF means exit quietly. */

@@ -34,6 +34,7 @@ struct spawn_plan {
   const char *hostname; /* set after unshare when CLONE_NEWUTS is in unshare_flags */
   int loopback;         /* bring lo up (new net ns) */
   int new_session;      /* setsid(2): terminal signals reach the supervisor only */
+  int die_with_parent;  /* PR_SET_PDEATHSIG SIGKILL: a crashed foreground run leaves nothing */
   const struct spawn_mount *mounts;
   int mount_count;
   int stdio[3]; /* fds to become 0, 1, 2 in the child */

@@ -1,4 +1,5 @@
 // PodError: the one error shape of pod-launch (`<step>: <object>: <reason>` + hint).
+import { constants as osConstants } from 'node:os'
 import { getSystemErrorMap } from 'node:util'
 
 export interface PodErrorFields {
@@ -32,10 +33,21 @@ export function hintFor(step: string, code?: string): string | undefined {
   return (code && HINTS[`${step} ${code}`]) ?? HINTS[step] ?? (code ? HINTS[`* ${code}`] : undefined)
 }
 
+/** Descriptions libuv's map lacks (strerror(3) wording, lower case). */
+const EXTRA_DESCRIPTIONS: Record<string, string> = {
+  ENOEXEC: 'exec format error',
+  ECHILD: 'no child processes',
+  ESRCH: 'no such process',
+  EUSERS: 'too many users',
+}
+
 /** `[code, description]` of an errno, e.g. `['ENOENT', 'no such file or directory']`. */
 export function errnoName(errno: number): [string, string] {
-  const entry = getSystemErrorMap().get(-Math.abs(errno))
-  return entry ? [entry[0], entry[1]] : [`E${errno}`, `error ${errno}`]
+  const n = Math.abs(errno)
+  const entry = getSystemErrorMap().get(-n)
+  if (entry) return [entry[0], entry[1]]
+  const name = Object.entries(osConstants.errno).find(([, v]) => v === n)?.[0]
+  return name ? [name, EXTRA_DESCRIPTIONS[name] ?? `error ${n}`] : [`E${n}`, `error ${n}`]
 }
 
 export class PodError extends Error {

@@ -4,7 +4,7 @@ import { Pod, type PodOptions, type PodResult } from './pod/index.js'
 import { parseManifest, readManifest, type ParseResult, type PodSpec } from './spec/index.js'
 
 export { PodError } from './errors.js'
-export { Pod, printLine, namespaceInodes, type PodOptions, type PodResult, type ContainerResult, type OutputLine } from './pod/index.js'
+export { Pod, printLine, namespaceInodes, type PodEvent, type PodOptions, type PodResult, type ContainerResult, type OutputLine } from './pod/index.js'
 export { parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
 

@@ -53,6 +53,8 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, sandbox: Pick<Sand
     unshare: pod.shareProcessNamespace ? ['mnt'] : ['mnt', 'pid'],
     pidns: sandbox.shared.get('pid'),
     newSession: true,
+    // Foreground: if this process dies, so does the pod (nothing is orphaned).
+    dieWithParent: true,
     mounts,
     stdio,
   }

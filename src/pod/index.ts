@@ -1,4 +1,4 @@
-export { Pod, printLine, type PodOptions, type PodResult, type ContainerResult } from './pod.js'
+export { Pod, printLine, type PodEvent, type PodOptions, type PodResult, type ContainerResult } from './pod.js'
 export type { OutputLine, Stream } from './output.js'
 export { namespaceInodes, NS_TYPES } from './namespaces.js'
 export { containerPlan, containerEnv } from './container.js'

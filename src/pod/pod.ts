@@ -9,7 +9,15 @@ import type { OutputLine } from './output.js'
 import { startSandbox, type Sandbox } from './sandbox.js'
 import { UndoStack, type Warn } from './undo.js'
 
+export type PodEvent =
+  | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
+  | { type: 'container-started'; pod: string; container: string; pid: number }
+  | { type: 'container-exited'; pod: string; container: string; pid: number; exitCode: number; signal: NodeJS.Signals | null }
+  | { type: 'pod-removed'; pod: string }
+
 export interface PodOptions {
+  /** Lifecycle events, in order (for tools, tests and the labs). */
+  onEvent?: (event: PodEvent) => void
   /** Each line a container prints; default: `[name] line` on our stdout/stderr. */
   onOutput?: (line: OutputLine) => void
   /** Warnings (undo failures); default: stderr. */
@@ -36,7 +44,17 @@ export interface PodResult {
   containers: ContainerResult[]
 }
 
+let quietEpipe = false
+/** Print a container line as `[name] line` on our stdout or stderr. A closed reader (`| head`) is not an error. */
 export function printLine({ container, stream, line }: OutputLine): void {
+  if (!quietEpipe) {
+    quietEpipe = true
+    for (const s of [process.stdout, process.stderr]) {
+      s.on('error', e => {
+        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e
+      })
+    }
+  }
   ;(stream === 'stderr' ? process.stderr : process.stdout).write(`[${container}] ${line}\n`)
 }
 
@@ -53,19 +71,26 @@ export class Pod {
   private readonly finished: Promise<PodResult>
   private stopping?: Promise<PodResult>
 
-  private constructor(spec: PodSpec, sandbox: Sandbox, containers: RunningContainer[], undo: UndoStack, warn: Warn) {
+  private constructor(spec: PodSpec, sandbox: Sandbox, containers: RunningContainer[], undo: UndoStack, opts: PodOptions) {
     this.spec = spec
     this.sandbox = sandbox
     this.containers = containers
     this.undo = undo
-    this.warn = warn
+    this.warn = opts.onWarning ?? defaultWarn
+    const emit = opts.onEvent ?? (() => {})
     let order = 0
     const exits = containers.map(c =>
       c.process.exited.then(status => {
         this.results.set(c.spec.name, { status, at: new Date(), order: order++ })
+        emit({ type: 'container-exited', pod: spec.name, container: c.spec.name, pid: c.pid, exitCode: status.exitCode, signal: status.signal })
       }),
     )
-    this.finished = Promise.all(exits).then(() => this.teardown())
+    this.finished = Promise.all(exits)
+      .then(() => this.teardown())
+      .then(result => {
+        emit({ type: 'pod-removed', pod: spec.name })
+        return result
+      })
   }
 
   /**
@@ -77,10 +102,12 @@ export class Pod {
     const undo = new UndoStack()
     const warn = opts.onWarning ?? defaultWarn
     const onLine = opts.onOutput ?? printLine
+    const emit = opts.onEvent ?? (() => {})
     try {
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const sandbox = await startSandbox(spec, devNull, undo)
+      emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
       const containers: RunningContainer[] = []
       for (const c of spec.containers) {
         let running: RunningContainer
@@ -90,14 +117,16 @@ export class Pod {
           throw withContainer(e, c.name)
         }
         containers.push(running)
+        emit({ type: 'container-started', pod: spec.name, container: c.name, pid: running.pid })
         undo.push(`stop container ${c.name}`, async () => {
           await stopProcess(running.process, 0)
           await settle(running)
         })
       }
-      return new Pod(spec, sandbox, containers, undo, warn)
+      return new Pod(spec, sandbox, containers, undo, opts)
     } catch (e) {
       await undo.run(warn)
+      emit({ type: 'pod-removed', pod: spec.name })
       throw e
     }
   }

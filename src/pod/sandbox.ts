@@ -28,12 +28,16 @@ export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoSta
     hostname: spec.hostname,
     loopback: true,
     newSession: true,
+    // Foreground: if this process dies, so does the pod (nothing is orphaned).
+    dieWithParent: true,
     cwd: '/',
     // A pause that inherits the caller's stdout could hold a test runner's
     // pipe open forever: it gets /dev/null.
     stdio: [devNull, devNull, devNull],
   })
-  undo.push(`stop pause (pid ${process.pid})`, () => stopProcess(process, 1000))
+  // pause holds nothing to flush: SIGKILL (a SIGTERM sent before its handler is
+  // installed would be ignored by a pid-1 pause).
+  undo.push(`stop pause (pid ${process.pid})`, () => stopProcess(process, 0))
   const shared = openNamespaces(process.pid, unshare)
   undo.push('close namespace fds', () => closeAll(shared))
   return { pid: process.pid, process, shared, namespaces: namespaceInodes(process.pid) }

@@ -28,6 +28,8 @@ export interface NativePlan {
   hostname?: string
   loopback?: boolean
   newSession?: boolean
+  /** SIGKILL the child when its parent (this process) dies. */
+  dieWithParent?: boolean
   mounts?: NativeMount[]
   stdio: [number, number, number]
   legacyClone?: boolean

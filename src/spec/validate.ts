@@ -110,9 +110,10 @@ function container(c: Checker, v: unknown, path: string): ContainerSpec | undefi
 
   const lookup = (n: string) => lookupEnv(env, n)
   const argv = [...(command ?? []), ...(args ?? [])].map(s => expand(s, lookup))
-  if (argv.length === 0 && command === undefined) {
-    c.fail(`${path}.command`, `required: image "${image}" supplies no entrypoint`)
-  } else if (argv.length === 0 || argv[0] === '') {
+  const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
+  if (typesOk && argv.length === 0) {
+    c.fail(`${path}.command`, command === undefined ? `required: image "${image}" supplies no entrypoint` : 'must not be empty')
+  } else if (typesOk && argv[0] === '') {
     c.fail(`${path}.command`, 'must start with a non-empty executable')
   }
   if (name === undefined) return undefined

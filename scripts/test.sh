@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Run the tests: unit (no root), integration (root, real kernel), then the
+# final leftover check. Prints one closing line: `N passed, N failed, N skipped`.
+#   scripts/test.sh [all|unit|integration|v2]
+# POD_LAUNCH_FAIL_SKIP=1 (set by .ci/run) makes any skipped test fail the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lane="${1:-all}"
+export POD_LAUNCH_TEST_TRACK="${POD_LAUNCH_TEST_TRACK:-$(mktemp -d -t pod-launch-tests.XXXXXX)}"
+rm -f "$POD_LAUNCH_TEST_TRACK/namespaces.jsonl"
+tap=(node_modules/.bin/tap run -R tap --no-color)
+pass=0 fail=0 skip=0 status=0
+
+run_tap() {
+  local log
+  log="$(mktemp)"
+  echo "+ tap $*"
+  set +e
+  "${tap[@]}" "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local summary
+  summary="$(grep -E '^# \{ total:' "$log" | tail -n 1 || true)"
+  rm -f "$log"
+  if [ -z "$summary" ]; then
+    echo "test.sh: tap printed no summary for $*" >&2
+    fail=$((fail + 1)); status=1; return
+  fi
+  local p f s
+  p=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary"); f=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
+  s=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$summary")
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+  [ "$rc" -eq 0 ] || status=1
+}
+
+case "$lane" in
+  unit) run_tap test/unit ;;
+  integration) run_tap test/integration; run_tap test/final ;;
+  all) run_tap test/unit; run_tap test/integration; run_tap test/final ;;
+  # The cgroup v2 VM runs under software emulation: a focused set, one job at a time.
+  v2) run_tap --jobs=1 $(sed -e 's/#.*//' -e '/^$/d' test/v2-lane.txt); run_tap test/final ;;
+  *) echo "usage: scripts/test.sh [all|unit|integration|v2]" >&2; exit 2 ;;
+esac
+
+if [ "${POD_LAUNCH_FAIL_SKIP:-0}" = 1 ] && [ "$skip" -gt 0 ]; then
+  echo "test.sh: $skip test(s) skipped, and skips fail this run (POD_LAUNCH_FAIL_SKIP=1)" >&2
+  status=1
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+exit "$status"

@@ -1,0 +1,38 @@
+// Runs after every other test: nothing of ours may remain on the host.
+import t from 'tap'
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { pausePath } from '../../src/index.js'
+import { TRACK_FILE } from '../helpers/pods.js'
+import { processesInNamespace } from '../helpers/procs.js'
+import { requires } from '../helpers/requires.js'
+
+const skip = requires('root', 'built')
+
+t.test('no process remains in any namespace a test pod made', { skip }, async t => {
+  t.ok(existsSync(TRACK_FILE), `the integration tests recorded their pods in ${TRACK_FILE}`)
+  const entries = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { pod: string; uts: number; pid: number[] })
+  t.ok(entries.length > 0, `${entries.length} pods recorded`)
+  const left = entries.flatMap(e => [
+    ...processesInNamespace('uts', e.uts).map(p => `${e.pod}: pid ${p} in uts:[${e.uts}]`),
+    ...e.pid.flatMap(ns => processesInNamespace('pid', ns).map(p => `${e.pod}: pid ${p} in pid:[${ns}]`)),
+  ])
+  t.same(left, [])
+})
+
+t.test('no pause process of ours is running', { skip }, async t => {
+  const pause = pausePath()
+  const running = readdirSync('/proc').filter(n => /^\d+$/.test(n)).filter(n => {
+    try {
+      return readlinkSync(`/proc/${n}/exe`) === pause
+    } catch {
+      return false // gone, a zombie, or not readable: not running
+    }
+  })
+  t.same(running, [])
+})
+
+t.test('no mount and no cgroup of ours remains', { skip }, async t => {
+  t.notMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /pod-launch/)
+  const cgroupDirs = readdirSync('/sys/fs/cgroup').map(d => `/sys/fs/cgroup/${d}/pod-launch`).filter(existsSync)
+  t.same(cgroupDirs, [])
+})

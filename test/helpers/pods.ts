@@ -1,0 +1,81 @@
+// Integration helpers: unique pods, collected output, and a record of every
+// namespace our pods made so the final test can prove nothing was left.
+import { EventEmitter } from 'node:events'
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { namespaceInodes, startPod, type OutputLine, type Pod, type PodResult } from '../../src/index.js'
+
+/** The part of a tap Test these helpers use. */
+export interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export const TRACK_FILE = join(process.env.POD_LAUNCH_TEST_TRACK ?? join(tmpdir(), 'pod-launch-tests'), 'namespaces.jsonl')
+
+let counter = 0
+export function uniqueName(prefix: string): string {
+  return `plt-${prefix}-${process.pid}-${++counter}`
+}
+
+export type ContainerInput = { name: string; command: string[]; args?: string[]; env?: { name: string; value: string }[]; workingDir?: string }
+
+export function manifest(name: string, containers: ContainerInput[], spec: Record<string, unknown> = {}) {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { terminationGracePeriodSeconds: 2, ...spec, containers } }
+}
+
+/** Record the pod's namespaces (pause's uts, each container's pid) for the final leftover check. */
+export function track(pod: Pod): void {
+  mkdirSync(join(TRACK_FILE, '..'), { recursive: true })
+  // Only namespaces the pod made: pause's pid ns is the host's unless shared.
+  const host = namespaceInodes('self')
+  const pid = [pod.sandbox.namespaces.pid, ...pod.containers.map(c => c.namespaces.pid)].filter(ino => ino && ino !== host.pid)
+  const entry = { pod: pod.name, pause: pod.sandbox.pid, uts: pod.sandbox.namespaces.uts, pid: [...new Set(pid)] }
+  appendFileSync(TRACK_FILE, JSON.stringify(entry) + '\n')
+}
+
+export interface Collected {
+  pod: Pod
+  lines: (container: string) => string[]
+  stderr: (container: string) => string[]
+  /** Resolves with the first stdout line of `container` matching `re` (rejects when the pod ends first). */
+  waitFor: (container: string, re: RegExp) => Promise<string>
+}
+
+/** Start a pod, tracked, collecting its output; stops it at teardown of `t`. */
+export async function start(t: Teardown, m: object): Promise<Collected> {
+  const out: OutputLine[] = []
+  const events = new EventEmitter()
+  const onOutput = (l: OutputLine) => {
+    out.push(l)
+    events.emit('line', l)
+  }
+  const pod = await startPod(m as Record<string, unknown>, { onOutput, onManifestWarning: () => {} })
+  track(pod)
+  t.teardown(() => pod.stop(0))
+  const lines = (name: string) => out.filter(l => l.container === name && l.stream === 'stdout').map(l => l.line)
+  const waitFor = (name: string, re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = lines(name).find(l => re.test(l))
+      if (seen !== undefined) return resolve(seen)
+      const onLine = (l: OutputLine) => {
+        if (l.container !== name || l.stream !== 'stdout' || !re.test(l.line)) return
+        events.off('line', onLine)
+        resolve(l.line)
+      }
+      events.on('line', onLine)
+      pod.wait().then(() => reject(new Error(`pod ended before ${name} printed ${re}`)), reject)
+    })
+  return {
+    pod,
+    lines,
+    stderr: name => out.filter(l => l.container === name && l.stream === 'stderr').map(l => l.line),
+    waitFor,
+  }
+}
+
+/** Run a pod to completion and return its result with the output. */
+export async function run(t: Teardown, m: object): Promise<Collected & { result: PodResult }> {
+  const c = await start(t, m)
+  return { ...c, result: await c.pod.wait() }
+}

@@ -1,0 +1,28 @@
+// Gate integration tests: returns a skip reason, or false when they can run.
+import { existsSync, readFileSync, statfsSync } from 'node:fs'
+import { release } from 'node:os'
+
+type Need = 'root' | 'cgroup2' | 'built'
+
+const CGROUP2_SUPER_MAGIC = 0x63677270
+
+export function requires(...needs: Need[]): string | false {
+  for (const need of needs) {
+    if (need === 'root' && process.getuid?.() !== 0) return 'needs root (sudo npm run test:integration)'
+    if (need === 'cgroup2' && statfsSync('/sys/fs/cgroup').type !== CGROUP2_SUPER_MAGIC) return 'needs a cgroup v2 host'
+    if (need === 'built' && !existsSync(new URL('../../build/Release/pod_launch.node', import.meta.url))) {
+      return 'needs the addon: npm run build:native'
+    }
+  }
+  return false
+}
+
+/** Facts to print when an integration test fails. */
+export function envReport(): string {
+  const cgroup = statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC ? 'v2' : existsSync('/sys/fs/cgroup/unified') ? 'hybrid' : 'v1'
+  let self = ''
+  try {
+    self = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').join(' ')
+  } catch {}
+  return `uid=${process.getuid?.()} kernel=${release()} cgroup=${cgroup} node=${process.version} self-cgroup=${self}`
+}

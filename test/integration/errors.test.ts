@@ -1,0 +1,103 @@
+import t from 'tap'
+import { existsSync, openSync, closeSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError, spawnProcess, startPod, type PodEvent } from '../../src/index.js'
+import { requires } from '../helpers/requires.js'
+import { manifest, uniqueName } from '../helpers/pods.js'
+
+const skip = requires('root', 'built')
+const fdCount = () => readdirSync('/proc/self/fd').length
+
+/** Start a pod expected to fail; returns the error and every pid it started. */
+async function failingStart(m: object) {
+  const events: PodEvent[] = []
+  const fdsBefore = fdCount()
+  const error = await startPod(m as Record<string, unknown>, { onEvent: e => events.push(e), onOutput: () => {}, onManifestWarning: () => {} }).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  const pids = events.flatMap(e => ('pid' in e ? [e.pid] : []))
+  return { error: error as PodError, events, pids, fdsLeaked: fdCount() - fdsBefore }
+}
+
+function assertNothingLeft(t: { ok: Function; notOk: Function; equal: Function }, r: Awaited<ReturnType<typeof failingStart>>) {
+  t.ok(r.pids.length > 0, 'the sandbox was started before the failure')
+  for (const pid of r.pids) t.notOk(existsSync(`/proc/${pid}`), `pid ${pid} is gone (not even a zombie)`)
+  t.equal(r.fdsLeaked, 0, 'no fd of ours is left open')
+  t.equal(r.events.at(-1)?.type, 'pod-removed')
+}
+
+t.test('a missing executable names child.exec, the path and ENOENT, and leaves nothing', { skip }, async t => {
+  const r = await failingStart(manifest(uniqueName('noexe'), [
+    { name: 'ok', command: ['sleep', '30'] },
+    { name: 'web', command: ['/no/such/bin', '--flag'] },
+  ]))
+  t.type(r.error, PodError)
+  t.equal(r.error.message, 'child.exec: /no/such/bin: no such file or directory (ENOENT)')
+  t.equal(r.error.step, 'child.exec')
+  t.equal(r.error.code, 'ENOENT')
+  t.equal(r.error.container, 'web')
+  t.match(r.error.hint, /executable/)
+  assertNothingLeft(t, r)
+})
+
+t.test('a command not on PATH is searched like execvp and reported ENOENT', { skip }, async t => {
+  const r = await failingStart(manifest(uniqueName('nopath'), [{ name: 'a', command: ['no-such-command-xyz'] }]))
+  t.equal(r.error.message, 'child.exec: no-such-command-xyz: no such file or directory (ENOENT)')
+  assertNothingLeft(t, r)
+})
+
+t.test('a file without execute permission gives EACCES', { skip }, async t => {
+  const file = join(t.testdir(), 'not-executable')
+  writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 })
+  const r = await failingStart(manifest(uniqueName('noexec'), [{ name: 'a', command: [file] }]))
+  t.equal(r.error.message, `child.exec: ${file}: permission denied (EACCES)`)
+  assertNothingLeft(t, r)
+})
+
+t.test('an executable that is not a program gives ENOEXEC', { skip }, async t => {
+  const file = join(t.testdir(), 'no-shebang')
+  writeFileSync(file, 'echo this has no #! line\n', { mode: 0o755 })
+  const r = await failingStart(manifest(uniqueName('enoexec'), [{ name: 'a', command: [file] }]))
+  t.equal(r.error.message, `child.exec: ${file}: exec format error (ENOEXEC)`)
+  t.match(r.error.hint, /#!/)
+  assertNothingLeft(t, r)
+})
+
+t.test('a bad working directory names child.chdir and the directory', { skip }, async t => {
+  const r = await failingStart(manifest(uniqueName('nocwd'), [{ name: 'a', command: ['true'], workingDir: '/no/such/dir' }]))
+  t.equal(r.error.message, 'child.chdir: /no/such/dir: no such file or directory (ENOENT)')
+  t.match(r.error.hint, /workingDir/)
+  assertNothingLeft(t, r)
+})
+
+t.test('an unjoinable namespace names child.setns, the namespace and EINVAL', { skip }, async t => {
+  const notANamespace = openSync('/dev/null', 'r')
+  t.teardown(() => closeSync(notANamespace))
+  const fdsBefore = fdCount()
+  const error = (await spawnProcess(
+    { argv: ['true'], envp: [], join: [{ type: 'net', fd: notANamespace }], stdio: [notANamespace, notANamespace, notANamespace] },
+    { paths: { join: ['/dev/null'] } },
+  ).catch(e => e)) as PodError
+  t.equal(error.message, 'child.setns: /dev/null: invalid argument (EINVAL)')
+  t.equal(error.step, 'child.setns')
+  t.equal(error.errno, 22)
+  t.equal(fdCount(), fdsBefore, 'pipes and pidfd closed')
+})
+
+t.test('the pid namespace of a pod whose pause is gone cannot be joined', { skip }, async t => {
+  // Joining pid_for_children of a dead pod: the kernel refuses at clone.
+  const events: PodEvent[] = []
+  const m = manifest(uniqueName('deadpid'), [{ name: 'a', command: ['true'] }], { shareProcessNamespace: true })
+  const error = (await startPod(m as Record<string, unknown>, {
+    onOutput: () => {},
+    onEvent: e => {
+      events.push(e)
+      if (e.type === 'sandbox-started') process.kill(e.pid, 'SIGKILL')
+    },
+  }).catch(e => e)) as PodError
+  t.type(error, PodError)
+  t.match(error.step, /^(spawn\.clone|spawn\.pidns|child\.)/)
+  t.match(error.message, /\((ENOMEM|EINVAL|ESRCH)\)$/)
+  t.equal(events.at(-1)?.type, 'pod-removed')
+})
