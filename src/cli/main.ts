@@ -1,7 +1,4 @@
-#!/usr/bin/env node
 // pod-launch command line. Prints through output.ts; never touches the kernel.
-import { realpathSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
 import { runCommand } from './run.js'
@@ -50,7 +47,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   return code
 }
 
-const invoked = process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-if (invoked) {
+/** The bin entry: run with the process's argv and exit with the code. */
+export function cli(): void {
   main(process.argv.slice(2)).then(code => process.exit(code))
 }

@@ -10,8 +10,8 @@ export function requires(...needs: Need[]): string | false {
   for (const need of needs) {
     if (need === 'root' && process.getuid?.() !== 0) return 'needs root (sudo npm run test:integration)'
     if (need === 'cgroup2' && statfsSync('/sys/fs/cgroup').type !== CGROUP2_SUPER_MAGIC) return 'needs a cgroup v2 host'
-    if (need === 'built' && !existsSync(new URL('../../build/Release/pod_launch.node', import.meta.url))) {
-      return 'needs the addon: npm run build:native'
+    for (const file of ['build/Release/pod_launch.node', 'build/Release/pause', 'dist/cli/main.js']) {
+      if (need === 'built' && !existsSync(new URL(`../../${file}`, import.meta.url))) return `needs ${file}: npm run build`
     }
   }
   return false

@@ -8,7 +8,7 @@ import { manifest, start, uniqueName } from '../helpers/pods.js'
 import { processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+const cli = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
 const graceful = "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.05; done"
 const stubborn = "trap '' TERM; echo ready; while :; do sleep 0.05; done"
 
