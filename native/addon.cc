@@ -161,7 +161,17 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       if (!has[i * 4 + 1]) throw PlanError(env, "mounts[" + std::to_string(i) + "].target is required");
       Napi::Value f = m.Get("flags");
       spawn_mount sm;
+      memset(&sm, 0, sizeof sm);
       sm.flags = f.IsNumber() ? (unsigned long)f.As<Napi::Number>().Int64Value() : 0;
+      std::string kind = "mount";
+      OptString(env, m, "kind", kind);
+      if (kind == "mount") sm.kind = MOUNT_MOUNT;
+      else if (kind == "mkdir") sm.kind = MOUNT_MKDIR;
+      else if (kind == "file") sm.kind = MOUNT_FILE;
+      else if (kind == "symlink") sm.kind = MOUNT_SYMLINK;
+      else throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
+      sm.mode = (unsigned)IntField(env, m, "mode", 0755);
+      if (sm.kind == MOUNT_SYMLINK && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a symlink");
       op.mounts.push_back(sm);
     }
     // Pointers are taken only after mount_s stopped growing.
@@ -315,7 +325,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object mf = Napi::Object::New(env);
 #define MF(name) mf.Set(#name, Napi::Number::New(env, (double)name))
   MF(MS_RDONLY); MF(MS_NOSUID); MF(MS_NODEV); MF(MS_NOEXEC); MF(MS_REMOUNT);
-  MF(MS_BIND); MF(MS_REC); MF(MS_PRIVATE); MF(MS_SLAVE); MF(MS_SHARED); MF(MS_STRICTATIME);
+  MF(MS_BIND); MF(MS_MOVE); MF(MS_REC); MF(MS_PRIVATE); MF(MS_SLAVE); MF(MS_SHARED); MF(MS_STRICTATIME);
 #undef MF
   exports.Set("mountFlags", mf);
 

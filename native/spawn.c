@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -80,6 +81,25 @@ static void exec_search(const struct spawn_plan *p) {
   errno = saw_eacces ? EACCES : ENOENT;
 }
 
+/* child: async-signal-safe only. mount(2), mkdir(2), open(2), symlink(2):
+ * an existing mountpoint (EEXIST) is fine. Returns 0, or -1 with errno. */
+static int mount_step(const struct spawn_mount *m) {
+  int fd;
+  switch (m->kind) {
+  case MOUNT_MKDIR:
+    return mkdir(m->target, m->mode) < 0 && errno != EEXIST ? -1 : 0;
+  case MOUNT_FILE:
+    fd = open(m->target, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, m->mode);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+  case MOUNT_SYMLINK:
+    return symlink(m->source, m->target) < 0 && errno != EEXIST ? -1 : 0;
+  default:
+    return mount(m->source, m->target, m->fstype, m->flags, m->data);
+  }
+}
+
 /* child: async-signal-safe only. Never returns. */
 static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   char go;
@@ -119,11 +139,8 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 7. Mounts, in plan order (first: make / private so nothing propagates
    * back to the host; then the container's own /proc). */
-  for (i = 0; i < p->mount_count; i++) {
-    const struct spawn_mount *m = &p->mounts[i];
-    if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
-      report_fail(report_fd, STEP_CHILD_MOUNT, i);
-  }
+  for (i = 0; i < p->mount_count; i++)
+    if (mount_step(&p->mounts[i]) < 0) report_fail(report_fd, STEP_CHILD_MOUNT, i);
 
   /* 8. Working directory, after the mounts it may live on. */
   if (p->cwd && chdir(p->cwd) < 0) report_fail(report_fd, STEP_CHILD_CHDIR, -1);

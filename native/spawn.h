@@ -11,8 +11,13 @@
 #define SPAWN_MAX_JOIN 8
 #define SPAWN_MAX_MOUNTS 64
 
+/* One step of the mount plan: a mount(2), or making its mountpoint. */
+enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK };
+
 struct spawn_mount {
-  const char *source; /* may be NULL */
+  int kind;           /* enum spawn_mount_kind */
+  unsigned mode;      /* mkdir/file */
+  const char *source; /* may be NULL; the link text for MOUNT_SYMLINK */
   const char *target;
   const char *fstype; /* may be NULL */
   unsigned long flags; /* MS_* (mount(2)) */

@@ -1,10 +1,28 @@
 // pod-launch: the public library API. cli/ and labs/ use only this.
-import { PodError } from './errors.js'
-import { Pod, type PodOptions, type PodResult } from './pod/index.js'
+import { EventEmitter } from 'node:events'
+import { Pod, type PodEvent, type PodOptions, type PodResult } from './pod/index.js'
 import { parseManifest, readManifest, type ParseResult, type PodSpec } from './spec/index.js'
 
 export { PodError } from './errors.js'
-export { Pod, printLine, namespaceInodes, type PodEvent, type PodOptions, type PodResult, type ContainerResult, type OutputLine } from './pod/index.js'
+export {
+  Pod,
+  printLine,
+  namespaceInodes,
+  parseCriLog,
+  parseBackoff,
+  stateName,
+  stateReason,
+  KUBELET_BACKOFF,
+  type PodEvent,
+  type PodOptions,
+  type PodResult,
+  type ContainerStatus,
+  type ContainerState,
+  type PodPhase,
+  type Terminated,
+  type OutputLine,
+  type BackoffOptions,
+} from './pod/index.js'
 export { parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
 
@@ -29,8 +47,9 @@ function resolve(manifest: ManifestInput, warn: (m: string) => void): PodSpec {
 }
 
 /**
- * Start a pod and return it once every container has exec'd.
- * Throws PodError: `spec.*` (exit code 2, nothing created), `spawn.*` / `child.*`.
+ * Start a pod; resolves once it is Running (or already ended).
+ * Throws PodError: `spec.*` (exit code 2, nothing created), `state.*`,
+ * `spawn.*` / `child.*` when the sandbox cannot be made (nothing left).
  */
 export async function startPod(manifest: ManifestInput, opts: RunPodOptions = {}): Promise<Pod> {
   const warn = opts.onManifestWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`))
@@ -38,18 +57,50 @@ export async function startPod(manifest: ManifestInput, opts: RunPodOptions = {}
 }
 
 /**
- * Run a pod to completion: start it, wait for every container, tear it down.
- * Resolves with each container's exit; the pod's exitCode is the first
- * failing container's. Throws as `startPod`.
+ * A pod being run: an EventEmitter of PodEvents (by their `type`, and all of
+ * them as `event`), awaitable for the PodResult.
  */
-export async function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): Promise<PodResult> {
-  if (opts.signal?.aborted) throw new PodError('pod.run: aborted before start', { step: 'pod.run', code: 'ABORT_ERR' })
-  const pod = await startPod(manifest, opts)
-  const onAbort = () => void pod.stop()
-  opts.signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await pod.wait()
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort)
+export class PodHandle extends EventEmitter implements PromiseLike<PodResult> {
+  /** The pod once it is Running. */
+  readonly started: Promise<Pod>
+  /** The result once it ended and was torn down. */
+  readonly result: Promise<PodResult>
+
+  constructor(spec: PodSpec, opts: RunPodOptions) {
+    super()
+    const onEvent = (e: PodEvent) => {
+      opts.onEvent?.(e)
+      this.emit(e.type, e)
+      this.emit('event', e)
+    }
+    this.started = Pod.start(spec, { ...opts, onEvent })
+    this.result = this.started.then(pod => {
+      const onAbort = () => void pod.stop()
+      if (opts.signal?.aborted) onAbort()
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      return pod.wait().finally(() => opts.signal?.removeEventListener('abort', onAbort))
+    })
+    this.result.catch(() => {}) // surfaced through then/await; never an unhandled rejection here
   }
+
+  /** Stop gracefully (the pod's grace period unless given); `force` kills at once. */
+  async stop(opts: { gracePeriodMs?: number; force?: boolean } = {}): Promise<PodResult> {
+    const pod = await this.started
+    return pod.stop({ gracePeriodSeconds: opts.gracePeriodMs === undefined ? undefined : opts.gracePeriodMs / 1000, force: opts.force })
+  }
+
+  then<A = PodResult, B = never>(onOk?: ((r: PodResult) => A | PromiseLike<A>) | null, onErr?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.result.then(onOk, onErr)
+  }
+}
+
+/**
+ * Run a pod to completion: `await runPod(...)` gives the PodResult (phase,
+ * exit code of the first failing container, every container's status); the
+ * handle also emits events and can `stop()`. A bad manifest throws at once
+ * (SPEC_INVALID, exit code 2, nothing created).
+ */
+export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHandle {
+  const warn = opts.onManifestWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`))
+  return new PodHandle(resolve(manifest, warn), opts)
 }

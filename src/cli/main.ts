@@ -12,13 +12,16 @@ function runOptions(y: Argv) {
       type: 'number',
       describe: "seconds between SIGTERM and SIGKILL on Ctrl-C (default: the pod's terminationGracePeriodSeconds)",
     })
+    .option('force', { type: 'boolean', describe: 'on Ctrl-C kill at once (with --grace-period=0)' })
+    .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
+    .option('root', { type: 'string', describe: 'state root for the pod directory (logs)', default: '/run/pod-launch' })
 }
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code = 0
-  const run = async (a: { manifest?: string; gracePeriod?: number }) => {
-    code = await runCommand({ manifest: a.manifest!, gracePeriod: a.gracePeriod }, io)
+  const run = async (a: { manifest?: string; gracePeriod?: number; force?: boolean; backoff?: string; root?: string }) => {
+    code = await runCommand({ manifest: a.manifest!, gracePeriod: a.gracePeriod, force: a.force, backoff: a.backoff, root: a.root }, io)
   }
   const parser = yargs(argv)
     .scriptName('pod-launch')

@@ -1,21 +1,52 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
-import { startPod, type PodResult } from '../index.js'
+import { PodError, parseBackoff, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
 import type { Io } from './output.js'
+import { table } from './table.js'
 
 export interface RunArgs {
   manifest: string
   gracePeriod?: number
+  force?: boolean
+  backoff?: string
+  root?: string
+}
+
+/** Lifecycle events worth a line on the terminal while the pod runs. */
+function describe(e: PodEvent): string | undefined {
+  switch (e.type) {
+    case 'container-failed-to-start':
+      return `container ${e.container}: ${e.error.message}${e.error.hint ? `\nhint: ${e.error.hint}` : ''}`
+    case 'container-restarting':
+      return `container ${e.container}: restarting in ${e.delayMs / 1000}s (restart ${e.restartCount})`
+    case 'hook-failed':
+      return `container ${e.container}: ${e.hook} hook failed: ${e.message}`
+    default:
+      return undefined
+  }
 }
 
 /** Run in the foreground: Ctrl-C stops gracefully, a second Ctrl-C kills. */
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
-  const pod = await startPod(args.manifest, { onManifestWarning: m => io.err(`warning: ${m}\n`) })
+  const backoff = args.backoff === undefined ? undefined : parseBackoff(args.backoff)
+  if (args.backoff !== undefined && !backoff) {
+    throw new PodError(`cli.args: --backoff ${args.backoff}: not a duration (e.g. 100ms, 2s, or initial,max like 1s,10s)`, { step: 'cli.args', exitCode: 2 })
+  }
+  const pod = await startPod(args.manifest, {
+    backoff,
+    stateRoot: args.root,
+    onManifestWarning: m => io.err(`warning: ${m}\n`),
+    onEvent: e => {
+      const line = describe(e)
+      if (line) io.err(`pod-launch: ${line}\n`)
+    },
+  })
   let interrupts = 0
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++
-    const grace = interrupts > 1 ? 0 : (args.gracePeriod ?? pod.spec.terminationGracePeriodSeconds)
-    io.err(`pod-launch: ${sig}: stopping pod ${pod.name} (grace ${grace}s${interrupts === 1 ? ', again to kill now' : ''})\n`)
-    void pod.stop(grace)
+    const force = args.force || interrupts > 1
+    const grace = force ? 0 : (args.gracePeriod ?? pod.spec.terminationGracePeriodSeconds)
+    io.err(`pod-launch: ${sig}: stopping pod ${pod.name} (grace ${grace}s${interrupts === 1 && grace > 0 ? ', again to kill now' : ''})\n`)
+    void pod.stop({ gracePeriodSeconds: grace, force })
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -26,8 +57,16 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  for (const c of result.containers) {
-    if (c.exitCode !== 0) io.err(`pod-launch: container ${c.name} exited ${c.exitCode}${c.signal ? ` (${c.signal})` : ''}\n`)
-  }
+  io.err(summary(result))
   return result.exitCode
+}
+
+/** The closing table: every container's state, reason, exit code, restarts. */
+export function summary(r: PodResult): string {
+  const row = (s: ContainerStatus) => {
+    const t = 'terminated' in s.state ? s.state.terminated : undefined
+    return [s.init ? `${s.name} (init)` : s.name, stateName(s.state), stateReason(s.state), t ? String(t.exitCode) + (t.signal ? ` (${t.signal})` : '') : '', String(s.restartCount), t?.message?.split('\n')[0] ?? '']
+  }
+  const rows = [...r.initContainerStatuses, ...r.containerStatuses].map(row)
+  return `pod ${r.name}: ${r.phase}\n${table(['CONTAINER', 'STATE', 'REASON', 'EXIT', 'RESTARTS', 'MESSAGE'], rows)}`
 }

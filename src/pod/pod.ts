@@ -1,47 +1,47 @@
-// The lifecycle engine (foreground): sandbox, containers, wait, stop, teardown.
+// The lifecycle engine (foreground): sandbox, init containers in order, then
+// the containers under the restart policy, stop, teardown. Every step
+// registers its undo; nothing is left after the pod ends, fails or is stopped.
 import { closeSync, openSync } from 'node:fs'
-import { PodError } from '../errors.js'
-import type { PodSpec } from '../spec/index.js'
+import { hostname } from 'node:os'
+import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
-import { stopProcess, type ExitStatus } from '../spawn/process.js'
-import { startContainer, type RunningContainer } from './container.js'
-import type { OutputLine } from './output.js'
+import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
+import type { OutputLine } from './logs.js'
+import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
+import { ContainerRunner, type RunnerEvent } from './runner.js'
 import { startSandbox, type Sandbox } from './sandbox.js'
+import type { ContainerStatus, PodPhase, Terminated } from './status.js'
 import { UndoStack, type Warn } from './undo.js'
 
 export type PodEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
-  | { type: 'container-started'; pod: string; container: string; pid: number }
-  | { type: 'container-exited'; pod: string; container: string; pid: number; exitCode: number; signal: NodeJS.Signals | null }
+  | { type: 'pod-phase'; pod: string; phase: PodPhase }
   | { type: 'pod-removed'; pod: string }
+  | (RunnerEvent & { pod: string })
 
 export interface PodOptions {
-  /** Lifecycle events, in order (for tools, tests and the labs). */
-  onEvent?: (event: PodEvent) => void
   /** Each line a container prints; default: `[name] line` on our stdout/stderr. */
   onOutput?: (line: OutputLine) => void
-  /** Warnings (undo failures); default: stderr. */
+  /** Lifecycle events, in order (for tools, tests and the labs). */
+  onEvent?: (event: PodEvent) => void
+  /** Warnings (undo failures, unsupported paths); default: stderr. */
   onWarning?: Warn
-}
-
-export interface ContainerResult {
-  name: string
-  pid: number
-  exitCode: number
-  signal: NodeJS.Signals | null
-  /** As Kubernetes reports a terminated container. */
-  reason: 'Completed' | 'Error'
-  startedAt: Date
-  finishedAt: Date
+  /** Restart backoff (default: kubelet's 10 s doubling to 5 min). */
+  backoff?: BackoffOptions
+  /** State root holding the pod's directory (default /run/pod-launch). */
+  stateRoot?: string
+  /** Keep the pod's directory (logs) after it ends; the caller removes it. */
+  keepState?: boolean
 }
 
 export interface PodResult {
   name: string
   uid: string
-  phase: 'Succeeded' | 'Failed'
-  /** The first failing container's exit code (in the order they failed), else 0. */
+  phase: PodPhase
+  /** The first failing container's exit code (in the order they failed for good), else 0. */
   exitCode: number
-  containers: ContainerResult[]
+  initContainerStatuses: ContainerStatus[]
+  containerStatuses: ContainerStatus[]
 }
 
 let quietEpipe = false
@@ -64,137 +64,172 @@ const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
 export class Pod {
   readonly spec: PodSpec
   readonly sandbox: Sandbox
-  readonly containers: RunningContainer[]
+  readonly dir: PodDir
+  readonly initRunners: ContainerRunner[]
+  readonly runners: ContainerRunner[]
+  phase: PodPhase = 'Pending'
   private readonly undo: UndoStack
   private readonly warn: Warn
-  private readonly results = new Map<string, { status: ExitStatus; at: Date; order: number }>()
+  private readonly emit: (e: PodEvent) => void
   private readonly finished: Promise<PodResult>
+  private readonly failures: { exitCode: number }[] = []
   private stopping?: Promise<PodResult>
+  private stopGraceMs?: number
+  private onRunning!: () => void
+  readonly running: Promise<void>
 
-  private constructor(spec: PodSpec, sandbox: Sandbox, containers: RunningContainer[], undo: UndoStack, opts: PodOptions) {
+  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
     this.spec = spec
     this.sandbox = sandbox
-    this.containers = containers
+    this.dir = dir
+    ;[this.initRunners, this.runners] = runners
     this.undo = undo
     this.warn = opts.onWarning ?? defaultWarn
-    const emit = opts.onEvent ?? (() => {})
-    let order = 0
-    const exits = containers.map(c =>
-      c.process.exited.then(status => {
-        this.results.set(c.spec.name, { status, at: new Date(), order: order++ })
-        emit({ type: 'container-exited', pod: spec.name, container: c.spec.name, pid: c.pid, exitCode: status.exitCode, signal: status.signal })
-      }),
+    this.emit = opts.onEvent ?? (() => {})
+    this.running = new Promise(resolve => (this.onRunning = resolve))
+    this.finished = this.lifecycle().then(
+      r => r,
+      async e => {
+        await this.undo.run(this.warn)
+        throw e
+      },
     )
-    this.finished = Promise.all(exits)
-      .then(() => this.teardown())
-      .then(result => {
-        emit({ type: 'pod-removed', pod: spec.name })
-        return result
-      })
   }
 
   /**
-   * Create the sandbox and start every container. Resolves once all have
-   * exec'd. Throws the first PodError (`spawn.*`, `child.*`, `ns.*`) after
-   * undoing everything it created.
+   * Create the sandbox and start the pod: init containers in order, then the
+   * containers. Resolves once the pod is Running (or already ended). Throws
+   * a PodError (`state.*`, `spawn.*`, `child.*`, `ns.*`) when the sandbox
+   * cannot be made, after undoing everything it created. A container that
+   * cannot start is a container status (ContainerCannotRun), as in Kubernetes.
    */
   static async start(spec: PodSpec, opts: PodOptions = {}): Promise<Pod> {
     const undo = new UndoStack()
     const warn = opts.onWarning ?? defaultWarn
-    const onLine = opts.onOutput ?? printLine
     const emit = opts.onEvent ?? (() => {})
+    let pod: Pod
     try {
+      const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)
+      dir.create()
+      if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const sandbox = await startSandbox(spec, devNull, undo)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
-      const containers: RunningContainer[] = []
-      for (const c of spec.containers) {
-        let running: RunningContainer
-        try {
-          running = await startContainer(spec, c, sandbox, devNull, onLine)
-        } catch (e) {
-          throw withContainer(e, c.name)
-        }
-        containers.push(running)
-        emit({ type: 'container-started', pod: spec.name, container: c.name, pid: running.pid })
-        undo.push(`stop container ${c.name}`, async () => {
-          await stopProcess(running.process, 0)
-          await settle(running)
-        })
+      const facts: RuntimeFacts = { podIP: '', hostIP: '', nodeName: hostname() }
+      const onLine = opts.onOutput ?? printLine
+      const ctx = {
+        pod: spec,
+        dir,
+        shared: sandbox.shared,
+        devNull,
+        facts,
+        backoff: opts.backoff ?? KUBELET_BACKOFF,
+        emit: (e: RunnerEvent) => emit({ ...e, pod: spec.name }),
+        onLine,
+        terminal: opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr },
+        warn,
       }
-      return new Pod(spec, sandbox, containers, undo, opts)
+      const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
+      pod = new Pod(spec, sandbox, dir, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)
     } catch (e) {
       await undo.run(warn)
       emit({ type: 'pod-removed', pod: spec.name })
       throw e
     }
+    await Promise.race([pod.running, pod.finished.catch(() => {})])
+    return pod
   }
 
   get name(): string {
     return this.spec.name
   }
 
-  /** Pids of pause and each container's main process. */
-  get pids(): { pause: number; containers: Record<string, number> } {
-    return { pause: this.sandbox.pid, containers: Object.fromEntries(this.containers.map(c => [c.spec.name, c.pid])) }
+  /** Status of every init container and container, as Kubernetes reports them. */
+  get statuses(): { init: ContainerStatus[]; containers: ContainerStatus[] } {
+    return { init: this.initRunners.map(r => r.status), containers: this.runners.map(r => r.status) }
   }
 
-  /** Resolves when every container has exited and the pod is torn down. */
+  private setPhase(phase: PodPhase): void {
+    if (this.phase === phase) return
+    this.phase = phase
+    this.emit({ type: 'pod-phase', pod: this.name, phase })
+  }
+
+  private restartRule(init: boolean): (t: Terminated) => boolean {
+    const policy = this.spec.restartPolicy
+    // Init containers are retried until they succeed unless the policy is Never.
+    if (init) return t => t.exitCode !== 0 && policy !== 'Never'
+    if (policy === 'Always') return () => true
+    if (policy === 'OnFailure') return t => t.exitCode !== 0
+    return () => false
+  }
+
+  private recordFailure(t: Terminated): void {
+    if (t.exitCode !== 0) this.failures.push({ exitCode: t.exitCode })
+  }
+
+  private async lifecycle(): Promise<PodResult> {
+    let initFailed = false
+    for (const r of this.initRunners) {
+      if (this.stopping) break
+      const t = await r.run(this.restartRule(true))
+      if (t.exitCode !== 0) {
+        this.recordFailure(t)
+        initFailed = true
+        break
+      }
+    }
+    const runs: Promise<Terminated>[] = []
+    if (!initFailed && !this.stopping) {
+      // Started in order, each after the previous one's postStart, as kubelet does.
+      for (const r of this.runners) {
+        if (this.stopping) break
+        let started!: () => void
+        const isStarted = new Promise<void>(res => (started = res))
+        runs.push(r.run(this.restartRule(false), started).then(t => (this.recordFailure(t), t)))
+        await isStarted
+      }
+      if (runs.length > 0) this.setPhase('Running')
+    }
+    this.onRunning()
+    await Promise.all(runs)
+    this.setPhase(initFailed || this.failures.length > 0 ? 'Failed' : 'Succeeded')
+    await this.undo.run(this.warn)
+    this.emit({ type: 'pod-removed', pod: this.name })
+    const { init, containers } = this.statuses
+    return {
+      name: this.name,
+      uid: this.spec.uid,
+      phase: this.phase,
+      exitCode: this.failures[0]?.exitCode ?? 0,
+      initContainerStatuses: init,
+      containerStatuses: containers,
+    }
+  }
+
+  /** Resolves when every container has ended for good and the pod is torn down. */
   wait(): Promise<PodResult> {
     return this.finished
   }
 
   /**
-   * Stop gracefully: SIGTERM to every container, SIGKILL after the grace
-   * period (the spec's terminationGracePeriodSeconds unless given), then
-   * pause and the rest. Safe to call more than once.
+   * Stop: no more restarts; preStop hooks, SIGTERM to every container in
+   * parallel, SIGKILL when the grace period (the spec's
+   * terminationGracePeriodSeconds unless given) is over; then pause and the
+   * rest. `force` kills at once. Calling again with a shorter grace (a second
+   * Ctrl-C) shortens it.
    */
-  stop(gracePeriodSeconds = this.spec.terminationGracePeriodSeconds): Promise<PodResult> {
-    this.stopping ??= Promise.all(this.containers.map(c => stopProcess(c.process, gracePeriodSeconds * 1000))).then(() => this.finished)
-    if (gracePeriodSeconds === 0) for (const c of this.containers) c.process.kill('SIGKILL')
-    return this.stopping
-  }
-
-  private async teardown(): Promise<PodResult> {
-    await this.undo.run(this.warn)
-    const containers = this.containers.map((c): ContainerResult => {
-      const r = this.results.get(c.spec.name)!
-      return {
-        name: c.spec.name,
-        pid: c.pid,
-        exitCode: r.status.exitCode,
-        signal: r.status.signal,
-        reason: r.status.exitCode === 0 ? 'Completed' : 'Error',
-        startedAt: c.startedAt,
-        finishedAt: r.at,
-      }
-    })
-    const failed = this.containers
-      .map(c => this.results.get(c.spec.name)!)
-      .filter(r => r.status.exitCode !== 0)
-      .sort((a, b) => a.order - b.order)
-    return {
-      name: this.spec.name,
-      uid: this.spec.uid,
-      phase: failed.length === 0 ? 'Succeeded' : 'Failed',
-      exitCode: failed[0]?.status.exitCode ?? 0,
-      containers,
+  stop(opts: { gracePeriodSeconds?: number; force?: boolean } = {}): Promise<PodResult> {
+    const graceMs = opts.force ? 0 : Math.round((opts.gracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000)
+    if (this.stopGraceMs === undefined || graceMs < this.stopGraceMs) {
+      this.stopGraceMs = graceMs
+      const all = [...this.initRunners, ...this.runners]
+      const stopped = Promise.all(all.map(r => r.stop(graceMs))).then(() => this.finished)
+      this.stopping ??= stopped
     }
+    return this.stopping!
   }
-}
-
-/** Output pipes close when the last holder exits; give stragglers a moment, then drop them. */
-async function settle(c: RunningContainer): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([c.outputDone, new Promise(r => (timer = setTimeout(r, 2000)))])
-  clearTimeout(timer)
-  c.destroyOutput()
-}
-
-function withContainer(e: unknown, name: string): unknown {
-  if (e instanceof PodError) e.container ??= name
-  return e
 }
 
 export type { OutputLine, NsType }

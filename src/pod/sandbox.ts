@@ -1,5 +1,6 @@
 // The sandbox: pause in new uts, ipc and net namespaces (and pid when the pod
 // shares its process namespace), holding them while containers come and go.
+// hostNetwork / hostIPC / hostPID: that namespace stays the host's.
 import type { PodSpec } from '../spec/index.js'
 import { pausePath, type NsType } from '../spawn/native.js'
 import { spawnProcess, stopProcess, type ChildProcessHandle } from '../spawn/process.js'
@@ -14,9 +15,13 @@ export interface Sandbox {
   namespaces: Record<NsType, number>
 }
 
-/** Namespaces pause makes: uts, ipc, net, and pid when the pod shares it. */
+/** Namespaces pause makes (in join order). hostNetwork implies the host's uts too, as in Kubernetes. */
 export function sandboxNamespaces(spec: PodSpec): NsType[] {
-  return spec.shareProcessNamespace ? ['ipc', 'uts', 'net', 'pid'] : ['ipc', 'uts', 'net']
+  const ns: NsType[] = []
+  if (!spec.hostIPC) ns.push('ipc')
+  if (!spec.hostNetwork) ns.push('uts', 'net')
+  if (spec.shareProcessNamespace) ns.push('pid')
+  return ns
 }
 
 export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack): Promise<Sandbox> {
@@ -25,8 +30,8 @@ export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoSta
     argv: [pausePath()],
     envp: [],
     unshare,
-    hostname: spec.hostname,
-    loopback: true,
+    hostname: unshare.includes('uts') ? spec.hostname : undefined,
+    loopback: unshare.includes('net'),
     newSession: true,
     // Foreground: if this process dies, so does the pod (nothing is orphaned).
     dieWithParent: true,

@@ -8,10 +8,13 @@ import { PodError } from '../errors.js'
 export type NsType = 'user' | 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'time' | 'mnt'
 
 export interface NativeMount {
+  /** mount(2) (default), or make the mountpoint: mkdir, an empty file, a symlink (source = link text). */
+  kind?: 'mount' | 'mkdir' | 'file' | 'symlink'
+  mode?: number
   source?: string
   target: string
   fstype?: string
-  flags: number
+  flags?: number
   data?: string
 }
 
@@ -45,7 +48,7 @@ export interface NativeSpawned {
 export interface Addon {
   steps: Record<string, number>
   namespaces: NsType[]
-  mountFlags: Record<'MS_RDONLY' | 'MS_NOSUID' | 'MS_NODEV' | 'MS_NOEXEC' | 'MS_REMOUNT' | 'MS_BIND' | 'MS_REC' | 'MS_PRIVATE' | 'MS_SLAVE' | 'MS_SHARED' | 'MS_STRICTATIME', number>
+  mountFlags: Record<'MS_RDONLY' | 'MS_NOSUID' | 'MS_NODEV' | 'MS_NOEXEC' | 'MS_REMOUNT' | 'MS_BIND' | 'MS_MOVE' | 'MS_REC' | 'MS_PRIVATE' | 'MS_SLAVE' | 'MS_SHARED' | 'MS_STRICTATIME', number>
   spawn(plan: NativePlan): NativeSpawned
   watch(pidfd: number, cb: (code: number | null, signal: number | null, error: Error | null) => void, ref?: boolean): void
   signal(pidfd: number, signal: number): number

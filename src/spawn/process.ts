@@ -108,6 +108,14 @@ export async function spawnProcess(plan: NativePlan, opts: SpawnOptions = {}): P
     try {
       opts.beforeGo?.(spawned.pid)
       writeSync(spawned.goFd, Buffer.from([1]))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e
+      // The child died before reading the go byte: killed with its pid namespace, or by someone.
+      const status = await child.exited
+      throw new PodError(`spawn.go: ${plan.file ?? plan.argv[0]}: the child was killed before it could start (${status.signal ?? `exit ${status.code}`})`, {
+        step: 'spawn.go',
+        hint: 'the namespaces it was to join are gone: the container or pod it targets has exited',
+      })
     } finally {
       closeSync(spawned.goFd) // EOF without the byte makes the child exit quietly
     }

@@ -1,18 +1,60 @@
 // The validated, defaulted pod: what the engine runs. Pure data, frozen.
+import type { Resources } from './resources.js'
+export type { ResourceList, Resources } from './resources.js'
 
+/** An env var as written: a literal value or a downward-API field reference. */
 export interface EnvVar {
   name: string
-  value: string
+  /** Literal value ($(VAR) not yet expanded). */
+  value?: string
+  /** valueFrom.fieldRef.fieldPath, e.g. `metadata.name`, `status.podIP`, `metadata.labels['app']`. */
+  fieldRef?: string
+}
+
+export interface ContainerPort {
+  name?: string
+  containerPort: number
+  protocol: 'TCP' | 'UDP' | 'SCTP'
+  hostPort?: number
+  hostIP?: string
+}
+
+export interface VolumeMount {
+  name: string
+  mountPath: string
+  readOnly: boolean
+  subPath?: string
+}
+
+export interface Volume {
+  name: string
+  /** The source kind (`hostPath`, `emptyDir`, ...) and its fields as written. */
+  kind: string
+  source: Record<string, unknown>
+}
+
+export interface ExecHandler {
+  command: string[]
 }
 
 export interface ContainerSpec {
   name: string
   image: string
-  /** command + args after $(VAR) expansion; never empty. */
-  argv: string[]
+  /** As written; `argv` of the running container comes from containerArgv(). */
+  command?: string[]
+  args?: string[]
   env: EnvVar[]
   workingDir: string
+  ports: ContainerPort[]
+  resources: Resources
+  volumeMounts: VolumeMount[]
+  lifecycle: { postStart?: ExecHandler; preStop?: ExecHandler }
+  securityContext: Record<string, unknown>
+  terminationMessagePath: string
+  terminationMessagePolicy: 'File' | 'FallbackToLogsOnError'
 }
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
 
 export interface PodSpec {
   apiVersion: 'v1'
@@ -24,8 +66,15 @@ export interface PodSpec {
   annotations: Record<string, string>
   hostname: string
   shareProcessNamespace: boolean
+  hostNetwork: boolean
+  hostIPC: boolean
+  hostPID: boolean
+  restartPolicy: RestartPolicy
   terminationGracePeriodSeconds: number
+  initContainers: ContainerSpec[]
   containers: ContainerSpec[]
+  volumes: Volume[]
+  securityContext: Record<string, unknown>
 }
 
 export interface SpecProblem {

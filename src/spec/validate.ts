@@ -1,128 +1,44 @@
 // Manifest object -> frozen, defaulted PodSpec, with every problem listed by
 // field path (the rules Kubernetes' API validation applies to these fields).
 import { randomUUID } from 'node:crypto'
-import { expand } from './expand.js'
-import type { ContainerSpec, EnvVar, ParseResult, PodSpec, SpecProblem } from './types.js'
+import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
+import { parseContainer, type ContainerContext } from './container.js'
+import type { ContainerSpec, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
-/** Fields the engine honours today; anything else present is reported once as unsupported. */
-const SUPPORTED = {
-  top: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
-  metadata: ['name', 'namespace', 'labels', 'annotations', 'uid', 'generateName', 'creationTimestamp'],
-  spec: ['containers', 'shareProcessNamespace', 'terminationGracePeriodSeconds', 'hostname', 'restartPolicy'],
-  container: ['name', 'image', 'command', 'args', 'env', 'workingDir', 'imagePullPolicy'],
-  env: ['name', 'value'],
-}
+const VOLUME_KINDS = ['hostPath', 'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral', 'csi', 'nfs', 'image']
 
-type Obj = Record<string, unknown>
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-class Checker {
-  problems: SpecProblem[] = []
-  unsupported: string[] = []
-
-  fail(path: string, message: string): void {
-    this.problems.push({ path, message })
-  }
-
-  extra(o: Obj, known: string[], path: string): void {
-    for (const k of Object.keys(o)) if (!known.includes(k)) this.unsupported.push(path ? `${path}.${k}` : k)
-  }
-
-  obj(v: unknown, path: string, required = false): Obj | undefined {
-    if (v === undefined || v === null) {
-      if (required) this.fail(path, 'required')
-      return undefined
-    }
-    if (!isObj(v)) this.fail(path, 'must be an object')
-    return isObj(v) ? v : undefined
-  }
-
-  str(v: unknown, path: string, required = false): string | undefined {
-    if (v === undefined || v === null) {
-      if (required) this.fail(path, 'required')
-      return undefined
-    }
-    if (typeof v !== 'string') {
-      this.fail(path, `must be a string, not ${JSON.stringify(v)}`)
-      return undefined
-    }
-    return v
-  }
-
-  strArray(v: unknown, path: string): string[] | undefined {
-    if (v === undefined || v === null) return undefined
-    if (!Array.isArray(v) || v.some(s => typeof s !== 'string')) {
-      this.fail(path, 'must be an array of strings')
-      return undefined
-    }
-    return v as string[]
-  }
-
-  strMap(v: unknown, path: string): Record<string, string> {
-    const o = this.obj(v, path)
-    if (!o) return {}
-    const out: Record<string, string> = {}
-    for (const [k, val] of Object.entries(o)) {
-      if (typeof val !== 'string') this.fail(`${path}.${k}`, 'must be a string')
-      else out[k] = val
-    }
-    return out
-  }
-
-  dnsLabel(v: string, path: string): void {
-    if (v.length > 63) this.fail(path, `"${v}" must be no more than 63 characters`)
-    else if (!DNS1123_LABEL.test(v)) {
-      this.fail(path, `"${v}" must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit`)
-    }
-  }
-}
-
-function container(c: Checker, v: unknown, path: string): ContainerSpec | undefined {
-  const o = c.obj(v, path, true)
-  if (!o) return undefined
-  c.extra(o, SUPPORTED.container, path)
-  const name = c.str(o.name, `${path}.name`, true)
-  if (name !== undefined) c.dnsLabel(name, `${path}.name`)
-  const image = c.str(o.image, `${path}.image`) ?? 'host'
-  const command = c.strArray(o.command, `${path}.command`)
-  const args = c.strArray(o.args, `${path}.args`)
-  const workingDir = c.str(o.workingDir, `${path}.workingDir`)
-  if (workingDir !== undefined && !workingDir.startsWith('/')) c.fail(`${path}.workingDir`, `"${workingDir}" must be an absolute path`)
-
-  const env: EnvVar[] = []
-  if (o.env !== undefined && !Array.isArray(o.env)) c.fail(`${path}.env`, 'must be an array')
-  for (const [i, e] of (Array.isArray(o.env) ? o.env : []).entries()) {
-    const p = `${path}.env[${i}]`
-    const eo = c.obj(e, p, true)
-    if (!eo) continue
-    c.extra(eo, SUPPORTED.env, p)
-    const ename = c.str(eo.name, `${p}.name`, true)
-    if (ename !== undefined && !ENV_NAME.test(ename)) c.fail(`${p}.name`, `"${ename}" must consist of letters, digits, '_', '-' or '.', and not start with a digit`)
-    const value = c.str(eo.value, `${p}.value`) ?? ''
-    // Kubernetes expands $(VAR) in env values against the variables defined before it.
-    if (ename !== undefined) env.push({ name: ename, value: expand(value, n => lookupEnv(env, n)) })
-  }
-
-  const lookup = (n: string) => lookupEnv(env, n)
-  const argv = [...(command ?? []), ...(args ?? [])].map(s => expand(s, lookup))
-  const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
-  if (typesOk && argv.length === 0) {
-    c.fail(`${path}.command`, command === undefined ? `required: image "${image}" supplies no entrypoint` : 'must not be empty')
-  } else if (typesOk && argv[0] === '') {
-    c.fail(`${path}.command`, 'must start with a non-empty executable')
-  }
-  if (name === undefined) return undefined
-  return { name, image, argv, env, workingDir: workingDir ?? '/' }
-}
-
-function lookupEnv(env: EnvVar[], name: string): string | undefined {
-  for (let i = env.length - 1; i >= 0; i--) if (env[i].name === name) return env[i].value
-  return undefined
+const POD_KNOWN = ['containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'shareProcessNamespace', 'hostNetwork', 'hostIPC', 'hostPID', 'hostname', 'volumes']
+const POD_LATER: Record<string, string> = {
+  securityContext: 'not applied yet',
+  nodeName: 'ignored: the pod runs on this host',
+  nodeSelector: 'ignored: the pod runs on this host',
+  affinity: 'ignored: the pod runs on this host',
+  tolerations: 'ignored: the pod runs on this host',
+  serviceAccountName: 'no API server: ignored',
+  automountServiceAccountToken: 'no API server: ignored',
+  dnsPolicy: 'DNS files come with networking',
+  dnsConfig: 'DNS files come with networking',
+  hostAliases: 'hosts files come with networking',
+  subdomain: 'hosts files come with networking',
+  priorityClassName: 'ignored',
+  schedulerName: 'ignored',
+  enableServiceLinks: 'no services: ignored',
+  activeDeadlineSeconds: 'not supported yet',
+  imagePullSecrets: 'no registry: ignored',
+  readinessGates: 'not supported yet',
+  runtimeClassName: 'ignored',
+  overhead: 'ignored',
+  topologySpreadConstraints: 'ignored',
+  ephemeralContainers: 'not supported yet',
+  os: 'ignored',
+  preemptionPolicy: 'ignored',
+  priority: 'ignored',
+  setHostnameAsFQDN: 'not supported yet',
+  resourceClaims: 'not supported',
+  schedulingGates: 'ignored',
+  hostUsers: 'user namespaces not supported yet',
 }
 
 /** Validate a manifest object; returns the PodSpec or every problem found. */
@@ -130,14 +46,14 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   const c = new Checker()
   const top = c.obj(manifest, '(manifest)', true)
   if (!top) return { problems: c.problems }
-  c.extra(top, SUPPORTED.top, '')
+  c.fields(top, '', ['apiVersion', 'kind', 'metadata', 'spec', 'status'])
   if (top.apiVersion !== 'v1') c.fail('apiVersion', `must be "v1", not ${JSON.stringify(top.apiVersion)}`)
   if (top.kind !== 'Pod') c.fail('kind', `must be "Pod", not ${JSON.stringify(top.kind)}`)
 
   const meta = c.obj(top.metadata, 'metadata', true) ?? {}
-  c.extra(meta, SUPPORTED.metadata, 'metadata')
+  c.fields(meta, 'metadata', ['name', 'namespace', 'labels', 'annotations', 'uid', 'creationTimestamp', 'resourceVersion'], { generateName: 'use metadata.name', ownerReferences: 'ignored', finalizers: 'ignored' })
   const name = c.str(meta.name, 'metadata.name', true)
-  if (name !== undefined) {
+  if (name) {
     if (name.length > 253) c.fail('metadata.name', 'must be no more than 253 characters')
     else if (!DNS1123_SUBDOMAIN.test(name)) c.fail('metadata.name', `"${name}" must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.'`)
   }
@@ -147,38 +63,38 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   const annotations = c.strMap(meta.annotations, 'metadata.annotations')
 
   const spec = c.obj(top.spec, 'spec', true) ?? {}
-  c.extra(spec, SUPPORTED.spec, 'spec')
-  const containers: ContainerSpec[] = []
-  if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
-    c.fail('spec.containers', 'required: at least one container')
-  } else {
-    const seen = new Set<string>()
-    spec.containers.forEach((v, i) => {
-      const ct = container(c, v, `spec.containers[${i}]`)
+  c.fields(spec, 'spec', POD_KNOWN, POD_LATER)
+  const volumes = parseVolumes(c, spec.volumes)
+  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(volumes.map(v => v.name)), hostPorts, isInit })
+  const hostPorts = new Set<string>()
+  const names = new Set<string>()
+  const containersOf = (field: 'containers' | 'initContainers', isInit: boolean): ContainerSpec[] => {
+    const out: ContainerSpec[] = []
+    c.list(spec[field], `spec.${field}`).forEach((v, i) => {
+      const ct = parseContainer(c, v, `spec.${field}[${i}]`, ctx(isInit))
       if (!ct) return
-      if (seen.has(ct.name)) c.fail(`spec.containers[${i}].name`, `"${ct.name}" is a duplicate: container names must be unique`)
-      seen.add(ct.name)
-      containers.push(ct)
+      if (names.has(ct.name)) c.fail(`spec.${field}[${i}].name`, `"${ct.name}" is a duplicate: container names must be unique in the pod`)
+      names.add(ct.name)
+      out.push(ct)
     })
+    return out
   }
-  let share = false
-  if (spec.shareProcessNamespace !== undefined) {
-    if (typeof spec.shareProcessNamespace !== 'boolean') c.fail('spec.shareProcessNamespace', 'must be true or false')
-    else share = spec.shareProcessNamespace
-  }
-  let grace = 30
-  if (spec.terminationGracePeriodSeconds !== undefined) {
-    const g = spec.terminationGracePeriodSeconds
-    if (typeof g !== 'number' || !Number.isInteger(g) || g < 0) c.fail('spec.terminationGracePeriodSeconds', 'must be a non-negative integer')
-    else grace = g
-  }
+  const initContainers = containersOf('initContainers', true)
+  const containers = containersOf('containers', false)
+  if (!Array.isArray(spec.containers) || spec.containers.length === 0) c.fail('spec.containers', 'required: at least one container')
+
+  const restartPolicy = c.oneOf(spec.restartPolicy, 'spec.restartPolicy', ['Always', 'OnFailure', 'Never'] as const, 'Always')
+  const grace = c.int(spec.terminationGracePeriodSeconds, 'spec.terminationGracePeriodSeconds', 0, 2 ** 31) ?? 30
+  const shareProcessNamespace = c.bool(spec.shareProcessNamespace, 'spec.shareProcessNamespace', false)
+  const hostNetwork = c.bool(spec.hostNetwork, 'spec.hostNetwork', false)
+  const hostIPC = c.bool(spec.hostIPC, 'spec.hostIPC', false)
+  const hostPID = c.bool(spec.hostPID, 'spec.hostPID', false)
+  if (hostPID && shareProcessNamespace) c.fail('spec.shareProcessNamespace', 'may not be true when hostPID is true')
   const hostname = c.str(spec.hostname, 'spec.hostname')
   if (hostname !== undefined) c.dnsLabel(hostname, 'spec.hostname')
-  if (spec.restartPolicy !== undefined && spec.restartPolicy !== 'Never') {
-    c.unsupported.push(`spec.restartPolicy=${String(spec.restartPolicy)} (runs as Never)`)
-  }
+  if (volumes.length > 0) c.unsupported.push('spec.volumes (volumes come with container filesystems; mounts are not made yet)')
 
-  if (c.problems.length > 0 || name === undefined) return { problems: c.problems }
+  if (c.problems.length > 0 || !name) return { problems: c.problems }
   const pod: PodSpec = deepFreeze({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -189,11 +105,41 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
     annotations,
     // Kubernetes uses the pod name, truncated to 63 characters, as hostname.
     hostname: hostname ?? name.slice(0, 63).replace(/[-.]+$/, ''),
-    shareProcessNamespace: share,
+    shareProcessNamespace,
+    hostNetwork,
+    hostIPC,
+    hostPID,
+    restartPolicy,
     terminationGracePeriodSeconds: grace,
+    initContainers,
     containers,
+    volumes,
+    securityContext: c.obj(spec.securityContext, 'spec.securityContext') ?? {},
   })
   return { result: { spec: pod, unsupported: c.unsupported, warnings: [] }, problems: [] }
+}
+
+function parseVolumes(c: Checker, v: unknown): Volume[] {
+  const out: Volume[] = []
+  c.list(v, 'spec.volumes').forEach((e, i) => {
+    const p = `spec.volumes[${i}]`
+    const o = c.obj(e, p, true)
+    if (!o) return
+    const name = c.str(o.name, `${p}.name`, true)
+    if (name) c.dnsLabel(name, `${p}.name`)
+    if (name && out.some(x => x.name === name)) c.fail(`${p}.name`, `"${name}" is a duplicate`)
+    const kinds = Object.keys(o).filter(k => k !== 'name')
+    if (kinds.length !== 1) return c.fail(p, `must have exactly one volume source (${VOLUME_KINDS.slice(0, 4).join(', ')}, ...), found ${kinds.length}`)
+    if (!VOLUME_KINDS.includes(kinds[0])) return c.fail(`${p}.${kinds[0]}`, 'is not a volume source')
+    const source = c.obj(o[kinds[0]], `${p}.${kinds[0]}`) ?? {}
+    if (kinds[0] === 'hostPath') {
+      const path = c.str(source.path, `${p}.hostPath.path`, true)
+      c.absPath(path, `${p}.hostPath.path`)
+      c.oneOf(source.type, `${p}.hostPath.type`, ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'], '')
+    }
+    if (name) out.push({ name, kind: kinds[0], source })
+  })
+  return out
 }
 
 function deepFreeze<T>(v: T): T {

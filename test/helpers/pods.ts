@@ -21,7 +21,7 @@ export function uniqueName(prefix: string): string {
 export type ContainerInput = { name: string; command: string[]; args?: string[]; env?: { name: string; value: string }[]; workingDir?: string }
 
 export function manifest(name: string, containers: ContainerInput[], spec: Record<string, unknown> = {}) {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { terminationGracePeriodSeconds: 2, ...spec, containers } }
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, ...spec, containers } }
 }
 
 /** Record the pod's namespaces (pause's uts, each container's pid) for the final leftover check. */
@@ -29,7 +29,7 @@ export function track(pod: Pod): void {
   mkdirSync(join(TRACK_FILE, '..'), { recursive: true })
   // Only namespaces the pod made: pause's pid ns is the host's unless shared.
   const host = namespaceInodes('self')
-  const pid = [pod.sandbox.namespaces.pid, ...pod.containers.map(c => c.namespaces.pid)].filter(ino => ino && ino !== host.pid)
+  const pid = [pod.sandbox.namespaces.pid, ...pod.runners.map(r => r.namespaces?.pid ?? 0)].filter(ino => ino && ino !== host.pid)
   const entry = { pod: pod.name, pause: pod.sandbox.pid, uts: pod.sandbox.namespaces.uts, pid: [...new Set(pid)] }
   appendFileSync(TRACK_FILE, JSON.stringify(entry) + '\n')
 }
@@ -52,7 +52,7 @@ export async function start(t: Teardown, m: object): Promise<Collected> {
   }
   const pod = await startPod(m as Record<string, unknown>, { onOutput, onManifestWarning: () => {} })
   track(pod)
-  t.teardown(() => pod.stop(0))
+  t.teardown(() => pod.stop({ force: true }))
   const lines = (name: string) => out.filter(l => l.container === name && l.stream === 'stdout').map(l => l.line)
   const waitFor = (name: string, re: RegExp) =>
     new Promise<string>((resolve, reject) => {
@@ -78,4 +78,15 @@ export async function start(t: Teardown, m: object): Promise<Collected> {
 export async function run(t: Teardown, m: object): Promise<Collected & { result: PodResult }> {
   const c = await start(t, m)
   return { ...c, result: await c.pod.wait() }
+}
+
+/** Exit code of each container's last termination, in spec order. */
+export function exitCodes(result: PodResult): (number | undefined)[] {
+  return result.containerStatuses.map(s => ('terminated' in s.state ? s.state.terminated.exitCode : undefined))
+}
+
+/** The last termination of a container by name. */
+export function terminated(result: PodResult, name: string) {
+  const s = [...result.initContainerStatuses, ...result.containerStatuses].find(c => c.name === name)
+  return s && 'terminated' in s.state ? s.state.terminated : undefined
 }

@@ -10,12 +10,12 @@ t.test('a container has only fds 0, 1 and 2', { skip }, async t => {
   // the namespace fds of pause) may leak into the exec'd program.
   const { pod, waitFor } = await start(t, manifest(uniqueName('fds'), [{ name: 'a', command: ['sh', '-c', 'echo up; exec sleep 30'] }]))
   await waitFor('a', /^up$/)
-  const pid = pod.containers[0].pid
+  const pid = pod.runners[0].status.pid!
   // After `echo up` the shell execs sleep: wait for that, then look.
   for (let i = 0; i < 100 && !/sleep/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')); i++) await new Promise(r => setTimeout(r, 10))
   t.same(readdirSync(`/proc/${pid}/fd`).sort(), ['0', '1', '2'])
   t.ok(readdirSync('/proc/self/fd').length > 3, 'the test process itself has more fds')
-  await pod.stop(0)
+  await pod.stop({ force: true })
 })
 
 t.test('SIGPIPE and every other signal are default, none blocked, inside a container', { skip }, async t => {

@@ -1,30 +1,32 @@
 import t from 'tap'
 import { existsSync, openSync, closeSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PodError, spawnProcess, startPod, type PodEvent } from '../../src/index.js'
+import { PodError, runPod, spawnProcess, type PodEvent } from '../../src/index.js'
 import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 
 const skip = requires('root', 'built')
 const fdCount = () => readdirSync('/proc/self/fd').length
 
-/** Start a pod expected to fail; returns the error and every pid it started. */
+/** Run a pod whose container cannot start; returns its start error, status and every pid it started. */
 async function failingStart(m: object) {
   const events: PodEvent[] = []
   const fdsBefore = fdCount()
-  const error = await startPod(m as Record<string, unknown>, { onEvent: e => events.push(e), onOutput: () => {}, onManifestWarning: () => {} }).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  const pids = events.flatMap(e => ('pid' in e ? [e.pid] : []))
-  return { error: error as PodError, events, pids, fdsLeaked: fdCount() - fdsBefore }
+  const result = await runPod(m as Record<string, unknown>, { onEvent: e => events.push(e), onOutput: () => {}, onManifestWarning: () => {}, onWarning: () => {} })
+  const failed = events.find(e => e.type === 'container-failed-to-start')
+  const pids = events.flatMap(e => ('pid' in e && e.pid ? [e.pid] : []))
+  return { error: (failed as { error: PodError } | undefined)?.error as PodError, result, events, pids, fdsLeaked: fdCount() - fdsBefore }
 }
 
-function assertNothingLeft(t: { ok: Function; notOk: Function; equal: Function }, r: Awaited<ReturnType<typeof failingStart>>) {
+function assertNothingLeft(t: { ok: Function; notOk: Function; equal: Function; match: Function }, r: Awaited<ReturnType<typeof failingStart>>) {
   t.ok(r.pids.length > 0, 'the sandbox was started before the failure')
   for (const pid of r.pids) t.notOk(existsSync(`/proc/${pid}`), `pid ${pid} is gone (not even a zombie)`)
   t.equal(r.fdsLeaked, 0, 'no fd of ours is left open')
   t.equal(r.events.at(-1)?.type, 'pod-removed')
+  t.equal(r.result.phase, 'Failed')
+  const failed = r.result.containerStatuses.find(s => 'terminated' in s.state && s.state.terminated.reason === 'ContainerCannotRun')
+  t.ok(failed, 'the container is Terminated / ContainerCannotRun')
+  t.match(failed && 'terminated' in failed.state ? failed.state.terminated : {}, { exitCode: 128, message: r.error.message })
 }
 
 t.test('a missing executable names child.exec, the path and ENOENT, and leaves nothing', { skip }, async t => {
@@ -89,15 +91,17 @@ t.test('the pid namespace of a pod whose pause is gone cannot be joined', { skip
   // Joining pid_for_children of a dead pod: the kernel refuses at clone.
   const events: PodEvent[] = []
   const m = manifest(uniqueName('deadpid'), [{ name: 'a', command: ['true'] }], { shareProcessNamespace: true })
-  const error = (await startPod(m as Record<string, unknown>, {
+  const result = await runPod(m as Record<string, unknown>, {
     onOutput: () => {},
+    onWarning: () => {},
     onEvent: e => {
       events.push(e)
       if (e.type === 'sandbox-started') process.kill(e.pid, 'SIGKILL')
     },
-  }).catch(e => e)) as PodError
-  t.type(error, PodError)
-  t.match(error.step, /^(spawn\.clone|spawn\.pidns|child\.)/)
-  t.match(error.message, /\((ENOMEM|EINVAL|ESRCH)\)$/)
+  })
+  const failed = events.find(e => e.type === 'container-failed-to-start') as { error: PodError } | undefined
+  t.type(failed?.error, PodError)
+  t.match(failed?.error.step, /^(spawn\.clone|spawn\.pidns|spawn\.go|child\.)/)
+  t.equal(result.phase, 'Failed')
   t.equal(events.at(-1)?.type, 'pod-removed')
 })

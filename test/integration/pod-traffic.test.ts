@@ -31,5 +31,5 @@ t.test('a System V shm segment made in a is seen in b and not on the host', { sk
   const key = BigInt(row!.split(/\s+/)[0])
   const host = readFileSync('/proc/sysvipc/shm', 'utf8').split('\n').slice(1).filter(r => r.trim())
   t.notOk(host.some(r => BigInt(r.trim().split(/\s+/)[0]) === key), `the host does not see key ${row!.split(/\s+/)[0]}`)
-  await pod.stop(0)
+  await pod.stop({ force: true })
 })

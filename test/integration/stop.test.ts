@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
-import { manifest, start, uniqueName } from '../helpers/pods.js'
+import { manifest, start, terminated, uniqueName } from '../helpers/pods.js'
 import { processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
@@ -20,8 +20,8 @@ t.test('stop sends SIGTERM, then SIGKILL after the grace period', { skip }, asyn
   await Promise.all([waitFor('polite', /ready/), waitFor('stubborn', /ready/)])
   const started = Date.now()
   const result = await pod.stop()
-  const polite = result.containers.find(c => c.name === 'polite')!
-  const stubbornResult = result.containers.find(c => c.name === 'stubborn')!
+  const polite = terminated(result, 'polite')!
+  const stubbornResult = terminated(result, 'stubborn')!
   t.equal(polite.exitCode, 0, 'the polite container exited 0 on SIGTERM')
   t.same(lines('polite'), ['ready', 'got TERM'])
   t.equal(stubbornResult.signal, 'SIGKILL', 'the stubborn one was killed')
@@ -91,5 +91,5 @@ t.test('the CLI exit code is the first failing container\'s', { skip }, async t 
     { name: 'bad', command: ['sh', '-c', 'exit 42'] },
   ]), () => {})
   t.equal(res.code, 42)
-  t.match(res.stderr, /container bad exited 42/)
+  t.match(res.stderr, /\nbad +Terminated +Error +42 +0\n/, 'the summary table shows it')
 })

@@ -12,6 +12,9 @@ const spec = (share: boolean) =>
   }).spec
 
 const fds = (types: NsType[]) => new Map(types.map((t, i) => [t, 100 + i] as [NsType, number]))
+const facts = { podIP: '', hostIP: '', nodeName: 'node1' }
+const plan = (s: ReturnType<typeof spec>, shared: Map<NsType, number>, stdio: [number, number, number]) =>
+  containerPlan(s, s.containers[0], { shared, stdio, mounts: [{ target: '/x' }], facts })
 
 t.test('pause makes uts, ipc, net, and pid only when the pod shares it', async t => {
   t.same(sandboxNamespaces(spec(false)).sort(), ['ipc', 'net', 'uts'])
@@ -20,27 +23,27 @@ t.test('pause makes uts, ipc, net, and pid only when the pod shares it', async t
 
 t.test('a container joins ipc, uts, net in order and makes its own mnt and pid', async t => {
   const s = spec(false)
-  const plan = containerPlan(s, s.containers[0], { shared: fds(['net', 'uts', 'ipc']) }, [3, 4, 5])
-  t.same(plan.join, [{ type: 'ipc', fd: 102 }, { type: 'uts', fd: 101 }, { type: 'net', fd: 100 }])
-  t.same(plan.unshare, ['mnt', 'pid'])
-  t.equal(plan.pidns, undefined)
-  t.same(plan.argv, ['nginx', '-g', 'daemon off;'])
-  t.equal(plan.searchPath, '/opt/bin:/bin', 'the PATH of the container env is searched')
-  t.equal(plan.cwd, '/srv')
-  t.same(plan.stdio, [3, 4, 5])
-  t.same(plan.mounts!.map(m => m.target), ['/', '/proc'], 'make / private, then a /proc of its own')
-  t.ok(plan.newSession && plan.dieWithParent)
+  const p = plan(s, fds(['net', 'uts', 'ipc']), [3, 4, 5])
+  t.same(p.join, [{ type: 'ipc', fd: 102 }, { type: 'uts', fd: 101 }, { type: 'net', fd: 100 }])
+  t.same(p.unshare, ['mnt', 'pid'])
+  t.equal(p.pidns, undefined)
+  t.same(p.argv, ['nginx', '-g', 'daemon off;'])
+  t.equal(p.searchPath, '/opt/bin:/bin', 'the PATH of the container env is searched')
+  t.equal(p.cwd, '/srv')
+  t.same(p.stdio, [3, 4, 5])
+  t.same(p.mounts, [{ target: '/x' }], 'the mount plan is passed through')
+  t.ok(p.newSession && p.dieWithParent)
 })
 
 t.test('with a shared process namespace the container enters pause pid ns and makes only mnt', async t => {
   const s = spec(true)
-  const plan = containerPlan(s, s.containers[0], { shared: fds(['ipc', 'uts', 'net', 'pid']) }, [0, 1, 2])
-  t.same(plan.unshare, ['mnt'])
-  t.equal(plan.pidns, 103)
-  t.notOk(plan.join!.some(j => j.type === 'pid'), 'pid is joined by the parent (pid_for_children), not setns in the child')
+  const p = plan(s, fds(['ipc', 'uts', 'net', 'pid']), [0, 1, 2])
+  t.same(p.unshare, ['mnt'])
+  t.equal(p.pidns, 103)
+  t.notOk(p.join!.some(j => j.type === 'pid'), 'pid is joined by the parent (pid_for_children), not setns in the child')
 })
 
 t.test('container env: PATH, HOSTNAME, HOME defaults, then the spec (spec wins)', async t => {
   const s = spec(false)
-  t.same(containerEnv(s, s.containers[0]), ['PATH=/opt/bin:/bin', 'HOSTNAME=web', 'HOME=/root', 'X=1'])
+  t.same([...containerEnv(s, s.containers[0], facts)], [['PATH', '/opt/bin:/bin'], ['HOSTNAME', 'web'], ['HOME', '/root'], ['X', '1']])
 })

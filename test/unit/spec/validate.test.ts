@@ -1,5 +1,8 @@
 import t from 'tap'
 import { parseManifest, parseManifestText, PodError } from '../../../src/index.js'
+import { containerArgv, resolveEnv } from '../../../src/spec/index.js'
+
+const facts = { podIP: '', hostIP: '', nodeName: 'node1' }
 
 const pod = (spec: object, metadata: object = { name: 'web' }) => ({ apiVersion: 'v1', kind: 'Pod', metadata, spec })
 
@@ -11,8 +14,9 @@ t.test('a minimal pod is defaulted and frozen', async t => {
   t.equal(spec.terminationGracePeriodSeconds, 30)
   t.equal(spec.shareProcessNamespace, false)
   t.match(spec.uid, /^[0-9a-f-]{36}$/)
-  t.same(spec.containers[0], { name: 'a', image: 'host', argv: ['sh', '-c', 'true'], env: [], workingDir: '/' })
-  t.ok(Object.isFrozen(spec) && Object.isFrozen(spec.containers[0].argv))
+  t.match(spec.containers[0], { name: 'a', image: 'host', command: ['sh', '-c', 'true'], env: [], workingDir: '/', terminationMessagePath: '/dev/termination-log', ports: [] })
+  t.equal(spec.restartPolicy, 'Always', 'Kubernetes defaults restartPolicy to Always')
+  t.ok(Object.isFrozen(spec) && Object.isFrozen(spec.containers[0].command))
   t.same(unsupported, [])
 })
 
@@ -29,9 +33,10 @@ t.test('command and args join; args alone are the argv; $(VAR) uses the env', as
       { name: 'c', command: ['echo'], env: [{ name: 'A', value: '1' }, { name: 'B', value: '$(A)-2' }] },
     ],
   }))
-  t.same(spec.containers[0].argv, ['echo', 'hi', '$(MISSING)'])
-  t.same(spec.containers[1].argv, ['x'])
-  t.same(spec.containers[2].env, [{ name: 'A', value: '1' }, { name: 'B', value: '1-2' }])
+  const argv = (i: number) => containerArgv(spec.containers[i], resolveEnv(spec, spec.containers[i], facts))
+  t.same(argv(0), ['echo', 'hi', '$(MISSING)'])
+  t.same(argv(1), ['x'])
+  t.same([...resolveEnv(spec, spec.containers[2], facts)], [['A', '1'], ['B', '1-2']])
 })
 
 t.test('every problem is reported at once, by field path, with exit code 2', async t => {
@@ -62,8 +67,8 @@ t.test('a container without command names the image that has no entrypoint', asy
 })
 
 t.test('fields not honoured yet are listed, not dropped silently', async t => {
-  const { unsupported } = parseManifest(pod({ containers: [{ name: 'a', command: ['x'], ports: [{ containerPort: 80 }] }], volumes: [], restartPolicy: 'Always' }))
-  t.same(unsupported, ['spec.volumes', 'spec.containers[0].ports', 'spec.restartPolicy=Always (runs as Never)'])
+  const { unsupported } = parseManifest(pod({ containers: [{ name: 'a', command: ['x'], livenessProbe: {} }], volumes: [{ name: 'v', emptyDir: {} }], dnsPolicy: 'None' }))
+  t.same(unsupported.sort(), ['spec.containers[0].livenessProbe (probes not run yet)', 'spec.dnsPolicy (DNS files come with networking)', 'spec.volumes (volumes come with container filesystems; mounts are not made yet)'])
 })
 
 t.test('YAML and JSON parse; the first Pod of several documents wins with a warning', async t => {

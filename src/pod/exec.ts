@@ -1,0 +1,75 @@
+// Run a command inside a running container (hooks now, `exec` later): the
+// same native spawn, joining pause's shared namespaces plus the container's
+// own mnt and pid namespaces. Output is captured (bounded); a timeout kills
+// through the pidfd.
+import { closeSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { native, type NsType } from '../spawn/native.js'
+import { spawnProcess, type ExitStatus } from '../spawn/process.js'
+import { envList, joinList } from './container.js'
+import { closeAll, openNamespaces } from './namespaces.js'
+
+export interface ExecTarget {
+  /** pid of the container's main process (host view). */
+  pid: number
+  shared: Map<NsType, number>
+  env: Map<string, string>
+  workingDir: string
+  devNull: number
+}
+
+export interface ExecResult extends ExitStatus {
+  output: string
+  timedOut: boolean
+}
+
+const MAX_OUTPUT = 10 * 1024
+
+export async function execInContainer(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
+  const own = openNamespaces(target.pid, ['mnt', 'pid'])
+  const [r, w] = native().pipe()
+  let output = Buffer.alloc(0)
+  const socket = new Socket({ fd: r, readable: true, writable: false })
+  socket.on('data', (d: Buffer) => {
+    if (output.length < MAX_OUTPUT) output = Buffer.concat([output, d]).subarray(0, MAX_OUTPUT)
+  })
+  socket.on('error', () => {})
+  const drained = new Promise(resolve => socket.on('close', resolve))
+  let writeEnd = w
+  const closeWriteEnd = () => {
+    if (writeEnd >= 0) closeSync(writeEnd)
+    writeEnd = -1
+  }
+  try {
+    const child = await spawnProcess({
+      file: argv[0],
+      argv,
+      envp: envList(target.env),
+      searchPath: target.env.get('PATH'),
+      cwd: target.workingDir,
+      join: joinList(target.shared, new Map([['mnt', own.get('mnt')!]])),
+      // The container's pid namespace (pid_for_children of its main process).
+      pidns: own.get('pid'),
+      newSession: true,
+      dieWithParent: true,
+      stdio: [target.devNull, w, w],
+    })
+    closeWriteEnd() // the child holds its own copy
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, timeoutMs)
+    const status = await child.exited
+    clearTimeout(timer)
+    await Promise.race([drained, new Promise(res => setTimeout(res, 500))])
+    socket.destroy()
+    return { ...status, output: output.toString('utf8'), timedOut }
+  } catch (e) {
+    socket.destroy()
+    throw e
+  } finally {
+    closeWriteEnd()
+    closeAll(own)
+  }
+}

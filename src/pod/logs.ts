@@ -1,0 +1,140 @@
+// A container's stdout/stderr: read the pipe in libuv (no threadpool), write
+// the CRI log file (`<RFC3339Nano> <stream> <F|P> <bytes>`), hand lines to the
+// caller. Backpressure: while the file or the terminal cannot keep up, the pipe
+// is paused, so the container blocks in write(2) instead of us buffering.
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { Socket } from 'node:net'
+import type { Writable } from 'node:stream'
+
+export type Stream = 'stdout' | 'stderr'
+
+export interface OutputLine {
+  container: string
+  stream: Stream
+  line: string
+}
+
+/** Longest content of one CRI record; longer lines are split into `P` records (containerd: 16 KiB). */
+export const MAX_RECORD_BYTES = 16 * 1024
+
+const startNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+
+/** Now as RFC 3339 with nanoseconds: `2016-10-06T00:17:09.669794202Z`. */
+export function rfc3339Nano(ns: bigint = startNs + process.hrtime.bigint()): string {
+  const ms = Number(ns / 1_000_000n)
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0')
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`)
+}
+
+/** Split a chunk stream into CRI records; `flush` emits the unterminated rest as P. */
+export class RecordSplitter {
+  private rest: Buffer = Buffer.alloc(0)
+  constructor(private readonly emit: (content: Buffer, full: boolean) => void) {}
+
+  push(chunk: Buffer): void {
+    let buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk
+    for (;;) {
+      const nl = buf.indexOf(0x0a)
+      if (nl >= 0 && nl <= MAX_RECORD_BYTES) {
+        this.emit(buf.subarray(0, nl), true)
+        buf = buf.subarray(nl + 1)
+      } else if (buf.length > MAX_RECORD_BYTES) {
+        this.emit(buf.subarray(0, MAX_RECORD_BYTES), false)
+        buf = buf.subarray(MAX_RECORD_BYTES)
+      } else break
+    }
+    this.rest = Buffer.from(buf)
+  }
+
+  flush(): void {
+    if (this.rest.length) this.emit(this.rest, false)
+    this.rest = Buffer.alloc(0)
+  }
+}
+
+/** Parse CRI log text back into records (for tests and `logs`). */
+export function parseCriLog(text: Buffer): { time: string; stream: Stream; full: boolean; content: Buffer }[] {
+  const out = []
+  let pos = 0
+  while (pos < text.length) {
+    const end = text.indexOf(0x0a, pos)
+    const line = text.subarray(pos, end < 0 ? text.length : end)
+    pos = end < 0 ? text.length : end + 1
+    const s1 = line.indexOf(0x20)
+    const s2 = line.indexOf(0x20, s1 + 1)
+    const s3 = line.indexOf(0x20, s2 + 1)
+    out.push({
+      time: line.subarray(0, s1).toString(),
+      stream: line.subarray(s1 + 1, s2).toString() as Stream,
+      full: line.subarray(s2 + 1, s3).toString() === 'F',
+      content: Buffer.from(line.subarray(s3 + 1)),
+    })
+  }
+  return out
+}
+
+/** One shared CRI log file for a container run (both streams write into it). */
+export class CriLogFile {
+  readonly path: string
+  private readonly file: WriteStream
+  readonly closed: Promise<void>
+
+  constructor(path: string) {
+    this.path = path
+    this.file = createWriteStream(path, { flags: 'a', mode: 0o640 })
+    this.closed = new Promise(resolve => this.file.on('close', () => resolve()))
+    this.file.on('error', () => {}) // reported through `closed`; a full disk must not crash the supervisor
+  }
+
+  /** Write one record; false when the caller should wait for `drain`. */
+  write(stream: Stream, content: Buffer, full: boolean): boolean {
+    const head = Buffer.from(`${rfc3339Nano()} ${stream} ${full ? 'F' : 'P'} `)
+    return this.file.write(Buffer.concat([head, content, Buffer.from('\n')]))
+  }
+
+  get sink(): Writable {
+    return this.file
+  }
+
+  end(): Promise<void> {
+    this.file.end()
+    return this.closed
+  }
+}
+
+export interface PipeReader {
+  /** Resolves at EOF (every writer closed the pipe). */
+  done: Promise<void>
+  destroy(): void
+}
+
+/**
+ * Read a pipe fd to EOF into `log` and `onLine`. When `terminal` is given its
+ * backpressure pauses the pipe too.
+ */
+export function readPipe(fd: number, stream: Stream, log: CriLogFile, onLine: (line: string) => void, terminal?: Writable): PipeReader {
+  const socket = new Socket({ fd, readable: true, writable: false })
+  let waiting = 0
+  const resume = () => {
+    if (--waiting === 0) socket.resume()
+  }
+  const hold = (w: Writable) => {
+    waiting++
+    socket.pause()
+    w.once('drain', resume)
+  }
+  const splitter = new RecordSplitter((content, full) => {
+    if (!log.write(stream, content, full)) hold(log.sink)
+    onLine(content.toString('utf8'))
+    if (terminal && terminal.writableNeedDrain) hold(terminal)
+  })
+  socket.on('data', (chunk: Buffer) => splitter.push(chunk))
+  const done = new Promise<void>(resolve => {
+    socket.on('close', () => {
+      splitter.flush()
+      resolve()
+    })
+    socket.on('error', () => {}) // 'close' follows
+  })
+  return { done, destroy: () => socket.destroy() }
+}

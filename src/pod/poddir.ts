@@ -1,0 +1,55 @@
+// The pod's directory under the state root: CRI logs, the pod's /dev/shm,
+// each container's termination-log file. Removed with the pod.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError } from '../errors.js'
+
+export const DEFAULT_STATE_ROOT = '/run/pod-launch'
+
+export class PodDir {
+  readonly root: string
+  constructor(stateRoot: string, uid: string) {
+    this.root = join(stateRoot, uid)
+  }
+
+  create(): void {
+    try {
+      mkdirSync(join(this.root, 'shm'), { recursive: true, mode: 0o700 })
+      mkdirSync(join(this.root, 'logs'), { mode: 0o750 })
+      mkdirSync(join(this.root, 'containers'), { mode: 0o700 })
+    } catch (e) {
+      throw PodError.system('state.mkdir', e, this.root)
+    }
+  }
+
+  get shm(): string {
+    return join(this.root, 'shm')
+  }
+
+  /** `<pod dir>/logs/<container>/<restartCount>.log`, its folder made. */
+  logFile(container: string, restartCount: number): string {
+    const dir = join(this.root, 'logs', container)
+    mkdirSync(dir, { recursive: true, mode: 0o750 })
+    return join(dir, `${restartCount}.log`)
+  }
+
+  /** An empty directory the container's /dev is built on (in its own mount namespace only). */
+  devStaging(container: string): string {
+    const dir = join(this.root, 'containers', container, 'dev')
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    return dir
+  }
+
+  /** A fresh, empty termination-log for a container run (bind-mounted at terminationMessagePath). */
+  terminationLog(container: string): string {
+    const dir = join(this.root, 'containers', container)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const file = join(dir, 'termination-log')
+    writeFileSync(file, '', { mode: 0o666 })
+    return file
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,239 @@
+// One container's life: start (spawn + postStart), wait, capture logs and the
+// termination message, restart under the pod's policy with kubelet's backoff,
+// stop (preStop, SIGTERM, SIGKILL after the grace period).
+import { closeSync, readFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { PodError } from '../errors.js'
+import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
+import { native, type NsType } from '../spawn/native.js'
+import { spawnProcess, type ChildProcessHandle } from '../spawn/process.js'
+import { Backoff, type BackoffOptions } from './backoff.js'
+import { containerEnv, containerPlan } from './container.js'
+import { execInContainer } from './exec.js'
+import { namespaceInodes } from './namespaces.js'
+import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
+import { containerMounts } from './mounts.js'
+import type { PodDir } from './poddir.js'
+import { exitReason, type ContainerStatus, type Terminated } from './status.js'
+
+export type RunnerEvent =
+  | { type: 'container-started'; container: string; pid: number; restartCount: number }
+  | { type: 'container-exited'; container: string; pid?: number; exitCode: number; signal: NodeJS.Signals | null; reason: string; restartCount: number }
+  | { type: 'container-restarting'; container: string; delayMs: number; restartCount: number }
+  | { type: 'hook-failed'; container: string; hook: 'postStart' | 'preStop'; message: string }
+  | { type: 'container-failed-to-start'; container: string; error: PodError }
+
+export interface RunnerContext {
+  pod: PodSpec
+  dir: PodDir
+  shared: Map<NsType, number>
+  devNull: number
+  facts: RuntimeFacts
+  backoff: BackoffOptions
+  emit: (e: RunnerEvent) => void
+  onLine: (l: OutputLine) => void
+  /** Where `[name] line` output goes, for backpressure (undefined: the caller consumes lines). */
+  terminal?: Record<Stream, NodeJS.WritableStream>
+  warn: (m: string) => void
+}
+
+const TERMINATION_MESSAGE_MAX = 4096
+
+export class ContainerRunner {
+  readonly status: ContainerStatus
+  /** Namespace inodes of the current (or last) run's main process. */
+  namespaces?: Record<NsType, number>
+  private current?: { process: ChildProcessHandle; startedAt: Date }
+  private readonly backoff: Backoff
+  private stopping = false
+  private wakeUp?: () => void
+
+  constructor(
+    private readonly ctx: RunnerContext,
+    readonly spec: ContainerSpec,
+    init: boolean,
+  ) {
+    this.status = { name: spec.name, init, state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }, restartCount: 0, started: false }
+    this.backoff = new Backoff(ctx.backoff)
+  }
+
+  get env(): Map<string, string> {
+    return containerEnv(this.ctx.pod, this.spec, this.ctx.facts)
+  }
+
+  /**
+   * Run until the container ends for good: `restart(t)` decides after each
+   * exit (the pod's restartPolicy). `onStarted` fires after the first start
+   * attempt (started or failed). Resolves with the last termination.
+   */
+  async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
+    for (;;) {
+      const t = await this.runOnce(onStarted)
+      onStarted = () => {}
+      if (this.stopping || !restart(t)) return t
+      const ranFor = t.startedAt ? t.finishedAt.getTime() - t.startedAt.getTime() : 0
+      const delayMs = this.backoff.next(ranFor)
+      this.status.lastState = { terminated: t }
+      this.status.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs}ms restarting failed container=${this.spec.name}` } }
+      this.ctx.emit({ type: 'container-restarting', container: this.spec.name, delayMs, restartCount: this.status.restartCount + 1 })
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, delayMs)
+        this.wakeUp = () => (clearTimeout(timer), resolve())
+      })
+      this.wakeUp = undefined
+      if (this.stopping) return t
+      this.status.restartCount++
+    }
+  }
+
+  /** One start-to-exit run. A start failure is a ContainerCannotRun termination (exit 128). */
+  private async runOnce(onStarted: () => void): Promise<Terminated> {
+    const { ctx, spec } = this
+    const log = new CriLogFile(ctx.dir.logFile(spec.name, this.status.restartCount))
+    this.status.logPath = log.path
+    const { pipe } = native()
+    const out = pipe()
+    const err = pipe()
+    const readers: PipeReader[] = (
+      [
+        ['stdout', out[0]],
+        ['stderr', err[0]],
+      ] as [Stream, number][]
+    ).map(([stream, fd]) => readPipe(fd, stream, log, line => ctx.onLine({ container: spec.name, stream, line }), ctx.terminal?.[stream] as never))
+    const termination = this.terminationTarget()
+    let process: ChildProcessHandle | undefined
+    let failure: unknown
+    try {
+      const mounts = containerMounts({
+        staging: ctx.dir.devStaging(spec.name),
+        shmDir: ctx.pod.hostIPC ? '/dev/shm' : ctx.dir.shm,
+        ownIpc: !ctx.pod.hostIPC,
+        terminationLog: termination,
+      })
+      process = await spawnProcess(containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }))
+    } catch (e) {
+      failure = e
+    }
+    closeSync(out[1]) // the child holds its own copies now
+    closeSync(err[1])
+    if (!process) {
+      const error = failure instanceof PodError ? failure : PodError.system('spawn.clone', failure, spec.name)
+      error.container ??= spec.name
+      ctx.emit({ type: 'container-failed-to-start', container: spec.name, error })
+      const t: Terminated = { exitCode: 128, signal: null, reason: 'ContainerCannotRun', message: error.message, finishedAt: new Date() }
+      this.status.state = { terminated: t }
+      onStarted()
+      await this.closeRun(readers, log)
+      return t
+    }
+    const startedAt = new Date()
+    this.current = { process, startedAt }
+    this.status.pid = process.pid
+    this.status.state = { running: { startedAt } }
+    this.status.started = true
+    try {
+      this.namespaces = namespaceInodes(process.pid)
+    } catch {
+      // exited already: a zombie has no ns files
+    }
+    // Stopped while we were starting it: it must not outlive the pod.
+    if (this.stopping) process.kill('SIGKILL')
+    ctx.emit({ type: 'container-started', container: spec.name, pid: process.pid, restartCount: this.status.restartCount })
+    if (spec.lifecycle.postStart && !this.stopping) await this.postStart(process)
+    onStarted()
+    const exit = await process.exited
+    this.current = undefined
+    await this.closeRun(readers, log)
+    const t: Terminated = {
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      reason: exitReason(exit.exitCode),
+      message: this.terminationMessage(termination?.source, exit.exitCode, log.path),
+      startedAt,
+      finishedAt: new Date(),
+    }
+    this.status.state = { terminated: t }
+    ctx.emit({ type: 'container-exited', container: spec.name, pid: process.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
+    return t
+  }
+
+  /** A failing postStart kills the container, as kubelet does (FailedPostStartHook). */
+  private async postStart(process: ChildProcessHandle): Promise<void> {
+    const r = await this.exec(this.spec.lifecycle.postStart!.command, 2 ** 31 - 1).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
+    if (r.exitCode === 0) return
+    this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'postStart', message: `exit ${r.exitCode}: ${r.output.trim()}` })
+    process.kill('SIGKILL')
+  }
+
+  /** Run a command in this container's namespaces (hooks). */
+  exec(argv: string[], timeoutMs: number) {
+    const pid = this.current?.process.pid
+    if (pid === undefined) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
+    return execInContainer({ pid, shared: this.ctx.shared, env: this.env, workingDir: this.spec.workingDir, devNull: this.ctx.devNull }, argv, timeoutMs)
+  }
+
+  /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */
+  private async closeRun(readers: PipeReader[], log: CriLogFile): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(readers.map(r => r.done)), new Promise(r => (timer = setTimeout(r, 2000)))])
+    clearTimeout(timer)
+    readers.forEach(r => r.destroy())
+    await log.end()
+  }
+
+  /** terminationMessagePath is bound from the pod dir when it lies under the container's private /dev. */
+  private terminationTarget(): { source: string; target: string } | undefined {
+    const target = this.spec.terminationMessagePath
+    if (!target.startsWith('/dev/') || dirname(target) !== '/dev') {
+      if (this.status.restartCount === 0) this.ctx.warn(`container ${this.spec.name}: terminationMessagePath ${target}: only paths directly under /dev are supported until container filesystems land`)
+      return undefined
+    }
+    return { source: this.ctx.dir.terminationLog(this.spec.name), target }
+  }
+
+  private terminationMessage(file: string | undefined, exitCode: number, logPath: string): string | undefined {
+    let msg = ''
+    if (file) {
+      try {
+        msg = readFileSync(file, 'utf8').slice(0, TERMINATION_MESSAGE_MAX)
+      } catch {
+        msg = ''
+      }
+    }
+    if (!msg && exitCode !== 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
+      // kubelet: the last 80 lines, at most 2048 bytes, of the container's log.
+      try {
+        const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).slice(-80).map(l => l.split(' ').slice(3).join(' '))
+        msg = lines.join('\n').slice(-2048)
+      } catch {
+        msg = ''
+      }
+    }
+    return msg || undefined
+  }
+
+  /**
+   * Stop: no more restarts; when running, preStop (within the grace period),
+   * SIGTERM, then SIGKILL when the grace period is over. `graceMs` 0 kills at once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    const first = !this.stopping
+    this.stopping = true
+    this.wakeUp?.()
+    const cur = this.current
+    if (!cur) return
+    const deadline = Date.now() + graceMs
+    // A second stop with a shorter grace (a second Ctrl-C) only brings the SIGKILL forward.
+    const killer = setTimeout(() => cur.process.kill('SIGKILL'), graceMs)
+    try {
+      if (first && graceMs > 0 && this.spec.lifecycle.preStop) {
+        const r = await this.exec(this.spec.lifecycle.preStop.command, graceMs).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
+        if (r.exitCode !== 0) this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'preStop', message: `exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.output.trim()}` })
+      }
+      if (first && graceMs > 0 && Date.now() < deadline) cur.process.kill('SIGTERM')
+      await cur.process.exited
+    } finally {
+      clearTimeout(killer)
+    }
+  }
+}

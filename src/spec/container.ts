@@ -1,0 +1,216 @@
+// One container (or init container) of a manifest -> ContainerSpec, problems by field path.
+import { Checker, isObj, type Obj } from './checker.js'
+import { quantityMilli, quantityValue } from './quantity.js'
+import type { ResourceList, Resources } from './resources.js'
+import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } from './types.js'
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
+const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
+const FIELD_PATHS = /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|metadata\.(labels|annotations)|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
+
+const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty']
+const LATER: Record<string, string> = {
+  volumeMounts: 'volumes come with container filesystems',
+  securityContext: 'not applied yet',
+  livenessProbe: 'probes not run yet',
+  readinessProbe: 'probes not run yet',
+  startupProbe: 'probes not run yet',
+  envFrom: 'configMaps and secrets not supported yet',
+  resizePolicy: 'not supported',
+  restartPolicy: 'sidecar init containers not supported yet',
+  volumeDevices: 'not supported',
+}
+
+export interface ContainerContext {
+  volumeNames: Set<string>
+  /** `hostPort/protocol/hostIP` keys seen so far in the pod. */
+  hostPorts: Set<string>
+  isInit: boolean
+}
+
+export function parseContainer(c: Checker, v: unknown, path: string, ctx: ContainerContext): ContainerSpec | undefined {
+  const o = c.obj(v, path, true)
+  if (!o) return undefined
+  c.fields(o, path, KNOWN, LATER)
+  const name = c.str(o.name, `${path}.name`, true)
+  if (name) c.dnsLabel(name, `${path}.name`)
+  const image = c.str(o.image, `${path}.image`) ?? 'host'
+  c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'], 'IfNotPresent')
+  const command = c.strArray(o.command, `${path}.command`)
+  const args = c.strArray(o.args, `${path}.args`)
+  const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
+  if (typesOk && (command ?? []).length + (args ?? []).length === 0) {
+    c.fail(`${path}.command`, command === undefined ? `required: image "${image}" supplies no entrypoint` : 'must not be empty')
+  } else if (typesOk && [...(command ?? []), ...(args ?? [])][0] === '') {
+    c.fail(`${path}.command`, 'must start with a non-empty executable')
+  }
+  const workingDir = c.str(o.workingDir, `${path}.workingDir`)
+  c.absPath(workingDir, `${path}.workingDir`)
+  for (const k of ['stdin', 'stdinOnce', 'tty'] as const) {
+    if (c.bool(o[k], `${path}.${k}`, false)) c.unsupported.push(`${path}.${k}=true (no terminal or stdin yet: runs with /dev/null)`)
+  }
+  const terminationMessagePath = c.str(o.terminationMessagePath, `${path}.terminationMessagePath`) ?? '/dev/termination-log'
+  c.absPath(terminationMessagePath, `${path}.terminationMessagePath`)
+  const spec = {
+    image,
+    command,
+    args,
+    env: parseEnv(c, o.env, `${path}.env`),
+    workingDir: workingDir ?? '/',
+    ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
+    resources: parseResources(c, o.resources, `${path}.resources`),
+    volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
+    lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, ctx.isInit),
+    securityContext: c.obj(o.securityContext, `${path}.securityContext`) ?? {},
+    terminationMessagePath,
+    terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
+  }
+  return name === undefined ? undefined : { name, ...spec }
+}
+
+function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
+  const out: EnvVar[] = []
+  for (const [i, e] of c.list(v, path).entries()) {
+    const p = `${path}[${i}]`
+    const eo = c.obj(e, p, true)
+    if (!eo) continue
+    c.fields(eo, p, ['name', 'value', 'valueFrom'])
+    const name = c.str(eo.name, `${p}.name`, true)
+    if (name && !ENV_NAME.test(name)) c.fail(`${p}.name`, `"${name}" must consist of letters, digits, '_', '-' or '.', and not start with a digit`)
+    const value = c.str(eo.value, `${p}.value`)
+    let fieldRef: string | undefined
+    const from = c.obj(eo.valueFrom, `${p}.valueFrom`)
+    if (from) {
+      c.fields(from, `${p}.valueFrom`, ['fieldRef'], { configMapKeyRef: 'configMaps not supported yet', secretKeyRef: 'secrets not supported yet', resourceFieldRef: 'not supported yet' })
+      const ref = c.obj(from.fieldRef, `${p}.valueFrom.fieldRef`)
+      if (ref) {
+        c.fields(ref, `${p}.valueFrom.fieldRef`, ['fieldPath', 'apiVersion'])
+        fieldRef = c.str(ref.fieldPath, `${p}.valueFrom.fieldRef.fieldPath`, true)
+        if (fieldRef && !FIELD_PATHS.test(fieldRef)) c.fail(`${p}.valueFrom.fieldRef.fieldPath`, `"${fieldRef}" is not a supported field path`)
+      }
+      if (value !== undefined) c.fail(`${p}.valueFrom`, 'may not be specified when `value` is not empty')
+    }
+    if (name) out.push(fieldRef ? { name, fieldRef } : { name, value: value ?? '' })
+  }
+  return out
+}
+
+function parsePorts(c: Checker, v: unknown, path: string, ctx: ContainerContext): ContainerPort[] {
+  const out: ContainerPort[] = []
+  const names = new Set<string>()
+  for (const [i, e] of c.list(v, path).entries()) {
+    const p = `${path}[${i}]`
+    const po = c.obj(e, p, true)
+    if (!po) continue
+    c.fields(po, p, ['name', 'containerPort', 'protocol'], { hostPort: 'needs CNI networking, not available yet', hostIP: 'needs CNI networking, not available yet' })
+    const containerPort = po.containerPort === undefined ? (c.fail(`${p}.containerPort`, 'required'), undefined) : c.int(po.containerPort, `${p}.containerPort`, 1, 65535)
+    const protocol = c.oneOf(po.protocol, `${p}.protocol`, ['TCP', 'UDP', 'SCTP'], 'TCP')
+    const name = c.str(po.name, `${p}.name`)
+    if (name !== undefined) {
+      if (name.length > 15 || !PORT_NAME.test(name)) c.fail(`${p}.name`, `"${name}" must be an IANA_SVC_NAME: at most 15 lower case letters, digits and '-', with a letter`)
+      if (names.has(name)) c.fail(`${p}.name`, `"${name}" is a duplicate`)
+      names.add(name)
+    }
+    const hostPort = c.int(po.hostPort, `${p}.hostPort`, 1, 65535)
+    const hostIP = c.str(po.hostIP, `${p}.hostIP`)
+    if (hostPort !== undefined) {
+      const key = `${hostPort}/${protocol}/${hostIP ?? ''}`
+      if (ctx.hostPorts.has(key)) c.fail(`${p}.hostPort`, `${hostPort}/${protocol} is a duplicate: host ports must be unique in a pod`)
+      ctx.hostPorts.add(key)
+    }
+    if (containerPort !== undefined) out.push({ name, containerPort, protocol, hostPort, hostIP })
+  }
+  return out
+}
+
+const RESOURCE_NAMES = /^(cpu|memory|ephemeral-storage|hugepages-.+)$/
+
+function resourceList(c: Checker, v: unknown, path: string): ResourceList {
+  const out: ResourceList = { hugepages: {} }
+  const o = c.obj(v, path)
+  if (!o) return out
+  for (const [k, val] of Object.entries(o)) {
+    const p = `${path}.${k}`
+    if (!RESOURCE_NAMES.test(k)) {
+      c.unsupported.push(`${p} (unknown resource)`)
+      continue
+    }
+    const q = c.quantity(val, p)
+    if (!q) continue
+    if (k === 'cpu') out.cpuMilli = quantityMilli(q)
+    else if (k === 'memory') out.memoryBytes = quantityValue(q)
+    else if (k === 'ephemeral-storage') out.ephemeralStorageBytes = quantityValue(q)
+    else {
+      const size = k.slice('hugepages-'.length)
+      if (!/^\d+(Ki|Mi|Gi)$/.test(size)) c.fail(p, `"${size}" is not a huge page size (e.g. hugepages-2Mi)`)
+      else out.hugepages[size] = quantityValue(q)
+    }
+  }
+  return out
+}
+
+export function parseResources(c: Checker, v: unknown, path: string): Resources {
+  const o = c.obj(v, path)
+  if (o) c.fields(o, path, ['limits', 'requests'], { claims: 'not supported' })
+  const limits = resourceList(c, o?.limits, `${path}.limits`)
+  const req = resourceList(c, o?.requests, `${path}.requests`)
+  // Kubernetes defaults an unset request to its limit, and rejects request > limit.
+  const requests: ResourceList = {
+    cpuMilli: req.cpuMilli ?? limits.cpuMilli,
+    memoryBytes: req.memoryBytes ?? limits.memoryBytes,
+    ephemeralStorageBytes: req.ephemeralStorageBytes ?? limits.ephemeralStorageBytes,
+    hugepages: { ...limits.hugepages, ...req.hugepages },
+  }
+  for (const k of ['cpuMilli', 'memoryBytes', 'ephemeralStorageBytes'] as const) {
+    const name = { cpuMilli: 'cpu', memoryBytes: 'memory', ephemeralStorageBytes: 'ephemeral-storage' }[k]
+    if (limits[k] !== undefined && requests[k]! > limits[k]!) c.fail(`${path}.requests.${name}`, `must be less than or equal to the ${name} limit`)
+  }
+  for (const [size, bytes] of Object.entries(requests.hugepages)) {
+    if (limits.hugepages[size] !== bytes) c.fail(`${path}.requests.hugepages-${size}`, 'must equal the limit (huge pages cannot be overcommitted)')
+  }
+  return { limits, requests }
+}
+
+function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext): VolumeMount[] {
+  const out: VolumeMount[] = []
+  const paths = new Set<string>()
+  for (const [i, e] of c.list(v, path).entries()) {
+    const p = `${path}[${i}]`
+    const mo = c.obj(e, p, true)
+    if (!mo) continue
+    const name = c.str(mo.name, `${p}.name`, true)
+    if (name && !ctx.volumeNames.has(name)) c.fail(`${p}.name`, `"${name}" is not a volume of this pod (spec.volumes)`)
+    const mountPath = c.str(mo.mountPath, `${p}.mountPath`, true)
+    c.absPath(mountPath, `${p}.mountPath`)
+    if (mountPath && paths.has(mountPath)) c.fail(`${p}.mountPath`, `"${mountPath}" must be unique`)
+    if (mountPath) paths.add(mountPath)
+    const subPath = c.str(mo.subPath, `${p}.subPath`)
+    if (subPath && (subPath.startsWith('/') || subPath.split('/').includes('..'))) c.fail(`${p}.subPath`, `"${subPath}" must be a relative path without '..'`)
+    if (name && mountPath) out.push({ name, mountPath, readOnly: c.bool(mo.readOnly, `${p}.readOnly`, false), subPath })
+  }
+  return out
+}
+
+function parseLifecycle(c: Checker, v: unknown, path: string, isInit: boolean): { postStart?: ExecHandler; preStop?: ExecHandler } {
+  const o = c.obj(v, path)
+  if (!o) return {}
+  if (isInit) c.fail(path, 'must not be set for init containers')
+  c.fields(o, path, ['postStart', 'preStop'], { stopSignal: 'not supported yet' })
+  const handler = (h: unknown, p: string): ExecHandler | undefined => {
+    const ho = c.obj(h, p)
+    if (!ho) return undefined
+    c.fields(ho, p, ['exec'], { httpGet: 'only exec hooks are run yet', tcpSocket: 'deprecated, not run', sleep: 'only exec hooks are run yet' })
+    const exec = c.obj(ho.exec, `${p}.exec`)
+    if (!exec) return undefined
+    const command = c.strArray(exec.command, `${p}.exec.command`)
+    if (!command || command.length === 0) {
+      if (command) c.fail(`${p}.exec.command`, 'required: a non-empty command')
+      else if (exec.command === undefined) c.fail(`${p}.exec.command`, 'required')
+      return undefined
+    }
+    return { command }
+  }
+  return { postStart: handler(o.postStart, `${path}.postStart`), preStop: handler(o.preStop, `${path}.preStop`) }
+}
+
+export { isObj, type Obj }
