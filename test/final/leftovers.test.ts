@@ -13,7 +13,7 @@ t.test('no process remains in any namespace a test pod made', { skip }, async t 
   const entries = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { pod: string; uts: number; pid: number[] })
   t.ok(entries.length > 0, `${entries.length} pods recorded`)
   const left = entries.flatMap(e => [
-    ...processesInNamespace('uts', e.uts).map(p => `${e.pod}: pid ${p} in uts:[${e.uts}]`),
+    ...(e.uts ? processesInNamespace('uts', e.uts) : []).map(p => `${e.pod}: pid ${p} in uts:[${e.uts}]`),
     ...e.pid.flatMap(ns => processesInNamespace('pid', ns).map(p => `${e.pod}: pid ${p} in pid:[${ns}]`)),
   ])
   t.same(left, [])
@@ -29,6 +29,12 @@ t.test('no pause process of ours is running', { skip }, async t => {
     }
   })
   t.same(running, [])
+})
+
+t.test('no pod directory of a test pod remains under the state root', { skip }, async t => {
+  const uids = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => (JSON.parse(l) as { uid: string }).uid)
+  const left = existsSync('/run/pod-launch') ? readdirSync('/run/pod-launch').filter(d => uids.includes(d)) : []
+  t.same(left, [])
 })
 
 t.test('no mount and no cgroup of ours remains', { skip }, async t => {

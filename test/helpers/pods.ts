@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { namespaceInodes, startPod, type OutputLine, type Pod, type PodResult } from '../../src/index.js'
+import { namespaceInodes, startPod, type OutputLine, type Pod, type PodOptions, type PodResult } from '../../src/index.js'
 
 /** The part of a tap Test these helpers use. */
 export interface Teardown {
@@ -30,7 +30,8 @@ export function track(pod: Pod): void {
   // Only namespaces the pod made: pause's pid ns is the host's unless shared.
   const host = namespaceInodes('self')
   const pid = [pod.sandbox.namespaces.pid, ...pod.runners.map(r => r.namespaces?.pid ?? 0)].filter(ino => ino && ino !== host.pid)
-  const entry = { pod: pod.name, pause: pod.sandbox.pid, uts: pod.sandbox.namespaces.uts, pid: [...new Set(pid)] }
+  const uts = pod.sandbox.namespaces.uts === host.uts ? 0 : pod.sandbox.namespaces.uts // hostNetwork: the host's
+  const entry = { pod: pod.name, uid: pod.spec.uid, pause: pod.sandbox.pid, uts, pid: [...new Set(pid)] }
   appendFileSync(TRACK_FILE, JSON.stringify(entry) + '\n')
 }
 
@@ -43,14 +44,14 @@ export interface Collected {
 }
 
 /** Start a pod, tracked, collecting its output; stops it at teardown of `t`. */
-export async function start(t: Teardown, m: object): Promise<Collected> {
+export async function start(t: Teardown, m: object, opts: PodOptions = {}): Promise<Collected> {
   const out: OutputLine[] = []
   const events = new EventEmitter()
   const onOutput = (l: OutputLine) => {
     out.push(l)
     events.emit('line', l)
   }
-  const pod = await startPod(m as Record<string, unknown>, { onOutput, onManifestWarning: () => {} })
+  const pod = await startPod(m as Record<string, unknown>, { onOutput, onManifestWarning: () => {}, onWarning: () => {}, ...opts })
   track(pod)
   t.teardown(() => pod.stop({ force: true }))
   const lines = (name: string) => out.filter(l => l.container === name && l.stream === 'stdout').map(l => l.line)
@@ -75,8 +76,8 @@ export async function start(t: Teardown, m: object): Promise<Collected> {
 }
 
 /** Run a pod to completion and return its result with the output. */
-export async function run(t: Teardown, m: object): Promise<Collected & { result: PodResult }> {
-  const c = await start(t, m)
+export async function run(t: Teardown, m: object, opts: PodOptions = {}): Promise<Collected & { result: PodResult }> {
+  const c = await start(t, m, opts)
   return { ...c, result: await c.pod.wait() }
 }
 

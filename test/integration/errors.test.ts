@@ -1,5 +1,5 @@
 import t from 'tap'
-import { existsSync, openSync, closeSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError, runPod, spawnProcess, type PodEvent } from '../../src/index.js'
 import { requires } from '../helpers/requires.js'
@@ -31,7 +31,7 @@ function assertNothingLeft(t: { ok: Function; notOk: Function; equal: Function; 
 
 t.test('a missing executable names child.exec, the path and ENOENT, and leaves nothing', { skip }, async t => {
   const r = await failingStart(manifest(uniqueName('noexe'), [
-    { name: 'ok', command: ['sleep', '30'] },
+    { name: 'ok', command: ['true'] },
     { name: 'web', command: ['/no/such/bin', '--flag'] },
   ]))
   t.type(r.error, PodError)
@@ -96,7 +96,13 @@ t.test('the pid namespace of a pod whose pause is gone cannot be joined', { skip
     onWarning: () => {},
     onEvent: e => {
       events.push(e)
-      if (e.type === 'sandbox-started') process.kill(e.pid, 'SIGKILL')
+      if (e.type !== 'sandbox-started') return
+      process.kill(e.pid, 'SIGKILL')
+      // Wait (synchronously: the engine goes on when we return) until pause is a zombie, its pid namespace dead.
+      const deadline = Date.now() + 2000
+      while (Date.now() < deadline && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${e.pid}/stat`, 'utf8'))) {
+        // spin
+      }
     },
   })
   const failed = events.find(e => e.type === 'container-failed-to-start') as { error: PodError } | undefined

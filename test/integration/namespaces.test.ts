@@ -59,3 +59,13 @@ t.test('the host hostname is unchanged by a pod', { skip }, async t => {
   await pod.wait()
   t.equal(hostname(), before)
 })
+
+t.test('hostNetwork, hostIPC and hostPID keep those namespaces the host\'s', { skip }, async t => {
+  const { pod, lines, result } = await run(t, manifest(uniqueName('hostns'), [{ name: 'a', command: [node, report] }], { hostNetwork: true, hostIPC: true, hostPID: true }))
+  t.equal(result.exitCode, 0)
+  const host = namespaceInodes('self')
+  const r = parse(lines('a'))
+  for (const type of ['net', 'uts', 'ipc', 'pid'] as const) t.equal(r.ns[type], host[type], `${type} is the host's`)
+  t.not(r.ns.mnt, host.mnt, 'mnt is still its own')
+  t.equal(pod.sandbox.namespaces.net, host.net, 'pause made no net namespace')
+})
