@@ -96,7 +96,8 @@ export class Checker {
   strMap(v: unknown, path: string): Record<string, string> {
     const o = this.obj(v, path)
     if (!o) return {}
-    const out: Record<string, string> = {}
+    // No prototype: a key such as `__proto__` or `constructor` is data like any other.
+    const out: Record<string, string> = Object.create(null)
     for (const [k, val] of Object.entries(o)) {
       if (typeof val !== 'string') this.fail(`${path}.${k}`, `must be a string, not ${JSON.stringify(val)}`)
       else out[k] = val

@@ -87,8 +87,8 @@ function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
         c.fields(ref, `${p}.valueFrom.fieldRef`, ['fieldPath', 'apiVersion'])
         fieldRef = c.str(ref.fieldPath, `${p}.valueFrom.fieldRef.fieldPath`, true)
         if (fieldRef && !FIELD_PATHS.test(fieldRef)) c.fail(`${p}.valueFrom.fieldRef.fieldPath`, `"${fieldRef}" is not a supported field path`)
-      }
-      if (value !== undefined) c.fail(`${p}.valueFrom`, 'may not be specified when `value` is not empty')
+      } else if (!from.configMapKeyRef && !from.secretKeyRef && !from.resourceFieldRef) c.fail(`${p}.valueFrom`, 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`')
+      if (value) c.fail(`${p}.valueFrom`, 'may not be specified when `value` is not empty')
     }
     if (name) out.push(fieldRef ? { name, fieldRef } : { name, value: value ?? '' })
   }
@@ -201,7 +201,10 @@ function parseLifecycle(c: Checker, v: unknown, path: string, isInit: boolean): 
     if (!ho) return undefined
     c.fields(ho, p, ['exec'], { httpGet: 'only exec hooks are run yet', tcpSocket: 'deprecated, not run', sleep: 'only exec hooks are run yet' })
     const exec = c.obj(ho.exec, `${p}.exec`)
-    if (!exec) return undefined
+    if (!exec) {
+      if (!ho.httpGet && !ho.tcpSocket && !ho.sleep) c.fail(p, 'must specify a handler: `exec`, `httpGet`, `sleep` or `tcpSocket`')
+      return undefined
+    }
     const command = c.strArray(exec.command, `${p}.exec.command`)
     if (!command || command.length === 0) {
       if (command) c.fail(`${p}.exec.command`, 'required: a non-empty command')

@@ -12,7 +12,10 @@ export interface RuntimeFacts {
 
 export function fieldValue(pod: PodSpec, path: string, facts: RuntimeFacts): string {
   const keyed = path.match(/^metadata\.(labels|annotations)\['([^']+)'\]$/)
-  if (keyed) return pod[keyed[1] as 'labels' | 'annotations'][keyed[2]] ?? ''
+  if (keyed) {
+    const map = pod[keyed[1] as 'labels' | 'annotations']
+    return Object.hasOwn(map, keyed[2]) ? map[keyed[2]] : ''
+  }
   switch (path) {
     case 'metadata.name':
       return pod.name

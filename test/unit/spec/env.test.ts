@@ -140,9 +140,8 @@ t.test('an env var without value or valueFrom is the empty string', async t => {
 
 t.test("fieldRef to a label named like an Object property that the pod lacks gives ''", async t => {
   const env = envOf([ref('C', "metadata.labels['constructor']"), ref('T', "metadata.annotations['toString']")])
-  // BUG: src/spec/env.ts:15 looks the key up with `pod.labels[key] ?? ''` on a plain object, so a missing
-  // key such as 'constructor' returns Object.prototype.constructor (a function), and the container gets
-  // C=function Object() { [native code] }. Kubernetes gives '' for a label the pod does not have.
+  // A lookup on a plain object would return Object.prototype.constructor (a function) here;
+  // Kubernetes gives '' for a label the pod does not have.
   t.same(env.map(([k, v]) => [k, typeof v, String(v)]), [['C', 'string', ''], ['T', 'string', '']])
 })
 
@@ -155,8 +154,12 @@ t.test('an empty value next to valueFrom.fieldRef is allowed, as in Kubernetes, 
   } catch (e) {
     got = (e as Error).message
   }
-  // BUG: src/spec/container.ts:91 refuses valueFrom whenever `value` is present (`value !== undefined`),
-  // though its own message and Kubernetes (validateEnvVarValueFrom: `len(ev.Value) != 0`) refuse only a
-  // non-empty value; tools that merge env lists emit `value: ""` next to valueFrom.
+  // Kubernetes (validateEnvVarValueFrom: `len(ev.Value) != 0`) refuses only a non-empty value;
+  // tools that merge env lists emit `value: ""` next to valueFrom.
   t.same(got, [['POD', 'web']])
+})
+
+t.test('a label keyed __proto__ is kept as data', async t => {
+  const pod = parseManifest(JSON.parse(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","labels":{"__proto__":"x"}},"spec":{"containers":[{"name":"a","command":["x"],"env":[{"name":"P","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['__proto__']"}}}]}]}}`)).spec
+  t.same([...resolveEnv(pod, pod.containers[0], facts)], [['P', 'x']])
 })

@@ -156,6 +156,16 @@ const cases: Case[] = [
   { rule: 'an env name with "=" is refused', manifest: one({ env: [{ name: 'A=B', value: 'x' }] }), problems: [`spec.containers[0].env[0].name: "A=B" ${ENV_NAME}`] },
   { rule: 'an empty env name is refused', manifest: one({ env: [{ name: '', value: 'x' }] }), problems: ['spec.containers[0].env[0].name: required (empty)'] },
   {
+    rule: 'valueFrom must name a source',
+    manifest: one({ env: [{ name: 'POD', valueFrom: {} }] }),
+    problems: ['spec.containers[0].env[0].valueFrom: must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'],
+  },
+  {
+    rule: 'a lifecycle hook must have a handler',
+    manifest: one({ lifecycle: { postStart: {} } }),
+    problems: ['spec.containers[0].lifecycle.postStart: must specify a handler: `exec`, `httpGet`, `sleep` or `tcpSocket`'],
+  },
+  {
     rule: 'an env var may not have both a value and valueFrom',
     manifest: one({ env: [{ name: 'POD', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }),
     problems: ['spec.containers[0].env[0].valueFrom: may not be specified when `value` is not empty'],
@@ -340,6 +350,7 @@ t.test('a YAML file with a syntax error is a spec.parse error, exit 2, nothing c
   const r = await run(t, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: [{name: app, command: [sleep, "1"]\n')
   t.equal(r.code, 2)
   t.match(r.err, new RegExp(`^pod-launch: spec\\.parse: ${r.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S.*\\nhint: the file must be one YAML or JSON Pod manifest\\n$`))
+  t.match(r.err, / at line 7, column 1/, 'the YAML error says where')
   t.notMatch(r.err, /spec\.invalid/)
   t.equal(r.out, '')
   t.same(r.created, [])
