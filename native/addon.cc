@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -308,6 +309,18 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return a;
 }
 
+// flock(fd, exclusive, wait=false) -> true when taken, false when another holder has it (EWOULDBLOCK).
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].ToBoolean() ? LOCK_EX : LOCK_UN;
+  if (op == LOCK_EX) op |= LOCK_NB;
+  if (flock(fd, op) < 0) {
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+    throw SystemError(info.Env(), "state.lock", errno, "flock");
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 Napi::Value HasClone3(const Napi::CallbackInfo &info) {
   int v = spawn_has_clone3();
   return v < 0 ? info.Env().Null() : Napi::Boolean::New(info.Env(), v == 1);
@@ -334,6 +347,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("signal", Napi::Function::New(env, Signal));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("hasClone3", Napi::Function::New(env, HasClone3));
   return exports;
 }

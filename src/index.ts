@@ -104,3 +104,12 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
   const warn = opts.onManifestWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`))
   return new PodHandle(resolve(manifest, warn), opts)
 }
+
+export { runDetached, supervise, stopPod, removePod, inspectPod, execInPod, podLogs, type DetachedStart, type LogOptions } from './manage/index.js'
+export { listPods, displayPhase, isAlive, type PodRecord, type PodRef } from './state/index.js'
+export { DEFAULT_STATE_ROOT } from './pod/index.js'
+
+/** Parse a manifest (with warnings) into a PodSpec, for callers that start it themselves. */
+export function loadManifest(manifest: ManifestInput, warn: (m: string) => void): PodSpec {
+  return resolve(manifest, warn)
+}

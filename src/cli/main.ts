@@ -1,7 +1,9 @@
 // pod-launch command line. Prints through output.ts; never touches the kernel.
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
-import { runCommand } from './run.js'
+import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
+import { execCommand, inspectCommand, logsCommand, psCommand, rmCommand, stopCommand } from './manage.js'
+import { runCommand, runDetachedCommand } from './run.js'
 
 class UsageError extends Error {}
 
@@ -14,20 +16,68 @@ function runOptions(y: Argv) {
     })
     .option('force', { type: 'boolean', describe: 'on Ctrl-C kill at once (with --grace-period=0)' })
     .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
-    .option('root', { type: 'string', describe: 'state root for the pod directory (logs)', default: '/run/pod-launch' })
+    .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
 }
+
+const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
+const podsArg = (y: Argv) => y.positional('pods', { type: 'string', array: true, describe: 'pod names, ids or unique id prefixes', demandOption: true })
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code = 0
-  const run = async (a: { manifest?: string; gracePeriod?: number; force?: boolean; backoff?: string; root?: string }) => {
-    code = await runCommand({ manifest: a.manifest!, gracePeriod: a.gracePeriod, force: a.force, backoff: a.backoff, root: a.root }, io)
+  type A = Record<string, unknown> & { root: string }
+  /** A command handler: the parsed args as a plain record; its result is the exit code. */
+  const h = (fn: (a: A) => Promise<number> | number) => async (a: unknown) => {
+    code = await fn(a as A)
   }
+  const run = h(a => {
+    const args = { manifest: a.manifest as string, gracePeriod: a.gracePeriod as number | undefined, force: a.force as boolean | undefined, backoff: a.backoff as string | undefined, root: a.root }
+    return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
+  })
   const parser = yargs(argv)
     .scriptName('pod-launch')
-    .usage('$0 [run] MANIFEST\n\nRun a Kubernetes Pod on this host, in the foreground.')
-    .command('run <manifest>', 'run a pod in the foreground; Ctrl-C stops it', runOptions, run)
+    .usage('$0 [run] MANIFEST\n\nRun a Kubernetes Pod on this host.')
+    .parserConfiguration({ 'populate--': true })
+    .command('run <manifest>', 'run a pod; in the foreground (Ctrl-C stops it) or with -d under a supervisor', runOptions, run)
     .command('$0 <manifest>', false, runOptions, run)
+    .command('ps', 'list pods', y => y.option('json', { type: 'boolean' }), h(a => psCommand(a.root, !!a.json, io)))
+    .command('inspect <pod>', 'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)', podArg, h(a => inspectCommand(a.root, a.pod as string, io)))
+    .command(
+      'logs <pod>',
+      "a container's logs",
+      y =>
+        podArg(y)
+          .option('container', { alias: 'c', type: 'string' })
+          .option('follow', { alias: 'f', type: 'boolean' })
+          .option('previous', { alias: 'p', type: 'boolean' })
+          .option('timestamps', { type: 'boolean' })
+          .option('tail', { type: 'number' }),
+      h(a => logsCommand(a.root, a.pod as string, { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined }, io)),
+    )
+    .command(
+      'exec <pod> [command..]',
+      'run a command in a running container: exec POD [-c C] -- CMD...',
+      y => podArg(y).option('container', { alias: 'c', type: 'string' }),
+      h(a => {
+        const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String)
+        if (cmd.length === 0) throw new UsageError('exec: a command is required: exec POD -- CMD...')
+        return execCommand(a.root, a.pod as string, a.container as string | undefined, cmd)
+      }),
+    )
+    .command(
+      'stop <pods..>',
+      'stop pods: preStop, SIGTERM, SIGKILL after the grace period',
+      y => podsArg(y).option('grace-period', { type: 'number' }).option('force', { type: 'boolean' }),
+      h(a => stopCommand(a.root, a.pods as string[], a.gracePeriod as number | undefined, !!a.force, io)),
+    )
+    .command(
+      'rm <pods..>',
+      'remove stopped pods (--force stops them first)',
+      y => podsArg(y).option('force', { alias: 'f', type: 'boolean' }),
+      h(a => rmCommand(a.root, a.pods as string[], !!a.force, io)),
+    )
+    .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
+    .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })
     .option('debug', { type: 'boolean', describe: 'print causes and stacks of errors' })
     .strict()
     .exitProcess(false)

@@ -1,5 +1,5 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
-import { PodError, parseBackoff, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
+import { PodError, loadManifest, parseBackoff, runDetached, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -69,4 +69,13 @@ export function summary(r: PodResult): string {
   }
   const rows = [...r.initContainerStatuses, ...r.containerStatuses].map(row)
   return `pod ${r.name}: ${r.phase}\n${table(['CONTAINER', 'STATE', 'REASON', 'EXIT', 'RESTARTS', 'MESSAGE'], rows)}`
+}
+
+/** `run -d`: print the pod id once it is Running. */
+export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
+  if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
+  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
+  const started = await runDetached(spec, args.root ?? '/run/pod-launch')
+  io.out(`${started.id}\n`)
+  return 0
 }

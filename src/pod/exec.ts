@@ -4,7 +4,7 @@
 // through the pidfd.
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { native, type NsType } from '../spawn/native.js'
+import { native, type NativePlan, type NsType } from '../spawn/native.js'
 import { spawnProcess, type ExitStatus } from '../spawn/process.js'
 import { envList, joinList } from './container.js'
 import { closeAll, openNamespaces } from './namespaces.js'
@@ -25,6 +25,34 @@ export interface ExecResult extends ExitStatus {
 
 const MAX_OUTPUT = 10 * 1024
 
+function execPlan(target: ExecTarget, argv: string[], own: Map<NsType, number>, stdio: [number, number, number], dieWithParent: boolean): NativePlan {
+  return {
+    file: argv[0],
+    argv,
+    envp: envList(target.env),
+    searchPath: target.env.get('PATH'),
+    cwd: target.workingDir,
+    join: joinList(target.shared, new Map([['mnt', own.get('mnt')!]])),
+    // The container's pid namespace (pid_for_children of its main process).
+    pidns: own.get('pid'),
+    newSession: true,
+    dieWithParent,
+    stdio,
+  }
+}
+
+/** Run `argv` in the container with our own stdio (`pod-launch exec`); resolves with its exit. */
+export async function execAttached(target: ExecTarget, argv: string[]): Promise<ExitStatus> {
+  const own = openNamespaces(target.pid, ['mnt', 'pid'])
+  try {
+    // Not in a new session: Ctrl-C on our terminal reaches it, as with `podman exec`.
+    const child = await spawnProcess({ ...execPlan(target, argv, own, [0, 1, 2], true), newSession: false })
+    return await child.exited
+  } finally {
+    closeAll(own)
+  }
+}
+
 export async function execInContainer(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
   const own = openNamespaces(target.pid, ['mnt', 'pid'])
   const [r, w] = native().pipe()
@@ -41,19 +69,7 @@ export async function execInContainer(target: ExecTarget, argv: string[], timeou
     writeEnd = -1
   }
   try {
-    const child = await spawnProcess({
-      file: argv[0],
-      argv,
-      envp: envList(target.env),
-      searchPath: target.env.get('PATH'),
-      cwd: target.workingDir,
-      join: joinList(target.shared, new Map([['mnt', own.get('mnt')!]])),
-      // The container's pid namespace (pid_for_children of its main process).
-      pidns: own.get('pid'),
-      newSession: true,
-      dieWithParent: true,
-      stdio: [target.devNull, w, w],
-    })
+    const child = await spawnProcess(execPlan(target, argv, own, [target.devNull, w, w], true))
     closeWriteEnd() // the child holds its own copy
     let timedOut = false
     const timer = setTimeout(() => {

@@ -32,6 +32,12 @@ export interface PodOptions {
   stateRoot?: string
   /** Keep the pod's directory (logs) after it ends; the caller removes it. */
   keepState?: boolean
+  /**
+   * SIGKILL pause and the containers if this process dies (default true:
+   * a crashed foreground run orphans nothing). A detached pod's supervisor
+   * sets false: its containers outlive it, and `rm --force` cleans up.
+   */
+  dieWithParent?: boolean
 }
 
 export interface PodResult {
@@ -114,7 +120,8 @@ export class Pod {
       if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
-      const sandbox = await startSandbox(spec, devNull, undo)
+      const dieWithParent = opts.dieWithParent ?? true
+      const sandbox = await startSandbox(spec, devNull, undo, dieWithParent)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
       const facts: RuntimeFacts = { podIP: '', hostIP: '', nodeName: hostname() }
       const onLine = opts.onOutput ?? printLine
@@ -129,6 +136,7 @@ export class Pod {
         onLine,
         terminal: opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr },
         warn,
+        dieWithParent,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
       pod = new Pod(spec, sandbox, dir, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)

@@ -15,8 +15,8 @@ export class PodDir {
   create(): void {
     try {
       mkdirSync(join(this.root, 'shm'), { recursive: true, mode: 0o700 })
-      mkdirSync(join(this.root, 'logs'), { mode: 0o750 })
-      mkdirSync(join(this.root, 'containers'), { mode: 0o700 })
+      mkdirSync(join(this.root, 'logs'), { recursive: true, mode: 0o750 })
+      mkdirSync(join(this.root, 'containers'), { recursive: true, mode: 0o700 })
     } catch (e) {
       throw PodError.system('state.mkdir', e, this.root)
     }

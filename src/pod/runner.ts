@@ -35,6 +35,7 @@ export interface RunnerContext {
   /** Where `[name] line` output goes, for backpressure (undefined: the caller consumes lines). */
   terminal?: Record<Stream, NodeJS.WritableStream>
   warn: (m: string) => void
+  dieWithParent: boolean
 }
 
 const TERMINATION_MESSAGE_MAX = 4096
@@ -110,7 +111,7 @@ export class ContainerRunner {
         ownIpc: !ctx.pod.hostIPC,
         terminationLog: termination,
       })
-      process = await spawnProcess(containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }))
+      process = await spawnProcess({ ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }), dieWithParent: ctx.dieWithParent })
     } catch (e) {
       failure = e
     }

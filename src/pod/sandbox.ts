@@ -24,7 +24,7 @@ export function sandboxNamespaces(spec: PodSpec): NsType[] {
   return ns
 }
 
-export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack): Promise<Sandbox> {
+export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack, dieWithParent = true): Promise<Sandbox> {
   const unshare = sandboxNamespaces(spec)
   const process = await spawnProcess({
     argv: [pausePath()],
@@ -33,8 +33,7 @@ export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoSta
     hostname: unshare.includes('uts') ? spec.hostname : undefined,
     loopback: unshare.includes('net'),
     newSession: true,
-    // Foreground: if this process dies, so does the pod (nothing is orphaned).
-    dieWithParent: true,
+    dieWithParent,
     cwd: '/',
     // A pause that inherits the caller's stdout could hold a test runner's
     // pipe open forever: it gets /dev/null.

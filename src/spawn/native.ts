@@ -54,6 +54,8 @@ export interface Addon {
   signal(pidfd: number, signal: number): number
   pidfdOpen(pid: number): number
   pipe(): [number, number]
+  /** flock(2): take (non-blocking) or release an exclusive lock; false when held elsewhere. */
+  flock(fd: number, exclusive: boolean): boolean
   hasClone3(): boolean | null
 }
 

@@ -1,0 +1,54 @@
+// The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
+import { displayPhase, execInPod, inspectPod, isAlive, listPods, podLogs, removePod, stopPod, type LogOptions, type PodRecord } from '../index.js'
+import type { Io } from './output.js'
+import { table } from './table.js'
+
+function age(iso: string | undefined): string {
+  if (!iso) return '-'
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`
+}
+
+function row(r: PodRecord) {
+  const running = r.containerStatuses.filter(s => s.state && 'running' in (s.state as object)).length
+  const restarts = r.containerStatuses.reduce((n, s) => n + ((s.restartCount as number) ?? 0), 0)
+  return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${running}/${r.spec.containers.length}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
+}
+
+export function psCommand(root: string, json: boolean, io: Io): number {
+  const pods = listPods(root)
+  const rows = pods.map(p => (p.record ? row(p.record) : { pod: '?', id: p.id.slice(0, 12), phase: 'Unknown', ready: '-', restarts: 0, age: '-', ip: '-', error: p.error?.message }))
+  if (json) io.out(JSON.stringify(rows, null, 2) + '\n')
+  else io.out(table(['POD', 'ID', 'PHASE', 'READY', 'RESTARTS', 'AGE', 'IP'], rows.map(r => [r.pod, r.id, r.phase, r.ready, String(r.restarts), r.age, r.ip])))
+  return 0
+}
+
+export function inspectCommand(root: string, ref: string, io: Io): number {
+  io.out(JSON.stringify(inspectPod(root, ref), null, 2) + '\n')
+  return 0
+}
+
+export async function logsCommand(root: string, ref: string, opts: LogOptions, io: Io & { raw?: (b: Buffer) => void }): Promise<number> {
+  await podLogs(root, ref, opts, b => (io.raw ? io.raw(b) : io.out(b.toString('utf8'))))
+  return 0
+}
+
+export async function execCommand(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
+  return execInPod(root, ref, container, argv)
+}
+
+export async function stopCommand(root: string, refs: string[], grace: number | undefined, force: boolean, io: Io): Promise<number> {
+  for (const ref of refs) {
+    const r = await stopPod(root, ref, { gracePeriodSeconds: grace, force })
+    io.out(`${r.name}\n`)
+  }
+  return 0
+}
+
+export async function rmCommand(root: string, refs: string[], force: boolean, io: Io): Promise<number> {
+  for (const ref of refs) {
+    const r = await removePod(root, ref, { force })
+    io.out(`${r.name}\n`)
+  }
+  return 0
+}

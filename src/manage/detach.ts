@@ -1,0 +1,85 @@
+// `run -d`: validate, record, start one supervisor per pod in its own
+// session, and return once the pod is Running (or with its start error).
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PodError } from '../errors.js'
+import type { PodSpec } from '../spec/index.js'
+import { ensureRoot, isAlive, listPods, podDir, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { SPEC_FILE } from './supervisor.js'
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
+
+/** Names must be unique among live pods (not yet ended, or with a live supervisor). */
+function assertNameFree(root: string, name: string): void {
+  for (const p of listPods(root)) {
+    const r = p.record
+    if (!r || r.name !== name) continue
+    if (isAlive(r.supervisor) || (r.phase !== 'Succeeded' && r.phase !== 'Failed')) {
+      throw new PodError(`pod.create: ${name}: a pod of this name exists (${r.id.slice(0, 12)})`, {
+        step: 'pod.create',
+        code: 'EEXIST',
+        exitCode: 1,
+        hint: `remove it first: pod-launch rm --force ${name}`,
+      })
+    }
+  }
+}
+
+export interface DetachedStart {
+  id: string
+  name: string
+  phase: string
+}
+
+/** Start `spec` under a supervisor; resolves once it is Running. Throws its start error (nothing left). */
+export async function runDetached(spec: PodSpec, root: string): Promise<DetachedStart> {
+  ensureRoot(root)
+  const dir = podDir(root, spec.uid)
+  await withLock(join(root, '.lock'), () => {
+    assertNameFree(root, spec.name)
+    mkdirSync(dir, { mode: 0o711 })
+    writeFileSync(join(dir, SPEC_FILE), JSON.stringify(spec))
+    const record: PodRecord = {
+      id: spec.uid,
+      name: spec.name,
+      namespace: spec.namespace,
+      createdAt: new Date().toISOString(),
+      supervisor: null,
+      phase: 'Pending',
+      spec,
+      podIP: '',
+      initContainerStatuses: [],
+      containerStatuses: [],
+    }
+    writeRecord(root, record)
+  })
+  const logFd = openSync(join(dir, 'supervisor.log'), 'a', 0o640)
+  const child = spawn(process.execPath, [BIN, '__supervise', '--root', root, spec.uid], {
+    detached: true, // its own session: our terminal's signals and our exit do not reach it
+    stdio: ['ignore', logFd, logFd, 'pipe'],
+  })
+  closeSync(logFd)
+  const reply = await new Promise<string>(resolve => {
+    let text = ''
+    const pipe = child.stdio[3] as NodeJS.ReadableStream
+    pipe.setEncoding('utf8')
+    pipe.on('data', (d: string) => (text += d))
+    pipe.on('close', () => resolve(text))
+  })
+  child.unref()
+  let msg: { ok?: boolean; phase?: string; error?: { message: string; hint?: string; step?: string } }
+  try {
+    msg = JSON.parse(reply)
+  } catch {
+    const log = join(root, `supervisor-${spec.uid}.log`)
+    try {
+      renameSync(join(dir, 'supervisor.log'), log)
+    } catch {}
+    rmSync(dir, { recursive: true, force: true })
+    throw new PodError(`pod.supervise: ${spec.name}: the supervisor exited without a word (its log: ${log})`, { step: 'pod.supervise' })
+  }
+  if (msg.error) throw new PodError(msg.error.message, { step: msg.error.step ?? 'pod.start', hint: msg.error.hint })
+  return { id: spec.uid, name: spec.name, phase: msg.phase ?? 'Running' }
+}

@@ -1,0 +1,27 @@
+// `exec POD [-c C] -- CMD...`: join a running container's namespaces (pause's
+// shared ones and its own mnt and pid) through the native spawn.
+import { PodError } from '../errors.js'
+import { closeNamespaces, containerEnvironment, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
+import { isAlive, resolvePod } from '../state/index.js'
+
+export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
+  const { record: r, error } = resolvePod(root, ref)
+  if (!r) throw error!
+  const status = container ? r.containerStatuses.find(s => s.name === container) : r.containerStatuses[0]
+  if (!status) {
+    throw new PodError(`exec: ${r.name}: no container ${container}`, { step: 'exec', code: 'ENOENT', exitCode: 2, hint: `containers: ${r.containerStatuses.map(s => s.name).join(', ')}` })
+  }
+  const spec = r.spec.containers.find(c => c.name === status.name)!
+  const running = status.state && 'running' in (status.state as object)
+  if (!running || !status.pid || !isAlive(r.pause)) {
+    throw new PodError(`exec: ${r.name}/${status.name}: container is not running`, { step: 'exec', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
+  }
+  const shared = openNamespaces(r.pause!.pid, podSharedNamespaces(r.spec))
+  try {
+    const env = containerEnvironment(r.spec, spec, { podIP: r.podIP, hostIP: '', nodeName: '' })
+    const exit = await execAttached({ pid: status.pid as number, shared, env, workingDir: spec.workingDir, devNull: 0 }, argv)
+    return exit.exitCode
+  } finally {
+    closeNamespaces(shared)
+  }
+}

@@ -1,0 +1,138 @@
+// stop, rm, inspect: act on a pod through its supervisor when it lives, and
+// directly (pids checked by start time) when it does not.
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError } from '../errors.js'
+import { displayPhase, isAlive, podDir, readRecord, resolvePod, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { STOP_FILE } from './supervisor.js'
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+const isEnded = (r: PodRecord) => r.phase === 'Succeeded' || r.phase === 'Failed'
+
+/** A recorded container process, if that pid still is it (same pid and mnt namespaces). */
+function stillOurs(s: PodRecord['containerStatuses'][number]): number | undefined {
+  const pid = s.pid as number | undefined
+  if (!pid || !s.namespaces) return undefined
+  try {
+    return statSync(`/proc/${pid}/ns/mnt`).ino === s.namespaces.mnt && statSync(`/proc/${pid}/ns/pid`).ino === s.namespaces.pid ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Kill what is left of a pod whose supervisor is gone: containers, then pause. */
+function killOrphaned(r: PodRecord): void {
+  // A container with its own pid namespace dies with its pid 1; in a shared
+  // one, with pause. Pause goes last so its namespaces outlive the rest.
+  for (const s of [...r.initContainerStatuses, ...r.containerStatuses]) {
+    const pid = stillOurs(s)
+    if (pid) tryKill(pid)
+  }
+  if (isAlive(r.pause)) tryKill(r.pause!.pid)
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+async function waitGone(p: { pid: number; startTicks: string } | null | undefined, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (isAlive(p)) {
+    if (Date.now() > deadline) return false
+    await sleep(20)
+  }
+  return true
+}
+
+async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?: number; force?: boolean }): Promise<PodRecord> {
+  let r = readRecord(root, id)
+  if (isAlive(r.supervisor)) {
+    writeFileSync(join(podDir(root, id), STOP_FILE), JSON.stringify(opts))
+    process.kill(r.supervisor!.pid, 'SIGTERM')
+    const grace = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds)
+    if (!(await waitGone(r.supervisor, grace * 1000 + 15_000))) {
+      throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, { step: 'pod.stop', hint: `pod-launch rm --force ${r.name}` })
+    }
+    return readRecord(root, id)
+  }
+  if (!isEnded(r)) {
+    // The supervisor died: nobody will tear the pod down but us.
+    killOrphaned(r)
+    await waitGone(r.pause, 5000)
+    r = { ...r, phase: 'Failed', supervisor: null }
+    writeRecord(root, r)
+  }
+  return r
+}
+
+function lockFile(root: string, id: string): string {
+  const file = join(podDir(root, id), 'lock')
+  if (!existsSync(podDir(root, id))) throw new PodError(`pod.resolve: ${id}: no such pod`, { step: 'pod.resolve', code: 'POD_NOT_FOUND' })
+  return file
+}
+
+/** Stop a pod (graceful unless `force`); returns its final record. */
+export async function stopPod(root: string, ref: string, opts: { gracePeriodSeconds?: number; force?: boolean } = {}): Promise<PodRecord> {
+  const { id } = resolvePod(root, ref)
+  return withLock(lockFile(root, id), () => stopLocked(root, id, opts))
+}
+
+/** Remove a stopped pod (its state and logs); `force` stops it first. */
+export async function removePod(root: string, ref: string, opts: { force?: boolean } = {}): Promise<{ id: string; name: string }> {
+  const target = resolvePod(root, ref)
+  const { id } = target
+  return withLock(lockFile(root, id), async () => {
+    if (!existsSync(podDir(root, id))) throw new PodError(`pod.rm: ${ref}: no such pod (removed meanwhile)`, { step: 'pod.rm', code: 'POD_NOT_FOUND' })
+    let name = id
+    try {
+      const r = readRecord(root, id)
+      name = r.name
+      if (!isEnded(r) || isAlive(r.supervisor)) {
+        if (!opts.force) {
+          throw new PodError(`pod.rm: ${r.name}: the pod is ${displayPhase(r, isAlive(r.supervisor))}`, { step: 'pod.rm', code: 'EBUSY', hint: `stop it first (pod-launch stop ${r.name}) or pod-launch rm --force ${r.name}` })
+        }
+        await stopLocked(root, id, { force: true })
+      }
+    } catch (e) {
+      // A corrupt record must not make a pod unremovable with --force.
+      if (!(e instanceof PodError && e.code === 'STATE_CORRUPT' && opts.force)) throw e
+    }
+    rmSync(podDir(root, id), { recursive: true, force: true })
+    return { id, name }
+  })
+}
+
+/** The pod as JSON in Kubernetes shape, plus ours (`podLaunch`). */
+export function inspectPod(root: string, ref: string): Record<string, unknown> {
+  const { id, record: r, error } = resolvePod(root, ref)
+  if (!r) throw error!
+  const live = isAlive(r.supervisor)
+  const running = r.containerStatuses.filter(s => s.state && 'running' in (s.state as object)).length
+  const allRunning = running === r.containerStatuses.length && running > 0
+  const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' })
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: r.name, namespace: r.namespace, uid: r.id, labels: r.spec.labels, annotations: r.spec.annotations, creationTimestamp: r.createdAt },
+    spec: r.spec,
+    status: {
+      phase: displayPhase(r, live),
+      conditions: [
+        cond('PodScheduled', true),
+        cond('Initialized', r.initContainerStatuses.every(s => s.state && 'terminated' in (s.state as object))),
+        cond('ContainersReady', allRunning),
+        cond('Ready', allRunning),
+      ],
+      podIP: r.podIP,
+      podIPs: r.podIP ? [{ ip: r.podIP }] : [],
+      startTime: r.startTime,
+      initContainerStatuses: r.initContainerStatuses,
+      containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: !!s.state && 'running' in (s.state as object) })),
+    },
+    podLaunch: { id, dir: podDir(root, id), supervisor: r.supervisor && { ...r.supervisor, alive: live }, pause: r.pause, cgroups: r.cgroups },
+  }
+}

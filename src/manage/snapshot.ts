@@ -1,0 +1,15 @@
+// A running Pod (or what is known of it) -> its PodRecord.
+import type { Pod } from '../pod/index.js'
+import { startTicks, type PodRecord } from '../state/index.js'
+
+export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
+  const runner = (r: Pod['runners'][number]) => ({ ...r.status, namespaces: r.namespaces })
+  return {
+    ...base,
+    phase: pod.phase,
+    startTime: base.startTime ?? new Date().toISOString(),
+    pause: { pid: pod.sandbox.pid, startTicks: startTicks(pod.sandbox.pid) ?? base.pause?.startTicks ?? '', namespaces: pod.sandbox.namespaces },
+    initContainerStatuses: pod.initRunners.map(runner),
+    containerStatuses: pod.runners.map(runner),
+  }
+}

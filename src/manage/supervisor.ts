@@ -1,0 +1,71 @@
+// The supervisor of a detached pod: `pod-launch __supervise` re-executed in
+// its own session. It owns the pod as `run` does, writes pod.json after every
+// state change, reports "started" (or the start error) to the `run -d` client
+// on fd 3, and exits once the pod has ended and been torn down.
+import { closeSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError } from '../errors.js'
+import { Pod } from '../pod/index.js'
+import type { PodSpec } from '../spec/index.js'
+import { podDir, readRecord, startTicks, writeRecord, type PodRecord } from '../state/index.js'
+import { podSnapshot } from './snapshot.js'
+
+export const SPEC_FILE = 'spec.json'
+export const STOP_FILE = 'stop.json'
+
+function report(fd: number, msg: object): void {
+  try {
+    writeSync(fd, JSON.stringify(msg) + '\n')
+    closeSync(fd)
+  } catch {
+    // the client is gone: nothing to tell
+  }
+}
+
+export async function supervise(root: string, id: string, reportFd = 3): Promise<number> {
+  const dir = podDir(root, id)
+  const spec = JSON.parse(readFileSync(join(dir, SPEC_FILE), 'utf8')) as PodSpec
+  let record: PodRecord = { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }
+  writeRecord(root, record)
+  let pod: Pod | undefined
+  const save = () => {
+    if (pod) record = podSnapshot(pod, record)
+    writeRecord(root, record)
+  }
+  const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
+  const stopRequested = () => {
+    const file = join(dir, STOP_FILE)
+    const req = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { gracePeriodSeconds?: number; force?: boolean }) : {}
+    log(`stop requested: ${JSON.stringify(req)}`)
+    void pod?.stop(req)
+  }
+  process.on('SIGTERM', stopRequested)
+  process.on('SIGINT', stopRequested)
+  try {
+    pod = await Pod.start(spec, {
+      stateRoot: root,
+      keepState: true,
+      dieWithParent: false,
+      onOutput: () => {}, // the CRI log files have it all
+      onWarning: m => log(`warning: ${m}`),
+      onEvent: e => {
+        log(`event ${JSON.stringify(e, (k, v) => (k === 'error' ? (v as Error).message : v))}`)
+        if (e.type === 'sandbox-started') record.pause = { pid: e.pid, startTicks: startTicks(e.pid) ?? '', namespaces: e.namespaces }
+        if (e.type !== 'pod-removed') save()
+      },
+    })
+  } catch (e) {
+    const err = e instanceof PodError ? e : PodError.system('pod.start', e)
+    log(`start failed: ${err.message}`)
+    report(reportFd, { error: { message: err.message, hint: err.hint, step: err.step } })
+    rmSync(dir, { recursive: true, force: true }) // a failed start leaves nothing
+    return 1
+  }
+  save()
+  report(reportFd, { ok: true, id, phase: pod.phase })
+  const result = await pod.wait()
+  record = { ...podSnapshot(pod, record), phase: result.phase, supervisor: null }
+  if (existsSync(dir)) writeRecord(root, record)
+  log(`pod ended: ${result.phase}`)
+  return 0
+}

@@ -1,0 +1,33 @@
+// The pod record (`<root>/<id>/pod.json`): what every management command reads.
+import type { PodSpec } from '../spec/index.js'
+
+export interface ContainerRecordExtra {
+  /** Namespace inodes of the current (or last) main process. */
+  namespaces?: Record<string, number>
+}
+
+export interface PodRecord {
+  /** The pod id: its uid. */
+  id: string
+  name: string
+  namespace: string
+  createdAt: string
+  startTime?: string
+  /** The process that owns the pod; null once it has exited. */
+  supervisor: { pid: number; startTicks: string } | null
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed'
+  /** Set when the pod could not start (the sandbox failed). */
+  error?: { message: string; hint?: string }
+  spec: PodSpec
+  pause?: { pid: number; startTicks: string; namespaces: Record<string, number> }
+  cgroups?: Record<string, unknown>
+  podIP: string
+  initContainerStatuses: (Record<string, unknown> & ContainerRecordExtra)[]
+  containerStatuses: (Record<string, unknown> & ContainerRecordExtra)[]
+}
+
+/** What `ps` and `inspect` show for the phase: Unknown when the owner died before the pod ended. */
+export function displayPhase(r: PodRecord, supervisorAlive: boolean): string {
+  if (r.phase === 'Succeeded' || r.phase === 'Failed') return r.phase
+  return supervisorAlive ? r.phase : 'Unknown'
+}

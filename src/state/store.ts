@@ -1,0 +1,99 @@
+// The state root: one directory per pod, pod.json written atomically (tmp,
+// fsync, rename: readers never see half a file), a flock per pod so two
+// commands never act on one pod at once.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError } from '../errors.js'
+import { native } from '../spawn/native.js'
+import type { PodRecord } from './record.js'
+
+export const RECORD_FILE = 'pod.json'
+
+export function podDir(root: string, id: string): string {
+  return join(root, id)
+}
+
+/** Write pod.json atomically. */
+export function writeRecord(root: string, record: PodRecord): void {
+  const dir = podDir(root, record.id)
+  const tmp = join(dir, `.${RECORD_FILE}.${process.pid}.tmp`)
+  try {
+    const fd = openSync(tmp, 'w', 0o640)
+    try {
+      writeSync(fd, JSON.stringify(record, null, 2) + '\n')
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, join(dir, RECORD_FILE))
+  } catch (e) {
+    throw PodError.system('state.write', e, join(dir, RECORD_FILE))
+  }
+}
+
+/** Read a pod's record; a missing or corrupt file is a clear error. */
+export function readRecord(root: string, id: string): PodRecord {
+  const file = join(podDir(root, id), RECORD_FILE)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new PodError(`state.read: ${file}: no such pod record`, { step: 'state.read', code: 'POD_NOT_FOUND', path: file, hint: 'the pod was removed: pod-launch ps lists the pods' })
+    }
+    throw PodError.system('state.read', e, file)
+  }
+  try {
+    const r = JSON.parse(text) as PodRecord
+    if (typeof r?.id !== 'string' || typeof r.name !== 'string' || !r.spec) throw new Error('missing id, name or spec')
+    return r
+  } catch (e) {
+    throw new PodError(`state.read: ${file}: corrupt pod record (${(e as Error).message})`, {
+      step: 'state.read',
+      code: 'STATE_CORRUPT',
+      path: file,
+      hint: `pod-launch rm --force ${id} cleans the pod from its cgroups; pod-launch gc removes what is left`,
+    })
+  }
+}
+
+/** Ids of every pod directory under the root (with or without a readable record). */
+export function listPodIds(root: string): string[] {
+  if (!existsSync(root)) return []
+  return readdirSync(root, { withFileTypes: true })
+    .filter(d => d.isDirectory() && /^[0-9a-f-]{36}$/.test(d.name))
+    .map(d => d.name)
+}
+
+export function ensureRoot(root: string): void {
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o711 })
+  } catch (e) {
+    throw PodError.system('state.mkdir', e, root)
+  }
+}
+
+/**
+ * Hold an exclusive lock on `file` while `fn` runs. Waits up to `timeoutMs`
+ * for another holder; then fails naming the file.
+ */
+export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  let fd: number
+  try {
+    fd = openSync(file, 'a', 0o600)
+  } catch (e) {
+    throw PodError.system('state.lock', e, file)
+  }
+  try {
+    const deadline = Date.now() + timeoutMs
+    while (!native().flock(fd, true)) {
+      if (Date.now() > deadline) {
+        throw new PodError(`state.lock: ${file}: held by another pod-launch command`, { step: 'state.lock', code: 'EBUSY', path: file, hint: 'wait for the other command to finish, then retry' })
+      }
+      await new Promise(r => setTimeout(r, 20))
+    }
+    return await fn()
+  } finally {
+    closeSync(fd) // closing releases the flock
+  }
+}
