@@ -1,6 +1,6 @@
 // stop, rm, inspect: act on a pod through its supervisor when it lives, and
 // directly (pids checked by start time) when it does not.
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { displayPhase, isAlive, podDir, readRecord, resolvePod, withLock, writeRecord, type PodRecord } from '../state/index.js'
@@ -69,16 +69,19 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
   return r
 }
 
+/** A pod's lock lives outside its directory, so removing the directory never races with a waiter. */
 function lockFile(root: string, id: string): string {
-  const file = join(podDir(root, id), 'lock')
-  if (!existsSync(podDir(root, id))) throw new PodError(`pod.resolve: ${id}: no such pod`, { step: 'pod.resolve', code: 'POD_NOT_FOUND' })
-  return file
+  mkdirSync(join(root, '.locks'), { recursive: true, mode: 0o700 })
+  return join(root, '.locks', id)
 }
 
 /** Stop a pod (graceful unless `force`); returns its final record. */
 export async function stopPod(root: string, ref: string, opts: { gracePeriodSeconds?: number; force?: boolean } = {}): Promise<PodRecord> {
   const { id } = resolvePod(root, ref)
-  return withLock(lockFile(root, id), () => stopLocked(root, id, opts))
+  return withLock(lockFile(root, id), () => {
+    if (!existsSync(podDir(root, id))) throw new PodError(`pod.stop: ${ref}: no such pod (removed meanwhile)`, { step: 'pod.stop', code: 'POD_NOT_FOUND' })
+    return stopLocked(root, id, opts)
+  })
 }
 
 /** Remove a stopped pod (its state and logs); `force` stops it first. */
@@ -102,6 +105,7 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
       if (!(e instanceof PodError && e.code === 'STATE_CORRUPT' && opts.force)) throw e
     }
     rmSync(podDir(root, id), { recursive: true, force: true })
+    rmSync(lockFile(root, id), { force: true })
     return { id, name }
   })
 }
