@@ -92,8 +92,22 @@ export class PodCgroups {
     return oomKillCount(this.fs, this.plan.hierarchies, n.rel) > (this.oomBaseline.get(n.who) ?? 0)
   }
 
-  /** Every cgroup directory of the pod, deepest first, in every hierarchy (includes nested ones a container made). */
-  private dirsBottomUp(): string[] {
+  /**
+   * oomKilled(), for a container that just exited by SIGKILL: the kernel
+   * sends the OOM SIGKILL before it counts the kill (mm/oom_kill.c), so a
+   * fast exit watcher can look too early. Polls up to `graceMs`.
+   */
+  async oomKilledAfterExit(who: Who, graceMs = 100): Promise<boolean> {
+    const deadline = Date.now() + graceMs
+    for (;;) {
+      if (this.oomKilled(who)) return true
+      if (Date.now() >= deadline) return false
+      await sleep(5)
+    }
+  }
+
+  /** Every cgroup directory at and below `rel`, deepest first, in every hierarchy (nested ones a container made too). */
+  private dirsBottomUp(rel = this.plan.pod.rel): string[] {
     const out: string[] = []
     const walk = (dir: string) => {
       let subs: string[]
@@ -106,13 +120,13 @@ export class PodCgroups {
       for (const s of subs) walk(join(dir, s))
       out.push(dir)
     }
-    for (const p of this.paths.pod) walk(p)
+    for (const h of this.plan.hierarchies) walk(join(h.path, rel))
     return out
   }
 
-  private pids(): number[] {
+  private pids(rel: string): number[] {
     const pids = new Set<number>()
-    for (const dir of this.dirsBottomUp()) {
+    for (const dir of this.dirsBottomUp(rel)) {
       for (const line of (readOptional(this.fs, join(dir, 'cgroup.procs')) ?? '').split('\n')) if (line.trim()) pids.add(Number(line))
     }
     return [...pids]
@@ -129,38 +143,40 @@ export class PodCgroups {
   }
 
   /**
-   * SIGKILL every process in the pod's cgroups, daemons that left their
-   * parent included, and wait until none remains. cgroup2 (v2, and the
-   * hybrid membership tree): cgroup.kill. v1: freeze, SIGKILL each pid,
-   * thaw, until empty. Throws PodError `cgroup.kill` after 5 s.
+   * SIGKILL every process in the pod's cgroups (or only in `who`'s: a
+   * container's leftovers before a restart), daemons that left their parent
+   * included, and wait until none remains. cgroup2 (v2, and the hybrid
+   * membership tree): cgroup.kill. v1: freeze, SIGKILL each pid, thaw,
+   * until empty. Throws PodError `cgroup.kill` after 5 s.
    */
-  async killAll(): Promise<void> {
+  async killAll(who: Who = 'pod'): Promise<void> {
+    const rel = this.node(who).rel
     const v2 = this.plan.hierarchies.find(h => h.version === 2)
     const freezer = this.plan.hierarchies.find(h => h.controllers.includes('freezer'))
     const deadline = Date.now() + KILL_TIMEOUT_MS
     for (let round = 0; ; round++) {
-      const pids = this.pids()
+      const pids = this.pids(rel)
       if (pids.length === 0) return
       if (Date.now() > deadline) {
-        throw new PodError(`cgroup.kill: ${this.plan.pod.rel}: ${pids.length} processes remain after ${KILL_TIMEOUT_MS / 1000}s (${pids.slice(0, 10).join(' ')})`, { step: 'cgroup.kill', code: 'EBUSY' })
+        throw new PodError(`cgroup.kill: ${rel}: ${pids.length} processes remain after ${KILL_TIMEOUT_MS / 1000}s (${pids.slice(0, 10).join(' ')})`, { step: 'cgroup.kill', code: 'EBUSY' })
       }
       // cgroup.kill (Linux 5.14) kills the whole subtree, forks in flight included.
       // Whatever is left a few rounds later (a v1-only member, no cgroup.kill) is frozen and killed by pid.
-      const killed = round === 0 && v2 !== undefined && this.write(join(v2.path, this.plan.pod.rel, 'cgroup.kill'), '1')
-      if (!killed && round % 5 === 0) await this.freezeAndKill(freezer && join(freezer.path, this.plan.pod.rel))
+      const killed = round === 0 && v2 !== undefined && this.write(join(v2.path, rel, 'cgroup.kill'), '1')
+      if (!killed && round % 5 === 0) await this.freezeAndKill(rel, freezer && join(freezer.path, rel))
       await sleep(round < 10 ? 5 : 20)
     }
   }
 
   /** v1: a frozen process cannot fork or exit, so its pid cannot be reused before our kill lands. */
-  private async freezeAndKill(freezerDir: string | undefined): Promise<void> {
+  private async freezeAndKill(rel: string, freezerDir: string | undefined): Promise<void> {
     const state = freezerDir && join(freezerDir, 'freezer.state')
     if (state) {
       this.write(state, 'FROZEN')
       for (let i = 0; i < 100 && readOptional(this.fs, state)?.trim() !== 'FROZEN'; i++) await sleep(2)
     }
     try {
-      for (const pid of this.pids()) {
+      for (const pid of this.pids(rel)) {
         try {
           this.fs.kill(pid, 'SIGKILL')
         } catch (e) {

@@ -18,6 +18,7 @@ t.test('a container over its memory limit is OOM-killed, reported as such; its s
   const hog = await p.run('hog', HOG)
   const exit = await hog.exited
   t.same(exit, { code: null, signal: 'SIGKILL', exitCode: 137 }, 'killed by SIGKILL')
+  t.ok(await p.cg.oomKilledAfterExit('hog'), 'oomKilledAfterExit(hog)')
   t.ok(p.cg.oomKilled('hog'), 'oomKilled(hog)')
   t.ok(p.cg.stats('hog').oomKills >= 1, `stats(hog).oomKills = ${p.cg.stats('hog').oomKills}`)
   t.ok((p.cg.stats('hog').memoryPeakBytes ?? 0) <= 64 * Mi, 'peak usage stayed within the limit')
@@ -31,7 +32,7 @@ t.test('an ordinary SIGKILL is not reported as an OOM kill', { skip }, async t =
   const app = await p.run('app', ['sleep', '600'])
   app.kill('SIGKILL')
   t.equal((await app.exited).signal, 'SIGKILL')
-  t.notOk(p.cg.oomKilled('app'))
+  t.notOk(await p.cg.oomKilledAfterExit('app'))
   t.equal(p.cg.stats('app').oomKills, 0)
 })
 

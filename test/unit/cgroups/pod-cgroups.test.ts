@@ -205,3 +205,24 @@ t.test('remove gives up on a cgroup that stays busy, naming it', async t => {
     hint: 'processes remain in the cgroup: kill them first (killAll), then remove',
   })
 })
+
+t.test('killAll(container) kills only that container cgroup', async t => {
+  const { fs, plan } = setup(t, 'hybrid')
+  const cg = createPodCgroups(plan, fs)
+  fs.addProcess('unified/pod-launch/pod-abc/side', 501)
+  fs.addProcess('unified/pod-launch/pod-abc/app', 502)
+  fs.writes.length = 0
+  await cg.killAll('side')
+  t.same(fs.writes, [['unified/pod-launch/pod-abc/side/cgroup.kill', '1']])
+  t.equal(fs.read('unified/pod-launch/pod-abc/app/cgroup.procs'), '502\n', 'the sibling is untouched')
+})
+
+t.test('oomKilledAfterExit waits briefly for a count the kernel bumps after its SIGKILL', async t => {
+  const { fs, plan } = setup(t, 'v2')
+  const cg = createPodCgroups(plan, fs)
+  cg.enter(10, 'app')
+  setTimeout(() => fs.set('pod-launch/pod-abc/app/memory.events', 'oom 1\noom_kill 1\n'), 20)
+  t.notOk(cg.oomKilled('app'), 'not counted yet')
+  t.ok(await cg.oomKilledAfterExit('app', 500))
+  t.notOk(await cg.oomKilledAfterExit('side', 30), 'false after the grace period')
+})
