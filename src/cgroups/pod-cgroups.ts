@@ -146,13 +146,13 @@ export class PodCgroups {
    * SIGKILL every process in the pod's cgroups (or only in `who`'s: a
    * container's leftovers before a restart), daemons that left their parent
    * included, and wait until none remains. cgroup2 (v2, and the hybrid
-   * membership tree): cgroup.kill. v1: freeze, SIGKILL each pid, thaw,
-   * until empty. Throws PodError `cgroup.kill` after 5 s.
+   * membership tree): cgroup.kill (Linux 5.14). Otherwise, or for anything
+   * left: freeze, SIGKILL each pid, thaw, until empty. Throws PodError
+   * `cgroup.kill` after 5 s.
    */
   async killAll(who: Who = 'pod'): Promise<void> {
     const rel = this.node(who).rel
     const v2 = this.plan.hierarchies.find(h => h.version === 2)
-    const freezer = this.plan.hierarchies.find(h => h.controllers.includes('freezer'))
     const deadline = Date.now() + KILL_TIMEOUT_MS
     for (let round = 0; ; round++) {
       const pids = this.pids(rel)
@@ -163,17 +163,25 @@ export class PodCgroups {
       // cgroup.kill (Linux 5.14) kills the whole subtree, forks in flight included.
       // Whatever is left a few rounds later (a v1-only member, no cgroup.kill) is frozen and killed by pid.
       const killed = round === 0 && v2 !== undefined && this.write(join(v2.path, rel, 'cgroup.kill'), '1')
-      if (!killed && round % 5 === 0) await this.freezeAndKill(rel, freezer && join(freezer.path, rel))
+      if (!killed && round % 5 === 0) await this.freezeAndKill(rel)
       await sleep(round < 10 ? 5 : 20)
     }
   }
 
-  /** v1: a frozen process cannot fork or exit, so its pid cannot be reused before our kill lands. */
-  private async freezeAndKill(rel: string, freezerDir: string | undefined): Promise<void> {
-    const state = freezerDir && join(freezerDir, 'freezer.state')
-    if (state) {
-      this.write(state, 'FROZEN')
-      for (let i = 0; i < 100 && readOptional(this.fs, state)?.trim() !== 'FROZEN'; i++) await sleep(2)
+  /**
+   * Without cgroup.kill: freeze (v1 freezer.state, else cgroup2's
+   * cgroup.freeze, Linux 5.2), SIGKILL each pid, thaw. A frozen process
+   * cannot fork or exit, so no pid is reused before our kill lands.
+   */
+  private async freezeAndKill(rel: string): Promise<void> {
+    const v1 = this.plan.hierarchies.find(h => h.controllers.includes('freezer'))
+    const v2 = this.plan.hierarchies.find(h => h.version === 2)
+    const freeze = v1
+      ? { file: join(v1.path, rel, 'freezer.state'), on: 'FROZEN', off: 'THAWED', done: join(v1.path, rel, 'freezer.state'), frozen: /^FROZEN$/ }
+      : v2 && { file: join(v2.path, rel, 'cgroup.freeze'), on: '1', off: '0', done: join(v2.path, rel, 'cgroup.events'), frozen: /^frozen 1$/m }
+    const frozen = freeze !== undefined && this.write(freeze.file, freeze.on)
+    if (freeze && frozen) {
+      for (let i = 0; i < 100 && !freeze.frozen.test(readOptional(this.fs, freeze.done)?.trim() ?? ''); i++) await sleep(2)
     }
     try {
       for (const pid of this.pids(rel)) {
@@ -184,7 +192,7 @@ export class PodCgroups {
         }
       }
     } finally {
-      if (state) this.write(state, 'THAWED')
+      if (freeze && frozen) this.write(freeze.file, freeze.off)
     }
   }
 

@@ -2,7 +2,7 @@
 // host's real hierarchy, processes spawned straight into them (no Pod
 // engine), and a teardown that kills and removes everything even on failure.
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
-import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupHost, type PlanOptions, type PodCgroups } from '../../src/cgroups/index.js'
+import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupFs, type CgroupHost, type PlanOptions, type PodCgroups } from '../../src/cgroups/index.js'
 import { native, spawnProcess, type ChildProcessHandle, type NativePlan } from '../../src/spawn/index.js'
 import type { Resources } from '../../src/spec/resources.js'
 
@@ -32,17 +32,11 @@ export interface TestPod {
   pids(who: string): number[]
 }
 
-/** This host's cgroups, seen as a v1-only host: no cgroup2 tree, so no cgroup.kill and no CLONE_INTO_CGROUP. */
-export function v1View(host: CgroupHost): CgroupHost | undefined {
-  const hierarchies = host.hierarchies.filter(h => h.version === 1)
-  return hierarchies.length > 0 ? { ...host, mode: 'v1', hierarchies, unified: undefined } : undefined
-}
-
-export function makePod(t: Teardown, prefix: string, containers: Record<string, Resources>, opts: PlanOptions & { host?: CgroupHost } = {}): TestPod {
+export function makePod(t: Teardown, prefix: string, containers: Record<string, Resources>, opts: PlanOptions & { host?: CgroupHost; fs?: CgroupFs } = {}): TestPod {
   const uid = uniqueUid(prefix)
   const host = opts.host ?? detectCgroups()
   const plan = planPodCgroups({ uid, name: uid, initContainers: [], containers: Object.entries(containers).map(([name, resources]) => ({ name, resources })) }, host, opts)
-  const cg = createPodCgroups(plan)
+  const cg = createPodCgroups(plan, opts.fs)
   const devnull = openSync('/dev/null', 'r+')
   const children: ChildProcessHandle[] = []
   t.teardown(async () => {

@@ -137,7 +137,7 @@ export class FakeCgroupFs implements CgroupFs {
     }
     // cgroup2: core files, plus those of the controllers the parent enabled.
     const enabled = readFileSync(join(dirname(path), 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean).map(c => c.replace(/^\+/, ''))
-    this.files(path, { 'cgroup.procs': '', 'cgroup.controllers': enabled.join(' ') + '\n', 'cgroup.subtree_control': '', 'cgroup.kill': '', 'cgroup.events': 'populated 0\nfrozen 0\n', 'cpu.stat': 'usage_usec 0\n' })
+    this.files(path, { 'cgroup.procs': '', 'cgroup.controllers': enabled.join(' ') + '\n', 'cgroup.subtree_control': '', 'cgroup.kill': '', 'cgroup.freeze': '0\n', 'cgroup.events': 'populated 0\nfrozen 0\n', 'cpu.stat': 'usage_usec 0\n' })
     for (const c of enabled) if (V2_FILES[c]) this.files(path, V2_FILES[c])
     if (enabled.includes('memory') && this.opts.swap) this.files(path, { 'memory.swap.max': 'max\n' })
     return true

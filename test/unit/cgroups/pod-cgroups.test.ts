@@ -226,3 +226,15 @@ t.test('oomKilledAfterExit waits briefly for a count the kernel bumps after its 
   t.ok(await cg.oomKilledAfterExit('app', 500))
   t.notOk(await cg.oomKilledAfterExit('side', 30), 'false after the grace period')
 })
+
+t.test('killAll on a cgroup2 kernel without cgroup.kill: cgroup.freeze, SIGKILL each pid, thaw', async t => {
+  const { fs, plan } = setup(t, 'v2')
+  const cg = createPodCgroups(plan, fs)
+  fs.failWrite.set('pod-launch/pod-abc/cgroup.kill', 'ENOENT')
+  fs.addProcess('pod-launch/pod-abc/app', 601)
+  fs.addProcess('pod-launch/pod-abc/side', 602)
+  fs.writes.length = 0
+  await cg.killAll()
+  t.same(fs.killed.sort(), [601, 602])
+  t.same(fs.writes, [['pod-launch/pod-abc/cgroup.freeze', '1'], ['pod-launch/pod-abc/cgroup.freeze', '0']])
+})
