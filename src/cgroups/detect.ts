@@ -2,7 +2,7 @@
 // controllers plus a cgroup2 mount without controllers), or v1. The v1
 // hierarchies come from /proc/self/mountinfo: cpu and cpuacct may be
 // co-mounted (`cpu,cpuacct`) or not, so nothing is assumed from dir names.
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { PodError } from '../errors.js'
 import { CGROUP2_SUPER_MAGIC, realFs, type CgroupFs } from './fs.js'
 
@@ -62,7 +62,8 @@ export function parseMountinfo(text: string): Mount[] {
  * Detect the cgroup layout under `root` (injectable for tests).
  * Throws PodError `cgroup.detect` when nothing usable is mounted there.
  */
-export function detectCgroups(root = '/sys/fs/cgroup', fs: CgroupFs = realFs): CgroupHost {
+export function detectCgroups(rootPath = '/sys/fs/cgroup', fs: CgroupFs = realFs): CgroupHost {
+  const root = resolve(rootPath)
   let type: number
   try {
     type = fs.statfsType(root)

@@ -1,6 +1,6 @@
 // The seam: every cgroup file operation goes through a CgroupFs, so unit
 // tests run on fake trees (t.testdir) with a fake statfs and mountinfo.
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statfsSync, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statfsSync, statSync, writeSync } from 'node:fs'
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270
 export const CGROUP_SUPER_MAGIC = 0x27e0eb
@@ -17,7 +17,7 @@ export interface CgroupFs {
    * (as runc does): a missing control file is ENOENT, not a new file.
    */
   writeFile(path: string, value: string): void
-  /** mkdir(2); false when it already existed. */
+  /** mkdir(2); false when the directory already existed (EEXIST on a file is thrown). */
   mkdir(path: string): boolean
   rmdir(path: string): void
   /** Names of the subdirectories (child cgroups) of a cgroup directory. */
@@ -47,7 +47,7 @@ export const realFs: CgroupFs = {
       mkdirSync(path)
       return true
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(path).isDirectory()) return false
       throw e
     }
   },

@@ -43,6 +43,8 @@ export interface PlanOptions {
 }
 
 export const DEFAULT_PARENT = 'pod-launch'
+/** `pause` is the pause process's cgroup; `tasks` is a file in every v1 cgroup directory. */
+const RESERVED = ['pause', 'tasks']
 
 function controllerOf(file: string): string {
   return file.slice(0, file.indexOf('.'))
@@ -67,9 +69,12 @@ function hierarchyFor(hs: Hierarchy[], w: CgroupWrite, node: CgroupNode): Hierar
 export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOptions = {}): CgroupPlan {
   const parent = (opts.parent ?? DEFAULT_PARENT).replace(/^\/+|\/+$/g, '')
   const v = host.mode === 'v2' ? 2 : 1
-  for (const name of [pod.uid, ...pod.initContainers.map(c => c.name), ...pod.containers.map(c => c.name)]) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name === 'pause') {
-      throw new PodError(`cgroup.plan: ${name}: not usable as a cgroup name`, { step: 'cgroup.plan', code: 'EINVAL', exitCode: 2 })
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(pod.uid)) {
+    throw new PodError(`cgroup.plan: pod uid ${JSON.stringify(pod.uid)}: not usable as a cgroup directory name`, { step: 'cgroup.plan', code: 'EINVAL', exitCode: 2 })
+  }
+  for (const name of [...pod.initContainers.map(c => c.name), ...pod.containers.map(c => c.name)]) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || RESERVED.includes(name)) {
+      throw new PodError(`cgroup.plan: container ${JSON.stringify(name)}: not usable as a cgroup directory name`, { step: 'cgroup.plan', code: 'EINVAL', exitCode: 2 })
     }
   }
   const podRel = parent ? `${parent}/pod-${pod.uid}` : `pod-${pod.uid}`

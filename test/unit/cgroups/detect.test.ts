@@ -31,6 +31,7 @@ t.test('hybrid: v1 controllers from mountinfo plus the cgroup2 mount for members
   ], 'name=systemd is not used; unified has no controllers')
   t.same(host.controllers, ['cpu', 'cpuacct', 'freezer', 'memory', 'pids'])
   t.equal(host.unified, join(root, 'unified'))
+  t.same(detectCgroups(root + '/', fs), host, 'a trailing slash on the root changes nothing')
 })
 
 t.test('v1: cpu and cpuacct co-mounted are one hierarchy; hugetlb when mounted', async t => {

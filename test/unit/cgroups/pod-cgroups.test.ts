@@ -81,10 +81,14 @@ t.test('plan errors: a controller the host lacks, a name that cannot be a direct
     step: 'cgroup.plan',
     code: 'ENOTSUP',
   })
-  t.throws(() => planPodCgroups({ ...pod(), containers: [{ name: '../x', resources: res() }] }, host), {
-    message: 'cgroup.plan: ../x: not usable as a cgroup name',
-    exitCode: 2,
-  })
+  for (const name of ['../x', 'pause', 'tasks']) {
+    t.throws(() => planPodCgroups({ ...pod(), containers: [{ name, resources: res() }] }, host), {
+      message: `cgroup.plan: container "${name}": not usable as a cgroup directory name`,
+      exitCode: 2,
+      hint: 'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause" and "tasks" are reserved: rename the container',
+    })
+  }
+  t.throws(() => planPodCgroups({ ...pod(), uid: 'a/b' }, host), { message: 'cgroup.plan: pod uid "a/b": not usable as a cgroup directory name' })
 })
 
 t.test('enter writes the pid to cgroup.procs in every hierarchy, and only to leaves', async t => {
