@@ -145,6 +145,7 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   p.new_session = o.Get("newSession").ToBoolean();
   p.die_with_parent = o.Get("dieWithParent").ToBoolean();
   p.legacy_clone = o.Get("legacyClone").ToBoolean();
+  p.cgroup_fd = IntField(env, o, "cgroupFd", -1);
 
   Napi::Value mounts = o.Get("mounts");
   if (!mounts.IsUndefined()) {
@@ -216,6 +217,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   out.Set("pidfd", r.pidfd);
   out.Set("goFd", r.go_fd);
   out.Set("reportFd", r.report_fd);
+  out.Set("intoCgroup", Napi::Boolean::New(env, r.into_cgroup == 1));
   return out;
 }
 

@@ -12,7 +12,7 @@
  * any failure, writes a step_report and _exit(127)s (report.c).
  *
  * Man pages: clone(2), setns(2), unshare(2), pidfd_open(2), sigprocmask(2),
- * close_range(2), execve(2), mount(2).
+ * close_range(2), execve(2), mount(2), cgroups(7).
  */
 #define _GNU_SOURCE
 #include "spawn.h"
@@ -36,6 +36,9 @@
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -186,15 +189,34 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 }
 
 /* Parent: clone3 with a pidfd, else clone(2). Returns the pid (0 in the
- * child), or -1 with errno set. */
-static pid_t clone_child(const struct spawn_plan *p, int *pidfd) {
+ * child), or -1 with errno set. *into_cgroup is 1 when the child was born in
+ * plan->cgroup_fd's cgroup.
+ *
+ * CLONE_INTO_CGROUP (clone(2), Linux 5.7, cgroup2 only): the child starts
+ * in the cgroup whose directory fd is clone_args.cgroup, so it never runs
+ * a single instruction in ours; without it (clone(2), or a kernel that
+ * rejects the larger clone_args with E2BIG) the parent writes the pid to
+ * cgroup.procs before the go byte, which also precedes execve. */
+static pid_t clone_child(const struct spawn_plan *p, int *pidfd, int *into_cgroup) {
+  *into_cgroup = 0;
   if (!p->legacy_clone && has_clone3 != 0) {
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = CLONE_PIDFD | (unsigned)p->clone_flags;
     args.pidfd = (unsigned long)pidfd;
     args.exit_signal = SIGCHLD;
+    if (p->cgroup_fd >= 0) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (unsigned)p->cgroup_fd;
+    }
     long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && errno == E2BIG && p->cgroup_fd >= 0) { /* 5.3-5.6: no cgroup field */
+      args.flags &= ~CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      pid = syscall(SYS_clone3, &args, sizeof args);
+    } else if (pid >= 0 && p->cgroup_fd >= 0) {
+      *into_cgroup = 1;
+    }
     if (pid >= 0 || errno != ENOSYS) {
       has_clone3 = 1;
       return (pid_t)pid;
@@ -215,7 +237,7 @@ static void close_pair(int fds[2]) {
 
 int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step) {
   int go[2] = {-1, -1}, rep[2] = {-1, -1};
-  int pidfd = -1, err;
+  int pidfd = -1, err, into_cgroup = 0;
   sigset_t all, old;
   pid_t pid;
 
@@ -242,7 +264,7 @@ int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step)
    * before it has reset them (step 9 of child_main). */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid = clone_child(p, &pidfd);
+  pid = clone_child(p, &pidfd, &into_cgroup);
   if (pid == 0) {
     close(go[1]);
     close(rep[0]);
@@ -274,6 +296,7 @@ int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step)
   out->pidfd = pidfd;
   out->go_fd = go[1];
   out->report_fd = rep[0];
+  out->into_cgroup = into_cgroup;
   return 0;
 
 fail:

@@ -44,6 +44,7 @@ struct spawn_plan {
   int mount_count;
   int stdio[3]; /* fds to become 0, 1, 2 in the child */
   int legacy_clone; /* use clone(2) even when clone3(2) exists (tests) */
+  int cgroup_fd;    /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
 };
 
 struct spawn_result {
@@ -51,6 +52,7 @@ struct spawn_result {
   int pidfd;
   int go_fd;     /* write one byte to let the child run; close to abort */
   int report_fd; /* read to EOF: empty = exec'd, else a struct step_report */
+  int into_cgroup; /* 1 when clone3 placed the child in plan->cgroup_fd's cgroup */
 };
 
 /* Parent. Returns 0, or -1 with errno set and *step the failing step id.

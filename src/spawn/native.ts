@@ -36,6 +36,12 @@ export interface NativePlan {
   mounts?: NativeMount[]
   stdio: [number, number, number]
   legacyClone?: boolean
+  /**
+   * A cgroup2 directory fd (PodCgroups.cgroupFd): clone3 starts the child in
+   * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): keep writing
+   * cgroup.procs in beforeGo as well (a no-op when already placed).
+   */
+  cgroupFd?: number
 }
 
 export interface NativeSpawned {
@@ -43,6 +49,8 @@ export interface NativeSpawned {
   pidfd: number
   goFd: number
   reportFd: number
+  /** clone3 placed the child in plan.cgroupFd's cgroup. */
+  intoCgroup: boolean
 }
 
 export interface Addon {
