@@ -2,7 +2,7 @@
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
 import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
-import { execCommand, inspectCommand, logsCommand, psCommand, rmCommand, stopCommand } from './manage.js'
+import { execCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
 import { runCommand, runDetachedCommand } from './run.js'
 
 class UsageError extends Error {}
@@ -17,6 +17,8 @@ function runOptions(y: Argv) {
     .option('force', { type: 'boolean', describe: 'on Ctrl-C kill at once (with --grace-period=0)' })
     .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
     .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
+    .option('cgroup-parent', { type: 'string', describe: 'parent of the pod cgroup below each hierarchy root (default pod-launch)' })
+    .option('pids-limit', { type: 'number', describe: 'pids.max of the pod cgroup' })
 }
 
 const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
@@ -31,7 +33,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     code = await fn(a as A)
   }
   const run = h(a => {
-    const args = { manifest: a.manifest as string, gracePeriod: a.gracePeriod as number | undefined, force: a.force as boolean | undefined, backoff: a.backoff as string | undefined, root: a.root }
+    const args = {
+      manifest: a.manifest as string,
+      gracePeriod: a.gracePeriod as number | undefined,
+      force: a.force as boolean | undefined,
+      backoff: a.backoff as string | undefined,
+      root: a.root,
+      cgroupParent: a.cgroupParent as string | undefined,
+      pidsLimit: a.pidsLimit as number | undefined,
+    }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
   const parser = yargs(argv)
@@ -76,6 +86,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       y => podsArg(y).option('force', { alias: 'f', type: 'boolean' }),
       h(a => rmCommand(a.root, a.pods as string[], !!a.force, io)),
     )
+    .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => podArg(y).option('json', { type: 'boolean' }), h(a => statsCommand(a.root, a.pod as string, !!a.json, io)))
     .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
     .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })
     .option('debug', { type: 'boolean', describe: 'print causes and stacks of errors' })

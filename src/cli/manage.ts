@@ -1,5 +1,5 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
-import { displayPhase, execInPod, inspectPod, isAlive, listPods, podLogs, removePod, stopPod, type LogOptions, type PodRecord } from '../index.js'
+import { displayPhase, execInPod, inspectPod, isAlive, listPods, podLogs, podStats, removePod, stopPod, type LogOptions, type PodRecord } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -49,6 +49,22 @@ export async function rmCommand(root: string, refs: string[], force: boolean, io
   for (const ref of refs) {
     const r = await removePod(root, ref, { force })
     io.out(`${r.name}\n`)
+  }
+  return 0
+}
+
+const mib = (b?: number) => (b === undefined ? '-' : `${(b / 1048576).toFixed(1)}Mi`)
+
+export function statsCommand(root: string, ref: string, json: boolean, io: Io): number {
+  const rows = podStats(root, ref)
+  if (json) io.out(JSON.stringify(rows, null, 2) + '\n')
+  else {
+    io.out(
+      table(
+        ['CONTAINER', 'CPU', 'MEMORY', 'PEAK', 'PIDS', 'OOM KILLS'],
+        rows.map(({ name, stats: s }) => [name, s.cpuUsageNs === undefined ? '-' : `${(s.cpuUsageNs / 1e9).toFixed(2)}s`, mib(s.memoryBytes), mib(s.memoryPeakBytes), String(s.pids ?? '-'), String(s.oomKills)]),
+      ),
+    )
   }
   return 0
 }

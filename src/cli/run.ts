@@ -9,6 +9,8 @@ export interface RunArgs {
   force?: boolean
   backoff?: string
   root?: string
+  cgroupParent?: string
+  pidsLimit?: number
 }
 
 /** Lifecycle events worth a line on the terminal while the pod runs. */
@@ -34,6 +36,8 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const pod = await startPod(args.manifest, {
     backoff,
     stateRoot: args.root,
+    cgroupParent: args.cgroupParent,
+    pidsLimit: args.pidsLimit,
     onManifestWarning: m => io.err(`warning: ${m}\n`),
     onEvent: e => {
       const line = describe(e)
@@ -75,7 +79,7 @@ export function summary(r: PodResult): string {
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
-  const started = await runDetached(spec, args.root ?? '/run/pod-launch')
+  const started = await runDetached(spec, args.root ?? '/run/pod-launch', { cgroupParent: args.cgroupParent, pidsLimit: args.pidsLimit })
   io.out(`${started.id}\n`)
   return 0
 }

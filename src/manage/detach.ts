@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
 import { ensureRoot, isAlive, listPods, podDir, withLock, writeRecord, type PodRecord } from '../state/index.js'
-import { SPEC_FILE } from './supervisor.js'
+import { SPEC_FILE, type SupervisedOptions } from './supervisor.js'
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
 
@@ -34,13 +34,13 @@ export interface DetachedStart {
 }
 
 /** Start `spec` under a supervisor; resolves once it is Running. Throws its start error (nothing left). */
-export async function runDetached(spec: PodSpec, root: string): Promise<DetachedStart> {
+export async function runDetached(spec: PodSpec, root: string, options: SupervisedOptions = {}): Promise<DetachedStart> {
   ensureRoot(root)
   const dir = podDir(root, spec.uid)
   await withLock(join(root, '.lock'), () => {
     assertNameFree(root, spec.name)
     mkdirSync(dir, { mode: 0o711 })
-    writeFileSync(join(dir, SPEC_FILE), JSON.stringify(spec))
+    writeFileSync(join(dir, SPEC_FILE), JSON.stringify({ spec, options }))
     const record: PodRecord = {
       id: spec.uid,
       name: spec.name,

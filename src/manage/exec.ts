@@ -3,6 +3,7 @@
 import { PodError } from '../errors.js'
 import { closeNamespaces, containerEnvironment, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
 import { isAlive, resolvePod } from '../state/index.js'
+import { recordCgroups } from './ops.js'
 
 export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
   const { record: r, error } = resolvePod(root, ref)
@@ -19,7 +20,8 @@ export async function execInPod(root: string, ref: string, container: string | u
   const shared = openNamespaces(r.pause!.pid, podSharedNamespaces(r.spec))
   try {
     const env = containerEnvironment(r.spec, spec, { podIP: r.podIP, hostIP: '', nodeName: '' })
-    const exit = await execAttached({ pid: status.pid as number, shared, env, workingDir: spec.workingDir, devNull: 0 }, argv)
+    const cg = recordCgroups(r)
+    const exit = await execAttached({ pid: status.pid as number, shared, env, workingDir: spec.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })) }, argv)
     return exit.exitCode
   } finally {
     closeNamespaces(shared)

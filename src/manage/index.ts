@@ -1,5 +1,5 @@
 export { runDetached, type DetachedStart } from './detach.js'
 export { supervise } from './supervisor.js'
-export { stopPod, removePod, inspectPod } from './ops.js'
+export { stopPod, removePod, inspectPod, podStats } from './ops.js'
 export { execInPod } from './exec.js'
 export { podLogs, type LogOptions } from './logs.js'

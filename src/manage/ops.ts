@@ -2,6 +2,7 @@
 // directly (pids checked by start time) when it does not.
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { PodCgroups, realFs, type CgroupPlan, type CgroupStats } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
 import { displayPhase, isAlive, podDir, readRecord, resolvePod, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { STOP_FILE } from './supervisor.js'
@@ -20,8 +21,19 @@ function stillOurs(s: PodRecord['containerStatuses'][number]): number | undefine
   }
 }
 
-/** Kill what is left of a pod whose supervisor is gone: containers, then pause. */
-function killOrphaned(r: PodRecord): void {
+/** The pod's cgroups from its record (the plan is data: no new writes are made). */
+export function recordCgroups(r: PodRecord): PodCgroups | undefined {
+  const plan = (r.cgroups as { plan?: CgroupPlan } | undefined)?.plan
+  return plan ? new PodCgroups(plan, realFs) : undefined
+}
+
+/** Kill what is left of a pod whose supervisor is gone: everything in its cgroups, then what they missed. */
+async function killOrphaned(r: PodRecord): Promise<void> {
+  const cg = recordCgroups(r)
+  if (cg) {
+    await cg.killAll()
+    await cg.remove()
+  }
   // A container with its own pid namespace dies with its pid 1; in a shared
   // one, with pause. Pause goes last so its namespaces outlive the rest.
   for (const s of [...r.initContainerStatuses, ...r.containerStatuses]) {
@@ -61,7 +73,7 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
   }
   if (!isEnded(r)) {
     // The supervisor died: nobody will tear the pod down but us.
-    killOrphaned(r)
+    await killOrphaned(r)
     await waitGone(r.pause, 5000)
     r = { ...r, phase: 'Failed', supervisor: null }
     writeRecord(root, r)
@@ -139,4 +151,13 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
     },
     podLaunch: { id, dir: podDir(root, id), supervisor: r.supervisor && { ...r.supervisor, alive: live }, pause: r.pause, cgroups: r.cgroups },
   }
+}
+
+/** cpu, memory, pids per container and for the pod, read from its cgroups. */
+export function podStats(root: string, ref: string): { name: string; stats: CgroupStats }[] {
+  const { record: r, error } = resolvePod(root, ref)
+  if (!r) throw error!
+  const cg = recordCgroups(r)
+  if (!cg || !isAlive(r.supervisor)) throw new PodError(`stats: ${r.name}: the pod is not running`, { step: 'stats', code: 'ESRCH' })
+  return [...r.containerStatuses.map(s => s.name as string), 'pod'].map(name => ({ name, stats: cg.stats(name) }))
 }

@@ -9,6 +9,7 @@ export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
     phase: pod.phase,
     startTime: base.startTime ?? new Date().toISOString(),
     pause: { pid: pod.sandbox.pid, startTicks: startTicks(pod.sandbox.pid) ?? base.pause?.startTicks ?? '', namespaces: pod.sandbox.namespaces },
+    cgroups: { plan: pod.cgroups.plan, paths: pod.cgroups.paths },
     initContainerStatuses: pod.initRunners.map(runner),
     containerStatuses: pod.runners.map(runner),
   }

@@ -11,6 +11,12 @@ import { podDir, readRecord, startTicks, writeRecord, type PodRecord } from '../
 import { podSnapshot } from './snapshot.js'
 
 export const SPEC_FILE = 'spec.json'
+
+/** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
+export interface SupervisedOptions {
+  cgroupParent?: string
+  pidsLimit?: number
+}
 export const STOP_FILE = 'stop.json'
 
 function report(fd: number, msg: object): void {
@@ -24,7 +30,7 @@ function report(fd: number, msg: object): void {
 
 export async function supervise(root: string, id: string, reportFd = 3): Promise<number> {
   const dir = podDir(root, id)
-  const spec = JSON.parse(readFileSync(join(dir, SPEC_FILE), 'utf8')) as PodSpec
+  const { spec, options } = JSON.parse(readFileSync(join(dir, SPEC_FILE), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
   let record: PodRecord = { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }
   writeRecord(root, record)
   let pod: Pod | undefined
@@ -43,6 +49,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   process.on('SIGINT', stopRequested)
   try {
     pod = await Pod.start(spec, {
+      ...options,
       stateRoot: root,
       keepState: true,
       dieWithParent: false,

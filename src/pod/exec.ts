@@ -16,6 +16,8 @@ export interface ExecTarget {
   env: Map<string, string>
   workingDir: string
   devNull: number
+  /** Place the exec'd process in the container's cgroup before it runs. */
+  enter?: (pid: number) => void
 }
 
 export interface ExecResult extends ExitStatus {
@@ -46,7 +48,7 @@ export async function execAttached(target: ExecTarget, argv: string[]): Promise<
   const own = openNamespaces(target.pid, ['mnt', 'pid'])
   try {
     // Not in a new session: Ctrl-C on our terminal reaches it, as with `podman exec`.
-    const child = await spawnProcess({ ...execPlan(target, argv, own, [0, 1, 2], true), newSession: false })
+    const child = await spawnProcess({ ...execPlan(target, argv, own, [0, 1, 2], true), newSession: false }, { beforeGo: target.enter })
     return await child.exited
   } finally {
     closeAll(own)
@@ -69,7 +71,7 @@ export async function execInContainer(target: ExecTarget, argv: string[], timeou
     writeEnd = -1
   }
   try {
-    const child = await spawnProcess(execPlan(target, argv, own, [target.devNull, w, w], true))
+    const child = await spawnProcess(execPlan(target, argv, own, [target.devNull, w, w], true), { beforeGo: target.enter })
     closeWriteEnd() // the child holds its own copy
     let timedOut = false
     const timer = setTimeout(() => {

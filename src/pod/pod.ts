@@ -5,6 +5,7 @@ import { closeSync, openSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
+import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
@@ -38,6 +39,10 @@ export interface PodOptions {
    * sets false: its containers outlive it, and `rm --force` cleans up.
    */
   dieWithParent?: boolean
+  /** Parent of the pod cgroup below each hierarchy's root (default `pod-launch`, as `--cgroup-parent`). */
+  cgroupParent?: string
+  /** pids.max of the pod cgroup. */
+  pidsLimit?: number
 }
 
 export interface PodResult {
@@ -71,6 +76,8 @@ export class Pod {
   readonly spec: PodSpec
   readonly sandbox: Sandbox
   readonly dir: PodDir
+  /** The pod's cgroups (paths, stats, OOM counts). */
+  readonly cgroups: PodCgroups
   readonly initRunners: ContainerRunner[]
   readonly runners: ContainerRunner[]
   phase: PodPhase = 'Pending'
@@ -84,10 +91,11 @@ export class Pod {
   private onRunning!: () => void
   readonly running: Promise<void>
 
-  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
+  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, cgroups: PodCgroups, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
     this.spec = spec
     this.sandbox = sandbox
     this.dir = dir
+    this.cgroups = cgroups
     ;[this.initRunners, this.runners] = runners
     this.undo = undo
     this.warn = opts.onWarning ?? defaultWarn
@@ -118,10 +126,17 @@ export class Pod {
       const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)
       dir.create()
       if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
+      // Cgroups first: every process enters its cgroup before it execs. Their
+      // undo runs last: kill whatever is left in them (forked daemons too), then rmdir.
+      const cgroups = createPodCgroups(planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit }))
+      undo.push('kill and remove the pod cgroups', async () => {
+        await cgroups.killAll()
+        await cgroups.remove()
+      })
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const dieWithParent = opts.dieWithParent ?? true
-      const sandbox = await startSandbox(spec, devNull, undo, dieWithParent)
+      const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
       const facts: RuntimeFacts = { podIP: '', hostIP: '', nodeName: hostname() }
       const onLine = opts.onOutput ?? printLine
@@ -137,9 +152,10 @@ export class Pod {
         terminal: opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr },
         warn,
         dieWithParent,
+        cgroups,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
-      pod = new Pod(spec, sandbox, dir, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)
+      pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)
     } catch (e) {
       await undo.run(warn)
       emit({ type: 'pod-removed', pod: spec.name })
@@ -214,6 +230,11 @@ export class Pod {
       initContainerStatuses: init,
       containerStatuses: containers,
     }
+  }
+
+  /** Usage of one container, or of the whole pod. */
+  stats(container?: string): CgroupStats {
+    return this.cgroups.stats(container ?? 'pod')
   }
 
   /** Resolves when every container has ended for good and the pod is torn down. */

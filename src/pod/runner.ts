@@ -4,6 +4,7 @@
 import { closeSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { PodError } from '../errors.js'
+import type { PodCgroups } from '../cgroups/index.js'
 import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { spawnProcess, type ChildProcessHandle } from '../spawn/process.js'
@@ -36,6 +37,7 @@ export interface RunnerContext {
   terminal?: Record<Stream, NodeJS.WritableStream>
   warn: (m: string) => void
   dieWithParent: boolean
+  cgroups: PodCgroups
 }
 
 const TERMINATION_MESSAGE_MAX = 4096
@@ -111,7 +113,10 @@ export class ContainerRunner {
         ownIpc: !ctx.pod.hostIPC,
         terminationLog: termination,
       })
-      process = await spawnProcess({ ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }), dieWithParent: ctx.dieWithParent })
+      process = await spawnProcess(
+        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
+        { beforeGo: pid => ctx.cgroups.enter(pid, spec.name) },
+      )
     } catch (e) {
       failure = e
     }
@@ -145,10 +150,14 @@ export class ContainerRunner {
     const exit = await process.exited
     this.current = undefined
     await this.closeRun(readers, log)
+    // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
+    const oom = exit.signal === 'SIGKILL' && (await ctx.cgroups.oomKilledAfterExit(spec.name))
+    // Whatever the container left in its cgroup (daemons in a shared pid namespace) goes with it.
+    await ctx.cgroups.killAll(spec.name)
     const t: Terminated = {
       exitCode: exit.exitCode,
       signal: exit.signal,
-      reason: exitReason(exit.exitCode),
+      reason: oom ? 'OOMKilled' : exitReason(exit.exitCode),
       message: this.terminationMessage(termination?.source, exit.exitCode, log.path),
       startedAt,
       finishedAt: new Date(),
@@ -170,7 +179,9 @@ export class ContainerRunner {
   exec(argv: string[], timeoutMs: number) {
     const pid = this.current?.process.pid
     if (pid === undefined) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
-    return execInContainer({ pid, shared: this.ctx.shared, env: this.env, workingDir: this.spec.workingDir, devNull: this.ctx.devNull }, argv, timeoutMs)
+    const cgroups = this.ctx.cgroups
+    const name = this.spec.name
+    return execInContainer({ pid, shared: this.ctx.shared, env: this.env, workingDir: this.spec.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }) }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */

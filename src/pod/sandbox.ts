@@ -1,6 +1,7 @@
 // The sandbox: pause in new uts, ipc and net namespaces (and pid when the pod
 // shares its process namespace), holding them while containers come and go.
 // hostNetwork / hostIPC / hostPID: that namespace stays the host's.
+import type { PodCgroups } from '../cgroups/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { pausePath, type NsType } from '../spawn/native.js'
 import { spawnProcess, stopProcess, type ChildProcessHandle } from '../spawn/process.js'
@@ -24,7 +25,7 @@ export function sandboxNamespaces(spec: PodSpec): NsType[] {
   return ns
 }
 
-export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack, dieWithParent = true): Promise<Sandbox> {
+export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack, dieWithParent: boolean, cgroups: PodCgroups): Promise<Sandbox> {
   const unshare = sandboxNamespaces(spec)
   const process = await spawnProcess({
     argv: [pausePath()],
@@ -38,7 +39,8 @@ export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoSta
     // A pause that inherits the caller's stdout could hold a test runner's
     // pipe open forever: it gets /dev/null.
     stdio: [devNull, devNull, devNull],
-  })
+    cgroupFd: cgroups.cgroupFd('pause'),
+  }, { beforeGo: pid => cgroups.enter(pid, 'pause') })
   // pause holds nothing to flush: SIGKILL (a SIGTERM sent before its handler is
   // installed would be ignored by a pid-1 pause).
   undo.push(`stop pause (pid ${process.pid})`, () => stopProcess(process, 0))
