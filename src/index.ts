@@ -105,7 +105,7 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
   return new PodHandle(resolve(manifest, warn), opts)
 }
 
-export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, type DetachedStart, type LogOptions } from './manage/index.js'
+export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
 export { listPods, displayPhase, isAlive, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './pod/index.js'
 

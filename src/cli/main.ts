@@ -2,7 +2,7 @@
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
 import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
-import { execCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
+import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
 import { runCommand, runDetachedCommand } from './run.js'
 
 class UsageError extends Error {}
@@ -87,6 +87,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       h(a => rmCommand(a.root, a.pods as string[], !!a.force, io)),
     )
     .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => podArg(y).option('json', { type: 'boolean' }), h(a => statsCommand(a.root, a.pod as string, !!a.json, io)))
+    .command('gc', 'remove what no live pod owns: dead pods, state dirs, empty pod cgroups, orphaned pause', y => y.option('dry-run', { type: 'boolean' }).option('json', { type: 'boolean' }), h(a => gcCommand(a.root, !!a.dryRun, !!a.json, io)))
     .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
     .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })
     .option('debug', { type: 'boolean', describe: 'print causes and stacks of errors' })

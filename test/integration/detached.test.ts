@@ -169,3 +169,41 @@ t.test('bad references, unknown pods and a corrupt pod.json give clear errors, n
   t.equal(usage.code, 2)
   t.match(usage.stderr, /exec: a command is required/)
 })
+
+t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod whose supervisor died', { skip }, async t => {
+  const root = newRoot(t)
+  const { detectCgroups } = await import('../../src/cgroups/index.js')
+  const { randomUUID } = await import('node:crypto')
+  const { mkdirSync, utimesSync } = await import('node:fs')
+  const plantedDir = join(root, randomUUID())
+  mkdirSync(plantedDir)
+  const old = new Date(Date.now() - 60_000)
+  utimesSync(plantedDir, old, old)
+  const h = detectCgroups().hierarchies[0]
+  const plantedCgroup = join(h.path, 'pod-launch', `pod-${randomUUID()}`)
+  mkdirSync(join(plantedCgroup, 'app'), { recursive: true })
+  utimesSync(plantedCgroup, old, old) // gc leaves young cgroups alone: a pod may be starting in them
+  t.teardown(() => {
+    for (const d of [join(plantedCgroup, 'app'), plantedCgroup]) rmSync(d, { recursive: false, force: true }) // if gc failed
+  })
+
+  const name = uniqueName('gc')
+  const id = (await cli(root, 'run', '-d', writeManifest(t, manifest(name, [{ name: 'c', command: ['sleep', '600'] }])))).stdout.trim()
+  const r = record(root, id)
+  process.kill(r.supervisor.pid, 'SIGKILL')
+  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8'))) await new Promise(res => setTimeout(res, 20))
+
+  const dry = JSON.parse((await cli(root, 'gc', '--dry-run', '--json')).stdout) as { kind: string; target: string }[]
+  t.ok(dry.some(a => a.kind === 'state-dir' && a.target === plantedDir), 'dry run names the planted state dir')
+  t.ok(dry.some(a => a.kind === 'cgroup' && a.target === plantedCgroup), 'and the planted cgroup')
+  t.ok(dry.some(a => a.kind === 'pod' && a.target.includes(id)), 'and the orphaned pod')
+  t.ok(existsSync(plantedDir) && existsSync(plantedCgroup), 'a dry run removes nothing')
+
+  const done = await cli(root, 'gc')
+  t.equal(done.code, 0, done.stderr)
+  t.notOk(existsSync(plantedDir), 'the planted state dir is gone')
+  t.notOk(existsSync(plantedCgroup), 'the planted cgroup is gone')
+  t.same(processesInNamespace('uts', r.pause.namespaces.uts), [], 'the orphaned pod is killed')
+  t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Failed' }], 'and kept as Failed until rm')
+  t.ok(existsSync(join(root, id)), "a live or stopped pod's state is never touched")
+})
