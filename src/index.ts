@@ -105,7 +105,7 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
   return new PodHandle(resolve(manifest, warn), opts)
 }
 
-export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
+export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
 export { listPods, displayPhase, isAlive, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './pod/index.js'
 
@@ -113,3 +113,4 @@ export { DEFAULT_STATE_ROOT } from './pod/index.js'
 export function loadManifest(manifest: ManifestInput, warn: (m: string) => void): PodSpec {
   return resolve(manifest, warn)
 }
+export { explainPod, type PodPlan, type ProcessPlan } from './pod/explain.js'

@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
 import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
 import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
+import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
 import { runCommand, runDetachedCommand } from './run.js'
 
 class UsageError extends Error {}
@@ -88,6 +89,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     )
     .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => podArg(y).option('json', { type: 'boolean' }), h(a => statsCommand(a.root, a.pod as string, !!a.json, io)))
     .command('gc', 'remove what no live pod owns: dead pods, state dirs, empty pod cgroups, orphaned pause', y => y.option('dry-run', { type: 'boolean' }).option('json', { type: 'boolean' }), h(a => gcCommand(a.root, !!a.dryRun, !!a.json, io)))
+    .command(
+      'explain <manifest>',
+      'print what a run would do (namespaces, cgroup writes, mounts, exec), creating nothing',
+      y => y.positional('manifest', { type: 'string', demandOption: true }).option('json', { type: 'boolean' }).option('cgroup-parent', { type: 'string' }).option('pids-limit', { type: 'number' }),
+      h(a => explainCommand(a.manifest as string, !!a.json, { cgroupParent: a.cgroupParent as string | undefined, pidsLimit: a.pidsLimit as number | undefined }, io)),
+    )
+    .command('ns <pod>', "the pod's processes against their namespace inodes", y => podArg(y).option('json', { type: 'boolean' }), h(a => nsCommand(a.root, a.pod as string, !!a.json, io)))
+    .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h(a => treeCommand(a.root, a.pod as string, io)))
+    .command('check', 'what this host supports, and in which mode each feature runs', y => y.option('json', { type: 'boolean' }), h(a => checkCommand(!!a.json, io)))
     .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
     .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })
     .option('debug', { type: 'boolean', describe: 'print causes and stacks of errors' })

@@ -18,6 +18,7 @@ export type PodEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
   | { type: 'pod-phase'; pod: string; phase: PodPhase }
   | { type: 'pod-removed'; pod: string }
+  | { type: 'sandbox-died'; pod: string; pid: number; signal: NodeJS.Signals | null; exitCode: number }
   | (RunnerEvent & { pod: string })
 
 export interface PodOptions {
@@ -49,6 +50,8 @@ export interface PodResult {
   name: string
   uid: string
   phase: PodPhase
+  /** Why the pod ended Failed when no container says it (pause died). */
+  reason?: string
   /** The first failing container's exit code (in the order they failed for good), else 0. */
   exitCode: number
   initContainerStatuses: ContainerStatus[]
@@ -87,6 +90,8 @@ export class Pod {
   private readonly finished: Promise<PodResult>
   private readonly failures: { exitCode: number }[] = []
   private stopping?: Promise<PodResult>
+  private sandboxDied?: string
+  private tearingDown = false
   private stopGraceMs?: number
   private onRunning!: () => void
   readonly running: Promise<void>
@@ -104,6 +109,7 @@ export class Pod {
     this.finished = this.lifecycle().then(
       r => r,
       async e => {
+        this.tearingDown = true
         await this.undo.run(this.warn)
         throw e
       },
@@ -194,6 +200,15 @@ export class Pod {
   }
 
   private async lifecycle(): Promise<PodResult> {
+    // Pause holds the pod's namespaces: if it dies the pod cannot go on. Kubernetes
+    // would make a new sandbox and restart every container; we end the pod as Failed.
+    void this.sandbox.process.exited.then(exit => {
+      if (this.stopping || this.tearingDown) return
+      this.sandboxDied = `pause (pid ${this.sandbox.pid}) died: ${exit.signal ?? `exit ${exit.code}`}`
+      this.warn(`pod ${this.name}: ${this.sandboxDied}; stopping the pod`)
+      this.emit({ type: 'sandbox-died', pod: this.name, pid: this.sandbox.pid, signal: exit.signal, exitCode: exit.exitCode })
+      void this.stop({ force: true })
+    })
     let initFailed = false
     for (const r of this.initRunners) {
       if (this.stopping) break
@@ -218,7 +233,8 @@ export class Pod {
     }
     this.onRunning()
     await Promise.all(runs)
-    this.setPhase(initFailed || this.failures.length > 0 ? 'Failed' : 'Succeeded')
+    this.setPhase(initFailed || this.failures.length > 0 || this.sandboxDied ? 'Failed' : 'Succeeded')
+    this.tearingDown = true
     await this.undo.run(this.warn)
     this.emit({ type: 'pod-removed', pod: this.name })
     const { init, containers } = this.statuses
@@ -226,7 +242,8 @@ export class Pod {
       name: this.name,
       uid: this.spec.uid,
       phase: this.phase,
-      exitCode: this.failures[0]?.exitCode ?? 0,
+      reason: this.sandboxDied,
+      exitCode: this.failures[0]?.exitCode ?? (this.sandboxDied ? 1 : 0),
       initContainerStatuses: init,
       containerStatuses: containers,
     }

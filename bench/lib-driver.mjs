@@ -1,0 +1,84 @@
+// lib-driver.mjs - pod-launch as a library in ONE long-lived Node process.
+//
+//   node bench/lib-driver.mjs STATE_ROOT CGROUP_PARENT
+//
+// Reads one request per line on stdin: a path to a pod manifest (JSON). For
+// each, it runs the pod to completion with `await runPod(manifest, ...)` and
+// prints one line on stdout:
+//
+//   lib n=N total_ms=.. sandbox_ms=.. spawn_ms=.. run_ms=.. down_ms=.. phase=.. rss_kb=.. hwm_kb=..
+//
+//   total_ms    runPod() called -> PodResult resolved (the whole cycle: parse,
+//               state dir, cgroups, pause, N containers, their exit, teardown)
+//   sandbox_ms  runPod() called -> 'sandbox-started' (state dir, cgroups, pause)
+//   spawn_ms    'sandbox-started' -> last 'container-started' (N containers,
+//               started in order, each after the previous one's exec)
+//   run_ms      last 'container-started' -> pod phase Succeeded/Failed
+//               (the /bin/true processes exit, their statuses are recorded)
+//   down_ms     terminal phase -> 'pod-removed' (pause killed, cgroups
+//               killed + removed, state dir removed)
+//   rss_kb      this process's RSS after the pod; hwm_kb: peak RSS (VmHWM) so far
+//
+// The manifest file is read and JSON-parsed once per request (outside the
+// timed part; the CLI reads its file inside its own run). runPod() parses and
+// validates the object inside the timed part, as the CLI does.
+// Exits on EOF. Nothing else is printed on stdout.
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const lib = process.env.POD_LAUNCH_LIB ?? join(here, '..', 'dist', 'index.js')
+const { runPod } = await import(lib)
+
+const [stateRoot, cgroupParent] = process.argv.slice(2)
+if (!stateRoot || !cgroupParent) {
+  process.stderr.write('usage: lib-driver.mjs STATE_ROOT CGROUP_PARENT\n')
+  process.exit(2)
+}
+
+function vmHwmKb() {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+  return m ? Number(m[1]) : -1
+}
+
+const f = ms => ms.toFixed(1)
+
+async function one(path) {
+  const manifest = JSON.parse(readFileSync(path, 'utf8'))
+  const n = manifest.spec.containers.length
+  let tSandbox = NaN, tLastStart = NaN, tPhase = NaN, tRemoved = NaN
+  const t0 = performance.now()
+  const result = await runPod(manifest, {
+    onOutput: () => {},
+    onManifestWarning: () => {},
+    stateRoot,
+    cgroupParent,
+    onEvent: e => {
+      const t = performance.now()
+      if (e.type === 'sandbox-started') tSandbox = t
+      else if (e.type === 'container-started') tLastStart = t
+      else if (e.type === 'pod-phase' && (e.phase === 'Succeeded' || e.phase === 'Failed')) tPhase = t
+      else if (e.type === 'pod-removed') tRemoved = t
+    },
+  })
+  const t1 = performance.now()
+  if (result.phase !== 'Succeeded') throw new Error(`pod ${result.name} ended ${result.phase} (exit ${result.exitCode})`)
+  return `lib n=${n} total_ms=${f(t1 - t0)} sandbox_ms=${f(tSandbox - t0)} spawn_ms=${f(tLastStart - tSandbox)} ` +
+    `run_ms=${f(tPhase - tLastStart)} down_ms=${f(tRemoved - tPhase)} phase=${result.phase} ` +
+    `rss_kb=${Math.round(process.memoryUsage().rss / 1024)} hwm_kb=${vmHwmKb()}`
+}
+
+const rl = createInterface({ input: process.stdin, terminal: false })
+for await (const line of rl) {
+  const path = line.trim()
+  if (!path) continue
+  try {
+    process.stdout.write(`${await one(path)}\n`)
+  } catch (e) {
+    // One line either way, so the caller never waits forever.
+    process.stdout.write(`lib error=${JSON.stringify(String(e?.message ?? e))}\n`)
+  }
+}

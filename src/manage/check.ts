@@ -1,0 +1,70 @@
+// `check`: what this host supports and which mode each feature runs in.
+import { existsSync, readFileSync } from 'node:fs'
+import { release } from 'node:os'
+import { detectCgroups } from '../cgroups/index.js'
+import { native, pausePath } from '../spawn/native.js'
+import { spawnProcess } from '../spawn/process.js'
+
+export interface CheckLine {
+  status: 'pass' | 'warn' | 'fail'
+  feature: string
+  detail: string
+  hint?: string
+}
+
+const read = (f: string) => {
+  try {
+    return readFileSync(f, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+export const CNI_DIRS = ['/usr/lib/cni', '/opt/cni/bin']
+
+export async function checkHost(): Promise<CheckLine[]> {
+  const out: CheckLine[] = []
+  const root = process.getuid?.() === 0
+  out.push(root ? { status: 'pass', feature: 'root', detail: 'running as root' } : { status: 'fail', feature: 'root', detail: `uid ${process.getuid?.()}`, hint: 'namespaces and cgroups need root: sudo pod-launch ...' })
+  const [maj, min] = release().split('.').map(Number)
+  const kernelOk = maj > 5 || (maj === 5 && min >= 4)
+  out.push({ status: kernelOk ? 'pass' : 'fail', feature: 'kernel', detail: release(), hint: kernelOk ? undefined : 'Linux >= 5.4 is needed (pidfd, waitid P_PIDFD)' })
+  try {
+    pausePath()
+    const child = await spawnProcess({ argv: ['true'], envp: [], searchPath: '/usr/bin:/bin', stdio: [0, 1, 2] })
+    await child.exited
+    const clone3 = native().hasClone3()
+    out.push({ status: 'pass', feature: 'pidfd', detail: 'CLONE_PIDFD and waitid(P_PIDFD) work' })
+    out.push({ status: clone3 ? 'pass' : 'warn', feature: 'clone3', detail: clone3 ? 'clone3(2) available' : 'clone(2) fallback', hint: clone3 ? undefined : 'no CLONE_INTO_CGROUP: processes are placed by a cgroup.procs write before they run' })
+  } catch (e) {
+    out.push({ status: 'fail', feature: 'spawn', detail: (e as Error).message, hint: 'build the addon: npm run build:native' })
+  }
+  try {
+    const host = detectCgroups()
+    out.push({ status: 'pass', feature: 'cgroups', detail: `${host.mode}: ${host.controllers.join(' ')}` })
+    for (const c of ['cpu', 'memory', 'pids']) {
+      if (!host.controllers.includes(c)) out.push({ status: 'warn', feature: `cgroup ${c}`, detail: 'controller not available', hint: `resources needing ${c} cannot be applied` })
+    }
+    out.push({
+      status: host.unified ? 'pass' : 'warn',
+      feature: 'CLONE_INTO_CGROUP',
+      detail: host.unified ? `children start in their cgroup2 cgroup (${host.unified})` : 'no cgroup2 tree',
+      hint: host.unified ? undefined : 'placed by cgroup.procs before the go byte instead',
+    })
+  } catch (e) {
+    out.push({ status: 'fail', feature: 'cgroups', detail: (e as Error).message })
+  }
+  const fss = read('/proc/filesystems')
+  out.push({ status: /\toverlay\n/.test(fss) ? 'pass' : 'warn', feature: 'overlayfs', detail: /\toverlay\n/.test(fss) ? 'available' : 'not in /proc/filesystems', hint: /\toverlay\n/.test(fss) ? undefined : 'modprobe overlay (needed for image layers)' })
+  const seccomp = /^Seccomp:/m.test(read('/proc/self/status'))
+  out.push({ status: seccomp ? 'pass' : 'warn', feature: 'seccomp', detail: seccomp ? 'kernel supports seccomp filters; containers run Unconfined (the Kubernetes default) until the security issue lands' : 'not supported' })
+  const userns = Number(read('/proc/sys/user/max_user_namespaces').trim() || 0)
+  out.push({ status: userns > 0 ? 'pass' : 'warn', feature: 'user namespaces', detail: userns > 0 ? `max_user_namespaces ${userns} (not used yet)` : 'disabled' })
+  const cni = CNI_DIRS.find(d => existsSync(`${d}/bridge`))
+  out.push(
+    cni
+      ? { status: 'pass', feature: 'CNI plugins', detail: `found in ${cni} (pods use loopback only until networking lands)` }
+      : { status: 'warn', feature: 'CNI plugins', detail: 'none found: pods get loopback only', hint: 'apt-get install containernetworking-plugins' },
+  )
+  return out
+}

@@ -1,0 +1,86 @@
+// `explain`: the plan a run would carry out, as data, without creating
+// anything: namespaces made and joined per process (clone flags, setns
+// calls), every cgroup write with the Kubernetes field it came from, the
+// mounts, the exec'd argv and env, and what security settings apply.
+import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
+import { containerArgv, type PodSpec } from '../spec/index.js'
+import { native, type NsType } from '../spawn/native.js'
+import { containerEnv, joinList } from './container.js'
+import { containerMounts } from './mounts.js'
+import { sandboxNamespaces } from './sandbox.js'
+
+export interface ProcessPlan {
+  who: string
+  /** clone3 flags the process is created with. */
+  clone: string[]
+  /** setns(2) calls in the child, in order (fd of pause's namespace). */
+  setns: string[]
+  /** The pid namespace it is placed in by the parent (pid_for_children), if any. */
+  pidNamespaceOf?: string
+  unshare: string[]
+  hostname?: string
+  cgroup: string
+  mounts: string[]
+  argv: string[]
+  env: string[]
+  workingDir: string
+  capabilities: string
+  seccomp: string
+}
+
+export interface PodPlan {
+  pod: string
+  sandboxNamespaces: NsType[]
+  hostNamespaces: NsType[]
+  processes: ProcessPlan[]
+  cgroupMode: string
+  cgroupWrites: string[]
+  cgroupPlan: CgroupPlan
+}
+
+const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
+
+export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number } = {}): PodPlan {
+  const host = detectCgroups()
+  const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
+  const made = sandboxNamespaces(spec)
+  const hostNs = (['ipc', 'uts', 'net', 'pid'] as NsType[]).filter(t => (t === 'pid' ? spec.hostPID : !made.includes(t)))
+  const shared = new Map(made.filter(t => t !== 'pid').map(t => [t, -1] as [NsType, number]))
+  const pausePid = spec.shareProcessNamespace ? 'pause' : undefined
+  const security = { capabilities: 'not restricted yet (runs with the caller\'s set; the security issue adds runc\'s defaults)', seccomp: 'Unconfined (the Kubernetes default)' }
+  const pause: ProcessPlan = {
+    who: 'pause',
+    clone: ['CLONE_PIDFD', ...(made.includes('pid') ? [CLONE('pid')] : [])],
+    setns: [],
+    unshare: made.filter(t => t !== 'pid').map(CLONE),
+    hostname: made.includes('uts') ? spec.hostname : undefined,
+    cgroup: cgroupPlan.pause.rel,
+    mounts: [],
+    argv: ['pause'],
+    env: [],
+    workingDir: '/',
+    ...security,
+  }
+  const facts = { podIP: '', hostIP: '', nodeName: '(this host)' }
+  const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
+    const env = containerEnv(spec, c, facts)
+    const ownPid = !spec.shareProcessNamespace && !spec.hostPID
+    const mounts = containerMounts({ staging: `<pod dir>/containers/${c.name}/dev`, shmDir: spec.hostIPC ? '/dev/shm' : '<pod dir>/shm', ownIpc: !spec.hostIPC, terminationLog: c.terminationMessagePath.startsWith('/dev/') ? { source: `<pod dir>/containers/${c.name}/termination-log`, target: c.terminationMessagePath } : undefined })
+    const flags = native().mountFlags
+    const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')
+    return {
+      who: spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
+      clone: ['CLONE_PIDFD', ...(ownPid ? [CLONE('pid')] : []), ...(host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])],
+      setns: joinList(shared).map(j => `setns(/proc/<pause>/ns/${j.type}, ${CLONE(j.type)})`),
+      pidNamespaceOf: pausePid,
+      unshare: [CLONE('mnt')],
+      cgroup: cgroupPlan.containers.find(n => n.who === c.name)!.rel,
+      mounts: mounts.map(m => (m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}` : `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`)),
+      argv: containerArgv(c, env),
+      env: [...env].map(([k, v]) => `${k}=${v}`),
+      workingDir: c.workingDir,
+      ...security,
+    }
+  })
+  return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan }
+}
