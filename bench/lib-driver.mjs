@@ -2,9 +2,9 @@
 //
 //   node bench/lib-driver.mjs STATE_ROOT CGROUP_PARENT
 //
-// Reads one request per line on stdin: a path to a pod manifest (JSON). For
-// each, it runs the pod to completion with `await runPod(manifest, ...)` and
-// prints one line on stdout:
+// Reads one request per line on stdin: "run PATH" or "hold PATH", PATH a pod
+// manifest (JSON). "run": the pod runs to completion with
+// `await runPod(manifest, ...)`, and one line goes to stdout:
 //
 //   lib n=N total_ms=.. sandbox_ms=.. spawn_ms=.. run_ms=.. down_ms=.. phase=.. rss_kb=.. hwm_kb=..
 //
@@ -19,6 +19,12 @@
 //               killed + removed, state dir removed)
 //   rss_kb      this process's RSS after the pod; hwm_kb: peak RSS (VmHWM) so far
 //
+// "hold" (the reference pod.sh's shape: members that keep running and are
+// killed): `await startPod(...)` (resolves once every container is Running),
+// then `await pod.stop({ force: true })` (SIGKILL at once, then teardown):
+//
+//   hold n=N total_ms=.. up_ms=.. down_ms=.. phase=.. rss_kb=.. hwm_kb=..
+//
 // The manifest file is read and JSON-parsed once per request (outside the
 // timed part; the CLI reads its file inside its own run). runPod() parses and
 // validates the object inside the timed part, as the CLI does.
@@ -31,7 +37,7 @@ import { dirname, join } from 'node:path'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const lib = process.env.POD_LAUNCH_LIB ?? join(here, '..', 'dist', 'index.js')
-const { runPod } = await import(lib)
+const { runPod, startPod } = await import(lib)
 
 const [stateRoot, cgroupParent] = process.argv.slice(2)
 if (!stateRoot || !cgroupParent) {
@@ -71,12 +77,28 @@ async function one(path) {
     `rss_kb=${Math.round(process.memoryUsage().rss / 1024)} hwm_kb=${vmHwmKb()}`
 }
 
+async function hold(path) {
+  const manifest = JSON.parse(readFileSync(path, 'utf8'))
+  const n = manifest.spec.containers.length
+  const t0 = performance.now()
+  const pod = await startPod(manifest, { onOutput: () => {}, onManifestWarning: () => {}, stateRoot, cgroupParent })
+  const t1 = performance.now()
+  const running = pod.statuses.containers.filter(s => 'running' in s.state).length
+  const t2 = performance.now()
+  const result = await pod.stop({ force: true })
+  const t3 = performance.now()
+  if (running !== n) throw new Error(`pod ${pod.name}: ${running} of ${n} containers running after startPod`)
+  return `hold n=${n} total_ms=${f(t1 - t0 + (t3 - t2))} up_ms=${f(t1 - t0)} down_ms=${f(t3 - t2)} phase=${result.phase} ` +
+    `rss_kb=${Math.round(process.memoryUsage().rss / 1024)} hwm_kb=${vmHwmKb()}`
+}
+
 const rl = createInterface({ input: process.stdin, terminal: false })
 for await (const line of rl) {
-  const path = line.trim()
-  if (!path) continue
+  const [mode, path] = line.trim().split(/\s+/)
+  if (!mode) continue
   try {
-    process.stdout.write(`${await one(path)}\n`)
+    if (mode !== 'run' && mode !== 'hold') throw new Error(`unknown request ${mode} (run PATH | hold PATH)`)
+    process.stdout.write(`${mode === 'run' ? await one(path) : await hold(path)}\n`)
   } catch (e) {
     // One line either way, so the caller never waits forever.
     process.stdout.write(`lib error=${JSON.stringify(String(e?.message ?? e))}\n`)

@@ -17,7 +17,7 @@
 set -euo pipefail
 : "${OUT:?}" "${BENCH_WORK:?}" "${REF:?}" "${PLROOT:?}" "${PLSTATE:?}" "${PLCG:?}" "${PLWORK:?}"
 NS=${NS:-2 10} RUNS=${RUNS:-10} WARMUP=${WARMUP:-1} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3}
-RUNTIMES=${RUNTIMES:-crun runc floor pl-cli pl-lib node0 pl-load}
+RUNTIMES=${RUNTIMES:-crun runc floor pl-cli pl-lib pl-hold node0 pl-load}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PODFLOOR=$BENCH_WORK/bin/podfloor
 tmp=$OUT/last.log
@@ -37,7 +37,9 @@ cmd_of() {
     crun | runc) CMD=("$REF/pod.sh" "$1" "$2") ;;
     floor) CMD=("$PODFLOOR" -n "$2" -r "$BENCH_WORK/rootfs" -l) ;;
     pl-cli) CMD=(node "$PLROOT/bin/pod-launch" run --root "$PLSTATE" --cgroup-parent "$PLCG" "$PLWORK/pod-n$2.json") ;;
-    pl-lib) CMD=(lib-driver "$PLWORK/pod-n$2.json") ;;
+    pl-lib) CMD=(lib-driver run "$PLWORK/pod-n$2.json") ;;
+    # pod.sh's shape: members keep running (sleep) until the pod is stopped (SIGKILL)
+    pl-hold) CMD=(lib-driver hold "$PLWORK/pod-n$2-sleep.json") ;;
     node0) CMD=(node -e 0) ;;   # Node's own start-up, nothing loaded
     # Node start-up + loading pod-launch's CLI module graph (no pod)
     pl-load) CMD=(node --input-type=module -e "await import('$PLROOT/dist/cli/main.js')") ;;
@@ -54,9 +56,9 @@ measure() {
   cmd_of "$rt" "$n"
   echo "+ ${CMD[*]}" >>"$OUT/commands.txt"
   ((rep > 1)) || echo "+ ${CMD[*]}" >&2      # show each command once per N
-  if [[ $rt == pl-lib ]]; then
+  if [[ ${CMD[0]} == lib-driver ]]; then
     t0=$EPOCHREALTIME
-    echo "${CMD[1]}" >&"$lib_in"
+    echo "${CMD[1]} ${CMD[2]}" >&"$lib_in"
     IFS= read -r own <&"$lib_out" || { echo "loop.sh: lib-driver died" >&2; cat "$OUT/lib-driver.stderr" >&2; exit 1; }
     t1=$EPOCHREALTIME
     [[ $own != *error=* ]] || { echo "loop.sh: $own" >&2; exit 1; }

@@ -5,6 +5,8 @@ import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
 import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
 import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
 import { runCommand, runDetachedCommand } from './run.js'
+import { table } from './table.js'
+import { LABS, runLab } from '../labs/index.js'
 
 class UsageError extends Error {}
 
@@ -98,6 +100,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .command('ns <pod>', "the pod's processes against their namespace inodes", y => podArg(y).option('json', { type: 'boolean' }), h(a => nsCommand(a.root, a.pod as string, !!a.json, io)))
     .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h(a => treeCommand(a.root, a.pod as string, io)))
     .command('check', 'what this host supports, and in which mode each feature runs', y => y.option('json', { type: 'boolean' }), h(a => checkCommand(!!a.json, io)))
+    .command(
+      'lab [name]',
+      'namespace labs: real pods, the kernel\'s evidence, PASS or FAIL (`lab list` names them)',
+      y => y.positional('name', { type: 'string', describe: 'a lab, or list' }),
+      h(async a => {
+        const name = (a.name as string | undefined) ?? 'list'
+        if (name === 'list') {
+          io.out(table(['LAB', 'WHAT IT SHOWS'], LABS.map(l => [l.name, l.title])))
+          return 0
+        }
+        const color = io === processIo && !!process.stdout.isTTY
+        return (await runLab(name, { out: io.out, color })).passed ? 0 : 1
+      }),
+    )
     .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
     .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })
     .option('debug', { type: 'boolean', describe: 'print causes and stacks of errors' })
