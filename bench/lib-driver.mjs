@@ -25,11 +25,14 @@
 //
 //   hold n=N total_ms=.. up_ms=.. down_ms=.. phase=.. rss_kb=.. hwm_kb=..
 //
+// "mem": run a full GC when Node was started with --expose-gc, then print
+//   mem heap_kb=.. external_kb=.. rss_kb=.. hwm_kb=.. fds=.. pods=..   (pods run so far)
+//
 // The manifest file is read and JSON-parsed once per request (outside the
 // timed part; the CLI reads its file inside its own run). runPod() parses and
 // validates the object inside the timed part, as the CLI does.
 // Exits on EOF. Nothing else is printed on stdout.
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -92,13 +95,28 @@ async function hold(path) {
     `rss_kb=${Math.round(process.memoryUsage().rss / 1024)} hwm_kb=${vmHwmKb()}`
 }
 
+let pods = 0
+function mem() {
+  globalThis.gc?.()
+  const m = process.memoryUsage()
+  const kb = b => Math.round(b / 1024)
+  return `mem heap_kb=${kb(m.heapUsed)} external_kb=${kb(m.external)} rss_kb=${kb(m.rss)} hwm_kb=${vmHwmKb()} ` +
+    `fds=${readdirSync('/proc/self/fd').length} pods=${pods} gc=${globalThis.gc ? 'yes' : 'no'}`
+}
+
 const rl = createInterface({ input: process.stdin, terminal: false })
 for await (const line of rl) {
   const [mode, path] = line.trim().split(/\s+/)
   if (!mode) continue
   try {
-    if (mode !== 'run' && mode !== 'hold') throw new Error(`unknown request ${mode} (run PATH | hold PATH)`)
-    process.stdout.write(`${mode === 'run' ? await one(path) : await hold(path)}\n`)
+    if (mode === 'mem') {
+      process.stdout.write(`${mem()}\n`)
+      continue
+    }
+    if (mode !== 'run' && mode !== 'hold') throw new Error(`unknown request ${mode} (run PATH | hold PATH | mem)`)
+    const line = mode === 'run' ? await one(path) : await hold(path)
+    pods++
+    process.stdout.write(`${line}\n`)
   } catch (e) {
     // One line either way, so the caller never waits forever.
     process.stdout.write(`lib error=${JSON.stringify(String(e?.message ?? e))}\n`)

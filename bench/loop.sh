@@ -16,8 +16,9 @@
 #         $OUT/commands.txt every command run, in order
 set -euo pipefail
 : "${OUT:?}" "${BENCH_WORK:?}" "${REF:?}" "${PLROOT:?}" "${PLSTATE:?}" "${PLCG:?}" "${PLWORK:?}"
-NS=${NS:-2 10} RUNS=${RUNS:-10} WARMUP=${WARMUP:-1} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3}
-RUNTIMES=${RUNTIMES:-crun runc floor pl-cli pl-lib pl-hold node0 pl-load}
+NS=${NS:-2 10} RUNS=${RUNS:-15} WARMUP=${WARMUP:-2} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3}
+LEAK_PODS=${LEAK_PODS:-100}
+RUNTIMES=${RUNTIMES:-crun runc floor harness pl-cli pl-lib pl-hold node0 pl-libload pl-load}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PODFLOOR=$BENCH_WORK/bin/podfloor
 tmp=$OUT/last.log
@@ -26,7 +27,7 @@ tmp=$OUT/last.log
 printf 'n\trep\truntime\twall_ms\town\n' >>"$OUT/samples.tsv"
 
 # The library driver: one Node process for the whole run, one request per pod.
-coproc LIB { exec node "$HERE/lib-driver.mjs" "$PLSTATE" "$PLCG" 2>>"$OUT/lib-driver.stderr"; }
+coproc LIB { exec node --expose-gc "$HERE/lib-driver.mjs" "$PLSTATE" "$PLCG" 2>>"$OUT/lib-driver.stderr"; }
 lib_in=${LIB[1]} lib_out=${LIB[0]} lib_pid=$LIB_PID
 stop_lib() { exec {lib_in}>&- 2>/dev/null || true; wait "$lib_pid" 2>/dev/null || true; }
 trap stop_lib EXIT
@@ -36,12 +37,16 @@ cmd_of() {
   case $1 in
     crun | runc) CMD=("$REF/pod.sh" "$1" "$2") ;;
     floor) CMD=("$PODFLOOR" -n "$2" -r "$BENCH_WORK/rootfs" -l) ;;
+    # pod.sh with the reference's do-nothing runtime: what bash and pod.sh add to crun/runc
+    harness) CMD=("$REF/pod.sh" "$BENCH_WORK/bin/stubrt" "$2") ;;
     pl-cli) CMD=(node "$PLROOT/bin/pod-launch" run --root "$PLSTATE" --cgroup-parent "$PLCG" "$PLWORK/pod-n$2.json") ;;
     pl-lib) CMD=(lib-driver run "$PLWORK/pod-n$2.json") ;;
     # pod.sh's shape: members keep running (sleep) until the pod is stopped (SIGKILL)
     pl-hold) CMD=(lib-driver hold "$PLWORK/pod-n$2-sleep.json") ;;
     node0) CMD=(node -e 0) ;;   # Node's own start-up, nothing loaded
-    # Node start-up + loading pod-launch's CLI module graph (no pod)
+    # Node start-up + loading the library (dist/index.js, the addon not yet), no pod
+    pl-libload) CMD=(node --input-type=module -e "await import('$PLROOT/dist/index.js')") ;;
+    # Node start-up + loading pod-launch's CLI module graph (yargs too), no pod
     pl-load) CMD=(node --input-type=module -e "await import('$PLROOT/dist/cli/main.js')") ;;
     *) echo "loop.sh: unknown runtime $1" >&2; exit 2 ;;
   esac
@@ -55,7 +60,7 @@ measure() {
   local rt=$1 n=$2 rep=$3 t0 t1 own rc=0
   cmd_of "$rt" "$n"
   echo "+ ${CMD[*]}" >>"$OUT/commands.txt"
-  ((rep > 1)) || echo "+ ${CMD[*]}" >&2      # show each command once per N
+  ((rep > 1 - WARMUP)) || echo "+ ${CMD[*]}" >&2      # show each command once per N
   if [[ ${CMD[0]} == lib-driver ]]; then
     t0=$EPOCHREALTIME
     echo "${CMD[1]} ${CMD[2]}" >&"$lib_in"
@@ -72,7 +77,7 @@ measure() {
     case $rt in
       pl-cli) grep -q "Succeeded" "$tmp" || { echo "loop.sh: pod-launch did not succeed:" >&2; cat "$tmp" >&2; exit 1; }
               own='-' ;;
-      crun | runc | floor) own=$(grep -E '^(pod|podfloor) ' "$tmp" | tail -n 1) ;;
+      crun | runc | floor | harness) own=$(grep -E '^(pod|podfloor) ' "$tmp" | tail -n 1) ;;
       *) own='-' ;;
     esac
   fi
@@ -92,6 +97,19 @@ for n in $NS; do
       "$(awk -F'\t' -v n="$n" -v r="$rep" '$1 == n && $2 == r { printf "%s=%.0f ", $3, $4 }' "$OUT/samples.tsv")" >&2
   done
 done
+
+# The library process over many pods: heap and RSS after a full GC, before and
+# after LEAK_PODS more pods of N = RSS_N (not timed).
+if ((LEAK_PODS > 0)); then
+  echo "== library memory: $LEAK_PODS more pods (N=$RSS_N) in the same process, heap after GC before/after" >&2
+  mem() { echo "mem" >&"$lib_in"; IFS= read -r own <&"$lib_out"; printf '%s\t%s\tmem\t-\t%s\n' "$RSS_N" "$1" "$own" >>"$OUT/samples.tsv"; echo "   $own" >&2; }
+  mem 0
+  for ((i = 1; i <= LEAK_PODS; i++)); do
+    echo "run $PLWORK/pod-n$RSS_N.json" >&"$lib_in"; IFS= read -r own <&"$lib_out"
+    [[ $own != *error=* ]] || { echo "loop.sh: $own" >&2; exit 1; }
+  done
+  mem "$LEAK_PODS"
+fi
 
 # Peak RSS for N = RSS_N, from the kernel's accounting of reaped children
 # (GNU time's %M = ru_maxrss: the largest single process, in KB).

@@ -22,7 +22,7 @@ const kv = s => Object.fromEntries((s.match(/\w+=[^\s]+/g) ?? []).map(p => p.spl
 const rows = readFileSync(join(out, 'samples.tsv'), 'utf8').trim().split('\n').slice(1)
   .map(l => l.split('\t'))
   .map(([n, rep, rt, wall, own]) => ({ n: Number(n), rep: Number(rep), rt, wall: Number(wall), own: kv(own ?? '') }))
-  .filter(r => r.rep > 0)
+  .filter(r => r.rep > 0 && r.rt !== 'mem')
 
 const sorted = xs => [...xs].sort((a, b) => a - b)
 const median = xs => {
@@ -46,10 +46,12 @@ const LABEL = {
   crun: 'crun 1.8.1 (reference pod.sh)',
   runc: 'runc 1.1.5 (reference pod.sh)',
   floor: 'C floor (podfloor -r ROOTFS -l)',
+  harness: 'pod.sh with a do-nothing runtime (bash harness alone)',
+  'pl-libload': 'Node start-up + import of dist/index.js (no pod)',
   node0: '`node -e 0` (Node start-up alone)',
   'pl-load': 'Node start-up + import of dist/cli/main.js (no pod)',
 }
-const order = ['pl-cli', 'pl-lib', 'pl-hold', 'crun', 'runc', 'floor', 'node0', 'pl-load']
+const order = ['pl-cli', 'pl-lib', 'pl-hold', 'crun', 'runc', 'floor', 'harness', 'node0', 'pl-libload', 'pl-load']
 const lines = []
 const p = s => lines.push(s)
 
@@ -67,10 +69,10 @@ for (const n of ns) {
   }
 }
 p('')
-p('Ratios (ratio of the medians; in brackets the median of the per-repetition ratios):')
+p('Ratios (ratio of the medians; in brackets the median of the per-repetition ratios; the last two columns take the median of pod.sh with the do-nothing runtime off crun\'s and runc\'s medians, i.e. the runtime binaries alone, without what bash costs):')
 p('')
-p('| N | pod-launch driven as | / crun | / runc | / floor |')
-p('|---|---|---:|---:|---:|')
+p('| N | pod-launch driven as | / crun | / runc | / floor | / (crun - bash harness) | / (runc - bash harness) |')
+p('|---|---|---:|---:|---:|---:|---:|')
 const paired = (n, a, b) => {
   const A = of(n, a), B = of(n, b)
   const rs = A.map(x => B.find(y => y.rep === x.rep)).map((y, i) => (y ? A[i].wall / y.wall : NaN)).filter(Number.isFinite)
@@ -81,7 +83,9 @@ for (const n of ns) {
     if (!walls(n, pl).length) continue
     const cells = ['crun', 'runc', 'floor'].map(d => (walls(n, d).length ? `${f2(median(walls(n, pl)) / median(walls(n, d)))} (${f2(paired(n, pl, d))})` : '-'))
     const how = { 'pl-cli': 'CLI, one process per pod', 'pl-lib': 'library, one long-lived process', 'pl-hold': 'library, sleep members killed (pod.sh\'s shape)' }[pl]
-    p(`| ${n} | ${how} | ${cells.join(' | ')} |`)
+    const h = median(walls(n, 'harness'))
+    const net = ['crun', 'runc'].map(d => (walls(n, d).length && Number.isFinite(h) ? f2(median(walls(n, pl)) / (median(walls(n, d)) - h)) : '-'))
+    p(`| ${n} | ${how} | ${cells.join(' | ')} | ${net.join(' | ')} |`)
   }
 }
 p('')
@@ -89,14 +93,15 @@ p('')
 // Where pod-launch's time goes.
 p('Where pod-launch\'s time goes (medians, ms):')
 p('')
-p('| N | CLI wall | node -e 0 | + CLI module load | library runPod() | = sandbox | + N container starts (per container) | + /bin/true exit, statuses | + teardown | CLI - library |')
-p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+p('| N | CLI wall | node -e 0 | + import dist/index.js | + rest of the CLI modules (yargs...) | library runPod() | = sandbox (state dir, cgroups, pause) | + N container starts (per container) | + /bin/true exit, statuses | + teardown | CLI - library |')
+p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for (const n of ns) {
   const cli = median(walls(n, 'pl-cli')), node0 = median(walls(n, 'node0')), load = median(walls(n, 'pl-load'))
+  const libload = median(walls(n, 'pl-libload'))
   const lib = median(owns(n, 'pl-lib', 'total_ms'))
   const sb = median(owns(n, 'pl-lib', 'sandbox_ms')), sp = median(owns(n, 'pl-lib', 'spawn_ms'))
   const run = median(owns(n, 'pl-lib', 'run_ms')), down = median(owns(n, 'pl-lib', 'down_ms'))
-  p(`| ${n} | ${f1(cli)} | ${f1(node0)} | ${f1(load - node0)} | ${f1(lib)} | ${f1(sb)} | ${f1(sp)} (${f1(sp / n)}) | ${f1(run)} | ${f1(down)} | ${f1(cli - lib)} |`)
+  p(`| ${n} | ${f1(cli)} | ${f1(node0)} | ${f1(libload - node0)} | ${f1(load - libload)} | ${f1(lib)} | ${f1(sb)} | ${f1(sp)} (${f1(sp / n)}) | ${f1(run)} | ${f1(down)} | ${f1(cli - lib)} |`)
 }
 p('')
 p('Up / down split where the same shape is measured: members that keep running until the pod is killed (medians, ms; pod.sh, podfloor and lib-driver\'s hold mode print it):')
@@ -138,5 +143,11 @@ if (existsSync(rssFile)) {
     }
     void libRows
   }
+}
+const memRows = readFileSync(join(out, 'samples.tsv'), 'utf8').trim().split('\n').slice(1).map(l => l.split('\t')).filter(r => r[2] === 'mem')
+if (memRows.length === 2) {
+  const [a, b] = memRows.map(r => kv(r[4]))
+  p('')
+  p(`Library process over many pods (N=${memRows[0][0]}, after a full GC${a.gc === 'yes' ? '' : ' - not available'}): heap ${a.heap_kb} KB, external ${a.external_kb} KB, RSS ${a.rss_kb} KB, ${a.fds} open fds after ${a.pods} pods; heap ${b.heap_kb} KB, external ${b.external_kb} KB, RSS ${b.rss_kb} KB, ${b.fds} open fds after ${b.pods} pods (${Number(b.pods) - Number(a.pods)} more: RSS ${Math.round((Number(b.rss_kb) - Number(a.rss_kb)) / (Number(b.pods) - Number(a.pods)))} KB per pod).`)
 }
 process.stdout.write(lines.join('\n') + '\n')

@@ -2,14 +2,17 @@
 # run.sh - pod-launch against runc, crun and the C floor, one pod cycle at a
 # time, all in ONE run; prints medians, p90 and the ratios. See README.md.
 #
-#   sudo bench/run.sh                 # N = 2 and 10, 10 counted repetitions
-#   sudo RUNS=20 NS="2 5 10" bench/run.sh
+#   sudo bench/run.sh                 # N = 2 and 10, 2 warm-up + 15 counted repetitions
+#   sudo RUNS=30 NS="2 5 10" bench/run.sh
 #
 # Environment (all optional):
-#   RUNS=10  WARMUP=1   counted / warm-up repetitions per N (every runtime each time)
+#   RUNS=15  WARMUP=2   counted / warm-up repetitions per N (every runtime each time;
+#                       the reference common.sh's defaults)
 #   NS="2 10"           pod sizes (containers besides pause / the sandbox)
-#   RUNTIMES            default "crun runc floor pl-cli pl-lib pl-hold node0 pl-load"
+#   RUNTIMES            default "crun runc floor harness pl-cli pl-lib pl-hold node0 pl-libload pl-load"
+#                       (see loop.sh's cmd_of for what each one runs)
 #   RSS_N=10 RSS_TRIES=3  peak-RSS runs (after the timing loop)
+#   LEAK_PODS=100       library process: heap after GC before / after this many more pods
 #   REF                 the reference bench (default /work/shared/reference-bench)
 #   BENCH_WORK          its scratch folder (default /tmp/plbench/podbench;
 #                       removed at the end by the reference cleanup.sh unless KEEP_WORK=1)
@@ -28,7 +31,7 @@ export BENCH_WORK=${BENCH_WORK:-/tmp/plbench/podbench}
 export PLCG=${PLCG:-pod-launch-bench}
 export PLWORK=$BENCH_WORK/pod-launch
 export PLSTATE=$PLWORK/state
-export NS=${NS:-2 10} RUNS=${RUNS:-10} WARMUP=${WARMUP:-1} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3}
+export NS=${NS:-2 10} RUNS=${RUNS:-15} WARMUP=${WARMUP:-2} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3} LEAK_PODS=${LEAK_PODS:-100}
 export OUT=${OUT:-$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)}
 CGROOT=${CGROOT:-/sys/fs/cgroup}
 

@@ -10,11 +10,14 @@ const skip = requires('root', 'built')
 
 t.test('no process remains in any namespace a test pod made', { skip }, async t => {
   t.ok(existsSync(TRACK_FILE), `the integration tests recorded their pods in ${TRACK_FILE}`)
-  const entries = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { pod: string; uts: number; pid: number[] })
+  const lines = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { uid: string; pod?: string; uts: number; pid: number[]; end?: number })
+  const ends = new Map(lines.filter(l => l.end !== undefined).map(l => [l.uid, l.end!]))
+  const entries = lines.filter(l => l.pod !== undefined)
   t.ok(entries.length > 0, `${entries.length} pods recorded`)
+  // A namespace inode may have been reused by a newer pod: count only processes born before this pod ended.
   const left = entries.flatMap(e => [
-    ...(e.uts ? processesInNamespace('uts', e.uts) : []).map(p => `${e.pod}: pid ${p} in uts:[${e.uts}]`),
-    ...e.pid.flatMap(ns => processesInNamespace('pid', ns).map(p => `${e.pod}: pid ${p} in pid:[${ns}]`)),
+    ...(e.uts ? processesInNamespace('uts', e.uts, ends.get(e.uid)) : []).map(p => `${e.pod}: pid ${p} in uts:[${e.uts}]`),
+    ...e.pid.flatMap(ns => processesInNamespace('pid', ns, ends.get(e.uid)).map(p => `${e.pod}: pid ${p} in pid:[${ns}]`)),
   ])
   t.same(left, [])
 })
@@ -32,7 +35,7 @@ t.test('no pause process of ours is running', { skip }, async t => {
 })
 
 t.test('no pod directory of a test pod remains under the state root', { skip }, async t => {
-  const uids = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => (JSON.parse(l) as { uid: string }).uid)
+  const uids = [...new Set(readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => (JSON.parse(l) as { uid: string }).uid))]
   const left = existsSync('/run/pod-launch') ? readdirSync('/run/pod-launch').filter(d => uids.includes(d)) : []
   t.same(left, [])
 })

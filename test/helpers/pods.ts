@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bootTicks } from './procs.js'
 import { namespaceInodes, startPod, type OutputLine, type Pod, type PodOptions, type PodResult } from '../../src/index.js'
 
 /** The part of a tap Test these helpers use. */
@@ -33,6 +34,11 @@ export function track(pod: Pod): void {
   const uts = pod.sandbox.namespaces.uts === host.uts ? 0 : pod.sandbox.namespaces.uts // hostNetwork: the host's
   const entry = { pod: pod.name, uid: pod.spec.uid, pause: pod.sandbox.pid, uts, pid: [...new Set(pid)] }
   appendFileSync(TRACK_FILE, JSON.stringify(entry) + '\n')
+  // When it has ended: the final check counts only processes born before this (inodes are reused).
+  void pod.wait().then(
+    () => appendFileSync(TRACK_FILE, JSON.stringify({ uid: entry.uid, end: bootTicks() }) + '\n'),
+    () => appendFileSync(TRACK_FILE, JSON.stringify({ uid: entry.uid, end: bootTicks() }) + '\n'),
+  )
 }
 
 export interface Collected {

@@ -1,13 +1,29 @@
 // Find host processes by namespace inode (for "nothing left behind" checks).
-import { readdirSync, statSync } from 'node:fs'
+// Namespace inodes are reused as soon as a namespace dies, and tests run in
+// parallel: a process is only counted when it was born before `bornBefore`
+// (clock ticks since boot, see bootTicks), so a newer pod that got the same
+// inode is never mistaken for a leftover of ours.
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 
-/** Pids of every process whose `type` namespace has inode `ino`. */
-export function processesInNamespace(type: 'uts' | 'pid' | 'net' | 'ipc', ino: number): number[] {
+const CLK_TCK = 100
+
+/** Now, in clock ticks since boot (the unit of /proc/<pid>/stat field 22). */
+export function bootTicks(): number {
+  return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * CLK_TCK)
+}
+
+function startTicks(pid: string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+}
+
+/** Pids of every process whose `type` namespace has inode `ino` (and, if given, born before `bornBefore`). */
+export function processesInNamespace(type: 'uts' | 'pid' | 'net' | 'ipc', ino: number, bornBefore = Infinity): number[] {
   const found: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     try {
-      if (statSync(`/proc/${name}/ns/${type}`).ino === ino) found.push(Number(name))
+      if (statSync(`/proc/${name}/ns/${type}`).ino === ino && startTicks(name) < bornBefore) found.push(Number(name))
     } catch {
       // gone, or unreadable (pid 1 of this VM): not ours
     }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
 import { manifest, start, terminated, uniqueName } from '../helpers/pods.js'
-import { processesInNamespace } from '../helpers/procs.js'
+import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 
@@ -51,5 +51,5 @@ t.test('a daemon that escaped its session and its parent is killed at teardown',
   const uts = pod.sandbox.namespaces.uts
   const result = await pod.wait()
   t.equal(result.phase, 'Succeeded')
-  t.same(processesInNamespace('uts', uts), [], 'the daemon is gone with the pod')
+  t.same(processesInNamespace('uts', uts, bootTicks()), [], 'the daemon is gone with the pod')
 })

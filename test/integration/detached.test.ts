@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
-import { processesInNamespace } from '../helpers/procs.js'
+import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
@@ -82,7 +82,7 @@ t.test('the full cycle: run -d, ps, inspect, logs -f across a restart, exec, sto
   const stop = await cli(root, 'stop', name, '--grace-period', '1')
   t.equal(stop.code, 0, stop.stderr)
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Failed' }])
-  t.same(processesInNamespace('uts', inspect.podLaunch.pause.namespaces.uts), [], 'no process left')
+  t.same(processesInNamespace('uts', inspect.podLaunch.pause.namespaces.uts, bootTicks()), [], 'no process left')
 
   const rm = await cli(root, 'rm', name)
   t.equal(rm.code, 0, rm.stderr)
@@ -109,7 +109,8 @@ t.test('20 detached pods started in parallel from separate processes', { skip },
   const rm = await cli(root, 'rm', '--force', ...ids)
   t.equal(rm.code, 0, rm.stderr)
   t.same(readdirSync(root).filter(d => !d.startsWith('.')), [], 'nothing left in the state root')
-  t.same(uts.flatMap(u => processesInNamespace('uts', u)), [], 'no process left')
+  const end = bootTicks()
+  t.same(uts.flatMap(u => processesInNamespace('uts', u, end)), [], 'no process left')
 })
 
 t.test('a pod name is unique among live pods', { skip }, async t => {
@@ -146,8 +147,9 @@ t.test('supervisor killed: ps says Unknown, containers keep running, rm --force 
   t.equal((await cli(root, 'rm', name)).code, 1, 'plain rm refuses a pod that may be running')
   const rm = await cli(root, 'rm', '--force', name)
   t.equal(rm.code, 0, rm.stderr)
-  for (let i = 0; i < 100 && processesInNamespace('uts', r.pause.namespaces.uts).length > 0; i++) await new Promise(res => setTimeout(res, 20))
-  t.same(processesInNamespace('uts', r.pause.namespaces.uts), [], 'nothing left running')
+  const end = bootTicks()
+  for (let i = 0; i < 100 && processesInNamespace('uts', r.pause.namespaces.uts, end).length > 0; i++) await new Promise(res => setTimeout(res, 20))
+  t.same(processesInNamespace('uts', r.pause.namespaces.uts, end), [], 'nothing left running')
   t.notOk(existsSync(join(root, id)))
 })
 
@@ -203,7 +205,7 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
   t.equal(done.code, 0, done.stderr)
   t.notOk(existsSync(plantedDir), 'the planted state dir is gone')
   t.notOk(existsSync(plantedCgroup), 'the planted cgroup is gone')
-  t.same(processesInNamespace('uts', r.pause.namespaces.uts), [], 'the orphaned pod is killed')
+  t.same(processesInNamespace('uts', r.pause.namespaces.uts, bootTicks()), [], 'the orphaned pod is killed')
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Failed' }], 'and kept as Failed until rm')
   t.ok(existsSync(join(root, id)), "a live or stopped pod's state is never touched")
 })

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
 import { manifest, start, terminated, uniqueName } from '../helpers/pods.js'
-import { processesInNamespace } from '../helpers/procs.js'
+import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 const cli = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
@@ -28,7 +28,7 @@ t.test('stop sends SIGTERM, then SIGKILL after the grace period', { skip }, asyn
   t.equal(stubbornResult.exitCode, 137)
   t.equal(result.exitCode, 137, 'the pod reports the first failing code')
   t.ok(Date.now() - started >= 900, 'SIGKILL came only after the grace period')
-  t.same(processesInNamespace('uts', pod.sandbox.namespaces.uts), [], 'no process left in the pod')
+  t.same(processesInNamespace('uts', pod.sandbox.namespaces.uts, bootTicks()), [], 'no process left in the pod')
 })
 
 /** Run the CLI on a manifest; resolves with its exit code and output once it exits. */
@@ -64,7 +64,7 @@ t.test('Ctrl-C on the CLI stops the pod gracefully and leaves nothing', { skip }
   t.match(res.stdout, /\[a\] got TERM/)
   t.match(res.stderr, /SIGINT: stopping pod plt-cli-int/)
   t.ok(uts > 0)
-  t.same(processesInNamespace('uts', uts), [], 'no process left in the pod')
+  t.same(processesInNamespace('uts', uts, bootTicks()), [], 'no process left in the pod')
 })
 
 t.test('a second Ctrl-C kills at once', { skip }, async t => {
@@ -82,7 +82,7 @@ t.test('a second Ctrl-C kills at once', { skip }, async t => {
   })
   t.equal(res.code, 137, 'the container was killed: 128 + SIGKILL')
   t.match(res.stderr, /grace 0s/)
-  t.same(processesInNamespace('uts', uts), [])
+  t.same(processesInNamespace('uts', uts, bootTicks()), [])
 })
 
 t.test('the CLI exit code is the first failing container\'s', { skip }, async t => {
