@@ -29,5 +29,5 @@ console.log("|---|---:|---:|---:|")
 for (const x of r) {
   const cpu = (x.user + x.system) * 1000
   const what = x.command.replace(/^node --input-type=module -e "await import\(\x27(.*)\x27\)"$/, "import $1").replace(process.argv[2] + "/", "")
-  console.log(`| ${what} | ${(med(x.times) * 1000).toFixed(1)} | ${cpu.toFixed(1)} | ${x === r[0] ? "-" : "+" + (cpu - cpu0).toFixed(1)} |`)
+  console.log(`| ${what} | ${(med(x.times) * 1000).toFixed(1)} | ${cpu.toFixed(1)} | ${x === r[0] ? "-" : (cpu >= cpu0 ? "+" : "") + (cpu - cpu0).toFixed(1)} |`)
 }' "$json" "$PLROOT"

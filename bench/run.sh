@@ -14,7 +14,7 @@
 #   RSS_N=10 RSS_TRIES=3  peak-RSS runs (after the timing loop)
 #   LEAK_PODS=100       library process: heap after GC before / after this many more pods
 #   REF                 the reference bench (default /work/shared/reference-bench)
-#   BENCH_WORK          its scratch folder (default /tmp/plbench/podbench;
+#   BENCH_WORK          its scratch folder (default $TMPDIR/plbench, /tmp/plbench;
 #                       removed at the end by the reference cleanup.sh unless KEEP_WORK=1)
 #   PLCG                pod-launch's --cgroup-parent (default pod-launch-bench: its
 #                       own parent, so the test suite's checks on the default
@@ -27,9 +27,9 @@ set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export PLROOT=${PLROOT:-$(cd "$BENCH/.." && pwd)}
 export REF=${REF:-/work/shared/reference-bench}
-export BENCH_WORK=${BENCH_WORK:-/tmp/plbench/podbench}
+export BENCH_WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/plbench}
 export PLCG=${PLCG:-pod-launch-bench}
-export PLWORK=$BENCH_WORK/pod-launch
+export PLWORK=$BENCH_WORK/pl
 export PLSTATE=$PLWORK/state
 export NS=${NS:-2 10} RUNS=${RUNS:-15} WARMUP=${WARMUP:-2} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3} LEAK_PODS=${LEAK_PODS:-100}
 export OUT=${OUT:-$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)}
