@@ -171,8 +171,10 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       else if (kind == "mkdir") sm.kind = MOUNT_MKDIR;
       else if (kind == "file") sm.kind = MOUNT_FILE;
       else if (kind == "symlink") sm.kind = MOUNT_SYMLINK;
+      else if (kind == "pivot") sm.kind = MOUNT_PIVOT;
       else throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
       sm.mode = (unsigned)IntField(env, m, "mode", 0755);
+      sm.optional = m.Get("optional").ToBoolean();
       if (sm.kind == MOUNT_SYMLINK && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a symlink");
       op.mounts.push_back(sm);
     }
@@ -323,6 +325,25 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
+// mount(source, target, fstype, flags, data) in our own mount namespace (the
+// parent's: e.g. a tmpfs emptyDir shared by a pod's containers); throws.
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  auto str = [&](size_t i) { return info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : std::string(); };
+  std::string source = str(0), target = str(1), fstype = str(2), data = str(4);
+  unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) < 0)
+    throw SystemError(info.Env(), "volume.mount", errno, "mount");
+  return info.Env().Undefined();
+}
+
+// umount(target, detach) -> 0 or errno (EINVAL/ENOENT: not mounted).
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  std::string target = info[0].As<Napi::String>().Utf8Value();
+  int r = umount2(target.c_str(), info[1].ToBoolean() ? MNT_DETACH : 0);
+  return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
+}
+
 Napi::Value HasClone3(const Napi::CallbackInfo &info) {
   int v = spawn_has_clone3();
   return v < 0 ? info.Env().Null() : Napi::Boolean::New(info.Env(), v == 1);
@@ -350,6 +371,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("hasClone3", Napi::Function::New(env, HasClone3));
   return exports;
 }

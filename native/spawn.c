@@ -98,8 +98,17 @@ static int mount_step(const struct spawn_mount *m) {
     return 0;
   case MOUNT_SYMLINK:
     return symlink(m->source, m->target) < 0 && errno != EEXIST ? -1 : 0;
+  case MOUNT_PIVOT:
+    /* pivot_root(2) "new_root and put_old may be the same directory": the
+     * old root is stacked on top and detached at once (as runc does). */
+    if (chdir(m->target) < 0) return -1;
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
+    if (umount2(".", MNT_DETACH) < 0) return -1;
+    return chdir("/");
   default:
-    return mount(m->source, m->target, m->fstype, m->flags, m->data);
+    if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+      return m->optional && errno == ENOENT ? 0 : -1;
+    return 0;
   }
 }
 

@@ -9,13 +9,14 @@
 #include <sys/types.h>
 
 #define SPAWN_MAX_JOIN 8
-#define SPAWN_MAX_MOUNTS 64
+#define SPAWN_MAX_MOUNTS 1024
 
 /* One step of the mount plan: a mount(2), or making its mountpoint. */
-enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK };
+enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK, MOUNT_PIVOT };
 
 struct spawn_mount {
   int kind;           /* enum spawn_mount_kind */
+  int optional;       /* a missing target (ENOENT) is skipped, as runc does for masked paths */
   unsigned mode;      /* mkdir/file */
   const char *source; /* may be NULL; the link text for MOUNT_SYMLINK */
   const char *target;

@@ -21,6 +21,8 @@ const HINTS: Record<string, string> = {
   'child.exec ENOEXEC': 'the file is not a program this kernel can run (a script needs a #! line)',
   'child.chdir ENOENT': 'workingDir must be a directory that exists in the container',
   'child.chdir ENOTDIR': 'workingDir must be a directory, not a file',
+  'child.mount ENOENT': 'the source of a mount is missing: check the volume and the image',
+  'child.mount EROFS': 'the target lies on a read-only filesystem (readOnlyRootFilesystem, or a read-only volume)',
   'child.setns EINVAL': 'the namespace does not match its type, or the process that held it is gone',
   'child.setns EBADF': 'the namespace fd was closed before the child joined it (the pod was being torn down)',
   'spawn.pidns EINVAL': 'the pod pid namespace is gone: its pause process has exited',

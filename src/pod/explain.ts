@@ -6,7 +6,7 @@ import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../c
 import { containerArgv, type PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { containerEnv, joinList } from './container.js'
-import { containerMounts } from './mounts.js'
+import { rootfsMounts } from '../rootfs/index.js'
 import { sandboxNamespaces } from './sandbox.js'
 
 export interface ProcessPlan {
@@ -65,7 +65,19 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
   const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
     const env = containerEnv(spec, c, facts)
     const ownPid = !spec.shareProcessNamespace && !spec.hostPID
-    const mounts = containerMounts({ staging: `<pod dir>/containers/${c.name}/dev`, shmDir: spec.hostIPC ? '/dev/shm' : '<pod dir>/shm', ownIpc: !spec.hostIPC, terminationLog: c.terminationMessagePath.startsWith('/dev/') ? { source: `<pod dir>/containers/${c.name}/termination-log`, target: c.terminationMessagePath } : undefined })
+    const pd = '<pod dir>'
+    const volumeSources = new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : `${pd}/volumes/${v.name}`]))
+    const mounts = rootfsMounts({
+      root: `${pd}/containers/${c.name}/rootfs`,
+      source: c.image === 'host' ? { kind: 'host' } : { kind: 'overlay', lower: [c.image.replace(/^dir:/, '')], upper: `${pd}/containers/${c.name}/upper`, work: `${pd}/containers/${c.name}/work` },
+      shmDir: spec.hostIPC ? '/dev/shm' : `${pd}/shm`,
+      ownIpc: !spec.hostIPC,
+      etc: { hosts: `${pd}/etc/hosts`, hostname: `${pd}/etc/hostname`, resolvConf: `${pd}/etc/resolv.conf` },
+      terminationLog: { source: `${pd}/containers/${c.name}/termination-log`, target: c.terminationMessagePath },
+      volumes: { mounts: c.volumeMounts, sources: volumeSources },
+      workingDir: c.workingDir,
+      readOnlyRoot: c.securityContext.readOnlyRootFilesystem === true,
+    }).filter(m => m.kind !== 'mkdir')
     const flags = native().mountFlags
     const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')
     return {
@@ -75,7 +87,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       pidNamespaceOf: pausePid,
       unshare: [CLONE('mnt')],
       cgroup: cgroupPlan.containers.find(n => n.who === c.name)!.rel,
-      mounts: mounts.map(m => (m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}` : `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`)),
+      mounts: mounts.map(m => (m.kind === 'pivot' ? `pivot_root ${m.target} (old root detached)` : m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}` : `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`)),
       argv: containerArgv(c, env),
       env: [...env].map(([k, v]) => `${k}=${v}`),
       workingDir: c.workingDir,

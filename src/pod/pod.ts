@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
+import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
@@ -44,6 +45,8 @@ export interface PodOptions {
   cgroupParent?: string
   /** pids.max of the pod cgroup. */
   pidsLimit?: number
+  /** Images not in the local store run on the host view (`--image-fallback host`). */
+  imageFallback?: 'host'
 }
 
 export interface PodResult {
@@ -139,6 +142,12 @@ export class Pod {
         await cgroups.killAll()
         await cgroups.remove()
       })
+      // Images, volumes and the pod's /etc files before any process: a missing
+      // image or a bad hostPath fails here, with nothing running.
+      const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn })
+      const etc = writeEtcFiles(spec, dir.root)
+      const volumes = prepareVolumes(spec, dir.root)
+      undo.push('unmount volumes', () => volumes.release())
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const dieWithParent = opts.dieWithParent ?? true
@@ -159,6 +168,9 @@ export class Pod {
         warn,
         dieWithParent,
         cgroups,
+        etc,
+        volumes: volumes.sources,
+        images,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
       pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)

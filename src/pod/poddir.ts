@@ -33,11 +33,23 @@ export class PodDir {
     return join(dir, `${restartCount}.log`)
   }
 
-  /** An empty directory the container's /dev is built on (in its own mount namespace only). */
-  devStaging(container: string): string {
-    const dir = join(this.root, 'containers', container, 'dev')
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+  /** An empty directory the container's root is built on (in its own mount namespace only). */
+  rootfs(container: string): string {
+    const dir = join(this.root, 'containers', container, 'rootfs')
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
     return dir
+  }
+
+  /** A fresh overlay upper and work directory for a container run (writes never reach the image). */
+  freshLayer(container: string): { upper: string; work: string } {
+    const base = join(this.root, 'containers', container)
+    const upper = join(base, 'upper')
+    const work = join(base, 'work')
+    rmSync(upper, { recursive: true, force: true })
+    rmSync(work, { recursive: true, force: true })
+    mkdirSync(upper, { recursive: true, mode: 0o755 })
+    mkdirSync(work, { recursive: true, mode: 0o700 })
+    return { upper, work }
   }
 
   /** A fresh, empty termination-log for a container run (bind-mounted at terminationMessagePath). */

@@ -2,7 +2,6 @@
 // termination message, restart under the pod's policy with kubelet's backoff,
 // stop (preStop, SIGTERM, SIGKILL after the grace period).
 import { closeSync, readFileSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { PodError } from '../errors.js'
 import type { PodCgroups } from '../cgroups/index.js'
 import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
@@ -13,7 +12,7 @@ import { containerEnv, containerPlan } from './container.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
-import { containerMounts } from './mounts.js'
+import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
 import { exitReason, type ContainerStatus, type Terminated } from './status.js'
 
@@ -38,6 +37,11 @@ export interface RunnerContext {
   warn: (m: string) => void
   dieWithParent: boolean
   cgroups: PodCgroups
+  etc: EtcFiles
+  /** Host path of each volume, by name. */
+  volumes: Map<string, string>
+  /** Where each container's root comes from (resolved once at pod start). */
+  images: Map<string, ImageSource>
 }
 
 const TERMINATION_MESSAGE_MAX = 4096
@@ -107,11 +111,16 @@ export class ContainerRunner {
     let process: ChildProcessHandle | undefined
     let failure: unknown
     try {
-      const mounts = containerMounts({
-        staging: ctx.dir.devStaging(spec.name),
+      const mounts = rootfsMounts({
+        root: ctx.dir.rootfs(spec.name),
+        source: this.rootSource(),
         shmDir: ctx.pod.hostIPC ? '/dev/shm' : ctx.dir.shm,
         ownIpc: !ctx.pod.hostIPC,
+        etc: ctx.etc,
         terminationLog: termination,
+        volumes: { mounts: spec.volumeMounts, sources: ctx.volumes },
+        workingDir: spec.workingDir,
+        readOnlyRoot: spec.securityContext.readOnlyRootFilesystem === true,
       })
       process = await spawnProcess(
         { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
@@ -151,7 +160,8 @@ export class ContainerRunner {
     this.current = undefined
     await this.closeRun(readers, log)
     // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
-    const oom = exit.signal === 'SIGKILL' && (await ctx.cgroups.oomKilledAfterExit(spec.name))
+    // Only a memory limit makes an OOM kill ours to report; without one, skip the kernel's short delay.
+    const oom = exit.signal === 'SIGKILL' && spec.resources.limits.memoryBytes !== undefined && (await ctx.cgroups.oomKilledAfterExit(spec.name))
     // Whatever the container left in its cgroup (daemons in a shared pid namespace) goes with it.
     await ctx.cgroups.killAll(spec.name)
     const t: Terminated = {
@@ -193,14 +203,17 @@ export class ContainerRunner {
     await log.end()
   }
 
-  /** terminationMessagePath is bound from the pod dir when it lies under the container's private /dev. */
-  private terminationTarget(): { source: string; target: string } | undefined {
-    const target = this.spec.terminationMessagePath
-    if (!target.startsWith('/dev/') || dirname(target) !== '/dev') {
-      if (this.status.restartCount === 0) this.ctx.warn(`container ${this.spec.name}: terminationMessagePath ${target}: only paths directly under /dev are supported until container filesystems land`)
-      return undefined
-    }
-    return { source: this.ctx.dir.terminationLog(this.spec.name), target }
+  /** terminationMessagePath: a fresh file in the pod dir, bound at that path in the container. */
+  private terminationTarget(): { source: string; target: string } {
+    return { source: this.ctx.dir.terminationLog(this.spec.name), target: this.spec.terminationMessagePath }
+  }
+
+  /** The root of this run: the host view, or a fresh upper layer over the image's. */
+  private rootSource(): RootSource {
+    const image = this.ctx.images.get(this.spec.name)!
+    if (image.kind === 'host') return image
+    const { upper, work } = this.ctx.dir.freshLayer(this.spec.name)
+    return { kind: 'overlay', lower: image.layers, upper, work }
   }
 
   private terminationMessage(file: string | undefined, exitCode: number, logPath: string): string | undefined {

@@ -9,7 +9,9 @@ export type NsType = 'user' | 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'time' 
 
 export interface NativeMount {
   /** mount(2) (default), or make the mountpoint: mkdir, an empty file, a symlink (source = link text). */
-  kind?: 'mount' | 'mkdir' | 'file' | 'symlink'
+  kind?: 'mount' | 'mkdir' | 'file' | 'symlink' | 'pivot'
+  /** Skip when the target does not exist (masked paths). */
+  optional?: boolean
   mode?: number
   source?: string
   target: string
@@ -64,6 +66,10 @@ export interface Addon {
   pipe(): [number, number]
   /** flock(2): take (non-blocking) or release an exclusive lock; false when held elsewhere. */
   flock(fd: number, exclusive: boolean): boolean
+  /** mount(2) in our own mount namespace; throws `volume.mount`. */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void
+  /** umount2(2); 0 or the errno. */
+  umount(target: string, detach: boolean): number
   hasClone3(): boolean | null
 }
 

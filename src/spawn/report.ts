@@ -29,8 +29,11 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
       return plan.hostname ?? '?'
     case 'child.loopback':
       return 'lo'
-    case 'child.mount':
-      return plan.mounts?.[arg]?.target ?? '?'
+    case 'child.mount': {
+      const m = plan.mounts?.[arg]
+      if (!m) return '?'
+      return m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}` : `${m.source ?? m.fstype ?? 'remount'} on ${m.target}`
+    }
     case 'child.chdir':
       return plan.cwd ?? '?'
     case 'child.stdio':

@@ -8,10 +8,8 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
 const FIELD_PATHS = /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|metadata\.(labels|annotations)|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
 
-const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty']
+const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext']
 const LATER: Record<string, string> = {
-  volumeMounts: 'volumes come with container filesystems',
-  securityContext: 'not applied yet',
   livenessProbe: 'probes not run yet',
   readinessProbe: 'probes not run yet',
   startupProbe: 'probes not run yet',
@@ -61,7 +59,7 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
     lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, ctx.isInit),
-    securityContext: c.obj(o.securityContext, `${path}.securityContext`) ?? {},
+    securityContext: parseSecurityContext(c, o.securityContext, `${path}.securityContext`),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
   }
@@ -171,6 +169,16 @@ export function parseResources(c: Checker, v: unknown, path: string): Resources 
   return { limits, requests }
 }
 
+/** securityContext: readOnlyRootFilesystem is applied; the rest is named as not applied yet. */
+function parseSecurityContext(c: Checker, v: unknown, path: string): Record<string, unknown> {
+  const o = c.obj(v, path)
+  if (!o) return {}
+  const later = Object.fromEntries(Object.keys(o).filter(k => k !== 'readOnlyRootFilesystem').map(k => [k, 'not applied yet']))
+  c.fields(o, path, ['readOnlyRootFilesystem'], later)
+  c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false)
+  return o
+}
+
 function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext): VolumeMount[] {
   const out: VolumeMount[] = []
   const paths = new Set<string>()
@@ -186,6 +194,8 @@ function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext
     if (mountPath) paths.add(mountPath)
     const subPath = c.str(mo.subPath, `${p}.subPath`)
     if (subPath && (subPath.startsWith('/') || subPath.split('/').includes('..'))) c.fail(`${p}.subPath`, `"${subPath}" must be a relative path without '..'`)
+    c.fields(mo, p, ['name', 'mountPath', 'readOnly', 'subPath', 'mountPropagation'], { subPathExpr: 'not supported yet', recursiveReadOnly: 'not supported yet' })
+    c.oneOf(mo.mountPropagation, `${p}.mountPropagation`, ['None'], 'None')
     if (name && mountPath) out.push({ name, mountPath, readOnly: c.bool(mo.readOnly, `${p}.readOnly`, false), subPath })
   }
   return out

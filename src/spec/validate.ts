@@ -92,7 +92,6 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   if (hostPID && shareProcessNamespace) c.fail('spec.shareProcessNamespace', 'may not be true when hostPID is true')
   const hostname = c.str(spec.hostname, 'spec.hostname')
   if (hostname !== undefined) c.dnsLabel(hostname, 'spec.hostname')
-  if (volumes.length > 0) c.unsupported.push('spec.volumes (volumes come with container filesystems; mounts are not made yet)')
 
   if (c.problems.length > 0 || !name) return { problems: c.problems }
   const pod: PodSpec = deepFreeze({
@@ -131,7 +130,13 @@ function parseVolumes(c: Checker, v: unknown): Volume[] {
     const kinds = Object.keys(o).filter(k => k !== 'name')
     if (kinds.length !== 1) return c.fail(p, `must have exactly one volume source (${VOLUME_KINDS.slice(0, 4).join(', ')}, ...), found ${kinds.length}`)
     if (!VOLUME_KINDS.includes(kinds[0])) return c.fail(`${p}.${kinds[0]}`, 'is not a volume source')
+    if (kinds[0] !== 'hostPath' && kinds[0] !== 'emptyDir') return c.fail(`${p}.${kinds[0]}`, `${kinds[0]} volumes are not supported yet: use emptyDir or hostPath`)
     const source = c.obj(o[kinds[0]], `${p}.${kinds[0]}`) ?? {}
+    if (kinds[0] === 'emptyDir') {
+      c.fields(source, `${p}.emptyDir`, ['medium', 'sizeLimit'])
+      c.oneOf(source.medium, `${p}.emptyDir.medium`, ['', 'Memory'], '')
+      c.quantity(source.sizeLimit, `${p}.emptyDir.sizeLimit`)
+    }
     if (kinds[0] === 'hostPath') {
       const path = c.str(source.path, `${p}.hostPath.path`, true)
       c.absPath(path, `${p}.hostPath.path`)

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { bootTicks } from './procs.js'
 import { namespaceInodes, startPod, type OutputLine, type Pod, type PodOptions, type PodResult } from '../../src/index.js'
 
@@ -21,8 +22,23 @@ export function uniqueName(prefix: string): string {
 
 export type ContainerInput = { name: string; command: string[]; args?: string[]; env?: { name: string; value: string }[]; workingDir?: string }
 
+/** The fixture scripts, mounted read-only at the same path in every container of `manifest()`. */
+export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url))
+
 export function manifest(name: string, containers: ContainerInput[], spec: Record<string, unknown> = {}) {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, ...spec, containers } }
+  const fixtures = { name: 'fixtures', mountPath: FIXTURES, readOnly: true }
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 2,
+      ...spec,
+      volumes: [{ name: 'fixtures', hostPath: { path: FIXTURES, type: 'Directory' } }, ...((spec.volumes as object[] | undefined) ?? [])],
+      containers: containers.map(c => ({ ...c, volumeMounts: [...((c as { volumeMounts?: object[] }).volumeMounts ?? []), fixtures] })),
+    },
+  }
 }
 
 /** Record the pod's namespaces (pause's uts, each container's pid) for the final leftover check. */

@@ -37,7 +37,8 @@ t.test('a record becomes `<step>: <object>: <reason> (<CODE>)` with a hint', asy
 })
 
 t.test('the object of each step comes from the plan', async t => {
-  t.equal(reportObject('child.mount', 1, plan), '/proc')
+  t.equal(reportObject('child.mount', 1, plan), 'proc on /proc')
+  t.equal(reportObject('child.mount', 0, plan), 'remount on /')
   t.equal(reportObject('child.setns', 0, plan), 'ipc namespace')
   t.equal(reportObject('child.stdio', 2, plan), 'fd 2')
 })

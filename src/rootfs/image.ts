@@ -1,0 +1,47 @@
+// Which root filesystem each container gets: `host` (the host's programs,
+// read-only), a directory (`/abs/path` or `dir:/abs/path`, as the overlay's
+// lower layer), or an image from the local store. Resolved once at pod start,
+// so a missing image fails before anything runs.
+import { existsSync, statSync } from 'node:fs'
+import { PodError } from '../errors.js'
+import type { PodSpec } from '../spec/index.js'
+
+export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[] }
+
+export interface ImageOptions {
+  /** `host`: run a container whose image is not found locally on the host view (with a warning). */
+  imageFallback?: 'host'
+  /** Looks a name up in the local image store; undefined when it has no such image. */
+  lookup?: (name: string) => ImageSource | undefined
+  warn?: (m: string) => void
+}
+
+export function resolveImage(image: string, where: string, opts: ImageOptions): ImageSource {
+  if (image === 'host') return { kind: 'host' }
+  if (image.startsWith('/') || image.startsWith('dir:')) {
+    const dir = image.startsWith('dir:') ? image.slice(4) : image
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new PodError(`image.resolve: ${dir}: not a directory (${where})`, { step: 'image.resolve', code: 'ENOENT', path: dir, hint: 'a directory image must be a root filesystem directory on this host' })
+    }
+    return { kind: 'layers', layers: [dir] }
+  }
+  const found = opts.lookup?.(image)
+  if (found) return found
+  if (opts.imageFallback === 'host') {
+    opts.warn?.(`${where}: image ${image} is not in the local store: running it on the host view (--image-fallback host)`)
+    return { kind: 'host' }
+  }
+  throw new PodError(`image.resolve: ${image}: no such image in the local store (${where})`, {
+    step: 'image.resolve',
+    code: 'IMAGE_NOT_FOUND',
+    exitCode: 1,
+    hint: `import it (pod-launch image import FILE ${image}), use image: host or a directory, or run with --image-fallback host`,
+  })
+}
+
+export function resolveImages(spec: PodSpec, opts: ImageOptions): Map<string, ImageSource> {
+  const out = new Map<string, ImageSource>()
+  const all = [...spec.initContainers.map((c, i) => [c, `spec.initContainers[${i}].image`] as const), ...spec.containers.map((c, i) => [c, `spec.containers[${i}].image`] as const)]
+  for (const [c, where] of all) out.set(c.name, resolveImage(c.image, where, opts))
+  return out
+}

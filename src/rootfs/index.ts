@@ -1,0 +1,5 @@
+export { rootfsMounts, DEVICES, type RootfsInputs, type RootSource } from './plan.js'
+export { prepareVolumes, type PreparedVolumes } from './volumes.js'
+export { writeEtcFiles, type EtcFiles } from './etc-files.js'
+export { MASKED_PATHS, READONLY_PATHS } from './masks.js'
+export { resolveImage, resolveImages, type ImageSource, type ImageOptions } from './image.js'

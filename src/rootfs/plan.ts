@@ -1,0 +1,91 @@
+// A container's whole mount plan, executed in order by its child (after
+// unshare(CLONE_NEWNS), before chdir and exec; native/spawn.c):
+//  1. / recursively private: nothing propagates back to the host;
+//  2. the root filesystem on its staging directory R: the host view (tmpfs +
+//     read-only binds), or an overlay of the image (lower) and a fresh upper;
+//  3. R/proc (new, this pid namespace), R/sys read-only, a minimal runc-like
+//     R/dev (host device nodes, new devpts, mqueue, the pod's shm);
+//  4. /etc/hosts, /etc/hostname, /etc/resolv.conf of the pod; the
+//     termination-log; the volumes (readOnly, subPath);
+//  5. masked and read-only paths; the working directory made;
+//  6. R read-only when readOnlyRootFilesystem; pivot_root into R, old root detached.
+import type { NativeMount } from '../spawn/native.js'
+import { native } from '../spawn/native.js'
+import type { EtcFiles } from './etc-files.js'
+import { bindPath, hostImageMounts } from './host-image.js'
+import { maskMounts } from './masks.js'
+import { inRoot, mkdirs } from './paths.js'
+import { volumeMounts } from './volumes.js'
+
+export const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const
+
+export type RootSource = { kind: 'host' } | { kind: 'overlay'; lower: string[]; upper: string; work: string }
+
+export interface RootfsInputs {
+  /** Empty directory on the host (in the pod dir) the root is built on. */
+  root: string
+  source: RootSource
+  shmDir: string
+  ownIpc: boolean
+  etc: EtcFiles
+  /** Host file bound at terminationMessagePath. */
+  terminationLog?: { source: string; target: string }
+  volumes: { mounts: readonly import('../spec/index.js').VolumeMount[]; sources: Map<string, string> }
+  workingDir: string
+  readOnlyRoot: boolean
+}
+
+function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
+  const f = native().mountFlags
+  const d = `${r}/dev`
+  const m: NativeMount[] = [{ kind: 'mkdir', target: d, mode: 0o755 }, { source: 'tmpfs', target: d, fstype: 'tmpfs', flags: f.MS_NOSUID | f.MS_STRICTATIME, data: 'mode=755,size=65536k' }]
+  // The host's /dev is still ours until pivot_root: bind its safe device nodes by path.
+  for (const dev of DEVICES) m.push({ kind: 'file', target: `${d}/${dev}`, mode: 0o666 }, { source: `/dev/${dev}`, target: `${d}/${dev}`, flags: f.MS_BIND })
+  m.push(
+    { kind: 'mkdir', target: `${d}/pts`, mode: 0o755 },
+    { source: 'devpts', target: `${d}/pts`, fstype: 'devpts', flags: f.MS_NOSUID | f.MS_NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
+    { kind: 'symlink', source: 'pts/ptmx', target: `${d}/ptmx` },
+    { kind: 'mkdir', target: `${d}/shm`, mode: 0o1777 },
+    { source: inp.shmDir, target: `${d}/shm`, flags: f.MS_BIND },
+    { kind: 'mkdir', target: `${d}/mqueue`, mode: 0o755 },
+  )
+  if (inp.ownIpc) m.push({ source: 'mqueue', target: `${d}/mqueue`, fstype: 'mqueue', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC })
+  for (const [name, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore']]) {
+    m.push({ kind: 'symlink', source: to, target: `${d}/${name}` })
+  }
+  if (inp.terminationLog) {
+    const target = inRoot(r, inp.terminationLog.target)
+    m.push(...mkdirs(target.replace(/\/[^/]+$/, '')), { kind: 'file', target, mode: 0o666 }, { source: inp.terminationLog.source, target, flags: f.MS_BIND })
+  }
+  return m
+}
+
+export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
+  const f = native().mountFlags
+  const r = inp.root
+  const m: NativeMount[] = [{ target: '/', flags: f.MS_REC | f.MS_PRIVATE }]
+  if (inp.source.kind === 'host') m.push(...hostImageMounts(f, r))
+  else {
+    // overlayfs(5): the leftmost lowerdir is the top layer.
+    const lower = [...inp.source.lower].reverse().join(':')
+    m.push({ source: 'overlay', target: r, fstype: 'overlay', flags: f.MS_NOSUID | f.MS_NODEV, data: `lowerdir=${lower},upperdir=${inp.source.upper},workdir=${inp.source.work}` })
+  }
+  m.push(
+    { kind: 'mkdir', target: `${r}/proc`, mode: 0o555 },
+    { source: 'proc', target: `${r}/proc`, fstype: 'proc', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC },
+    { kind: 'mkdir', target: `${r}/sys`, mode: 0o555 },
+    { source: 'sysfs', target: `${r}/sys`, fstype: 'sysfs', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC | f.MS_RDONLY },
+    { kind: 'mkdir', target: `${r}/tmp`, mode: 0o1777 },
+    ...devMounts(r, inp),
+    { kind: 'mkdir', target: `${r}/etc`, mode: 0o755 },
+    ...bindPath(f, inp.etc.hosts, `${r}/etc/hosts`, false),
+    ...bindPath(f, inp.etc.hostname, `${r}/etc/hostname`, false),
+    ...bindPath(f, inp.etc.resolvConf, `${r}/etc/resolv.conf`, false),
+    ...volumeMounts(r, inp.volumes.mounts, inp.volumes.sources),
+    ...maskMounts(f, r),
+    ...mkdirs(inRoot(r, inp.workingDir)),
+  )
+  if (inp.readOnlyRoot) m.push({ target: r, flags: f.MS_BIND | f.MS_REMOUNT | f.MS_RDONLY })
+  m.push({ kind: 'pivot', target: r })
+  return m
+}

@@ -1,0 +1,98 @@
+// Volumes: emptyDir (per pod under its directory, removed with it; medium
+// Memory is a tmpfs of sizeLimit), hostPath (with Kubernetes' type checks).
+// Prepared once per pod in our own mount namespace; each container binds
+// them at its volumeMounts (readOnly, subPath).
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError } from '../errors.js'
+import { parseQuantity, quantityValue, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
+import { native, type NativeMount } from '../spawn/native.js'
+import { bindPath } from './host-image.js'
+import { inRoot } from './paths.js'
+
+export interface PreparedVolumes {
+  /** Host path of each volume, by name. */
+  sources: Map<string, string>
+  /** Undo, last first: unmount tmpfs emptyDirs. */
+  release(): void
+}
+
+const kindOf = (mode: number) => {
+  const t = mode & 0o170000
+  return t === 0o040000 ? 'Directory' : t === 0o100000 ? 'File' : t === 0o140000 ? 'Socket' : t === 0o020000 ? 'CharDevice' : t === 0o060000 ? 'BlockDevice' : 'other'
+}
+
+function checkHostPath(v: Volume, i: number): string {
+  const path = String(v.source.path)
+  const type = String(v.source.type ?? '')
+  const field = `spec.volumes[${i}].hostPath`
+  const fail = (why: string, hint: string) => {
+    throw new PodError(`volume.hostpath: ${path}: ${why} (${field}.type ${type || '""'})`, { step: 'volume.hostpath', code: 'EINVAL', path, hint })
+  }
+  const exists = existsSync(path)
+  if (type === 'DirectoryOrCreate' && !exists) mkdirSync(path, { recursive: true, mode: 0o755 })
+  if (type === 'FileOrCreate' && !exists) {
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o755 })
+    closeSync(openSync(path, 'a', 0o644))
+  }
+  if (type === '') {
+    if (!exists) fail('does not exist', 'create it, or give the volume type DirectoryOrCreate / FileOrCreate')
+    return path
+  }
+  if (!existsSync(path)) fail('does not exist', 'create it first, or use DirectoryOrCreate / FileOrCreate')
+  const want = type.replace('OrCreate', '')
+  const got = kindOf(statSync(path).mode)
+  if (got !== want) fail(`is a ${got}, not a ${want}`, `point the volume at a ${want}, or fix its type`)
+  return path
+}
+
+/** Make every volume's source on the host. Throws `volume.*` naming the volume. */
+export function prepareVolumes(spec: PodSpec, podRoot: string): PreparedVolumes {
+  const sources = new Map<string, string>()
+  const mounted: string[] = []
+  const release = () => {
+    for (const dir of mounted.splice(0).reverse()) native().umount(dir, true)
+  }
+  try {
+    spec.volumes.forEach((v, i) => {
+      if (v.kind === 'emptyDir') {
+        const dir = join(podRoot, 'volumes', v.name)
+        mkdirSync(dir, { recursive: true, mode: 0o777 })
+        chmodSync(dir, 0o777) // as kubelet: writable by any uid in the pod
+        if (v.source.medium === 'Memory') {
+          const size = v.source.sizeLimit === undefined ? undefined : parseQuantity(v.source.sizeLimit)
+          const f = native().mountFlags
+          native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, `mode=1777${size ? `,size=${quantityValue(size)}` : ''}`)
+          mounted.push(dir)
+        }
+        sources.set(v.name, dir)
+      } else if (v.kind === 'hostPath') {
+        sources.set(v.name, checkHostPath(v, i))
+      } else {
+        throw new PodError(`volume.kind: spec.volumes[${i}] (${v.name}): ${v.kind} volumes are not supported yet`, {
+          step: 'volume.kind',
+          code: 'ENOTSUP',
+          exitCode: 2,
+          hint: 'use emptyDir or hostPath; configMap and secret volumes come later',
+        })
+      }
+    })
+  } catch (e) {
+    release()
+    throw e
+  }
+  return { sources, release }
+}
+
+/** The bind mounts of a container's volumeMounts inside its root `root`. */
+export function volumeMounts(root: string, mounts: readonly VolumeMount[], sources: Map<string, string>): NativeMount[] {
+  const f = native().mountFlags
+  return mounts.flatMap(vm => {
+    let source = sources.get(vm.name)!
+    if (vm.subPath) {
+      source = join(source, vm.subPath)
+      if (!existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o755 }) // kubelet creates a missing subPath as a directory
+    }
+    return bindPath(f, source, inRoot(root, vm.mountPath), vm.readOnly)
+  })
+}
