@@ -22,6 +22,7 @@ function runOptions(y: Argv) {
     .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
     .option('cgroup-parent', { type: 'string', describe: 'parent of the pod cgroup below each hierarchy root (default pod-launch)' })
     .option('pids-limit', { type: 'number', describe: 'pids.max of the pod cgroup' })
+    .option('image-fallback', { type: 'string', choices: ['host'], describe: 'run containers whose image is not in the local store on the host view' })
 }
 
 const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
@@ -44,6 +45,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       root: a.root,
       cgroupParent: a.cgroupParent as string | undefined,
       pidsLimit: a.pidsLimit as number | undefined,
+      imageFallback: a.imageFallback as 'host' | undefined,
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })

@@ -11,6 +11,7 @@ export interface RunArgs {
   root?: string
   cgroupParent?: string
   pidsLimit?: number
+  imageFallback?: 'host'
 }
 
 /** Lifecycle events worth a line on the terminal while the pod runs. */
@@ -38,6 +39,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     stateRoot: args.root,
     cgroupParent: args.cgroupParent,
     pidsLimit: args.pidsLimit,
+    imageFallback: args.imageFallback,
     onManifestWarning: m => io.err(`warning: ${m}\n`),
     onEvent: e => {
       const line = describe(e)
@@ -79,7 +81,7 @@ export function summary(r: PodResult): string {
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
-  const started = await runDetached(spec, args.root ?? '/run/pod-launch', { cgroupParent: args.cgroupParent, pidsLimit: args.pidsLimit })
+  const started = await runDetached(spec, args.root ?? '/run/pod-launch', { cgroupParent: args.cgroupParent, pidsLimit: args.pidsLimit, imageFallback: args.imageFallback })
   io.out(`${started.id}\n`)
   return 0
 }

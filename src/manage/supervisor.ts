@@ -16,6 +16,7 @@ export const SPEC_FILE = 'spec.json'
 export interface SupervisedOptions {
   cgroupParent?: string
   pidsLimit?: number
+  imageFallback?: 'host'
 }
 export const STOP_FILE = 'stop.json'
 
