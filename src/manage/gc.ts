@@ -8,12 +8,12 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
-import { pausePath } from '../spawn/native.js'
-import { isAlive, listPods, podDir } from '../state/index.js'
+import { native, pausePath } from '../spawn/native.js'
+import { isAlive, listPods, mountsBelow, podDir } from '../state/index.js'
 import { stopPod } from './ops.js'
 
 export interface GcAction {
-  kind: 'pod' | 'state-dir' | 'cgroup' | 'process'
+  kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount'
   target: string
   why: string
 }
@@ -81,6 +81,13 @@ export async function gc(root: string, dryRun: boolean): Promise<GcAction[]> {
       } catch {
         // not empty, or not there
       }
+    }
+  }
+  for (const p of pods) {
+    if (live.has(p.id) || inUse.has(p.id)) continue
+    for (const m of mountsBelow(podDir(root, p.id))) {
+      actions.push({ kind: 'mount', target: m, why: 'a volume of a pod that is not running' })
+      if (!dryRun) native().umount(m, true)
     }
   }
   for (const p of pods) {

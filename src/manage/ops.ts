@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodCgroups, realFs, type CgroupPlan, type CgroupStats } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
-import { displayPhase, isAlive, podDir, readRecord, resolvePod, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { displayPhase, isAlive, podDir, readRecord, resolvePod, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { STOP_FILE } from './supervisor.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
@@ -75,6 +75,7 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     // The supervisor died: nobody will tear the pod down but us.
     await killOrphaned(r)
     await waitGone(r.pause, 5000)
+    unmountBelow(join(podDir(root, id), 'volumes'))
     r = { ...r, phase: 'Failed', supervisor: null }
     writeRecord(root, r)
   }
@@ -116,6 +117,7 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
       // A corrupt record must not make a pod unremovable with --force.
       if (!(e instanceof PodError && e.code === 'STATE_CORRUPT' && opts.force)) throw e
     }
+    unmountBelow(podDir(root, id)) // tmpfs emptyDirs of a pod whose supervisor died
     rmSync(podDir(root, id), { recursive: true, force: true })
     rmSync(lockFile(root, id), { force: true })
     return { id, name }
