@@ -57,6 +57,7 @@ struct OwnedPlan {
   std::vector<char *> argv, envp;
   std::vector<std::string> mount_s; // 4 per mount: source, target, fstype, data
   std::vector<spawn_mount> mounts;
+  std::vector<unsigned> groups;
   spawn_plan plan;
 };
 
@@ -144,6 +145,27 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   p.loopback = o.Get("loopback").ToBoolean();
   p.new_session = o.Get("newSession").ToBoolean();
   p.die_with_parent = o.Get("dieWithParent").ToBoolean();
+  p.no_new_privs = o.Get("noNewPrivs").ToBoolean();
+  Napi::Value ident = o.Get("identity");
+  if (ident.IsObject()) {
+    Napi::Object id = ident.As<Napi::Object>();
+    p.set_identity = 1;
+    p.uid = (unsigned)IntField(env, id, "uid", 0);
+    p.gid = (unsigned)IntField(env, id, "gid", 0);
+    Napi::Value g = id.Get("groups");
+    if (g.IsArray()) {
+      Napi::Array ga = g.As<Napi::Array>();
+      for (uint32_t i = 0; i < ga.Length(); i++) op.groups.push_back((unsigned)ga.Get(i).As<Napi::Number>().Uint32Value());
+    }
+    p.groups = op.groups.data();
+    p.group_count = (int)op.groups.size();
+    // Capability masks cross as decimal strings: 64 bits do not fit a JS number.
+    std::string bnd, eff;
+    if (!OptString(env, id, "capBounding", bnd) || !OptString(env, id, "capEffective", eff))
+      throw PlanError(env, "identity.capBounding and identity.capEffective are required (decimal strings)");
+    p.cap_bounding = std::stoull(bnd);
+    p.cap_effective = std::stoull(eff);
+  }
   p.legacy_clone = o.Get("legacyClone").ToBoolean();
   p.cgroup_fd = IntField(env, o, "cgroupFd", -1);
 

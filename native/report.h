@@ -27,6 +27,12 @@
   X(STEP_CHILD_LOOPBACK, "child.loopback")\
   X(STEP_CHILD_MOUNT, "child.mount")      \
   X(STEP_CHILD_CHDIR, "child.chdir")      \
+  X(STEP_CHILD_CAPBSET, "child.capbset")  \
+  X(STEP_CHILD_SETGROUPS, "child.setgroups") \
+  X(STEP_CHILD_SETGID, "child.setgid")    \
+  X(STEP_CHILD_SETUID, "child.setuid")    \
+  X(STEP_CHILD_CAPSET, "child.capset")    \
+  X(STEP_CHILD_NNP, "child.no-new-privs") \
   X(STEP_CHILD_SIGNALS, "child.signals")  \
   X(STEP_CHILD_STDIO, "child.stdio")      \
   X(STEP_CHILD_FDS, "child.fds")          \

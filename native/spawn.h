@@ -45,6 +45,14 @@ struct spawn_plan {
   int mount_count;
   int stdio[3]; /* fds to become 0, 1, 2 in the child */
   int legacy_clone; /* use clone(2) even when clone3(2) exists (tests) */
+  /* Identity and privileges (capabilities(7), credentials(7)); set_identity 0 = keep ours. */
+  int set_identity;
+  unsigned uid, gid;
+  const unsigned *groups; /* supplementary groups */
+  int group_count;
+  unsigned long long cap_bounding; /* bit n = capability n kept in the bounding set */
+  unsigned long long cap_effective; /* = permitted; for uid 0 only (a non-root uid ends with none) */
+  int no_new_privs;
   int cgroup_fd;    /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
 };
 

@@ -1,7 +1,7 @@
 // `exec POD [-c C] -- CMD...`: join a running container's namespaces (pause's
 // shared ones and its own mnt and pid) through the native spawn.
 import { PodError } from '../errors.js'
-import { closeNamespaces, containerEnvironment, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
+import { closeNamespaces, containerEnvironment, containerIdentity, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
 import { isAlive, resolvePod } from '../state/index.js'
 import { recordCgroups } from './ops.js'
 
@@ -21,7 +21,7 @@ export async function execInPod(root: string, ref: string, container: string | u
   try {
     const env = containerEnvironment(r.spec, spec, { podIP: r.podIP, hostIP: '', nodeName: '' })
     const cg = recordCgroups(r)
-    const exit = await execAttached({ pid: status.pid as number, shared, env, workingDir: spec.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })) }, argv)
+    const exit = await execAttached({ pid: status.pid as number, shared, env, workingDir: spec.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: containerIdentity(spec) }, argv)
     return exit.exitCode
   } finally {
     closeNamespaces(shared)

@@ -1,7 +1,9 @@
 // A container's spawn plan: joins pause's namespaces (uts/ipc/net, pid when
 // shared), makes its own mnt (and pid) namespace, runs argv. Pure apart from
 // the fds it is given.
-import { DEFAULT_PATH, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
+import { readFileSync } from 'node:fs'
+import { PodError } from '../errors.js'
+import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { native, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
 
 /** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, then the spec's. */
@@ -32,6 +34,49 @@ export interface ContainerPlanInputs {
   facts: RuntimeFacts
 }
 
+/** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
+let lastCap: number | undefined
+function capLast(): number {
+  if (lastCap === undefined) {
+    try {
+      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
+    } catch {
+      lastCap = CAPABILITIES.length - 1
+    }
+  }
+  return lastCap
+}
+
+/** Our own permitted set: a child can keep no capability we do not hold (capset(2) EPERM). */
+let ownPermitted: bigint | undefined
+function permitted(): bigint {
+  if (ownPermitted === undefined) {
+    const m = /^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    ownPermitted = m ? BigInt(`0x${m[1]}`) : 0n
+  }
+  return ownPermitted
+}
+
+/** Who the container runs as, with which capabilities: securityContext by the Kubernetes rules. */
+export function containerIdentity(c: ContainerSpec): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
+  const s = c.securityContext
+  const masks = capabilityMasks(s, Math.min(capLast(), CAPABILITIES.length - 1))
+  const bounding = masks.bounding & permitted()
+  const effective = masks.effective & permitted()
+  const uid = s.runAsUser ?? 0
+  if (s.runAsNonRoot && uid === 0) {
+    throw new PodError(`security.run-as-non-root: container ${c.name}: container has runAsNonRoot and image will run as root`, {
+      step: 'security.run-as-non-root',
+      code: 'EPERM',
+      hint: 'set securityContext.runAsUser to a non-zero uid',
+    })
+  }
+  return {
+    identity: { uid, gid: s.runAsGroup ?? 0, groups: [...s.supplementalGroups], capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
+    noNewPrivs: s.allowPrivilegeEscalation === false,
+  }
+}
+
 export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlanInputs): NativePlan {
   const env = containerEnv(pod, c, inp.facts)
   const argv = containerArgv(c, env)
@@ -50,5 +95,6 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     dieWithParent: true,
     mounts: inp.mounts,
     stdio: inp.stdio,
+    ...containerIdentity(c),
   }
 }

@@ -18,6 +18,8 @@ export interface ExecTarget {
   devNull: number
   /** Place the exec'd process in the container's cgroup before it runs. */
   enter?: (pid: number) => void
+  /** The container's user and capabilities (exec'd processes get the same). */
+  identity?: Pick<NativePlan, 'identity' | 'noNewPrivs'>
 }
 
 export interface ExecResult extends ExitStatus {
@@ -40,6 +42,7 @@ function execPlan(target: ExecTarget, argv: string[], own: Map<NsType, number>, 
     newSession: true,
     dieWithParent,
     stdio,
+    ...target.identity,
   }
 }
 

@@ -76,7 +76,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       terminationLog: { source: `${pd}/containers/${c.name}/termination-log`, target: c.terminationMessagePath },
       volumes: { mounts: c.volumeMounts, sources: volumeSources },
       workingDir: c.workingDir,
-      readOnlyRoot: c.securityContext.readOnlyRootFilesystem === true,
+      readOnlyRoot: c.securityContext.readOnlyRootFilesystem,
     }).filter(m => m.kind !== 'mkdir')
     const flags = native().mountFlags
     const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')

@@ -8,7 +8,7 @@ import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { spawnProcess, type ChildProcessHandle } from '../spawn/process.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
-import { containerEnv, containerPlan } from './container.js'
+import { containerEnv, containerIdentity, containerPlan } from './container.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
@@ -120,7 +120,8 @@ export class ContainerRunner {
         terminationLog: termination,
         volumes: { mounts: spec.volumeMounts, sources: ctx.volumes },
         workingDir: spec.workingDir,
-        readOnlyRoot: spec.securityContext.readOnlyRootFilesystem === true,
+        readOnlyRoot: spec.securityContext.readOnlyRootFilesystem,
+        privileged: spec.securityContext.privileged,
       })
       process = await spawnProcess(
         { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
@@ -191,7 +192,7 @@ export class ContainerRunner {
     if (pid === undefined) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
     const cgroups = this.ctx.cgroups
     const name = this.spec.name
-    return execInContainer({ pid, shared: this.ctx.shared, env: this.env, workingDir: this.spec.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }) }, argv, timeoutMs)
+    return execInContainer({ pid, shared: this.ctx.shared, env: this.env, workingDir: this.spec.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec) }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */

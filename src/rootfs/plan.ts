@@ -33,11 +33,14 @@ export interface RootfsInputs {
   volumes: { mounts: readonly import('../spec/index.js').VolumeMount[]; sources: Map<string, string> }
   workingDir: string
   readOnlyRoot: boolean
+  /** privileged: the host's /dev, /sys writable, no masked paths (as runc does for privileged). */
+  privileged?: boolean
 }
 
 function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
   const f = native().mountFlags
   const d = `${r}/dev`
+  if (inp.privileged) return [{ kind: 'mkdir', target: d, mode: 0o755 }, { source: '/dev', target: d, flags: f.MS_BIND | f.MS_REC }, ...termLog(r, inp)]
   const m: NativeMount[] = [{ kind: 'mkdir', target: d, mode: 0o755 }, { source: 'tmpfs', target: d, fstype: 'tmpfs', flags: f.MS_NOSUID | f.MS_STRICTATIME, data: 'mode=755,size=65536k' }]
   // The host's /dev is still ours until pivot_root: bind its safe device nodes by path.
   for (const dev of DEVICES) m.push({ kind: 'file', target: `${d}/${dev}`, mode: 0o666 }, { source: `/dev/${dev}`, target: `${d}/${dev}`, flags: f.MS_BIND })
@@ -53,11 +56,14 @@ function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
   for (const [name, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore']]) {
     m.push({ kind: 'symlink', source: to, target: `${d}/${name}` })
   }
-  if (inp.terminationLog) {
-    const target = inRoot(r, inp.terminationLog.target)
-    m.push(...mkdirs(target.replace(/\/[^/]+$/, '')), { kind: 'file', target, mode: 0o666 }, { source: inp.terminationLog.source, target, flags: f.MS_BIND })
-  }
-  return m
+  return [...m, ...termLog(r, inp)]
+}
+
+function termLog(r: string, inp: RootfsInputs): NativeMount[] {
+  if (!inp.terminationLog) return []
+  const f = native().mountFlags
+  const target = inRoot(r, inp.terminationLog.target)
+  return [...mkdirs(target.replace(/\/[^/]+$/, '')), { kind: 'file', target, mode: 0o666 }, { source: inp.terminationLog.source, target, flags: f.MS_BIND }]
 }
 
 export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
@@ -74,7 +80,7 @@ export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
     { kind: 'mkdir', target: `${r}/proc`, mode: 0o555 },
     { source: 'proc', target: `${r}/proc`, fstype: 'proc', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC },
     { kind: 'mkdir', target: `${r}/sys`, mode: 0o555 },
-    { source: 'sysfs', target: `${r}/sys`, fstype: 'sysfs', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC | f.MS_RDONLY },
+    { source: 'sysfs', target: `${r}/sys`, fstype: 'sysfs', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC | (inp.privileged ? 0 : f.MS_RDONLY) },
     { kind: 'mkdir', target: `${r}/tmp`, mode: 0o1777 },
     ...devMounts(r, inp),
     { kind: 'mkdir', target: `${r}/etc`, mode: 0o755 },
@@ -82,7 +88,7 @@ export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
     ...bindPath(f, inp.etc.hostname, `${r}/etc/hostname`, false),
     ...bindPath(f, inp.etc.resolvConf, `${r}/etc/resolv.conf`, false),
     ...volumeMounts(r, inp.volumes.mounts, inp.volumes.sources),
-    ...maskMounts(f, r),
+    ...(inp.privileged ? [] : maskMounts(f, r)),
     ...mkdirs(inRoot(r, inp.workingDir)),
   )
   if (inp.readOnlyRoot) m.push({ target: r, flags: f.MS_BIND | f.MS_REMOUNT | f.MS_RDONLY })

@@ -38,6 +38,10 @@ export interface NativePlan {
   mounts?: NativeMount[]
   stdio: [number, number, number]
   legacyClone?: boolean
+  /** Become this user, with these groups and capability sets (masks as decimal strings, bit n = cap n). */
+  identity?: { uid: number; gid: number; groups: number[]; capBounding: string; capEffective: string }
+  /** prctl(PR_SET_NO_NEW_PRIVS) before exec (allowPrivilegeEscalation: false). */
+  noNewPrivs?: boolean
   /**
    * A cgroup2 directory fd (PodCgroups.cgroupFd): clone3 starts the child in
    * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): keep writing

@@ -2,6 +2,7 @@
 import { Checker, isObj, type Obj } from './checker.js'
 import { quantityMilli, quantityValue } from './quantity.js'
 import type { ResourceList, Resources } from './resources.js'
+import { parseContainerSecurity, type SecuritySettings } from './security.js'
 import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } from './types.js'
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
@@ -24,6 +25,7 @@ export interface ContainerContext {
   /** `hostPort/protocol/hostIP` keys seen so far in the pod. */
   hostPorts: Set<string>
   isInit: boolean
+  podSecurity: Partial<SecuritySettings>
 }
 
 export function parseContainer(c: Checker, v: unknown, path: string, ctx: ContainerContext): ContainerSpec | undefined {
@@ -59,7 +61,7 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
     lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, ctx.isInit),
-    securityContext: parseSecurityContext(c, o.securityContext, `${path}.securityContext`),
+    securityContext: parseContainerSecurity(c, o.securityContext, `${path}.securityContext`, ctx.podSecurity),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
   }
@@ -167,16 +169,6 @@ export function parseResources(c: Checker, v: unknown, path: string): Resources 
     if (limits.hugepages[size] !== bytes) c.fail(`${path}.requests.hugepages-${size}`, 'must equal the limit (huge pages cannot be overcommitted)')
   }
   return { limits, requests }
-}
-
-/** securityContext: readOnlyRootFilesystem is applied; the rest is named as not applied yet. */
-function parseSecurityContext(c: Checker, v: unknown, path: string): Record<string, unknown> {
-  const o = c.obj(v, path)
-  if (!o) return {}
-  const later = Object.fromEntries(Object.keys(o).filter(k => k !== 'readOnlyRootFilesystem').map(k => [k, 'not applied yet']))
-  c.fields(o, path, ['readOnlyRootFilesystem'], later)
-  c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false)
-  return o
 }
 
 function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext): VolumeMount[] {

@@ -1,5 +1,7 @@
 // The validated, defaulted pod: what the engine runs. Pure data, frozen.
 import type { Resources } from './resources.js'
+import type { SecuritySettings } from './security.js'
+export type { SecuritySettings } from './security.js'
 export type { ResourceList, Resources } from './resources.js'
 
 /** An env var as written: a literal value or a downward-API field reference. */
@@ -49,7 +51,7 @@ export interface ContainerSpec {
   resources: Resources
   volumeMounts: VolumeMount[]
   lifecycle: { postStart?: ExecHandler; preStop?: ExecHandler }
-  securityContext: Record<string, unknown>
+  securityContext: SecuritySettings
   terminationMessagePath: string
   terminationMessagePolicy: 'File' | 'FallbackToLogsOnError'
 }
@@ -74,7 +76,7 @@ export interface PodSpec {
   initContainers: ContainerSpec[]
   containers: ContainerSpec[]
   volumes: Volume[]
-  securityContext: Record<string, unknown>
+  securityContext: Partial<SecuritySettings>
 }
 
 export interface SpecProblem {

@@ -3,15 +3,15 @@
 import { randomUUID } from 'node:crypto'
 import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
 import { parseContainer, type ContainerContext } from './container.js'
+import { parsePodSecurity } from './security.js'
 import type { ContainerSpec, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 const VOLUME_KINDS = ['hostPath', 'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral', 'csi', 'nfs', 'image']
 
-const POD_KNOWN = ['containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'shareProcessNamespace', 'hostNetwork', 'hostIPC', 'hostPID', 'hostname', 'volumes']
+const POD_KNOWN = ['securityContext', 'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'shareProcessNamespace', 'hostNetwork', 'hostIPC', 'hostPID', 'hostname', 'volumes']
 const POD_LATER: Record<string, string> = {
-  securityContext: 'not applied yet',
   nodeName: 'ignored: the pod runs on this host',
   nodeSelector: 'ignored: the pod runs on this host',
   affinity: 'ignored: the pod runs on this host',
@@ -65,7 +65,8 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   const spec = c.obj(top.spec, 'spec', true) ?? {}
   c.fields(spec, 'spec', POD_KNOWN, POD_LATER)
   const volumes = parseVolumes(c, spec.volumes)
-  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(volumes.map(v => v.name)), hostPorts, isInit })
+  const podSecurity = parsePodSecurity(c, spec.securityContext, 'spec.securityContext')
+  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(volumes.map(v => v.name)), hostPorts, isInit, podSecurity })
   const hostPorts = new Set<string>()
   const names = new Set<string>()
   const containersOf = (field: 'containers' | 'initContainers', isInit: boolean): ContainerSpec[] => {
@@ -113,7 +114,7 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
     initContainers,
     containers,
     volumes,
-    securityContext: c.obj(spec.securityContext, 'spec.securityContext') ?? {},
+    securityContext: podSecurity,
   })
   return { result: { spec: pod, unsupported: c.unsupported, warnings: [] }, problems: [] }
 }

@@ -1,0 +1,99 @@
+// securityContext (pod and container level; the container's wins), as
+// Kubernetes defines it. Validated here; applied by the engine.
+import type { Checker, Obj } from './checker.js'
+
+/** capabilities(7), by number (bit n of a mask). */
+export const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+] as const
+
+/** The set containerd and Docker give a container that asks for nothing. */
+export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']
+
+export interface SecuritySettings {
+  runAsUser?: number
+  runAsGroup?: number
+  runAsNonRoot?: boolean
+  supplementalGroups: number[]
+  allowPrivilegeEscalation?: boolean
+  privileged: boolean
+  readOnlyRootFilesystem: boolean
+  capabilities: { add: string[]; drop: string[] }
+}
+
+const CAP_NAME = (s: string) => s.toUpperCase().replace(/^CAP_/, '')
+const NOT_YET: Record<string, string> = {
+  fsGroup: 'not applied yet',
+  fsGroupChangePolicy: 'not applied yet',
+  sysctls: 'not applied yet',
+  seccompProfile: 'not applied yet: containers run Unconfined (the Kubernetes default)',
+  seLinuxOptions: 'no SELinux here',
+  appArmorProfile: 'no AppArmor here',
+  windowsOptions: 'Linux only',
+  procMount: 'not supported',
+  supplementalGroupsPolicy: 'not supported',
+}
+
+function ids(c: Checker, o: Obj, path: string) {
+  return {
+    runAsUser: c.int(o.runAsUser, `${path}.runAsUser`, 0, 2 ** 31 - 1),
+    runAsGroup: c.int(o.runAsGroup, `${path}.runAsGroup`, 0, 2 ** 31 - 1),
+    runAsNonRoot: o.runAsNonRoot === undefined ? undefined : c.bool(o.runAsNonRoot, `${path}.runAsNonRoot`, false),
+  }
+}
+
+/** spec.securityContext: what containers inherit. */
+export function parsePodSecurity(c: Checker, v: unknown, path: string): Partial<SecuritySettings> {
+  const o = c.obj(v, path)
+  if (!o) return {}
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups'], NOT_YET)
+  const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`) as unknown[]).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
+  return { ...ids(c, o, path), supplementalGroups: groups }
+}
+
+/** A container's securityContext merged over the pod's. */
+export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod: Partial<SecuritySettings>): SecuritySettings {
+  const o = c.obj(v, path) ?? {}
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities'], NOT_YET)
+  const own = ids(c, o, path)
+  const caps = c.obj(o.capabilities, `${path}.capabilities`) ?? {}
+  c.fields(caps, `${path}.capabilities`, ['add', 'drop'])
+  const names = (field: 'add' | 'drop') =>
+    (c.strArray(caps[field], `${path}.capabilities.${field}`) ?? []).map((n, i) => {
+      const name = CAP_NAME(n)
+      if (name !== 'ALL' && !(CAPABILITIES as readonly string[]).includes(name)) c.fail(`${path}.capabilities.${field}[${i}]`, `"${n}" is not a capability (capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)`)
+      return name
+    })
+  const s: SecuritySettings = {
+    runAsUser: own.runAsUser ?? pod.runAsUser,
+    runAsGroup: own.runAsGroup ?? pod.runAsGroup,
+    runAsNonRoot: own.runAsNonRoot ?? pod.runAsNonRoot,
+    supplementalGroups: pod.supplementalGroups ?? [],
+    allowPrivilegeEscalation: o.allowPrivilegeEscalation === undefined ? undefined : c.bool(o.allowPrivilegeEscalation, `${path}.allowPrivilegeEscalation`, true),
+    privileged: c.bool(o.privileged, `${path}.privileged`, false),
+    readOnlyRootFilesystem: c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false),
+    capabilities: { add: names('add'), drop: names('drop') },
+  }
+  if (s.runAsNonRoot && s.runAsUser === 0) c.fail(`${path}.runAsNonRoot`, 'conflicts with runAsUser 0: the container would run as root')
+  if (s.privileged && s.allowPrivilegeEscalation === false) c.fail(`${path}.allowPrivilegeEscalation`, 'cannot be false when privileged is true')
+  return s
+}
+
+/** Bounding and (for root) effective capability masks, by the Kubernetes rules. */
+export function capabilityMasks(s: SecuritySettings, lastCap = CAPABILITIES.length - 1): { bounding: bigint; effective: bigint } {
+  const bit = (name: string) => 1n << BigInt(CAPABILITIES.indexOf(name as (typeof CAPABILITIES)[number]))
+  const all = (1n << BigInt(lastCap + 1)) - 1n
+  let set = s.privileged ? all : DEFAULT_CAPABILITIES.reduce((m, n) => m | bit(n), 0n)
+  if (!s.privileged) {
+    // containerd: drop first (ALL empties the set), then add (ALL adds every one).
+    if (s.capabilities.drop.includes('ALL')) set = 0n
+    for (const n of s.capabilities.drop) if (n !== 'ALL') set &= ~bit(n)
+    if (s.capabilities.add.includes('ALL')) set = all
+    for (const n of s.capabilities.add) if (n !== 'ALL') set |= bit(n)
+  }
+  return { bounding: set & all, effective: set & all }
+}
