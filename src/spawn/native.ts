@@ -65,6 +65,12 @@ export interface Addon {
   /** flock(2): take (non-blocking) or release an exclusive lock; false when held elsewhere. */
   flock(fd: number, exclusive: boolean): boolean
   hasClone3(): boolean | null
+  /** mknod(2); throws {step: 'fs.mknod', errno, code}. */
+  mknod(path: string, mode: number, major: number, minor: number): void
+  /** lsetxattr(2); throws {step: 'fs.setxattr', errno, code}. */
+  lsetxattr(path: string, name: string, value: string): void
+  /** lgetxattr(2): the value, or null when not set; throws {step: 'fs.getxattr'}. */
+  lgetxattr(path: string, name: string): string | null
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
