@@ -163,6 +163,7 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
     parser.on('end', resolve)
     parser.on('close', resolve)
   })
+  done.catch(() => {}) // awaited below; an abort must not surface as an unhandled rejection first
   try {
     const sink = async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
