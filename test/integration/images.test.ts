@@ -8,7 +8,8 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { native } from '../../src/index.js'
-import { OPAQUE_XATTR, importImage, listImages, lowerdirOption, removeImage, resolveImage, unpackLayer } from '../../src/rootfs/images/index.js'
+import { OPAQUE_XATTR, importImage, listImages, lowerdirOption, removeImage, resolveImage, resolveImageUser, unpackLayer } from '../../src/rootfs/images/index.js'
+import { readMergedFile } from '../../src/rootfs/images/run-config.js'
 import { makeTar, type TarEntry } from '../helpers/tar-writer.js'
 import { requires } from '../helpers/requires.js'
 
@@ -269,3 +270,19 @@ t.test('a file that is not an image archive is a clear error', { skip }, async t
   t.same(readdirSync(join(root, 'images', 'tmp')), [])
 })
 
+
+t.test("the image's User resolves against its /etc/passwd and /etc/group, as the overlay shows them", { skip }, async t => {
+  const root = t.testdir({})
+  const { layers } = await importImage(join(images, 'busybox-oci'), { root })
+  t.same(resolveImageUser(layers, undefined), { uid: 0, gid: 0 })
+  t.same(resolveImageUser(layers, 'nobody'), { uid: 65534, gid: 65534 })
+  t.same(resolveImageUser(layers, '65534'), { uid: 65534, gid: 65534 })
+  t.same(resolveImageUser(layers, '1000'), { uid: 1000, gid: 0 })
+  t.same(resolveImageUser(layers, 'root:nogroup'), { uid: 0, gid: 65534 })
+  t.same(resolveImageUser(layers, '5:7'), { uid: 5, gid: 7 })
+  t.throws(() => resolveImageUser(layers, 'ghost'), { step: 'image.user', code: 'IMAGE_USER_UNKNOWN', message: `image.user: ghost: user "ghost" is not in the image's /etc/passwd` })
+  t.throws(() => resolveImageUser(layers, 'root:ghosts'), { message: `image.user: root:ghosts: group "ghosts" is not in the image's /etc/group` })
+  t.equal(readMergedFile(layers, 'etc/gone'), undefined, 'a whiteout hides the lower file')
+  t.equal(readMergedFile(layers, 'data/opaque/old1'), undefined, 'an opaque dir hides the lower files')
+  t.equal(readMergedFile(layers, 'data/opaque/new'), 'new\n')
+})
