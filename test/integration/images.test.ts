@@ -3,7 +3,8 @@
 // resolve names, check the overlay form of whiteouts by mounting the layers,
 // and refuse malicious or corrupt archives without writing outside the store.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
@@ -285,4 +286,17 @@ t.test("the image's User resolves against its /etc/passwd and /etc/group, as the
   t.equal(readMergedFile(layers, 'etc/gone'), undefined, 'a whiteout hides the lower file')
   t.equal(readMergedFile(layers, 'data/opaque/old1'), undefined, 'an opaque dir hides the lower files')
   t.equal(readMergedFile(layers, 'data/opaque/new'), 'new\n')
+})
+
+t.test('two pod-launch processes importing at once share the store lock and leave whole layers', { skip }, async t => {
+  const root = t.testdir({})
+  const cli = (file: string) => promisify(execFile)(process.execPath, [join(repo, 'bin/pod-launch'), 'image', 'import', file, '--root', root])
+  const outs = await Promise.all([cli(join(images, 'busybox-oci.tar')), cli(join(images, 'busybox-docker.tar')), cli(join(images, 'busybox-oci'))])
+  for (const o of outs) t.match(o.stdout, /^imported busybox:latest \(sha256:[0-9a-f]{12}\): 2 layers, /)
+  t.equal(listImages(root).length, 1)
+  t.equal(readdirSync(join(root, 'images', 'layers')).length, 2)
+  t.same(readdirSync(join(root, 'images', 'tmp')), [])
+  const r = resolveImage(root, 'busybox')
+  t.ok(lstatSync(join(r.layers[1], 'etc/gone')).isCharacterDevice())
+  t.equal(readdirSync(join(r.layers[0], 'bin')).length > 100, true, 'every busybox applet link is there')
 })
