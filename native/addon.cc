@@ -22,6 +22,7 @@
 #include <vector>
 
 extern "C" {
+#include "fsops.h"
 #include "ns.h"
 #include "report.h"
 #include "spawn.h"
@@ -371,6 +372,40 @@ Napi::Value HasClone3(const Napi::CallbackInfo &info) {
   return v < 0 ? info.Env().Null() : Napi::Boolean::New(info.Env(), v == 1);
 }
 
+// Filesystem wrappers for the image store (native/fsops.c). Each throws
+// {step, errno, code, syscall}; TS adds the path.
+// mknod(path, mode, major, minor)
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = (mode_t)info[1].As<Napi::Number>().Uint32Value();
+  if (fsops_mknod(path.c_str(), mode, info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value()) < 0)
+    throw SystemError(info.Env(), "fs.mknod", errno, "mknod");
+  return info.Env().Undefined();
+}
+
+// lsetxattr(path, name, value: string)
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  std::string value = info[2].As<Napi::String>().Utf8Value();
+  if (fsops_lsetxattr(path.c_str(), name.c_str(), value.data(), value.size()) < 0)
+    throw SystemError(info.Env(), "fs.setxattr", errno, "lsetxattr");
+  return info.Env().Undefined();
+}
+
+// lgetxattr(path, name) -> string, or null when not set (ENODATA)
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  char buf[4096];
+  long n = fsops_lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENODATA) return info.Env().Null();
+    throw SystemError(info.Env(), "fs.getxattr", errno, "lgetxattr");
+  }
+  return Napi::String::New(info.Env(), buf, (size_t)n);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object steps = Napi::Object::New(env);
   for (int i = 0; i < STEP_COUNT; i++) steps.Set(report_step_name(i), i);
@@ -396,6 +431,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("hasClone3", Napi::Function::New(env, HasClone3));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   return exports;
 }
 

@@ -5,6 +5,7 @@ import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
 import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
 import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
 import { runCommand, runDetachedCommand } from './run.js'
+import { imageCommand } from './image.js'
 import { table } from './table.js'
 import { LABS, runLab } from '../labs/index.js'
 
@@ -115,6 +116,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const color = io === processIo && !!process.stdout.isTTY
         return (await runLab(name, { out: io.out, color })).passed ? 0 : 1
       }),
+    )
+    .command(
+      'image <action> [args..]',
+      'the local image store: image import FILE [name:tag] (docker save / OCI archive), image ls, image rm NAME',
+      y => y.positional('action', { type: 'string', choices: ['import', 'ls', 'list', 'rm', 'remove'] }).option('json', { type: 'boolean' }),
+      h(a => imageCommand(a.root, a.action as string, ((a.args as unknown[] | undefined) ?? []).map(String), !!a.json, io, m => new UsageError(m))),
     )
     .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
     .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })

@@ -75,6 +75,12 @@ export interface Addon {
   /** umount2(2); 0 or the errno. */
   umount(target: string, detach: boolean): number
   hasClone3(): boolean | null
+  /** mknod(2); throws {step: 'fs.mknod', errno, code}. */
+  mknod(path: string, mode: number, major: number, minor: number): void
+  /** lsetxattr(2); throws {step: 'fs.setxattr', errno, code}. */
+  lsetxattr(path: string, name: string, value: string): void
+  /** lgetxattr(2): the value, or null when not set; throws {step: 'fs.getxattr'}. */
+  lgetxattr(path: string, name: string): string | null
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')

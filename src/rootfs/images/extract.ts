@@ -1,0 +1,200 @@
+// Unpack one layer tar (plain or gzip) into a directory in the form overlayfs
+// takes as a lowerdir: `.wh.<name>` becomes a whiteout (character device 0:0)
+// and `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its directory
+// (kernel Documentation/filesystems/overlayfs.rst, OCI image-spec layer.md).
+// Returns the sha256 of the uncompressed stream (the layer's diffID).
+import { createHash } from 'node:crypto'
+import { chmodSync, closeSync, constants as fsc, createReadStream, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'
+import { once } from 'node:events'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
+import { Parser, type ReadEntry } from 'tar'
+import { PodError } from '../../errors.js'
+import { native } from '../../spawn/native.js'
+import { UnsafeEntry, ensureParents, entryComponents, existingTarget, lstatOrNull } from './safe-path.js'
+
+export const WHITEOUT_PREFIX = '.wh.'
+export const OPAQUE_MARKER = '.wh..wh..opq'
+export const OPAQUE_XATTR = 'trusted.overlay.opaque'
+
+export interface Unpacked {
+  /** `sha256:<hex>` of the uncompressed tar. */
+  diffId: string
+  /** Bytes of regular file content written. */
+  size: number
+}
+
+export interface UnpackOptions {
+  compression: 'tar' | 'gzip'
+  /** Names the layer in messages (its digest or archive path). */
+  label: string
+  onWarning?: (message: string) => void
+}
+
+/** Remove whatever an earlier entry left at `path` (tar semantics: the later entry wins). */
+function clear(path: string, keepDir = false): void {
+  const st = lstatOrNull(path)
+  if (st === null || (keepDir && st.isDirectory())) return
+  if (st.isDirectory()) rmSync(path, { recursive: true, force: true })
+  else unlinkSync(path)
+}
+
+function fsCall<T>(step: string, path: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    throw PodError.system(step, e, path)
+  }
+}
+
+class LayerWriter {
+  size = 0
+  constructor(
+    private readonly root: string,
+    private readonly opts: UnpackOptions,
+  ) {}
+
+  private warn(entry: string, what: string): void {
+    this.opts.onWarning?.(`image.unpack: ${this.opts.label}: ${entry}: ${what}`)
+  }
+
+  /** Handle one entry; file data is written as it streams. */
+  entry(e: ReadEntry, fail: (err: unknown) => void): void {
+    const parts = entryComponents(e.path)
+    if (parts.length === 0) return void e.resume() // the layer root itself
+    const base = parts[parts.length - 1]
+    const uid = e.uid ?? 0
+    const gid = e.gid ?? 0
+    const mode = (e.mode ?? 0o644) & 0o7777
+    if (base.startsWith(WHITEOUT_PREFIX)) return void (this.whiteout(e.path, parts), e.resume())
+    const path = ensureParents(this.root, parts, e.path)
+    switch (e.type) {
+      case 'Directory':
+        clear(path, true)
+        if (lstatOrNull(path) === null) mkdirSync(path, { mode: 0o700 })
+        lchownSync(path, uid, gid)
+        chmodSync(path, mode)
+        return void e.resume()
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile': {
+        clear(path)
+        const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+        e.on('data', (chunk: Buffer) => {
+          try {
+            writeSync(fd, chunk)
+            this.size += chunk.length
+          } catch (err) {
+            fail(PodError.system('image.unpack', err, path))
+          }
+        })
+        e.on('end', () => {
+          try {
+            fchownSync(fd, uid, gid)
+            fchmodSync(fd, mode) // after chown, which clears set-id bits
+            if (e.mtime) futimesSync(fd, e.mtime, e.mtime)
+            closeSync(fd)
+          } catch (err) {
+            fail(PodError.system('image.unpack', err, path))
+          }
+        })
+        return
+      }
+      case 'SymbolicLink':
+        if (!e.linkpath) throw new UnsafeEntry(`symlink "${e.path}" has no target`)
+        clear(path)
+        symlinkSync(e.linkpath, path)
+        lchownSync(path, uid, gid)
+        return void e.resume()
+      case 'Link': {
+        const target = existingTarget(this.root, entryComponents(e.linkpath ?? '', 'hardlink target'), e.path)
+        clear(path)
+        linkSync(target, path)
+        return void e.resume()
+      }
+      default:
+        this.warn(e.path, `${e.type} entries are not unpacked (skipped)`)
+        return void e.resume()
+    }
+  }
+
+  private whiteout(entry: string, parts: string[]): void {
+    const base = parts[parts.length - 1]
+    if (base === OPAQUE_MARKER) {
+      const dir = ensureParents(this.root, [...parts.slice(0, -1), '.'], entry)
+      fsCall('image.unpack', dir, () => native().lsetxattr(dir, OPAQUE_XATTR, 'y'))
+      return
+    }
+    if (base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return this.warn(entry, 'unknown .wh..wh. marker (skipped)')
+    const name = base.slice(WHITEOUT_PREFIX.length)
+    if (name === '' || name === '.' || name === '..') throw new UnsafeEntry(`whiteout "${entry}" names no file`)
+    const path = ensureParents(this.root, [...parts.slice(0, -1), name], entry)
+    clear(path)
+    fsCall('image.unpack', path, () => native().mknod(path, fsc.S_IFCHR, 0, 0))
+  }
+}
+
+/**
+ * Unpack the layer blob at `file` into the existing empty directory `dest`.
+ * Throws `image.unpack` (IMAGE_LAYER_UNSAFE for an entry that would escape
+ * `dest`, IMAGE_INVALID for a corrupt tar).
+ */
+export async function unpackLayer(file: string, dest: string, opts: UnpackOptions): Promise<Unpacked> {
+  const hash = createHash('sha256')
+  const writer = new LayerWriter(dest, opts)
+  const parser = new Parser({ strict: true })
+  let failure: unknown
+  const fail = (err: unknown) => {
+    if (failure !== undefined) return
+    failure = err
+    parser.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+  parser.on('entry', (e: ReadEntry) => {
+    if (failure !== undefined) return void e.resume()
+    try {
+      writer.entry(e, fail)
+    } catch (err) {
+      e.resume()
+      fail(err)
+    }
+  })
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('error', reject)
+    parser.on('end', resolve)
+    parser.on('close', resolve)
+  })
+  done.catch(() => {}) // awaited below; an abort must not surface as an unhandled rejection first
+  try {
+    const sink = async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        if (failure !== undefined) throw failure
+        hash.update(chunk)
+        if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), done])
+      }
+      parser.end()
+    }
+    if (opts.compression === 'gzip') await pipeline(createReadStream(file), createGunzip(), sink)
+    else await pipeline(createReadStream(file), sink)
+    await done
+    if (failure !== undefined) throw failure
+  } catch (err) {
+    const e = failure ?? err
+    if (e instanceof PodError) throw e
+    if (e instanceof UnsafeEntry) {
+      throw new PodError(`image.unpack: ${opts.label}: ${e.message}`, {
+        step: 'image.unpack',
+        code: 'IMAGE_LAYER_UNSAFE',
+        path: file,
+        hint: 'the layer tries to write outside its directory: this archive is malformed or malicious; nothing was written outside the store',
+      })
+    }
+    if ((e as NodeJS.ErrnoException)?.errno !== undefined) throw PodError.system('image.unpack', e, opts.label)
+    throw new PodError(`image.unpack: ${opts.label}: not a valid tar${opts.compression === 'gzip' ? '.gz' : ''} (${(e as Error)?.message ?? e})`, {
+      step: 'image.unpack',
+      code: 'IMAGE_INVALID',
+      path: file,
+      cause: e,
+    })
+  }
+  return { diffId: `sha256:${hash.digest('hex')}`, size: writer.size }
+}

@@ -1,0 +1,159 @@
+// The local image store under <root>/images: layers/<diffID hex>/ (unpacked,
+// shared by images), images/<id hex>.json (one record per image, written
+// tmp + rename), tmp/ (imports in progress), lock (flock while layers are
+// moved in or removed and records change).
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { PodError } from '../../errors.js'
+import { withLock } from '../../state/index.js'
+import type { ImageConfig } from './manifest.js'
+import { familiarName, isIdLike, parseImageName } from './names.js'
+
+export const DEFAULT_STATE_ROOT = '/run/pod-launch'
+
+/** An image in the store, as the container start uses it. */
+export interface ImageRecord {
+  /** `sha256:<hex>` of the image config. */
+  id: string
+  /** Canonical names (`docker.io/library/busybox:latest`) and digest references. */
+  names: string[]
+  /** Absolute layer directories, bottom to top (overlayfs lowerdir takes them top first). */
+  layers: string[]
+  config: ImageConfig
+  created?: string
+  /** Bytes of file content in all layers. */
+  size: number
+}
+
+/** What images/<id>.json holds: layer keys rather than paths, so the state root can move. */
+export interface StoredImage {
+  id: string
+  names: string[]
+  diffIds: string[]
+  config: ImageConfig
+  created?: string
+  size: number
+  os?: string
+  architecture?: string
+}
+
+export interface StorePaths {
+  store: string
+  layers: string
+  images: string
+  tmp: string
+  lock: string
+}
+
+export function storePaths(root: string = DEFAULT_STATE_ROOT): StorePaths {
+  const store = join(root, 'images')
+  return { store, layers: join(store, 'layers'), images: join(store, 'images'), tmp: join(store, 'tmp'), lock: join(store, 'lock') }
+}
+
+export function ensureStore(p: StorePaths): void {
+  for (const dir of [p.store, p.layers, p.images, p.tmp]) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+    } catch (e) {
+      throw PodError.system('image.store', e, dir)
+    }
+  }
+}
+
+export const hexOf = (digest: string): string => digest.replace(/^sha256:/, '')
+export const layerDir = (p: StorePaths, diffId: string): string => join(p.layers, hexOf(diffId))
+
+/** Hold the store lock while `fn` runs (two importers never move the same layer at once). */
+export function withStoreLock<T>(p: StorePaths, fn: () => Promise<T> | T): Promise<T> {
+  return withLock(p.lock, fn, 60_000)
+}
+
+export function toRecord(p: StorePaths, s: StoredImage): ImageRecord {
+  const r: ImageRecord = { id: s.id, names: s.names, layers: s.diffIds.map(d => layerDir(p, d)), config: s.config, size: s.size }
+  if (s.created) r.created = s.created
+  return r
+}
+
+export function writeStored(p: StorePaths, s: StoredImage): void {
+  const file = join(p.images, `${hexOf(s.id)}.json`)
+  const tmp = join(p.images, `.${hexOf(s.id)}.${process.pid}.tmp`)
+  try {
+    const fd = openSync(tmp, 'w', 0o600)
+    try {
+      writeSync(fd, JSON.stringify(s, null, 2) + '\n')
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, file)
+  } catch (e) {
+    throw PodError.system('image.store', e, file)
+  }
+}
+
+export function readAllStored(p: StorePaths): StoredImage[] {
+  if (!existsSync(p.images)) return []
+  const out: StoredImage[] = []
+  for (const f of readdirSync(p.images).sort()) {
+    if (!/^[0-9a-f]{64}\.json$/.test(f)) continue
+    const file = join(p.images, f)
+    try {
+      const s = JSON.parse(readFileSync(file, 'utf8')) as StoredImage
+      if (typeof s.id !== 'string' || !Array.isArray(s.names) || !Array.isArray(s.diffIds)) throw new Error('missing id, names or diffIds')
+      out.push(s)
+    } catch (e) {
+      throw new PodError(`image.store: ${file}: corrupt image record (${(e as Error).message})`, {
+        step: 'image.store',
+        code: 'STATE_CORRUPT',
+        path: file,
+        hint: 'remove the file and import the image again',
+      })
+    }
+  }
+  return out
+}
+
+export function removeStored(p: StorePaths, id: string): void {
+  rmSync(join(p.images, `${hexOf(id)}.json`), { force: true })
+}
+
+/** Delete a layer directory: renamed away first, so a half-deleted layer never sits under its key. */
+export function removeLayerDir(p: StorePaths, diffId: string): void {
+  const dir = layerDir(p, diffId)
+  if (!existsSync(dir)) return
+  const trash = join(p.tmp, `rm-${hexOf(diffId)}-${process.pid}-${Date.now()}`)
+  renameSync(dir, trash)
+  rmSync(trash, { recursive: true, force: true })
+}
+
+/** Bytes of regular file content under `dir` (symlinks not followed). */
+export function dirSize(dir: string): number {
+  let n = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name)
+    if (e.isDirectory()) n += dirSize(path)
+    else if (e.isFile()) n += lstatSync(path).size
+  }
+  return n
+}
+
+/** The stored image `name` names (a name, name@digest, or an id / id prefix), or undefined. */
+export function findStored(all: StoredImage[], name: string): StoredImage | undefined {
+  if (isIdLike(name)) {
+    const hex = hexOf(name)
+    const byId = all.filter(s => hexOf(s.id).startsWith(hex))
+    if (byId.length === 1) return byId[0]
+  }
+  const ref = parseImageName(name)
+  if (ref.digest) {
+    const repo = `${ref.registry}/${ref.repository}`
+    return all.find(s => s.names.includes(ref.canonical) || (s.id === ref.digest && s.names.some(n => n.startsWith(repo + ':') || n.startsWith(repo + '@'))))
+  }
+  return all.find(s => s.names.includes(ref.canonical))
+}
+
+/** One line per image for messages: `busybox:latest (sha256:0123456789ab)`. */
+export function describeStored(all: StoredImage[]): string {
+  if (all.length === 0) return 'none'
+  return all.map(s => `${s.names.filter(n => !n.includes('@')).map(familiarName).join(', ') || '<none>'} (${s.id.slice(0, 19)})`).join('; ')
+}

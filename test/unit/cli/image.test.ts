@@ -1,0 +1,44 @@
+// `pod-launch image ...` without root: listing, usage errors, a missing image.
+import t from 'tap'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { main } from '../../../src/cli/main.js'
+
+function io() {
+  const out: string[] = []
+  const err: string[] = []
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out: () => out.join(''), err: () => err.join('') }
+}
+
+function storeWithBusybox(root: string): void {
+  mkdirSync(join(root, 'images', 'images'), { recursive: true })
+  const id = 'sha256:' + 'a'.repeat(64)
+  writeFileSync(join(root, 'images', 'images', `${'a'.repeat(64)}.json`), JSON.stringify({ id, names: ['docker.io/library/busybox:latest'], diffIds: ['sha256:' + '1'.repeat(64)], config: {}, size: 2_000_000, created: '2026-01-01T00:00:00Z' }))
+}
+
+t.test('image ls prints a table of the store, and --json the records', async t => {
+  const root = t.testdir()
+  storeWithBusybox(root)
+  const c = io()
+  t.equal(await main(['image', 'ls', '--root', root], c.io), 0)
+  t.equal(c.out(), 'IMAGE           ID            LAYERS  SIZE    CREATED\nbusybox:latest  aaaaaaaaaaaa  1       2.0 MB  2026-01-01T00:00:00Z\n')
+  const j = io()
+  t.equal(await main(['image', 'ls', '--json', '--root', root], j.io), 0)
+  t.same(JSON.parse(j.out())[0].layers, [join(root, 'images', 'layers', '1'.repeat(64))])
+})
+
+t.test('image rm of a missing image exits 1 naming what there is and how to import', async t => {
+  const root = t.testdir()
+  storeWithBusybox(root)
+  const c = io()
+  t.equal(await main(['image', 'rm', 'alpine', '--root', root], c.io), 1)
+  t.match(c.err(), /^pod-launch: image\.resolve: alpine: no such image in the local store \(.*\); available: busybox:latest \(sha256:aaaaaaaaaaaa\)\nhint: .*pod-launch image import FILE \[name:tag\]/)
+})
+
+t.test('image import without a file, or an unknown action, is a usage error (exit 2)', async t => {
+  for (const argv of [['image', 'import'], ['image', 'pull', 'x']]) {
+    const c = io()
+    t.equal(await main([...argv, '--root', t.testdir()], c.io), 2, argv.join(' '))
+    t.match(c.err(), /hint: pod-launch --help/)
+  }
+})
