@@ -3,18 +3,41 @@
 // the fds it is given.
 import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
+import { imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
+import type { ImageSource } from '../rootfs/index.js'
+import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, expand, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { native, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
 
-/** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, then the spec's. */
-export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts): Map<string, string> {
+/** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, the image's Env, then the spec's. */
+export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image?: ImageSource): Map<string, string> {
   const env = new Map<string, string>([
     ['PATH', DEFAULT_PATH],
     ['HOSTNAME', pod.hostname],
     ['HOME', '/root'],
   ])
-  for (const [k, v] of resolveEnv(pod, c, facts)) env.set(k, v)
+  const config = image?.kind === 'layers' ? image.config : undefined
+  for (const [k, v] of imageEnv(config ?? {}, resolveEnv(pod, c, facts))) env.set(k, v)
   return env
+}
+
+/** What a container runs, as kubelet decides it from the manifest and the image config. */
+export interface RunConfig {
+  argv: string[]
+  env: Map<string, string>
+  workingDir: string
+  /** The image's USER, resolved in its /etc/passwd (runAsUser wins). */
+  user?: { uid: number; gid: number }
+}
+
+export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image: ImageSource = { kind: 'host' }): RunConfig {
+  const env = containerEnv(pod, c, facts, image)
+  const config = image.kind === 'layers' ? image.config : undefined
+  const argv = (config ? imageArgv(config, c.command, c.args) : [...(c.command ?? []), ...(c.args ?? [])]).map(s => expand(s, n => env.get(n)))
+  if (argv.length === 0) {
+    throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, { step: 'container.command', code: 'EINVAL', hint: 'set command (or args) in the manifest' })
+  }
+  const user = config?.user && image.kind === 'layers' ? resolveImageUser(image.layers, config.user) : undefined
+  return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user }
 }
 
 export const envList = (env: Map<string, string>): string[] => [...env].map(([k, v]) => `${k}=${v}`)
@@ -31,7 +54,7 @@ export interface ContainerPlanInputs {
   shared: Map<NsType, number>
   stdio: [number, number, number]
   mounts: NativeMount[]
-  facts: RuntimeFacts
+  run: RunConfig
 }
 
 /** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
@@ -58,12 +81,12 @@ function permitted(): bigint {
 }
 
 /** Who the container runs as, with which capabilities: securityContext by the Kubernetes rules. */
-export function containerIdentity(c: ContainerSpec): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
+export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; gid: number }): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
   const s = c.securityContext
   const masks = capabilityMasks(s, Math.min(capLast(), CAPABILITIES.length - 1))
   const bounding = masks.bounding & permitted()
   const effective = masks.effective & permitted()
-  const uid = s.runAsUser ?? 0
+  const uid = s.runAsUser ?? imageUser?.uid ?? 0
   if (s.runAsNonRoot && uid === 0) {
     throw new PodError(`security.run-as-non-root: container ${c.name}: container has runAsNonRoot and image will run as root`, {
       step: 'security.run-as-non-root',
@@ -72,14 +95,13 @@ export function containerIdentity(c: ContainerSpec): { identity: NonNullable<Nat
     })
   }
   return {
-    identity: { uid, gid: s.runAsGroup ?? 0, groups: [...s.supplementalGroups], capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
+    identity: { uid, gid: s.runAsGroup ?? (s.runAsUser === undefined ? imageUser?.gid : undefined) ?? 0, groups: [...s.supplementalGroups], capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
     noNewPrivs: s.allowPrivilegeEscalation === false,
   }
 }
 
 export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlanInputs): NativePlan {
-  const env = containerEnv(pod, c, inp.facts)
-  const argv = containerArgv(c, env)
+  const { env, argv } = inp.run
   // A new pid namespace unless the pod shares pause's or the host's.
   const ownPid = !pod.shareProcessNamespace && !pod.hostPID
   return {
@@ -87,7 +109,7 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     argv,
     envp: envList(env),
     searchPath: env.get('PATH'),
-    cwd: c.workingDir,
+    cwd: inp.run.workingDir,
     join: joinList(inp.shared),
     unshare: ownPid ? ['mnt', 'pid'] : ['mnt'],
     pidns: inp.shared.get('pid'),
@@ -95,6 +117,6 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     dieWithParent: true,
     mounts: inp.mounts,
     stdio: inp.stdio,
-    ...containerIdentity(c),
+    ...containerIdentity(c, inp.run.user),
   }
 }

@@ -3,10 +3,10 @@
 // calls), every cgroup write with the Kubernetes field it came from, the
 // mounts, the exec'd argv and env, and what security settings apply.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
-import { containerArgv, type PodSpec } from '../spec/index.js'
+import type { PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
-import { containerEnv, joinList } from './container.js'
-import { rootfsMounts } from '../rootfs/index.js'
+import { joinList, runConfig } from './container.js'
+import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
 import { sandboxNamespaces } from './sandbox.js'
 
 export interface ProcessPlan {
@@ -40,7 +40,7 @@ export interface PodPlan {
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
 
-export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number } = {}): PodPlan {
+export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string } = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
   const made = sandboxNamespaces(spec)
@@ -63,19 +63,26 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
   }
   const facts = { podIP: '', hostIP: '', nodeName: '(this host)' }
   const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
-    const env = containerEnv(spec, c, facts)
+    let image: ImageSource = { kind: 'host' }
+    try {
+      image = resolveImage(c.image, c.name, { storeRoot: opts.stateRoot })
+    } catch {
+      // explain still shows the rest; run would stop at image.resolve
+    }
+    const run = runConfig(spec, c, facts, image)
+    const env = run.env
     const ownPid = !spec.shareProcessNamespace && !spec.hostPID
     const pd = '<pod dir>'
     const volumeSources = new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : `${pd}/volumes/${v.name}`]))
     const mounts = rootfsMounts({
       root: `${pd}/containers/${c.name}/rootfs`,
-      source: c.image === 'host' ? { kind: 'host' } : { kind: 'overlay', lower: [c.image.replace(/^dir:/, '')], upper: `${pd}/containers/${c.name}/upper`, work: `${pd}/containers/${c.name}/work` },
+      source: image.kind === 'host' ? { kind: 'host' } : { kind: 'overlay', lower: image.layers, upper: `${pd}/containers/${c.name}/upper`, work: `${pd}/containers/${c.name}/work` },
       shmDir: spec.hostIPC ? '/dev/shm' : `${pd}/shm`,
       ownIpc: !spec.hostIPC,
       etc: { hosts: `${pd}/etc/hosts`, hostname: `${pd}/etc/hostname`, resolvConf: `${pd}/etc/resolv.conf` },
       terminationLog: { source: `${pd}/containers/${c.name}/termination-log`, target: c.terminationMessagePath },
       volumes: { mounts: c.volumeMounts, sources: volumeSources },
-      workingDir: c.workingDir,
+      workingDir: run.workingDir,
       readOnlyRoot: c.securityContext.readOnlyRootFilesystem,
     }).filter(m => m.kind !== 'mkdir')
     const flags = native().mountFlags
@@ -88,9 +95,9 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       unshare: [CLONE('mnt')],
       cgroup: cgroupPlan.containers.find(n => n.who === c.name)!.rel,
       mounts: mounts.map(m => (m.kind === 'pivot' ? `pivot_root ${m.target} (old root detached)` : m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}` : `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`)),
-      argv: containerArgv(c, env),
+      argv: run.argv,
       env: [...env].map(([k, v]) => `${k}=${v}`),
-      workingDir: c.workingDir,
+      workingDir: run.workingDir,
       ...security,
     }
   })

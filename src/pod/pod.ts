@@ -144,7 +144,7 @@ export class Pod {
       })
       // Images, volumes and the pod's /etc files before any process: a missing
       // image or a bad hostPath fails here, with nothing running.
-      const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn })
+      const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
       const etc = writeEtcFiles(spec, dir.root)
       const volumes = prepareVolumes(spec, dir.root)
       undo.push('unmount volumes', () => volumes.release())

@@ -8,7 +8,7 @@ import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { spawnProcess, type ChildProcessHandle } from '../spawn/process.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
-import { containerEnv, containerIdentity, containerPlan } from './container.js'
+import { containerEnv, containerIdentity, containerPlan, runConfig, type RunConfig } from './container.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
@@ -64,8 +64,11 @@ export class ContainerRunner {
     this.backoff = new Backoff(ctx.backoff)
   }
 
+  /** What the current run executes (argv, env, workingDir, image user). */
+  private runCfg?: RunConfig
+
   get env(): Map<string, string> {
-    return containerEnv(this.ctx.pod, this.spec, this.ctx.facts)
+    return this.runCfg?.env ?? containerEnv(this.ctx.pod, this.spec, this.ctx.facts, this.ctx.images.get(this.spec.name))
   }
 
   /**
@@ -111,6 +114,7 @@ export class ContainerRunner {
     let process: ChildProcessHandle | undefined
     let failure: unknown
     try {
+      const run = (this.runCfg = runConfig(ctx.pod, spec, ctx.facts, ctx.images.get(spec.name)))
       const mounts = rootfsMounts({
         root: ctx.dir.rootfs(spec.name),
         source: this.rootSource(),
@@ -119,12 +123,12 @@ export class ContainerRunner {
         etc: ctx.etc,
         terminationLog: termination,
         volumes: { mounts: spec.volumeMounts, sources: ctx.volumes },
-        workingDir: spec.workingDir,
+        workingDir: run.workingDir,
         readOnlyRoot: spec.securityContext.readOnlyRootFilesystem,
         privileged: spec.securityContext.privileged,
       })
       process = await spawnProcess(
-        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, facts: ctx.facts }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
+        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, run }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
         { beforeGo: pid => ctx.cgroups.enter(pid, spec.name) },
       )
     } catch (e) {
@@ -192,7 +196,8 @@ export class ContainerRunner {
     if (pid === undefined) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
     const cgroups = this.ctx.cgroups
     const name = this.spec.name
-    return execInContainer({ pid, shared: this.ctx.shared, env: this.env, workingDir: this.spec.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec) }, argv, timeoutMs)
+    const run = this.runCfg!
+    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user) }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */

@@ -5,8 +5,9 @@
 import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
+import { DEFAULT_STATE_ROOT, resolveImage as resolveStoreImage, type ImageConfig } from './images/index.js'
 
-export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[] }
+export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig }
 
 export interface ImageOptions {
   /** `host`: run a container whose image is not found locally on the host view (with a warning). */
@@ -14,6 +15,19 @@ export interface ImageOptions {
   /** Looks a name up in the local image store; undefined when it has no such image. */
   lookup?: (name: string) => ImageSource | undefined
   warn?: (m: string) => void
+  /** State root holding the image store (default /run/pod-launch). */
+  storeRoot?: string
+}
+
+/** The local store's image of that name, or undefined. */
+function lookupStore(root: string, name: string): ImageSource | undefined {
+  try {
+    const img = resolveStoreImage(root, name)
+    return { kind: 'layers', layers: img.layers, config: img.config }
+  } catch (e) {
+    if ((e as PodError).code === 'IMAGE_NOT_FOUND') return undefined
+    throw e
+  }
 }
 
 export function resolveImage(image: string, where: string, opts: ImageOptions): ImageSource {
@@ -25,7 +39,7 @@ export function resolveImage(image: string, where: string, opts: ImageOptions): 
     }
     return { kind: 'layers', layers: [dir] }
   }
-  const found = opts.lookup?.(image)
+  const found = opts.lookup ? opts.lookup(image) : lookupStore(opts.storeRoot ?? DEFAULT_STATE_ROOT, image)
   if (found) return found
   if (opts.imageFallback === 'host') {
     opts.warn?.(`${where}: image ${image} is not in the local store: running it on the host view (--image-fallback host)`)

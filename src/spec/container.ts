@@ -39,7 +39,9 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   const command = c.strArray(o.command, `${path}.command`)
   const args = c.strArray(o.args, `${path}.args`)
   const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
-  if (typesOk && (command ?? []).length + (args ?? []).length === 0) {
+  // host and directory images have no config: the command must come from the manifest.
+  const noConfig = image === 'host' || image.startsWith('/') || image.startsWith('dir:')
+  if (typesOk && (command ?? []).length + (args ?? []).length === 0 && (noConfig || command !== undefined)) {
     c.fail(`${path}.command`, command === undefined ? `required: image "${image}" supplies no entrypoint` : 'must not be empty')
   } else if (typesOk && [...(command ?? []), ...(args ?? [])][0] === '') {
     c.fail(`${path}.command`, 'must start with a non-empty executable')
@@ -56,7 +58,7 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     command,
     args,
     env: parseEnv(c, o.env, `${path}.env`),
-    workingDir: workingDir ?? '/',
+    workingDir,
     ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),

@@ -46,7 +46,8 @@ export interface ContainerSpec {
   command?: string[]
   args?: string[]
   env: EnvVar[]
-  workingDir: string
+  /** Unset: the image's WorkingDir, else `/`. */
+  workingDir?: string
   ports: ContainerPort[]
   resources: Resources
   volumeMounts: VolumeMount[]

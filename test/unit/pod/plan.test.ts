@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
-import { containerEnv, containerPlan, sandboxNamespaces } from '../../../src/pod/index.js'
+import { containerEnv, containerPlan, runConfig, sandboxNamespaces } from '../../../src/pod/index.js'
 import type { NsType } from '../../../src/spawn/index.js'
 
 const spec = (share: boolean) =>
@@ -14,7 +14,7 @@ const spec = (share: boolean) =>
 const fds = (types: NsType[]) => new Map(types.map((t, i) => [t, 100 + i] as [NsType, number]))
 const facts = { podIP: '', hostIP: '', nodeName: 'node1' }
 const plan = (s: ReturnType<typeof spec>, shared: Map<NsType, number>, stdio: [number, number, number]) =>
-  containerPlan(s, s.containers[0], { shared, stdio, mounts: [{ target: '/x' }], facts })
+  containerPlan(s, s.containers[0], { shared, stdio, mounts: [{ target: '/x' }], run: runConfig(s, s.containers[0], facts) })
 
 t.test('pause makes uts, ipc, net, and pid only when the pod shares it', async t => {
   t.same(sandboxNamespaces(spec(false)).sort(), ['ipc', 'net', 'uts'])

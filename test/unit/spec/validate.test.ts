@@ -14,7 +14,7 @@ t.test('a minimal pod is defaulted and frozen', async t => {
   t.equal(spec.terminationGracePeriodSeconds, 30)
   t.equal(spec.shareProcessNamespace, false)
   t.match(spec.uid, /^[0-9a-f-]{36}$/)
-  t.match(spec.containers[0], { name: 'a', image: 'host', command: ['sh', '-c', 'true'], env: [], workingDir: '/', terminationMessagePath: '/dev/termination-log', ports: [] })
+  t.match(spec.containers[0], { name: 'a', image: 'host', command: ['sh', '-c', 'true'], env: [], workingDir: undefined, terminationMessagePath: '/dev/termination-log', ports: [] })
   t.equal(spec.restartPolicy, 'Always', 'Kubernetes defaults restartPolicy to Always')
   t.ok(Object.isFrozen(spec) && Object.isFrozen(spec.containers[0].command))
   t.same(unsupported, [])
