@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import { imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
 import type { ImageSource } from '../rootfs/index.js'
-import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, expand, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
+import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { native, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
 
 /** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, the image's Env, then the spec's. */
@@ -32,7 +32,7 @@ export interface RunConfig {
 export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image: ImageSource = { kind: 'host' }): RunConfig {
   const env = containerEnv(pod, c, facts, image)
   const config = image.kind === 'layers' ? image.config : undefined
-  const argv = (config ? imageArgv(config, c.command, c.args) : [...(c.command ?? []), ...(c.args ?? [])]).map(s => expand(s, n => env.get(n)))
+  const argv = containerArgv(c, env, config && imageArgv(config, c.command, c.args))
   if (argv.length === 0) {
     throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, { step: 'container.command', code: 'EINVAL', hint: 'set command (or args) in the manifest' })
   }

@@ -54,7 +54,11 @@ export function resolveEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts):
   return env
 }
 
-/** command + args with $(VAR) expanded against the container's environment. */
-export function containerArgv(c: ContainerSpec, env: Map<string, string>): string[] {
-  return [...(c.command ?? []), ...(c.args ?? [])].map(s => expand(s, n => env.get(n)))
+/**
+ * The argv with $(VAR) expanded against the container's environment: command
+ * + args, or `fromImage` (the image's Entrypoint/Cmd already combined with
+ * them by the Kubernetes rules) when the image has a config.
+ */
+export function containerArgv(c: ContainerSpec, env: Map<string, string>, fromImage?: string[]): string[] {
+  return (fromImage ?? [...(c.command ?? []), ...(c.args ?? [])]).map(s => expand(s, n => env.get(n)))
 }
