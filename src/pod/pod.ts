@@ -132,6 +132,8 @@ export class Pod {
     const emit = opts.onEvent ?? (() => {})
     let pod: Pod
     try {
+      // Images first: a missing one fails before anything is made.
+      const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
       const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)
       dir.create()
       if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
@@ -142,9 +144,7 @@ export class Pod {
         await cgroups.killAll()
         await cgroups.remove()
       })
-      // Images, volumes and the pod's /etc files before any process: a missing
-      // image or a bad hostPath fails here, with nothing running.
-      const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
+      // Volumes and the pod's /etc files before any process: a bad hostPath fails here, with nothing running.
       const etc = writeEtcFiles(spec, dir.root)
       const volumes = prepareVolumes(spec, dir.root)
       undo.push('unmount volumes', () => volumes.release())

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
-import { DEFAULT_STATE_ROOT, resolveImage as resolveStoreImage, type ImageConfig } from './images/index.js'
+import { DEFAULT_STATE_ROOT, listImages, resolveImage as resolveStoreImage, type ImageConfig } from './images/index.js'
 
 export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig }
 
@@ -45,7 +45,8 @@ export function resolveImage(image: string, where: string, opts: ImageOptions): 
     opts.warn?.(`${where}: image ${image} is not in the local store: running it on the host view (--image-fallback host)`)
     return { kind: 'host' }
   }
-  throw new PodError(`image.resolve: ${image}: no such image in the local store (${where})`, {
+  const have = opts.lookup ? [] : listImages(opts.storeRoot ?? DEFAULT_STATE_ROOT).flatMap(i => i.names)
+  throw new PodError(`image.resolve: ${image}: no such image in the local store (${where}); ${have.length ? `the store has: ${have.join(', ')}` : 'the store is empty'}`, {
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     exitCode: 1,

@@ -89,7 +89,7 @@ t.test('a directory image runs on an overlay: writes land in the pod, never in t
 
 t.test('a missing image fails the pod before anything runs, with the way out', { skip }, async t => {
   const e = (await startPod(manifest(uniqueName('noimage'), [sh('c', 'true', { image: 'nginx:1.27' })]) as never, { onOutput: () => {}, onManifestWarning: () => {} }).catch(e => e)) as { message: string; hint: string }
-  t.match(e.message, /^image\.resolve: nginx:1\.27: no such image in the local store \(spec\.containers\[0\]\.image\)$/)
+  t.match(e.message, /^image\.resolve: nginx:1\.27: no such image in the local store \(spec\.containers\[0\]\.image\); the store (has: .+|is empty)$/)
   t.match(e.hint, /image import/)
   const r = await run(t, manifest(uniqueName('fallback'), [sh('c', 'echo on host view', { image: 'nginx:1.27' })]), { imageFallback: 'host' })
   t.equal(terminated(r.result, 'c')?.exitCode, 0)
