@@ -1,7 +1,8 @@
 // The state root: one directory per pod, pod.json written atomically (tmp,
 // fsync, rename: readers never see half a file), a flock per pod so two
 // commands never act on one pod at once.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, existsSync } from 'node:fs'
+import { writeJsonAtomic } from '../atomic-file.js'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { native } from '../spawn/native.js'
@@ -15,20 +16,7 @@ export function podDir(root: string, id: string): string {
 
 /** Write pod.json atomically. */
 export function writeRecord(root: string, record: PodRecord): void {
-  const dir = podDir(root, record.id)
-  const tmp = join(dir, `.${RECORD_FILE}.${process.pid}.tmp`)
-  try {
-    const fd = openSync(tmp, 'w', 0o640)
-    try {
-      writeSync(fd, JSON.stringify(record, null, 2) + '\n')
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, join(dir, RECORD_FILE))
-  } catch (e) {
-    throw PodError.system('state.write', e, join(dir, RECORD_FILE))
-  }
+  writeJsonAtomic(join(podDir(root, record.id), RECORD_FILE), record, 0o640, 'state.write')
 }
 
 /** Read a pod's record; a missing or corrupt file is a clear error. */

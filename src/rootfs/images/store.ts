@@ -2,7 +2,8 @@
 // shared by images), images/<id hex>.json (one record per image, written
 // tmp + rename), tmp/ (imports in progress), lock (flock while layers are
 // moved in or removed and records change).
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { writeJsonAtomic } from '../../atomic-file.js'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
 import { withLock } from '../../state/index.js'
@@ -75,20 +76,7 @@ export function toRecord(p: StorePaths, s: StoredImage): ImageRecord {
 }
 
 export function writeStored(p: StorePaths, s: StoredImage): void {
-  const file = join(p.images, `${hexOf(s.id)}.json`)
-  const tmp = join(p.images, `.${hexOf(s.id)}.${process.pid}.tmp`)
-  try {
-    const fd = openSync(tmp, 'w', 0o600)
-    try {
-      writeSync(fd, JSON.stringify(s, null, 2) + '\n')
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, file)
-  } catch (e) {
-    throw PodError.system('image.store', e, file)
-  }
+  writeJsonAtomic(join(p.images, `${hexOf(s.id)}.json`), s, 0o600, 'image.store')
 }
 
 export function readAllStored(p: StorePaths): StoredImage[] {
