@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
-import { DEFAULT_STATE_ROOT, listImages, resolveImage as resolveStoreImage, type ImageConfig } from './images/index.js'
+import { DEFAULT_STATE_ROOT, listImages, resolveImage as resolveStoreImage, resolveImageUser, type ImageConfig } from './images/index.js'
 
 export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig }
 
@@ -57,6 +57,11 @@ export function resolveImage(image: string, where: string, opts: ImageOptions): 
 export function resolveImages(spec: PodSpec, opts: ImageOptions): Map<string, ImageSource> {
   const out = new Map<string, ImageSource>()
   const all = [...spec.initContainers.map((c, i) => [c, `spec.initContainers[${i}].image`] as const), ...spec.containers.map((c, i) => [c, `spec.containers[${i}].image`] as const)]
-  for (const [c, where] of all) out.set(c.name, resolveImage(c.image, where, opts))
+  for (const [c, where] of all) {
+    const img = resolveImage(c.image, where, opts)
+    // An image USER missing from the image's /etc/passwd fails here, before anything is made.
+    if (img.kind === 'layers' && img.config?.user && c.securityContext.runAsUser === undefined) resolveImageUser(img.layers, img.config.user)
+    out.set(c.name, img)
+  }
   return out
 }
