@@ -1,7 +1,7 @@
 // Exploration of a running pod: its processes against their namespaces (`ns`)
 // and its cgroup tree with processes and limits (`tree`), from the kernel's
 // own evidence (/proc/<pid>/ns, cgroup.procs, the limit files).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { isAlive, resolvePod, type PodRecord } from '../state/index.js'
@@ -95,8 +95,4 @@ export function podTree(root: string, ref: string): TreeNode[] {
     return { path: dirs.find(d => d.includes('/memory/')) ?? dirs[0], who, limits, processes: pids.map(pid => ({ pid, command: comm(pid) })) }
   }
   return [node('pod', paths.pod), node('pause', paths.pause), ...Object.entries(paths.containers).map(([n, d]) => node(n, d))]
-}
-
-export function cgroupChildren(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name) : []
 }

@@ -5,7 +5,7 @@ import type { PodCgroups } from '../cgroups/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { pausePath, type NsType } from '../spawn/native.js'
 import { spawnProcess, stopProcess, type ChildProcessHandle } from '../spawn/process.js'
-import { closeAll, namespaceInodes, nsPath, openNamespaces } from './namespaces.js'
+import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
 import type { UndoStack } from './undo.js'
 
 export interface Sandbox {
@@ -47,9 +47,4 @@ export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoSta
   const shared = openNamespaces(process.pid, unshare)
   undo.push('close namespace fds', () => closeAll(shared))
   return { pid: process.pid, process, shared, namespaces: namespaceInodes(process.pid) }
-}
-
-/** `/proc/<pause>/ns/<type>` for messages. */
-export function sharedPath(sandbox: Sandbox, type: NsType): string {
-  return nsPath(sandbox.pid, type)
 }

@@ -4,8 +4,9 @@
 // or the same symlinks on a merged-/usr system) and the few /etc files that
 // programs need to start (users, name service, linker cache, certificates).
 import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import type { NativeMount } from '../spawn/native.js'
-import { mkdirs, type Flags } from './paths.js'
+import { inRoot, mkdirs, type Flags } from './paths.js'
 
 const TOP = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']
 const ETC = ['passwd', 'group', 'nsswitch.conf', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'alternatives', 'ssl', 'ca-certificates', 'services', 'protocols', 'host.conf', 'localtime', 'os-release', 'debian_version', 'mime.types']
@@ -19,10 +20,14 @@ export function bindReadOnly(f: Flags, source: string, target: string, recursive
   ]
 }
 
-/** A bind mount of a host file or directory, its mountpoint made first (a missing source is taken as a directory). */
-export function bindPath(f: Flags, source: string, target: string, readOnly: boolean): NativeMount[] {
+/**
+ * A bind mount of a host file or directory at the container path `path`
+ * inside `root`, its mountpoint made first (a missing source is taken as a directory).
+ */
+export function bindPath(f: Flags, source: string, root: string, path: string, readOnly: boolean): NativeMount[] {
   const isDir = existsSync(source) ? statSync(source).isDirectory() : !/\/(hosts|hostname|resolv\.conf|termination-log)$/.test(source)
-  const point: NativeMount[] = isDir ? mkdirs(target) : [...mkdirs(target.replace(/\/[^/]+$/, '') || '/'), { kind: 'file', target, mode: 0o644 }]
+  const target = inRoot(root, path)
+  const point: NativeMount[] = isDir ? mkdirs(root, path) : [...mkdirs(root, dirname(path)), { kind: 'file', target, mode: 0o644 }]
   return [...point, ...(readOnly ? bindReadOnly(f, source, target) : [{ source, target, flags: f.MS_BIND | f.MS_REC }])]
 }
 
@@ -41,7 +46,7 @@ export function hostImageMounts(f: Flags, root: string): NativeMount[] {
     if (!existsSync(host)) continue
     const st = lstatSync(host)
     if (st.isSymbolicLink()) m.push({ kind: 'symlink', source: readlinkSync(host), target: `${root}/etc/${e}` })
-    else m.push(...bindPath(f, host, `${root}/etc/${e}`, true))
+    else m.push(...bindPath(f, host, root, `/etc/${e}`, true))
   }
   for (const d of ['root', 'home', 'run', 'var', 'var/tmp', 'opt', 'mnt']) m.push({ kind: 'mkdir', target: `${root}/${d}`, mode: 0o755 })
   return m

@@ -3,10 +3,13 @@ import type { Addon, NativeMount } from '../spawn/native.js'
 
 export type Flags = Addon['mountFlags']
 
-/** mkdir of every component of an absolute path (EEXIST is fine in the child). */
-export function mkdirs(path: string, mode = 0o755): NativeMount[] {
+/**
+ * mkdir of every component of the container path `path` below `root` (EEXIST
+ * is fine in the child); the root and the host directories above it exist.
+ */
+export function mkdirs(root: string, path: string, mode = 0o755): NativeMount[] {
   const parts = path.split('/').filter(Boolean)
-  return parts.map((_, i) => ({ kind: 'mkdir' as const, target: '/' + parts.slice(0, i + 1).join('/'), mode }))
+  return parts.map((_, i) => ({ kind: 'mkdir' as const, target: `${root}/${parts.slice(0, i + 1).join('/')}`, mode }))
 }
 
 /** `root` + an absolute container path. */

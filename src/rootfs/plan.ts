@@ -9,6 +9,7 @@
 //     termination-log; the volumes (readOnly, subPath);
 //  5. masked and read-only paths; the working directory made;
 //  6. R read-only when readOnlyRootFilesystem; pivot_root into R, old root detached.
+import { dirname } from 'node:path'
 import type { NativeMount } from '../spawn/native.js'
 import { native } from '../spawn/native.js'
 import type { EtcFiles } from './etc-files.js'
@@ -63,7 +64,7 @@ function termLog(r: string, inp: RootfsInputs): NativeMount[] {
   if (!inp.terminationLog) return []
   const f = native().mountFlags
   const target = inRoot(r, inp.terminationLog.target)
-  return [...mkdirs(target.replace(/\/[^/]+$/, '')), { kind: 'file', target, mode: 0o666 }, { source: inp.terminationLog.source, target, flags: f.MS_BIND }]
+  return [...mkdirs(r, dirname(inp.terminationLog.target)), { kind: 'file', target, mode: 0o666 }, { source: inp.terminationLog.source, target, flags: f.MS_BIND }]
 }
 
 export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
@@ -84,12 +85,12 @@ export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
     { kind: 'mkdir', target: `${r}/tmp`, mode: 0o1777 },
     ...devMounts(r, inp),
     { kind: 'mkdir', target: `${r}/etc`, mode: 0o755 },
-    ...bindPath(f, inp.etc.hosts, `${r}/etc/hosts`, false),
-    ...bindPath(f, inp.etc.hostname, `${r}/etc/hostname`, false),
-    ...bindPath(f, inp.etc.resolvConf, `${r}/etc/resolv.conf`, false),
+    ...bindPath(f, inp.etc.hosts, r, '/etc/hosts', false),
+    ...bindPath(f, inp.etc.hostname, r, '/etc/hostname', false),
+    ...bindPath(f, inp.etc.resolvConf, r, '/etc/resolv.conf', false),
     ...volumeMounts(r, inp.volumes.mounts, inp.volumes.sources),
     ...(inp.privileged ? [] : maskMounts(f, r)),
-    ...mkdirs(inRoot(r, inp.workingDir)),
+    ...mkdirs(r, inp.workingDir),
   )
   if (inp.readOnlyRoot) m.push({ target: r, flags: f.MS_BIND | f.MS_REMOUNT | f.MS_RDONLY })
   m.push({ kind: 'pivot', target: r })

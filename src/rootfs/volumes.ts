@@ -8,7 +8,6 @@ import { PodError } from '../errors.js'
 import { parseQuantity, quantityValue, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
 import { native, type NativeMount } from '../spawn/native.js'
 import { bindPath } from './host-image.js'
-import { inRoot } from './paths.js'
 
 export interface PreparedVolumes {
   /** Host path of each volume, by name. */
@@ -93,6 +92,6 @@ export function volumeMounts(root: string, mounts: readonly VolumeMount[], sourc
       source = join(source, vm.subPath)
       if (!existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o755 }) // kubelet creates a missing subPath as a directory
     }
-    return bindPath(f, source, inRoot(root, vm.mountPath), vm.readOnly)
+    return bindPath(f, source, root, vm.mountPath, vm.readOnly)
   })
 }
