@@ -195,10 +195,12 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       else if (kind == "file") sm.kind = MOUNT_FILE;
       else if (kind == "symlink") sm.kind = MOUNT_SYMLINK;
       else if (kind == "pivot") sm.kind = MOUNT_PIVOT;
+      else if (kind == "write") sm.kind = MOUNT_WRITE;
       else throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
       sm.mode = (unsigned)IntField(env, m, "mode", 0755);
       sm.optional = m.Get("optional").ToBoolean();
       if (sm.kind == MOUNT_SYMLINK && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a symlink");
+      if (sm.kind == MOUNT_WRITE && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a write");
       op.mounts.push_back(sm);
     }
     // Pointers are taken only after mount_s stopped growing.

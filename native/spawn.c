@@ -107,6 +107,20 @@ static int mount_step(const struct spawn_mount *m) {
     if (fd < 0) return -1;
     close(fd);
     return 0;
+  case MOUNT_WRITE: {
+    size_t len = strlen(m->source);
+    ssize_t n;
+    fd = open(m->target, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    n = write(fd, m->source, len);
+    if (n < 0 || (size_t)n != len) {
+      int saved = n < 0 ? errno : EIO;
+      close(fd);
+      errno = saved;
+      return -1;
+    }
+    return close(fd);
+  }
   case MOUNT_SYMLINK:
     return symlink(m->source, m->target) < 0 && errno != EEXIST ? -1 : 0;
   case MOUNT_PIVOT:

@@ -12,7 +12,9 @@
 #define SPAWN_MAX_MOUNTS 1024
 
 /* One step of the mount plan: a mount(2), or making its mountpoint. */
-enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK, MOUNT_PIVOT };
+/* MOUNT_WRITE: write `source` to the existing file `target` (a sysctl under
+ * /proc/sys, in the namespaces the child is in by then). */
+enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK, MOUNT_PIVOT, MOUNT_WRITE };
 
 struct spawn_mount {
   int kind;           /* enum spawn_mount_kind */

@@ -24,7 +24,7 @@ export async function execInPod(root: string, ref: string, container: string | u
     const image = resolveImage(spec.image, spec.name, { storeRoot: root, imageFallback: 'host' })
     const run = runConfig(r.spec, spec, { podIP: r.podIP, hostIP: '', nodeName: hostname() }, image)
     const cg = recordCgroups(r)
-    const exit = await execAttached({ pid: status.pid as number, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: containerIdentity(spec, run.user) }, argv)
+    const exit = await execAttached({ pid: status.pid as number, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: containerIdentity(spec, run.user, run.imageGroups) }, argv)
     return exit.exitCode
   } finally {
     closeNamespaces(shared)

@@ -197,7 +197,7 @@ export class ContainerRunner {
     const cgroups = this.ctx.cgroups
     const name = this.spec.name
     const run = this.runCfg!
-    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user) }, argv, timeoutMs)
+    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user, run.imageGroups) }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */

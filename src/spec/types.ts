@@ -1,7 +1,7 @@
 // The validated, defaulted pod: what the engine runs. Pure data, frozen.
 import type { Resources } from './resources.js'
-import type { SecuritySettings } from './security.js'
-export type { SecuritySettings } from './security.js'
+import type { PodSecurity, SecuritySettings } from './security.js'
+export type { PodSecurity, SecuritySettings, Sysctl } from './security.js'
 export type { ResourceList, Resources } from './resources.js'
 
 /** An env var as written: a literal value or a downward-API field reference. */
@@ -77,7 +77,7 @@ export interface PodSpec {
   initContainers: ContainerSpec[]
   containers: ContainerSpec[]
   volumes: Volume[]
-  securityContext: Partial<SecuritySettings>
+  securityContext: PodSecurity
 }
 
 export interface SpecProblem {
