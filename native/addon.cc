@@ -147,6 +147,7 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   p.new_session = o.Get("newSession").ToBoolean();
   p.die_with_parent = o.Get("dieWithParent").ToBoolean();
   p.no_new_privs = o.Get("noNewPrivs").ToBoolean();
+  p.nofile_soft = (unsigned long)IntField(env, o, "nofileSoft", 0);
   Napi::Value ident = o.Get("identity");
   if (ident.IsObject()) {
     Napi::Object id = ident.As<Napi::Object>();

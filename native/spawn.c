@@ -182,6 +182,17 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   /* 8. Working directory, after the mounts it may live on. */
   if (p->cwd && chdir(p->cwd) < 0) report_fail(report_fd, STEP_CHILD_CHDIR, -1);
 
+  /* 8a. The soft open-files limit, lowered to what a containerd container
+   * gets (Node raised ours to the hard limit at start-up). */
+  if (p->nofile_soft) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
+    if (rl.rlim_cur > p->nofile_soft) {
+      rl.rlim_cur = p->nofile_soft < rl.rlim_max ? p->nofile_soft : rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
+    }
+  }
+
   /* 8b. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
    * and in runc's order: bounding set, groups, gid, uid, then the capability
    * sets of a root process, then no_new_privs. setresuid(2) to a non-zero uid

@@ -55,6 +55,7 @@ struct spawn_plan {
   unsigned long long cap_bounding; /* bit n = capability n kept in the bounding set */
   unsigned long long cap_effective; /* = permitted; for uid 0 only (a non-root uid ends with none) */
   int no_new_privs;
+  unsigned long nofile_soft; /* 0 = keep; else the soft RLIMIT_NOFILE (at most the hard one) */
   int cgroup_fd;    /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
 };
 

@@ -108,6 +108,13 @@ export function processGroups(s: ContainerSpec['securityContext'], imageGroups: 
   return [...new Set([...imageGroups, ...s.supplementalGroups, ...(s.fsGroup === undefined ? [] : [s.fsGroup])])]
 }
 
+/**
+ * Soft RLIMIT_NOFILE of container processes: CRI containers inherit
+ * containerd's limits, and containerd 2.x under systemd has 1024 soft, the
+ * hard limit unchanged. Node raised our own soft limit to the hard one.
+ */
+export const CONTAINER_NOFILE_SOFT = 1024
+
 export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlanInputs): NativePlan {
   const { env, argv } = inp.run
   // A new pid namespace unless the pod shares pause's or the host's.
@@ -125,6 +132,7 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     dieWithParent: true,
     mounts: inp.mounts,
     stdio: inp.stdio,
+    nofileSoft: CONTAINER_NOFILE_SOFT,
     ...containerIdentity(c, inp.run.user, inp.run.imageGroups),
   }
 }

@@ -42,6 +42,8 @@ export interface NativePlan {
   identity?: { uid: number; gid: number; groups: number[]; capBounding: string; capEffective: string }
   /** prctl(PR_SET_NO_NEW_PRIVS) before exec (allowPrivilegeEscalation: false). */
   noNewPrivs?: boolean
+  /** Lower the soft RLIMIT_NOFILE to this (never raised, never above the hard limit). */
+  nofileSoft?: number
   /**
    * A cgroup2 directory fd (PodCgroups.cgroupFd): clone3 starts the child in
    * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): keep writing

@@ -117,3 +117,9 @@ t.test('sysctls: a host-wide one and a net one with hostNetwork are refused befo
   })
   t.same(parents().flatMap(d => fs.readdirSync(d).filter(n => n.startsWith('pod-'))), [], 'no pod cgroup left')
 })
+
+t.test('open files: soft 1024 as in a containerd container, the hard limit inherited', { skip }, async t => {
+  const hard = fs.readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+\d+\s+(\d+)/m)![1]
+  const { lines } = await run(t, manifest(uniqueName('nofile'), [{ name: 'c', command: ['sh', '-c', 'ulimit -Sn; ulimit -Hn'] }]))
+  t.same(lines('c'), [String(Math.min(1024, Number(hard))), hard])
+})
