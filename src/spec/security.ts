@@ -45,7 +45,6 @@ const NOT_YET: Record<string, string> = {
   seLinuxOptions: 'no SELinux here',
   appArmorProfile: 'no AppArmor here',
   windowsOptions: 'Linux only',
-  procMount: 'not supported',
   supplementalGroupsPolicy: 'not supported',
 }
 
@@ -118,7 +117,9 @@ export function checkSysctlHosts(c: Checker, sysctls: readonly Sysctl[], path: s
 /** A container's securityContext merged over the pod's. */
 export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod: Partial<SecuritySettings>): SecuritySettings {
   const o = c.obj(v, path) ?? {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities'], NOT_YET)
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities', 'procMount'], NOT_YET)
+  // Unmasked needs a user namespace (hostUsers: false), which pods here do not have.
+  if (c.oneOf(o.procMount, `${path}.procMount`, ['Default', 'Unmasked'] as const, 'Default') === 'Unmasked') c.fail(`${path}.procMount`, 'Unmasked requires spec.hostUsers: false (a user namespace), which pod-launch does not support: use Default')
   const own = ids(c, o, path)
   const caps = c.obj(o.capabilities, `${path}.capabilities`) ?? {}
   c.fields(caps, `${path}.capabilities`, ['add', 'drop'])

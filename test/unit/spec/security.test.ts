@@ -65,3 +65,8 @@ t.test('sysctls: namespaced ones are kept (normalized); others are refused with 
   t.throws(() => sysctls([{ name: 'kernel.shmmax', value: '1' }], { hostIPC: true }), { message: /"kernel\.shmmax" not allowed with host ipc enabled/ })
   t.same(sysctls([{ name: 'kernel.shmmax', value: '1' }], { hostNetwork: true }).length, 1, 'an ipc sysctl is fine with hostNetwork')
 })
+
+t.test('procMount Default is accepted; Unmasked is refused (it needs a user namespace)', async t => {
+  t.same(parseManifest(pod({ securityContext: { procMount: 'Default' } })).unsupported, [])
+  t.throws(() => parseManifest(pod({ securityContext: { procMount: 'Unmasked' } })), { message: /securityContext\.procMount: Unmasked requires spec\.hostUsers: false/ })
+})
