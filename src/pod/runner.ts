@@ -315,8 +315,14 @@ export class ContainerRunner {
     const cur = this.current
     if (!cur) return
     const deadline = Date.now() + graceMs
-    if (deadline < this.killDeadline) this.killAt(deadline, cur.process)
-    if (!first) return cur.process.exited.then(() => {})
+    if (!first) {
+      if (deadline < this.killDeadline) this.killAt(deadline, cur.process)
+      return cur.process.exited.then(() => {})
+    }
+    const ordered = graceMs > 0 && turn !== undefined
+    // An ordered stop arms its SIGKILL when its turn comes; until then only a later, shorter stop arms one.
+    if (ordered) this.killDeadline = deadline
+    else this.killAt(deadline, cur.process)
     let gone = false
     const exited = cur.process.exited.then(() => void (gone = true))
     try {
@@ -324,12 +330,12 @@ export class ContainerRunner {
         const r = await this.exec(this.spec.lifecycle.preStop.command, graceMs).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
         if (r.exitCode !== 0) this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'preStop', message: `exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.output.trim()}` })
       }
-      if (graceMs > 0 && turn && !gone) {
+      if (ordered && !gone) {
         let timer: NodeJS.Timeout | undefined
-        await Promise.race([turn, exited, new Promise(r => (timer = setTimeout(r, Math.max(0, this.killDeadline - Date.now()))))])
+        await Promise.race([turn, exited, new Promise(r => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))])
         clearTimeout(timer)
-        // Not cut short by a later stop: the window after SIGTERM is at least kubelet's minimum.
-        if (this.killDeadline === deadline) this.killAt(Math.max(deadline, Date.now() + MIN_STOP_WINDOW_MS), cur.process)
+        // Its turn (or the deadline) came: at least kubelet's minimum window between SIGTERM and SIGKILL.
+        if (!this.killTimer) this.killAt(Math.max(deadline, Date.now() + MIN_STOP_WINDOW_MS), cur.process)
       }
       if (graceMs > 0 && !gone && Date.now() < this.killDeadline) cur.process.kill('SIGTERM')
       await exited

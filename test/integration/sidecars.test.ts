@@ -167,6 +167,21 @@ t.test('a sidecar that ignores SIGTERM is killed after the grace period, and the
   t.ok(took >= 1900 && took < 10_000, `killed after the stop window (${took} ms)`)
 })
 
+t.test('a sidecar whose turn comes only when the grace period is over still gets SIGTERM and kubelet\'s 2 s window', { skip }, async t => {
+  const { pod, waitFor } = await start(t, manifest(uniqueName('sidelate'), [
+    { name: 'app', command: ['sh', '-c', "trap '' TERM; echo ready; while :; do sleep 0.05; done"] },
+  ], {
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 1,
+    initContainers: [{ name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.05; done"] }],
+  }))
+  await Promise.all([waitFor('app', /^ready$/), waitFor('side', /^ready$/)])
+  const result = await pod.stop()
+  t.match(terminated(result, 'app'), { signal: 'SIGKILL', exitCode: 137 }, 'the container held out its whole grace period')
+  t.match(terminated(result, 'side'), { exitCode: 0, signal: null }, 'the sidecar still stopped cleanly on its SIGTERM')
+  t.ok(terminated(result, 'side')!.finishedAt >= terminated(result, 'app')!.finishedAt, 'after the container')
+})
+
 interface Out {
   code: number
   stdout: string
