@@ -143,6 +143,21 @@ t.test('a plain init container after a sidecar waits for its own exit; the sidec
   ])
 })
 
+t.test('a plain init container failing after a sidecar fails a Never pod; the sidecar is stopped, the containers never start', { skip }, async t => {
+  const events: PodEvent[] = []
+  const { result } = await run(t, manifest(uniqueName('sideinitfail'), [{ name: 'app', command: ['true'] }], {
+    restartPolicy: 'Never',
+    initContainers: [
+      { name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 0.05; done"] },
+      { name: 'setup', command: ['sh', '-c', 'exit 6'] },
+    ],
+  }), { onEvent: e => events.push(e) })
+  t.equal(result.phase, 'Failed')
+  t.equal(result.exitCode, 6)
+  t.same(sequence(events), ['started side', 'started setup', 'exited setup', 'exited side'])
+  t.match(terminated(result, 'side'), { exitCode: 0 })
+})
+
 t.test('a failing main container fails the pod with its own code; the sidecar is stopped', { skip }, async t => {
   const { result } = await run(t, manifest(uniqueName('sidefail'), [{ name: 'app', command: ['sh', '-c', 'exit 3'] }], {
     restartPolicy: 'Never',
