@@ -100,7 +100,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     const flags = native().mountFlags
     const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')
     return {
-      who: spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
+      who: c.restartPolicy === 'Always' ? `${c.name} (sidecar)` : spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
       clone: ['CLONE_PIDFD', ...(ownPid ? [CLONE('pid')] : []), ...(host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])],
       setns: joinList(shared).map(j => `setns(/proc/<pause>/ns/${j.type}, ${CLONE(j.type)})`),
       pidNamespaceOf: pausePid,

@@ -55,6 +55,12 @@ export interface ContainerSpec {
   securityContext: SecuritySettings
   terminationMessagePath: string
   terminationMessagePolicy: 'File' | 'FallbackToLogsOnError'
+  /**
+   * Init containers only: `Always` makes a sidecar (Kubernetes 1.29+), which
+   * starts in order with the init containers, runs beside the containers and
+   * is restarted whenever it exits, whatever the pod's restartPolicy.
+   */
+  restartPolicy?: 'Always'
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'

@@ -88,3 +88,13 @@ t.test('the hostname is the pod name cut to 63 characters, or spec.hostname', as
   t.equal(parseManifest(pod({ containers: [{ name: 'a', command: ['x'] }] }, { name: long })).spec.hostname, 'a'.repeat(63))
   t.equal(parseManifest(pod({ hostname: 'box', containers: [{ name: 'a', command: ['x'] }] })).spec.hostname, 'box')
 })
+
+t.test('a sidecar init container may have lifecycle hooks and keeps its restartPolicy', async t => {
+  const { spec } = parseManifest(pod({
+    initContainers: [{ name: 'proxy', command: ['sleep', '9'], restartPolicy: 'Always', lifecycle: { preStop: { exec: { command: ['true'] } } } }],
+    containers: [{ name: 'app', command: ['true'] }],
+  }))
+  t.equal(spec.initContainers[0].restartPolicy, 'Always')
+  t.same(spec.initContainers[0].lifecycle.preStop, { command: ['true'] })
+  t.equal(spec.containers[0].restartPolicy, undefined)
+})
