@@ -55,6 +55,8 @@ export interface ContainerPlanInputs {
   stdio: [number, number, number]
   mounts: NativeMount[]
   run: RunConfig
+  /** The container's compiled seccomp filter (preparePodSeccomp); undefined = Unconfined. */
+  seccomp?: Buffer
 }
 
 /** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
@@ -118,5 +120,6 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     mounts: inp.mounts,
     stdio: inp.stdio,
     ...containerIdentity(c, inp.run.user),
+    ...(inp.seccomp ? { seccomp: inp.seccomp } : {}),
   }
 }

@@ -8,6 +8,26 @@ import { native, type NsType } from '../spawn/native.js'
 import { joinList, runConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
 import { sandboxNamespaces } from './sandbox.js'
+import { chooseProfile, describeChoice, preparePodSeccomp, type ContainerSeccomp } from '../seccomp/index.js'
+
+/** Each container's seccomp profile in words; a Localhost profile that run would refuse says why. */
+function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): Map<string, string> {
+  let prepared: Map<string, ContainerSeccomp> | undefined
+  let error: string | undefined
+  try {
+    prepared = preparePodSeccomp(spec, opts)
+  } catch (e) {
+    error = (e as Error).message
+  }
+  const out = new Map<string, string>()
+  for (const c of [...spec.initContainers, ...spec.containers]) {
+    const p = prepared?.get(c.name)
+    const choice = p?.choice ?? chooseProfile(c, opts)
+    const size = p?.filter ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'}` : ''
+    out.set(c.name, `${describeChoice(choice)}${size}${error && choice.type === 'Localhost' ? `; run would fail: ${error}` : ''}`)
+  }
+  return out
+}
 
 export interface ProcessPlan {
   who: string
@@ -40,14 +60,15 @@ export interface PodPlan {
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
 
-export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string } = {}): PodPlan {
+export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
   const made = sandboxNamespaces(spec)
   const hostNs = (['ipc', 'uts', 'net', 'pid'] as NsType[]).filter(t => (t === 'pid' ? spec.hostPID : !made.includes(t)))
   const shared = new Map(made.filter(t => t !== 'pid').map(t => [t, -1] as [NsType, number]))
   const pausePid = spec.shareProcessNamespace ? 'pause' : undefined
-  const security = { capabilities: 'not restricted yet (runs with the caller\'s set; the security issue adds runc\'s defaults)', seccomp: 'Unconfined (the Kubernetes default)' }
+  const security = { capabilities: 'not restricted yet (runs with the caller\'s set; the security issue adds runc\'s defaults)', seccomp: 'Unconfined (pause is ours and runs no untrusted code)' }
+  const seccomp = seccompLines(spec, opts)
   const pause: ProcessPlan = {
     who: 'pause',
     clone: ['CLONE_PIDFD', ...(made.includes('pid') ? [CLONE('pid')] : [])],
@@ -99,6 +120,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       env: [...env].map(([k, v]) => `${k}=${v}`),
       workingDir: run.workingDir,
       ...security,
+      seccomp: seccomp.get(c.name)!,
     }
   })
   return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan }

@@ -23,6 +23,40 @@ export interface SecuritySettings {
   privileged: boolean
   readOnlyRootFilesystem: boolean
   capabilities: { add: string[]; drop: string[] }
+  /** seccompProfile as asked (container's over pod's), with the field it came from; undefined: the runtime's default. */
+  seccompProfile?: SeccompProfileRef
+}
+
+/** securityContext.seccompProfile. */
+export interface SeccompProfileRef {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'
+  /** Localhost only: absolute, or relative to /etc/pod-launch/seccomp. */
+  localhostProfile?: string
+  /** Field path of the seccompProfile this came from (for errors and explain). */
+  field: string
+}
+
+const SECCOMP_TYPES = ['RuntimeDefault', 'Unconfined', 'Localhost']
+
+/** securityContext.seccompProfile, validated as Kubernetes does (type, and localhostProfile iff Localhost). */
+function seccompProfile(c: Checker, v: unknown, path: string): SeccompProfileRef | undefined {
+  const o = c.obj(v, path)
+  if (!o) return undefined
+  c.fields(o, path, ['type', 'localhostProfile'])
+  const type = c.str(o.type, `${path}.type`, true)
+  if (type === undefined || type === '') return undefined
+  if (!SECCOMP_TYPES.includes(type)) {
+    c.fail(`${path}.type`, `"${type}" is not a seccomp profile type (RuntimeDefault, Unconfined or Localhost)`)
+    return undefined
+  }
+  const local = c.str(o.localhostProfile, `${path}.localhostProfile`)
+  if (type === 'Localhost') {
+    if (!local) c.fail(`${path}.localhostProfile`, 'required when type is Localhost (a JSON profile: an absolute path, or relative to /etc/pod-launch/seccomp)')
+    else if (!local.startsWith('/') && local.split('/').includes('..')) c.fail(`${path}.localhostProfile`, `"${local}" must not contain ".." (it is resolved below /etc/pod-launch/seccomp)`)
+  } else if (local !== undefined) {
+    c.fail(`${path}.localhostProfile`, `may only be set when type is Localhost, not ${type}`)
+  }
+  return { type: type as SeccompProfileRef['type'], localhostProfile: type === 'Localhost' ? local : undefined, field: path }
 }
 
 const CAP_NAME = (s: string) => s.toUpperCase().replace(/^CAP_/, '')
@@ -30,7 +64,6 @@ const NOT_YET: Record<string, string> = {
   fsGroup: 'not applied yet',
   fsGroupChangePolicy: 'not applied yet',
   sysctls: 'not applied yet',
-  seccompProfile: 'not applied yet: containers run Unconfined (the Kubernetes default)',
   seLinuxOptions: 'no SELinux here',
   appArmorProfile: 'no AppArmor here',
   windowsOptions: 'Linux only',
@@ -50,15 +83,16 @@ function ids(c: Checker, o: Obj, path: string) {
 export function parsePodSecurity(c: Checker, v: unknown, path: string): Partial<SecuritySettings> {
   const o = c.obj(v, path)
   if (!o) return {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups'], NOT_YET)
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'seccompProfile'], NOT_YET)
   const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`) as unknown[]).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
-  return { ...ids(c, o, path), supplementalGroups: groups }
+  const seccomp = seccompProfile(c, o.seccompProfile, `${path}.seccompProfile`)
+  return { ...ids(c, o, path), supplementalGroups: groups, ...(seccomp ? { seccompProfile: seccomp } : {}) }
 }
 
 /** A container's securityContext merged over the pod's. */
 export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod: Partial<SecuritySettings>): SecuritySettings {
   const o = c.obj(v, path) ?? {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities'], NOT_YET)
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities', 'seccompProfile'], NOT_YET)
   const own = ids(c, o, path)
   const caps = c.obj(o.capabilities, `${path}.capabilities`) ?? {}
   c.fields(caps, `${path}.capabilities`, ['add', 'drop'])
@@ -77,6 +111,7 @@ export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod
     privileged: c.bool(o.privileged, `${path}.privileged`, false),
     readOnlyRootFilesystem: c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false),
     capabilities: { add: names('add'), drop: names('drop') },
+    seccompProfile: seccompProfile(c, o.seccompProfile, `${path}.seccompProfile`) ?? pod.seccompProfile,
   }
   if (s.runAsNonRoot && s.runAsUser === 0) c.fail(`${path}.runAsNonRoot`, 'conflicts with runAsUser 0: the container would run as root')
   if (s.privileged && s.allowPrivilegeEscalation === false) c.fail(`${path}.allowPrivilegeEscalation`, 'cannot be false when privileged is true')
