@@ -4,7 +4,7 @@
 // anything is made. Blocked calls come from a static probe built here with
 // gcc, with arguments the kernel rejects before acting (see its header).
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -150,6 +150,30 @@ t.test('a process exec\'d into a container (a postStart hook) gets its filter', 
   const result = await pod.wait()
   t.equal(terminated(result, 'c')?.exitCode, 0)
   t.same(lines('c'), ['Seccomp: 2'])
+})
+
+t.test('run -d --seccomp-default: the supervisor applies it, and exec gets the container\'s filter', { skip }, async t => {
+  const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
+  const root = mkdtempSync(join(tmpdir(), 'plt-seccomp-state-'))
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>(resolve =>
+      execFile(process.execPath, [BIN, '--root', root, ...args], (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+    )
+  const name = uniqueName('detached')
+  t.teardown(async () => {
+    await cli('rm', '--force', name)
+    rmSync(root, { recursive: true, force: true })
+  })
+  const file = join(dir, `${name}.json`)
+  writeFileSync(file, JSON.stringify(manifest(name, [{ name: 'c', command: ['sh', '-c', 'grep Seccomp: /proc/self/status; exec sleep 1000'] } as never, { name: 'u', command: ['sleep', '1000'], securityContext: { seccompProfile: { type: 'Unconfined' } } } as never])))
+  const started = await cli('run', '-d', '--seccomp-default', file)
+  t.equal(started.code, 0, started.stderr)
+  const show = ['sh', '-c', 'grep Seccomp: /proc/self/status | tr -s "\\t" " "; busybox unshare -U true 2>&1 || true']
+  const inC = await cli('exec', name, '-c', 'c', '--', ...show)
+  t.equal(inC.stdout, 'Seccomp: 2\nunshare: unshare(0x10000000): Operation not permitted\n')
+  const inU = await cli('exec', name, '-c', 'u', '--', ...show)
+  t.equal(inU.stdout, 'Seccomp: 0\n')
+  t.equal((await cli('rm', '--force', name)).code, 0)
 })
 
 t.test('explain names each container\'s profile; check compiles and loads RuntimeDefault', { skip }, async t => {
