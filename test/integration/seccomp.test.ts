@@ -105,13 +105,14 @@ t.test('a Localhost profile blocking mkdir applies, loaded with and without no_n
 
 t.test('a relative localhostProfile is found below /etc/pod-launch/seccomp', { skip }, async t => {
   const base = '/etc/pod-launch/seccomp'
-  const made = !existsSync(base)
+  // The directories this test makes, deepest last; removed at teardown when empty.
+  const made = ['/etc/pod-launch', base].filter(d => !existsSync(d))
   mkdirSync(base, { recursive: true })
   const name = `plt-test-${process.pid}.json`
   writeFileSync(join(base, name), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }))
   t.teardown(() => {
     rmSync(join(base, name), { force: true })
-    if (made && readdirSync(base).length === 0) rmdirSync(base)
+    for (const d of made.reverse()) if (readdirSync(d).length === 0) rmdirSync(d)
   })
   const { stderr } = await run(t, manifest(uniqueName('relative'), [{ name: 'c', command: ['mkdir', '/tmp/x'], securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: name } } } as never]))
   t.match(stderr('c').join('\n'), /Permission denied/, 'the profile\'s errnoRet (EACCES) came back')
