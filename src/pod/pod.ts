@@ -7,7 +7,7 @@ import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
-import { preparePodSeccomp } from '../seccomp/index.js'
+import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
@@ -138,6 +138,7 @@ export class Pod {
       // Seccomp profiles first: a Localhost profile that does not parse fails
       // before anything is made; each distinct filter is compiled once here.
       const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
+      for (const w of seccompWarnings(seccomp)) warn(w)
       // Images first: a missing one fails before anything is made.
       const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
       const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)

@@ -9,6 +9,7 @@ export {
   loadLocalhostProfile,
   localhostPath,
   preparePodSeccomp,
+  seccompWarnings,
   boundingCaps,
   LOCALHOST_PROFILE_DIR,
   type SeccompChoice,

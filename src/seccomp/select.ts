@@ -80,6 +80,13 @@ export function loadLocalhostProfile(path: string, field: string): SeccompProfil
   return profile
 }
 
+/** One warning per Localhost profile naming syscalls libseccomp does not know (skipped, as runc skips them). */
+export function seccompWarnings(prepared: Map<string, ContainerSeccomp>): string[] {
+  const seen = new Map<string, string[]>()
+  for (const { choice, filter } of prepared.values()) if (choice.type === 'Localhost' && filter?.unknown.length) seen.set(choice.path!, filter.unknown)
+  return [...seen].map(([path, names]) => `seccomp: ${path}: syscalls unknown to libseccomp, skipped: ${names.join(', ')}`)
+}
+
 /** Capability names (CAP_*) of a container's bounding set. */
 export function boundingCaps(c: ContainerSpec): string[] {
   const { bounding } = capabilityMasks(c.securityContext)

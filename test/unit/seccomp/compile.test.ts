@@ -2,7 +2,7 @@
 // compile cache, and which profile each container gets (no root needed:
 // compiling with libseccomp loads nothing).
 import t from 'tap'
-import { chooseProfile, preparePodSeccomp, resolveRules, RUNTIME_DEFAULT, SeccompCache, boundingCaps, type HostFacts, type SeccompProfile } from '../../../src/seccomp/index.js'
+import { chooseProfile, preparePodSeccomp, seccompWarnings, resolveRules, RUNTIME_DEFAULT, SeccompCache, boundingCaps, type HostFacts, type SeccompProfile } from '../../../src/seccomp/index.js'
 import { parseManifest } from '../../../src/index.js'
 
 const amd64: HostFacts = { goArch: 'amd64', scmpArch: 'SCMP_ARCH_X86_64', kernel: [6, 1] }
@@ -80,7 +80,8 @@ t.test('a Localhost profile that does not parse is a seccomp.profile error namin
   const bad = podOf([{ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: `${dir}/bad.json` } } }])
   t.throws(() => preparePodSeccomp(bad), { step: 'seccomp.profile', exitCode: 2, message: `seccomp.profile: spec.containers[0].securityContext.seccompProfile.localhostProfile: ${dir}/bad.json: syscalls[0].action: "ALLOW" is not an action (SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_TRACE, SCMP_ACT_LOG)` })
   const good = preparePodSeccomp(podOf([{ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: `${dir}/good.json` } } }]))
-  t.same(good.get('c0')!.filter!.unknown, ['no_such_call'], 'names libseccomp does not know are skipped, and said')
+  t.same(good.get('c0')!.filter!.unknown, ['no_such_call'], 'names libseccomp does not know are skipped')
+  t.same(seccompWarnings(good), [`seccomp: ${dir}/good.json: syscalls unknown to libseccomp, skipped: no_such_call`], 'and said once')
 })
 
 t.test('boundingCaps names the container\'s bounding set', async t => {
