@@ -17,6 +17,7 @@ export interface SupervisedOptions {
   cgroupParent?: string
   pidsLimit?: number
   imageFallback?: 'host'
+  seccompDefault?: boolean
 }
 export const STOP_FILE = 'stop.json'
 

@@ -58,6 +58,8 @@ export interface ContainerPlanInputs {
   stdio: [number, number, number]
   mounts: NativeMount[]
   run: RunConfig
+  /** The container's compiled seccomp filter (preparePodSeccomp); undefined = Unconfined. */
+  seccomp?: Buffer
 }
 
 /** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
@@ -134,5 +136,6 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     stdio: inp.stdio,
     nofileSoft: CONTAINER_NOFILE_SOFT,
     ...containerIdentity(c, inp.run.user, inp.run.imageGroups),
+    ...(inp.seccomp ? { seccomp: inp.seccomp } : {}),
   }
 }

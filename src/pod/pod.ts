@@ -7,6 +7,7 @@ import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
+import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
@@ -48,6 +49,8 @@ export interface PodOptions {
   pidsLimit?: number
   /** Images not in the local store run on the host view (`--image-fallback host`). */
   imageFallback?: 'host'
+  /** RuntimeDefault seccomp for containers that ask for no profile (kubelet's --seccomp-default); default Unconfined. */
+  seccompDefault?: boolean
 }
 
 export interface PodResult {
@@ -135,6 +138,10 @@ export class Pod {
     const emit = opts.onEvent ?? (() => {})
     let pod: Pod
     try {
+      // Seccomp profiles first: a Localhost profile that does not parse fails
+      // before anything is made; each distinct filter is compiled once here.
+      const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
+      for (const w of seccompWarnings(seccomp)) warn(w)
       // Images first: a missing one fails before anything is made.
       const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
       const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)
@@ -174,6 +181,7 @@ export class Pod {
         etc,
         volumes: volumes.sources,
         images,
+        seccomp,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
       pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)

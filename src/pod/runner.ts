@@ -15,6 +15,7 @@ import { isSidecar } from './ordering.js'
 import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
 import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
+import type { ContainerSeccomp } from '../seccomp/index.js'
 import { exitReason, type ContainerStatus, type Terminated } from './status.js'
 
 export type RunnerEvent =
@@ -43,6 +44,8 @@ export interface RunnerContext {
   volumes: Map<string, string>
   /** Where each container's root comes from (resolved once at pod start). */
   images: Map<string, ImageSource>
+  /** Each container's seccomp profile and filter, compiled once per pod. */
+  seccomp: Map<string, ContainerSeccomp>
 }
 
 const TERMINATION_MESSAGE_MAX = 4096
@@ -156,7 +159,7 @@ export class ContainerRunner {
         privileged: spec.securityContext.privileged,
       })
       process = await spawnProcess(
-        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, run }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
+        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, run, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
         { beforeGo: pid => ctx.cgroups.enter(pid, spec.name) },
       )
     } catch (e) {
@@ -254,7 +257,7 @@ export class ContainerRunner {
     const cgroups = this.ctx.cgroups
     const name = this.spec.name
     const run = this.runCfg!
-    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user, run.imageGroups) }, argv, timeoutMs)
+    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: { ...containerIdentity(this.spec, run.user), seccomp: this.ctx.seccomp.get(name)?.filter?.bpf } }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */
