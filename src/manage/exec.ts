@@ -1,9 +1,8 @@
 // `exec POD [-c C] -- CMD...`: join a running container's namespaces (pause's
 // shared ones and its own mnt and pid) through the native spawn.
 import { PodError } from '../errors.js'
-import { hostname } from 'node:os'
 import { resolveImage } from '../rootfs/index.js'
-import { closeNamespaces, runConfig, containerIdentity, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
+import { closeNamespaces, nodeFacts, runConfig, containerIdentity, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
 import { isAlive, resolvePod } from '../state/index.js'
 import { recordCgroups } from './ops.js'
 
@@ -22,7 +21,9 @@ export async function execInPod(root: string, ref: string, container: string | u
   const shared = openNamespaces(r.pause!.pid, podSharedNamespaces(r.spec))
   try {
     const image = resolveImage(spec.image, spec.name, { storeRoot: root, imageFallback: 'host' })
-    const run = runConfig(r.spec, spec, { podIP: r.podIP, hostIP: '', nodeName: hostname() }, image)
+    // The container's own environment, resolved with the same node facts as at its start.
+    const node = nodeFacts()
+    const run = runConfig(r.spec, spec, { ...node, podIP: r.podIP || (r.spec.hostNetwork ? node.hostIP : '') }, image)
     const cg = recordCgroups(r)
     const exit = await execAttached({ pid: status.pid as number, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: containerIdentity(spec, run.user) }, argv)
     return exit.exitCode

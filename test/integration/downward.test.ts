@@ -3,8 +3,11 @@
 // fieldRef path, HOSTNAME, and a downwardAPI volume's files, modes and
 // read-only mount.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
-import { cpus, hostname, totalmem } from 'node:os'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, hostname, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { hostIP } from '../../src/pod/node.js'
 import { requires } from '../helpers/requires.js'
 import { manifest, run, terminated, uniqueName } from '../helpers/pods.js'
@@ -97,4 +100,23 @@ t.test('a downwardAPI volume: labels, annotations, name, one label, cpu and memo
     '..data/labels',
     'read-only',
   ])
+})
+
+t.test("exec in a detached pod sees the container's downward API env, resolved the same way", { skip }, async t => {
+  const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
+  const root = mkdtempSync(join(tmpdir(), 'pl-state-'))
+  const cli = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>(resolve =>
+    execFile(process.execPath, [BIN, '--root', root, ...args], (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+  )
+  t.teardown(async () => {
+    for (const id of existsSync(root) ? readdirSync(root).filter(d => /^[0-9a-f-]{36}$/.test(d)) : []) await cli('rm', '--force', id)
+    rmSync(root, { recursive: true, force: true })
+  })
+  const name = uniqueName('execenv')
+  const file = join(t.testdir(), 'pod.json')
+  writeFileSync(file, JSON.stringify(manifest(name, [{ name: 'c', command: ['sleep', '600'], env: [res('MEM', 'limits.memory', '1Mi'), field('HOST', 'status.hostIP')] } as never])))
+  const started = await cli('run', '-d', file)
+  t.equal(started.code, 0, started.stderr)
+  const exec = await cli('exec', name, '--', 'sh', '-c', 'echo "$MEM $HOST"')
+  t.equal(exec.stdout.trim(), `${Math.ceil(totalmem() / 2 ** 20)} ${hostIP()}`)
 })
