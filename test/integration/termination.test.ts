@@ -4,7 +4,7 @@
 // instance with the previous message kept in lastState; and imagePullPolicy
 // Never with a missing image (ErrImageNeverPull, nothing made).
 import t from 'tap'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startPod } from '../../src/index.js'
@@ -49,6 +49,16 @@ t.test('each container instance gets a new, empty file; the last run\'s message 
   t.same(lines('c'), ['seen: ', 'seen: '], 'the second run starts with an empty file')
   t.match(s.state, { terminated: { exitCode: 0, message: 'run 2 ok\n' } })
   t.match(s.lastState, { terminated: { exitCode: 1, reason: 'Error', message: 'run 1 failed\n' } })
+})
+
+t.test("a privileged container's termination-log lives in its own /dev, never in the host's", { skip }, async t => {
+  const path = `/dev/pl-termination-${process.pid}`
+  const { result, lines } = await run(t, manifest(uniqueName('tmpriv'), [
+    { name: 'priv', command: ['sh', '-c', `echo privileged > ${path}; test -c /dev/loop-control && echo host-devices; exit 4`], terminationMessagePath: path, securityContext: { privileged: true } } as never,
+  ]))
+  t.match(terminated(result, 'priv'), { exitCode: 4, message: 'privileged\n' })
+  t.same(lines('priv'), ['host-devices'], "the host's devices are there")
+  t.notOk(existsSync(path), 'no file made in the host /dev')
 })
 
 t.test('imagePullPolicy Never with an image the store lacks fails with ErrImageNeverPull before anything is made', { skip }, async t => {
