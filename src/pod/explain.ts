@@ -7,6 +7,7 @@ import type { ContainerSpec, PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { containerIdentity, joinList, runConfig, type RunConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
+import { nodeFacts } from './node.js'
 import { sandboxNamespaces, sysctlWrites } from './sandbox.js'
 import { chooseProfile, describeChoice, preparePodSeccomp, type ContainerSeccomp } from '../seccomp/index.js'
 
@@ -94,7 +95,8 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     workingDir: '/',
     ...security,
   }
-  const facts = { podIP: '', hostIP: '', nodeName: '(this host)' }
+  const node = nodeFacts()
+  const facts = { ...node, podIP: spec.hostNetwork ? node.hostIP : '' }
   const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
     let image: ImageSource = { kind: 'host' }
     try {

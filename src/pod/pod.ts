@@ -2,7 +2,6 @@
 // the containers under the restart policy, stop, teardown. Every step
 // registers its undo; nothing is left after the pod ends, fails or is stopped.
 import { closeSync, openSync } from 'node:fs'
-import { hostname } from 'node:os'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
@@ -10,6 +9,7 @@ import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js
 import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
+import { nodeFacts } from './node.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
 import { stopPrerequisites } from './ordering.js'
 import { ContainerRunner, type RunnerEvent } from './runner.js'
@@ -155,15 +155,18 @@ export class Pod {
         await cgroups.remove()
       })
       // Volumes and the pod's /etc files before any process: a bad hostPath fails here, with nothing running.
-      const etc = writeEtcFiles(spec, dir.root)
-      const volumes = prepareVolumes(spec, dir.root)
+      const node = nodeFacts()
+      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it.
+      const podIP = spec.hostNetwork ? node.hostIP : ''
+      const etc = writeEtcFiles(spec, dir.root, podIP, { warn })
+      const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
       undo.push('unmount volumes', () => volumes.release())
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const dieWithParent = opts.dieWithParent ?? true
       const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
-      const facts: RuntimeFacts = { podIP: '', hostIP: '', nodeName: hostname() }
+      const facts: RuntimeFacts = { ...node, podIP }
       const onLine = opts.onOutput ?? printLine
       const ctx = {
         pod: spec,
