@@ -1,5 +1,5 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
-import { displayPhase, gc, execInPod, inspectPod, isAlive, listPods, podLogs, podStats, removePod, stopPod, type LogOptions, type PodRecord } from '../index.js'
+import { displayPhase, gc, execInPod, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, stopPod, type LogOptions, type PodRecord } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -10,9 +10,9 @@ function age(iso: string | undefined): string {
 }
 
 function row(r: PodRecord) {
-  const running = r.containerStatuses.filter(s => s.state && 'running' in (s.state as object)).length
+  const ready = r.containerStatuses.filter(isReady).length
   const restarts = r.containerStatuses.reduce((n, s) => n + ((s.restartCount as number) ?? 0), 0)
-  return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${running}/${r.spec.containers.length}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
+  return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${ready}/${r.spec.containers.length}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
 }
 
 export function psCommand(root: string, json: boolean, io: Io): number {

@@ -1,6 +1,6 @@
 export { runDetached, type DetachedStart } from './detach.js'
 export { supervise } from './supervisor.js'
-export { stopPod, removePod, inspectPod, podStats } from './ops.js'
+export { stopPod, removePod, inspectPod, podStats, isReady } from './ops.js'
 export { execInPod } from './exec.js'
 export { podLogs, type LogOptions } from './logs.js'
 export { gc, type GcAction } from './gc.js'

@@ -124,14 +124,21 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
   })
 }
 
+/** A recorded container's readiness (records without `ready` predate probes: running counts as ready). */
+export function isReady(s: PodRecord['containerStatuses'][number]): boolean {
+  return typeof s.ready === 'boolean' ? s.ready : !!s.state && 'running' in (s.state as object)
+}
+
 /** The pod as JSON in Kubernetes shape, plus ours (`podLaunch`). */
 export function inspectPod(root: string, ref: string): Record<string, unknown> {
   const { id, record: r, error } = resolvePod(root, ref)
   if (!r) throw error!
   const live = isAlive(r.supervisor)
-  const running = r.containerStatuses.filter(s => s.state && 'running' in (s.state as object)).length
-  const allRunning = running === r.containerStatuses.length && running > 0
-  const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' })
+  const unready = r.containerStatuses.filter(s => !isReady(s)).map(s => s.name as string)
+  const allReady = unready.length === 0 && r.containerStatuses.length > 0
+  // kubelet's shape: a False condition says which containers hold it back.
+  const cond = (type: string, ok: boolean, why?: { reason: string; message: string }) => ({ type, status: ok ? 'True' : 'False', ...(!ok && why) })
+  const notReady = { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` }
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -142,14 +149,14 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
       conditions: [
         cond('PodScheduled', true),
         cond('Initialized', r.initContainerStatuses.every(s => s.state && 'terminated' in (s.state as object))),
-        cond('ContainersReady', allRunning),
-        cond('Ready', allRunning),
+        cond('ContainersReady', allReady, notReady),
+        cond('Ready', allReady, notReady),
       ],
       podIP: r.podIP,
       podIPs: r.podIP ? [{ ip: r.podIP }] : [],
       startTime: r.startTime,
       initContainerStatuses: r.initContainerStatuses,
-      containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: !!s.state && 'running' in (s.state as object) })),
+      containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: isReady(s) })),
     },
     podLaunch: { id, dir: podDir(root, id), supervisor: r.supervisor && { ...r.supervisor, alive: live }, pause: r.pause, cgroups: r.cgroups },
   }

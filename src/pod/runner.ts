@@ -15,6 +15,9 @@ import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } f
 import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
 import { exitReason, type ContainerStatus, type Terminated } from './status.js'
+import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
+import type { ProbeTarget } from './probe-kinds.js'
+import type { Probe, ProbeKind } from '../spec/index.js'
 
 export type RunnerEvent =
   | { type: 'container-started'; container: string; pid: number; restartCount: number }
@@ -22,6 +25,12 @@ export type RunnerEvent =
   | { type: 'container-restarting'; container: string; delayMs: number; restartCount: number }
   | { type: 'hook-failed'; container: string; hook: 'postStart' | 'preStop'; message: string }
   | { type: 'container-failed-to-start'; container: string; error: PodError }
+  /** `started` (running, startupProbe passed) or `ready` (readinessProbe) changed. */
+  | { type: 'container-condition'; container: string; started: boolean; ready: boolean }
+  /** One failed probe attempt (kubelet's Warning `Unhealthy`): `Liveness probe failed: ...`. */
+  | { type: 'probe-failed'; container: string; probe: ProbeKind; message: string }
+  /** A failed liveness or startup probe kills the container (kubelet's `Killing`). */
+  | { type: 'container-killing'; container: string; reason: 'LivenessProbe' | 'StartupProbe'; message: string }
 
 export interface RunnerContext {
   pod: PodSpec
@@ -60,7 +69,7 @@ export class ContainerRunner {
     readonly spec: ContainerSpec,
     init: boolean,
   ) {
-    this.status = { name: spec.name, init, state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }, restartCount: 0, started: false }
+    this.status = { name: spec.name, init, state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }, restartCount: 0, started: false, ready: false }
     this.backoff = new Backoff(ctx.backoff)
   }
 
@@ -77,10 +86,20 @@ export class ContainerRunner {
    * attempt (started or failed). Resolves with the last termination.
    */
   async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
+    try {
+      return await this.runLoop(restart, onStarted)
+    } finally {
+      this.settleStarted(false)
+    }
+  }
+
+  private async runLoop(restart: (t: Terminated) => boolean, onStarted: () => void): Promise<Terminated> {
     for (;;) {
       const t = await this.runOnce(onStarted)
       onStarted = () => {}
-      if (this.stopping || !restart(t)) return t
+      // A probe kill restarts the container unless the policy is Never, whatever its exit code (kubelet).
+      const probeRestart = this.probeKill !== undefined && this.ctx.pod.restartPolicy !== 'Never'
+      if (this.stopping || !(restart(t) || probeRestart)) return t
       const ranFor = t.startedAt ? t.finishedAt.getTime() - t.startedAt.getTime() : 0
       const delayMs = this.backoff.next(ranFor)
       this.status.lastState = { terminated: t }
@@ -99,6 +118,8 @@ export class ContainerRunner {
   /** One start-to-exit run. A start failure is a ContainerCannotRun termination (exit 128). */
   private async runOnce(onStarted: () => void): Promise<Terminated> {
     const { ctx, spec } = this
+    this.probeKill = undefined
+    this.killing = false
     const log = new CriLogFile(ctx.dir.logFile(spec.name, this.status.restartCount))
     this.status.logPath = log.path
     const { pipe } = native()
@@ -150,7 +171,6 @@ export class ContainerRunner {
     this.current = { process, startedAt }
     this.status.pid = process.pid
     this.status.state = { running: { startedAt } }
-    this.status.started = true
     try {
       this.namespaces = namespaceInodes(process.pid)
     } catch {
@@ -160,8 +180,12 @@ export class ContainerRunner {
     if (this.stopping) process.kill('SIGKILL')
     ctx.emit({ type: 'container-started', container: spec.name, pid: process.pid, restartCount: this.status.restartCount })
     if (spec.lifecycle.postStart && !this.stopping) await this.postStart(process)
+    if (!this.stopping) this.startProbes(process, startedAt)
     onStarted()
     const exit = await process.exited
+    this.probes?.stop()
+    this.probes = undefined
+    this.setConditions(false, false)
     this.current = undefined
     await this.closeRun(readers, log)
     // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
@@ -173,7 +197,7 @@ export class ContainerRunner {
       exitCode: exit.exitCode,
       signal: exit.signal,
       reason: oom ? 'OOMKilled' : exitReason(exit.exitCode),
-      message: this.terminationMessage(termination?.source, exit.exitCode, log.path),
+      message: this.terminationMessage(termination?.source, exit.exitCode, log.path) ?? this.probeKill,
       startedAt,
       finishedAt: new Date(),
     }
@@ -248,11 +272,17 @@ export class ContainerRunner {
    * SIGTERM, then SIGKILL when the grace period is over. `graceMs` 0 kills at once.
    */
   async stop(graceMs: number): Promise<void> {
-    const first = !this.stopping
     this.stopping = true
     this.wakeUp?.()
     const cur = this.current
     if (!cur) return
+    await this.terminate(cur, graceMs)
+  }
+
+  /** preStop (first call of a run only), SIGTERM, SIGKILL after `graceMs`; resolves when the process has exited. */
+  private async terminate(cur: { process: ChildProcessHandle }, graceMs: number): Promise<void> {
+    const first = !this.killing
+    this.killing = true
     const deadline = Date.now() + graceMs
     // A second stop with a shorter grace (a second Ctrl-C) only brings the SIGKILL forward.
     const killer = setTimeout(() => cur.process.kill('SIGKILL'), graceMs)
@@ -266,5 +296,65 @@ export class ContainerRunner {
     } finally {
       clearTimeout(killer)
     }
+  }
+
+  // ---- probes (src/pod/probes.ts): started, ready, kills for failed liveness/startup probes ----
+  private probes?: ContainerProbes
+  /** Why this run was killed by a probe (the Killing event's message). */
+  private probeKill?: string
+  /** Set once this run is being terminated (by stop or a probe): preStop runs once. */
+  private killing = false
+  private startedWaiters: ((started: boolean) => void)[] = []
+
+  /**
+   * Resolves true as soon as the container counts as started (running, after
+   * postStart, and its startupProbe passed when it has one), false when its
+   * runner ends for good before that. For sidecar init containers.
+   */
+  whenStarted(): Promise<boolean> {
+    if (this.status.started) return Promise.resolve(true)
+    return new Promise(resolve => this.startedWaiters.push(resolve))
+  }
+
+  private settleStarted(started: boolean): void {
+    for (const w of this.startedWaiters.splice(0)) w(started)
+  }
+
+  private setConditions(started: boolean, ready: boolean): void {
+    if (this.status.started === started && this.status.ready === ready) return
+    this.status.started = started
+    this.status.ready = ready
+    if (started) this.settleStarted(true)
+    this.ctx.emit({ type: 'container-condition', container: this.spec.name, started, ready })
+  }
+
+  private startProbes(process: ChildProcessHandle, startedAt: Date): void {
+    const { ctx, spec } = this
+    const target: ProbeTarget = {
+      // Never the host's namespace by accident: a closed pod namespace fails the probe.
+      netnsFd: ctx.pod.hostNetwork ? undefined : (ctx.shared.get('net') ?? -1),
+      address: ctx.facts.podIP || '127.0.0.1',
+      exec: (argv, timeoutMs) => this.exec(argv, timeoutMs),
+    }
+    const probes = { startup: spec.startupProbe, liveness: spec.livenessProbe, readiness: spec.readinessProbe }
+    this.probes = new ContainerProbes(probes, target, startedAt, {
+      // Without a readinessProbe a started container is ready.
+      started: () => this.setConditions(true, !spec.readinessProbe),
+      ready: ready => this.setConditions(this.status.started, ready),
+      failed: (probe, message) => ctx.emit({ type: 'probe-failed', container: spec.name, probe, message: probeFailedMessage(probe, message) }),
+      unhealthy: (kind, probe) => void this.killForProbe(kind, probe, process),
+      warn: m => ctx.warn(`container ${spec.name}: ${m}`),
+    })
+    this.probes.start()
+  }
+
+  /** kubelet's kill for a failed liveness/startup probe: preStop, SIGTERM, SIGKILL after the probe's (or the pod's) grace. */
+  private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, process: ChildProcessHandle): Promise<void> {
+    const cur = this.current
+    if (this.stopping || cur?.process !== process) return
+    const message = probeKillMessage(this.spec.name, kind, this.ctx.pod.restartPolicy !== 'Never')
+    this.probeKill = message
+    this.ctx.emit({ type: 'container-killing', container: this.spec.name, reason: kind === 'liveness' ? 'LivenessProbe' : 'StartupProbe', message })
+    await this.terminate(cur, (probe.terminationGracePeriodSeconds ?? this.ctx.pod.terminationGracePeriodSeconds) * 1000)
   }
 }

@@ -24,7 +24,10 @@ export interface ContainerStatus {
   state: ContainerState
   lastState?: { terminated: Terminated }
   restartCount: number
+  /** Running, and its startupProbe (if any) has passed. */
   started: boolean
+  /** Started, and its readinessProbe (if any) says ready. */
+  ready: boolean
   /** Host pid of the current (or last) main process. */
   pid?: number
   /** The CRI log file of the current (or last) run. */

@@ -2,6 +2,7 @@
 import { Checker, isObj, type Obj } from './checker.js'
 import { quantityMilli, quantityValue } from './quantity.js'
 import type { ResourceList, Resources } from './resources.js'
+import { parseProbes } from './probes.js'
 import { parseContainerSecurity, type SecuritySettings } from './security.js'
 import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } from './types.js'
 
@@ -9,11 +10,8 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
 const FIELD_PATHS = /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|metadata\.(labels|annotations)|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
 
-const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext']
+const KNOWN = ['livenessProbe', 'readinessProbe', 'startupProbe', 'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext']
 const LATER: Record<string, string> = {
-  livenessProbe: 'probes not run yet',
-  readinessProbe: 'probes not run yet',
-  startupProbe: 'probes not run yet',
   envFrom: 'configMaps and secrets not supported yet',
   resizePolicy: 'not supported',
   restartPolicy: 'sidecar init containers not supported yet',
@@ -53,19 +51,24 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   }
   const terminationMessagePath = c.str(o.terminationMessagePath, `${path}.terminationMessagePath`) ?? '/dev/termination-log'
   c.absPath(terminationMessagePath, `${path}.terminationMessagePath`)
+  const ports = parsePorts(c, o.ports, `${path}.ports`, ctx)
+  const probes = parseProbes(c, o, path, ports, ctx.isInit)
   const spec = {
     image,
     command,
     args,
     env: parseEnv(c, o.env, `${path}.env`),
     workingDir,
-    ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
+    ports,
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
     lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, ctx.isInit),
     securityContext: parseContainerSecurity(c, o.securityContext, `${path}.securityContext`, ctx.podSecurity),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
+    ...(probes.startup && { startupProbe: probes.startup }),
+    ...(probes.liveness && { livenessProbe: probes.liveness }),
+    ...(probes.readiness && { readinessProbe: probes.readiness }),
   }
   return name === undefined ? undefined : { name, ...spec }
 }
