@@ -9,7 +9,7 @@ function pod(c: Obj, spec: Obj = {}) {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'app', command: ['run'], ports: [{ name: 'http', containerPort: 8080 }], ...c }], ...spec } }
 }
 const container = (c: Obj) => parseManifest(pod(c)).spec.containers[0]
-const fails = (t: { throws: (fn: () => unknown, w: object) => unknown }, c: Obj, re: RegExp) => t.throws(() => parseManifest(pod(c)), { message: re })
+const fails = (t: Pick<typeof import('tap').default, 'throws'>, c: Obj, re: RegExp) => t.throws(() => parseManifest(pod(c)), { message: re })
 
 t.test('a probe gets kubelet defaults: period 10, timeout 1, success 1, failure 3, no delay', async t => {
   const c = container({ livenessProbe: { exec: { command: ['true'] } } })
