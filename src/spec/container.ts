@@ -51,26 +51,23 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   }
   const terminationMessagePath = c.str(o.terminationMessagePath, `${path}.terminationMessagePath`) ?? '/dev/termination-log'
   c.absPath(terminationMessagePath, `${path}.terminationMessagePath`)
-  const ports = parsePorts(c, o.ports, `${path}.ports`, ctx)
-  const probes = parseProbes(c, o, path, ports, ctx.isInit)
   const spec = {
     image,
     command,
     args,
     env: parseEnv(c, o.env, `${path}.env`),
     workingDir,
-    ports,
+    ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
     lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, ctx.isInit),
     securityContext: parseContainerSecurity(c, o.securityContext, `${path}.securityContext`, ctx.podSecurity),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
-    ...(probes.startup && { startupProbe: probes.startup }),
-    ...(probes.liveness && { livenessProbe: probes.liveness }),
-    ...(probes.readiness && { readinessProbe: probes.readiness }),
   }
-  return name === undefined ? undefined : { name, ...spec }
+  // After ports: a probe's named port is one of them.
+  const probes = parseProbes(c, o, path, spec.ports, ctx.isInit)
+  return name === undefined ? undefined : { name, ...spec, ...(probes.startup && { startupProbe: probes.startup }), ...(probes.liveness && { livenessProbe: probes.liveness }), ...(probes.readiness && { readinessProbe: probes.readiness }) }
 }
 
 function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
