@@ -69,6 +69,29 @@ t.test('httpGet: a 200 from busybox httpd makes the container ready; a 404 fails
   t.match(other, { ready: false, started: true })
 })
 
+t.test('httpGet: HTTPS without certificate checks (as kubelet), httpHeaders sent, same-host redirects followed', { skip }, async t => {
+  const port = 18443
+  t.ok(await hostRefuses(port), 'nothing listens on the host')
+  const log = eventLog()
+  const { pod, waitFor, lines } = await start(t, manifest(uniqueName('https'), [
+    {
+      name: 'web',
+      command: [process.execPath, join(FIXTURES, 'https-server.mjs'), String(port), 'https'],
+      readinessProbe: { httpGet: { scheme: 'HTTPS', path: '/old', port, httpHeaders: [{ name: 'X-Check', value: 'probe-1' }] }, ...every1s },
+    } as never,
+    { name: 'away', command: ['sleep', '600'], readinessProbe: { httpGet: { scheme: 'HTTPS', path: '/away', port }, ...every1s } } as never,
+    { name: 'broken', command: ['sleep', '600'], readinessProbe: { httpGet: { scheme: 'HTTPS', path: '/broken', port }, ...every1s } } as never,
+  ], { restartPolicy: 'Never' }), { onEvent: log.onEvent })
+  await log.next(is('container-condition', 'web', e => e.ready))
+  await log.next(is('container-condition', 'away', e => e.ready))
+  const failed = await log.next<Extract<PodEvent, { type: 'probe-failed' }>>(is('probe-failed', 'broken'), 15_000, log.events.length)
+  t.equal(failed.message, 'Readiness probe failed: HTTP probe failed with statuscode: 500')
+  t.match(await waitFor('web', /^GET \/old /), new RegExp(`x-check=probe-1 ua=kube-probe/\\S+ host=127\\.0\\.0\\.1:${port}$`))
+  t.match(await waitFor('web', /^GET \/healthz /), /x-check=probe-1/, 'the redirect was followed with the same headers')
+  t.notOk(lines('web').some(l => l.includes('198.18')), 'a redirect to another host is not followed')
+  t.same(pod.statuses.containers.map(s => s.ready), [true, true, false])
+})
+
 t.test('httpGet and tcpSocket liveness against a closed port fail with connection refused', { skip }, async t => {
   const log = eventLog()
   await start(t, manifest(uniqueName('refused'), [
