@@ -8,6 +8,7 @@ import { native, type NsType } from '../spawn/native.js'
 import { joinList, runConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
 import { sandboxNamespaces } from './sandbox.js'
+import { describeProbe } from './probes.js'
 
 export interface ProcessPlan {
   who: string
@@ -26,6 +27,8 @@ export interface ProcessPlan {
   workingDir: string
   capabilities: string
   seccomp: string
+  /** What each probe does and when (src/pod/probes.ts). */
+  probes?: string[]
 }
 
 export interface PodPlan {
@@ -99,6 +102,10 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       env: [...env].map(([k, v]) => `${k}=${v}`),
       workingDir: run.workingDir,
       ...security,
+      probes: (['startup', 'liveness', 'readiness'] as const).flatMap(k => {
+        const probe = c[`${k}Probe`]
+        return probe ? [describeProbe(k, probe, spec.hostNetwork)] : []
+      }),
     }
   })
   return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan }

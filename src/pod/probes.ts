@@ -176,3 +176,20 @@ export function probeFailedMessage(kind: ProbeKind, output: string): string {
 export function probeKillMessage(container: string, kind: 'liveness' | 'startup', willRestart: boolean): string {
   return `Container ${container} failed ${kind} probe${willRestart ? ', will be restarted' : ''}`
 }
+
+/** One line for `explain`: what the probe does, where, and when. */
+export function describeProbe(kind: ProbeKind, p: Probe, hostNetwork: boolean): string {
+  const h = p.handler
+  const where = hostNetwork ? "from the host's network namespace" : "from inside the pod's network namespace"
+  const addr = (host: string | undefined, port: number) => `${host ?? '<pod IP or 127.0.0.1>'}:${port}`
+  const what =
+    h.kind === 'exec'
+      ? `exec ${JSON.stringify(h.command)} in the container`
+      : h.kind === 'tcpSocket'
+        ? `tcp connect ${addr(h.host, h.port)} ${where}`
+        : h.kind === 'grpc'
+          ? `grpc.health.v1.Health/Check service ${JSON.stringify(h.service)} at ${addr(undefined, h.port)} ${where}`
+          : `GET ${h.scheme.toLowerCase()}://${addr(h.host, h.port)}${h.path}${h.headers.length ? ` with ${h.headers.map(x => x.name).join(', ')}` : ''} ${where}${h.scheme === 'HTTPS' ? ' (certificate not verified, as kubelet)' : ''}`
+  const grace = p.terminationGracePeriodSeconds === undefined ? '' : `, kill grace ${p.terminationGracePeriodSeconds}s`
+  return `${kind}: ${what}; every ${p.periodSeconds}s after ${p.initialDelaySeconds}s, timeout ${p.timeoutSeconds}s, success ${p.successThreshold}, failure ${p.failureThreshold}${grace}`
+}

@@ -137,6 +137,18 @@ t.test('grpc: health v1 Check against a node:http2 server in the pod; NOT_SERVIN
   t.same(pod.statuses.containers.map(s => s.ready), [true, false, false])
 })
 
+t.test('a hostNetwork pod is probed in the host network namespace', { skip }, async t => {
+  const port = 19100
+  t.ok(await hostRefuses(port), 'nothing listens on the host yet')
+  const log = eventLog()
+  const { pod } = await start(t, manifest(uniqueName('hostnet'), [
+    { name: 'srv', command: [process.execPath, join(FIXTURES, 'https-server.mjs'), String(port), 'http'], readinessProbe: { httpGet: { port, path: '/healthz' }, ...every1s } } as never,
+  ], { restartPolicy: 'Never', hostNetwork: true }), { onEvent: log.onEvent })
+  await log.next(is('container-condition', 'srv', e => e.ready))
+  t.notOk(await hostRefuses(port), 'the listener is on the host loopback')
+  t.equal(pod.statuses.containers[0].ready, true)
+})
+
 t.test('exec readiness flips ready both ways as a file comes and goes; a slow exec probe times out', { skip }, async t => {
   const log = eventLog()
   const { pod } = await start(t, manifest(uniqueName('exec'), [

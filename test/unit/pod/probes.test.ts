@@ -121,3 +121,10 @@ t.test('initialDelaySeconds holds the first probe back', async t => {
   probes.stop()
   t.equal(calls.length, 1)
 })
+
+t.test('explain describes each probe: what, where, when', async t => {
+  const { describeProbe } = await import('../../../src/pod/probes.js')
+  const p = probe('x', { terminationGracePeriodSeconds: 5 })
+  t.equal(describeProbe('liveness', { ...p, handler: { kind: 'tcpSocket', port: 80 } }, false), "liveness: tcp connect <pod IP or 127.0.0.1>:80 from inside the pod's network namespace; every 1s after 0s, timeout 1s, success 1, failure 1, kill grace 5s")
+  t.match(describeProbe('readiness', { ...probe('x'), handler: { kind: 'httpGet', scheme: 'HTTPS', port: 443, path: '/h', headers: [{ name: 'X-A', value: '1' }] } }, true), /^readiness: GET https:\/\/<pod IP or 127\.0\.0\.1>:443\/h with X-A from the host's network namespace \(certificate not verified, as kubelet\)/)
+})
