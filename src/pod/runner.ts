@@ -185,7 +185,8 @@ export class ContainerRunner {
     const exit = await process.exited
     this.probes?.stop()
     this.probes = undefined
-    this.setConditions(false, false)
+    // kubelet: an ended container is neither started nor ready, except an init container that completed.
+    this.setConditions(false, this.status.init && !this.isSidecar && exit.exitCode === 0)
     this.current = undefined
     await this.closeRun(readers, log)
     // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
@@ -316,6 +317,11 @@ export class ContainerRunner {
     return new Promise(resolve => this.startedWaiters.push(resolve))
   }
 
+  /** An init container with restartPolicy Always (a native sidecar) is ready like a regular container. */
+  private get isSidecar(): boolean {
+    return this.status.init && (this.spec as { restartPolicy?: string }).restartPolicy === 'Always'
+  }
+
   private settleStarted(started: boolean): void {
     for (const w of this.startedWaiters.splice(0)) w(started)
   }
@@ -338,8 +344,8 @@ export class ContainerRunner {
     }
     const probes = { startup: spec.startupProbe, liveness: spec.livenessProbe, readiness: spec.readinessProbe }
     this.probes = new ContainerProbes(probes, target, startedAt, {
-      // Without a readinessProbe a started container is ready.
-      started: () => this.setConditions(true, !spec.readinessProbe),
+      // Without a readinessProbe a started container is ready (an init container only once it completed).
+      started: () => this.setConditions(true, !spec.readinessProbe && (!this.status.init || this.isSidecar)),
       ready: ready => this.setConditions(this.status.started, ready),
       failed: (probe, message) => ctx.emit({ type: 'probe-failed', container: spec.name, probe, message: probeFailedMessage(probe, message) }),
       unhealthy: (kind, probe) => void this.killForProbe(kind, probe, process),

@@ -199,8 +199,13 @@ t.test('the startup probe gates liveness; once it passes liveness runs (and here
   await log.next(is('probe-failed', 'app', e => e.probe === 'startup'), 15_000, log.events.findIndex(is('probe-failed', 'app')) + 1)
   t.match(pod.statuses.containers[0], { started: false, ready: false })
   t.notOk(log.events.some(is('probe-failed', 'app', e => e.probe === 'liveness')), 'no liveness probe before startup passed')
+  let startedYet = false
+  const started = pod.runners[0].whenStarted().then(ok => ((startedYet = true), ok))
+  await new Promise(r => setTimeout(r, 50))
+  t.equal(startedYet, false, 'whenStarted waits for the startup probe')
   writeFileSync(join(pod.dir.shm, 'up'), '')
   await log.next(is('container-condition', 'app', e => e.started && e.ready))
+  t.equal(await started, true, 'whenStarted resolves once the startup probe passed')
   const kill = await log.next<Extract<PodEvent, { type: 'container-killing' }>>(is('container-killing', 'app'))
   t.equal(kill.message, 'Container app failed liveness probe', 'Never: no "will be restarted"')
   const result = await pod.wait()
@@ -214,12 +219,27 @@ t.test('a failing startup probe kills the container after failureThreshold tries
   const { pod } = await start(t, manifest(uniqueName('startfail'), [
     { name: 'app', command: ['sleep', '600'], startupProbe: { exec: { command: ['false'] }, ...every1s, failureThreshold: 2, terminationGracePeriodSeconds: 1 } } as never,
   ], { restartPolicy: 'Never' }), { onEvent: log.onEvent })
+  const started = pod.runners[0].whenStarted()
   const kill = await log.next<Extract<PodEvent, { type: 'container-killing' }>>(is('container-killing', 'app'))
   t.equal(kill.message, 'Container app failed startup probe')
   t.equal(kill.reason, 'StartupProbe')
   const result = await pod.wait()
   t.match(terminated(result, 'app'), { exitCode: 137, message: 'Container app failed startup probe' })
   t.equal(log.events.filter(is('probe-failed', 'app')).length, 2)
+  t.equal(await started, false, 'whenStarted says false when the container never started')
+})
+
+t.test('without probes: ready while running; a completed init container stays ready, an ended container does not', { skip }, async t => {
+  const log = eventLog()
+  const { pod } = await start(t, manifest(uniqueName('noprobe'), [{ name: 'app', command: ['sleep', '600'] }], {
+    restartPolicy: 'Never',
+    initContainers: [{ name: 'init', command: ['true'] }],
+  }), { onEvent: log.onEvent })
+  await log.next(is('container-condition', 'app', e => e.started && e.ready))
+  t.match(pod.statuses.init[0], { ready: true, started: false })
+  t.match(pod.statuses.containers[0], { ready: true, started: true })
+  const result = await pod.stop({ gracePeriodSeconds: 1 })
+  t.match(result.containerStatuses[0], { ready: false, started: false })
 })
 
 t.test('probes leave no socket or timer behind when the pod stops', { skip }, async t => {
