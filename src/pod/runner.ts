@@ -275,6 +275,9 @@ export class ContainerRunner {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true
     this.wakeUp?.()
+    // A terminating container is probed no more (no kill in the middle of a graceful stop) and takes no traffic.
+    this.probes?.stop()
+    if (this.current && this.status.ready) this.setConditions(this.status.started, false)
     const cur = this.current
     if (!cur) return
     await this.terminate(cur, graceMs)
