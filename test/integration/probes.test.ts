@@ -4,7 +4,7 @@
 // from inside the pod's net namespace: the host has no such listener.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -263,6 +263,9 @@ t.test('probes leave no socket or timer behind when the pod stops', { skip }, as
   t.equal(log.events.length, n, 'no probe ran after the pod stopped')
   const after = count()
   for (const kind of ['TCPSocketWrap', 'TCPWrap', 'Timeout', 'Http2Session', 'PipeWrap']) t.equal(after.get(kind) ?? 0, before.get(kind) ?? 0, `${kind} count back to where it was`)
+  // The sockets were made on short-lived threads that joined the pod's namespace: none of ours stayed there.
+  const own = readlinkSync('/proc/self/ns/net')
+  t.same(readdirSync('/proc/self/task').map(task => readlinkSync(`/proc/self/task/${task}/ns/net`)).filter(ns => ns !== own), [], 'every thread of this process is still in its own net namespace')
 })
 
 // ps and inspect read the record a detached pod's supervisor writes.
