@@ -55,6 +55,8 @@ export function connectInPod(target: ProbeTarget, host: string, port: number, ti
       clearTimeout(timer)
       signal.removeEventListener('abort', onAbort)
       s.removeListener('error', onError)
+      // A late error on a probe's socket must never become an uncaught exception in the supervisor.
+      s.on('error', () => {})
       if (e) {
         s.destroy()
         reject(e)
@@ -89,7 +91,7 @@ async function httpGetOnce(target: ProbeTarget, h: Extract<ProbeHandler, { kind:
       socket = await new Promise<Socket>((resolve, reject) => {
         const t = tlsConnect({ socket: plain, rejectUnauthorized: false, servername: undefined })
         t.once('secureConnect', () => resolve(t))
-        t.once('error', reject)
+        t.on('error', reject) // a later error lands on a settled promise: harmless
       })
     }
     const conn = socket

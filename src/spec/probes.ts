@@ -27,7 +27,7 @@ function port(c: Checker, v: unknown, path: string, ports: ContainerPort[], name
     }
     return named.containerPort
   }
-  return c.int(v, path, 1, 65535) ?? (typeof v !== 'number' ? (c.fail(path, `must be a port number or name, not ${JSON.stringify(v)}`), undefined) : undefined)
+  return c.int(v, path, 1, 65535)
 }
 
 /** Where a network probe connects: the pod (undefined) or an address literal inside the pod's network namespace. */
