@@ -83,15 +83,21 @@ export async function tcpProbe(h: { port: number; host?: string }, target: Probe
 
 /** GET once; resolves status, Location and the body's first 10 KiB. */
 async function httpGetOnce(target: ProbeTarget, h: Extract<ProbeHandler, { kind: 'httpGet' }>, host: string, path: string, deadline: number, signal: AbortSignal) {
-  let socket: Socket = await connectInPod(target, host, h.port, Math.max(1, deadline - Date.now()), signal)
+  const plainSocket = await connectInPod(target, host, h.port, Math.max(1, deadline - Date.now()), signal)
+  let socket: Socket = plainSocket
   try {
     if (h.scheme === 'HTTPS') {
       // kubelet does not verify the certificate of an HTTPS probe (InsecureSkipVerify).
-      const plain = socket
-      socket = await new Promise<Socket>((resolve, reject) => {
-        const t = tlsConnect({ socket: plain, rejectUnauthorized: false, servername: undefined })
-        t.once('secureConnect', () => resolve(t))
-        t.on('error', reject) // a later error lands on a settled promise: harmless
+      const plain = plainSocket
+      const t = tlsConnect({ socket: plain, rejectUnauthorized: false, servername: undefined })
+      socket = t
+      await new Promise<void>((resolve, reject) => {
+        const fail = (e: Error) => (clearTimeout(timer), signal.removeEventListener('abort', onAbort), reject(e))
+        const onAbort = () => fail(new Error('probe stopped'))
+        const timer = setTimeout(() => fail(new Error('TLS handshake timeout')), Math.max(1, deadline - Date.now()))
+        signal.addEventListener('abort', onAbort)
+        t.once('secureConnect', () => (clearTimeout(timer), signal.removeEventListener('abort', onAbort), resolve()))
+        t.on('error', fail) // a later error lands on a settled promise: harmless
       })
     }
     const conn = socket
@@ -119,6 +125,7 @@ async function httpGetOnce(target: ProbeTarget, h: Extract<ProbeHandler, { kind:
     })
   } finally {
     socket.destroy()
+    plainSocket.destroy()
   }
 }
 
@@ -133,7 +140,9 @@ export async function httpProbe(h: Extract<ProbeHandler, { kind: 'httpGet' }>, t
     try {
       res = await httpGetOnce(target, h, host, path, deadline, signal)
     } catch (e) {
-      return { result: 'failure', message: `Get "${url}": ${(e as Error).message}` }
+      // OpenSSL's long message carries its source file: its reason alone says it (`tls: wrong version number`).
+      const reason = (e as { reason?: string }).reason
+      return { result: 'failure', message: `Get "${url}": ${reason ? `tls: ${reason}` : (e as Error).message}` }
     }
     if (res.status >= 300 && res.status < 400 && res.location) {
       const next = new URL(res.location, url)

@@ -104,6 +104,24 @@ t.test('httpGet and tcpSocket liveness against a closed port fail with connectio
   t.equal(b.message, 'Liveness probe failed: dial tcp 127.0.0.1:18081: connect: connection refused')
 })
 
+t.test('a listener that never answers: httpGet, HTTPS and grpc fail after timeoutSeconds; HTTPS to plain HTTP fails', { skip }, async t => {
+  const port = 19200
+  const log = eventLog()
+  await start(t, manifest(uniqueName('silent'), [
+    { name: 'silent', command: ['busybox', 'nc', '-ll', '-p', String(port), '-e', 'sleep', '600'] },
+    { name: 'web', command: ['sh', '-c', `mkdir -p /tmp/www && exec busybox httpd -f -p ${port + 1} -h /tmp/www`] },
+    { name: 'http', command: ['sleep', '600'], readinessProbe: { httpGet: { port }, ...every1s } } as never,
+    { name: 'https', command: ['sleep', '600'], readinessProbe: { httpGet: { port, scheme: 'HTTPS' }, ...every1s } } as never,
+    { name: 'grpc', command: ['sleep', '600'], readinessProbe: { grpc: { port }, ...every1s } } as never,
+    { name: 'tls', command: ['sleep', '600'], readinessProbe: { httpGet: { port: port + 1, scheme: 'HTTPS' }, ...every1s, failureThreshold: 100 } } as never,
+  ], { restartPolicy: 'Never' }), { onEvent: log.onEvent })
+  const message = async (c: string, re: RegExp) => (await log.next<Extract<PodEvent, { type: 'probe-failed' }>>(is('probe-failed', c, e => re.test(e.message)))).message
+  t.equal(await message('http', /timeout/), `Readiness probe failed: Get "http://127.0.0.1:${port}/": timeout awaiting the response`)
+  t.equal(await message('https', /timeout/), `Readiness probe failed: Get "https://127.0.0.1:${port}/": TLS handshake timeout`)
+  t.equal(await message('grpc', /timeout/), 'Readiness probe failed: timeout: health rpc did not complete within 1s')
+  t.equal(await message('tls', /tls:/), `Readiness probe failed: Get "https://127.0.0.1:${port + 1}/": tls: wrong version number`)
+})
+
 t.test('tcpSocket: a busybox nc listener in the pod passes, a port without one fails', { skip }, async t => {
   const port = 19000
   t.ok(await hostRefuses(port), 'nothing listens on the host')
