@@ -54,6 +54,14 @@ t.test('kill messages are kubelet\'s', async t => {
   t.equal(probeKillMessage('web', 'startup', false), 'Container web failed startup probe')
 })
 
+/** Poll (every 10 ms, up to 10 s) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !cond(); ) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 10s')
+    await new Promise(r => setTimeout(r, 10))
+  }
+}
+
 const probe = (command: string, extra: Partial<Probe> = {}): Probe => ({ handler: { kind: 'exec', command: [command] }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 1, ...extra })
 
 /** A target whose exec answers from `answers` (exit 0 when the command's answer is true). */
@@ -79,12 +87,11 @@ t.test('startup runs first; liveness and readiness start only once it passed', a
     { started: () => events.push('started'), ready: r => events.push(`ready=${r}`), failed: (k, m) => events.push(`failed ${k}: ${m}`), unhealthy: k => events.push(`unhealthy ${k}`), warn: () => {} },
   )
   probes.start()
-  await new Promise(r => setTimeout(r, 200))
-  t.ok(calls.length >= 2)
+  await until(() => calls.length >= 2)
   t.same(new Set(calls), new Set(['startup']), 'nothing but the startup probe while it fails')
   t.notOk(events.includes('started'))
   startupOk = true
-  await new Promise(r => setTimeout(r, 200))
+  await until(() => events.includes('ready=true') && calls.includes('live'))
   probes.stop()
   t.ok(events.includes('started'))
   t.ok(events.includes('ready=true'))
@@ -105,7 +112,8 @@ t.test('a liveness failure at the threshold asks for a kill once and stops probi
     warn: () => {},
   })
   probes.start()
-  await new Promise(r => setTimeout(r, 200))
+  await until(() => events.includes('unhealthy liveness'))
+  await new Promise(r => setTimeout(r, 100))
   probes.stop()
   t.same(events, ['started', 'failed liveness: live said so', 'failed liveness: live said so', 'failed liveness: live said so', 'unhealthy liveness'])
   t.equal(calls.length, 3)
