@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 extern "C" {
 #include "filter.h"
 #include "fsops.h"
+#include "netns.h"
 #include "ns.h"
 #include "report.h"
 #include "spawn.h"
@@ -511,6 +513,17 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), buf, (size_t)n);
 }
 
+// netnsSocket(netnsFd, family 4|6) -> fd of a non-blocking, unconnected TCP
+// socket made in that network namespace (native/netns.c); throws probe.socket.
+Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsNumber()) throw PlanError(env, "netnsSocket(netnsFd, family) expects two numbers");
+  int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
+  int fd = netns_socket(info[0].As<Napi::Number>().Int32Value(), family);
+  if (fd < 0) throw SystemError(env, "probe.socket", errno, "setns+socket");
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object steps = Napi::Object::New(env);
   for (int i = 0; i < STEP_COUNT; i++) steps.Set(report_step_name(i), i);
@@ -541,6 +554,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("netnsSocket", Napi::Function::New(env, NetnsSocket));
   return exports;
 }
 

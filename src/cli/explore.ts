@@ -22,6 +22,7 @@ export function explainCommand(manifest: string, json: boolean, opts: { cgroupPa
     for (const m of p.mounts) lines.push(`   child:  ${m}`)
     lines.push(`   child:  chdir ${p.workingDir}; signals reset; only fds 0-2; execve ${JSON.stringify(p.argv)}`)
     if (p.env.length) lines.push(`   env:    ${p.env.join(' ')}`)
+    for (const probe of p.probes ?? []) lines.push(`   probe:  ${probe}`)
     lines.push(`   capabilities: ${p.capabilities}`, `   seccomp: ${p.seccomp}`, '')
   })
   if (plan.hostNamespaces.length) lines.push(`shared with the host: ${plan.hostNamespaces.join(', ')}`)

@@ -24,6 +24,11 @@ function describe(e: PodEvent): string | undefined {
       return `container ${e.container}: restarting in ${e.delayMs / 1000}s (restart ${e.restartCount})`
     case 'hook-failed':
       return `container ${e.container}: ${e.hook} hook failed: ${e.message}`
+    case 'container-killing':
+      return `container ${e.container}: ${e.message}`
+    case 'probe-failed':
+      // Readiness failures are routine (a container that is not ready yet): only the ones that lead to a kill.
+      return e.probe === 'readiness' ? undefined : `container ${e.container}: ${e.message}`
     default:
       return undefined
   }

@@ -131,13 +131,16 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
   const live = isAlive(r.supervisor)
   // ContainersReady counts the sidecars too (kubelet 1.29+).
   const beside = runningContainerStatuses(r)
-  const allReady = r.containerStatuses.length > 0 && beside.every(isReady)
+  const unready = beside.filter(s => !isReady(s)).map(s => s.name as string)
+  const allReady = r.containerStatuses.length > 0 && unready.length === 0
   const isSidecar = (name: unknown) => r.spec.initContainers.some(c => c.name === name && c.restartPolicy === 'Always')
   const state = (s: PodRecord['containerStatuses'][number]) => (s.state ?? {}) as { terminated?: { exitCode: number } }
   // Initialized: every plain init container exited 0 and every sidecar started, or the containers have been started.
   const initDone = r.initContainerStatuses.every(s => (isSidecar(s.name) ? s.started === true : state(s).terminated?.exitCode === 0))
   const appStarted = r.containerStatuses.some(s => !('waiting' in ((s.state ?? { waiting: {} }) as object)) || (s.restartCount as number) > 0)
-  const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' })
+  // kubelet's shape: a False condition says which containers hold it back.
+  const cond = (type: string, ok: boolean, why?: { reason: string; message: string }) => ({ type, status: ok ? 'True' : 'False', ...(!ok && why) })
+  const notReady = { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` }
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -148,8 +151,8 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
       conditions: [
         cond('PodScheduled', true),
         cond('Initialized', initDone || appStarted),
-        cond('ContainersReady', allReady),
-        cond('Ready', allReady),
+        cond('ContainersReady', allReady, notReady),
+        cond('Ready', allReady, notReady),
       ],
       podIP: r.podIP,
       podIPs: r.podIP ? [{ ip: r.podIP }] : [],

@@ -9,6 +9,7 @@ import { containerIdentity, joinList, runConfig, type RunConfig } from './contai
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
 import { nodeFacts } from './node.js'
 import { sandboxNamespaces, sysctlWrites } from './sandbox.js'
+import { describeProbe } from './probes.js'
 import { chooseProfile, describeChoice, preparePodSeccomp, type ContainerSeccomp } from '../seccomp/index.js'
 
 /** Each container's seccomp profile in words; a Localhost profile that run would refuse says why. */
@@ -47,6 +48,8 @@ export interface ProcessPlan {
   workingDir: string
   capabilities: string
   seccomp: string
+  /** What each probe does and when (src/pod/probes.ts). */
+  probes?: string[]
 }
 
 export interface PodPlan {
@@ -136,6 +139,10 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       capabilities: describeIdentity(c, run),
       ...security,
       seccomp: seccomp.get(c.name)!,
+      probes: (['startup', 'liveness', 'readiness'] as const).flatMap(k => {
+        const probe = c[`${k}Probe`]
+        return probe ? [describeProbe(k, probe, spec.hostNetwork)] : []
+      }),
     }
   })
   return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan }

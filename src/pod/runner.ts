@@ -16,6 +16,9 @@ import { CriLogFile, parseCriLog, readPipe, type OutputLine, type PipeReader, ty
 import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
 import type { ContainerSeccomp } from '../seccomp/index.js'
+import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
+import type { ProbeTarget } from './probe-kinds.js'
+import type { Probe, ProbeKind } from '../spec/index.js'
 import { exitReason, type ContainerStatus, type Terminated } from './status.js'
 
 export type RunnerEvent =
@@ -24,6 +27,12 @@ export type RunnerEvent =
   | { type: 'container-restarting'; container: string; delayMs: number; restartCount: number }
   | { type: 'hook-failed'; container: string; hook: 'postStart' | 'preStop'; message: string }
   | { type: 'container-failed-to-start'; container: string; error: PodError }
+  /** `started` (running, startupProbe passed) or `ready` (readinessProbe) changed. */
+  | { type: 'container-condition'; container: string; started: boolean; ready: boolean }
+  /** One failed probe attempt (kubelet's Warning `Unhealthy`): `Liveness probe failed: ...`. */
+  | { type: 'probe-failed'; container: string; probe: ProbeKind; message: string }
+  /** A failed liveness or startup probe kills the container (kubelet's `Killing`). */
+  | { type: 'container-killing'; container: string; reason: 'LivenessProbe' | 'StartupProbe'; message: string }
 
 export interface RunnerContext {
   pod: PodSpec
@@ -53,13 +62,6 @@ const TERMINATION_MESSAGE_MAX = 4096
 /** kubelet's minimumGracePeriodInSeconds: a sidecar whose turn to stop comes late still gets this long after its SIGTERM. */
 export const MIN_STOP_WINDOW_MS = 2000
 
-/**
- * Decides when a run counts as started (the startupProbe's seam): called
- * once the process runs, with its pid and a signal aborted when that run
- * ends. Resolve when the container has started; reject (or never settle) if
- * it has not: the caller of the gate kills the container when it gives up.
- */
-export type StartedGate = (run: { pid: number; signal: AbortSignal }) => Promise<void>
 const TERMINATION_LOG_LINES = 80
 const TERMINATION_LOG_BYTES = 2048
 
@@ -103,12 +105,6 @@ export class ContainerRunner {
   private killTimer?: NodeJS.Timeout
   /** An init container with restartPolicy Always: restarts whenever it exits; the next container starts once it has started. */
   readonly sidecar: boolean
-  /**
-   * When set, a run is started (status `started`, and for a sidecar the go-ahead
-   * to the next container) only once this resolves; unset, a running container
-   * is started, as kubelet says of one without a startupProbe.
-   */
-  startedGate?: StartedGate
 
   constructor(
     private readonly ctx: RunnerContext,
@@ -131,7 +127,7 @@ export class ContainerRunner {
    * Run until the container ends for good: `restart(t)` decides after each
    * exit (the pod's restartPolicy). `onStarted` fires once: for a container,
    * after the first start attempt (started or failed) and its postStart; for
-   * a sidecar, when a run has started (postStart done, startedGate passed),
+   * a sidecar, when a run has started (postStart done, startupProbe passed),
    * however many restarts that takes. Resolves with the last termination.
    */
   async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
@@ -139,9 +135,19 @@ export class ContainerRunner {
     const once = () => {
       if (!fired) (fired = true), onStarted()
     }
+    try {
+      return await this.runLoop(restart, once)
+    } finally {
+      this.settleStarted(false)
+    }
+  }
+
+  private async runLoop(restart: (t: Terminated) => boolean, once: () => void): Promise<Terminated> {
     for (;;) {
       const t = await this.runOnce(once)
-      if (this.stopping || !restart(t)) return t
+      // A probe kill restarts the container unless the policy is Never, whatever its exit code (kubelet).
+      const probeRestart = this.probeKill !== undefined && this.ctx.pod.restartPolicy !== 'Never'
+      if (this.stopping || !(restart(t) || probeRestart)) return t
       const ranFor = t.startedAt ? t.finishedAt.getTime() - t.startedAt.getTime() : 0
       const delayMs = this.backoff.next(ranFor)
       this.status.lastState = { terminated: t }
@@ -160,6 +166,10 @@ export class ContainerRunner {
   /** One start-to-exit run. A start failure is a ContainerCannotRun termination (exit 128). */
   private async runOnce(onStarted: () => void): Promise<Terminated> {
     const { ctx, spec } = this
+    this.probeKill = undefined
+    this.killing = false
+    this.killDeadline = Infinity
+    this.killTimer = undefined
     const log = new CriLogFile(ctx.dir.logFile(spec.name, this.status.restartCount))
     this.status.logPath = log.path
     const { pipe } = native()
@@ -211,9 +221,6 @@ export class ContainerRunner {
     this.current = { process, startedAt }
     this.status.pid = process.pid
     this.status.state = { running: { startedAt } }
-    const ended = new AbortController()
-    void process.exited.then(() => ended.abort())
-    const started = this.gate(process.pid, ended.signal)
     try {
       this.namespaces = namespaceInodes(process.pid)
     } catch {
@@ -223,13 +230,18 @@ export class ContainerRunner {
     if (this.stopping) process.kill('SIGKILL')
     ctx.emit({ type: 'container-started', container: spec.name, pid: process.pid, restartCount: this.status.restartCount })
     const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(process) : true
+    // The probes decide `started` (startupProbe) and `ready` (readinessProbe).
+    if (!this.stopping && hookOk) this.startProbes(process, startedAt)
     // kubelet starts the next container once this one's start (postStart included) returns;
     // after a sidecar, once it has also started (its startupProbe passed).
     if (!this.sidecar) onStarted()
-    else if (hookOk) void started.then(ok => ok && onStarted())
+    else if (hookOk) void this.whenStarted().then(ok => ok && onStarted())
     const exit = await process.exited
+    this.probes?.stop()
+    this.probes = undefined
+    // kubelet: an ended container is neither started nor ready, except a plain init container that completed.
+    this.setConditions(false, this.status.init && !this.sidecar && exit.exitCode === 0)
     this.current = undefined
-    this.status.started = false
     await this.closeRun(readers, log)
     // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
     // Only a memory limit makes an OOM kill ours to report; without one, skip the kernel's short delay.
@@ -240,35 +252,13 @@ export class ContainerRunner {
       exitCode: exit.exitCode,
       signal: exit.signal,
       reason: oom ? 'OOMKilled' : exitReason(exit.exitCode),
-      message: this.terminationMessage(termination?.source, exit.exitCode, log.path),
+      message: this.terminationMessage(termination?.source, exit.exitCode, log.path) ?? this.probeKill,
       startedAt,
       finishedAt: new Date(),
     }
     this.status.state = { terminated: t }
-    this.status.ready = this.status.init && !this.sidecar && t.exitCode === 0
     ctx.emit({ type: 'container-exited', container: spec.name, pid: process.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
     return t
-  }
-
-  /**
-   * Whether this run started: at once without a startedGate, else when the
-   * gate resolves while the run lasts. Sets `started` and `ready` then.
-   */
-  private gate(pid: number, ended: AbortSignal): Promise<boolean> {
-    const mark = () => {
-      if (ended.aborted) return false
-      this.status.started = true
-      // A plain init container is ready only once it has exited 0.
-      this.status.ready = !this.status.init || this.sidecar
-      return true
-    }
-    if (!this.startedGate) return Promise.resolve(mark())
-    const gone = new Promise<boolean>(resolve => ended.addEventListener('abort', () => resolve(false), { once: true }))
-    const passed = this.startedGate({ pid, signal: ended }).then(
-      () => mark(),
-      () => false,
-    )
-    return Promise.race([passed, gone])
   }
 
   /** A failing postStart kills the container, as kubelet does (FailedPostStartHook). */
@@ -332,11 +322,24 @@ export class ContainerRunner {
    * stop with a shorter grace (a second Ctrl-C) only brings SIGKILL forward.
    */
   async stop(graceMs: number, turn?: Promise<unknown>): Promise<void> {
-    const first = !this.stopping
     this.stopping = true
     this.wakeUp?.()
+    // A terminating container is probed no more (no kill in the middle of a graceful stop) and takes no traffic.
+    this.probes?.stop()
+    if (this.current && this.status.ready) this.setConditions(this.status.started, false)
     const cur = this.current
     if (!cur) return
+    await this.terminate(cur, graceMs, turn)
+  }
+
+  /**
+   * preStop (first call of a run only), SIGTERM (after `turn`, if given),
+   * SIGKILL at the deadline; resolves when the process has exited. Later
+   * calls only bring the SIGKILL forward.
+   */
+  private async terminate(cur: { process: ChildProcessHandle }, graceMs: number, turn?: Promise<unknown>): Promise<void> {
+    const first = !this.killing
+    this.killing = true
     const deadline = Date.now() + graceMs
     if (!first) {
       if (deadline < this.killDeadline) this.killAt(deadline, cur.process)
@@ -372,5 +375,67 @@ export class ContainerRunner {
     clearTimeout(this.killTimer)
     this.killDeadline = at
     this.killTimer = setTimeout(() => process.kill('SIGKILL'), Math.max(0, at - Date.now()))
+  }
+
+  // ---- probes (src/pod/probes.ts): started, ready, kills for failed liveness/startup probes ----
+  private probes?: ContainerProbes
+  /** Why this run was killed by a probe (the Killing event's message). */
+  private probeKill?: string
+  /** Set once this run is being terminated (by stop or a probe): preStop runs once. */
+  private killing = false
+  private startedWaiters: ((started: boolean) => void)[] = []
+
+  /**
+   * Resolves true as soon as the container counts as started (running, after
+   * postStart, and its startupProbe passed when it has one), false when its
+   * runner ends for good before that. For sidecar init containers.
+   */
+  whenStarted(): Promise<boolean> {
+    if (this.status.started) return Promise.resolve(true)
+    return new Promise(resolve => this.startedWaiters.push(resolve))
+  }
+
+  private settleStarted(started: boolean): void {
+    for (const w of this.startedWaiters.splice(0)) w(started)
+  }
+
+  private setConditions(started: boolean, ready: boolean): void {
+    if (this.status.started === started && this.status.ready === ready) return
+    this.status.started = started
+    this.status.ready = ready
+    if (started) this.settleStarted(true)
+    this.ctx.emit({ type: 'container-condition', container: this.spec.name, started, ready })
+  }
+
+  private startProbes(process: ChildProcessHandle, startedAt: Date): void {
+    const { ctx, spec } = this
+    const target: ProbeTarget = {
+      // Never the host's namespace by accident: a closed pod namespace fails the probe.
+      netnsFd: ctx.pod.hostNetwork ? undefined : (ctx.shared.get('net') ?? -1),
+      // The pod IP once CNI gave one; a hostNetwork pod (whose podIP is the node's) and a
+      // loopback-only pod are probed on their loopback, so probes never leave the pod's namespace.
+      address: (!ctx.pod.hostNetwork && ctx.facts.podIP) || '127.0.0.1',
+      exec: (argv, timeoutMs) => this.exec(argv, timeoutMs),
+    }
+    const probes = { startup: spec.startupProbe, liveness: spec.livenessProbe, readiness: spec.readinessProbe }
+    this.probes = new ContainerProbes(probes, target, startedAt, {
+      // Without a readinessProbe a started container is ready (an init container only once it completed).
+      started: () => this.setConditions(true, !spec.readinessProbe && (!this.status.init || this.sidecar)),
+      ready: ready => this.setConditions(this.status.started, ready),
+      failed: (probe, message) => ctx.emit({ type: 'probe-failed', container: spec.name, probe, message: probeFailedMessage(probe, message) }),
+      unhealthy: (kind, probe) => void this.killForProbe(kind, probe, process),
+      warn: m => ctx.warn(`container ${spec.name}: ${m}`),
+    })
+    this.probes.start()
+  }
+
+  /** kubelet's kill for a failed liveness/startup probe: preStop, SIGTERM, SIGKILL after the probe's (or the pod's) grace. */
+  private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, process: ChildProcessHandle): Promise<void> {
+    const cur = this.current
+    if (this.stopping || cur?.process !== process) return
+    const message = probeKillMessage(this.spec.name, kind, this.ctx.pod.restartPolicy !== 'Never')
+    this.probeKill = message
+    this.ctx.emit({ type: 'container-killing', container: this.spec.name, reason: kind === 'liveness' ? 'LivenessProbe' : 'StartupProbe', message })
+    await this.terminate(cur, (probe.terminationGracePeriodSeconds ?? this.ctx.pod.terminationGracePeriodSeconds) * 1000)
   }
 }

@@ -29,7 +29,8 @@ export interface ContainerStatus {
   /** Running and past its startup gate (startupProbe); false once it has exited, as kubelet reports it. */
   started: boolean
   /**
-   * As kubelet reports it: a running container (or sidecar) once started; a
+   * As kubelet reports it: a running container (or sidecar) once started and
+   * while its readinessProbe (if any) succeeds; a
    * plain init container once it has exited 0.
    */
   ready: boolean

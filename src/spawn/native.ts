@@ -102,6 +102,8 @@ export interface Addon {
   lsetxattr(path: string, name: string, value: string): void
   /** lgetxattr(2): the value, or null when not set; throws {step: 'fs.getxattr'}. */
   lgetxattr(path: string, name: string): string | null
+  /** A non-blocking, unconnected TCP socket made in the net namespace of `netnsFd` (family 4 or 6); throws {step: 'probe.socket'}. */
+  netnsSocket(netnsFd: number, family: 4 | 6): number
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')

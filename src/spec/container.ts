@@ -3,17 +3,15 @@ import { Checker, isObj, type Obj } from './checker.js'
 import { ENV_FIELD_PATHS, parseResourceFieldRef } from './downward.js'
 import { quantityMilli, quantityValue } from './quantity.js'
 import type { ResourceList, Resources } from './resources.js'
+import { parseProbes } from './probes.js'
 import { parseContainerSecurity, type SecuritySettings } from './security.js'
 import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } from './types.js'
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
 
-const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext', 'restartPolicy']
+const KNOWN = ['livenessProbe', 'readinessProbe', 'startupProbe', 'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext', 'restartPolicy']
 const LATER: Record<string, string> = {
-  livenessProbe: 'probes not run yet',
-  readinessProbe: 'probes not run yet',
-  startupProbe: 'probes not run yet',
   resizePolicy: 'not supported',
   volumeDevices: 'not supported',
 }
@@ -75,7 +73,9 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
   }
-  return name === undefined ? undefined : { name, ...spec, ...(restartPolicy && { restartPolicy }) }
+  // After ports: a probe's named port is one of them.
+  const probes = parseProbes(c, o, path, spec.ports, plainInit)
+  return name === undefined ? undefined : { name, ...spec, ...(restartPolicy && { restartPolicy }), ...(probes.startup && { startupProbe: probes.startup }), ...(probes.liveness && { livenessProbe: probes.liveness }), ...(probes.readiness && { readinessProbe: probes.readiness }) }
 }
 
 /**

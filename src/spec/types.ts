@@ -75,6 +75,27 @@ export interface ExecHandler {
   command: string[]
 }
 
+export type ProbeKind = 'startup' | 'liveness' | 'readiness'
+
+/** What a probe does; ports are resolved to numbers, `host` unset means the pod. */
+export type ProbeHandler =
+  | { kind: 'exec'; command: string[] }
+  | { kind: 'httpGet'; path: string; port: number; host?: string; scheme: 'HTTP' | 'HTTPS'; headers: { name: string; value: string }[] }
+  | { kind: 'tcpSocket'; port: number; host?: string }
+  | { kind: 'grpc'; port: number; service: string }
+
+/** A probe with the API server's defaults applied. */
+export interface Probe {
+  handler: ProbeHandler
+  initialDelaySeconds: number
+  periodSeconds: number
+  timeoutSeconds: number
+  successThreshold: number
+  failureThreshold: number
+  /** Liveness and startup only: the grace period of a kill this probe causes (else the pod's). */
+  terminationGracePeriodSeconds?: number
+}
+
 export interface ContainerSpec {
   name: string
   image: string
@@ -99,6 +120,9 @@ export interface ContainerSpec {
    * is restarted whenever it exits, whatever the pod's restartPolicy.
    */
   restartPolicy?: 'Always'
+  startupProbe?: Probe
+  livenessProbe?: Probe
+  readinessProbe?: Probe
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
