@@ -10,3 +10,6 @@ export { stateName, stateReason, type ContainerStatus, type ContainerState, type
 export { execAttached, execInContainer, type ExecTarget } from './exec.js'
 export { sandboxNamespaces as podSharedNamespaces } from './sandbox.js'
 export { openNamespaces, closeAll as closeNamespaces } from './namespaces.js'
+export { FRAME, FrameDecoder, DetachKeys, encodeFrame, resizeFrame, parseResize, type Frame } from './attach-protocol.js'
+export { attachDir, attachFile, socketAddress } from './attach-server.js'
+export type { AttachClient, AttachedIo, WindowSize } from './stdio.js'
