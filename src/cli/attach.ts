@@ -11,7 +11,7 @@ export async function attachCommand(root: string, ref: string, container: string
   const conn = await attachPod(root, ref, container)
   const { hello } = conn
   const raw = hello.tty && hello.stdin && term.isTTY
-  if (raw) io.err(`pod-launch: attached to ${hello.container} (${DETACH_HINT})\r\n`)
+  if (raw) io.err(`pod-launch: attached to ${hello.container} (${DETACH_HINT})\n`)
   return new Promise<number>(resolve => {
     let detached = false
     conn.on('output', (stream: Stream, data: Buffer) => (stream === 'stderr' ? process.stderr : process.stdout).write(data))

@@ -26,6 +26,8 @@ export interface ProcessPlan {
   workingDir: string
   capabilities: string
   seccomp: string
+  /** What fds 0-2 are (containers). */
+  stdio?: string
 }
 
 export interface PodPlan {
@@ -98,6 +100,9 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       argv: run.argv,
       env: [...env].map(([k, v]) => `${k}=${v}`),
       workingDir: run.workingDir,
+      stdio: c.tty
+        ? `tty: after the mounts, open /dev/ptmx (the container's devpts), unlockpt, slave as fds 0-2 and controlling terminal (TIOCSCTTY); master sent to the runtime over a socketpair (SCM_RIGHTS)${c.stdin ? ', input from attach' : ', no input (stdin: false)'}${c.stdinOnce ? ', input stops after the first attach session' : ''}`
+        : `stdin ${c.stdin ? `a pipe fed by attach${c.stdinOnce ? ', closed after the first attach session (stdinOnce)' : ', never closed'}` : '/dev/null'}; stdout, stderr: pipes into the CRI log`,
       ...security,
     }
   })
