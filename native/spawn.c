@@ -131,7 +131,7 @@ static int mount_step(const struct spawn_mount *m) {
 }
 
 /* Sub-steps of child.tty, reported as the record's arg. */
-enum { TTY_OPEN_PTMX, TTY_UNLOCK, TTY_OPEN_SLAVE, TTY_WINSIZE, TTY_SEND, TTY_SETCTTY };
+enum { TTY_OPEN_PTMX, TTY_UNLOCK, TTY_OPEN_SLAVE, TTY_WINSIZE, TTY_SEND, TTY_SETCTTY, TTY_CONSOLE };
 
 /* child: async-signal-safe only. Send one fd over a unix socket (SCM_RIGHTS,
  * unix(7)); sendmsg(2) is async-signal-safe. */
@@ -155,25 +155,42 @@ static int send_fd(int sock, int fd) {
   return n == 1 ? 0 : -1;
 }
 
-/* child: async-signal-safe only. The slave of `master` by path (kernels
- * before 4.13 lack TIOCGPTPEER): /dev/pts/<TIOCGPTN>. */
-static int open_slave_by_number(int master) {
+/* child: async-signal-safe only. The slave's path, /dev/pts/<TIOCGPTN>,
+ * into path[32]. */
+static int slave_path(int master, char *path) {
   unsigned n;
-  char path[32] = "/dev/pts/", digits[12];
+  char digits[12];
   int len = 0, at = 9;
   if (ioctl(master, TIOCGPTN, &n) < 0) return -1;
+  memcpy(path, "/dev/pts/", 9);
   do digits[len++] = (char)('0' + n % 10), n /= 10;
   while (n && len < (int)sizeof digits);
   while (len) path[at++] = digits[--len];
   path[at] = 0;
+  return 0;
+}
+
+/* child: async-signal-safe only. The slave by path (kernels before 4.13
+ * lack TIOCGPTPEER). */
+static int open_slave_by_path(const char *path) {
   return open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+/* child: async-signal-safe only. /dev/console is the container's terminal,
+ * as runc bind-mounts it for a process with a terminal. */
+static int mount_console(const char *slave) {
+  int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  close(fd);
+  return mount(slave, "/dev/console", 0, MS_BIND, 0);
 }
 
 /* child: async-signal-safe only. runc's console, in the container's own
  * /dev: open /dev/ptmx (its devpts is a new instance, so a pty made from the
  * host's ptmx would not exist in it), unlock the slave (unlockpt(3) is
  * ioctl TIOCSPTLCK; grantpt(3) has nothing to do on devpts, whose mode and
- * gid options set the slave's), open the slave, set the window size, send
+ * gid options set the slave's), open the slave, bind it on /dev/console
+ * (runc's mountConsole), set the window size, send
  * the master to the parent and make the slave our controlling terminal
  * (we are a session leader since step 4). Returns the slave fd. */
 static int tty_setup(const struct spawn_plan *p, int report_fd) {
@@ -181,9 +198,12 @@ static int tty_setup(const struct spawn_plan *p, int report_fd) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_PTMX);
   if (ioctl(master, TIOCSPTLCK, &zero) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_UNLOCK);
+  char path[32];
+  if (slave_path(master, path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0 && (errno == EINVAL || errno == ENOTTY)) slave = open_slave_by_number(master);
+  if (slave < 0 && (errno == EINVAL || errno == ENOTTY)) slave = open_slave_by_path(path);
   if (slave < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
+  if (mount_console(path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_CONSOLE);
   if (p->tty_rows || p->tty_cols) {
     struct winsize ws = {.ws_row = p->tty_rows, .ws_col = p->tty_cols, .ws_xpixel = 0, .ws_ypixel = 0};
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_WINSIZE);

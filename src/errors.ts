@@ -23,7 +23,7 @@ const HINTS: Record<string, string> = {
   'child.chdir ENOTDIR': 'workingDir must be a directory, not a file',
   'child.mount ENOENT': 'the source of a mount is missing: check the volume and the image',
   'child.mount EROFS': 'the target lies on a read-only filesystem (readOnlyRootFilesystem, or a read-only volume)',
-  'child.tty ENOENT': "the container's /dev has no ptmx: a tty container needs the runtime's /dev (devpts)",
+  'child.tty ENOENT': "the container's /dev/ptmx (its own devpts) is missing or hidden, e.g. by a volume mounted on /dev or /dev/pts",
   'child.tty ENOSPC': 'no pseudo-terminal left: raise /proc/sys/kernel/pty/max',
   'child.setns EINVAL': 'the namespace does not match its type, or the process that held it is gone',
   'child.setns EBADF': 'the namespace fd was closed before the child joined it (the pod was being torn down)',

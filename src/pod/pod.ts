@@ -74,7 +74,7 @@ export interface PodResult {
 
 let quietEpipe = false
 /** Print a container line as `[name] line` on our stdout or stderr. A closed reader (`| head`) is not an error. */
-export function printLine({ container, stream, line }: OutputLine): void {
+export function printLine({ container, stream, line }: OutputLine, eol = '\n'): void {
   if (!quietEpipe) {
     quietEpipe = true
     for (const s of [process.stdout, process.stderr]) {
@@ -83,8 +83,6 @@ export function printLine({ container, stream, line }: OutputLine): void {
       })
     }
   }
-  // A terminal in raw mode (a tty container attached) does not turn \n into \r\n.
-  const eol = (process.stdin as { isRaw?: boolean }).isRaw ? '\r\n' : '\n'
   ;(stream === 'stderr' ? process.stderr : process.stdout).write(`[${container}] ${line}${eol}`)
 }
 
@@ -168,7 +166,8 @@ export class Pod {
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
       const facts: RuntimeFacts = { podIP: '', hostIP: '', nodeName: hostname() }
       const fg = opts.attach
-      const onLine = opts.onOutput ?? ((l: OutputLine) => (fg && l.container === fg.container && fg.client.active?.() ? undefined : printLine(l)))
+      // While a tty container is attached its output is the client's; our terminal is then in raw mode, which does not turn \n into \r\n.
+      const onLine = opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
       const ctx = {
         pod: spec,
         dir,
