@@ -12,8 +12,7 @@
  * any failure, writes a step_report and _exit(127)s (report.c).
  *
  * Man pages: clone(2), setns(2), unshare(2), pidfd_open(2), sigprocmask(2),
- * close_range(2), execve(2), mount(2), cgroups(7), pty(7), ioctl_tty(2),
- * unix(7) (SCM_RIGHTS).
+ * close_range(2), execve(2), mount(2), cgroups(7); the terminal: tty.c.
  */
 #define _GNU_SOURCE
 #include "spawn.h"
@@ -32,23 +31,18 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "lo.h"
 #include "report.h"
+#include "tty.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -130,90 +124,6 @@ static int mount_step(const struct spawn_mount *m) {
   }
 }
 
-/* Sub-steps of child.tty, reported as the record's arg. */
-enum { TTY_OPEN_PTMX, TTY_UNLOCK, TTY_OPEN_SLAVE, TTY_WINSIZE, TTY_SEND, TTY_SETCTTY, TTY_CONSOLE };
-
-/* child: async-signal-safe only. Send one fd over a unix socket (SCM_RIGHTS,
- * unix(7)); sendmsg(2) is async-signal-safe. */
-static int send_fd(int sock, int fd) {
-  char byte = 't';
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n == 1 ? 0 : -1;
-}
-
-/* child: async-signal-safe only. The slave's path, /dev/pts/<TIOCGPTN>,
- * into path[32]. */
-static int slave_path(int master, char *path) {
-  unsigned n;
-  char digits[12];
-  int len = 0, at = 9;
-  if (ioctl(master, TIOCGPTN, &n) < 0) return -1;
-  memcpy(path, "/dev/pts/", 9);
-  do digits[len++] = (char)('0' + n % 10), n /= 10;
-  while (n && len < (int)sizeof digits);
-  while (len) path[at++] = digits[--len];
-  path[at] = 0;
-  return 0;
-}
-
-/* child: async-signal-safe only. The slave by path (kernels before 4.13
- * lack TIOCGPTPEER). */
-static int open_slave_by_path(const char *path) {
-  return open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-}
-
-/* child: async-signal-safe only. /dev/console is the container's terminal,
- * as runc bind-mounts it for a process with a terminal. */
-static int mount_console(const char *slave) {
-  int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  close(fd);
-  return mount(slave, "/dev/console", 0, MS_BIND, 0);
-}
-
-/* child: async-signal-safe only. runc's console, in the container's own
- * /dev: open /dev/ptmx (its devpts is a new instance, so a pty made from the
- * host's ptmx would not exist in it), unlock the slave (unlockpt(3) is
- * ioctl TIOCSPTLCK; grantpt(3) has nothing to do on devpts, whose mode and
- * gid options set the slave's), open the slave, bind it on /dev/console
- * (runc's mountConsole), set the window size, send
- * the master to the parent and make the slave our controlling terminal
- * (we are a session leader since step 4). Returns the slave fd. */
-static int tty_setup(const struct spawn_plan *p, int report_fd) {
-  int zero = 0;
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_PTMX);
-  if (ioctl(master, TIOCSPTLCK, &zero) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_UNLOCK);
-  char path[32];
-  if (slave_path(master, path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
-  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0 && (errno == EINVAL || errno == ENOTTY)) slave = open_slave_by_path(path);
-  if (slave < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
-  if (mount_console(path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_CONSOLE);
-  if (p->tty_rows || p->tty_cols) {
-    struct winsize ws = {.ws_row = p->tty_rows, .ws_col = p->tty_cols, .ws_xpixel = 0, .ws_ypixel = 0};
-    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_WINSIZE);
-  }
-  if (send_fd(p->tty_socket, master) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_SEND);
-  close(master);
-  if (ioctl(slave, TIOCSCTTY, 0) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_SETCTTY);
-  return slave;
-}
-
 /* child: async-signal-safe only. Never returns. */
 static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   char go;
@@ -261,7 +171,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 8a. The terminal, after the mounts (from the container's own devpts, as
    * runc does before finalizing the rootfs) and before we drop privileges. */
-  int slave = p->tty_socket >= 0 ? tty_setup(p, report_fd) : -1;
+  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols, report_fd) : -1;
 
   /* 8b. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
    * and in runc's order: bounding set, groups, gid, uid, then the capability

@@ -14,9 +14,18 @@ export async function attachCommand(root: string, ref: string, container: string
   if (raw) io.err(`pod-launch: attached to ${hello.container} (${DETACH_HINT})\n`)
   return new Promise<number>(resolve => {
     let detached = false
+    // Killed or hung up: restore the terminal and leave the container running.
+    const onSignal = (sig: NodeJS.Signals) => {
+      term.stop()
+      conn.close()
+      resolve(sig === 'SIGHUP' ? 129 : 143)
+    }
+    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP']
+    signals.forEach(s => process.once(s, onSignal))
     conn.on('output', (stream: Stream, data: Buffer) => (stream === 'stderr' ? process.stderr : process.stdout).write(data))
     conn.on('exit', (code: number | null) => {
       term.stop()
+      signals.forEach(s => process.off(s, onSignal))
       resolve(detached ? 0 : (code ?? 0))
     })
     const size = hello.tty ? term.size() : undefined
