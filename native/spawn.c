@@ -171,7 +171,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 8a. The terminal, after the mounts (from the container's own devpts, as
    * runc does before finalizing the rootfs) and before we drop privileges. */
-  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols, report_fd) : -1;
+  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols, p->set_identity ? (int)p->uid : -1, report_fd) : -1;
 
   /* 8b. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
    * and in runc's order: bounding set, groups, gid, uid, then the capability

@@ -26,7 +26,7 @@
 #endif
 
 /* Sub-steps of child.tty, reported as the record's arg. */
-enum { TTY_OPEN_PTMX, TTY_UNLOCK, TTY_OPEN_SLAVE, TTY_WINSIZE, TTY_SEND, TTY_SETCTTY, TTY_CONSOLE };
+enum { TTY_OPEN_PTMX, TTY_UNLOCK, TTY_OPEN_SLAVE, TTY_WINSIZE, TTY_SEND, TTY_SETCTTY, TTY_CONSOLE, TTY_CHOWN };
 
 /* child: async-signal-safe only. Send one fd over a unix socket (SCM_RIGHTS,
  * unix(7)); sendmsg(2) is async-signal-safe. */
@@ -88,7 +88,7 @@ static int mount_console(const char *slave) {
  * (runc's mountConsole), set the window size, send
  * the master to the parent and make the slave our controlling terminal
  * (we are a session leader since step 4 of spawn.c). Returns the slave fd. */
-int tty_setup(int sock, unsigned short rows, unsigned short cols, int report_fd) {
+int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int report_fd) {
   int zero = 0;
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_PTMX);
@@ -99,6 +99,9 @@ int tty_setup(int sock, unsigned short rows, unsigned short cols, int report_fd)
   if (slave < 0 && (errno == EINVAL || errno == ENOTTY)) slave = open_slave_by_path(path);
   if (slave < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
   if (mount_console(path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_CONSOLE);
+  /* The container's user owns its terminal (runc's fixStdioPermissions; the
+   * group stays devpts' tty): it can reopen /dev/tty, as under runc. */
+  if (owner > 0 && fchown(slave, (uid_t)owner, (gid_t)-1) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_CHOWN);
   if (rows || cols) {
     struct winsize ws = {.ws_row = rows, .ws_col = cols, .ws_xpixel = 0, .ws_ypixel = 0};
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_WINSIZE);

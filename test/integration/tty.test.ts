@@ -238,6 +238,14 @@ t.test('attach names a missing container and a pod that is not running', { skip 
   t.match(ended.stderr, /attach: .*(no live supervisor|not running)/)
 })
 
+t.test('a non-root tty container owns its terminal and can reopen /dev/tty', { skip }, async t => {
+  const root = newRoot(t)
+  const file = pod(t, uniqueName('tty-user'), [{ name: 'u', command: ['sh', '-c', 'id -u; stat -c "owner %u:%g" $(tty); echo hi >/dev/tty && echo reopened'], tty: true, securityContext: { runAsUser: 1000 } }])
+  const r = await cli(root, ['run', file], '')
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^1000\r\nowner 1000:5\r\nhi\r\nreopened\r\n/, 'uid 1000 owns the slave (group tty), /dev/tty opens')
+})
+
 t.test('a tty the child cannot make is a container start failure naming child.tty, and nothing is left', { skip }, async t => {
   const root = newRoot(t)
   // A volume over /dev/pts hides the container's devpts: /dev/ptmx -> pts/ptmx is gone.
