@@ -2,7 +2,9 @@
 //
 // JS plan -> plain C plan (spawn.h), spawn, and turn pre-clone failures into
 // JS errors with {step, errno, code, syscall}. Also the thin wrappers Node
-// lacks: pipe2(2) with O_CLOEXEC, pidfd_open(2), pidfd_send_signal(2), and
+// lacks: pipe2(2) with O_CLOEXEC, pidfd_open(2), pidfd_send_signal(2),
+// socketpair(2) and SCM_RIGHTS receive (the container's pty master), the
+// window size ioctls of a terminal (ioctl_tty(2)), and
 // watching a pidfd in libuv's loop, reaped with waitid(P_PIDFD) (never
 // waitpid(-1), never a SIGCHLD handler: Node's child_process keeps working).
 #include <napi.h>
@@ -13,10 +15,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <string>
@@ -241,6 +245,20 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       throw PlanError(env, "stdio[" + std::to_string(i) + "] must be an open fd");
     p.stdio[i] = fd.As<Napi::Number>().Int32Value();
   }
+
+  p.tty_socket = -1;
+  Napi::Value tty = o.Get("tty");
+  if (tty.IsObject()) {
+    Napi::Object t = tty.As<Napi::Object>();
+    p.tty_socket = IntField(env, t, "socket", -1);
+    if (p.tty_socket < 0) throw PlanError(env, "tty.socket must be an open fd (a unix socket)");
+    int rows = IntField(env, t, "rows", 0), cols = IntField(env, t, "cols", 0);
+    if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535) throw PlanError(env, "tty.rows and tty.cols must be 0-65535");
+    p.tty_rows = (unsigned short)rows;
+    p.tty_cols = (unsigned short)cols;
+    // TIOCSCTTY needs a session leader without a terminal (ioctl_tty(2)).
+    if (!p.new_session) throw PlanError(env, "tty needs newSession (the slave becomes the controlling terminal)");
+  }
 }
 
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
@@ -352,6 +370,69 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
   return a;
+}
+
+// socketpair() -> [a, b]: AF_UNIX stream sockets, both close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    throw SystemError(info.Env(), "tty.socketpair", errno, "socketpair");
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+// recvFd(sock) -> the fd a child sent with SCM_RIGHTS (close-on-exec), or
+// throws {step: 'tty.receive'}. Non-blocking: the child sent it before execve,
+// so once the spawn has succeeded it is already queued.
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw SystemError(info.Env(), "tty.receive", errno, "recvmsg");
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+    throw SystemError(info.Env(), "tty.receive", EBADMSG, "recvmsg");
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// setWinsize(fd, rows, cols) -> 0 or errno. TIOCSWINSZ on a pty master: the
+// kernel sends SIGWINCH to the slave's foreground process group.
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  int r = ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws);
+  return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
+}
+
+// getWinsize(fd) -> {rows, cols}; throws {step: 'tty.winsize'}.
+Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws;
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCGWINSZ, &ws) < 0)
+    throw SystemError(info.Env(), "tty.winsize", errno, "ioctl");
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("rows", ws.ws_row);
+  o.Set("cols", ws.ws_col);
+  return o;
 }
 
 // flock(fd, exclusive, wait=false) -> true when taken, false when another holder has it (EWOULDBLOCK).
@@ -546,6 +627,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("hasClone3", Napi::Function::New(env, HasClone3));

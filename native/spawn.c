@@ -12,7 +12,7 @@
  * any failure, writes a step_report and _exit(127)s (report.c).
  *
  * Man pages: clone(2), setns(2), unshare(2), pidfd_open(2), sigprocmask(2),
- * close_range(2), execve(2), mount(2), cgroups(7).
+ * close_range(2), execve(2), mount(2), cgroups(7); the terminal: tty.c.
  */
 #define _GNU_SOURCE
 #include "spawn.h"
@@ -38,6 +38,7 @@
 
 #include "lo.h"
 #include "report.h"
+#include "tty.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -202,8 +203,11 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
       if (setrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
     }
   }
+  /* 8b. The terminal, after the mounts (from the container's own devpts, as
+   * runc does before finalizing the rootfs) and before we drop privileges. */
+  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols, p->set_identity ? (int)p->uid : -1, report_fd) : -1;
 
-  /* 8b. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
+  /* 8c. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
    * and in runc's order: bounding set, groups, gid, uid, then the capability
    * sets of a root process, then no_new_privs. setresuid(2) to a non-zero uid
    * clears the permitted and effective sets (capabilities(7)): a non-root
@@ -253,7 +257,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
    * is 0-2 keeps its number, so clear the flag on it explicitly (Node marks
    * its own 0-2 close-on-exec). */
   for (i = 0; i < 3; i++) {
-    int fd = p->stdio[i];
+    int fd = slave >= 0 ? slave : p->stdio[i];
     if (fd == i) {
       if (fcntl(i, F_SETFD, 0) < 0) report_fail(report_fd, STEP_CHILD_STDIO, i);
     } else if (dup2(fd, i) < 0) {

@@ -45,7 +45,13 @@ struct spawn_plan {
   int die_with_parent;  /* PR_SET_PDEATHSIG SIGKILL: a crashed foreground run leaves nothing */
   const struct spawn_mount *mounts;
   int mount_count;
-  int stdio[3]; /* fds to become 0, 1, 2 in the child */
+  int stdio[3]; /* fds to become 0, 1, 2 in the child (ignored with a tty) */
+  /* -1, or our end of a unix socketpair: the child allocates a pseudo-terminal
+   * in its own /dev (after the mounts, so from the container's devpts), sends
+   * the master back over it (SCM_RIGHTS, as runc's console socket), and makes
+   * the slave its stdin, stdout, stderr and controlling terminal. */
+  int tty_socket;
+  unsigned short tty_rows, tty_cols; /* initial window size; 0 0 = leave unset */
   int legacy_clone; /* use clone(2) even when clone3(2) exists (tests) */
   /* Identity and privileges (capabilities(7), credentials(7)); set_identity 0 = keep ours. */
   int set_identity;

@@ -25,6 +25,8 @@ const HINTS: Record<string, string> = {
   'child.mount EROFS': 'the target lies on a read-only filesystem (readOnlyRootFilesystem, or a read-only volume)',
   'child.seccomp EACCES': 'loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN: run as root, or set allowPrivilegeEscalation: false',
   'child.seccomp EINVAL': 'the kernel rejected the compiled filter: check `pod-launch check` (seccomp) and the profile',
+  'child.tty ENOENT': "the container's /dev/ptmx (its own devpts) is missing or hidden, e.g. by a volume mounted on /dev or /dev/pts",
+  'child.tty ENOSPC': 'no pseudo-terminal left: raise /proc/sys/kernel/pty/max',
   'child.setns EINVAL': 'the namespace does not match its type, or the process that held it is gone',
   'child.setns EBADF': 'the namespace fd was closed before the child joined it (the pod was being torn down)',
   'spawn.pidns EINVAL': 'the pod pid namespace is gone: its pause process has exited',

@@ -21,7 +21,12 @@ export {
   type PodPhase,
   type Terminated,
   type OutputLine,
+  type Stream,
   type BackoffOptions,
+  DetachKeys,
+  type AttachClient,
+  type AttachedIo,
+  type WindowSize,
 } from './pod/index.js'
 export { parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
@@ -105,6 +110,7 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
   return new PodHandle(resolve(manifest, warn), opts)
 }
 
+export { attachPod, attachTarget, AttachConnection, type AttachHello } from './manage/index.js'
 export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
 export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './pod/index.js'

@@ -21,6 +21,7 @@ export function explainCommand(manifest: string, json: boolean, opts: { cgroupPa
     if (p.hostname) lines.push(`   child:  sethostname("${p.hostname}"), loopback up`)
     for (const m of p.mounts) lines.push(`   child:  ${m}`)
     lines.push(`   child:  chdir ${p.workingDir}; signals reset; only fds 0-2; execve ${JSON.stringify(p.argv)}`)
+    if (p.stdio) lines.push(`   stdio:  ${p.stdio}`)
     if (p.env.length) lines.push(`   env:    ${p.env.join(' ')}`)
     for (const probe of p.probes ?? []) lines.push(`   probe:  ${probe}`)
     lines.push(`   capabilities: ${p.capabilities}`, `   seccomp: ${p.seccomp}`, '')

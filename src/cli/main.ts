@@ -6,6 +6,7 @@ import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmComma
 import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
 import { runCommand, runDetachedCommand } from './run.js'
 import { imageCommand } from './image.js'
+import { attachCommand } from './attach.js'
 import { table } from './table.js'
 import { LABS, runLab } from '../labs/index.js'
 
@@ -81,6 +82,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         if (cmd.length === 0) throw new UsageError('exec: a command is required: exec POD -- CMD...')
         return execCommand(a.root, a.pod as string, a.container as string | undefined, cmd)
       }),
+    )
+    .command(
+      'attach <pod>',
+      "join a running container's tty or stdin and output (a detached pod); Ctrl-P Ctrl-Q detaches",
+      y => podArg(y).option('container', { alias: 'c', type: 'string', describe: 'default: the first container with stdin or tty' }),
+      h(a => attachCommand(a.root, a.pod as string, a.container as string | undefined, io)),
     )
     .command(
       'stop <pods..>',

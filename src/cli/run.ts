@@ -2,6 +2,7 @@
 import { PodError, loadManifest, parseBackoff, runDetached, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
+import { DETACH_HINT, ForegroundClient, foregroundTarget } from './attach.js'
 
 export interface RunArgs {
   manifest: string
@@ -40,14 +41,22 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined && !backoff) {
     throw new PodError(`cli.args: --backoff ${args.backoff}: not a duration (e.g. 100ms, 2s, or initial,max like 1s,10s)`, { step: 'cli.args', exitCode: 2 })
   }
-  const pod = await startPod(args.manifest, {
+  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
+  // One container gets our terminal: the first with stdin or tty, as kubectl attach picks one.
+  const target = foregroundTarget(spec)
+  const client = target && new ForegroundClient(target.container, io)
+  if (target && target.others.length > 0) {
+    io.err(`pod-launch: attaching our terminal to container ${target.container.name} only (the first with stdin or tty); not attached: ${target.others.join(', ')}\n`)
+  }
+  if (target?.container.tty && target.container.stdin && process.stdin.isTTY) io.err(`pod-launch: container ${target.container.name} has a tty: ${DETACH_HINT}\n`)
+  const pod = await startPod(spec, {
+    attach: target && { container: target.container.name, client: client! },
     backoff,
     stateRoot: args.root,
     cgroupParent: args.cgroupParent,
     pidsLimit: args.pidsLimit,
     imageFallback: args.imageFallback,
     seccompDefault: args.seccompDefault,
-    onManifestWarning: m => io.err(`warning: ${m}\n`),
     onEvent: e => {
       const line = describe(e)
       if (line) io.err(`pod-launch: ${line}\n`)
@@ -67,6 +76,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   try {
     result = await pod.wait()
   } finally {
+    client?.stop()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -55,6 +55,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
       stateRoot: root,
       keepState: true,
       dieWithParent: false,
+      attachSockets: true, // `pod-launch attach`: we own the containers' terminals and stdin pipes
       onOutput: () => {}, // the CRI log files have it all
       onWarning: m => log(`warning: ${m}`),
       onEvent: e => {

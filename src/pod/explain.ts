@@ -50,6 +50,8 @@ export interface ProcessPlan {
   seccomp: string
   /** What each probe does and when (src/pod/probes.ts). */
   probes?: string[]
+  /** What fds 0-2 are (containers). */
+  stdio?: string
 }
 
 export interface PodPlan {
@@ -137,6 +139,9 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       env: [...env].map(([k, v]) => `${k}=${v}`),
       workingDir: run.workingDir,
       capabilities: describeIdentity(c, run),
+      stdio: c.tty
+        ? `tty: after the mounts, open /dev/ptmx (the container's devpts), unlockpt, slave as fds 0-2 and controlling terminal (TIOCSCTTY); master sent to the runtime over a socketpair (SCM_RIGHTS)${c.stdin ? ', input from attach' : ', no input (stdin: false)'}${c.stdinOnce ? ', input stops after the first attach session' : ''}`
+        : `stdin ${c.stdin ? `a pipe fed by attach${c.stdinOnce ? ', closed after the first attach session (stdinOnce)' : ', never closed'}` : '/dev/null'}; stdout, stderr: pipes into the CRI log`,
       ...security,
       seccomp: seccomp.get(c.name)!,
       probes: (['startup', 'liveness', 'readiness'] as const).flatMap(k => {

@@ -109,11 +109,12 @@ export interface PipeReader {
 }
 
 /**
- * Read a pipe fd to EOF into `log` and `onLine`. When `terminal` is given its
- * backpressure pauses the pipe too.
+ * Read a pipe fd (or an open socket over one: a pty master) to EOF into `log`
+ * and `onLine`; `onChunk` sees the raw bytes first (attach sessions). When
+ * `terminal` is given its backpressure pauses the pipe too.
  */
-export function readPipe(fd: number, stream: Stream, log: CriLogFile, onLine: (line: string) => void, terminal?: Writable): PipeReader {
-  const socket = new Socket({ fd, readable: true, writable: false })
+export function readPipe(fd: number | Socket, stream: Stream, log: CriLogFile, onLine: (line: string) => void, terminal?: Writable, onChunk?: (chunk: Buffer) => void): PipeReader {
+  const socket = typeof fd === 'number' ? new Socket({ fd, readable: true, writable: false }) : fd
   let waiting = 0
   const resume = () => {
     if (--waiting === 0) socket.resume()
@@ -128,13 +129,16 @@ export function readPipe(fd: number, stream: Stream, log: CriLogFile, onLine: (l
     onLine(content.toString('utf8'))
     if (terminal && terminal.writableNeedDrain) hold(terminal)
   })
-  socket.on('data', (chunk: Buffer) => splitter.push(chunk))
+  socket.on('data', (chunk: Buffer) => {
+    onChunk?.(chunk)
+    splitter.push(chunk)
+  })
   const done = new Promise<void>(resolve => {
     socket.on('close', () => {
       splitter.flush()
       resolve()
     })
-    socket.on('error', () => {}) // 'close' follows
+    socket.on('error', () => {}) // 'close' follows (a pty master reads EIO once the slave is closed)
   })
   return { done, destroy: () => socket.destroy() }
 }

@@ -16,6 +16,9 @@ import { ContainerRunner, type RunnerEvent } from './runner.js'
 import { startSandbox, type Sandbox } from './sandbox.js'
 import type { ContainerStatus, PodPhase, Terminated } from './status.js'
 import { UndoStack, type Warn } from './undo.js'
+import { listenAttach } from './attach-server.js'
+import type { AttachClient } from './stdio.js'
+import { PodError } from '../errors.js'
 
 export type PodEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
@@ -51,6 +54,14 @@ export interface PodOptions {
   imageFallback?: 'host'
   /** RuntimeDefault seccomp for containers that ask for no profile (kubelet's --seccomp-default); default Unconfined. */
   seccompDefault?: boolean
+  /**
+   * Attach `client` to `container` from its first run on, following its
+   * restarts (the foreground terminal of `pod-launch run`). While the client
+   * is `active`, the default printer leaves that container's lines to it.
+   */
+  attach?: { container: string; client: AttachClient }
+  /** Listen on `<pod dir>/attach/<container>.sock` for `pod-launch attach` (the supervisor). */
+  attachSockets?: boolean
 }
 
 export interface PodResult {
@@ -67,7 +78,7 @@ export interface PodResult {
 
 let quietEpipe = false
 /** Print a container line as `[name] line` on our stdout or stderr. A closed reader (`| head`) is not an error. */
-export function printLine({ container, stream, line }: OutputLine): void {
+export function printLine({ container, stream, line }: OutputLine, eol = '\n'): void {
   if (!quietEpipe) {
     quietEpipe = true
     for (const s of [process.stdout, process.stderr]) {
@@ -76,7 +87,7 @@ export function printLine({ container, stream, line }: OutputLine): void {
       })
     }
   }
-  ;(stream === 'stderr' ? process.stderr : process.stdout).write(`[${container}] ${line}\n`)
+  ;(stream === 'stderr' ? process.stderr : process.stdout).write(`[${container}] ${line}${eol}`)
 }
 
 const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
@@ -167,7 +178,9 @@ export class Pod {
       const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
       const facts: RuntimeFacts = { ...node, podIP }
-      const onLine = opts.onOutput ?? printLine
+      const fg = opts.attach
+      // While a tty container is attached its output is the client's; our terminal is then in raw mode, which does not turn \n into \r\n.
+      const onLine = opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
       const ctx = {
         pod: spec,
         dir,
@@ -187,7 +200,18 @@ export class Pod {
         seccomp,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
-      pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)
+      const runners: [ContainerRunner[], ContainerRunner[]] = [spec.initContainers.map(make(true)), spec.containers.map(make(false))]
+      const byName = (name: string) => [...runners[0], ...runners[1]].find(r => r.spec.name === name)
+      if (opts.attachSockets) {
+        const servers = await listenAttach(dir.root, [...spec.initContainers, ...spec.containers].map(c => c.name), byName)
+        undo.push('close the attach sockets', () => servers.close())
+      }
+      if (fg) {
+        const r = byName(fg.container)
+        if (!r) throw new PodError(`attach: ${spec.name}: no container ${fg.container}`, { step: 'attach', code: 'ENOENT', exitCode: 2 })
+        r.attach(fg.client, true)
+      }
+      pod = new Pod(spec, sandbox, dir, cgroups, runners, undo, opts)
     } catch (e) {
       await undo.run(warn)
       emit({ type: 'pod-removed', pod: spec.name })
@@ -291,6 +315,11 @@ export class Pod {
       initContainerStatuses: init,
       containerStatuses: containers,
     }
+  }
+
+  /** A container's runner by name (init containers included). */
+  runner(name: string): ContainerRunner | undefined {
+    return [...this.initRunners, ...this.runners].find(r => r.spec.name === name)
   }
 
   /** Usage of one container, or of the whole pod. */

@@ -1,18 +1,19 @@
 // One container's life: start (spawn + postStart), wait, capture logs and the
 // termination message, restart under the pod's policy with kubelet's backoff,
 // stop (preStop, SIGTERM, SIGKILL after the grace period).
-import { closeSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodCgroups } from '../cgroups/index.js'
 import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
-import { native, type NsType } from '../spawn/native.js'
+import type { NsType } from '../spawn/native.js'
 import { spawnProcess, type ChildProcessHandle } from '../spawn/process.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { containerEnv, containerIdentity, containerPlan, runConfig, type RunConfig } from './container.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { isSidecar } from './ordering.js'
-import { CriLogFile, parseCriLog, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
+import { CriLogFile, parseCriLog, type OutputLine, type PipeReader, type Stream } from './logs.js'
+import { RunStdio, type AttachClient, type WindowSize } from './stdio.js'
 import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
 import type { ContainerSeccomp } from '../seccomp/index.js'
@@ -96,7 +97,9 @@ export class ContainerRunner {
   readonly status: ContainerStatus
   /** Namespace inodes of the current (or last) run's main process. */
   namespaces?: Record<NsType, number>
-  private current?: { process: ChildProcessHandle; startedAt: Date }
+  private current?: { process: ChildProcessHandle; startedAt: Date; io: RunStdio }
+  /** Attach clients; `true`: follows the container into its next runs (the foreground terminal). */
+  private readonly clients = new Map<AttachClient, boolean>()
   private readonly backoff: Backoff
   private stopping = false
   private wakeUp?: () => void
@@ -172,19 +175,12 @@ export class ContainerRunner {
     this.killTimer = undefined
     const log = new CriLogFile(ctx.dir.logFile(spec.name, this.status.restartCount))
     this.status.logPath = log.path
-    const { pipe } = native()
-    const out = pipe()
-    const err = pipe()
-    const readers: PipeReader[] = (
-      [
-        ['stdout', out[0]],
-        ['stderr', err[0]],
-      ] as [Stream, number][]
-    ).map(([stream, fd]) => readPipe(fd, stream, log, line => ctx.onLine({ container: spec.name, stream, line }), ctx.terminal?.[stream] as never))
     const termination = this.terminationTarget()
     let process: ChildProcessHandle | undefined
     let failure: unknown
+    let io: RunStdio | undefined
     try {
+      io = new RunStdio(spec, ctx.devNull, this.initialSize())
       const run = (this.runCfg = runConfig(ctx.pod, spec, ctx.facts, ctx.images.get(spec.name)))
       const mounts = rootfsMounts({
         root: ctx.dir.rootfs(spec.name),
@@ -199,14 +195,22 @@ export class ContainerRunner {
         privileged: spec.securityContext.privileged,
       })
       process = await spawnProcess(
-        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, run, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
+        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: io.plan.stdio, mounts, run, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }), tty: io.plan.tty, dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
         { beforeGo: pid => ctx.cgroups.enter(pid, spec.name) },
       )
     } catch (e) {
       failure = e
     }
-    closeSync(out[1]) // the child holds its own copies now
-    closeSync(err[1])
+    try {
+      io?.afterSpawn(!!process) // the child holds its own copies now
+    } catch (e) {
+      failure = e
+      process?.kill('SIGKILL')
+      await process?.exited
+      process = undefined
+      io!.close()
+    }
+    const readers: PipeReader[] = process && io ? io.readers(log, (stream, line) => ctx.onLine({ container: spec.name, stream, line }), ctx.terminal) : []
     if (!process) {
       const error = failure instanceof PodError ? failure : PodError.system('spawn.clone', failure, spec.name)
       error.container ??= spec.name
@@ -218,7 +222,8 @@ export class ContainerRunner {
       return t
     }
     const startedAt = new Date()
-    this.current = { process, startedAt }
+    this.current = { process, startedAt, io: io! }
+    for (const client of this.clients.keys()) io!.attach(client)
     this.status.pid = process.pid
     this.status.state = { running: { startedAt } }
     try {
@@ -243,6 +248,9 @@ export class ContainerRunner {
     this.setConditions(false, this.status.init && !this.sidecar && exit.exitCode === 0)
     this.current = undefined
     await this.closeRun(readers, log)
+    io!.ended(exit.exitCode)
+    io!.close()
+    for (const [client, follow] of this.clients) if (!follow) this.clients.delete(client)
     // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
     // Only a memory limit makes an OOM kill ours to report; without one, skip the kernel's short delay.
     const oom = exit.signal === 'SIGKILL' && spec.resources.limits.memoryBytes !== undefined && (await ctx.cgroups.oomKilledAfterExit(spec.name))
@@ -259,6 +267,36 @@ export class ContainerRunner {
     this.status.state = { terminated: t }
     ctx.emit({ type: 'container-exited', container: spec.name, pid: process.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
     return t
+  }
+
+  /**
+   * Attach a client to the running container (`follow`: also to every later
+   * run, before it starts, so the first output and the window size are
+   * its). Throws `attach` when the container is not running and not followed.
+   */
+  attach(client: AttachClient, follow = false): void {
+    if (!follow && !this.current) throw new PodError(`attach: container ${this.spec.name}: not running`, { step: 'attach', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
+    this.clients.set(client, follow)
+    this.current?.io.attach(client)
+  }
+
+  detach(client: AttachClient): void {
+    this.clients.delete(client)
+    this.current?.io.detach(client)
+  }
+
+  /** The current run's terminal size (tty containers), for tests and status. */
+  windowSize(): WindowSize | undefined {
+    return this.current?.io.windowSize()
+  }
+
+  /** The size a new tty starts with: the first attached client's that knows one. */
+  private initialSize(): WindowSize | undefined {
+    for (const c of this.clients.keys()) {
+      const size = c.size?.()
+      if (size) return size
+    }
+    return undefined
   }
 
   /** A failing postStart kills the container, as kubelet does (FailedPostStartHook). */

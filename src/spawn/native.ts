@@ -37,6 +37,13 @@ export interface NativePlan {
   dieWithParent?: boolean
   mounts?: NativeMount[]
   stdio: [number, number, number]
+  /**
+   * A pseudo-terminal made by the child in its own /dev after the mounts: the
+   * master is sent back over `socket` (our socketpair end; `recvFd` on the
+   * other), the slave becomes fds 0-2 and the controlling terminal (needs
+   * newSession). rows/cols 0: size left unset.
+   */
+  tty?: { socket: number; rows: number; cols: number }
   legacyClone?: boolean
   /** Become this user, with these groups and capability sets (masks as decimal strings, bit n = cap n). */
   identity?: { uid: number; gid: number; groups: number[]; capBounding: string; capEffective: string }
@@ -85,6 +92,14 @@ export interface Addon {
   signal(pidfd: number, signal: number): number
   pidfdOpen(pid: number): number
   pipe(): [number, number]
+  /** socketpair(AF_UNIX, SOCK_STREAM), both ends close-on-exec; throws `tty.socketpair`. */
+  socketpair(): [number, number]
+  /** The fd queued on a unix socket with SCM_RIGHTS (non-blocking); throws `tty.receive`. */
+  recvFd(socket: number): number
+  /** TIOCSWINSZ: 0 or the errno. */
+  setWinsize(fd: number, rows: number, cols: number): number
+  /** TIOCGWINSZ; throws `tty.winsize`. */
+  getWinsize(fd: number): { rows: number; cols: number }
   /** flock(2): take (non-blocking) or release an exclusive lock; false when held elsewhere. */
   flock(fd: number, exclusive: boolean): boolean
   /** mount(2) in our own mount namespace; throws `volume.mount`. */

@@ -16,6 +16,9 @@ export function parseReport(buf: Buffer): StepReport | 'truncated' | undefined {
   return { step: buf.readInt32LE(0), errno: buf.readInt32LE(4), arg: buf.readInt32LE(8) }
 }
 
+/** What child.tty was doing, by the record's arg (native/spawn.c). */
+const TTY_SUBSTEPS = ['/dev/ptmx', 'unlockpt on /dev/ptmx', 'the pty slave', 'the pty window size (TIOCSWINSZ)', 'the pty master to the parent (SCM_RIGHTS)', 'the pty slave as controlling terminal (TIOCSCTTY)', 'the pty slave on /dev/console', 'the pty slave to the container user (fchown)']
+
 /** The object a failed step worked on, from the plan the parent built. */
 export function reportObject(stepName: string, arg: number, plan: NativePlan, paths: PlanPaths = {}): string {
   switch (stepName) {
@@ -37,6 +40,8 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
     }
     case 'child.chdir':
       return plan.cwd ?? '?'
+    case 'child.tty':
+      return TTY_SUBSTEPS[arg] ?? 'pseudo-terminal'
     case 'child.stdio':
       return `fd ${arg}`
     case 'child.seccomp':

@@ -53,9 +53,11 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   }
   const workingDir = c.str(o.workingDir, `${path}.workingDir`)
   c.absPath(workingDir, `${path}.workingDir`)
-  for (const k of ['stdin', 'stdinOnce', 'tty'] as const) {
-    if (c.bool(o[k], `${path}.${k}`, false)) c.unsupported.push(`${path}.${k}=true (no terminal or stdin yet: runs with /dev/null)`)
-  }
+  // stdin: an open pipe as the container's stdin (else /dev/null); stdinOnce:
+  // closed when the first attach session ends; tty: a pseudo-terminal as its stdio.
+  const stdin = c.bool(o.stdin, `${path}.stdin`, false)
+  const stdinOnce = c.bool(o.stdinOnce, `${path}.stdinOnce`, false)
+  const tty = c.bool(o.tty, `${path}.tty`, false)
   const terminationMessagePath = c.str(o.terminationMessagePath, `${path}.terminationMessagePath`) ?? '/dev/termination-log'
   c.absPath(terminationMessagePath, `${path}.terminationMessagePath`)
   const spec = {
@@ -72,6 +74,9 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     securityContext: parseContainerSecurity(c, o.securityContext, `${path}.securityContext`, ctx.podSecurity),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
+    stdin,
+    stdinOnce,
+    tty,
   }
   // After ports: a probe's named port is one of them.
   const probes = parseProbes(c, o, path, spec.ports, plainInit)

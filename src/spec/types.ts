@@ -123,6 +123,12 @@ export interface ContainerSpec {
   startupProbe?: Probe
   livenessProbe?: Probe
   readinessProbe?: Probe
+  /** An open pipe as stdin (else /dev/null), fed by attach sessions. */
+  stdin: boolean
+  /** Close stdin when the first attach session ends (a tty stops taking input). */
+  stdinOnce: boolean
+  /** A pseudo-terminal as stdin, stdout and stderr (allocated in the container's devpts). */
+  tty: boolean
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
