@@ -7,6 +7,7 @@ import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
+import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
@@ -17,12 +18,13 @@ import { UndoStack, type Warn } from './undo.js'
 
 export type PodEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
+  | { type: 'network-attached'; pod: string; network: string; podIPs: string[] }
   | { type: 'pod-phase'; pod: string; phase: PodPhase }
   | { type: 'pod-removed'; pod: string }
   | { type: 'sandbox-died'; pod: string; pid: number; signal: NodeJS.Signals | null; exitCode: number }
   | (RunnerEvent & { pod: string })
 
-export interface PodOptions {
+export interface PodOptions extends NetworkOptions {
   /** Each line a container prints; default: `[name] line` on our stdout/stderr. */
   onOutput?: (line: OutputLine) => void
   /** Lifecycle events, in order (for tools, tests and the labs). */
@@ -86,6 +88,8 @@ export class Pod {
   readonly cgroups: PodCgroups
   readonly initRunners: ContainerRunner[]
   readonly runners: ContainerRunner[]
+  /** The pod's addresses from CNI (IPv4 first); empty with loopback only or hostNetwork. */
+  readonly podIPs: string[]
   phase: PodPhase = 'Pending'
   private readonly undo: UndoStack
   private readonly warn: Warn
@@ -99,8 +103,9 @@ export class Pod {
   private onRunning!: () => void
   readonly running: Promise<void>
 
-  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, cgroups: PodCgroups, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
+  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, cgroups: PodCgroups, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions, podIPs: string[]) {
     this.spec = spec
+    this.podIPs = podIPs
     this.sandbox = sandbox
     this.dir = dir
     this.cgroups = cgroups
@@ -134,7 +139,10 @@ export class Pod {
     try {
       // Images first: a missing one fails before anything is made.
       const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
-      const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)
+      // The network too: a bad conflist or a hostPort without CNI fails here.
+      const network = planNetwork(spec, opts, warn)
+      const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
+      const dir = new PodDir(stateRoot, spec.uid)
       dir.create()
       if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
       // Cgroups first: every process enters its cgroup before it execs. Their
@@ -144,8 +152,7 @@ export class Pod {
         await cgroups.killAll()
         await cgroups.remove()
       })
-      // Volumes and the pod's /etc files before any process: a bad hostPath fails here, with nothing running.
-      const etc = writeEtcFiles(spec, dir.root)
+      // Volumes before any process: a bad hostPath fails here, with nothing running.
       const volumes = prepareVolumes(spec, dir.root)
       undo.push('unmount volumes', () => volumes.release())
       const devNull = openSync('/dev/null', 'r+')
@@ -153,7 +160,18 @@ export class Pod {
       const dieWithParent = opts.dieWithParent ?? true
       const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
-      const facts: RuntimeFacts = { podIP: '', hostIP: '', nodeName: hostname() }
+      let podIPs: string[] = []
+      if (network.kind === 'cni') {
+        // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
+        // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
+        const holder = `/proc/${process.pid}/fd/${sandbox.shared.get('net')}`
+        const attached = await attachNetwork(network, spec, stateRoot, sandbox.pid, (what, fn) => undo.push(what, fn), holder)
+        podIPs = attached.podIPs
+        emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs })
+      }
+      // The pod's /etc files once its IP is known (its own line in /etc/hosts).
+      const etc = writeEtcFiles(spec, dir.root, podIPs[0] ?? '')
+      const facts: RuntimeFacts = { podIP: podIPs[0] ?? '', hostIP: '', nodeName: hostname() }
       const onLine = opts.onOutput ?? printLine
       const ctx = {
         pod: spec,
@@ -173,7 +191,7 @@ export class Pod {
         images,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
-      pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts)
+      pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts, podIPs)
     } catch (e) {
       await undo.run(warn)
       emit({ type: 'pod-removed', pod: spec.name })
