@@ -8,6 +8,7 @@ export {
   planNetwork,
   attachNetwork,
   detachFromRecord,
+  checkFromRecord,
   networkRecordIds,
   networkRecordLive,
   networkSettings,

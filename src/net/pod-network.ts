@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
-import { addNetwork, delNetwork } from './cni.js'
+import { addNetwork, checkNetwork, delNetwork } from './cni.js'
 import { findConfList, loadConfList, type ConfList } from './conflist.js'
 import { DEFAULT_BIN_DIRS, DEFAULT_CONF_DIR, writeDefaultConfList } from './default.js'
 import { findPlugin, type RuntimeConf } from './exec.js'
@@ -200,6 +200,24 @@ export async function detachFromRecord(stateRoot: string, id: string, netnsFallb
   await delNetwork(record.list, record.binDirs, runtime, cached)
   rmSync(file, { force: true })
   return true
+}
+
+/**
+ * CNI CHECK of a running pod's network from its record (the plugins verify
+ * that what ADD made is still there). Throws PodError `cni.check`, or
+ * `cni.state` when the pod has no network record or its pause is gone.
+ */
+export async function checkFromRecord(stateRoot: string, id: string): Promise<void> {
+  let record: NetworkRecord
+  try {
+    record = JSON.parse(readFileSync(recordFile(stateRoot, id), 'utf8')) as NetworkRecord
+  } catch (e) {
+    throw PodError.system('cni.state', e, recordFile(stateRoot, id), { hint: 'the pod has no CNI network (loopback only, hostNetwork, or removed)' })
+  }
+  if (!record.result || startTicks(record.pause.pid) !== record.pause.startTicks) {
+    throw new PodError(`cni.state: ${record.pod}: the pod's network is not (or no longer) up`, { step: 'cni.state' })
+  }
+  await checkNetwork(record.list, record.binDirs, record.runtime, parseResult(JSON.stringify(record.result), 'cache'))
 }
 
 /** Ids with a network record (pods whose DEL has not succeeded yet). */

@@ -95,7 +95,7 @@ export function tempDir(t: T, prefix: string): string {
  * A conflist (bridge + host-local + portmap + firewall) in a temp conf dir.
  * `range` limits host-local to some addresses of 198.18.0.0/24.
  */
-export function testNetwork(t: T, opts: { name: string; bridge: string; rangeStart?: string; rangeEnd?: string; extraPlugins?: object[]; binDir?: string }): TestNetwork {
+export function testNetwork(t: T, opts: { name: string; bridge: string; rangeStart?: string; rangeEnd?: string; extraPlugins?: object[]; binDir?: string; portmap?: boolean }): TestNetwork {
   const dir = tempDir(t, 'pl-cni-net-')
   const confDir = join(dir, 'net.d')
   const ipamDir = join(dir, 'ipam')
@@ -108,7 +108,7 @@ export function testNetwork(t: T, opts: { name: string; bridge: string; rangeSta
     name: opts.name,
     plugins: [
       { type: 'bridge', bridge: opts.bridge, isGateway: true, ipMasq: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] } },
-      { type: 'portmap', capabilities: { portMappings: true } },
+      ...(opts.portmap === false ? [] : [{ type: 'portmap', capabilities: { portMappings: true } }]),
       { type: 'firewall' },
       ...(opts.extraPlugins ?? []),
     ],

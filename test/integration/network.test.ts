@@ -11,6 +11,7 @@ import { requires } from '../helpers/requires.js'
 import { manifest, start, uniqueName } from '../helpers/pods.js'
 import { fakePluginDir, guardHost, tempDir, iptablesAdded, iptablesState, linkExists, testNetwork } from '../helpers/cni.js'
 import { PodError, startPod } from '../../src/index.js'
+import { checkFromRecord } from '../../src/net/index.js'
 
 const skip = requires('root', 'built') || (existsSync('/usr/lib/cni/bridge') ? false : 'needs containernetworking-plugins in /usr/lib/cni')
 const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
@@ -158,6 +159,32 @@ t.test('a hostPort reaches the container through portmap from another network na
   t.same(podRules(ips), [], "no rule of the pod's remains after it ends")
   t.notOk(iptablesState().get('nat')!.some(l => l.includes(`--dport ${hostPort}`)), 'the hostPort rule is gone')
   t.same(net.reserved(), [])
+})
+
+t.test('pause killed: the pod ends and DEL still finds the interface through our fd to the namespace', { skip }, async t => {
+  const net = testNetwork(t, { name: 'plt-pause', bridge: BRIDGE, rangeStart: '198.18.0.50', rangeEnd: '198.18.0.59' })
+  const c = await start(t, manifest(uniqueName('pausekill'), [{ name: 'c', command: ['sleep', '600'] }]), { network: 'cni', cniConfDir: net.confDir })
+  const ips = c.pod.podIPs
+  t.ok(podRules(ips).length > 0, 'masquerade and firewall rules exist')
+  process.kill(c.pod.sandbox.pid, 'SIGKILL')
+  const result = await c.pod.wait()
+  t.equal(result.phase, 'Failed')
+  t.same(net.ports(), [], 'no veth left')
+  t.same(net.reserved(), [], 'address released')
+  t.same(podRules(ips), [], 'the masquerade rules went too (the bridge plugin saw the interface)')
+})
+
+t.test('CNI CHECK passes on a running pod and fails once its interface changed', { skip }, async t => {
+  // Without portmap: its CHECK (1.1.1) looks for IPv6 rules an IPv4-only pod never gets (containernetworking/plugins#819).
+  const net = testNetwork(t, { name: 'plt-check', bridge: BRIDGE, rangeStart: '198.18.0.60', rangeEnd: '198.18.0.69', portmap: false })
+  const c = await start(t, manifest(uniqueName('check'), [{ name: 'c', command: ['sleep', '600'] }]), { network: 'cni', cniConfDir: net.confDir })
+  await t.resolves(checkFromRecord('/run/pod-launch', c.pod.spec.uid), 'CHECK passes')
+  execFileSync('nsenter', [`--net=/proc/${c.pod.sandbox.pid}/ns/net`, 'ip', 'link', 'set', 'eth0', 'address', '02:00:00:00:00:99'])
+  await t.rejects(checkFromRecord('/run/pod-launch', c.pod.spec.uid), { message: /^cni\.check: bridge: .*mac/i }, "CHECK notices that eth0 is not what ADD made (its MAC changed)")
+  const ips = c.pod.podIPs
+  await c.pod.stop({ force: true })
+  t.same(net.reserved(), [], 'DEL still releases the address')
+  t.same(podRules(ips), [], 'and removes the rules')
 })
 
 t.test('20 pods started in parallel get 20 distinct addresses, all released after', { skip }, async t => {
@@ -324,4 +351,12 @@ t.test('a hostNetwork pod gets no CNI call', { skip }, async t => {
 
 t.test('the test bridge is the only one made: the default network was never created', { skip }, async t => {
   t.notOk(linkExists('pl0'), 'no pl0 bridge')
+})
+
+// The plugins' shared chains (made once per host, never removed by a DEL, as under podman or kubelet).
+const SHARED = /^(nat :CNI-HOSTPORT-(DNAT|MASQ|SETMARK)|filter :CNI-(FORWARD|ADMIN)|nat -A (PREROUTING|OUTPUT) -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT|nat -A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ|nat -A CNI-HOSTPORT-MASQ -m mark --mark 0x2000\/0x2000 -j MASQUERADE|nat -A CNI-HOSTPORT-SETMARK .*--set-xmark 0x2000\/0x2000|filter -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD|filter -A CNI-FORWARD -m comment --comment "CNI firewall plugin admin overrides" -j CNI-ADMIN)$/
+
+t.test('after every pod is gone, iptables holds nothing new but the plugins\' shared chains', { skip }, async t => {
+  const added = iptablesAdded(iptablesBefore, iptablesState())
+  t.same(added.filter(l => !SHARED.test(l)), [], `only shared chains remain: ${added.length} lines`)
 })
