@@ -94,7 +94,7 @@ export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number>
     network: args.network,
     cniConfDir: args.cniConfDir,
     cniBinDir: args.cniBinDir,
-  })
+  }, m => io.err(`warning: ${m}\n`))
   io.out(`${started.id}\n`)
   return 0
 }

@@ -4,7 +4,7 @@ import { release } from 'node:os'
 import { detectCgroups } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/native.js'
 import { spawnProcess } from '../spawn/process.js'
-import { CNI_INSTALL_HINT, DEFAULT_BRIDGE, findConfList, findPlugin, networkSettings, type NetworkOptions } from '../net/index.js'
+import { CNI_INSTALL_HINT, DEFAULT_BRIDGE, findConfList, findPlugin, networkSettings, parseProcRoutes, pickSubnet, type NetworkOptions } from '../net/index.js'
 
 export interface CheckLine {
   status: 'pass' | 'warn' | 'fail'
@@ -63,6 +63,14 @@ export async function checkHost(): Promise<CheckLine[]> {
   return out
 }
 
+function freeSubnet(): string {
+  try {
+    return pickSubnet(parseProcRoutes(readFileSync('/proc/net/route', 'utf8')))
+  } catch (e) {
+    return `no free subnet: ${(e as Error).message}`
+  }
+}
+
 /** Which network pods get here, and why. */
 export function checkNetwork(opts: NetworkOptions = {}): CheckLine[] {
   const out: CheckLine[] = []
@@ -84,6 +92,7 @@ export function checkNetwork(opts: NetworkOptions = {}): CheckLine[] {
   const missing = types.filter(t => !findPlugin(t, s.binDirs))
   if (missing.length === types.length) {
     out.push({ status: 'warn', feature: 'CNI plugins', detail: `none of ${types.join(', ')} in ${bin}: pods get loopback only, hostPort is refused`, hint: CNI_INSTALL_HINT })
+    return out
   } else if (missing.length > 0) {
     out.push({ status: 'fail', feature: 'CNI plugins', detail: `${missing.join(', ')} missing from ${bin}: pods fail to start`, hint: CNI_INSTALL_HINT })
   } else {
@@ -92,7 +101,7 @@ export function checkNetwork(opts: NetworkOptions = {}): CheckLine[] {
   out.push(
     list
       ? { status: 'pass', feature: 'CNI network', detail: `${list.name} (cniVersion ${list.cniVersion}) from ${list.file}` }
-      : { status: 'pass', feature: 'CNI network', detail: `no config in ${s.confDir}: the first pod writes the default (bridge ${DEFAULT_BRIDGE}, host-local on a free 10.x.0.0/16, portmap, firewall)` },
+      : { status: 'pass', feature: 'CNI network', detail: `no config in ${s.confDir}: the first pod writes the default (bridge ${DEFAULT_BRIDGE}, host-local on ${freeSubnet()}, portmap, firewall)` },
   )
   const iptables = ['/usr/sbin/iptables', '/sbin/iptables', '/usr/bin/iptables'].find(f => existsSync(f))
   if (types.some(t => t === 'portmap' || t === 'firewall') || !list) {

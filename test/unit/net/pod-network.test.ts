@@ -111,3 +111,18 @@ t.test('exec: CNI_* environment, config on stdin, result on stdout; error result
   await t.rejects(execPlugin('ADD', 'crash', [dir], RT, {}), { step: 'cni.add', code: 'CNI_PLUGIN_FAILED', message: 'cni.add: crash: exit 2: panic: something' })
   await t.rejects(execPlugin('ADD', 'missing', [dir], RT, {}), { code: 'ENOENT', message: `cni.add: missing: plugin not found in ${dir}` })
 })
+
+t.test('check says which network pods get, and how to get plugins', async t => {
+  const { checkNetwork } = await import('../../../src/manage/check.js')
+  const dir = t.testdir({ bin: {}, conf: {}, conf2: { '10-x.conflist': JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'bridge' }] }) } })
+  const none = checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') })
+  t.match(none, [{ status: 'warn', feature: 'CNI plugins', detail: /loopback only, hostPort is refused/, hint: /apt-get install containernetworking-plugins iptables/ }])
+  t.equal(none.length, 1)
+  plugin(join(dir, 'bin'), 'bridge', 'exit 0')
+  t.match(checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf2'), cniBinDir: join(dir, 'bin') }), [
+    { status: 'pass', feature: 'CNI plugins', detail: /^bridge found in / },
+    { status: 'pass', feature: 'CNI network', detail: /^x \(cniVersion 1\.0\.0\) from .*10-x\.conflist$/ },
+  ])
+  t.match(checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }), [{ status: 'fail', detail: /host-local, portmap, firewall missing/ }])
+  t.match(checkNetwork({ network: 'none' }), [{ status: 'warn', detail: /loopback only/ }])
+})
