@@ -6,6 +6,7 @@ export { addNetwork, delNetwork, checkNetwork, pluginConfig } from './cni.js'
 export { DEFAULT_CONF_DIR, DEFAULT_BIN_DIRS, DEFAULT_BRIDGE, pickSubnet, parseProcRoutes, overlaps, defaultConfList, writeDefaultConfList } from './default.js'
 export {
   planNetwork,
+  describeNetwork,
   attachNetwork,
   detachFromRecord,
   checkFromRecord,

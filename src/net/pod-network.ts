@@ -103,6 +103,29 @@ export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: strin
   return { kind: 'cni', list, binDirs, portMappings: portMappings(spec) }
 }
 
+/** What a run would do for the network, in one line, without writing or calling anything (for `explain`). */
+export function describeNetwork(spec: PodSpec, opts: NetworkOptions = {}): string {
+  if (spec.hostNetwork) return "the host's network namespace (hostNetwork): no CNI call"
+  let s: ReturnType<typeof networkSettings>
+  try {
+    s = networkSettings(opts)
+  } catch (e) {
+    return (e as Error).message
+  }
+  if (s.network === 'none') return 'loopback only (--network none)'
+  const ports = portMappings(spec).map(p => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}->${p.containerPort}/${p.protocol}`)
+  let list: ConfList | undefined
+  try {
+    list = findConfList(s.confDir)
+  } catch (e) {
+    return (e as Error).message
+  }
+  const types = list ? list.plugins.map(p => p.type) : DEFAULT_PLUGINS
+  if (!types.some(t => findPlugin(t, s.binDirs))) return `loopback only: no CNI plugins in ${s.binDirs.join(':')}`
+  const what = list ? `${list.name} from ${list.file} (${types.join(', ')})` : `the default network, written to ${s.confDir} on first use (bridge pl0, host-local, portmap, firewall)`
+  return `CNI ADD of ${what}: netns /proc/<pause>/ns/net, ifname eth0, containerId ${spec.uid}${ports.length ? `, portMappings ${ports.join(' ')}` : ''}; DEL at teardown`
+}
+
 /** What is kept to DEL the pod's network later, from any process. */
 export interface NetworkRecord {
   id: string

@@ -8,6 +8,7 @@ import { native, type NsType } from '../spawn/native.js'
 import { joinList, runConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
 import { sandboxNamespaces } from './sandbox.js'
+import { describeNetwork, type NetworkOptions } from '../net/index.js'
 
 export interface ProcessPlan {
   who: string
@@ -36,11 +37,13 @@ export interface PodPlan {
   cgroupMode: string
   cgroupWrites: string[]
   cgroupPlan: CgroupPlan
+  /** What happens to the pod's network (CNI ADD, loopback only, the host's). */
+  network: string
 }
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
 
-export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string } = {}): PodPlan {
+export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string } & NetworkOptions = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
   const made = sandboxNamespaces(spec)
@@ -101,5 +104,5 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       ...security,
     }
   })
-  return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan }
+  return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan, network: describeNetwork(spec, opts) }
 }

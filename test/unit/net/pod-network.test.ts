@@ -126,3 +126,15 @@ t.test('check says which network pods get, and how to get plugins', async t => {
   t.match(checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }), [{ status: 'fail', detail: /host-local, portmap, firewall missing/ }])
   t.match(checkNetwork({ network: 'none' }), [{ status: 'warn', detail: /loopback only/ }])
 })
+
+t.test('describeNetwork says what a run would do, writing nothing', async t => {
+  const { describeNetwork } = await import('../../../src/net/index.js')
+  const dir = t.testdir({ bin: {}, conf: {} })
+  plugin(join(dir, 'bin'), 'bridge', 'exit 0')
+  const s = spec([{ containerPort: 80, hostPort: 8080, hostIP: '198.18.0.1' }])
+  t.match(describeNetwork(s, { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }), /^CNI ADD of the default network, written to .* on first use .*ifname eth0.*portMappings 198\.18\.0\.1:8080->80\/tcp; DEL at teardown$/)
+  t.notOk(existsSync(join(dir, 'conf', '87-pod-launch.conflist')), 'nothing written')
+  t.equal(describeNetwork(s, { network: 'none' }), 'loopback only (--network none)')
+  t.match(describeNetwork(spec([], { hostNetwork: true })), /no CNI call/)
+  t.match(describeNetwork(s, { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'nothing') }), /^loopback only: no CNI plugins in/)
+})
