@@ -147,6 +147,7 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   p.new_session = o.Get("newSession").ToBoolean();
   p.die_with_parent = o.Get("dieWithParent").ToBoolean();
   p.no_new_privs = o.Get("noNewPrivs").ToBoolean();
+  p.nofile_soft = (unsigned long)IntField(env, o, "nofileSoft", 0);
   Napi::Value ident = o.Get("identity");
   if (ident.IsObject()) {
     Napi::Object id = ident.As<Napi::Object>();
@@ -195,10 +196,12 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       else if (kind == "file") sm.kind = MOUNT_FILE;
       else if (kind == "symlink") sm.kind = MOUNT_SYMLINK;
       else if (kind == "pivot") sm.kind = MOUNT_PIVOT;
+      else if (kind == "write") sm.kind = MOUNT_WRITE;
       else throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
       sm.mode = (unsigned)IntField(env, m, "mode", 0755);
       sm.optional = m.Get("optional").ToBoolean();
       if (sm.kind == MOUNT_SYMLINK && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a symlink");
+      if (sm.kind == MOUNT_WRITE && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a write");
       op.mounts.push_back(sm);
     }
     // Pointers are taken only after mount_s stopped growing.

@@ -27,6 +27,7 @@
   X(STEP_CHILD_LOOPBACK, "child.loopback")\
   X(STEP_CHILD_MOUNT, "child.mount")      \
   X(STEP_CHILD_CHDIR, "child.chdir")      \
+  X(STEP_CHILD_RLIMIT, "child.rlimit")    \
   X(STEP_CHILD_CAPBSET, "child.capbset")  \
   X(STEP_CHILD_SETGROUPS, "child.setgroups") \
   X(STEP_CHILD_SETGID, "child.setgid")    \

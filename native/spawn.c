@@ -107,6 +107,20 @@ static int mount_step(const struct spawn_mount *m) {
     if (fd < 0) return -1;
     close(fd);
     return 0;
+  case MOUNT_WRITE: {
+    size_t len = strlen(m->source);
+    ssize_t n;
+    fd = open(m->target, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    n = write(fd, m->source, len);
+    if (n < 0 || (size_t)n != len) {
+      int saved = n < 0 ? errno : EIO;
+      close(fd);
+      errno = saved;
+      return -1;
+    }
+    return close(fd);
+  }
   case MOUNT_SYMLINK:
     return symlink(m->source, m->target) < 0 && errno != EEXIST ? -1 : 0;
   case MOUNT_PIVOT:
@@ -167,6 +181,17 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 8. Working directory, after the mounts it may live on. */
   if (p->cwd && chdir(p->cwd) < 0) report_fail(report_fd, STEP_CHILD_CHDIR, -1);
+
+  /* 8a. The soft open-files limit, lowered to what a containerd container
+   * gets (Node raised ours to the hard limit at start-up). */
+  if (p->nofile_soft) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
+    if (rl.rlim_cur > p->nofile_soft) {
+      rl.rlim_cur = p->nofile_soft < rl.rlim_max ? p->nofile_soft : rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
+    }
+  }
 
   /* 8b. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
    * and in runc's order: bounding set, groups, gid, uid, then the capability

@@ -12,7 +12,9 @@
 #define SPAWN_MAX_MOUNTS 1024
 
 /* One step of the mount plan: a mount(2), or making its mountpoint. */
-enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK, MOUNT_PIVOT };
+/* MOUNT_WRITE: write `source` to the existing file `target` (a sysctl under
+ * /proc/sys, in the namespaces the child is in by then). */
+enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK, MOUNT_PIVOT, MOUNT_WRITE };
 
 struct spawn_mount {
   int kind;           /* enum spawn_mount_kind */
@@ -53,6 +55,7 @@ struct spawn_plan {
   unsigned long long cap_bounding; /* bit n = capability n kept in the bounding set */
   unsigned long long cap_effective; /* = permitted; for uid 0 only (a non-root uid ends with none) */
   int no_new_privs;
+  unsigned long nofile_soft; /* 0 = keep; else the soft RLIMIT_NOFILE (at most the hard one) */
   int cgroup_fd;    /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
 };
 

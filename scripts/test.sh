@@ -11,6 +11,11 @@ if [ "$(id -u)" = 0 ] && [ "$lane" != unit ] && ! { [ -x /usr/bin/busybox ] && g
   echo "+ apt-get install -y busybox-static"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null || echo "test.sh: could not install busybox-static; the image tests will fail" >&2
 fi
+# The networking tests run the standard CNI plugins (portmap needs iptables).
+if [ "$(id -u)" = 0 ] && [ "$lane" != unit ] && { [ ! -x /usr/lib/cni/bridge ] || ! command -v iptables >/dev/null; }; then
+  echo "+ apt-get install -y containernetworking-plugins iptables"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containernetworking-plugins iptables >/dev/null || echo "test.sh: could not install containernetworking-plugins/iptables; the CNI tests will fail" >&2
+fi
 export POD_LAUNCH_TEST_TRACK="${POD_LAUNCH_TEST_TRACK:-$(mktemp -d -t pod-launch-tests.XXXXXX)}"
 rm -f "$POD_LAUNCH_TEST_TRACK/namespaces.jsonl"
 tap=(node_modules/.bin/tap run -R tap --no-color)

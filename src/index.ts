@@ -106,7 +106,7 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
 }
 
 export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
-export { listPods, displayPhase, isAlive, type PodRecord, type PodRef } from './state/index.js'
+export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './pod/index.js'
 export { importImage, resolveImage, listImages, removeImage, familiarName, normalizeImageName, lowerdirOption, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, type ImageRecord, type ImageConfig, type ImportOptions } from './rootfs/images/index.js'
 

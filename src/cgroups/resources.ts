@@ -140,21 +140,43 @@ export interface PodTotals {
 
 type Key = 'cpuMilli' | 'memoryBytes'
 
-/** max(sum over containers, each init container): PodRequestsAndLimits. */
+const isSidecar = (c: PodResources['initContainers'][number]) => c.restartPolicy === 'Always'
+
+/**
+ * PodRequests / PodLimits with sidecars (KEP-753): the containers and the
+ * sidecars run together (their sum); while init container i runs, the
+ * sidecars declared before it run beside it. The pod needs the larger.
+ */
 function effective(pod: PodResources, pick: (r: Resources) => ResourceList, key: Key): number {
-  const sum = pod.containers.reduce((n, c) => n + (pick(c.resources)[key] ?? 0), 0)
-  return pod.initContainers.reduce((n, c) => Math.max(n, pick(c.resources)[key] ?? 0), sum)
+  let sum = pod.containers.reduce((n, c) => n + (pick(c.resources)[key] ?? 0), 0)
+  let sidecars = 0
+  let initPeak = 0
+  for (const c of pod.initContainers) {
+    const own = pick(c.resources)[key] ?? 0
+    if (isSidecar(c)) {
+      sum += own
+      sidecars += own
+      initPeak = Math.max(initPeak, sidecars)
+    } else initPeak = Math.max(initPeak, sidecars + own)
+  }
+  return Math.max(sum, initPeak)
 }
 
 export function podTotals(pod: PodResources): PodTotals {
   const limits = (r: Resources) => r.limits
-  const everyLimit = (key: Key) => pod.containers.every(c => (c.resources.limits[key] ?? 0) > 0)
+  // Sidecars run beside the containers: a pod limit needs theirs too.
+  const running = [...pod.initContainers.filter(isSidecar), ...pod.containers]
+  const everyLimit = (key: Key) => running.every(c => (c.resources.limits[key] ?? 0) > 0)
   const hugepages: Record<string, number> = {}
-  for (const c of pod.containers) {
+  for (const c of running) {
     for (const [size, bytes] of Object.entries(c.resources.limits.hugepages)) hugepages[size] = (hugepages[size] ?? 0) + bytes
   }
+  const sidecarPages: Record<string, number> = {}
   for (const c of pod.initContainers) {
-    for (const [size, bytes] of Object.entries(c.resources.limits.hugepages)) hugepages[size] = Math.max(hugepages[size] ?? 0, bytes)
+    for (const [size, bytes] of Object.entries(c.resources.limits.hugepages)) {
+      if (isSidecar(c)) sidecarPages[size] = (sidecarPages[size] ?? 0) + bytes
+      else hugepages[size] = Math.max(hugepages[size] ?? 0, (sidecarPages[size] ?? 0) + bytes)
+    }
   }
   return {
     cpuRequestMilli: effective(pod, r => r.requests, 'cpuMilli'),

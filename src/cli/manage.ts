@@ -1,5 +1,5 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
-import { displayPhase, gc, execInPod, inspectPod, isAlive, listPods, podLogs, podStats, removePod, stopPod, type LogOptions, type PodRecord } from '../index.js'
+import { displayPhase, gc, execInPod, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, runningContainerStatuses, stopPod, type LogOptions, type PodRecord } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -9,10 +9,13 @@ function age(iso: string | undefined): string {
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`
 }
 
+/** READY and RESTARTS as kubectl counts them: the containers and the sidecars. */
 function row(r: PodRecord) {
-  const running = r.containerStatuses.filter(s => s.state && 'running' in (s.state as object)).length
-  const restarts = r.containerStatuses.reduce((n, s) => n + ((s.restartCount as number) ?? 0), 0)
-  return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${running}/${r.spec.containers.length}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
+  const all = runningContainerStatuses(r)
+  const ready = all.filter(isReady).length
+  const restarts = all.reduce((n, s) => n + ((s.restartCount as number) ?? 0), 0)
+  const total = r.spec.containers.length + r.spec.initContainers.filter(c => c.restartPolicy === 'Always').length
+  return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${ready}/${total}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
 }
 
 export function psCommand(root: string, json: boolean, io: Io): number {

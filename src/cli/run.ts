@@ -77,7 +77,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
 export function summary(r: PodResult): string {
   const row = (s: ContainerStatus) => {
     const t = 'terminated' in s.state ? s.state.terminated : undefined
-    return [s.init ? `${s.name} (init)` : s.name, stateName(s.state), stateReason(s.state), t ? String(t.exitCode) + (t.signal ? ` (${t.signal})` : '') : '', String(s.restartCount), t?.message?.split('\n')[0] ?? '']
+    return [s.sidecar ? `${s.name} (sidecar)` : s.init ? `${s.name} (init)` : s.name, stateName(s.state), stateReason(s.state), t ? String(t.exitCode) + (t.signal ? ` (${t.signal})` : '') : '', String(s.restartCount), t?.message?.split('\n')[0] ?? '']
   }
   const rows = [...r.initContainerStatuses, ...r.containerStatuses].map(row)
   return `pod ${r.name}: ${r.phase}\n${table(['CONTAINER', 'STATE', 'REASON', 'EXIT', 'RESTARTS', 'MESSAGE'], rows)}`

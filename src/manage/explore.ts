@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
-import { isAlive, resolvePod, type PodRecord } from '../state/index.js'
+import { isAlive, resolvePod, runningContainerStatuses, type PodRecord } from '../state/index.js'
 
 export const NS_COLUMNS = ['uts', 'ipc', 'net', 'pid', 'mnt', 'cgroup', 'user', 'time'] as const
 
@@ -51,14 +51,15 @@ export function podNamespaces(root: string, ref: string): NsRow[] {
   const paths = (r.cgroups as { paths?: { pause: string[]; containers: Record<string, string[]> } } | undefined)?.paths
   const pausePid = r.pause!.pid
   const groups: [string, number[]][] = [['pause', [pausePid]]]
-  for (const s of r.containerStatuses) {
+  const statuses = runningContainerStatuses(r)
+  for (const s of statuses) {
     const dir = paths?.containers[s.name as string]?.[0]
     const pids = dir ? procsOf(dir) : s.pid ? [s.pid as number] : []
     groups.push([s.name as string, pids])
   }
   return groups.flatMap(([name, pids]) =>
     pids.map(pid => {
-      const main = r.containerStatuses.find(s => s.name === name)?.pid === pid
+      const main = statuses.find(s => s.name === name)?.pid === pid
       const ns: NsRow['ns'] = {}
       for (const t of NS_COLUMNS) {
         const inode = ino(pid, t)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { PodCgroups, realFs, type CgroupPlan, type CgroupStats } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
 import { detachFromRecord } from '../net/index.js'
-import { displayPhase, isAlive, podDir, readRecord, resolvePod, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { displayPhase, isAlive, isReady, podDir, readRecord, resolvePod, runningContainerStatuses, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { STOP_FILE } from './supervisor.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
@@ -146,8 +146,14 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
   const { id, record: r, error } = resolvePod(root, ref)
   if (!r) throw error!
   const live = isAlive(r.supervisor)
-  const running = r.containerStatuses.filter(s => s.state && 'running' in (s.state as object)).length
-  const allRunning = running === r.containerStatuses.length && running > 0
+  // ContainersReady counts the sidecars too (kubelet 1.29+).
+  const beside = runningContainerStatuses(r)
+  const allReady = r.containerStatuses.length > 0 && beside.every(isReady)
+  const isSidecar = (name: unknown) => r.spec.initContainers.some(c => c.name === name && c.restartPolicy === 'Always')
+  const state = (s: PodRecord['containerStatuses'][number]) => (s.state ?? {}) as { terminated?: { exitCode: number } }
+  // Initialized: every plain init container exited 0 and every sidecar started, or the containers have been started.
+  const initDone = r.initContainerStatuses.every(s => (isSidecar(s.name) ? s.started === true : state(s).terminated?.exitCode === 0))
+  const appStarted = r.containerStatuses.some(s => !('waiting' in ((s.state ?? { waiting: {} }) as object)) || (s.restartCount as number) > 0)
   const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False' })
   return {
     apiVersion: 'v1',
@@ -158,15 +164,15 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
       phase: displayPhase(r, live),
       conditions: [
         cond('PodScheduled', true),
-        cond('Initialized', r.initContainerStatuses.every(s => s.state && 'terminated' in (s.state as object))),
-        cond('ContainersReady', allRunning),
-        cond('Ready', allRunning),
+        cond('Initialized', initDone || appStarted),
+        cond('ContainersReady', allReady),
+        cond('Ready', allReady),
       ],
       podIP: r.podIP,
       podIPs: (r.podIPs ?? (r.podIP ? [r.podIP] : [])).map(ip => ({ ip })),
       startTime: r.startTime,
       initContainerStatuses: r.initContainerStatuses,
-      containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: !!s.state && 'running' in (s.state as object) })),
+      containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: isReady(s) })),
     },
     podLaunch: { id, dir: podDir(root, id), supervisor: r.supervisor && { ...r.supervisor, alive: live }, pause: r.pause, cgroups: r.cgroups },
   }
@@ -178,5 +184,5 @@ export function podStats(root: string, ref: string): { name: string; stats: Cgro
   if (!r) throw error!
   const cg = recordCgroups(r)
   if (!cg || !isAlive(r.supervisor)) throw new PodError(`stats: ${r.name}: the pod is not running`, { step: 'stats', code: 'ESRCH' })
-  return [...r.containerStatuses.map(s => s.name as string), 'pod'].map(name => ({ name, stats: cg.stats(name) }))
+  return [...runningContainerStatuses(r).map(s => s.name as string), 'pod'].map(name => ({ name, stats: cg.stats(name) }))
 }

@@ -3,7 +3,7 @@
 // the fds it is given.
 import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import { imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
+import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
 import type { ImageSource } from '../rootfs/index.js'
 import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { native, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
@@ -27,6 +27,8 @@ export interface RunConfig {
   workingDir: string
   /** The image's USER, resolved in its /etc/passwd (runAsUser wins). */
   user?: { uid: number; gid: number }
+  /** Groups the image's /etc/group gives the user (containerd adds them). */
+  imageGroups?: number[]
 }
 
 export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image: ImageSource = { kind: 'host' }): RunConfig {
@@ -37,7 +39,8 @@ export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, i
     throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, { step: 'container.command', code: 'EINVAL', hint: 'set command (or args) in the manifest' })
   }
   const user = config?.user && image.kind === 'layers' ? resolveImageUser(image.layers, config.user) : undefined
-  return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user }
+  const imageGroups = image.kind === 'layers' ? imageAdditionalGids(image.layers, c.securityContext.runAsUser ?? user?.uid ?? 0) : undefined
+  return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user, imageGroups }
 }
 
 export const envList = (env: Map<string, string>): string[] => [...env].map(([k, v]) => `${k}=${v}`)
@@ -81,7 +84,7 @@ function permitted(): bigint {
 }
 
 /** Who the container runs as, with which capabilities: securityContext by the Kubernetes rules. */
-export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; gid: number }): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
+export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; gid: number }, imageGroups: readonly number[] = []): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
   const s = c.securityContext
   const masks = capabilityMasks(s, Math.min(capLast(), CAPABILITIES.length - 1))
   const bounding = masks.bounding & permitted()
@@ -95,10 +98,22 @@ export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; g
     })
   }
   return {
-    identity: { uid, gid: s.runAsGroup ?? (s.runAsUser === undefined ? imageUser?.gid : undefined) ?? 0, groups: [...s.supplementalGroups], capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
+    identity: { uid, gid: s.runAsGroup ?? (s.runAsUser === undefined ? imageUser?.gid : undefined) ?? 0, groups: processGroups(s, imageGroups), capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
     noNewPrivs: s.allowPrivilegeEscalation === false,
   }
 }
+
+/** Supplementary groups as containerd sets them: the image's for the user, supplementalGroups, then fsGroup. */
+export function processGroups(s: ContainerSpec['securityContext'], imageGroups: readonly number[] = []): number[] {
+  return [...new Set([...imageGroups, ...s.supplementalGroups, ...(s.fsGroup === undefined ? [] : [s.fsGroup])])]
+}
+
+/**
+ * Soft RLIMIT_NOFILE of container processes: CRI containers inherit
+ * containerd's limits, and containerd 2.x under systemd has 1024 soft, the
+ * hard limit unchanged. Node raised our own soft limit to the hard one.
+ */
+export const CONTAINER_NOFILE_SOFT = 1024
 
 export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlanInputs): NativePlan {
   const { env, argv } = inp.run
@@ -117,6 +132,7 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     dieWithParent: true,
     mounts: inp.mounts,
     stdio: inp.stdio,
-    ...containerIdentity(c, inp.run.user),
+    nofileSoft: CONTAINER_NOFILE_SOFT,
+    ...containerIdentity(c, inp.run.user, inp.run.imageGroups),
   }
 }

@@ -6,7 +6,7 @@ import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { native, type NativePlan, type NsType } from '../spawn/native.js'
 import { spawnProcess, type ExitStatus } from '../spawn/process.js'
-import { envList, joinList } from './container.js'
+import { CONTAINER_NOFILE_SOFT, envList, joinList } from './container.js'
 import { closeAll, openNamespaces } from './namespaces.js'
 
 export interface ExecTarget {
@@ -42,6 +42,7 @@ function execPlan(target: ExecTarget, argv: string[], own: Map<NsType, number>, 
     newSession: true,
     dieWithParent,
     stdio,
+    nofileSoft: CONTAINER_NOFILE_SOFT,
     ...target.identity,
   }
 }

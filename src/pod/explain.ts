@@ -3,11 +3,11 @@
 // calls), every cgroup write with the Kubernetes field it came from, the
 // mounts, the exec'd argv and env, and what security settings apply.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
-import type { PodSpec } from '../spec/index.js'
+import type { ContainerSpec, PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
-import { joinList, runConfig } from './container.js'
+import { containerIdentity, joinList, runConfig, type RunConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
-import { sandboxNamespaces } from './sandbox.js'
+import { sandboxNamespaces, sysctlWrites } from './sandbox.js'
 import { describeNetwork, type NetworkOptions } from '../net/index.js'
 
 export interface ProcessPlan {
@@ -43,6 +43,17 @@ export interface PodPlan {
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
 
+/** uid, gid, groups and capability masks, as the child will set them. */
+function describeIdentity(c: ContainerSpec, run: RunConfig): string {
+  try {
+    const { identity: id, noNewPrivs } = containerIdentity(c, run.user, run.imageGroups)
+    const hex = (v: string) => BigInt(v).toString(16).padStart(16, '0')
+    return `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]; bounding ${hex(id.capBounding)}, permitted/effective ${hex(id.capEffective)}${noNewPrivs ? '; no_new_privs' : ''}`
+  } catch (e) {
+    return `refused: ${(e as Error).message}`
+  }
+}
+
 export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string } & NetworkOptions = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
@@ -50,7 +61,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
   const hostNs = (['ipc', 'uts', 'net', 'pid'] as NsType[]).filter(t => (t === 'pid' ? spec.hostPID : !made.includes(t)))
   const shared = new Map(made.filter(t => t !== 'pid').map(t => [t, -1] as [NsType, number]))
   const pausePid = spec.shareProcessNamespace ? 'pause' : undefined
-  const security = { capabilities: 'not restricted yet (runs with the caller\'s set; the security issue adds runc\'s defaults)', seccomp: 'Unconfined (the Kubernetes default)' }
+  const security = { seccomp: 'Unconfined (the Kubernetes default)' }
   const pause: ProcessPlan = {
     who: 'pause',
     clone: ['CLONE_PIDFD', ...(made.includes('pid') ? [CLONE('pid')] : [])],
@@ -58,8 +69,9 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     unshare: made.filter(t => t !== 'pid').map(CLONE),
     hostname: made.includes('uts') ? spec.hostname : undefined,
     cgroup: cgroupPlan.pause.rel,
-    mounts: [],
+    mounts: sysctlWrites(spec.securityContext.sysctls).map(m => `write ${JSON.stringify(m.source)} to ${m.target} (sysctl, in the pod's namespaces)`),
     argv: ['pause'],
+    capabilities: 'those of the caller',
     env: [],
     workingDir: '/',
     ...security,
@@ -91,7 +103,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     const flags = native().mountFlags
     const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')
     return {
-      who: spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
+      who: c.restartPolicy === 'Always' ? `${c.name} (sidecar)` : spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
       clone: ['CLONE_PIDFD', ...(ownPid ? [CLONE('pid')] : []), ...(host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])],
       setns: joinList(shared).map(j => `setns(/proc/<pause>/ns/${j.type}, ${CLONE(j.type)})`),
       pidNamespaceOf: pausePid,
@@ -101,6 +113,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       argv: run.argv,
       env: [...env].map(([k, v]) => `${k}=${v}`),
       workingDir: run.workingDir,
+      capabilities: describeIdentity(c, run),
       ...security,
     }
   })

@@ -10,3 +10,4 @@ export { stateName, stateReason, type ContainerStatus, type ContainerState, type
 export { execAttached, execInContainer, type ExecTarget } from './exec.js'
 export { sandboxNamespaces as podSharedNamespaces } from './sandbox.js'
 export { openNamespaces, closeAll as closeNamespaces } from './namespaces.js'
+export { isSidecar, stopPrerequisites } from './ordering.js'

@@ -11,6 +11,7 @@ import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
+import { stopPrerequisites } from './ordering.js'
 import { ContainerRunner, type RunnerEvent } from './runner.js'
 import { startSandbox, type Sandbox } from './sandbox.js'
 import type { ContainerStatus, PodPhase, Terminated } from './status.js'
@@ -99,7 +100,9 @@ export class Pod {
   private stopping?: Promise<PodResult>
   private sandboxDied?: string
   private tearingDown = false
-  private stopGraceMs?: number
+  /** Every container being stopped (a stop, or the end of the containers), and with which grace. */
+  private terminating?: Promise<void>
+  private terminateGraceMs?: number
   private onRunning!: () => void
   readonly running: Promise<void>
 
@@ -216,8 +219,10 @@ export class Pod {
     this.emit({ type: 'pod-phase', pod: this.name, phase })
   }
 
-  private restartRule(init: boolean): (t: Terminated) => boolean {
+  private restartRule(init: boolean, sidecar = false): (t: Terminated) => boolean {
     const policy = this.spec.restartPolicy
+    // A sidecar restarts whenever it exits, whatever the pod's policy.
+    if (sidecar) return () => true
     // Init containers are retried until they succeed unless the policy is Never.
     if (init) return t => t.exitCode !== 0 && policy !== 'Never'
     if (policy === 'Always') return () => true
@@ -240,8 +245,18 @@ export class Pod {
       void this.stop({ force: true })
     })
     let initFailed = false
+    const sidecarRuns: Promise<Terminated>[] = []
     for (const r of this.initRunners) {
       if (this.stopping) break
+      if (r.sidecar) {
+        // A sidecar lets the next container go once it has started, and runs on beside them.
+        let started!: () => void
+        const isStarted = new Promise<void>(res => (started = res))
+        const run = r.run(this.restartRule(true, true), started)
+        sidecarRuns.push(run)
+        await Promise.race([isStarted, run])
+        continue
+      }
       const t = await r.run(this.restartRule(true))
       if (t.exitCode !== 0) {
         this.recordFailure(t)
@@ -263,6 +278,12 @@ export class Pod {
     }
     this.onRunning()
     await Promise.all(runs)
+    if (sidecarRuns.length > 0) {
+      // The containers are done for good: the sidecars are stopped (kubelet kills the pod),
+      // and their exit codes do not count: the phase comes from the containers alone.
+      await (this.terminating ?? this.terminate(this.spec.terminationGracePeriodSeconds * 1000))
+      await Promise.all(sidecarRuns)
+    }
     this.setPhase(initFailed || this.failures.length > 0 || this.sandboxDied ? 'Failed' : 'Succeeded')
     this.tearingDown = true
     await this.undo.run(this.warn)
@@ -290,21 +311,46 @@ export class Pod {
   }
 
   /**
-   * Stop: no more restarts; preStop hooks, SIGTERM to every container in
-   * parallel, SIGKILL when the grace period (the spec's
-   * terminationGracePeriodSeconds unless given) is over; then pause and the
-   * rest. `force` kills at once. Calling again with a shorter grace (a second
-   * Ctrl-C) shortens it.
+   * Stop: no more restarts; preStop hooks, SIGTERM to the containers in
+   * parallel, then to the sidecars in reverse order of declaration, each once
+   * the containers and the sidecars after it have exited; SIGKILL when the
+   * grace period (the spec's terminationGracePeriodSeconds unless given) is
+   * over; then pause and the rest. `force` kills at once. Calling again with a
+   * shorter grace (a second Ctrl-C) shortens it.
    */
   stop(opts: { gracePeriodSeconds?: number; force?: boolean } = {}): Promise<PodResult> {
     const graceMs = opts.force ? 0 : Math.round((opts.gracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000)
-    if (this.stopGraceMs === undefined || graceMs < this.stopGraceMs) {
-      this.stopGraceMs = graceMs
-      const all = [...this.initRunners, ...this.runners]
-      const stopped = Promise.all(all.map(r => r.stop(graceMs))).then(() => this.finished)
-      this.stopping ??= stopped
+    const terminated = this.terminate(graceMs)
+    this.stopping ??= terminated.then(() => this.finished)
+    return this.stopping
+  }
+
+  /**
+   * kubelet's termination ordering (1.29+): every preStop at once; the
+   * containers (and a plain init container still running) get SIGTERM at
+   * once; a sidecar only after the containers and every sidecar declared
+   * after it have exited. All within one grace period, with kubelet's minimum
+   * window for a sidecar whose turn came late. A later call with a shorter
+   * grace brings every SIGKILL forward.
+   */
+  private terminate(graceMs: number): Promise<void> {
+    if (this.terminating && graceMs >= this.terminateGraceMs!) return this.terminating
+    const all = [...this.initRunners, ...this.runners]
+    this.terminateGraceMs = graceMs
+    if (this.terminating) {
+      for (const r of all) void r.stop(graceMs)
+      return this.terminating
     }
-    return this.stopping!
+    const prereqs = stopPrerequisites(this.spec)
+    const stops = new Map<string, Promise<void>>()
+    // Prerequisites first: the containers and plain init containers, then the sidecars from the last one.
+    for (const r of [...this.runners, ...this.initRunners.filter(r => !r.sidecar), ...this.initRunners.filter(r => r.sidecar).reverse()]) {
+      const waits = prereqs.get(r.spec.name) ?? []
+      stops.set(r.spec.name, r.stop(graceMs, waits.length > 0 ? Promise.all(waits.map(n => stops.get(n))) : undefined))
+    }
+    const after = Promise.all(stops.values())
+    this.terminating = after.then(() => {})
+    return this.terminating
   }
 }
 

@@ -11,6 +11,7 @@ import { Backoff, type BackoffOptions } from './backoff.js'
 import { containerEnv, containerIdentity, containerPlan, runConfig, type RunConfig } from './container.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
+import { isSidecar } from './ordering.js'
 import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
 import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
@@ -45,6 +46,16 @@ export interface RunnerContext {
 }
 
 const TERMINATION_MESSAGE_MAX = 4096
+/** kubelet's minimumGracePeriodInSeconds: a sidecar whose turn to stop comes late still gets this long after its SIGTERM. */
+export const MIN_STOP_WINDOW_MS = 2000
+
+/**
+ * Decides when a run counts as started (the startupProbe's seam): called
+ * once the process runs, with its pid and a signal aborted when that run
+ * ends. Resolve when the container has started; reject (or never settle) if
+ * it has not: the caller of the gate kills the container when it gives up.
+ */
+export type StartedGate = (run: { pid: number; signal: AbortSignal }) => Promise<void>
 
 export class ContainerRunner {
   readonly status: ContainerStatus
@@ -54,13 +65,25 @@ export class ContainerRunner {
   private readonly backoff: Backoff
   private stopping = false
   private wakeUp?: () => void
+  /** The earliest SIGKILL time any stop asked for, and its timer. */
+  private killDeadline = Infinity
+  private killTimer?: NodeJS.Timeout
+  /** An init container with restartPolicy Always: restarts whenever it exits; the next container starts once it has started. */
+  readonly sidecar: boolean
+  /**
+   * When set, a run is started (status `started`, and for a sidecar the go-ahead
+   * to the next container) only once this resolves; unset, a running container
+   * is started, as kubelet says of one without a startupProbe.
+   */
+  startedGate?: StartedGate
 
   constructor(
     private readonly ctx: RunnerContext,
     readonly spec: ContainerSpec,
     init: boolean,
   ) {
-    this.status = { name: spec.name, init, state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }, restartCount: 0, started: false }
+    this.sidecar = init && isSidecar(spec)
+    this.status = { name: spec.name, init, ...(this.sidecar && { sidecar: true }), state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }, restartCount: 0, started: false, ready: false }
     this.backoff = new Backoff(ctx.backoff)
   }
 
@@ -73,13 +96,18 @@ export class ContainerRunner {
 
   /**
    * Run until the container ends for good: `restart(t)` decides after each
-   * exit (the pod's restartPolicy). `onStarted` fires after the first start
-   * attempt (started or failed). Resolves with the last termination.
+   * exit (the pod's restartPolicy). `onStarted` fires once: for a container,
+   * after the first start attempt (started or failed) and its postStart; for
+   * a sidecar, when a run has started (postStart done, startedGate passed),
+   * however many restarts that takes. Resolves with the last termination.
    */
   async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
+    let fired = false
+    const once = () => {
+      if (!fired) (fired = true), onStarted()
+    }
     for (;;) {
-      const t = await this.runOnce(onStarted)
-      onStarted = () => {}
+      const t = await this.runOnce(once)
       if (this.stopping || !restart(t)) return t
       const ranFor = t.startedAt ? t.finishedAt.getTime() - t.startedAt.getTime() : 0
       const delayMs = this.backoff.next(ranFor)
@@ -142,7 +170,7 @@ export class ContainerRunner {
       ctx.emit({ type: 'container-failed-to-start', container: spec.name, error })
       const t: Terminated = { exitCode: 128, signal: null, reason: 'ContainerCannotRun', message: error.message, finishedAt: new Date() }
       this.status.state = { terminated: t }
-      onStarted()
+      if (!this.sidecar) onStarted()
       await this.closeRun(readers, log)
       return t
     }
@@ -150,7 +178,9 @@ export class ContainerRunner {
     this.current = { process, startedAt }
     this.status.pid = process.pid
     this.status.state = { running: { startedAt } }
-    this.status.started = true
+    const ended = new AbortController()
+    void process.exited.then(() => ended.abort())
+    const started = this.gate(process.pid, ended.signal)
     try {
       this.namespaces = namespaceInodes(process.pid)
     } catch {
@@ -159,10 +189,14 @@ export class ContainerRunner {
     // Stopped while we were starting it: it must not outlive the pod.
     if (this.stopping) process.kill('SIGKILL')
     ctx.emit({ type: 'container-started', container: spec.name, pid: process.pid, restartCount: this.status.restartCount })
-    if (spec.lifecycle.postStart && !this.stopping) await this.postStart(process)
-    onStarted()
+    const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(process) : true
+    // kubelet starts the next container once this one's start (postStart included) returns;
+    // after a sidecar, once it has also started (its startupProbe passed).
+    if (!this.sidecar) onStarted()
+    else if (hookOk) void started.then(ok => ok && onStarted())
     const exit = await process.exited
     this.current = undefined
+    this.status.started = false
     await this.closeRun(readers, log)
     // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
     // Only a memory limit makes an OOM kill ours to report; without one, skip the kernel's short delay.
@@ -178,16 +212,39 @@ export class ContainerRunner {
       finishedAt: new Date(),
     }
     this.status.state = { terminated: t }
+    this.status.ready = this.status.init && !this.sidecar && t.exitCode === 0
     ctx.emit({ type: 'container-exited', container: spec.name, pid: process.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
     return t
   }
 
+  /**
+   * Whether this run started: at once without a startedGate, else when the
+   * gate resolves while the run lasts. Sets `started` and `ready` then.
+   */
+  private gate(pid: number, ended: AbortSignal): Promise<boolean> {
+    const mark = () => {
+      if (ended.aborted) return false
+      this.status.started = true
+      // A plain init container is ready only once it has exited 0.
+      this.status.ready = !this.status.init || this.sidecar
+      return true
+    }
+    if (!this.startedGate) return Promise.resolve(mark())
+    const gone = new Promise<boolean>(resolve => ended.addEventListener('abort', () => resolve(false), { once: true }))
+    const passed = this.startedGate({ pid, signal: ended }).then(
+      () => mark(),
+      () => false,
+    )
+    return Promise.race([passed, gone])
+  }
+
   /** A failing postStart kills the container, as kubelet does (FailedPostStartHook). */
-  private async postStart(process: ChildProcessHandle): Promise<void> {
+  private async postStart(process: ChildProcessHandle): Promise<boolean> {
     const r = await this.exec(this.spec.lifecycle.postStart!.command, 2 ** 31 - 1).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
-    if (r.exitCode === 0) return
+    if (r.exitCode === 0) return true
     this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'postStart', message: `exit ${r.exitCode}: ${r.output.trim()}` })
     process.kill('SIGKILL')
+    return false
   }
 
   /** Run a command in this container's namespaces (hooks). */
@@ -197,7 +254,7 @@ export class ContainerRunner {
     const cgroups = this.ctx.cgroups
     const name = this.spec.name
     const run = this.runCfg!
-    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user) }, argv, timeoutMs)
+    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user, run.imageGroups) }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */
@@ -245,26 +302,52 @@ export class ContainerRunner {
 
   /**
    * Stop: no more restarts; when running, preStop (within the grace period),
-   * SIGTERM, then SIGKILL when the grace period is over. `graceMs` 0 kills at once.
+   * then SIGTERM, and SIGKILL when the grace period is over. `turn` (a
+   * sidecar's) holds the SIGTERM back until the containers it serves have
+   * exited, as kubelet's termination ordering does; one whose turn comes
+   * late still gets MIN_STOP_WINDOW_MS. `graceMs` 0 kills at once; a second
+   * stop with a shorter grace (a second Ctrl-C) only brings SIGKILL forward.
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number, turn?: Promise<unknown>): Promise<void> {
     const first = !this.stopping
     this.stopping = true
     this.wakeUp?.()
     const cur = this.current
     if (!cur) return
     const deadline = Date.now() + graceMs
-    // A second stop with a shorter grace (a second Ctrl-C) only brings the SIGKILL forward.
-    const killer = setTimeout(() => cur.process.kill('SIGKILL'), graceMs)
+    if (!first) {
+      if (deadline < this.killDeadline) this.killAt(deadline, cur.process)
+      return cur.process.exited.then(() => {})
+    }
+    const ordered = graceMs > 0 && turn !== undefined
+    // An ordered stop arms its SIGKILL when its turn comes; until then only a later, shorter stop arms one.
+    if (ordered) this.killDeadline = deadline
+    else this.killAt(deadline, cur.process)
+    let gone = false
+    const exited = cur.process.exited.then(() => void (gone = true))
     try {
-      if (first && graceMs > 0 && this.spec.lifecycle.preStop) {
+      if (graceMs > 0 && this.spec.lifecycle.preStop) {
         const r = await this.exec(this.spec.lifecycle.preStop.command, graceMs).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
         if (r.exitCode !== 0) this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'preStop', message: `exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.output.trim()}` })
       }
-      if (first && graceMs > 0 && Date.now() < deadline) cur.process.kill('SIGTERM')
-      await cur.process.exited
+      if (ordered && !gone) {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([turn, exited, new Promise(r => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))])
+        clearTimeout(timer)
+        // Its turn (or the deadline) came: at least kubelet's minimum window between SIGTERM and SIGKILL.
+        if (!this.killTimer) this.killAt(Math.max(deadline, Date.now() + MIN_STOP_WINDOW_MS), cur.process)
+      }
+      if (graceMs > 0 && !gone && Date.now() < this.killDeadline) cur.process.kill('SIGTERM')
+      await exited
     } finally {
-      clearTimeout(killer)
+      clearTimeout(this.killTimer)
     }
+  }
+
+  /** (Re)arm the SIGKILL of the current process at `at` (ms since the epoch). */
+  private killAt(at: number, process: ChildProcessHandle): void {
+    clearTimeout(this.killTimer)
+    this.killDeadline = at
+    this.killTimer = setTimeout(() => process.kill('SIGKILL'), Math.max(0, at - Date.now()))
   }
 }

@@ -21,10 +21,18 @@ export interface ContainerStatus {
   name: string
   /** True for init containers. */
   init: boolean
+  /** True for a sidecar: an init container with restartPolicy Always. */
+  sidecar?: boolean
   state: ContainerState
   lastState?: { terminated: Terminated }
   restartCount: number
+  /** Running and past its startup gate (startupProbe); false once it has exited, as kubelet reports it. */
   started: boolean
+  /**
+   * As kubelet reports it: a running container (or sidecar) once started; a
+   * plain init container once it has exited 0.
+   */
+  ready: boolean
   /** Host pid of the current (or last) main process. */
   pid?: number
   /** The CRI log file of the current (or last) run. */

@@ -2,7 +2,7 @@
 // Memory is a tmpfs of sizeLimit), hostPath (with Kubernetes' type checks).
 // Prepared once per pod in our own mount namespace; each container binds
 // them at its volumeMounts (readOnly, subPath).
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { parseQuantity, quantityValue, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
@@ -63,6 +63,12 @@ export function prepareVolumes(spec: PodSpec, podRoot: string): PreparedVolumes 
           const f = native().mountFlags
           native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, `mode=1777${size ? `,size=${quantityValue(size)}` : ''}`)
           mounted.push(dir)
+        }
+        // kubelet's SetVolumeOwnership: the fsGroup owns it, set-gid, group rwx.
+        const fsGroup = spec.securityContext.fsGroup
+        if (fsGroup !== undefined) {
+          chownSync(dir, -1, fsGroup)
+          chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o2070)
         }
         sources.set(v.name, dir)
       } else if (v.kind === 'hostPath') {

@@ -8,8 +8,8 @@ import { PodError } from '../errors.js'
 export type NsType = 'user' | 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'time' | 'mnt'
 
 export interface NativeMount {
-  /** mount(2) (default), or make the mountpoint: mkdir, an empty file, a symlink (source = link text). */
-  kind?: 'mount' | 'mkdir' | 'file' | 'symlink' | 'pivot'
+  /** mount(2) (default), or make the mountpoint: mkdir, an empty file, a symlink (source = link text); or write source to the existing file target (a sysctl). */
+  kind?: 'mount' | 'mkdir' | 'file' | 'symlink' | 'pivot' | 'write'
   /** Skip when the target does not exist (masked paths). */
   optional?: boolean
   mode?: number
@@ -42,6 +42,8 @@ export interface NativePlan {
   identity?: { uid: number; gid: number; groups: number[]; capBounding: string; capEffective: string }
   /** prctl(PR_SET_NO_NEW_PRIVS) before exec (allowPrivilegeEscalation: false). */
   noNewPrivs?: boolean
+  /** Lower the soft RLIMIT_NOFILE to this (never raised, never above the hard limit). */
+  nofileSoft?: number
   /**
    * A cgroup2 directory fd (PodCgroups.cgroupFd): clone3 starts the child in
    * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): keep writing

@@ -32,6 +32,7 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
     case 'child.mount': {
       const m = plan.mounts?.[arg]
       if (!m) return '?'
+      if (m.kind === 'write') return `write ${JSON.stringify(m.source)} to ${m.target}`
       return m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}` : `${m.source ?? m.fstype ?? 'remount'} on ${m.target}`
     }
     case 'child.chdir':

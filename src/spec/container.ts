@@ -10,14 +10,13 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
 const FIELD_PATHS = /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|metadata\.(labels|annotations)|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
 
-const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext']
+const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext', 'restartPolicy']
 const LATER: Record<string, string> = {
   livenessProbe: 'probes not run yet',
   readinessProbe: 'probes not run yet',
   startupProbe: 'probes not run yet',
   envFrom: 'configMaps and secrets not supported yet',
   resizePolicy: 'not supported',
-  restartPolicy: 'sidecar init containers not supported yet',
   volumeDevices: 'not supported',
 }
 
@@ -35,6 +34,12 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   c.fields(o, path, KNOWN, LATER)
   const name = c.str(o.name, `${path}.name`, true)
   if (name) c.dnsLabel(name, `${path}.name`)
+  const restartPolicy = parseRestartPolicy(c, o, path, ctx.isInit)
+  // Hooks and probes belong to containers that run beside the app: a plain init container runs to completion first.
+  const plainInit = ctx.isInit && !restartPolicy
+  for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    if (plainInit && o[k] !== undefined && o[k] !== null) c.fail(`${path}.${k}`, 'may not be set for init containers without restartPolicy=Always')
+  }
   const image = c.str(o.image, `${path}.image`) ?? 'host'
   c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'], 'IfNotPresent')
   const command = c.strArray(o.command, `${path}.command`)
@@ -63,12 +68,32 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
-    lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, ctx.isInit),
+    lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, plainInit),
     securityContext: parseContainerSecurity(c, o.securityContext, `${path}.securityContext`, ctx.podSecurity),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
   }
-  return name === undefined ? undefined : { name, ...spec }
+  return name === undefined ? undefined : { name, ...spec, ...(restartPolicy && { restartPolicy }) }
+}
+
+/**
+ * The container-level restartPolicy (Kubernetes 1.29+): only `Always`, and
+ * only on an init container, which makes it a sidecar. Messages as the API
+ * server's validation gives them.
+ */
+function parseRestartPolicy(c: Checker, o: Obj, path: string, isInit: boolean): 'Always' | undefined {
+  const v = o.restartPolicy
+  if (v === undefined || v === null) return undefined
+  const p = `${path}.restartPolicy`
+  if (!isInit) {
+    c.fail(p, 'may not be set for non-init containers')
+    return undefined
+  }
+  if (v !== 'Always') {
+    c.fail(p, `Unsupported value: ${JSON.stringify(v)}: supported values: "Always"`)
+    return undefined
+  }
+  return 'Always'
 }
 
 function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
@@ -198,10 +223,10 @@ function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext
   return out
 }
 
-function parseLifecycle(c: Checker, v: unknown, path: string, isInit: boolean): { postStart?: ExecHandler; preStop?: ExecHandler } {
+function parseLifecycle(c: Checker, v: unknown, path: string, plainInit: boolean): { postStart?: ExecHandler; preStop?: ExecHandler } {
   const o = c.obj(v, path)
   if (!o) return {}
-  if (isInit) c.fail(path, 'must not be set for init containers')
+  if (plainInit) c.fail(path, 'may not be set for init containers without restartPolicy=Always')
   c.fields(o, path, ['postStart', 'preStop'], { stopSignal: 'not supported yet' })
   const handler = (h: unknown, p: string): ExecHandler | undefined => {
     const ho = c.obj(h, p)

@@ -19,6 +19,7 @@ export interface Resources {
 export interface PodResources {
   uid: string
   name: string
-  initContainers: readonly { name: string; resources: Resources }[]
+  /** `restartPolicy: Always` marks a sidecar, which runs beside the containers. */
+  initContainers: readonly { name: string; resources: Resources; restartPolicy?: 'Always' }[]
   containers: readonly { name: string; resources: Resources }[]
 }

@@ -23,18 +23,28 @@ export interface SecuritySettings {
   privileged: boolean
   readOnlyRootFilesystem: boolean
   capabilities: { add: string[]; drop: string[] }
+  /** Pod level only: the group of emptyDir volumes, also in every process's groups. */
+  fsGroup?: number
+}
+
+/** spec.securityContext also carries what applies to the pod as a whole. */
+export interface PodSecurity extends Partial<SecuritySettings> {
+  sysctls: Sysctl[]
+}
+
+export interface Sysctl {
+  /** Dotted form (net.ipv4.ip_forward), as given or normalized from net/ipv4/ip_forward. */
+  name: string
+  value: string
+  namespace: 'net' | 'ipc'
 }
 
 const CAP_NAME = (s: string) => s.toUpperCase().replace(/^CAP_/, '')
 const NOT_YET: Record<string, string> = {
-  fsGroup: 'not applied yet',
-  fsGroupChangePolicy: 'not applied yet',
-  sysctls: 'not applied yet',
   seccompProfile: 'not applied yet: containers run Unconfined (the Kubernetes default)',
   seLinuxOptions: 'no SELinux here',
   appArmorProfile: 'no AppArmor here',
   windowsOptions: 'Linux only',
-  procMount: 'not supported',
   supplementalGroupsPolicy: 'not supported',
 }
 
@@ -47,18 +57,69 @@ function ids(c: Checker, o: Obj, path: string) {
 }
 
 /** spec.securityContext: what containers inherit. */
-export function parsePodSecurity(c: Checker, v: unknown, path: string): Partial<SecuritySettings> {
+export function parsePodSecurity(c: Checker, v: unknown, path: string): PodSecurity {
   const o = c.obj(v, path)
-  if (!o) return {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups'], NOT_YET)
+  if (!o) return { sysctls: [] }
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'fsGroupChangePolicy', 'sysctls'], NOT_YET)
   const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`) as unknown[]).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
-  return { ...ids(c, o, path), supplementalGroups: groups }
+  // Every emptyDir is new, so OnRootMismatch and Always both change it.
+  c.oneOf(o.fsGroupChangePolicy, `${path}.fsGroupChangePolicy`, ['OnRootMismatch', 'Always'] as const, 'Always')
+  return { ...ids(c, o, path), supplementalGroups: groups, fsGroup: c.int(o.fsGroup, `${path}.fsGroup`, 0, 2 ** 31 - 1), sysctls: parseSysctls(c, o.sysctls, `${path}.sysctls`) }
+}
+
+// Kubernetes' sysctl name pattern (apis/core/validation) and its namespaced set
+// (component-helpers/node/util/sysctl): only these can be set per pod.
+const SYSCTL_NAME = /^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$/
+const SYSCTL_NAMESPACE: [prefix: string, exact: boolean, ns: Sysctl['namespace']][] = [
+  ['kernel.sem', true, 'ipc'],
+  ['kernel.shm', false, 'ipc'],
+  ['kernel.msg', false, 'ipc'],
+  ['fs.mqueue.', false, 'ipc'],
+  ['net.', false, 'net'],
+]
+
+/** net/ipv4/conf/eth0.100/x -> net.ipv4.conf.eth0/100.x, as Kubernetes normalizes (a '/' form swaps '.' and '/'). */
+export function normalizeSysctlName(name: string): string {
+  const first = name.search(/[./]/)
+  if (first < 0 || name[first] === '.') return name
+  return name.replace(/[./]/g, ch => (ch === '.' ? '/' : '.'))
+}
+
+function parseSysctls(c: Checker, v: unknown, path: string): Sysctl[] {
+  const out: Sysctl[] = []
+  c.list(v, path).forEach((e, i) => {
+    const p = `${path}[${i}]`
+    const o = c.obj(e, p, true)
+    if (!o) return
+    c.fields(o, p, ['name', 'value'])
+    const raw = c.str(o.name, `${p}.name`, true)
+    const value = c.str(o.value, `${p}.value`) ?? ''
+    if (raw === undefined) return
+    const name = normalizeSysctlName(raw)
+    if (raw.length > 253 || !SYSCTL_NAME.test(raw)) return c.fail(`${p}.name`, `"${raw}" must have at most 253 characters and match the regex ${SYSCTL_NAME.source}`)
+    if (out.some(s => s.name === name)) return c.fail(`${p}.name`, `"${raw}" is a duplicate`)
+    if (/[\n\0]/.test(value)) return c.fail(`${p}.value`, 'may not contain a newline or NUL')
+    const ns = SYSCTL_NAMESPACE.find(([prefix, exact]) => (exact ? name === prefix : name.startsWith(prefix)))
+    // kubelet's SysctlForbidden: only namespaced sysctls can be set for one pod.
+    if (!ns) return c.fail(`${p}.name`, `forbidden sysctl: "${name}" not allowlisted: it is not namespaced, so setting it would change the whole host (namespaced: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)`)
+    out.push({ name, value, namespace: ns[2] })
+  })
+  return out
+}
+
+/** kubelet's check: a sysctl of a namespace the pod shares with the host is refused. */
+export function checkSysctlHosts(c: Checker, sysctls: readonly Sysctl[], path: string, host: { net: boolean; ipc: boolean }): void {
+  sysctls.forEach((s, i) => {
+    if (host[s.namespace]) c.fail(`${path}[${i}].name`, `forbidden sysctl: "${s.name}" not allowed with host ${s.namespace} enabled (spec.host${s.namespace === 'net' ? 'Network' : 'IPC'})`)
+  })
 }
 
 /** A container's securityContext merged over the pod's. */
 export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod: Partial<SecuritySettings>): SecuritySettings {
   const o = c.obj(v, path) ?? {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities'], NOT_YET)
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities', 'procMount'], NOT_YET)
+  // Unmasked needs a user namespace (hostUsers: false), which pods here do not have.
+  if (c.oneOf(o.procMount, `${path}.procMount`, ['Default', 'Unmasked'] as const, 'Default') === 'Unmasked') c.fail(`${path}.procMount`, 'Unmasked requires spec.hostUsers: false (a user namespace), which pod-launch does not support: use Default')
   const own = ids(c, o, path)
   const caps = c.obj(o.capabilities, `${path}.capabilities`) ?? {}
   c.fields(caps, `${path}.capabilities`, ['add', 'drop'])
@@ -73,6 +134,7 @@ export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod
     runAsGroup: own.runAsGroup ?? pod.runAsGroup,
     runAsNonRoot: own.runAsNonRoot ?? pod.runAsNonRoot,
     supplementalGroups: pod.supplementalGroups ?? [],
+    fsGroup: pod.fsGroup,
     allowPrivilegeEscalation: o.allowPrivilegeEscalation === undefined ? undefined : c.bool(o.allowPrivilegeEscalation, `${path}.allowPrivilegeEscalation`, true),
     privileged: c.bool(o.privileged, `${path}.privileged`, false),
     readOnlyRootFilesystem: c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false),

@@ -1,7 +1,7 @@
 // The validated, defaulted pod: what the engine runs. Pure data, frozen.
 import type { Resources } from './resources.js'
-import type { SecuritySettings } from './security.js'
-export type { SecuritySettings } from './security.js'
+import type { PodSecurity, SecuritySettings } from './security.js'
+export type { PodSecurity, SecuritySettings, Sysctl } from './security.js'
 export type { ResourceList, Resources } from './resources.js'
 
 /** An env var as written: a literal value or a downward-API field reference. */
@@ -55,6 +55,12 @@ export interface ContainerSpec {
   securityContext: SecuritySettings
   terminationMessagePath: string
   terminationMessagePolicy: 'File' | 'FallbackToLogsOnError'
+  /**
+   * Init containers only: `Always` makes a sidecar (Kubernetes 1.29+), which
+   * starts in order with the init containers, runs beside the containers and
+   * is restarted whenever it exits, whatever the pod's restartPolicy.
+   */
+  restartPolicy?: 'Always'
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
@@ -77,7 +83,7 @@ export interface PodSpec {
   initContainers: ContainerSpec[]
   containers: ContainerSpec[]
   volumes: Volume[]
-  securityContext: Partial<SecuritySettings>
+  securityContext: PodSecurity
 }
 
 export interface SpecProblem {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
 import { parseContainer, type ContainerContext } from './container.js'
-import { parsePodSecurity } from './security.js'
+import { checkSysctlHosts, parsePodSecurity } from './security.js'
 import type { ContainerSpec, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -91,6 +91,7 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   const hostIPC = c.bool(spec.hostIPC, 'spec.hostIPC', false)
   const hostPID = c.bool(spec.hostPID, 'spec.hostPID', false)
   if (hostPID && shareProcessNamespace) c.fail('spec.shareProcessNamespace', 'may not be true when hostPID is true')
+  checkSysctlHosts(c, podSecurity.sysctls, 'spec.securityContext.sysctls', { net: hostNetwork, ipc: hostIPC })
   const hostname = c.str(spec.hostname, 'spec.hostname')
   if (hostname !== undefined) c.dnsLabel(hostname, 'spec.hostname')
 

@@ -1,4 +1,4 @@
-export { type PodRecord, displayPhase } from './record.js'
+export { type PodRecord, displayPhase, isReady, runningContainerStatuses } from './record.js'
 export { writeRecord, readRecord, listPodIds, podDir, ensureRoot, withLock, RECORD_FILE } from './store.js'
 export { startTicks, isAlive } from './proc.js'
 export { resolvePod, listPods, type PodRef } from './resolve.js'

@@ -33,3 +33,21 @@ export function displayPhase(r: PodRecord, supervisorAlive: boolean): string {
   if (r.phase === 'Succeeded' || r.phase === 'Failed') return r.phase
   return supervisorAlive ? r.phase : 'Unknown'
 }
+
+type StatusRecord = PodRecord['containerStatuses'][number]
+
+/**
+ * The containers that run beside the app, as kubectl counts them: the
+ * sidecars (init containers with restartPolicy Always), then the containers.
+ */
+export function runningContainerStatuses(r: PodRecord): StatusRecord[] {
+  const sidecars = new Set(r.spec.initContainers.filter(c => c.restartPolicy === 'Always').map(c => c.name))
+  return [...r.initContainerStatuses.filter(s => sidecars.has(s.name as string)), ...r.containerStatuses]
+}
+
+const isRunning = (s: StatusRecord) => !!s.state && 'running' in (s.state as object)
+
+/** Running and ready as kubelet reports it (a record without `ready`: running is ready). */
+export function isReady(s: StatusRecord): boolean {
+  return isRunning(s) && ((s.ready as boolean | undefined) ?? true)
+}

@@ -15,4 +15,4 @@ export { unpackLayer, OPAQUE_XATTR } from './extract.js'
 export function lowerdirOption(layers: readonly string[]): string {
   return [...layers].reverse().join(':')
 }
-export { imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from './run-config.js'
+export { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from './run-config.js'

@@ -92,3 +92,18 @@ export function resolveImageUser(layers: readonly string[], user: string | undef
   }
   return { uid, gid: gid ?? 0 }
 }
+
+/**
+ * The groups the image's /etc/group lists `uid`'s user name in (its own
+ * group excluded), which containerd adds to a container's supplementary
+ * groups. None when the image's /etc/passwd has no such uid.
+ */
+export function imageAdditionalGids(layers: readonly string[], uid: number): number[] {
+  const user = readMergedFile(layers, 'etc/passwd')?.split('\n').map(l => l.split(':')).find(f => f[2] === String(uid))?.[0]
+  if (!user) return []
+  return (readMergedFile(layers, 'etc/group') ?? '')
+    .split('\n')
+    .map(l => l.split(':'))
+    .filter(f => f.length >= 4 && f[0] !== user && f[3].split(',').includes(user) && /^\d+$/.test(f[2]))
+    .map(f => Number(f[2]))
+}

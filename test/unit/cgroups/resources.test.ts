@@ -99,6 +99,26 @@ t.test('pod totals: sum of containers, max with each init container (kubelet Res
   t.same(podTotals(pod([res({ hugepages: { '2Mi': '4Mi' } }), res({ hugepages: { '2Mi': '2Mi', '1Gi': '1Gi' } })])).hugepages, { '2Mi': 6291456, '1Gi': 1073741824 })
 })
 
+t.test('pod totals with sidecars: they add to the containers, and to each later init container (KEP-753)', async t => {
+  const side = (r: Resources) => ({ name: 's', resources: r, restartPolicy: 'Always' as const })
+  const p = (init: PodResources['initContainers'], containers: Resources[]): PodResources => ({ uid: 'u', name: 'p', initContainers: init, containers: containers.map((resources, i) => ({ name: `c${i}`, resources })) })
+  // sidecar 100m/64Mi beside a 500m/128Mi container: 600m, 192Mi.
+  t.same(podTotals(p([side(res({ cpu: '100m', memory: '64Mi' }))], [res({ cpu: '500m', memory: '128Mi' })])), {
+    cpuRequestMilli: 600, cpuLimitMilli: 600, memoryLimitBytes: 201326592, hugepages: {},
+  })
+  // A plain init container of 1 cpu / 256Mi after that sidecar needs 1100m / 320Mi: more than the running sum.
+  t.same(podTotals(p([side(res({ cpu: '100m', memory: '64Mi' })), { name: 'i', resources: res({ cpu: '1', memory: '256Mi' }) }], [res({ cpu: '500m', memory: '128Mi' })])), {
+    cpuRequestMilli: 1100, cpuLimitMilli: 1100, memoryLimitBytes: 335544320, hugepages: {},
+  })
+  // Before the sidecar it runs alone: 1 cpu / 256Mi.
+  t.same(podTotals(p([{ name: 'i', resources: res({ cpu: '1', memory: '256Mi' }) }, side(res({ cpu: '100m', memory: '64Mi' }))], [res({ cpu: '500m', memory: '128Mi' })])), {
+    cpuRequestMilli: 1000, cpuLimitMilli: 1000, memoryLimitBytes: 268435456, hugepages: {},
+  })
+  // A sidecar without a memory limit leaves the pod without one: it runs beside the containers.
+  t.equal(podTotals(p([side(res({ cpu: '100m' }))], [res({ cpu: '500m', memory: '128Mi' })])).memoryLimitBytes, undefined)
+  t.same(podTotals(p([side(res({ hugepages: { '2Mi': '2Mi' } }))], [res({ hugepages: { '2Mi': '4Mi' } })])).hugepages, { '2Mi': 6291456 })
+})
+
 t.test('pod limits only when every app container sets that limit', async t => {
   const p = pod([res({ cpu: '500m' }), res({ memory: '256Mi' }, { cpu: '200m' })])
   t.same(podTotals(p), { cpuRequestMilli: 700, cpuLimitMilli: undefined, memoryLimitBytes: undefined, hugepages: {} })

@@ -20,3 +20,10 @@ t.test("the seeds' pod: two web containers on 8080 and 8081, a hostPath volume, 
   t.same(spec.labels, { app: 'web', tier: 'frontend' })
   t.same(unsupported, [], 'every field is honoured')
 })
+
+t.test('the sidecar example: a log shipper init container with restartPolicy Always beside a Never job', async t => {
+  const { spec, unsupported } = readManifest(dir + 'sidecar-logshipper.yaml')
+  t.same(spec.initContainers.map(c => [c.name, c.restartPolicy]), [['logshipper', 'Always']])
+  t.equal(spec.restartPolicy, 'Never')
+  t.same(unsupported, [], 'every field is honoured')
+})

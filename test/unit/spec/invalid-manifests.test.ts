@@ -254,7 +254,29 @@ const cases: Case[] = [
   {
     rule: 'an init container may not have lifecycle hooks',
     manifest: pod({ initContainers: [ct({ name: 'init', lifecycle: { postStart: { exec: { command: ['true'] } } } })], containers: [ct()] }),
-    problems: ['spec.initContainers[0].lifecycle: must not be set for init containers'],
+    problems: ['spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always'],
+  },
+  {
+    rule: 'a plain init container may not have probes',
+    manifest: pod({ initContainers: [ct({ name: 'init', startupProbe: { exec: { command: ['true'] } }, livenessProbe: { exec: { command: ['true'] } } })], containers: [ct()] }),
+    problems: ['spec.initContainers[0].livenessProbe: may not be set for init containers without restartPolicy=Always', 'spec.initContainers[0].startupProbe: may not be set for init containers without restartPolicy=Always'],
+  },
+
+  // container restartPolicy (sidecars)
+  {
+    rule: 'a container-level restartPolicy on a regular container is refused',
+    manifest: one({ restartPolicy: 'Always' }),
+    problems: ['spec.containers[0].restartPolicy: may not be set for non-init containers'],
+  },
+  {
+    rule: 'an init container restartPolicy other than Always is refused with the supported value',
+    manifest: pod({ initContainers: [ct({ name: 'init', restartPolicy: 'OnFailure' })], containers: [ct()] }),
+    problems: ['spec.initContainers[0].restartPolicy: Unsupported value: "OnFailure": supported values: "Always"'],
+  },
+  {
+    rule: 'an init container restartPolicy Never is refused too (only Always exists for containers)',
+    manifest: pod({ initContainers: [ct({ name: 'init', restartPolicy: 'Never' })], containers: [ct()] }),
+    problems: ['spec.initContainers[0].restartPolicy: Unsupported value: "Never": supported values: "Always"'],
   },
   { rule: 'an exec hook without command is refused', manifest: one({ lifecycle: { preStop: { exec: {} } } }), problems: ['spec.containers[0].lifecycle.preStop.exec.command: required'] },
   { rule: 'an exec hook with an empty command is refused', manifest: one({ lifecycle: { postStart: { exec: { command: [] } } } }), problems: ['spec.containers[0].lifecycle.postStart.exec.command: required: a non-empty command'] },
@@ -283,7 +305,7 @@ const cases: Case[] = [
   {
     rule: 'a YAML init container with lifecycle and a relative workingDir lists both problems',
     manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  initContainers:\n  - name: init\n    command: ["true"]\n    workingDir: tmp\n    lifecycle:\n      preStop:\n        exec: {command: ["true"]}\n  containers:\n  - name: app\n    command: [sleep, "1"]\n',
-    problems: ['spec.initContainers[0].workingDir: "tmp" must be an absolute path', 'spec.initContainers[0].lifecycle: must not be set for init containers'],
+    problems: ['spec.initContainers[0].workingDir: "tmp" must be an absolute path', 'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always'],
   },
 ]
 
@@ -330,7 +352,7 @@ t.test('a manifest with many problems lists all of them in one error, with the c
     'apiVersion: must be "v1", not "v1beta1"',
     `metadata.name: "Web" ${SUBDOMAIN}`,
     'spec.volumes[0]: must have exactly one volume source (hostPath, emptyDir, configMap, secret, ...), found 0',
-    'spec.initContainers[0].lifecycle: must not be set for init containers',
+    'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always',
     'spec.containers[0].command: must be a list of strings',
     `spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`,
     'spec.containers[0].resources.requests.cpu: must be less than or equal to the cpu limit',

@@ -1,6 +1,9 @@
 import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
 import { capabilityMasks } from '../../../src/spec/index.js'
+import { normalizeSysctlName } from '../../../src/spec/security.js'
+import { processGroups } from '../../../src/pod/container.js'
+import { sysctlPath } from '../../../src/pod/sandbox.js'
 
 const pod = (container: object, spec: object = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...spec, containers: [{ name: 'c', command: ['x'], ...container }] } })
 const sec = (container: object, spec: object = {}) => parseManifest(pod(container, spec)).spec.containers[0].securityContext
@@ -34,4 +37,36 @@ t.test('bad input names the field', async t => {
 
 t.test('what is not applied yet is named', async t => {
   t.same(parseManifest(pod({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } } })).unsupported, ['spec.containers[0].securityContext.seccompProfile (not applied yet: containers run Unconfined (the Kubernetes default))'])
+  t.same(parseManifest(pod({ securityContext: { fsGroup: 1 } })).unsupported, ['spec.containers[0].securityContext.fsGroup (unknown field)'], 'fsGroup is a pod-level field only')
+})
+
+t.test('fsGroup is inherited by every container and becomes one of its groups', async t => {
+  const s = sec({}, { securityContext: { fsGroup: 2000, supplementalGroups: [4000, 2000] } })
+  t.equal(s.fsGroup, 2000)
+  t.same(processGroups(s, [10, 4000]), [10, 4000, 2000], 'image groups, supplementalGroups, fsGroup; each once')
+  t.throws(() => parseManifest(pod({}, { securityContext: { fsGroup: -1 } })), { message: /spec\.securityContext\.fsGroup/ })
+  t.throws(() => parseManifest(pod({}, { securityContext: { fsGroupChangePolicy: 'Sometimes' } })), { message: /spec\.securityContext\.fsGroupChangePolicy/ })
+})
+
+t.test('sysctls: namespaced ones are kept (normalized); others are refused with kubelet\'s words', async t => {
+  const sysctls = (list: object[], spec: object = {}) => parseManifest(pod({}, { ...spec, securityContext: { sysctls: list } })).spec.securityContext.sysctls
+  t.same(sysctls([{ name: 'net.ipv4.ip_forward', value: '1' }, { name: 'kernel/shm_rmid_forced', value: '1' }, { name: 'kernel.sem', value: '250 32000 32 128' }, { name: 'fs.mqueue.msg_max', value: '20' }]), [
+    { name: 'net.ipv4.ip_forward', value: '1', namespace: 'net' },
+    { name: 'kernel.shm_rmid_forced', value: '1', namespace: 'ipc' },
+    { name: 'kernel.sem', value: '250 32000 32 128', namespace: 'ipc' },
+    { name: 'fs.mqueue.msg_max', value: '20', namespace: 'ipc' },
+  ])
+  t.equal(normalizeSysctlName('net/ipv4/conf/eth0.100/forwarding'), 'net.ipv4.conf.eth0/100.forwarding')
+  t.equal(sysctlPath('net.ipv4.conf.eth0/100.forwarding'), '/proc/sys/net/ipv4/conf/eth0.100/forwarding')
+  t.throws(() => sysctls([{ name: 'kernel.semx', value: '1' }]), { message: /sysctls\[0\]\.name: forbidden sysctl: "kernel\.semx" not allowlisted/ })
+  t.throws(() => sysctls([{ name: 'vm.swappiness', value: '1' }]), { message: /not allowlisted/ })
+  t.throws(() => sysctls([{ name: 'Net..x', value: '1' }]), { message: /sysctls\[0\]\.name: "Net\.\.x" must have at most 253 characters and match/ })
+  t.throws(() => sysctls([{ name: 'net.a', value: '1' }, { name: 'net/a', value: '2' }]), { message: /sysctls\[1\]\.name: "net\/a" is a duplicate/ })
+  t.throws(() => sysctls([{ name: 'kernel.shmmax', value: '1' }], { hostIPC: true }), { message: /"kernel\.shmmax" not allowed with host ipc enabled/ })
+  t.same(sysctls([{ name: 'kernel.shmmax', value: '1' }], { hostNetwork: true }).length, 1, 'an ipc sysctl is fine with hostNetwork')
+})
+
+t.test('procMount Default is accepted; Unmasked is refused (it needs a user namespace)', async t => {
+  t.same(parseManifest(pod({ securityContext: { procMount: 'Default' } })).unsupported, [])
+  t.throws(() => parseManifest(pod({ securityContext: { procMount: 'Unmasked' } })), { message: /securityContext\.procMount: Unmasked requires spec\.hostUsers: false/ })
 })

@@ -67,8 +67,8 @@ t.test('a container without command names the image that has no entrypoint', asy
 })
 
 t.test('fields not honoured yet are listed, not dropped silently', async t => {
-  const { unsupported } = parseManifest(pod({ containers: [{ name: 'a', command: ['x'], livenessProbe: {}, securityContext: { readOnlyRootFilesystem: true } }], securityContext: { sysctls: [] }, volumes: [{ name: 'v', emptyDir: {} }], dnsPolicy: 'None' }))
-  t.same(unsupported.sort(), ['spec.containers[0].livenessProbe (probes not run yet)', 'spec.dnsPolicy (DNS files come with networking)', 'spec.securityContext.sysctls (not applied yet)'])
+  const { unsupported } = parseManifest(pod({ containers: [{ name: 'a', command: ['x'], resizePolicy: [], securityContext: { readOnlyRootFilesystem: true, windowsOptions: {} } }], securityContext: { sysctls: [] }, volumes: [{ name: 'v', emptyDir: {} }], resourceClaims: [] }))
+  t.same(unsupported.sort(), ['spec.containers[0].resizePolicy (not supported)', 'spec.containers[0].securityContext.windowsOptions (Linux only)', 'spec.resourceClaims (not supported)'])
 })
 
 t.test('YAML and JSON parse; the first Pod of several documents wins with a warning', async t => {
@@ -87,4 +87,14 @@ t.test('the hostname is the pod name cut to 63 characters, or spec.hostname', as
   const long = 'a'.repeat(70)
   t.equal(parseManifest(pod({ containers: [{ name: 'a', command: ['x'] }] }, { name: long })).spec.hostname, 'a'.repeat(63))
   t.equal(parseManifest(pod({ hostname: 'box', containers: [{ name: 'a', command: ['x'] }] })).spec.hostname, 'box')
+})
+
+t.test('a sidecar init container may have lifecycle hooks and keeps its restartPolicy', async t => {
+  const { spec } = parseManifest(pod({
+    initContainers: [{ name: 'proxy', command: ['sleep', '9'], restartPolicy: 'Always', lifecycle: { preStop: { exec: { command: ['true'] } } } }],
+    containers: [{ name: 'app', command: ['true'] }],
+  }))
+  t.equal(spec.initContainers[0].restartPolicy, 'Always')
+  t.same(spec.initContainers[0].lifecycle.preStop, { command: ['true'] })
+  t.equal(spec.containers[0].restartPolicy, undefined)
 })
