@@ -6,7 +6,8 @@
   "targets": [
     {
       "target_name": "pod_launch",
-      "sources": ["native/addon.cc", "native/spawn.c", "native/ns.c", "native/report.c", "native/lo.c", "native/fsops.c"],
+      "sources": ["native/addon.cc", "native/spawn.c", "native/ns.c", "native/report.c", "native/lo.c", "native/fsops.c", "native/filter.c"],
+      "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

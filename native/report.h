@@ -12,7 +12,8 @@
 
 #include <stdint.h>
 
-/* X-macro: id, name. Keep child steps in the order the child runs them. */
+/* X-macro: id, name. Keep child steps in the order the child runs them
+ * (child.seccomp runs before child.capbset when no_new_privs is not set). */
 #define STEP_LIST(X)                      \
   X(STEP_SPAWN_PLAN, "spawn.plan")        \
   X(STEP_SPAWN_PIPE, "spawn.pipe")        \
@@ -37,6 +38,7 @@
   X(STEP_CHILD_SIGNALS, "child.signals")  \
   X(STEP_CHILD_STDIO, "child.stdio")      \
   X(STEP_CHILD_FDS, "child.fds")          \
+  X(STEP_CHILD_SECCOMP, "child.seccomp")  \
   X(STEP_CHILD_EXEC, "child.exec")
 
 enum step_id {

@@ -27,6 +27,8 @@
 #include <sys/mount.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -93,6 +95,14 @@ static int cap_last(void) {
   int n = 0;
   while (n < 64 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0) n++;
   return n - 1;
+}
+
+/* child: async-signal-safe only. seccomp(2) SECCOMP_SET_MODE_FILTER with
+ * the parent's BPF: a plain syscall, no allocation. Without no_new_privs the
+ * kernel demands CAP_SYS_ADMIN (EACCES otherwise). */
+static int load_seccomp(const struct spawn_plan *p) {
+  struct sock_fprog prog = {.len = p->seccomp_len, .filter = (struct sock_filter *)p->seccomp_filter};
+  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 /* child: async-signal-safe only. mount(2), mkdir(2), open(2), symlink(2):
@@ -198,6 +208,14 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
    * sets of a root process, then no_new_privs. setresuid(2) to a non-zero uid
    * clears the permitted and effective sets (capabilities(7)): a non-root
    * container process keeps none, as under containerd + runc. */
+  /* 8a. Seccomp without no_new_privs: a privileged operation, so load it
+   * while we still hold CAP_SYS_ADMIN, before the identity change (runc's
+   * order: standard_init_linux.go loads it before finalizeNamespace). Every
+   * later call (setgroups, capset, sigaction, dup2, execve) then goes
+   * through the filter, as under runc. */
+  if (p->seccomp_filter && !p->no_new_privs && load_seccomp(p) < 0)
+    report_fail(report_fd, STEP_CHILD_SECCOMP, -1);
+
   if (p->set_identity) {
     int last = cap_last();
     for (i = 0; i <= last; i++)
@@ -251,6 +269,12 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max) max = (int)rl.rlim_cur;
     for (i = 3; i < max; i++) fcntl(i, F_SETFD, FD_CLOEXEC); /* EBADF: not open */
   }
+
+  /* 11b. Seccomp with no_new_privs: as late as possible, so the filter
+   * sees only what the program itself does (runc loads it last before
+   * execve when NoNewPrivileges is set). The report pipe is still open. */
+  if (p->seccomp_filter && p->no_new_privs && load_seccomp(p) < 0)
+    report_fail(report_fd, STEP_CHILD_SECCOMP, -1);
 
   /* 12. Unblock every signal and exec. The mask survives execve(2). */
   sigset_t none;

@@ -56,6 +56,11 @@ struct spawn_plan {
   unsigned long long cap_effective; /* = permitted; for uid 0 only (a non-root uid ends with none) */
   int no_new_privs;
   unsigned long nofile_soft; /* 0 = keep; else the soft RLIMIT_NOFILE (at most the hard one) */
+  /* seccomp(2) filter compiled in the parent (filter.c): struct sock_filter
+   * instructions, or NULL for none. Loaded before the identity change when
+   * no_new_privs is 0 (it needs CAP_SYS_ADMIN then), else last before execve. */
+  const void *seccomp_filter;
+  unsigned short seccomp_len; /* instructions, at most BPF_MAXINSNS */
   int cgroup_fd;    /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
 };
 

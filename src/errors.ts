@@ -23,6 +23,8 @@ const HINTS: Record<string, string> = {
   'child.chdir ENOTDIR': 'workingDir must be a directory, not a file',
   'child.mount ENOENT': 'the source of a mount is missing: check the volume and the image',
   'child.mount EROFS': 'the target lies on a read-only filesystem (readOnlyRootFilesystem, or a read-only volume)',
+  'child.seccomp EACCES': 'loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN: run as root, or set allowPrivilegeEscalation: false',
+  'child.seccomp EINVAL': 'the kernel rejected the compiled filter: check `pod-launch check` (seccomp) and the profile',
   'child.setns EINVAL': 'the namespace does not match its type, or the process that held it is gone',
   'child.setns EBADF': 'the namespace fd was closed before the child joined it (the pod was being torn down)',
   'spawn.pidns EINVAL': 'the pod pid namespace is gone: its pause process has exited',

@@ -27,6 +27,7 @@ function runOptions(y: Argv) {
     .option('network', { type: 'string', choices: ['cni', 'none'], describe: 'cni: the CNI network of --cni-conf-dir (default); none: loopback only (env POD_LAUNCH_NETWORK)' })
     .option('cni-conf-dir', { type: 'string', describe: 'CNI network configs; the first conflist is used, a default one is written when none (default /etc/pod-launch/net.d, env POD_LAUNCH_CNI_CONF_DIR)' })
     .option('cni-bin-dir', { type: 'string', describe: 'CNI plugin dirs, colon-separated (default /usr/lib/cni:/opt/cni/bin, env POD_LAUNCH_CNI_BIN_DIR)' })
+    .option('seccomp-default', { type: 'boolean', describe: 'RuntimeDefault seccomp for containers that ask for no profile (as kubelet\'s flag; default Unconfined)' })
 }
 
 const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
@@ -53,6 +54,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       network: a.network as 'cni' | 'none' | undefined,
       cniConfDir: a.cniConfDir as string | undefined,
       cniBinDir: a.cniBinDir as string | undefined,
+      seccompDefault: a.seccompDefault as boolean | undefined,
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
@@ -103,12 +105,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .command(
       'explain <manifest>',
       'print what a run would do (namespaces, cgroup writes, mounts, exec), creating nothing',
-      y => y.positional('manifest', { type: 'string', demandOption: true }).option('json', { type: 'boolean' }).option('cgroup-parent', { type: 'string' }).option('pids-limit', { type: 'number' }),
-      h(a => explainCommand(a.manifest as string, !!a.json, { cgroupParent: a.cgroupParent as string | undefined, pidsLimit: a.pidsLimit as number | undefined }, io)),
+      y => y.positional('manifest', { type: 'string', demandOption: true }).option('json', { type: 'boolean' }).option('cgroup-parent', { type: 'string' }).option('pids-limit', { type: 'number' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
+      h(a => explainCommand(a.manifest as string, !!a.json, { cgroupParent: a.cgroupParent as string | undefined, pidsLimit: a.pidsLimit as number | undefined, seccompDefault: a.seccompDefault as boolean | undefined }, io)),
     )
     .command('ns <pod>', "the pod's processes against their namespace inodes", y => podArg(y).option('json', { type: 'boolean' }), h(a => nsCommand(a.root, a.pod as string, !!a.json, io)))
     .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h(a => treeCommand(a.root, a.pod as string, io)))
-    .command('check', 'what this host supports, and in which mode each feature runs', y => y.option('json', { type: 'boolean' }), h(a => checkCommand(!!a.json, io)))
+    .command('check', 'what this host supports, and in which mode each feature runs', y => y.option('json', { type: 'boolean' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }), h(a => checkCommand(!!a.json, io, { seccompDefault: a.seccompDefault as boolean | undefined })))
     .command(
       'lab [name]',
       'namespace labs: real pods, the kernel\'s evidence, PASS or FAIL (`lab list` names them)',

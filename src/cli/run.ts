@@ -15,6 +15,7 @@ export interface RunArgs {
   network?: 'cni' | 'none'
   cniConfDir?: string
   cniBinDir?: string
+  seccompDefault?: boolean
 }
 
 /** Lifecycle events worth a line on the terminal while the pod runs. */
@@ -46,6 +47,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     network: args.network,
     cniConfDir: args.cniConfDir,
     cniBinDir: args.cniBinDir,
+    seccompDefault: args.seccompDefault,
     onManifestWarning: m => io.err(`warning: ${m}\n`),
     onEvent: e => {
       const line = describe(e)
@@ -94,6 +96,7 @@ export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number>
     network: args.network,
     cniConfDir: args.cniConfDir,
     cniBinDir: args.cniBinDir,
+    seccompDefault: args.seccompDefault,
   }, m => io.err(`warning: ${m}\n`))
   io.out(`${started.id}\n`)
   return 0

@@ -1,10 +1,22 @@
 // `exec POD [-c C] -- CMD...`: join a running container's namespaces (pause's
 // shared ones and its own mnt and pid) through the native spawn.
 import { PodError } from '../errors.js'
-import { hostname } from 'node:os'
 import { resolveImage } from '../rootfs/index.js'
-import { closeNamespaces, runConfig, containerIdentity, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
-import { isAlive, resolvePod, runningContainerStatuses } from '../state/index.js'
+import { closeNamespaces, nodeFacts, runConfig, containerIdentity, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
+import { isAlive, podDir, resolvePod, runningContainerStatuses } from '../state/index.js'
+import { preparePodSeccomp } from '../seccomp/index.js'
+import { SPEC_FILE, type SupervisedOptions } from './supervisor.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** The run options the pod was started with (spec.json), for the seccomp default. */
+function startOptions(root: string, id: string): SupervisedOptions {
+  try {
+    return (JSON.parse(readFileSync(join(podDir(root, id), SPEC_FILE), 'utf8')) as { options?: SupervisedOptions }).options ?? {}
+  } catch {
+    return {}
+  }
+}
 import { recordCgroups } from './ops.js'
 
 export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
@@ -24,9 +36,13 @@ export async function execInPod(root: string, ref: string, container: string | u
   const shared = openNamespaces(r.pause!.pid, podSharedNamespaces(r.spec))
   try {
     const image = resolveImage(spec.image, spec.name, { storeRoot: root, imageFallback: 'host' })
-    const run = runConfig(r.spec, spec, { podIP: r.podIP, hostIP: '', nodeName: hostname() }, image)
+    // The container's own environment, resolved with the same node facts as at its start.
+    const node = nodeFacts()
+    const run = runConfig(r.spec, spec, { ...node, podIP: r.podIP || (r.spec.hostNetwork ? node.hostIP : '') }, image)
     const cg = recordCgroups(r)
-    const exit = await execAttached({ pid: status.pid as number, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: containerIdentity(spec, run.user, run.imageGroups) }, argv)
+    // The exec'd process gets the container's seccomp filter, as runc exec does.
+    const seccomp = preparePodSeccomp({ ...r.spec, initContainers: [], containers: [spec] }, { seccompDefault: startOptions(root, r.id).seccompDefault }).get(spec.name)?.filter?.bpf
+    const exit = await execAttached({ pid: status.pid as number, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: { ...containerIdentity(spec, run.user, run.imageGroups), seccomp } }, argv)
     return exit.exitCode
   } finally {
     closeNamespaces(shared)

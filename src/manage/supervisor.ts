@@ -18,6 +18,7 @@ export interface SupervisedOptions extends NetworkOptions {
   cgroupParent?: string
   pidsLimit?: number
   imageFallback?: 'host'
+  seccompDefault?: boolean
 }
 export const STOP_FILE = 'stop.json'
 

@@ -2,6 +2,7 @@
 // shared), makes its own mnt (and pid) namespace, runs argv. Pure apart from
 // the fds it is given.
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { PodError } from '../errors.js'
 import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
 import type { ImageSource } from '../rootfs/index.js'
@@ -12,7 +13,8 @@ import { native, type NativeMount, type NativePlan, type NsType } from '../spawn
 export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image?: ImageSource): Map<string, string> {
   const env = new Map<string, string>([
     ['PATH', DEFAULT_PATH],
-    ['HOSTNAME', pod.hostname],
+    // containerd: the sandbox's hostname; a hostNetwork pod has the host's.
+    ['HOSTNAME', pod.hostNetwork ? hostname() : pod.hostname],
     ['HOME', '/root'],
   ])
   const config = image?.kind === 'layers' ? image.config : undefined
@@ -58,6 +60,8 @@ export interface ContainerPlanInputs {
   stdio: [number, number, number]
   mounts: NativeMount[]
   run: RunConfig
+  /** The container's compiled seccomp filter (preparePodSeccomp); undefined = Unconfined. */
+  seccomp?: Buffer
 }
 
 /** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
@@ -134,5 +138,6 @@ export function containerPlan(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     stdio: inp.stdio,
     nofileSoft: CONTAINER_NOFILE_SOFT,
     ...containerIdentity(c, inp.run.user, inp.run.imageGroups),
+    ...(inp.seccomp ? { seccomp: inp.seccomp } : {}),
   }
 }

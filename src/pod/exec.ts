@@ -18,8 +18,8 @@ export interface ExecTarget {
   devNull: number
   /** Place the exec'd process in the container's cgroup before it runs. */
   enter?: (pid: number) => void
-  /** The container's user and capabilities (exec'd processes get the same). */
-  identity?: Pick<NativePlan, 'identity' | 'noNewPrivs'>
+  /** The container's user, capabilities and seccomp filter (exec'd processes get the same). */
+  identity?: Pick<NativePlan, 'identity' | 'noNewPrivs' | 'seccomp'>
 }
 
 export interface ExecResult extends ExitStatus {

@@ -7,8 +7,29 @@ import type { ContainerSpec, PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { containerIdentity, joinList, runConfig, type RunConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
+import { nodeFacts } from './node.js'
 import { sandboxNamespaces, sysctlWrites } from './sandbox.js'
 import { describeNetwork, type NetworkOptions } from '../net/index.js'
+import { chooseProfile, describeChoice, preparePodSeccomp, type ContainerSeccomp } from '../seccomp/index.js'
+
+/** Each container's seccomp profile in words; a Localhost profile that run would refuse says why. */
+function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): Map<string, string> {
+  let prepared: Map<string, ContainerSeccomp> | undefined
+  let error: string | undefined
+  try {
+    prepared = preparePodSeccomp(spec, opts)
+  } catch (e) {
+    error = (e as Error).message
+  }
+  const out = new Map<string, string>()
+  for (const c of [...spec.initContainers, ...spec.containers]) {
+    const p = prepared?.get(c.name)
+    const choice = p?.choice ?? chooseProfile(c, opts)
+    const size = p?.filter ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'}` : ''
+    out.set(c.name, `${describeChoice(choice)}${size}${error && choice.type === 'Localhost' ? `; run would fail: ${error}` : ''}`)
+  }
+  return out
+}
 
 export interface ProcessPlan {
   who: string
@@ -54,14 +75,15 @@ function describeIdentity(c: ContainerSpec, run: RunConfig): string {
   }
 }
 
-export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string } & NetworkOptions = {}): PodPlan {
+export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } & NetworkOptions = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
   const made = sandboxNamespaces(spec)
   const hostNs = (['ipc', 'uts', 'net', 'pid'] as NsType[]).filter(t => (t === 'pid' ? spec.hostPID : !made.includes(t)))
   const shared = new Map(made.filter(t => t !== 'pid').map(t => [t, -1] as [NsType, number]))
   const pausePid = spec.shareProcessNamespace ? 'pause' : undefined
-  const security = { seccomp: 'Unconfined (the Kubernetes default)' }
+  const security = { seccomp: 'Unconfined (pause is ours and runs no untrusted code)' }
+  const seccomp = seccompLines(spec, opts)
   const pause: ProcessPlan = {
     who: 'pause',
     clone: ['CLONE_PIDFD', ...(made.includes('pid') ? [CLONE('pid')] : [])],
@@ -76,7 +98,8 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     workingDir: '/',
     ...security,
   }
-  const facts = { podIP: '', hostIP: '', nodeName: '(this host)' }
+  const node = nodeFacts()
+  const facts = { ...node, podIP: spec.hostNetwork ? node.hostIP : '' }
   const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
     let image: ImageSource = { kind: 'host' }
     try {
@@ -115,6 +138,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       workingDir: run.workingDir,
       capabilities: describeIdentity(c, run),
       ...security,
+      seccomp: seccomp.get(c.name)!,
     }
   })
   return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan, network: describeNetwork(spec, opts) }

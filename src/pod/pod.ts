@@ -2,14 +2,15 @@
 // the containers under the restart policy, stop, teardown. Every step
 // registers its undo; nothing is left after the pod ends, fails or is stopped.
 import { closeSync, openSync } from 'node:fs'
-import { hostname } from 'node:os'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
 import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
+import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
+import { nodeFacts } from './node.js'
 import { DEFAULT_STATE_ROOT, PodDir } from './poddir.js'
 import { stopPrerequisites } from './ordering.js'
 import { ContainerRunner, type RunnerEvent } from './runner.js'
@@ -50,6 +51,8 @@ export interface PodOptions extends NetworkOptions {
   pidsLimit?: number
   /** Images not in the local store run on the host view (`--image-fallback host`). */
   imageFallback?: 'host'
+  /** RuntimeDefault seccomp for containers that ask for no profile (kubelet's --seccomp-default); default Unconfined. */
+  seccompDefault?: boolean
 }
 
 export interface PodResult {
@@ -140,6 +143,10 @@ export class Pod {
     const emit = opts.onEvent ?? (() => {})
     let pod: Pod
     try {
+      // Seccomp profiles first: a Localhost profile that does not parse fails
+      // before anything is made; each distinct filter is compiled once here.
+      const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
+      for (const w of seccompWarnings(seccomp)) warn(w)
       // Images first: a missing one fails before anything is made.
       const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
       // The network too: a bad conflist or a hostPort without CNI fails here.
@@ -156,14 +163,16 @@ export class Pod {
         await cgroups.remove()
       })
       // Volumes before any process: a bad hostPath fails here, with nothing running.
-      const volumes = prepareVolumes(spec, dir.root)
+      const node = nodeFacts()
+      const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
       undo.push('unmount volumes', () => volumes.release())
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const dieWithParent = opts.dieWithParent ?? true
       const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
-      let podIPs: string[] = []
+      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
+      let podIPs: string[] = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
       if (network.kind === 'cni') {
         // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
         // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
@@ -173,8 +182,9 @@ export class Pod {
         emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs })
       }
       // The pod's /etc files once its IP is known (its own line in /etc/hosts).
-      const etc = writeEtcFiles(spec, dir.root, podIPs[0] ?? '')
-      const facts: RuntimeFacts = { podIP: podIPs[0] ?? '', hostIP: '', nodeName: hostname() }
+      const podIP = podIPs[0] ?? ''
+      const etc = writeEtcFiles(spec, dir.root, podIP, { warn })
+      const facts: RuntimeFacts = { ...node, podIP }
       const onLine = opts.onOutput ?? printLine
       const ctx = {
         pod: spec,
@@ -192,6 +202,7 @@ export class Pod {
         etc,
         volumes: volumes.sources,
         images,
+        seccomp,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
       pod = new Pod(spec, sandbox, dir, cgroups, [spec.initContainers.map(make(true)), spec.containers.map(make(false))], undo, opts, podIPs)

@@ -1,6 +1,6 @@
 // The pod's directory under the state root: CRI logs, the pod's /dev/shm,
 // each container's termination-log file. Removed with the pod.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 
@@ -52,12 +52,18 @@ export class PodDir {
     return { upper, work }
   }
 
-  /** A fresh, empty termination-log for a container run (bind-mounted at terminationMessagePath). */
+  /**
+   * A new, empty termination-log for a container instance (bind-mounted at
+   * terminationMessagePath): a new file each run, as kubelet makes one per
+   * container instance, writable by any uid (mode 0666, without the umask).
+   */
   terminationLog(container: string): string {
     const dir = join(this.root, 'containers', container)
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     const file = join(dir, 'termination-log')
-    writeFileSync(file, '', { mode: 0o666 })
+    rmSync(file, { force: true })
+    writeFileSync(file, '', { mode: 0o666, flag: 'wx' })
+    chmodSync(file, 0o666)
     return file
   }
 

@@ -12,9 +12,10 @@ import { containerEnv, containerIdentity, containerPlan, runConfig, type RunConf
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { isSidecar } from './ordering.js'
-import { CriLogFile, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
+import { CriLogFile, parseCriLog, readPipe, type OutputLine, type PipeReader, type Stream } from './logs.js'
 import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
+import type { ContainerSeccomp } from '../seccomp/index.js'
 import { exitReason, type ContainerStatus, type Terminated } from './status.js'
 
 export type RunnerEvent =
@@ -43,8 +44,11 @@ export interface RunnerContext {
   volumes: Map<string, string>
   /** Where each container's root comes from (resolved once at pod start). */
   images: Map<string, ImageSource>
+  /** Each container's seccomp profile and filter, compiled once per pod. */
+  seccomp: Map<string, ContainerSeccomp>
 }
 
+/** kubelet's MaxContainerTerminationMessageLength, MaxContainerTerminationMessageLogLines and ...LogLength. */
 const TERMINATION_MESSAGE_MAX = 4096
 /** kubelet's minimumGracePeriodInSeconds: a sidecar whose turn to stop comes late still gets this long after its SIGTERM. */
 export const MIN_STOP_WINDOW_MS = 2000
@@ -56,6 +60,35 @@ export const MIN_STOP_WINDOW_MS = 2000
  * it has not: the caller of the gate kills the container when it gives up.
  */
 export type StartedGate = (run: { pid: number; signal: AbortSignal }) => Promise<void>
+const TERMINATION_LOG_LINES = 80
+const TERMINATION_LOG_BYTES = 2048
+
+/** The last `max` bytes of a file ('' when it cannot be read), as kubelet's tail.ReadAtMost. */
+function readTail(file: string, max: number): string {
+  try {
+    const buf = readFileSync(file)
+    return buf.subarray(Math.max(0, buf.length - max)).toString('utf8')
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * The tail of a CRI log as kubelet's ReadLogs gives it: the last `lines`
+ * records, each partial (P) one joined to the next, full (F) ones ending in a
+ * newline; of that, the last `bytes` bytes (a circular buffer).
+ */
+export function logTail(logPath: string, lines: number, bytes: number): string {
+  let text: Buffer
+  try {
+    text = readFileSync(logPath)
+  } catch {
+    return ''
+  }
+  const records = parseCriLog(text).slice(-lines)
+  const out = Buffer.concat(records.flatMap(r => (r.full ? [r.content, Buffer.from('\n')] : [r.content])))
+  return out.subarray(Math.max(0, out.length - bytes)).toString('utf8')
+}
 
 export class ContainerRunner {
   readonly status: ContainerStatus
@@ -156,7 +189,7 @@ export class ContainerRunner {
         privileged: spec.securityContext.privileged,
       })
       process = await spawnProcess(
-        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, run }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
+        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: [ctx.devNull, out[1], err[1]], mounts, run, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }), dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
         { beforeGo: pid => ctx.cgroups.enter(pid, spec.name) },
       )
     } catch (e) {
@@ -254,7 +287,7 @@ export class ContainerRunner {
     const cgroups = this.ctx.cgroups
     const name = this.spec.name
     const run = this.runCfg!
-    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: containerIdentity(this.spec, run.user, run.imageGroups) }, argv, timeoutMs)
+    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: { ...containerIdentity(this.spec, run.user), seccomp: this.ctx.seccomp.get(name)?.filter?.bpf } }, argv, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */
@@ -279,24 +312,14 @@ export class ContainerRunner {
     return { kind: 'overlay', lower: image.layers, upper, work }
   }
 
+  /**
+   * The terminated state's message, as kubelet reads it: the last 4096 bytes
+   * of the termination-log; with FallbackToLogsOnError, when that is empty and
+   * the container failed, the tail of its log (last 80 lines, last 2048 bytes).
+   */
   private terminationMessage(file: string | undefined, exitCode: number, logPath: string): string | undefined {
-    let msg = ''
-    if (file) {
-      try {
-        msg = readFileSync(file, 'utf8').slice(0, TERMINATION_MESSAGE_MAX)
-      } catch {
-        msg = ''
-      }
-    }
-    if (!msg && exitCode !== 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
-      // kubelet: the last 80 lines, at most 2048 bytes, of the container's log.
-      try {
-        const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).slice(-80).map(l => l.split(' ').slice(3).join(' '))
-        msg = lines.join('\n').slice(-2048)
-      } catch {
-        msg = ''
-      }
-    }
+    let msg = file ? readTail(file, TERMINATION_MESSAGE_MAX) : ''
+    if (!msg && exitCode !== 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError') msg = logTail(logPath, TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES)
     return msg || undefined
   }
 

@@ -30,7 +30,17 @@ function lookupStore(root: string, name: string): ImageSource | undefined {
   }
 }
 
-export function resolveImage(image: string, where: string, opts: ImageOptions): ImageSource {
+/** Kubernetes' message for a missing image under imagePullPolicy Never (reason ErrImageNeverPull). */
+function neverPull(image: string, where: string): PodError {
+  return new PodError(`image.resolve: ${image}: ErrImageNeverPull: Container image "${image}" is not present with pull policy of Never (${where})`, {
+    step: 'image.resolve',
+    code: 'ErrImageNeverPull',
+    exitCode: 1,
+    hint: `import it first (pod-launch image import FILE ${image}), or run with --image-fallback host`,
+  })
+}
+
+export function resolveImage(image: string, where: string, opts: ImageOptions, pullPolicy?: 'Always' | 'IfNotPresent' | 'Never'): ImageSource {
   if (image === 'host') return { kind: 'host' }
   if (image.startsWith('/') || image.startsWith('dir:')) {
     const dir = image.startsWith('dir:') ? image.slice(4) : image
@@ -45,6 +55,7 @@ export function resolveImage(image: string, where: string, opts: ImageOptions): 
     opts.warn?.(`${where}: image ${image} is not in the local store: running it on the host view (--image-fallback host)`)
     return { kind: 'host' }
   }
+  if (pullPolicy === 'Never') throw neverPull(image, where)
   const have = opts.lookup ? [] : listImages(opts.storeRoot ?? DEFAULT_STATE_ROOT).flatMap(i => i.names)
   throw new PodError(`image.resolve: ${image}: no such image in the local store (${where}); ${have.length ? `the store has: ${have.join(', ')}` : 'the store is empty'}`, {
     step: 'image.resolve',
@@ -57,11 +68,15 @@ export function resolveImage(image: string, where: string, opts: ImageOptions): 
 export function resolveImages(spec: PodSpec, opts: ImageOptions): Map<string, ImageSource> {
   const out = new Map<string, ImageSource>()
   const all = [...spec.initContainers.map((c, i) => [c, `spec.initContainers[${i}].image`] as const), ...spec.containers.map((c, i) => [c, `spec.containers[${i}].image`] as const)]
+  const always: string[] = []
   for (const [c, where] of all) {
-    const img = resolveImage(c.image, where, opts)
+    const img = resolveImage(c.image, where, opts, c.imagePullPolicy)
+    // No registry: Always cannot pull, the local image runs (said once per pod).
+    if (c.imagePullPolicy === 'Always' && img.kind === 'layers' && !c.image.startsWith('/') && !c.image.startsWith('dir:')) always.push(where.replace(/\.image$/, '.imagePullPolicy'))
     // An image USER missing from the image's /etc/passwd fails here, before anything is made.
     if (img.kind === 'layers' && img.config?.user && c.securityContext.runAsUser === undefined) resolveImageUser(img.layers, img.config.user)
     out.set(c.name, img)
   }
+  if (always.length > 0) opts.warn?.(`${always.join(', ')}: Always: there is no registry here; using the image from the local store`)
   return out
 }

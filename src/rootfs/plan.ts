@@ -9,6 +9,7 @@
 //     termination-log; the volumes (readOnly, subPath);
 //  5. masked and read-only paths; the working directory made;
 //  6. R read-only when readOnlyRootFilesystem; pivot_root into R, old root detached.
+import { readdirSync, readlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { NativeMount } from '../spawn/native.js'
 import { native } from '../spawn/native.js'
@@ -34,17 +35,40 @@ export interface RootfsInputs {
   volumes: { mounts: readonly import('../spec/index.js').VolumeMount[]; sources: Map<string, string> }
   workingDir: string
   readOnlyRoot: boolean
-  /** privileged: the host's /dev, /sys writable, no masked paths (as runc does for privileged). */
+  /** privileged: the host's devices in /dev, /sys writable, no masked paths (as runc does for privileged). */
   privileged?: boolean
+}
+
+/** What the container's /dev makes itself (its own devpts, shm, mqueue, the fd links): not taken from the host's. */
+const OWN_DEV_ENTRIES = new Set(['pts', 'ptmx', 'shm', 'mqueue', 'fd', 'stdin', 'stdout', 'stderr', 'core'])
+
+/**
+ * privileged: every device of the host's /dev in the container's own /dev
+ * tmpfs (runc gives a privileged container all host devices; a tmpfs keeps
+ * the mountpoints the plan makes, such as the termination-log, off the
+ * host's /dev). Device nodes and sockets are bound, directories of devices
+ * bound recursively, symlinks copied; regular files are no devices.
+ */
+function hostDevices(f: ReturnType<typeof native>['mountFlags'], d: string): NativeMount[] {
+  const m: NativeMount[] = []
+  for (const e of readdirSync('/dev', { withFileTypes: true })) {
+    if (OWN_DEV_ENTRIES.has(e.name)) continue
+    const host = `/dev/${e.name}`
+    const target = `${d}/${e.name}`
+    if (e.isCharacterDevice() || e.isBlockDevice() || e.isSocket() || e.isFIFO()) m.push({ kind: 'file', target, mode: 0o666 }, { source: host, target, flags: f.MS_BIND })
+    else if (e.isDirectory()) m.push({ kind: 'mkdir', target, mode: 0o755 }, { source: host, target, flags: f.MS_BIND | f.MS_REC })
+    else if (e.isSymbolicLink()) m.push({ kind: 'symlink', source: readlinkSync(host), target })
+  }
+  return m
 }
 
 function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
   const f = native().mountFlags
   const d = `${r}/dev`
-  if (inp.privileged) return [{ kind: 'mkdir', target: d, mode: 0o755 }, { source: '/dev', target: d, flags: f.MS_BIND | f.MS_REC }, ...termLog(r, inp)]
   const m: NativeMount[] = [{ kind: 'mkdir', target: d, mode: 0o755 }, { source: 'tmpfs', target: d, fstype: 'tmpfs', flags: f.MS_NOSUID | f.MS_STRICTATIME, data: 'mode=755,size=65536k' }]
   // The host's /dev is still ours until pivot_root: bind its safe device nodes by path.
-  for (const dev of DEVICES) m.push({ kind: 'file', target: `${d}/${dev}`, mode: 0o666 }, { source: `/dev/${dev}`, target: `${d}/${dev}`, flags: f.MS_BIND })
+  if (inp.privileged) m.push(...hostDevices(f, d))
+  else for (const dev of DEVICES) m.push({ kind: 'file', target: `${d}/${dev}`, mode: 0o666 }, { source: `/dev/${dev}`, target: `${d}/${dev}`, flags: f.MS_BIND })
   m.push(
     { kind: 'mkdir', target: `${d}/pts`, mode: 0o755 },
     { source: 'devpts', target: `${d}/pts`, fstype: 'devpts', flags: f.MS_NOSUID | f.MS_NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },

@@ -1,11 +1,13 @@
 // Volumes: emptyDir (per pod under its directory, removed with it; medium
-// Memory is a tmpfs of sizeLimit), hostPath (with Kubernetes' type checks).
+// Memory is a tmpfs of sizeLimit), hostPath (with Kubernetes' type checks),
+// downwardAPI (files written once, laid out as kubelet's AtomicWriter does,
+// always mounted read-only).
 // Prepared once per pod in our own mount namespace; each container binds
 // them at its volumeMounts (readOnly, subPath).
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { PodError } from '../errors.js'
-import { parseQuantity, quantityValue, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
+import { fieldValue, parseQuantity, quantityValue, resourceValue, type DownwardAPIItem, type NodeAllocatable, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
 import { native, type NativeMount } from '../spawn/native.js'
 import { bindPath } from './host-image.js'
 
@@ -45,8 +47,32 @@ function checkHostPath(v: Volume, i: number): string {
   return path
 }
 
+/**
+ * A downwardAPI volume's files, as kubelet's AtomicWriter lays them out: the
+ * files in a timestamped `..<time>` directory, `..data` pointing at it, and a
+ * symlink per top-level name through `..data`.
+ */
+export function writeDownwardAPIVolume(spec: PodSpec, v: Volume, dir: string, allocatable?: NodeAllocatable): void {
+  const { items, defaultMode } = v.source as { items: DownwardAPIItem[]; defaultMode: number }
+  const now = new Date().toISOString().replace(/[-T:]/g, '_').replace(/\..*/, '')
+  const data = `..${now}.${process.hrtime.bigint() % 1_000_000_000n}`
+  mkdirSync(join(dir, data), { recursive: true, mode: 0o755 })
+  const tops = new Set<string>()
+  for (const item of items) {
+    const file = join(dir, data, item.path)
+    mkdirSync(dirname(file), { recursive: true, mode: 0o755 })
+    const text = item.fieldRef ? fieldValue(spec, item.fieldRef, { podIP: '', hostIP: '', nodeName: '' }) : resourceValue(spec, item.resourceFieldRef!, undefined, allocatable)
+    const mode = item.mode ?? defaultMode
+    writeFileSync(file, text, { mode })
+    chmodSync(file, mode) // no umask
+    tops.add(item.path.split('/')[0])
+  }
+  symlinkSync(data, join(dir, '..data'))
+  for (const top of tops) symlinkSync(join('..data', top), join(dir, top))
+}
+
 /** Make every volume's source on the host. Throws `volume.*` naming the volume. */
-export function prepareVolumes(spec: PodSpec, podRoot: string): PreparedVolumes {
+export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatable?: NodeAllocatable } = {}): PreparedVolumes {
   const sources = new Map<string, string>()
   const mounted: string[] = []
   const release = () => {
@@ -73,12 +99,17 @@ export function prepareVolumes(spec: PodSpec, podRoot: string): PreparedVolumes 
         sources.set(v.name, dir)
       } else if (v.kind === 'hostPath') {
         sources.set(v.name, checkHostPath(v, i))
+      } else if (v.kind === 'downwardAPI') {
+        const dir = join(podRoot, 'volumes', v.name)
+        mkdirSync(dir, { recursive: true, mode: 0o755 })
+        writeDownwardAPIVolume(spec, v, dir, opts.allocatable)
+        sources.set(v.name, dir)
       } else {
         throw new PodError(`volume.kind: spec.volumes[${i}] (${v.name}): ${v.kind} volumes are not supported yet`, {
           step: 'volume.kind',
           code: 'ENOTSUP',
           exitCode: 2,
-          hint: 'use emptyDir or hostPath; configMap and secret volumes come later',
+          hint: 'use emptyDir, hostPath or downwardAPI; configMap and secret volumes come later',
         })
       }
     })

@@ -45,11 +45,26 @@ export interface NativePlan {
   /** Lower the soft RLIMIT_NOFILE to this (never raised, never above the hard limit). */
   nofileSoft?: number
   /**
+   * A seccomp filter compiled by `compileSeccomp` (struct sock_filter bytes).
+   * The child loads it before the identity change without noNewPrivs, else
+   * as its last step before execve (runc's order); fails as `child.seccomp`.
+   */
+  seccomp?: Buffer
+  /**
    * A cgroup2 directory fd (PodCgroups.cgroupFd): clone3 starts the child in
    * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): keep writing
    * cgroup.procs in beforeGo as well (a no-op when already placed).
    */
   cgroupFd?: number
+}
+
+/** A seccomp profile for libseccomp, already filtered by caps and arch. */
+export interface NativeSeccompProfile {
+  defaultAction: string
+  defaultErrnoRet?: number
+  /** OCI names (SCMP_ARCH_X86_64, ...) besides the native one. */
+  architectures: string[]
+  rules: { name: string; action: string; errnoRet?: number; args?: { index: number; value: string; valueTwo: string; op: string }[] }[]
 }
 
 export interface NativeSpawned {
@@ -77,6 +92,10 @@ export interface Addon {
   /** umount2(2); 0 or the errno. */
   umount(target: string, detach: boolean): number
   hasClone3(): boolean | null
+  /** libseccomp: profile -> BPF (struct sock_filter bytes), and the syscall names it does not know (skipped). Throws `seccomp.compile`. */
+  compileSeccomp(profile: NativeSeccompProfile): { bpf: Buffer; unknown: string[] }
+  /** The libseccomp version linked in ("2.5.4"). */
+  seccompVersion(): string
   /** mknod(2); throws {step: 'fs.mknod', errno, code}. */
   mknod(path: string, mode: number, major: number, minor: number): void
   /** lsetxattr(2); throws {step: 'fs.setxattr', errno, code}. */

@@ -39,6 +39,8 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
       return plan.cwd ?? '?'
     case 'child.stdio':
       return `fd ${arg}`
+    case 'child.seccomp':
+      return `seccomp filter (${(plan.seccomp?.length ?? 0) / 8} BPF instructions${plan.noNewPrivs ? ', with no_new_privs' : ''})`
     case 'child.signals':
       return arg > 0 ? `signal ${arg}` : 'signal mask'
     default:

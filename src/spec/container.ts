@@ -1,6 +1,7 @@
 // One container (or init container) of a manifest -> ContainerSpec, problems by field path.
 import { isIP } from 'node:net'
 import { Checker, isObj, type Obj } from './checker.js'
+import { ENV_FIELD_PATHS, parseResourceFieldRef } from './downward.js'
 import { quantityMilli, quantityValue } from './quantity.js'
 import type { ResourceList, Resources } from './resources.js'
 import { parseContainerSecurity, type SecuritySettings } from './security.js'
@@ -8,20 +9,20 @@ import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } f
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
-const FIELD_PATHS = /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|metadata\.(labels|annotations)|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
 
 const KNOWN = ['name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext', 'restartPolicy']
 const LATER: Record<string, string> = {
   livenessProbe: 'probes not run yet',
   readinessProbe: 'probes not run yet',
   startupProbe: 'probes not run yet',
-  envFrom: 'configMaps and secrets not supported yet',
   resizePolicy: 'not supported',
   volumeDevices: 'not supported',
 }
 
 export interface ContainerContext {
   volumeNames: Set<string>
+  /** Volumes kubelet always mounts read-only (downwardAPI: API data). */
+  readOnlyVolumes?: Set<string>
   /** `hostPort/protocol/hostIP` keys seen so far in the pod. */
   hostPorts: Set<string>
   isInit: boolean
@@ -41,7 +42,8 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     if (plainInit && o[k] !== undefined && o[k] !== null) c.fail(`${path}.${k}`, 'may not be set for init containers without restartPolicy=Always')
   }
   const image = c.str(o.image, `${path}.image`) ?? 'host'
-  c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'], 'IfNotPresent')
+  const imagePullPolicy = o.imagePullPolicy === undefined ? undefined : c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent')
+  if (o.envFrom !== undefined) c.fail(`${path}.envFrom`, NO_API_OBJECTS)
   const command = c.strArray(o.command, `${path}.command`)
   const args = c.strArray(o.args, `${path}.args`)
   const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
@@ -61,6 +63,7 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   c.absPath(terminationMessagePath, `${path}.terminationMessagePath`)
   const spec = {
     image,
+    ...(imagePullPolicy ? { imagePullPolicy } : {}),
     command,
     args,
     env: parseEnv(c, o.env, `${path}.env`),
@@ -96,6 +99,9 @@ function parseRestartPolicy(c: Checker, o: Obj, path: string, isInit: boolean): 
   return 'Always'
 }
 
+/** ConfigMaps and Secrets live in an API server; a pod here has none to read. */
+const NO_API_OBJECTS = 'ConfigMaps and Secrets do not exist here (pod-launch has no API server): write the variables under env with value or fieldRef'
+
 function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
   const out: EnvVar[] = []
   for (const [i, e] of c.list(v, path).entries()) {
@@ -107,18 +113,24 @@ function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
     if (name && !ENV_NAME.test(name)) c.fail(`${p}.name`, `"${name}" must consist of letters, digits, '_', '-' or '.', and not start with a digit`)
     const value = c.str(eo.value, `${p}.value`)
     let fieldRef: string | undefined
+    let resourceFieldRef: EnvVar['resourceFieldRef']
     const from = c.obj(eo.valueFrom, `${p}.valueFrom`)
     if (from) {
-      c.fields(from, `${p}.valueFrom`, ['fieldRef'], { configMapKeyRef: 'configMaps not supported yet', secretKeyRef: 'secrets not supported yet', resourceFieldRef: 'not supported yet' })
+      c.fields(from, `${p}.valueFrom`, ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'])
+      const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter(k => from[k] !== undefined && from[k] !== null)
+      if (sources.length === 0) c.fail(`${p}.valueFrom`, 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`')
+      else if (sources.length > 1) c.fail(`${p}.valueFrom`, `may not have more than one field specified at a time (found ${sources.join(', ')})`)
+      for (const k of ['configMapKeyRef', 'secretKeyRef']) if (sources.includes(k)) c.fail(`${p}.valueFrom.${k}`, NO_API_OBJECTS)
       const ref = c.obj(from.fieldRef, `${p}.valueFrom.fieldRef`)
       if (ref) {
         c.fields(ref, `${p}.valueFrom.fieldRef`, ['fieldPath', 'apiVersion'])
         fieldRef = c.str(ref.fieldPath, `${p}.valueFrom.fieldRef.fieldPath`, true)
-        if (fieldRef && !FIELD_PATHS.test(fieldRef)) c.fail(`${p}.valueFrom.fieldRef.fieldPath`, `"${fieldRef}" is not a supported field path`)
-      } else if (!from.configMapKeyRef && !from.secretKeyRef && !from.resourceFieldRef) c.fail(`${p}.valueFrom`, 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`')
+        if (fieldRef && !ENV_FIELD_PATHS.test(fieldRef)) c.fail(`${p}.valueFrom.fieldRef.fieldPath`, `"${fieldRef}" is not a supported field path`)
+      }
+      if (from.resourceFieldRef !== undefined) resourceFieldRef = parseResourceFieldRef(c, from.resourceFieldRef, `${p}.valueFrom.resourceFieldRef`, false)
       if (value) c.fail(`${p}.valueFrom`, 'may not be specified when `value` is not empty')
     }
-    if (name) out.push(fieldRef ? { name, fieldRef } : { name, value: value ?? '' })
+    if (name) out.push(fieldRef ? { name, fieldRef } : resourceFieldRef ? { name, resourceFieldRef } : { name, value: value ?? '' })
   }
   return out
 }
@@ -218,7 +230,7 @@ function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext
     if (subPath && (subPath.startsWith('/') || subPath.split('/').includes('..'))) c.fail(`${p}.subPath`, `"${subPath}" must be a relative path without '..'`)
     c.fields(mo, p, ['name', 'mountPath', 'readOnly', 'subPath', 'mountPropagation'], { subPathExpr: 'not supported yet', recursiveReadOnly: 'not supported yet' })
     c.oneOf(mo.mountPropagation, `${p}.mountPropagation`, ['None'], 'None')
-    if (name && mountPath) out.push({ name, mountPath, readOnly: c.bool(mo.readOnly, `${p}.readOnly`, false), subPath })
+    if (name && mountPath) out.push({ name, mountPath, readOnly: c.bool(mo.readOnly, `${p}.readOnly`, false) || ctx.readOnlyVolumes?.has(name) === true, subPath })
   }
   return out
 }

@@ -1,13 +1,19 @@
 // A container's environment and argv at start time (pure): downward-API
 // fieldRefs resolved, $(VAR) expanded as Kubernetes does, in list order.
+import { formatMap, resourceValue, type NodeAllocatable } from './downward.js'
 import { expand } from './expand.js'
 import type { ContainerSpec, PodSpec } from './types.js'
 
 /** What the downward API can read that is only known at run time. */
 export interface RuntimeFacts {
+  /** '' while the pod has none (loopback only). */
   podIP: string
+  /** Every pod IP (dual stack); unset: just podIP. */
+  podIPs?: string[]
   hostIP: string
   nodeName: string
+  /** What a resourceFieldRef to an unset limit reports (the node's cpu count, MemTotal, root filesystem size). */
+  allocatable?: NodeAllocatable
 }
 
 export function fieldValue(pod: PodSpec, path: string, facts: RuntimeFacts): string {
@@ -24,21 +30,21 @@ export function fieldValue(pod: PodSpec, path: string, facts: RuntimeFacts): str
     case 'metadata.uid':
       return pod.uid
     case 'metadata.labels':
-    case 'metadata.annotations': {
-      // As the downward API formats a whole map: key="value" lines, sorted.
-      const map = pod[path === 'metadata.labels' ? 'labels' : 'annotations']
-      return Object.keys(map).sort().map(k => `${k}=${JSON.stringify(map[k])}`).join('\n')
-    }
+    case 'metadata.annotations':
+      // downwardAPI volume files only: key="value" lines, sorted.
+      return formatMap(pod[path === 'metadata.labels' ? 'labels' : 'annotations'])
     case 'status.podIP':
-    case 'status.podIPs':
       return facts.podIP
+    case 'status.podIPs':
+      // kubelet joins the pod's IPs with commas.
+      return (facts.podIPs ?? (facts.podIP ? [facts.podIP] : [])).join(',')
     case 'status.hostIP':
     case 'status.hostIPs':
       return facts.hostIP
     case 'spec.nodeName':
       return facts.nodeName
     case 'spec.serviceAccountName':
-      return 'default'
+      return pod.serviceAccountName
     default:
       return ''
   }
@@ -49,7 +55,9 @@ export function resolveEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts):
   const env = new Map<string, string>()
   for (const e of c.env) {
     // A value may refer to variables defined before it; fieldRef values are taken as they are.
-    env.set(e.name, e.fieldRef ? fieldValue(pod, e.fieldRef, facts) : expand(e.value ?? '', n => env.get(n)))
+    if (e.fieldRef) env.set(e.name, fieldValue(pod, e.fieldRef, facts))
+    else if (e.resourceFieldRef) env.set(e.name, resourceValue(pod, e.resourceFieldRef, c, facts.allocatable))
+    else env.set(e.name, expand(e.value ?? '', n => env.get(n)))
   }
   return env
 }

@@ -25,6 +25,8 @@ export interface SecuritySettings {
   capabilities: { add: string[]; drop: string[] }
   /** Pod level only: the group of emptyDir volumes, also in every process's groups. */
   fsGroup?: number
+  /** seccompProfile as asked (container's over pod's), with the field it came from; undefined: the runtime's default. */
+  seccompProfile?: SeccompProfileRef
 }
 
 /** spec.securityContext also carries what applies to the pod as a whole. */
@@ -39,9 +41,40 @@ export interface Sysctl {
   namespace: 'net' | 'ipc'
 }
 
+/** securityContext.seccompProfile. */
+export interface SeccompProfileRef {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'
+  /** Localhost only: absolute, or relative to /etc/pod-launch/seccomp. */
+  localhostProfile?: string
+  /** Field path of the seccompProfile this came from (for errors and explain). */
+  field: string
+}
+
+const SECCOMP_TYPES = ['RuntimeDefault', 'Unconfined', 'Localhost']
+
+/** securityContext.seccompProfile, validated as Kubernetes does (type, and localhostProfile iff Localhost). */
+function seccompProfile(c: Checker, v: unknown, path: string): SeccompProfileRef | undefined {
+  const o = c.obj(v, path)
+  if (!o) return undefined
+  c.fields(o, path, ['type', 'localhostProfile'])
+  const type = c.str(o.type, `${path}.type`, true)
+  if (type === undefined || type === '') return undefined
+  if (!SECCOMP_TYPES.includes(type)) {
+    c.fail(`${path}.type`, `"${type}" is not a seccomp profile type (RuntimeDefault, Unconfined or Localhost)`)
+    return undefined
+  }
+  const local = c.str(o.localhostProfile, `${path}.localhostProfile`)
+  if (type === 'Localhost') {
+    if (!local) c.fail(`${path}.localhostProfile`, 'required when type is Localhost (a JSON profile: an absolute path, or relative to /etc/pod-launch/seccomp)')
+    else if (!local.startsWith('/') && local.split('/').includes('..')) c.fail(`${path}.localhostProfile`, `"${local}" must not contain ".." (it is resolved below /etc/pod-launch/seccomp)`)
+  } else if (local !== undefined) {
+    c.fail(`${path}.localhostProfile`, `may only be set when type is Localhost, not ${type}`)
+  }
+  return { type: type as SeccompProfileRef['type'], localhostProfile: type === 'Localhost' ? local : undefined, field: path }
+}
+
 const CAP_NAME = (s: string) => s.toUpperCase().replace(/^CAP_/, '')
 const NOT_YET: Record<string, string> = {
-  seccompProfile: 'not applied yet: containers run Unconfined (the Kubernetes default)',
   seLinuxOptions: 'no SELinux here',
   appArmorProfile: 'no AppArmor here',
   windowsOptions: 'Linux only',
@@ -60,11 +93,18 @@ function ids(c: Checker, o: Obj, path: string) {
 export function parsePodSecurity(c: Checker, v: unknown, path: string): PodSecurity {
   const o = c.obj(v, path)
   if (!o) return { sysctls: [] }
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'fsGroupChangePolicy', 'sysctls'], NOT_YET)
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'fsGroupChangePolicy', 'sysctls', 'seccompProfile'], NOT_YET)
   const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`) as unknown[]).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
   // Every emptyDir is new, so OnRootMismatch and Always both change it.
   c.oneOf(o.fsGroupChangePolicy, `${path}.fsGroupChangePolicy`, ['OnRootMismatch', 'Always'] as const, 'Always')
-  return { ...ids(c, o, path), supplementalGroups: groups, fsGroup: c.int(o.fsGroup, `${path}.fsGroup`, 0, 2 ** 31 - 1), sysctls: parseSysctls(c, o.sysctls, `${path}.sysctls`) }
+  const seccomp = seccompProfile(c, o.seccompProfile, `${path}.seccompProfile`)
+  return {
+    ...ids(c, o, path),
+    supplementalGroups: groups,
+    fsGroup: c.int(o.fsGroup, `${path}.fsGroup`, 0, 2 ** 31 - 1),
+    sysctls: parseSysctls(c, o.sysctls, `${path}.sysctls`),
+    ...(seccomp ? { seccompProfile: seccomp } : {}),
+  }
 }
 
 // Kubernetes' sysctl name pattern (apis/core/validation) and its namespaced set
@@ -117,7 +157,7 @@ export function checkSysctlHosts(c: Checker, sysctls: readonly Sysctl[], path: s
 /** A container's securityContext merged over the pod's. */
 export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod: Partial<SecuritySettings>): SecuritySettings {
   const o = c.obj(v, path) ?? {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities', 'procMount'], NOT_YET)
+  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities', 'procMount', 'seccompProfile'], NOT_YET)
   // Unmasked needs a user namespace (hostUsers: false), which pods here do not have.
   if (c.oneOf(o.procMount, `${path}.procMount`, ['Default', 'Unmasked'] as const, 'Default') === 'Unmasked') c.fail(`${path}.procMount`, 'Unmasked requires spec.hostUsers: false (a user namespace), which pod-launch does not support: use Default')
   const own = ids(c, o, path)
@@ -139,6 +179,7 @@ export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod
     privileged: c.bool(o.privileged, `${path}.privileged`, false),
     readOnlyRootFilesystem: c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false),
     capabilities: { add: names('add'), drop: names('drop') },
+    seccompProfile: seccompProfile(c, o.seccompProfile, `${path}.seccompProfile`) ?? pod.seccompProfile,
   }
   if (s.runAsNonRoot && s.runAsUser === 0) c.fail(`${path}.runAsNonRoot`, 'conflicts with runAsUser 0: the container would run as root')
   if (s.privileged && s.allowPrivilegeEscalation === false) c.fail(`${path}.allowPrivilegeEscalation`, 'cannot be false when privileged is true')

@@ -11,6 +11,42 @@ export interface EnvVar {
   value?: string
   /** valueFrom.fieldRef.fieldPath, e.g. `metadata.name`, `status.podIP`, `metadata.labels['app']`. */
   fieldRef?: string
+  /** valueFrom.resourceFieldRef: a container's limit or request in `divisor` units. */
+  resourceFieldRef?: ResourceFieldRef
+}
+
+/** A downward-API reference to a container's resources (core/v1 ResourceFieldSelector). */
+export interface ResourceFieldRef {
+  /** Unset in env: the container itself. */
+  containerName?: string
+  /** `limits.cpu`, `requests.memory`, `limits.ephemeral-storage`, `limits.hugepages-2Mi`, ... */
+  resource: string
+  /** A quantity as written (default `1`). */
+  divisor: string
+}
+
+/** One file of a downwardAPI volume. */
+export interface DownwardAPIItem {
+  path: string
+  fieldRef?: string
+  resourceFieldRef?: ResourceFieldRef
+  /** File mode; unset: the volume's defaultMode. */
+  mode?: number
+}
+
+/** spec.hostAliases[]: extra /etc/hosts lines. */
+export interface HostAlias {
+  ip: string
+  hostnames: string[]
+}
+
+export type DNSPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None'
+
+/** spec.dnsConfig, as written (options keep their order). */
+export interface PodDNSConfig {
+  nameservers: string[]
+  searches: string[]
+  options: { name: string; value?: string }[]
 }
 
 export interface ContainerPort {
@@ -30,7 +66,7 @@ export interface VolumeMount {
 
 export interface Volume {
   name: string
-  /** The source kind (`hostPath`, `emptyDir`, ...) and its fields as written. */
+  /** The source kind (`hostPath`, `emptyDir`, `downwardAPI`, ...) and its fields as written (downwardAPI: `{ items: DownwardAPIItem[], defaultMode }`, validated). */
   kind: string
   source: Record<string, unknown>
 }
@@ -42,6 +78,8 @@ export interface ExecHandler {
 export interface ContainerSpec {
   name: string
   image: string
+  /** As written; unset: the local image is used whatever the tag (no registry here). */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never'
   /** As written; `argv` of the running container comes from containerArgv(). */
   command?: string[]
   args?: string[]
@@ -74,6 +112,15 @@ export interface PodSpec {
   labels: Record<string, string>
   annotations: Record<string, string>
   hostname: string
+  /** spec.subdomain: the pod's FQDN is `<hostname>.<subdomain>.<namespace>.svc.cluster.local`. */
+  subdomain?: string
+  hostAliases: HostAlias[]
+  dnsPolicy: DNSPolicy
+  /** Whether dnsPolicy was written in the manifest (the default ClusterFirst is not warned about). */
+  dnsPolicyExplicit: boolean
+  dnsConfig?: PodDNSConfig
+  /** spec.serviceAccountName (or the deprecated serviceAccount); `default` when unset. */
+  serviceAccountName: string
   shareProcessNamespace: boolean
   hostNetwork: boolean
   hostIPC: boolean

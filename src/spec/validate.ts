@@ -3,25 +3,22 @@
 import { randomUUID } from 'node:crypto'
 import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
 import { parseContainer, type ContainerContext } from './container.js'
+import { parseDNS, parseHostAliases } from './dns.js'
+import { parseResourceFieldRef, VOLUME_FIELD_PATHS } from './downward.js'
 import { checkSysctlHosts, parsePodSecurity } from './security.js'
-import type { ContainerSpec, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
+import type { ContainerSpec, DownwardAPIItem, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 const VOLUME_KINDS = ['hostPath', 'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral', 'csi', 'nfs', 'image']
 
-const POD_KNOWN = ['securityContext', 'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'shareProcessNamespace', 'hostNetwork', 'hostIPC', 'hostPID', 'hostname', 'volumes']
+const POD_KNOWN = ['securityContext', 'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'shareProcessNamespace', 'hostNetwork', 'hostIPC', 'hostPID', 'hostname', 'volumes', 'subdomain', 'hostAliases', 'dnsPolicy', 'dnsConfig', 'serviceAccountName', 'serviceAccount']
 const POD_LATER: Record<string, string> = {
   nodeName: 'ignored: the pod runs on this host',
   nodeSelector: 'ignored: the pod runs on this host',
   affinity: 'ignored: the pod runs on this host',
   tolerations: 'ignored: the pod runs on this host',
-  serviceAccountName: 'no API server: ignored',
   automountServiceAccountToken: 'no API server: ignored',
-  dnsPolicy: 'DNS files come with networking',
-  dnsConfig: 'DNS files come with networking',
-  hostAliases: 'hosts files come with networking',
-  subdomain: 'hosts files come with networking',
   priorityClassName: 'ignored',
   schedulerName: 'ignored',
   enableServiceLinks: 'no services: ignored',
@@ -66,7 +63,8 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   c.fields(spec, 'spec', POD_KNOWN, POD_LATER)
   const volumes = parseVolumes(c, spec.volumes)
   const podSecurity = parsePodSecurity(c, spec.securityContext, 'spec.securityContext')
-  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(volumes.map(v => v.name)), hostPorts, isInit, podSecurity })
+  const readOnlyVolumes = new Set(volumes.filter(v => v.kind === 'downwardAPI').map(v => v.name))
+  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(volumes.map(v => v.name)), readOnlyVolumes, hostPorts, isInit, podSecurity })
   const hostPorts = new Set<string>()
   const names = new Set<string>()
   const containersOf = (field: 'containers' | 'initContainers', isInit: boolean): ContainerSpec[] => {
@@ -94,6 +92,14 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   checkSysctlHosts(c, podSecurity.sysctls, 'spec.securityContext.sysctls', { net: hostNetwork, ipc: hostIPC })
   const hostname = c.str(spec.hostname, 'spec.hostname')
   if (hostname !== undefined) c.dnsLabel(hostname, 'spec.hostname')
+  const subdomain = c.str(spec.subdomain, 'spec.subdomain') || undefined
+  if (subdomain !== undefined) c.dnsLabel(subdomain, 'spec.subdomain')
+  const hostAliases = parseHostAliases(c, spec.hostAliases)
+  const dns = parseDNS(c, spec)
+  // serviceAccount is the deprecated spelling; serviceAccountName wins.
+  const serviceAccountName = c.str(spec.serviceAccountName, 'spec.serviceAccountName') || c.str(spec.serviceAccount, 'spec.serviceAccount') || 'default'
+  if (serviceAccountName.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccountName)) c.fail(spec.serviceAccountName ? 'spec.serviceAccountName' : 'spec.serviceAccount', `"${serviceAccountName}" must be a DNS-1123 subdomain`)
+  checkResourceRefs(c, spec, names)
 
   if (c.problems.length > 0 || !name) return { problems: c.problems }
   const pod: PodSpec = deepFreeze({
@@ -106,6 +112,10 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
     annotations,
     // Kubernetes uses the pod name, truncated to 63 characters, as hostname.
     hostname: hostname ?? name.slice(0, 63).replace(/[-.]+$/, ''),
+    ...(subdomain ? { subdomain } : {}),
+    hostAliases,
+    ...dns,
+    serviceAccountName,
     shareProcessNamespace,
     hostNetwork,
     hostIPC,
@@ -132,8 +142,9 @@ function parseVolumes(c: Checker, v: unknown): Volume[] {
     const kinds = Object.keys(o).filter(k => k !== 'name')
     if (kinds.length !== 1) return c.fail(p, `must have exactly one volume source (${VOLUME_KINDS.slice(0, 4).join(', ')}, ...), found ${kinds.length}`)
     if (!VOLUME_KINDS.includes(kinds[0])) return c.fail(`${p}.${kinds[0]}`, 'is not a volume source')
-    if (kinds[0] !== 'hostPath' && kinds[0] !== 'emptyDir') return c.fail(`${p}.${kinds[0]}`, `${kinds[0]} volumes are not supported yet: use emptyDir or hostPath`)
-    const source = c.obj(o[kinds[0]], `${p}.${kinds[0]}`) ?? {}
+    if (kinds[0] !== 'hostPath' && kinds[0] !== 'emptyDir' && kinds[0] !== 'downwardAPI') return c.fail(`${p}.${kinds[0]}`, `${kinds[0]} volumes are not supported yet: use emptyDir, hostPath or downwardAPI`)
+    let source = c.obj(o[kinds[0]], `${p}.${kinds[0]}`) ?? {}
+    if (kinds[0] === 'downwardAPI') source = parseDownwardAPIVolume(c, source, `${p}.downwardAPI`)
     if (kinds[0] === 'emptyDir') {
       c.fields(source, `${p}.emptyDir`, ['medium', 'sizeLimit'])
       c.oneOf(source.medium, `${p}.emptyDir.medium`, ['', 'Memory'], '')
@@ -147,6 +158,58 @@ function parseVolumes(c: Checker, v: unknown): Volume[] {
     if (name) out.push({ name, kind: kinds[0], source })
   })
   return out
+}
+
+/** downwardAPI: items[{path, fieldRef | resourceFieldRef, mode}], defaultMode (validateDownwardAPIVolumeSource). */
+function parseDownwardAPIVolume(c: Checker, o: Record<string, unknown>, path: string): { items: DownwardAPIItem[]; defaultMode: number } {
+  c.fields(o, path, ['items', 'defaultMode'])
+  const mode = (v: unknown, p: string) => c.int(v, p, 0, 0o777)
+  const defaultMode = mode(o.defaultMode, `${path}.defaultMode`) ?? 0o644
+  const items: DownwardAPIItem[] = []
+  const paths = new Set<string>()
+  c.list(o.items, `${path}.items`).forEach((e, i) => {
+    const p = `${path}.items[${i}]`
+    const io = c.obj(e, p, true)
+    if (!io) return
+    c.fields(io, p, ['path', 'fieldRef', 'resourceFieldRef', 'mode'])
+    const file = c.str(io.path, `${p}.path`, true)
+    if (file && (file.startsWith('/') || file.split('/').includes('..') || file.startsWith('..'))) c.fail(`${p}.path`, `"${file}" must be a relative path without '..' and must not start with '..'`)
+    if (file && paths.has(file.replace(/\/+$/, ''))) c.fail(`${p}.path`, `"${file}" is a duplicate`)
+    if (file) paths.add(file.replace(/\/+$/, ''))
+    const itemMode = mode(io.mode, `${p}.mode`)
+    let fieldRef: string | undefined
+    const ref = c.obj(io.fieldRef, `${p}.fieldRef`)
+    if (ref) {
+      c.fields(ref, `${p}.fieldRef`, ['fieldPath', 'apiVersion'])
+      fieldRef = c.str(ref.fieldPath, `${p}.fieldRef.fieldPath`, true)
+      if (fieldRef && !VOLUME_FIELD_PATHS.test(fieldRef)) c.fail(`${p}.fieldRef.fieldPath`, `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']`)
+    }
+    const resourceFieldRef = io.resourceFieldRef === undefined || io.resourceFieldRef === null ? undefined : parseResourceFieldRef(c, io.resourceFieldRef, `${p}.resourceFieldRef`, true)
+    if (ref && io.resourceFieldRef !== undefined && io.resourceFieldRef !== null) c.fail(p, 'fieldRef and resourceFieldRef can not be specified simultaneously')
+    else if (!ref && (io.resourceFieldRef === undefined || io.resourceFieldRef === null)) c.fail(p, 'required: one of fieldRef and resourceFieldRef')
+    if (file) items.push({ path: file, ...(fieldRef ? { fieldRef } : {}), ...(resourceFieldRef ? { resourceFieldRef } : {}), ...(itemMode !== undefined ? { mode: itemMode } : {}) })
+  })
+  return { items, defaultMode }
+}
+
+/** A resourceFieldRef's containerName must name a container of the pod (kubelet fails the pod otherwise). */
+function checkResourceRefs(c: Checker, spec: Record<string, unknown>, names: Set<string>): void {
+  const check = (ref: unknown, p: string) => {
+    const name = (ref as { containerName?: unknown } | undefined)?.containerName
+    if (typeof name === 'string' && name !== '' && !names.has(name)) c.fail(`${p}.containerName`, `"${name}" is not a container of this pod`)
+  }
+  for (const field of ['initContainers', 'containers']) {
+    const list = Array.isArray(spec[field]) ? (spec[field] as unknown[]) : []
+    list.forEach((ct, i) => {
+      const env = (ct as { env?: unknown })?.env
+      if (Array.isArray(env)) env.forEach((e, j) => check((e as { valueFrom?: { resourceFieldRef?: unknown } })?.valueFrom?.resourceFieldRef, `spec.${field}[${i}].env[${j}].valueFrom.resourceFieldRef`))
+    })
+  }
+  const raw = Array.isArray(spec.volumes) ? (spec.volumes as unknown[]) : []
+  raw.forEach((v, i) => {
+    const items = (v as { downwardAPI?: { items?: unknown } })?.downwardAPI?.items
+    if (Array.isArray(items)) items.forEach((item, j) => check((item as { resourceFieldRef?: unknown })?.resourceFieldRef, `spec.volumes[${i}].downwardAPI.items[${j}].resourceFieldRef`))
+  })
 }
 
 function deepFreeze<T>(v: T): T {

@@ -178,5 +178,5 @@ t.test('terminationMessagePath and FallbackToLogsOnError fill the terminated mes
   ]))
   t.equal(terminated(result, 'writes')?.message, 'all done: 42 items\n')
   t.equal(terminated(result, 'custom')?.message, 'custom path\n')
-  t.equal(terminated(result, 'fallback')?.message, 'first\nlast words')
+  t.equal(terminated(result, 'fallback')?.message, 'first\nlast words\n', "kubelet's log tail: whole lines, each ending in a newline")
 })

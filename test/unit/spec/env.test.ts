@@ -46,11 +46,14 @@ t.test("fieldRef metadata.labels['k'] and annotations['k'] give one value; a mis
   ])
 })
 
-t.test('fieldRef to the whole labels or annotations map gives sorted key="value" lines', async t => {
-  t.same(envOf([ref('LABELS', 'metadata.labels'), ref('ANNOTATIONS', 'metadata.annotations')]), [
-    ['LABELS', 'app="web"\ntier="front"'],
-    ['ANNOTATIONS', 'example.com/owner="team \\"a\\""\nnote="two\\nlines"'],
-  ])
+t.test('the whole labels or annotations map (downwardAPI files) is sorted key="value" lines with Go quoting', async t => {
+  const pod = podOf({})
+  t.equal(fieldValue(pod, 'metadata.labels', facts), 'app="web"\ntier="front"')
+  t.equal(fieldValue(pod, 'metadata.annotations', facts), 'example.com/owner="team \\"a\\""\nnote="two\\nlines"')
+})
+
+t.test('env may not name the whole labels or annotations map, as in Kubernetes', async t => {
+  t.throws(() => podOf({ env: [ref('LABELS', 'metadata.labels')] }), { message: /env\[0\]\.valueFrom\.fieldRef\.fieldPath: "metadata\.labels" is not a supported field path/ })
 })
 
 t.test('a pod without labels gives an empty string for the labels map', async t => {

@@ -36,7 +36,6 @@ t.test('bad input names the field', async t => {
 })
 
 t.test('what is not applied yet is named', async t => {
-  t.same(parseManifest(pod({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } } })).unsupported, ['spec.containers[0].securityContext.seccompProfile (not applied yet: containers run Unconfined (the Kubernetes default))'])
   t.same(parseManifest(pod({ securityContext: { fsGroup: 1 } })).unsupported, ['spec.containers[0].securityContext.fsGroup (unknown field)'], 'fsGroup is a pod-level field only')
 })
 
@@ -69,4 +68,25 @@ t.test('sysctls: namespaced ones are kept (normalized); others are refused with 
 t.test('procMount Default is accepted; Unmasked is refused (it needs a user namespace)', async t => {
   t.same(parseManifest(pod({ securityContext: { procMount: 'Default' } })).unsupported, [])
   t.throws(() => parseManifest(pod({ securityContext: { procMount: 'Unmasked' } })), { message: /securityContext\.procMount: Unmasked requires spec\.hostUsers: false/ })
+})
+
+t.test('seccompProfile: the container one wins, the pod one is inherited, with the field it came from', async t => {
+  t.same(sec({}).seccompProfile, undefined)
+  t.same(sec({}, { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }).seccompProfile, { type: 'RuntimeDefault', localhostProfile: undefined, field: 'spec.securityContext.seccompProfile' })
+  t.same(sec({ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } } }, { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }).seccompProfile, {
+    type: 'Localhost',
+    localhostProfile: 'p.json',
+    field: 'spec.containers[0].securityContext.seccompProfile',
+  })
+  t.same(parseManifest(pod({ securityContext: { seccompProfile: { type: 'Unconfined' } } })).unsupported, [])
+})
+
+t.test('seccompProfile: bad type, a missing or misplaced localhostProfile, and ".." name the field', async t => {
+  const p = 'spec.containers[0].securityContext.seccompProfile'
+  t.throws(() => sec({ securityContext: { seccompProfile: { type: 'Strict' } } }), { message: new RegExp(`${p.replace(/[[\].]/g, '\\$&')}\.type: "Strict" is not a seccomp profile type`) })
+  t.throws(() => sec({ securityContext: { seccompProfile: {} } }), { message: /seccompProfile\.type: required/ })
+  t.throws(() => sec({ securityContext: { seccompProfile: { type: 'Localhost' } } }), { message: /seccompProfile\.localhostProfile: required when type is Localhost/ })
+  t.throws(() => sec({ securityContext: { seccompProfile: { type: 'RuntimeDefault', localhostProfile: 'x.json' } } }), { message: /localhostProfile: may only be set when type is Localhost, not RuntimeDefault/ })
+  t.throws(() => sec({ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: '../etc/x.json' } } }), { message: /must not contain "\.\."/ })
+  t.throws(() => parseManifest(pod({}, { securityContext: { seccompProfile: { type: 'Nope' } } })), { message: /spec\.securityContext\.seccompProfile\.type: "Nope"/ })
 })
