@@ -121,3 +121,4 @@ export function loadManifest(manifest: ManifestInput, warn: (m: string) => void)
   return resolve(manifest, warn)
 }
 export { explainPod, type PodPlan, type ProcessPlan } from './pod/explain.js'
+export { checkFromRecord as checkPodNetwork, describeNetwork, type NetworkOptions, type PortMapping } from './net/index.js'

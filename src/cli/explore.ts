@@ -27,6 +27,7 @@ export function explainCommand(manifest: string, json: boolean, opts: { cgroupPa
     lines.push(`   capabilities: ${p.capabilities}`, `   seccomp: ${p.seccomp}`, '')
   })
   if (plan.hostNamespaces.length) lines.push(`shared with the host: ${plan.hostNamespaces.join(', ')}`)
+  lines.push(`network: ${plan.network}`)
   io.out(lines.join('\n') + '\n')
   return 0
 }

@@ -25,6 +25,9 @@ function runOptions(y: Argv) {
     .option('cgroup-parent', { type: 'string', describe: 'parent of the pod cgroup below each hierarchy root (default pod-launch)' })
     .option('pids-limit', { type: 'number', describe: 'pids.max of the pod cgroup' })
     .option('image-fallback', { type: 'string', choices: ['host'], describe: 'run containers whose image is not in the local store on the host view' })
+    .option('network', { type: 'string', choices: ['cni', 'none'], describe: 'cni: the CNI network of --cni-conf-dir (default); none: loopback only (env POD_LAUNCH_NETWORK)' })
+    .option('cni-conf-dir', { type: 'string', describe: 'CNI network configs; the first conflist is used, a default one is written when none (default /etc/pod-launch/net.d, env POD_LAUNCH_CNI_CONF_DIR)' })
+    .option('cni-bin-dir', { type: 'string', describe: 'CNI plugin dirs, colon-separated (default /usr/lib/cni:/opt/cni/bin, env POD_LAUNCH_CNI_BIN_DIR)' })
     .option('seccomp-default', { type: 'boolean', describe: 'RuntimeDefault seccomp for containers that ask for no profile (as kubelet\'s flag; default Unconfined)' })
 }
 
@@ -49,6 +52,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       cgroupParent: a.cgroupParent as string | undefined,
       pidsLimit: a.pidsLimit as number | undefined,
       imageFallback: a.imageFallback as 'host' | undefined,
+      network: a.network as 'cni' | 'none' | undefined,
+      cniConfDir: a.cniConfDir as string | undefined,
+      cniBinDir: a.cniBinDir as string | undefined,
       seccompDefault: a.seccompDefault as boolean | undefined,
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)

@@ -13,6 +13,9 @@ export interface RunArgs {
   cgroupParent?: string
   pidsLimit?: number
   imageFallback?: 'host'
+  network?: 'cni' | 'none'
+  cniConfDir?: string
+  cniBinDir?: string
   seccompDefault?: boolean
 }
 
@@ -56,6 +59,9 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     cgroupParent: args.cgroupParent,
     pidsLimit: args.pidsLimit,
     imageFallback: args.imageFallback,
+    network: args.network,
+    cniConfDir: args.cniConfDir,
+    cniBinDir: args.cniBinDir,
     seccompDefault: args.seccompDefault,
     onEvent: e => {
       const line = describe(e)
@@ -98,7 +104,15 @@ export function summary(r: PodResult): string {
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
-  const started = await runDetached(spec, args.root ?? '/run/pod-launch', { cgroupParent: args.cgroupParent, pidsLimit: args.pidsLimit, imageFallback: args.imageFallback, seccompDefault: args.seccompDefault })
+  const started = await runDetached(spec, args.root ?? '/run/pod-launch', {
+    cgroupParent: args.cgroupParent,
+    pidsLimit: args.pidsLimit,
+    imageFallback: args.imageFallback,
+    network: args.network,
+    cniConfDir: args.cniConfDir,
+    cniBinDir: args.cniBinDir,
+    seccompDefault: args.seccompDefault,
+  }, m => io.err(`warning: ${m}\n`))
   io.out(`${started.id}\n`)
   return 0
 }

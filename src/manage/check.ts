@@ -4,6 +4,7 @@ import { release } from 'node:os'
 import { detectCgroups } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/native.js'
 import { spawnProcess } from '../spawn/process.js'
+import { CNI_INSTALL_HINT, DEFAULT_BRIDGE, findConfList, findPlugin, networkSettings, parseProcRoutes, pickSubnet, type NetworkOptions } from '../net/index.js'
 import { RUNTIME_DEFAULT, SeccompCache, resolveRules } from '../seccomp/index.js'
 import { DEFAULT_CAPABILITIES } from '../spec/index.js'
 
@@ -21,8 +22,6 @@ const read = (f: string) => {
     return ''
   }
 }
-
-export const CNI_DIRS = ['/usr/lib/cni', '/opt/cni/bin']
 
 /**
  * Seccomp: the kernel's support, libseccomp's version, and proof: the
@@ -84,11 +83,53 @@ export async function checkHost(opts: { seccompDefault?: boolean } = {}): Promis
   out.push(await checkSeccomp(opts))
   const userns = Number(read('/proc/sys/user/max_user_namespaces').trim() || 0)
   out.push({ status: userns > 0 ? 'pass' : 'warn', feature: 'user namespaces', detail: userns > 0 ? `max_user_namespaces ${userns} (not used yet)` : 'disabled' })
-  const cni = CNI_DIRS.find(d => existsSync(`${d}/bridge`))
+  out.push(...checkNetwork())
+  return out
+}
+
+function freeSubnet(): string {
+  try {
+    return pickSubnet(parseProcRoutes(readFileSync('/proc/net/route', 'utf8')))
+  } catch (e) {
+    return `no free subnet: ${(e as Error).message}`
+  }
+}
+
+/** Which network pods get here, and why. */
+export function checkNetwork(opts: NetworkOptions = {}): CheckLine[] {
+  const out: CheckLine[] = []
+  let s: ReturnType<typeof networkSettings>
+  try {
+    s = networkSettings(opts)
+  } catch (e) {
+    return [{ status: 'fail', feature: 'network', detail: (e as Error).message }]
+  }
+  if (s.network === 'none') return [{ status: 'warn', feature: 'network', detail: 'POD_LAUNCH_NETWORK=none: pods get loopback only' }]
+  const bin = s.binDirs.join(':')
+  let list: ReturnType<typeof findConfList>
+  try {
+    list = findConfList(s.confDir)
+  } catch (e) {
+    return [{ status: 'fail', feature: 'CNI config', detail: (e as Error).message, hint: (e as { hint?: string }).hint }]
+  }
+  const types = list ? list.plugins.map(p => p.type) : ['bridge', 'host-local', 'portmap', 'firewall']
+  const missing = types.filter(t => !findPlugin(t, s.binDirs))
+  if (missing.length === types.length) {
+    out.push({ status: 'warn', feature: 'CNI plugins', detail: `none of ${types.join(', ')} in ${bin}: pods get loopback only, hostPort is refused`, hint: CNI_INSTALL_HINT })
+    return out
+  } else if (missing.length > 0) {
+    out.push({ status: 'fail', feature: 'CNI plugins', detail: `${missing.join(', ')} missing from ${bin}: pods fail to start`, hint: CNI_INSTALL_HINT })
+  } else {
+    out.push({ status: 'pass', feature: 'CNI plugins', detail: `${types.join(', ')} found in ${bin}` })
+  }
   out.push(
-    cni
-      ? { status: 'pass', feature: 'CNI plugins', detail: `found in ${cni} (pods use loopback only until networking lands)` }
-      : { status: 'warn', feature: 'CNI plugins', detail: 'none found: pods get loopback only', hint: 'apt-get install containernetworking-plugins' },
+    list
+      ? { status: 'pass', feature: 'CNI network', detail: `${list.name} (cniVersion ${list.cniVersion}) from ${list.file}` }
+      : { status: 'pass', feature: 'CNI network', detail: `no config in ${s.confDir}: the first pod writes the default (bridge ${DEFAULT_BRIDGE}, host-local on ${freeSubnet()}, portmap, firewall)` },
   )
+  const iptables = ['/usr/sbin/iptables', '/sbin/iptables', '/usr/bin/iptables'].find(f => existsSync(f))
+  if (types.some(t => t === 'portmap' || t === 'firewall') || !list) {
+    out.push(iptables ? { status: 'pass', feature: 'iptables', detail: `${iptables} (portmap, firewall and ipMasq use it)` } : { status: 'warn', feature: 'iptables', detail: 'not found: portmap (hostPort), firewall and ipMasq fail', hint: 'apt-get install iptables' })
+  }
   return out
 }

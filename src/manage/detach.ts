@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } fro
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
+import { planNetwork } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { ensureRoot, isAlive, listPods, podDir, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { SPEC_FILE, type SupervisedOptions } from './supervisor.js'
@@ -34,7 +35,9 @@ export interface DetachedStart {
 }
 
 /** Start `spec` under a supervisor; resolves once it is Running. Throws its start error (nothing left). */
-export async function runDetached(spec: PodSpec, root: string, options: SupervisedOptions = {}): Promise<DetachedStart> {
+export async function runDetached(spec: PodSpec, root: string, options: SupervisedOptions = {}, warn: (m: string) => void = m => process.stderr.write(`warning: ${m}\n`)): Promise<DetachedStart> {
+  // The network plan here too: its warning (no plugins) reaches the user, and a hostPort without CNI fails with nothing made.
+  planNetwork(spec, options, warn)
   ensureRoot(root)
   const dir = podDir(root, spec.uid)
   await withLock(join(root, '.lock'), () => {

@@ -9,11 +9,12 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync,
 import { join } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/native.js'
+import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
 import { isAlive, listPods, mountsBelow, podDir } from '../state/index.js'
 import { stopPod } from './ops.js'
 
 export interface GcAction {
-  kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount'
+  kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount' | 'network'
   target: string
   why: string
 }
@@ -49,8 +50,21 @@ export async function gc(root: string, dryRun: boolean): Promise<GcAction[]> {
       live.add(p.id)
     } else if (r && r.phase !== 'Succeeded' && r.phase !== 'Failed') {
       actions.push({ kind: 'pod', target: `${r.name} (${p.id})`, why: 'its supervisor died before the pod ended: kill what is left, mark it Failed' })
-      if (!dryRun) await stopPod(root, p.id, { force: true })
+      if (!dryRun) await stopPod(root, p.id, { force: true, onWarning: () => {} })
     }
+  }
+  // CNI DEL that never ran or failed (network records outlive the pod's directory until DEL succeeds).
+  for (const id of networkRecordIds(root)) {
+    if (live.has(id) || networkRecordLive(root, id)) continue
+    const action: GcAction = { kind: 'network', target: id, why: 'CNI DEL of a pod that is gone' }
+    if (!dryRun) {
+      try {
+        await detachFromRecord(root, id)
+      } catch (e) {
+        action.why = `CNI DEL failed again: ${(e as Error).message}`
+      }
+    }
+    actions.push(action)
   }
   // Every process of a pod (foreground or detached) is in its cgroup; a cgroup with processes is in use.
   const host = detectCgroups()

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodCgroups, realFs, type CgroupPlan, type CgroupStats } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
+import { detachFromRecord } from '../net/index.js'
 import { displayPhase, isAlive, isReady, podDir, readRecord, resolvePod, runningContainerStatuses, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { STOP_FILE } from './supervisor.js'
 
@@ -60,7 +61,19 @@ async function waitGone(p: { pid: number; startTicks: string } | null | undefine
   return true
 }
 
-async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?: number; force?: boolean }): Promise<PodRecord> {
+export type Warn = (message: string) => void
+const stderrWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
+
+/** CNI DEL from the pod's network record; a failure is a warning and the record stays for gc. */
+async function releaseNetwork(root: string, id: string, name: string, warn: Warn): Promise<void> {
+  try {
+    await detachFromRecord(root, id)
+  } catch (e) {
+    warn(`pod ${name}: CNI DEL failed (pod-launch gc retries it): ${(e as Error).message}`)
+  }
+}
+
+async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?: number; force?: boolean; onWarning?: Warn }): Promise<PodRecord> {
   let r = readRecord(root, id)
   if (isAlive(r.supervisor)) {
     writeFileSync(join(podDir(root, id), STOP_FILE), JSON.stringify(opts))
@@ -72,7 +85,10 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     return readRecord(root, id)
   }
   if (!isEnded(r)) {
-    // The supervisor died: nobody will tear the pod down but us.
+    // The supervisor died: nobody will tear the pod down but us. DEL first,
+    // while pause still holds the netns (the bridge plugin removes its
+    // masquerade rules only when it can see the pod's interface).
+    await releaseNetwork(root, id, r.name, opts.onWarning ?? stderrWarn)
     await killOrphaned(r)
     await waitGone(r.pause, 5000)
     unmountBelow(join(podDir(root, id), 'volumes'))
@@ -89,7 +105,7 @@ function lockFile(root: string, id: string): string {
 }
 
 /** Stop a pod (graceful unless `force`); returns its final record. */
-export async function stopPod(root: string, ref: string, opts: { gracePeriodSeconds?: number; force?: boolean } = {}): Promise<PodRecord> {
+export async function stopPod(root: string, ref: string, opts: { gracePeriodSeconds?: number; force?: boolean; onWarning?: Warn } = {}): Promise<PodRecord> {
   const { id } = resolvePod(root, ref)
   return withLock(lockFile(root, id), () => {
     if (!existsSync(podDir(root, id))) throw new PodError(`pod.stop: ${ref}: no such pod (removed meanwhile)`, { step: 'pod.stop', code: 'POD_NOT_FOUND' })
@@ -98,7 +114,7 @@ export async function stopPod(root: string, ref: string, opts: { gracePeriodSeco
 }
 
 /** Remove a stopped pod (its state and logs); `force` stops it first. */
-export async function removePod(root: string, ref: string, opts: { force?: boolean } = {}): Promise<{ id: string; name: string }> {
+export async function removePod(root: string, ref: string, opts: { force?: boolean; onWarning?: Warn } = {}): Promise<{ id: string; name: string }> {
   const target = resolvePod(root, ref)
   const { id } = target
   return withLock(lockFile(root, id), async () => {
@@ -111,12 +127,13 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
         if (!opts.force) {
           throw new PodError(`pod.rm: ${r.name}: the pod is ${displayPhase(r, isAlive(r.supervisor))}`, { step: 'pod.rm', code: 'EBUSY', hint: `stop it first (pod-launch stop ${r.name}) or pod-launch rm --force ${r.name}` })
         }
-        await stopLocked(root, id, { force: true })
+        await stopLocked(root, id, { force: true, onWarning: opts.onWarning })
       }
     } catch (e) {
       // A corrupt record must not make a pod unremovable with --force.
       if (!(e instanceof PodError && e.code === 'STATE_CORRUPT' && opts.force)) throw e
     }
+    await releaseNetwork(root, id, name, opts.onWarning ?? stderrWarn) // a DEL that failed at teardown: retried once more
     unmountBelow(podDir(root, id)) // tmpfs emptyDirs of a pod whose supervisor died
     rmSync(podDir(root, id), { recursive: true, force: true })
     rmSync(lockFile(root, id), { force: true })
@@ -155,7 +172,7 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
         cond('Ready', allReady, notReady),
       ],
       podIP: r.podIP,
-      podIPs: r.podIP ? [{ ip: r.podIP }] : [],
+      podIPs: (r.podIPs ?? (r.podIP ? [r.podIP] : [])).map(ip => ({ ip })),
       startTime: r.startTime,
       initContainerStatuses: r.initContainerStatuses,
       containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: isReady(s) })),

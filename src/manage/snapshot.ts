@@ -7,6 +7,8 @@ export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
   return {
     ...base,
     phase: pod.phase,
+    podIP: pod.podIPs[0] ?? '',
+    podIPs: pod.podIPs,
     startTime: base.startTime ?? new Date().toISOString(),
     pause: { pid: pod.sandbox.pid, startTicks: startTicks(pod.sandbox.pid) ?? base.pause?.startTicks ?? '', namespaces: pod.sandbox.namespaces },
     cgroups: { plan: pod.cgroups.plan, paths: pod.cgroups.paths },

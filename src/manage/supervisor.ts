@@ -6,6 +6,7 @@ import { closeSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { Pod } from '../pod/index.js'
+import type { NetworkOptions } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { podDir, readRecord, startTicks, writeRecord, type PodRecord } from '../state/index.js'
 import { podSnapshot } from './snapshot.js'
@@ -13,7 +14,7 @@ import { podSnapshot } from './snapshot.js'
 export const SPEC_FILE = 'spec.json'
 
 /** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
-export interface SupervisedOptions {
+export interface SupervisedOptions extends NetworkOptions {
   cgroupParent?: string
   pidsLimit?: number
   imageFallback?: 'host'

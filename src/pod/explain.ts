@@ -10,6 +10,7 @@ import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js
 import { nodeFacts } from './node.js'
 import { sandboxNamespaces, sysctlWrites } from './sandbox.js'
 import { describeProbe } from './probes.js'
+import { describeNetwork, type NetworkOptions } from '../net/index.js'
 import { chooseProfile, describeChoice, preparePodSeccomp, type ContainerSeccomp } from '../seccomp/index.js'
 
 /** Each container's seccomp profile in words; a Localhost profile that run would refuse says why. */
@@ -62,6 +63,8 @@ export interface PodPlan {
   cgroupMode: string
   cgroupWrites: string[]
   cgroupPlan: CgroupPlan
+  /** What happens to the pod's network (CNI ADD, loopback only, the host's). */
+  network: string
 }
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
@@ -77,7 +80,7 @@ function describeIdentity(c: ContainerSpec, run: RunConfig): string {
   }
 }
 
-export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } = {}): PodPlan {
+export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } & NetworkOptions = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
   const made = sandboxNamespaces(spec)
@@ -150,5 +153,5 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       }),
     }
   })
-  return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan }
+  return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan, network: describeNetwork(spec, opts) }
 }

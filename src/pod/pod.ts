@@ -6,6 +6,7 @@ import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
+import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
 import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
@@ -22,12 +23,13 @@ import { PodError } from '../errors.js'
 
 export type PodEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
+  | { type: 'network-attached'; pod: string; network: string; podIPs: string[] }
   | { type: 'pod-phase'; pod: string; phase: PodPhase }
   | { type: 'pod-removed'; pod: string }
   | { type: 'sandbox-died'; pod: string; pid: number; signal: NodeJS.Signals | null; exitCode: number }
   | (RunnerEvent & { pod: string })
 
-export interface PodOptions {
+export interface PodOptions extends NetworkOptions {
   /** Each line a container prints; default: `[name] line` on our stdout/stderr. */
   onOutput?: (line: OutputLine) => void
   /** Lifecycle events, in order (for tools, tests and the labs). */
@@ -101,6 +103,8 @@ export class Pod {
   readonly cgroups: PodCgroups
   readonly initRunners: ContainerRunner[]
   readonly runners: ContainerRunner[]
+  /** The pod's addresses from CNI (IPv4 first); empty with loopback only or hostNetwork. */
+  readonly podIPs: string[]
   phase: PodPhase = 'Pending'
   private readonly undo: UndoStack
   private readonly warn: Warn
@@ -116,8 +120,9 @@ export class Pod {
   private onRunning!: () => void
   readonly running: Promise<void>
 
-  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, cgroups: PodCgroups, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
+  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, cgroups: PodCgroups, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions, podIPs: string[]) {
     this.spec = spec
+    this.podIPs = podIPs
     this.sandbox = sandbox
     this.dir = dir
     this.cgroups = cgroups
@@ -155,7 +160,10 @@ export class Pod {
       for (const w of seccompWarnings(seccomp)) warn(w)
       // Images first: a missing one fails before anything is made.
       const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
-      const dir = new PodDir(opts.stateRoot ?? DEFAULT_STATE_ROOT, spec.uid)
+      // The network too: a bad conflist or a hostPort without CNI fails here.
+      const network = planNetwork(spec, opts, warn)
+      const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
+      const dir = new PodDir(stateRoot, spec.uid)
       dir.create()
       if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
       // Cgroups first: every process enters its cgroup before it execs. Their
@@ -165,11 +173,8 @@ export class Pod {
         await cgroups.killAll()
         await cgroups.remove()
       })
-      // Volumes and the pod's /etc files before any process: a bad hostPath fails here, with nothing running.
+      // Volumes before any process: a bad hostPath fails here, with nothing running.
       const node = nodeFacts()
-      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it.
-      const podIP = spec.hostNetwork ? node.hostIP : ''
-      const etc = writeEtcFiles(spec, dir.root, podIP, { warn })
       const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
       undo.push('unmount volumes', () => volumes.release())
       const devNull = openSync('/dev/null', 'r+')
@@ -177,6 +182,19 @@ export class Pod {
       const dieWithParent = opts.dieWithParent ?? true
       const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
+      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
+      let podIPs: string[] = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
+      if (network.kind === 'cni') {
+        // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
+        // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
+        const holder = `/proc/${process.pid}/fd/${sandbox.shared.get('net')}`
+        const attached = await attachNetwork(network, spec, stateRoot, sandbox.pid, (what, fn) => undo.push(what, fn), holder)
+        podIPs = attached.podIPs
+        emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs })
+      }
+      // The pod's /etc files once its IP is known (its own line in /etc/hosts).
+      const podIP = podIPs[0] ?? ''
+      const etc = writeEtcFiles(spec, dir.root, podIP, { warn })
       const facts: RuntimeFacts = { ...node, podIP }
       const fg = opts.attach
       // While a tty container is attached its output is the client's; our terminal is then in raw mode, which does not turn \n into \r\n.
@@ -211,7 +229,7 @@ export class Pod {
         if (!r) throw new PodError(`attach: ${spec.name}: no container ${fg.container}`, { step: 'attach', code: 'ENOENT', exitCode: 2 })
         r.attach(fg.client, true)
       }
-      pod = new Pod(spec, sandbox, dir, cgroups, runners, undo, opts)
+      pod = new Pod(spec, sandbox, dir, cgroups, runners, undo, opts, podIPs)
     } catch (e) {
       await undo.run(warn)
       emit({ type: 'pod-removed', pod: spec.name })

@@ -1,4 +1,5 @@
 // One container (or init container) of a manifest -> ContainerSpec, problems by field path.
+import { isIP } from 'node:net'
 import { Checker, isObj, type Obj } from './checker.js'
 import { ENV_FIELD_PATHS, parseResourceFieldRef } from './downward.js'
 import { quantityMilli, quantityValue } from './quantity.js'
@@ -146,7 +147,7 @@ function parsePorts(c: Checker, v: unknown, path: string, ctx: ContainerContext)
     const p = `${path}[${i}]`
     const po = c.obj(e, p, true)
     if (!po) continue
-    c.fields(po, p, ['name', 'containerPort', 'protocol'], { hostPort: 'needs CNI networking, not available yet', hostIP: 'needs CNI networking, not available yet' })
+    c.fields(po, p, ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP'])
     const containerPort = po.containerPort === undefined ? (c.fail(`${p}.containerPort`, 'required'), undefined) : c.int(po.containerPort, `${p}.containerPort`, 1, 65535)
     const protocol = c.oneOf(po.protocol, `${p}.protocol`, ['TCP', 'UDP', 'SCTP'], 'TCP')
     const name = c.str(po.name, `${p}.name`)
@@ -157,6 +158,8 @@ function parsePorts(c: Checker, v: unknown, path: string, ctx: ContainerContext)
     }
     const hostPort = c.int(po.hostPort, `${p}.hostPort`, 1, 65535)
     const hostIP = c.str(po.hostIP, `${p}.hostIP`)
+    if (hostIP !== undefined && !isIP(hostIP)) c.fail(`${p}.hostIP`, `"${hostIP}" is not an IP address`)
+    if (hostIP !== undefined && hostPort === undefined) c.fail(`${p}.hostIP`, 'needs a hostPort')
     if (hostPort !== undefined) {
       const key = `${hostPort}/${protocol}/${hostIP ?? ''}`
       if (ctx.hostPorts.has(key)) c.fail(`${p}.hostPort`, `${hostPort}/${protocol} is a duplicate: host ports must be unique in a pod`)

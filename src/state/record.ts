@@ -22,6 +22,8 @@ export interface PodRecord {
   pause?: { pid: number; startTicks: string; namespaces: Record<string, number> }
   cgroups?: Record<string, unknown>
   podIP: string
+  /** Every pod address (IPv4 first), from CNI. */
+  podIPs?: string[]
   initContainerStatuses: (Record<string, unknown> & ContainerRecordExtra)[]
   containerStatuses: (Record<string, unknown> & ContainerRecordExtra)[]
 }

@@ -1,5 +1,6 @@
 // Runs after every other test: nothing of ours may remain on the host.
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { pausePath } from '../../src/index.js'
 import { TRACK_FILE } from '../helpers/pods.js'
@@ -38,6 +39,13 @@ t.test('no pod directory of a test pod remains under the state root', { skip }, 
   const uids = [...new Set(readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => (JSON.parse(l) as { uid: string }).uid))]
   const left = existsSync('/run/pod-launch') ? readdirSync('/run/pod-launch').filter(d => uids.includes(d)) : []
   t.same(left, [])
+  const net = existsSync('/run/pod-launch/.cni') ? readdirSync('/run/pod-launch/.cni').filter(f => uids.includes(f.replace(/\.json$/, ''))) : []
+  t.same(net, [], 'no CNI network record (a DEL that never ran) of a test pod')
+})
+
+t.test('no test ever created the default network (bridge pl0) nor left a test bridge', { skip }, async t => {
+  const links = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(l => l.split(': ')[1])
+  t.same(links.filter(l => l === 'pl0' || /^plt/.test(l)), [])
 })
 
 t.test('no mount and no cgroup of ours remains', { skip }, async t => {

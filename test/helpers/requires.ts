@@ -4,6 +4,11 @@ import { release } from 'node:os'
 
 type Need = 'root' | 'cgroup2' | 'built'
 
+// Every integration test imports this: pods get loopback only unless a test
+// asks for a CNI network of its own (network: 'cni' with a temp conf dir), so
+// no test ever creates the default network (bridge pl0, 10.88.0.0/16) on the host.
+process.env.POD_LAUNCH_NETWORK ??= 'none'
+
 const CGROUP2_SUPER_MAGIC = 0x63677270
 
 export function requires(...needs: Need[]): string | false {

@@ -1,0 +1,263 @@
+// A pod's network: decide (before anything is made) whether it gets the CNI
+// network, loopback only or the host's; ADD with pause's net namespace; DEL
+// on teardown from a record kept under the state root (`.cni/<pod id>.json`:
+// the conflist, runtime args and the ADD result, as libcni caches them under
+// /var/lib/cni/results), so `rm --force` and `gc` can DEL after a crash.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeJsonAtomic } from '../atomic-file.js'
+import { PodError } from '../errors.js'
+import type { PodSpec } from '../spec/index.js'
+import { addNetwork, checkNetwork, delNetwork } from './cni.js'
+import { findConfList, loadConfList, type ConfList } from './conflist.js'
+import { DEFAULT_BIN_DIRS, DEFAULT_CONF_DIR, writeDefaultConfList } from './default.js'
+import { findPlugin, type RuntimeConf } from './exec.js'
+import { parseResult, podIPs, type CniResult } from './result.js'
+
+export interface NetworkOptions {
+  /** `cni` (default): the conflist of the conf dir (written on first use); `none`: loopback only. Env POD_LAUNCH_NETWORK. */
+  network?: 'cni' | 'none'
+  /** Env POD_LAUNCH_CNI_CONF_DIR; default /etc/pod-launch/net.d. */
+  cniConfDir?: string
+  /** Colon-separated; env POD_LAUNCH_CNI_BIN_DIR; default /usr/lib/cni:/opt/cni/bin. */
+  cniBinDir?: string
+}
+
+export interface PortMapping {
+  hostPort: number
+  containerPort: number
+  protocol: string
+  hostIP?: string
+}
+
+export type NetworkPlan =
+  | { kind: 'host' }
+  | { kind: 'none'; why: string }
+  | { kind: 'cni'; list: ConfList; binDirs: string[]; portMappings: PortMapping[] }
+
+/** The plugins the default network needs. */
+const DEFAULT_PLUGINS = ['bridge', 'host-local', 'portmap', 'firewall']
+export const CNI_INSTALL_HINT = 'apt-get install containernetworking-plugins iptables, or point --cni-bin-dir at CNI plugins'
+
+export function networkSettings(opts: NetworkOptions = {}): { network: 'cni' | 'none'; confDir: string; binDirs: string[] } {
+  const env = process.env
+  const network = opts.network ?? (env.POD_LAUNCH_NETWORK as 'cni' | 'none' | undefined) ?? 'cni'
+  if (network !== 'cni' && network !== 'none') {
+    throw new PodError(`cni.options: network: "${String(network)}" must be cni or none`, { step: 'cni.options', exitCode: 2, hint: '--network none gives loopback only; cni (the default) the CNI network' })
+  }
+  const bin = opts.cniBinDir ?? env.POD_LAUNCH_CNI_BIN_DIR
+  return { network, confDir: opts.cniConfDir ?? env.POD_LAUNCH_CNI_CONF_DIR ?? DEFAULT_CONF_DIR, binDirs: bin ? bin.split(':').filter(Boolean) : DEFAULT_BIN_DIRS }
+}
+
+/** runtimeConfig.portMappings (CNI CONVENTIONS.md) from every container port with a hostPort. */
+export function portMappings(spec: PodSpec): PortMapping[] {
+  return spec.containers.flatMap(c =>
+    c.ports.filter(p => p.hostPort !== undefined).map(p => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol.toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
+  )
+}
+
+function hostPortField(spec: PodSpec): string | undefined {
+  for (const [i, c] of spec.containers.entries()) {
+    const j = c.ports.findIndex(p => p.hostPort !== undefined)
+    if (j >= 0) return `spec.containers[${i}].ports[${j}].hostPort`
+  }
+  return undefined
+}
+
+/**
+ * Which network the pod gets. Writes the default conflist when the conf dir
+ * has none and the plugins exist. Throws PodError `cni.config` (a bad
+ * conflist), `cni.plan` (hostPort without a CNI network, a plugin missing).
+ */
+export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: string) => void): NetworkPlan {
+  if (spec.hostNetwork) return { kind: 'host' }
+  const { network, confDir, binDirs } = networkSettings(opts)
+  const noCni = (why: string, hint: string): NetworkPlan => {
+    const field = hostPortField(spec)
+    if (field) throw new PodError(`cni.plan: ${field}: a hostPort needs a CNI network: ${why}`, { step: 'cni.plan', code: 'SPEC_INVALID', exitCode: 2, hint })
+    return { kind: 'none', why }
+  }
+  if (network === 'none') return noCni('the pod runs with --network none (loopback only)', 'drop --network none, or remove the hostPort')
+  let list = findConfList(confDir)
+  if (!list) {
+    const missing = DEFAULT_PLUGINS.filter(p => !findPlugin(p, binDirs))
+    if (missing.length === DEFAULT_PLUGINS.length) {
+      const why = `no CNI plugins in ${binDirs.join(':')}`
+      const plan = noCni(why, CNI_INSTALL_HINT)
+      warn(`pod ${spec.name}: ${why}: the pod gets loopback only; to install them: ${CNI_INSTALL_HINT}`)
+      return plan
+    }
+    if (missing.length > 0) throw new PodError(`cni.plan: ${binDirs.join(':')}: the default network needs ${missing.join(', ')}, not found`, { step: 'cni.plan', code: 'ENOENT', hint: CNI_INSTALL_HINT })
+    list = loadConfList(writeDefaultConfList(confDir))
+  }
+  const missing = list.plugins.map(p => p.type).filter(t => !findPlugin(t, binDirs))
+  if (missing.length === list.plugins.length) {
+    const why = `no plugin of ${list.file} (${missing.join(', ')}) in ${binDirs.join(':')}`
+    const plan = noCni(why, CNI_INSTALL_HINT)
+    warn(`pod ${spec.name}: ${why}: the pod gets loopback only; to install them: ${CNI_INSTALL_HINT}`)
+    return plan
+  }
+  if (missing.length > 0) {
+    throw new PodError(`cni.plan: ${list.file}: plugin ${missing.join(', ')} not found in ${binDirs.join(':')}`, { step: 'cni.plan', code: 'ENOENT', hint: CNI_INSTALL_HINT })
+  }
+  return { kind: 'cni', list, binDirs, portMappings: portMappings(spec) }
+}
+
+/** What a run would do for the network, in one line, without writing or calling anything (for `explain`). */
+export function describeNetwork(spec: PodSpec, opts: NetworkOptions = {}): string {
+  if (spec.hostNetwork) return "the host's network namespace (hostNetwork): no CNI call"
+  let s: ReturnType<typeof networkSettings>
+  try {
+    s = networkSettings(opts)
+  } catch (e) {
+    return (e as Error).message
+  }
+  if (s.network === 'none') return 'loopback only (--network none)'
+  const ports = portMappings(spec).map(p => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}->${p.containerPort}/${p.protocol}`)
+  let list: ConfList | undefined
+  try {
+    list = findConfList(s.confDir)
+  } catch (e) {
+    return (e as Error).message
+  }
+  const types = list ? list.plugins.map(p => p.type) : DEFAULT_PLUGINS
+  if (!types.some(t => findPlugin(t, s.binDirs))) return `loopback only: no CNI plugins in ${s.binDirs.join(':')}`
+  const what = list ? `${list.name} from ${list.file} (${types.join(', ')})` : `the default network, written to ${s.confDir} on first use (bridge pl0, host-local, portmap, firewall)`
+  return `CNI ADD of ${what}: netns /proc/<pause>/ns/net, ifname eth0, containerId ${spec.uid}${ports.length ? `, portMappings ${ports.join(' ')}` : ''}; DEL at teardown`
+}
+
+/** What is kept to DEL the pod's network later, from any process. */
+export interface NetworkRecord {
+  id: string
+  pod: string
+  list: ConfList
+  binDirs: string[]
+  runtime: RuntimeConf
+  /** pause, to tell whether its netns path is still the pod's. */
+  pause: { pid: number; startTicks: string }
+  /** The ADD result so far (the last plugin's once ADD finished). */
+  result?: Record<string, unknown>
+}
+
+const recordDir = (stateRoot: string) => join(stateRoot, '.cni')
+const recordFile = (stateRoot: string, id: string) => join(recordDir(stateRoot), `${id}.json`)
+
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return f[0] === 'Z' ? undefined : f[19]
+  } catch {
+    return undefined
+  }
+}
+
+export interface AttachedNetwork {
+  podIPs: string[]
+  result: CniResult
+  /** DEL (from the record) and drop the record; a failure throws and the record stays for gc. */
+  detach: (netnsFallback?: string) => Promise<boolean>
+}
+
+/**
+ * CNI ADD for the pod whose pause is `pausePid`. `register` receives the
+ * teardown (DEL) before the first plugin runs, so a failed ADD is undone
+ * too. Throws PodError `cni.add` / `cni.result` / `state.write`.
+ */
+export async function attachNetwork(
+  plan: Extract<NetworkPlan, { kind: 'cni' }>,
+  spec: PodSpec,
+  stateRoot: string,
+  pausePid: number,
+  register: (what: string, fn: () => Promise<void>) => void,
+  /** A path that holds the netns while this process lives (for DEL after pause died). */
+  holder?: string,
+): Promise<AttachedNetwork> {
+  const runtime: RuntimeConf = {
+    containerId: spec.uid,
+    netns: `/proc/${pausePid}/ns/net`,
+    ifName: 'eth0',
+    args: [
+      ['IgnoreUnknown', '1'],
+      ['K8S_POD_NAMESPACE', spec.namespace],
+      ['K8S_POD_NAME', spec.name],
+      ['K8S_POD_INFRA_CONTAINER_ID', spec.uid],
+      ['K8S_POD_UID', spec.uid],
+    ],
+    capabilityArgs: plan.portMappings.length > 0 ? { portMappings: plan.portMappings } : {},
+  }
+  const record: NetworkRecord = { id: spec.uid, pod: spec.name, list: plan.list, binDirs: plan.binDirs, runtime, pause: { pid: pausePid, startTicks: startTicks(pausePid) ?? '' } }
+  mkdirSync(recordDir(stateRoot), { recursive: true, mode: 0o700 })
+  const file = recordFile(stateRoot, spec.uid)
+  const save = () => writeJsonAtomic(file, record, 0o600, 'state.write')
+  save()
+  const detach = (netnsFallback?: string) => detachFromRecord(stateRoot, spec.uid, netnsFallback)
+  register(`CNI DEL of ${plan.list.name}`, async () => void (await detach(holder)))
+  const result = await addNetwork(plan.list, plan.binDirs, runtime, r => {
+    record.result = r.raw
+    save()
+  })
+  const ips = podIPs(result)
+  if (ips.length === 0) throw new PodError(`cni.add: ${plan.list.file}: the network gave the pod no IP address`, { step: 'cni.add', code: 'CNI_NO_IP', hint: 'the conflist needs an ipam section (e.g. host-local with a subnet)' })
+  return { podIPs: ips, result, detach }
+}
+
+/**
+ * DEL a pod's network from its record, then drop the record. The netns path
+ * is pause's when pause still lives, else `netnsFallback` (a path that still
+ * holds the namespace) or '' (the spec lets DEL run without one). No record:
+ * nothing to do. Throws the plugin's PodError (the record stays).
+ */
+export async function detachFromRecord(stateRoot: string, id: string, netnsFallback = ''): Promise<boolean> {
+  const file = recordFile(stateRoot, id)
+  if (!existsSync(file)) return false
+  let record: NetworkRecord
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as NetworkRecord
+  } catch (e) {
+    throw PodError.system('cni.del', e, file)
+  }
+  const alive = startTicks(record.pause.pid) === record.pause.startTicks
+  const runtime = { ...record.runtime, netns: alive ? record.runtime.netns : netnsFallback }
+  const cached = record.result ? parseResult(JSON.stringify(record.result), 'cache') : undefined
+  await delNetwork(record.list, record.binDirs, runtime, cached)
+  rmSync(file, { force: true })
+  return true
+}
+
+/**
+ * CNI CHECK of a running pod's network from its record (the plugins verify
+ * that what ADD made is still there). Throws PodError `cni.check`, or
+ * `cni.state` when the pod has no network record or its pause is gone.
+ */
+export async function checkFromRecord(stateRoot: string, id: string): Promise<void> {
+  let record: NetworkRecord
+  try {
+    record = JSON.parse(readFileSync(recordFile(stateRoot, id), 'utf8')) as NetworkRecord
+  } catch (e) {
+    throw PodError.system('cni.state', e, recordFile(stateRoot, id), { hint: 'the pod has no CNI network (loopback only, hostNetwork, or removed)' })
+  }
+  if (!record.result || startTicks(record.pause.pid) !== record.pause.startTicks) {
+    throw new PodError(`cni.state: ${record.pod}: the pod's network is not (or no longer) up`, { step: 'cni.state' })
+  }
+  await checkNetwork(record.list, record.binDirs, record.runtime, parseResult(JSON.stringify(record.result), 'cache'))
+}
+
+/** Ids with a network record (pods whose DEL has not succeeded yet). */
+export function networkRecordIds(stateRoot: string): string[] {
+  const dir = recordDir(stateRoot)
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .filter(f => /^[0-9a-f-]{36}\.json$/.test(f))
+    .map(f => f.slice(0, -5))
+}
+
+/** Whether the pause of a network record still lives (its pod is not to be touched by gc). */
+export function networkRecordLive(stateRoot: string, id: string): boolean {
+  try {
+    const r = JSON.parse(readFileSync(recordFile(stateRoot, id), 'utf8')) as NetworkRecord
+    return startTicks(r.pause.pid) === r.pause.startTicks
+  } catch {
+    return false
+  }
+}
