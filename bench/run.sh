@@ -29,6 +29,8 @@ export PLROOT=${PLROOT:-$(cd "$BENCH/.." && pwd)}
 export REF=${REF:-/work/shared/reference-bench}
 export BENCH_WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/plbench}
 export PLCG=${PLCG:-pod-launch-bench}
+# runc's and crun's sandboxes have loopback only: so do ours (no CNI call), for a like-for-like cycle.
+export POD_LAUNCH_NETWORK=${POD_LAUNCH_NETWORK:-none}
 export PLWORK=$BENCH_WORK/pl
 export PLSTATE=$PLWORK/state
 export NS=${NS:-2 10} RUNS=${RUNS:-15} WARMUP=${WARMUP:-2} RSS_N=${RSS_N:-10} RSS_TRIES=${RSS_TRIES:-3} LEAK_PODS=${LEAK_PODS:-100}

@@ -27,6 +27,9 @@ import { join, dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
+// Loopback only, as in bench/run.sh: the cost measured is seccomp's, not a CNI call's.
+process.env.POD_LAUNCH_NETWORK ??= 'none'
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { runPod } = await import(join(root, 'dist', 'index.js'))
 const { RUNTIME_DEFAULT, SeccompCache, resolveRules } = await import(join(root, 'dist', 'seccomp', 'index.js'))
