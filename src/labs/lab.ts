@@ -62,6 +62,8 @@ export class LabRun {
       {
         onManifestWarning: () => {},
         onWarning: () => {},
+        // The labs show namespaces with loopback traffic only: no CNI network is made for them.
+        network: 'none',
         ...opts,
         onOutput: l => {
           out.push(l)
