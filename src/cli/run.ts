@@ -38,6 +38,12 @@ function describe(e: PodEvent): string | undefined {
   }
 }
 
+/** The pod options of `run`, foreground or detached. */
+function podOptions(args: RunArgs) {
+  const { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault } = args
+  return { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault }
+}
+
 /** Run in the foreground: Ctrl-C stops gracefully, a second Ctrl-C kills. */
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const backoff = args.backoff === undefined ? undefined : parseBackoff(args.backoff)
@@ -56,13 +62,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     attach: target && { container: target.container.name, client: client! },
     backoff,
     stateRoot: args.root,
-    cgroupParent: args.cgroupParent,
-    pidsLimit: args.pidsLimit,
-    imageFallback: args.imageFallback,
-    network: args.network,
-    cniConfDir: args.cniConfDir,
-    cniBinDir: args.cniBinDir,
-    seccompDefault: args.seccompDefault,
+    ...podOptions(args),
     onEvent: e => {
       const line = describe(e)
       if (line) io.err(`pod-launch: ${line}\n`)
@@ -104,15 +104,7 @@ export function summary(r: PodResult): string {
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
-  const started = await runDetached(spec, args.root ?? '/run/pod-launch', {
-    cgroupParent: args.cgroupParent,
-    pidsLimit: args.pidsLimit,
-    imageFallback: args.imageFallback,
-    network: args.network,
-    cniConfDir: args.cniConfDir,
-    cniBinDir: args.cniBinDir,
-    seccompDefault: args.seccompDefault,
-  }, m => io.err(`warning: ${m}\n`))
+  const started = await runDetached(spec, args.root ?? '/run/pod-launch', podOptions(args), m => io.err(`warning: ${m}\n`))
   io.out(`${started.id}\n`)
   return 0
 }

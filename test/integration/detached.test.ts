@@ -1,28 +1,15 @@
 import t from 'tap'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
+import { BIN, cli } from '../helpers/cli.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
-const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
 
-interface Out {
-  code: number
-  stdout: string
-  stderr: string
-}
-function cli(root: string, ...args: string[]): Promise<Out> {
-  return new Promise(resolve =>
-    execFile(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  )
-}
 
 /** A state root of its own per test; every pod left in it is removed at teardown. */
 function newRoot(t: { teardown: (fn: () => unknown) => void; testdir: () => string }): string {

@@ -2,19 +2,18 @@
 // (plt0) and subnet (198.18.0.0/24, RFC 2544's range for network tests).
 // Traffic only between pods and namespaces these tests make.
 import t from 'tap'
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
+import { cli, type Out } from '../helpers/cli.js'
 import { manifest, start, uniqueName } from '../helpers/pods.js'
 import { fakePluginDir, guardHost, tempDir, iptablesAdded, iptablesState, linkExists, testNetwork } from '../helpers/cni.js'
 import { PodError, startPod } from '../../src/index.js'
 import { checkFromRecord } from '../../src/net/index.js'
 
 const skip = requires('root', 'built') || (existsSync('/usr/lib/cni/bridge') ? false : 'needs containernetworking-plugins in /usr/lib/cni')
-const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
 const BB = '/usr/bin/busybox'
 const BRIDGE = 'plt0'
 const SUBNET = /^198\.18\.0\.\d+$/
@@ -22,18 +21,6 @@ const SUBNET = /^198\.18\.0\.\d+$/
 if (!skip) guardHost(t, [BRIDGE])
 const iptablesBefore = skip ? new Map() : iptablesState()
 
-interface Out {
-  code: number
-  stdout: string
-  stderr: string
-}
-function cli(root: string, ...args: string[]): Promise<Out> {
-  return new Promise(resolve =>
-    execFile(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  )
-}
 
 type T = { teardown: (fn: () => unknown) => void }
 

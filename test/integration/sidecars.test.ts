@@ -3,19 +3,17 @@
 // the containers, restart whenever they exit, and are stopped after the
 // containers, in reverse order. Real pods on the real kernel.
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { PodEvent } from '../../src/index.js'
 import { requires } from '../helpers/requires.js'
+import { cli } from '../helpers/cli.js'
 import { manifest, run, start, terminated, uniqueName } from '../helpers/pods.js'
 import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 const fast = { initialMs: 50, maxMs: 400, resetAfterMs: 800_000 }
-const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
 
 /** started/exited events as `started x` / `exited x`, in order. */
 const sequence = (events: PodEvent[]) =>
@@ -197,18 +195,6 @@ t.test('a sidecar whose turn comes only when the grace period is over still gets
   t.ok(terminated(result, 'side')!.finishedAt >= terminated(result, 'app')!.finishedAt, 'after the container')
 })
 
-interface Out {
-  code: number
-  stdout: string
-  stderr: string
-}
-function cli(root: string, ...args: string[]): Promise<Out> {
-  return new Promise(resolve =>
-    execFile(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  )
-}
 
 t.test('detached: ps counts the sidecar in READY, inspect shows it in initContainerStatuses, exec reaches it, stop orders it last', { skip }, async t => {
   const root = mkdtempSync(join(tmpdir(), 'pl-state-'))
