@@ -32,7 +32,7 @@ const HINTS: Record<string, string> = {
   'spawn.pidns EINVAL': 'the pod pid namespace is gone: its pause process has exited',
   'cgroup.detect ENOENT': 'mount cgroup2 at /sys/fs/cgroup (or the v1 controllers under it); see /proc/self/mountinfo',
   'cgroup.plan ENOTSUP': 'this host lacks that controller: drop the resource from the manifest, or enable the controller (v2: the parent\'s cgroup.subtree_control; v1: mount it)',
-  'cgroup.plan EINVAL': 'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause" and "tasks" are reserved: rename the container',
+  'cgroup.plan EINVAL': 'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause", "pod" and "tasks" are reserved: rename the container',
   'cgroup.mkdir EACCES': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.mkdir EPERM': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.mkdir EROFS': 'the cgroup filesystem is mounted read-only (inside a container?): mount it read-write or run on the host',

@@ -43,8 +43,8 @@ export interface PlanOptions {
 }
 
 export const DEFAULT_PARENT = 'pod-launch'
-/** `pause` is the pause process's cgroup; `tasks` is a file in every v1 cgroup directory. */
-const RESERVED = ['pause', 'tasks']
+/** `pause` is the pause process's cgroup, `pod` names the pod's own (stats, killAll); `tasks` is a file in every v1 cgroup directory. */
+const RESERVED = ['pause', 'pod', 'tasks']
 
 function controllerOf(file: string): string {
   return file.slice(0, file.indexOf('.'))

@@ -81,11 +81,11 @@ t.test('plan errors: a controller the host lacks, a name that cannot be a direct
     step: 'cgroup.plan',
     code: 'ENOTSUP',
   })
-  for (const name of ['../x', 'pause', 'tasks']) {
+  for (const name of ['../x', 'pause', 'pod', 'tasks']) {
     t.throws(() => planPodCgroups({ ...pod(), containers: [{ name, resources: res() }] }, host), {
       message: `cgroup.plan: container "${name}": not usable as a cgroup directory name`,
       exitCode: 2,
-      hint: 'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause" and "tasks" are reserved: rename the container',
+      hint: 'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause", "pod" and "tasks" are reserved: rename the container',
     })
   }
   t.throws(() => planPodCgroups({ ...pod(), uid: 'a/b' }, host), { message: 'cgroup.plan: pod uid "a/b": not usable as a cgroup directory name' })
