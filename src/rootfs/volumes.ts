@@ -4,7 +4,7 @@
 // always mounted read-only).
 // Prepared once per pod in our own mount namespace; each container binds
 // them at its volumeMounts (readOnly, subPath).
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { PodError } from '../errors.js'
 import { fieldValue, parseQuantity, quantityValue, resourceValue, type DownwardAPIItem, type NodeAllocatable, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
@@ -71,6 +71,29 @@ export function writeDownwardAPIVolume(spec: PodSpec, v: Volume, dir: string, al
   for (const top of tops) symlinkSync(join('..data', top), join(dir, top))
 }
 
+/**
+ * kubelet's SetVolumeOwnership for an fsGroup: everything in the volume gets
+ * that group; files group-readable (and writable unless read-only),
+ * directories set-gid and group-searchable (and writable unless read-only).
+ * Symlinks (the downward API's ..data) only change group.
+ */
+export function setVolumeOwnership(dir: string, fsGroup: number | undefined, readOnly: boolean): void {
+  if (fsGroup === undefined) return
+  const walk = (path: string) => {
+    const st = lstatSync(path)
+    lchownSync(path, -1, fsGroup)
+    if (st.isSymbolicLink()) return
+    const mode = st.mode & 0o7777
+    if (st.isDirectory()) {
+      chmodSync(path, mode | 0o2000 | (readOnly ? 0o050 : 0o070))
+      for (const name of readdirSync(path)) walk(join(path, name))
+    } else {
+      chmodSync(path, mode | (readOnly ? 0o040 : 0o060))
+    }
+  }
+  walk(dir)
+}
+
 /** Make every volume's source on the host. Throws `volume.*` naming the volume. */
 export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatable?: NodeAllocatable } = {}): PreparedVolumes {
   const sources = new Map<string, string>()
@@ -90,12 +113,7 @@ export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatab
           native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, `mode=1777${size ? `,size=${quantityValue(size)}` : ''}`)
           mounted.push(dir)
         }
-        // kubelet's SetVolumeOwnership: the fsGroup owns it, set-gid, group rwx.
-        const fsGroup = spec.securityContext.fsGroup
-        if (fsGroup !== undefined) {
-          chownSync(dir, -1, fsGroup)
-          chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o2070)
-        }
+        setVolumeOwnership(dir, spec.securityContext.fsGroup, false)
         sources.set(v.name, dir)
       } else if (v.kind === 'hostPath') {
         sources.set(v.name, checkHostPath(v, i))
@@ -103,6 +121,7 @@ export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatab
         const dir = join(podRoot, 'volumes', v.name)
         mkdirSync(dir, { recursive: true, mode: 0o755 })
         writeDownwardAPIVolume(spec, v, dir, opts.allocatable)
+        setVolumeOwnership(dir, spec.securityContext.fsGroup, true)
         sources.set(v.name, dir)
       } else {
         throw new PodError(`volume.kind: spec.volumes[${i}] (${v.name}): ${v.kind} volumes are not supported yet`, {

@@ -102,6 +102,20 @@ t.test('a downwardAPI volume: labels, annotations, name, one label, cpu and memo
   ])
 })
 
+t.test('with an fsGroup, a downwardAPI file of mode 0440 is readable by a non-root user through its group', { skip }, async t => {
+  const { lines, result } = await run(t, manifest(uniqueName('dvolfsg'), [{
+    name: 'c',
+    securityContext: { runAsUser: 1000 },
+    volumeMounts: [{ name: 'info', mountPath: '/etc/podinfo' }],
+    command: ['sh', '-c', 'stat -c "%a %g" -L /etc/podinfo/name; cat /etc/podinfo/name'],
+  } as never], {
+    securityContext: { fsGroup: 2000 },
+    volumes: [{ name: 'info', downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.namespace' }, mode: 0o440 }] } }],
+  }))
+  t.equal(terminated(result, 'c')?.exitCode, 0)
+  t.same(lines('c'), ['440 2000', 'default'])
+})
+
 t.test("exec in a detached pod sees the container's downward API env, resolved the same way", { skip }, async t => {
   const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
   const root = mkdtempSync(join(tmpdir(), 'pl-state-'))
