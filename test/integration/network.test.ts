@@ -71,7 +71,7 @@ t.test('two detached pods get distinct IPs in the subnet; A reaches B by IP and 
   const nameA = uniqueName('cli')
   const b = await cli(root, 'run', '-d', ...opts, writeManifest(t, manifest(nameB, [{ name: 'web', command: server('b'), env: podIPEnv } as never])))
   t.equal(b.code, 0, b.stderr)
-  const a = await cli(root, 'run', '-d', ...opts, writeManifest(t, manifest(nameA, [{ name: 'client', command: ['sleep', '600'] }])))
+  const a = await cli(root, 'run', '-d', ...opts, writeManifest(t, manifest(nameA, [{ name: 'client', command: ['sleep', '600'] }], { hostname: 'alpha', subdomain: 'sub' })))
   t.equal(a.code, 0, a.stderr)
   const ipB = (await inspect(root, nameB)).status.podIP as string
   const insA = await inspect(root, nameA)
@@ -89,6 +89,8 @@ t.test('two detached pods get distinct IPs in the subnet; A reaches B by IP and 
   const logs = (await cli(root, 'logs', nameB)).stdout
   t.match(logs, `POD_IP=${ipB}`, 'fieldRef status.podIP is the pod IP')
   t.match(logs, `${ipB}\t${nameB}`, "/etc/hosts has the pod's own line")
+  const hostsA = (await cli(root, 'exec', nameA, '--', 'cat', '/etc/hosts')).stdout
+  t.match(hostsA, `${ipA}\talpha.sub.default.svc.cluster.local\talpha`, 'with hostname and subdomain, the FQDN line as kubelet writes it')
 
   let reply: Out = { code: -1, stdout: '', stderr: '' }
   await waitFor('a reply from B', async () => (reply = await cli(root, 'exec', nameA, '--', 'sh', '-c', get(ipB, 8080, '/cgi-bin/ip'))).stdout.includes('peer='))
