@@ -5,17 +5,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseManifest } from '../../../src/index.js'
 import { formatResolvConf, hostsContent, parseResolvConf, podResolverConfig, writeEtcFiles } from '../../../src/rootfs/etc-files.js'
+import { problemsOf } from '../../helpers/spec.js'
 
 type Obj = Record<string, unknown>
 const pod = (spec: Obj, metadata: Obj = { name: 'web', namespace: 'shop' }) => parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata, spec: { containers: [{ name: 'a', command: ['x'] }], ...spec } }).spec
-const problems = (spec: Obj) => {
-  try {
-    pod(spec)
-    return []
-  } catch (e) {
-    return (e as Error).message.split('\n').slice(1).map(l => l.trim())
-  }
-}
+const problems = (spec: Obj) => problemsOf(() => pod(spec))
 const BASE = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n'
 
 t.test("/etc/hosts: kubelet's header and boilerplate; the pod's own line only with an IP", async t => {

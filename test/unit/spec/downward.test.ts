@@ -4,6 +4,7 @@
 import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
 import { goQuote, resolveEnv, type RuntimeFacts } from '../../../src/spec/index.js'
+import { problemsOf } from '../../helpers/spec.js'
 
 type Obj = Record<string, unknown>
 
@@ -16,14 +17,7 @@ function values(resources: Obj, env: [string, Obj][], extra: Obj[] = []): Record
   const p = pod({ containers: [{ name: 'app', command: ['x'], resources, env: env.map(([name, valueFrom]) => ({ name, valueFrom })) }, ...extra] })
   return Object.fromEntries(resolveEnv(p, p.containers[0], facts))
 }
-const problems = (spec: Obj) => {
-  try {
-    pod(spec)
-    return []
-  } catch (e) {
-    return (e as Error).message.split('\n').slice(1).map(l => l.trim())
-  }
-}
+const problems = (spec: Obj) => problemsOf(() => pod(spec))
 
 t.test('cpu rounds up to whole divisor units: 125m and 250m are 1 core, or 125 and 250 with divisor 1m', async t => {
   const env: [string, Obj][] = [['L', res('limits.cpu')], ['R', res('requests.cpu')], ['LM', res('limits.cpu', '1m')], ['RM', res('requests.cpu', '1m')]]
