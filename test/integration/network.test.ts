@@ -123,8 +123,10 @@ t.test('a hostPort reaches the container through portmap from another network na
   const ip = (...a: string[]) => execFileSync('ip', a, { encoding: 'utf8' })
   ip('netns', 'add', ns)
   t.teardown(() => {
-    ip('netns', 'del', ns)
+    // The veth first (deleting one end deletes both), while its namespace still holds the other end:
+    // a namespace deleted first takes the pair with it asynchronously, and the link may or may not be there yet.
     if (linkExists(host)) ip('link', 'del', host)
+    ip('netns', 'del', ns)
   })
   ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer)
   ip('link', 'set', peer, 'netns', ns)
