@@ -11,8 +11,11 @@ t.test('a container has only fds 0, 1 and 2', { skip }, async t => {
   const { pod, waitFor } = await start(t, manifest(uniqueName('fds'), [{ name: 'a', command: ['sh', '-c', 'echo up; exec sleep 30'] }]))
   await waitFor('a', /^up$/)
   const pid = pod.runners[0].status.pid!
-  // After `echo up` the shell execs sleep: wait for that, then look.
-  for (let i = 0; i < 100 && !/sleep/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')); i++) await new Promise(r => setTimeout(r, 10))
+  // After `echo up` the shell execs sleep: wait until sleep is in its sleeping syscall (nanosleep 35 or
+  // clock_nanosleep 230 on x86_64), past its own start-up (setlocale briefly opens a file), then look.
+  const asleep = () => /sleep/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) && /^(35|230) /.test(readFileSync(`/proc/${pid}/syscall`, 'utf8'))
+  for (let i = 0; i < 1000 && !asleep(); i++) await new Promise(r => setTimeout(r, 10))
+  t.ok(asleep(), 'sleep is sleeping')
   t.same(readdirSync(`/proc/${pid}/fd`).sort(), ['0', '1', '2'])
   t.ok(readdirSync('/proc/self/fd').length > 3, 'the test process itself has more fds')
   await pod.stop({ force: true })
