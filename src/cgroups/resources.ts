@@ -9,6 +9,7 @@
 //   hugepages-<size> -> hugetlb.<size as the kernel spells it>.limit_in_bytes / .max
 import { parseQuantity, quantityValue } from '../spec/quantity.js'
 import type { PodResources, ResourceList, Resources } from '../spec/resources.js'
+import { isSidecar } from '../spec/container.js'
 
 export const CPU_PERIOD_US = 100_000
 export const MIN_QUOTA_US = 1000
@@ -139,8 +140,6 @@ export interface PodTotals {
 }
 
 type Key = 'cpuMilli' | 'memoryBytes'
-
-const isSidecar = (c: PodResources['initContainers'][number]) => c.restartPolicy === 'Always'
 
 /**
  * PodRequests / PodLimits with sidecars (KEP-753): the containers and the

@@ -6,6 +6,7 @@ import { PodCgroups, realFs, type CgroupPlan, type CgroupStats } from '../cgroup
 import { PodError } from '../errors.js'
 import { detachFromRecord } from '../net/index.js'
 import { displayPhase, isAlive, isReady, podDir, readRecord, resolvePod, runningContainerStatuses, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { isSidecar } from '../spec/index.js'
 import { STOP_FILE } from './supervisor.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
@@ -150,10 +151,10 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
   const beside = runningContainerStatuses(r)
   const unready = beside.filter(s => !isReady(s)).map(s => s.name as string)
   const allReady = r.containerStatuses.length > 0 && unready.length === 0
-  const isSidecar = (name: unknown) => r.spec.initContainers.some(c => c.name === name && c.restartPolicy === 'Always')
+  const sidecar = (name: unknown) => r.spec.initContainers.some(c => c.name === name && isSidecar(c))
   const state = (s: PodRecord['containerStatuses'][number]) => (s.state ?? {}) as { terminated?: { exitCode: number } }
   // Initialized: every plain init container exited 0 and every sidecar started, or the containers have been started.
-  const initDone = r.initContainerStatuses.every(s => (isSidecar(s.name) ? s.started === true : state(s).terminated?.exitCode === 0))
+  const initDone = r.initContainerStatuses.every(s => (sidecar(s.name) ? s.started === true : state(s).terminated?.exitCode === 0))
   const appStarted = r.containerStatuses.some(s => !('waiting' in ((s.state ?? { waiting: {} }) as object)) || (s.restartCount as number) > 0)
   // kubelet's shape: a False condition says which containers hold it back.
   const cond = (type: string, ok: boolean, why?: { reason: string; message: string }) => ({ type, status: ok ? 'True' : 'False', ...(!ok && why) })

@@ -3,7 +3,7 @@
 // calls), every cgroup write with the Kubernetes field it came from, the
 // mounts, the exec'd argv and env, and what security settings apply.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
-import type { ContainerSpec, PodSpec } from '../spec/index.js'
+import { isSidecar, type ContainerSpec, type PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
 import { containerIdentity, joinList, runConfig, type RunConfig } from './container.js'
 import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
@@ -131,7 +131,7 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     const flags = native().mountFlags
     const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')
     return {
-      who: c.restartPolicy === 'Always' ? `${c.name} (sidecar)` : spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
+      who: isSidecar(c) ? `${c.name} (sidecar)` : spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
       clone: ['CLONE_PIDFD', ...(ownPid ? [CLONE('pid')] : []), ...(host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])],
       setns: joinList(shared).map(j => `setns(/proc/<pause>/ns/${j.type}, ${CLONE(j.type)})`),
       pidNamespaceOf: pausePid,

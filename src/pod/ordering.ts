@@ -1,9 +1,8 @@
 // Stop order of a pod's containers with sidecars (Kubernetes 1.29+), as data:
 // the lifecycle engine follows it, unit tests pin it.
-import type { PodSpec } from '../spec/index.js'
+import { isSidecar, type PodSpec } from '../spec/index.js'
 
-/** A sidecar: an init container with restartPolicy Always. */
-export const isSidecar = (c: { restartPolicy?: 'Always' }): boolean => c.restartPolicy === 'Always'
+export { isSidecar }
 
 /**
  * kubelet's termination ordering (newTerminationOrdering): who each container

@@ -1,5 +1,5 @@
 // The pod record (`<root>/<id>/pod.json`): what every management command reads.
-import type { PodSpec } from '../spec/index.js'
+import { isSidecar, type PodSpec } from '../spec/index.js'
 
 export interface ContainerRecordExtra {
   /** Namespace inodes of the current (or last) main process. */
@@ -41,7 +41,7 @@ type StatusRecord = PodRecord['containerStatuses'][number]
  * sidecars (init containers with restartPolicy Always), then the containers.
  */
 export function runningContainerStatuses(r: PodRecord): StatusRecord[] {
-  const sidecars = new Set(r.spec.initContainers.filter(c => c.restartPolicy === 'Always').map(c => c.name))
+  const sidecars = new Set(r.spec.initContainers.filter(isSidecar).map(c => c.name))
   return [...r.initContainerStatuses.filter(s => sidecars.has(s.name as string)), ...r.containerStatuses]
 }
 
