@@ -28,7 +28,7 @@ export {
   type AttachedIo,
   type WindowSize,
 } from './pod/index.js'
-export { parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
+export { isSidecar, parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
 
 export interface RunPodOptions extends PodOptions {
@@ -113,7 +113,7 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
 export { attachPod, attachTarget, AttachConnection, type AttachHello } from './manage/index.js'
 export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
 export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
-export { DEFAULT_STATE_ROOT } from './pod/index.js'
+export { DEFAULT_STATE_ROOT } from './state/index.js'
 export { importImage, resolveImage, listImages, removeImage, familiarName, normalizeImageName, lowerdirOption, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, type ImageRecord, type ImageConfig, type ImportOptions } from './rootfs/images/index.js'
 
 /** Parse a manifest (with warnings) into a PodSpec, for callers that start it themselves. */

@@ -1,6 +1,5 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
-import { displayPhase, gc, execInPod, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, runningContainerStatuses, stopPod, type LogOptions, type PodRecord } from '../index.js'
-import { isSidecar } from '../spec/index.js'
+import { displayPhase, gc, execInPod, isSidecar, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, runningContainerStatuses, stopPod, type LogOptions, type PodRecord } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -14,7 +13,7 @@ function age(iso: string | undefined): string {
 function row(r: PodRecord) {
   const all = runningContainerStatuses(r)
   const ready = all.filter(isReady).length
-  const restarts = all.reduce((n, s) => n + ((s.restartCount as number) ?? 0), 0)
+  const restarts = all.reduce((n, s) => n + s.restartCount, 0)
   const total = r.spec.containers.length + r.spec.initContainers.filter(isSidecar).length
   return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${ready}/${total}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
 }

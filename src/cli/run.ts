@@ -1,5 +1,5 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
-import { PodError, loadManifest, parseBackoff, runDetached, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
+import { DEFAULT_STATE_ROOT, PodError, loadManifest, parseBackoff, runDetached, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 import { DETACH_HINT, ForegroundClient, foregroundTarget } from './attach.js'
@@ -104,7 +104,7 @@ export function summary(r: PodResult): string {
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
-  const started = await runDetached(spec, args.root ?? '/run/pod-launch', podOptions(args), m => io.err(`warning: ${m}\n`))
+  const started = await runDetached(spec, args.root ?? DEFAULT_STATE_ROOT, podOptions(args), m => io.err(`warning: ${m}\n`))
   io.out(`${started.id}\n`)
   return 0
 }

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
 import { planNetwork } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
-import { ensureRoot, isAlive, listPods, podDir, withLock, writeRecord, type PodRecord } from '../state/index.js'
-import { SPEC_FILE, type SupervisedOptions } from './supervisor.js'
+import { ensureRoot, isAlive, listPods, podDir, specFile, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import type { SupervisedOptions } from './supervisor.js'
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
 
@@ -43,7 +43,7 @@ export async function runDetached(spec: PodSpec, root: string, options: Supervis
   await withLock(join(root, '.lock'), () => {
     assertNameFree(root, spec.name)
     mkdirSync(dir, { mode: 0o711 })
-    writeFileSync(join(dir, SPEC_FILE), JSON.stringify({ spec, options }))
+    writeFileSync(specFile(dir), JSON.stringify({ spec, options }))
     const record: PodRecord = {
       id: spec.uid,
       name: spec.name,

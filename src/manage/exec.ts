@@ -3,16 +3,15 @@
 import { PodError } from '../errors.js'
 import { resolveImage } from '../rootfs/index.js'
 import { closeNamespaces, nodeFacts, runConfig, containerIdentity, execAttached, openNamespaces, podSharedNamespaces } from '../pod/index.js'
-import { isAlive, podDir, resolvePod, runningContainerStatuses } from '../state/index.js'
+import { isAlive, podDir, resolvePod, specFile, runningContainerStatuses } from '../state/index.js'
 import { preparePodSeccomp } from '../seccomp/index.js'
-import { SPEC_FILE, type SupervisedOptions } from './supervisor.js'
+import type { SupervisedOptions } from './supervisor.js'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 
 /** The run options the pod was started with (spec.json), for the seccomp default. */
 function startOptions(root: string, id: string): SupervisedOptions {
   try {
-    return (JSON.parse(readFileSync(join(podDir(root, id), SPEC_FILE), 'utf8')) as { options?: SupervisedOptions }).options ?? {}
+    return (JSON.parse(readFileSync(specFile(podDir(root, id)), 'utf8')) as { options?: SupervisedOptions }).options ?? {}
   } catch {
     return {}
   }
@@ -29,7 +28,7 @@ export async function execInPod(root: string, ref: string, container: string | u
     throw new PodError(`exec: ${r.name}: no container ${container}`, { step: 'exec', code: 'ENOENT', exitCode: 2, hint: `containers: ${candidates.map(s => s.name).join(', ')}` })
   }
   const spec = [...r.spec.initContainers, ...r.spec.containers].find(c => c.name === status.name)!
-  const running = status.state && 'running' in (status.state as object)
+  const running = 'running' in status.state
   if (!running || !status.pid || !isAlive(r.pause)) {
     throw new PodError(`exec: ${r.name}/${status.name}: container is not running`, { step: 'exec', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
   }
@@ -42,7 +41,7 @@ export async function execInPod(root: string, ref: string, container: string | u
     const cg = recordCgroups(r)
     // The exec'd process gets the container's seccomp filter, as runc exec does.
     const seccomp = preparePodSeccomp({ ...r.spec, initContainers: [], containers: [spec] }, { seccompDefault: startOptions(root, r.id).seccompDefault }).get(spec.name)?.filter?.bpf
-    const exit = await execAttached({ pid: status.pid as number, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name as string, { exec: true })), identity: { ...containerIdentity(spec, run.user, run.imageGroups), seccomp } }, argv)
+    const exit = await execAttached({ pid: status.pid, shared, env: run.env, workingDir: run.workingDir, devNull: 0, enter: cg && (pid => cg.enter(pid, status.name, { exec: true })), identity: { ...containerIdentity(spec, run.user, run.imageGroups), seccomp } }, argv)
     return exit.exitCode
   } finally {
     closeNamespaces(shared)

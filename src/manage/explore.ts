@@ -48,14 +48,14 @@ function running(root: string, ref: string): PodRecord {
 /** Every process of the pod (from its cgroups) against its namespace inodes. */
 export function podNamespaces(root: string, ref: string): NsRow[] {
   const r = running(root, ref)
-  const paths = (r.cgroups as { paths?: { pause: string[]; containers: Record<string, string[]> } } | undefined)?.paths
+  const paths = r.cgroups?.paths
   const pausePid = r.pause!.pid
   const groups: [string, number[]][] = [['pause', [pausePid]]]
   const statuses = runningContainerStatuses(r)
   for (const s of statuses) {
-    const dir = paths?.containers[s.name as string]?.[0]
-    const pids = dir ? procsOf(dir) : s.pid ? [s.pid as number] : []
-    groups.push([s.name as string, pids])
+    const dir = paths?.containers[s.name]?.[0]
+    const pids = dir ? procsOf(dir) : s.pid ? [s.pid] : []
+    groups.push([s.name, pids])
   }
   return groups.flatMap(([name, pids]) =>
     pids.map(pid => {
@@ -84,7 +84,7 @@ const LIMIT_FILES = ['memory.max', 'memory.limit_in_bytes', 'cpu.max', 'cpu.cfs_
 /** The pod's cgroups (first hierarchy holding each file), with their processes and main limits. */
 export function podTree(root: string, ref: string): TreeNode[] {
   const r = running(root, ref)
-  const paths = (r.cgroups as { paths?: { pod: string[]; pause: string[]; containers: Record<string, string[]> } } | undefined)?.paths
+  const paths = r.cgroups?.paths
   if (!paths) throw new PodError(`tree: ${r.name}: no cgroups recorded`, { step: 'tree' })
   const node = (who: string, dirs: string[]): TreeNode => {
     const limits: Record<string, string> = {}

@@ -1,10 +1,9 @@
 // `logs POD [-c C] [-f] [--previous] [--timestamps] [--tail N]`: read the CRI
 // log files; -f follows new lines and the next file after a restart.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { parseCriLog } from '../pod/index.js'
-import { isAlive, podDir, readRecord, resolvePod, type PodRecord } from '../state/index.js'
+import { isAlive, logFile, podDir, readRecord, resolvePod, type PodRecord } from '../state/index.js'
 
 export interface LogOptions {
   container?: string
@@ -55,12 +54,12 @@ export async function podLogs(root: string, ref: string, opts: LogOptions, write
   const { id, record, error } = resolvePod(root, ref)
   if (!record) throw error!
   let status = pick(record, opts.container)
-  let restart = status.restartCount as number
+  let restart = status.restartCount
   if (opts.previous) {
     if (restart === 0) throw new PodError(`logs: ${record.name}/${status.name}: no previous run (restartCount 0)`, { step: 'logs', code: 'ENOENT' })
     restart--
   }
-  const fileOf = (n: number) => join(podDir(root, id), 'logs', status.name as string, `${n}.log`)
+  const fileOf = (n: number) => logFile(podDir(root, id), status.name, n)
   let file = fileOf(restart)
   let offset = 0
   if (existsSync(file)) {
@@ -82,11 +81,11 @@ export async function podLogs(root: string, ref: string, opts: LogOptions, write
     } catch {
       return // removed
     }
-    status = pick(r, status.name as string)
-    if ((status.restartCount as number) > restart) {
+    status = pick(r, status.name)
+    if ((status.restartCount) > restart) {
       // A restart: finish this file, go on with the next run's.
       if (existsSync(file)) render(readFrom(file, offset), opts, write)
-      restart = status.restartCount as number
+      restart = status.restartCount
       file = fileOf(restart)
       offset = 0
       continue

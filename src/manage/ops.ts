@@ -2,19 +2,18 @@
 // directly (pids checked by start time) when it does not.
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PodCgroups, realFs, type CgroupPlan, type CgroupStats } from '../cgroups/index.js'
+import { PodCgroups, realFs, type CgroupStats } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
 import { detachFromRecord } from '../net/index.js'
-import { displayPhase, isAlive, isReady, podDir, readRecord, resolvePod, runningContainerStatuses, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { displayPhase, isAlive, isReady, podDir, readRecord, resolvePod, runningContainerStatuses, stopFile, unmountBelow, volumesDir, withLock, writeRecord, type ContainerRecord, type PodRecord } from '../state/index.js'
 import { isSidecar } from '../spec/index.js'
-import { STOP_FILE } from './supervisor.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const isEnded = (r: PodRecord) => r.phase === 'Succeeded' || r.phase === 'Failed'
 
 /** A recorded container process, if that pid still is it (same pid and mnt namespaces). */
-function stillOurs(s: PodRecord['containerStatuses'][number]): number | undefined {
-  const pid = s.pid as number | undefined
+function stillOurs(s: ContainerRecord): number | undefined {
+  const pid = s.pid
   if (!pid || !s.namespaces) return undefined
   try {
     return statSync(`/proc/${pid}/ns/mnt`).ino === s.namespaces.mnt && statSync(`/proc/${pid}/ns/pid`).ino === s.namespaces.pid ? pid : undefined
@@ -25,7 +24,7 @@ function stillOurs(s: PodRecord['containerStatuses'][number]): number | undefine
 
 /** The pod's cgroups from its record (the plan is data: no new writes are made). */
 export function recordCgroups(r: PodRecord): PodCgroups | undefined {
-  const plan = (r.cgroups as { plan?: CgroupPlan } | undefined)?.plan
+  const plan = r.cgroups?.plan
   return plan ? new PodCgroups(plan, realFs) : undefined
 }
 
@@ -77,7 +76,7 @@ async function releaseNetwork(root: string, id: string, name: string, warn: Warn
 async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?: number; force?: boolean; onWarning?: Warn }): Promise<PodRecord> {
   let r = readRecord(root, id)
   if (isAlive(r.supervisor)) {
-    writeFileSync(join(podDir(root, id), STOP_FILE), JSON.stringify(opts))
+    writeFileSync(stopFile(podDir(root, id)), JSON.stringify(opts))
     process.kill(r.supervisor!.pid, 'SIGTERM')
     const grace = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds)
     if (!(await waitGone(r.supervisor, grace * 1000 + 15_000))) {
@@ -92,7 +91,7 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     await releaseNetwork(root, id, r.name, opts.onWarning ?? stderrWarn)
     await killOrphaned(r)
     await waitGone(r.pause, 5000)
-    unmountBelow(join(podDir(root, id), 'volumes'))
+    unmountBelow(volumesDir(podDir(root, id)))
     r = { ...r, phase: 'Failed', supervisor: null }
     writeRecord(root, r)
   }
@@ -149,13 +148,12 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
   const live = isAlive(r.supervisor)
   // ContainersReady counts the sidecars too (kubelet 1.29+).
   const beside = runningContainerStatuses(r)
-  const unready = beside.filter(s => !isReady(s)).map(s => s.name as string)
+  const unready = beside.filter(s => !isReady(s)).map(s => s.name)
   const allReady = r.containerStatuses.length > 0 && unready.length === 0
-  const sidecar = (name: unknown) => r.spec.initContainers.some(c => c.name === name && isSidecar(c))
-  const state = (s: PodRecord['containerStatuses'][number]) => (s.state ?? {}) as { terminated?: { exitCode: number } }
+  const sidecar = (name: string) => r.spec.initContainers.some(c => c.name === name && isSidecar(c))
   // Initialized: every plain init container exited 0 and every sidecar started, or the containers have been started.
-  const initDone = r.initContainerStatuses.every(s => (sidecar(s.name) ? s.started === true : state(s).terminated?.exitCode === 0))
-  const appStarted = r.containerStatuses.some(s => !('waiting' in ((s.state ?? { waiting: {} }) as object)) || (s.restartCount as number) > 0)
+  const initDone = r.initContainerStatuses.every(s => (sidecar(s.name) ? s.started === true : 'terminated' in s.state && s.state.terminated.exitCode === 0))
+  const appStarted = r.containerStatuses.some(s => !('waiting' in s.state) || s.restartCount > 0)
   // kubelet's shape: a False condition says which containers hold it back.
   const cond = (type: string, ok: boolean, why?: { reason: string; message: string }) => ({ type, status: ok ? 'True' : 'False', ...(!ok && why) })
   const notReady = { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` }
@@ -188,5 +186,5 @@ export function podStats(root: string, ref: string): { name: string; stats: Cgro
   if (!r) throw error!
   const cg = recordCgroups(r)
   if (!cg || !isAlive(r.supervisor)) throw new PodError(`stats: ${r.name}: the pod is not running`, { step: 'stats', code: 'ESRCH' })
-  return [...runningContainerStatuses(r).map(s => s.name as string), 'pod'].map(name => ({ name, stats: cg.stats(name) }))
+  return [...runningContainerStatuses(r).map(s => s.name), 'pod'].map(name => ({ name, stats: cg.stats(name) }))
 }

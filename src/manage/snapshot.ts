@@ -1,9 +1,9 @@
 // A running Pod (or what is known of it) -> its PodRecord.
 import type { Pod } from '../pod/index.js'
-import { startTicks, type PodRecord } from '../state/index.js'
+import { startTicks, stored, type PodRecord } from '../state/index.js'
 
 export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
-  const runner = (r: Pod['runners'][number]) => ({ ...r.status, namespaces: r.namespaces })
+  const runner = (r: Pod['runners'][number]) => stored({ ...r.status, namespaces: r.namespaces })
   return {
     ...base,
     phase: pod.phase,

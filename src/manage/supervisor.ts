@@ -3,15 +3,12 @@
 // state change, reports "started" (or the start error) to the `run -d` client
 // on fd 3, and exits once the pod has ended and been torn down.
 import { closeSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { Pod } from '../pod/index.js'
 import type { NetworkOptions } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
-import { podDir, readRecord, startTicks, writeRecord, type PodRecord } from '../state/index.js'
+import { podDir, readRecord, specFile, stopFile, startTicks, writeRecord, type PodRecord } from '../state/index.js'
 import { podSnapshot } from './snapshot.js'
-
-export const SPEC_FILE = 'spec.json'
 
 /** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
 export interface SupervisedOptions extends NetworkOptions {
@@ -20,7 +17,6 @@ export interface SupervisedOptions extends NetworkOptions {
   imageFallback?: 'host'
   seccompDefault?: boolean
 }
-export const STOP_FILE = 'stop.json'
 
 function report(fd: number, msg: object): void {
   try {
@@ -33,7 +29,7 @@ function report(fd: number, msg: object): void {
 
 export async function supervise(root: string, id: string, reportFd = 3): Promise<number> {
   const dir = podDir(root, id)
-  const { spec, options } = JSON.parse(readFileSync(join(dir, SPEC_FILE), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
+  const { spec, options } = JSON.parse(readFileSync(specFile(dir), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
   let record: PodRecord = { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }
   writeRecord(root, record)
   let pod: Pod | undefined
@@ -43,7 +39,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   }
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
   const stopRequested = () => {
-    const file = join(dir, STOP_FILE)
+    const file = stopFile(dir)
     const req = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { gracePeriodSeconds?: number; force?: boolean }) : {}
     log(`stop requested: ${JSON.stringify(req)}`)
     void pod?.stop(req)

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
+import { startTicks } from '../state/index.js'
 import { addNetwork, checkNetwork, delNetwork } from './cni.js'
 import { findConfList, loadConfList, type ConfList } from './conflist.js'
 import { DEFAULT_BIN_DIRS, DEFAULT_CONF_DIR, writeDefaultConfList } from './default.js'
@@ -141,16 +142,6 @@ export interface NetworkRecord {
 
 const recordDir = (stateRoot: string) => join(stateRoot, '.cni')
 const recordFile = (stateRoot: string, id: string) => join(recordDir(stateRoot), `${id}.json`)
-
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return f[0] === 'Z' ? undefined : f[19]
-  } catch {
-    return undefined
-  }
-}
 
 export interface AttachedNetwork {
   podIPs: string[]

@@ -7,6 +7,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
+import { attachDir } from '../state/index.js'
 import { FRAME, FrameDecoder, encodeFrame, parseResize } from './attach-protocol.js'
 import type { ContainerRunner } from './runner.js'
 import type { AttachClient, AttachedIo } from './stdio.js'
@@ -26,7 +27,7 @@ export function socketAddress(dir: string, file: string): { path: string; close:
   return { path: `/proc/self/fd/${fd}/${file}`, close: () => closeSync(fd) }
 }
 
-export const attachDir = (podDir: string) => join(podDir, 'attach')
+export { attachDir }
 export const attachFile = (container: string) => `${container}.sock`
 
 /** One connected `pod-launch attach`. */

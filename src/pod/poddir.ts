@@ -1,50 +1,49 @@
 // The pod's directory under the state root: CRI logs, the pod's /dev/shm,
-// each container's termination-log file. Removed with the pod.
+// each container's termination-log file. Removed with the pod. Paths come
+// from state/layout.ts; this class only makes and removes them.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname } from 'node:path'
 import { PodError } from '../errors.js'
-
-export const DEFAULT_STATE_ROOT = '/run/pod-launch'
+import { containerDir, containersDir, logFile, logsDir, podDir, rootfsDir, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
 
 export class PodDir {
   readonly root: string
   constructor(stateRoot: string, uid: string) {
-    this.root = join(stateRoot, uid)
+    this.root = podDir(stateRoot, uid)
   }
 
   create(): void {
     try {
-      mkdirSync(join(this.root, 'shm'), { recursive: true, mode: 0o700 })
-      mkdirSync(join(this.root, 'logs'), { recursive: true, mode: 0o750 })
-      mkdirSync(join(this.root, 'containers'), { recursive: true, mode: 0o700 })
+      mkdirSync(shmDir(this.root), { recursive: true, mode: 0o700 })
+      mkdirSync(logsDir(this.root), { recursive: true, mode: 0o750 })
+      mkdirSync(containersDir(this.root), { recursive: true, mode: 0o700 })
     } catch (e) {
       throw PodError.system('state.mkdir', e, this.root)
     }
   }
 
   get shm(): string {
-    return join(this.root, 'shm')
+    return shmDir(this.root)
   }
 
   /** `<pod dir>/logs/<container>/<restartCount>.log`, its folder made. */
   logFile(container: string, restartCount: number): string {
-    const dir = join(this.root, 'logs', container)
-    mkdirSync(dir, { recursive: true, mode: 0o750 })
-    return join(dir, `${restartCount}.log`)
+    const file = logFile(this.root, container, restartCount)
+    mkdirSync(dirname(file), { recursive: true, mode: 0o750 })
+    return file
   }
 
   /** An empty directory the container's root is built on (in its own mount namespace only). */
   rootfs(container: string): string {
-    const dir = join(this.root, 'containers', container, 'rootfs')
+    const dir = rootfsDir(this.root, container)
     mkdirSync(dir, { recursive: true, mode: 0o755 })
     return dir
   }
 
   /** A fresh overlay upper and work directory for a container run (writes never reach the image). */
   freshLayer(container: string): { upper: string; work: string } {
-    const base = join(this.root, 'containers', container)
-    const upper = join(base, 'upper')
-    const work = join(base, 'work')
+    const upper = upperDir(this.root, container)
+    const work = workDir(this.root, container)
     rmSync(upper, { recursive: true, force: true })
     rmSync(work, { recursive: true, force: true })
     mkdirSync(upper, { recursive: true, mode: 0o755 })
@@ -58,9 +57,8 @@ export class PodDir {
    * container instance, writable by any uid (mode 0666, without the umask).
    */
   terminationLog(container: string): string {
-    const dir = join(this.root, 'containers', container)
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const file = join(dir, 'termination-log')
+    mkdirSync(containerDir(this.root, container), { recursive: true, mode: 0o700 })
+    const file = terminationLogFile(this.root, container)
     rmSync(file, { force: true })
     writeFileSync(file, '', { mode: 0o666, flag: 'wx' })
     chmodSync(file, 0o666)

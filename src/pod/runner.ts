@@ -20,7 +20,7 @@ import type { ContainerSeccomp } from '../seccomp/index.js'
 import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
 import type { ProbeTarget } from './probe-kinds.js'
 import type { Probe, ProbeKind } from '../spec/index.js'
-import { exitReason, type ContainerStatus, type Terminated } from './status.js'
+import { exitReason, type ContainerStatus, type Terminated } from '../state/index.js'
 
 export type RunnerEvent =
   | { type: 'container-started'; container: string; pid: number; restartCount: number }

@@ -12,6 +12,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { etcDir } from '../state/index.js'
 import type { PodSpec } from '../spec/index.js'
 
 export interface EtcFiles {
@@ -146,7 +147,7 @@ function hostResolvText(file: string | undefined): string {
 
 /** Write the pod's three files under `<podRoot>/etc`; `podIP` may be '' (loopback only: no own line). */
 export function writeEtcFiles(spec: PodSpec, podRoot: string, podIP: string | readonly string[] = '', opts: EtcFilesOptions = {}): EtcFiles {
-  const dir = join(podRoot, 'etc')
+  const dir = etcDir(podRoot)
   mkdirSync(dir, { recursive: true, mode: 0o755 })
   const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') }
   const ips = (typeof podIP === 'string' ? [podIP] : [...podIP]).filter(Boolean)

@@ -6,6 +6,7 @@
 // them at its volumeMounts (readOnly, subPath).
 import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { volumeDir } from '../state/index.js'
 import { PodError } from '../errors.js'
 import { fieldValue, parseQuantity, quantityValue, resourceValue, type DownwardAPIItem, type NodeAllocatable, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
 import { native, type NativeMount } from '../spawn/native.js'
@@ -104,7 +105,7 @@ export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatab
   try {
     spec.volumes.forEach((v, i) => {
       if (v.kind === 'emptyDir') {
-        const dir = join(podRoot, 'volumes', v.name)
+        const dir = volumeDir(podRoot, v.name)
         mkdirSync(dir, { recursive: true, mode: 0o777 })
         chmodSync(dir, 0o777) // as kubelet: writable by any uid in the pod
         if (v.source.medium === 'Memory') {
@@ -118,7 +119,7 @@ export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatab
       } else if (v.kind === 'hostPath') {
         sources.set(v.name, checkHostPath(v, i))
       } else if (v.kind === 'downwardAPI') {
-        const dir = join(podRoot, 'volumes', v.name)
+        const dir = volumeDir(podRoot, v.name)
         mkdirSync(dir, { recursive: true, mode: 0o755 })
         writeDownwardAPIVolume(spec, v, dir, opts.allocatable)
         setVolumeOwnership(dir, spec.securityContext.fsGroup, true)

@@ -3,25 +3,19 @@
 // commands never act on one pod at once.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, existsSync } from 'node:fs'
 import { writeJsonAtomic } from '../atomic-file.js'
-import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { native } from '../spawn/native.js'
+import { podDir, recordFile } from './layout.js'
 import type { PodRecord } from './record.js'
-
-export const RECORD_FILE = 'pod.json'
-
-export function podDir(root: string, id: string): string {
-  return join(root, id)
-}
 
 /** Write pod.json atomically. */
 export function writeRecord(root: string, record: PodRecord): void {
-  writeJsonAtomic(join(podDir(root, record.id), RECORD_FILE), record, 0o640, 'state.write')
+  writeJsonAtomic(recordFile(podDir(root, record.id)), record, 0o640, 'state.write')
 }
 
 /** Read a pod's record; a missing or corrupt file is a clear error. */
 export function readRecord(root: string, id: string): PodRecord {
-  const file = join(podDir(root, id), RECORD_FILE)
+  const file = recordFile(podDir(root, id))
   let text: string
   try {
     text = readFileSync(file, 'utf8')

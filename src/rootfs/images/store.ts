@@ -6,11 +6,11 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { writeJsonAtomic } from '../../atomic-file.js'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { withLock } from '../../state/index.js'
+import { DEFAULT_STATE_ROOT, withLock } from '../../state/index.js'
 import type { ImageConfig } from './manifest.js'
 import { familiarName, isIdLike, parseImageName } from './names.js'
 
-export const DEFAULT_STATE_ROOT = '/run/pod-launch'
+export { DEFAULT_STATE_ROOT }
 
 /** An image in the store, as the container start uses it. */
 export interface ImageRecord {

@@ -1,4 +1,5 @@
-// Container and pod status as Kubernetes reports them (core/v1 ContainerStatus, PodStatus).
+// Container and pod status as Kubernetes reports them (core/v1 ContainerStatus, PodStatus),
+// as the runner holds them and (dates as ISO strings) as the pod record stores them.
 
 export type WaitingReason = 'ContainerCreating' | 'PodInitializing' | 'CrashLoopBackOff'
 export type TerminatedReason = 'Completed' | 'Error' | 'OOMKilled' | 'ContainerCannotRun'
@@ -54,3 +55,9 @@ export function stateReason(s: ContainerState): string {
 export function exitReason(exitCode: number): TerminatedReason {
   return exitCode === 0 ? 'Completed' : 'Error'
 }
+
+/** A value as JSON gives it back: dates become ISO strings. */
+export type Stored<T> = T extends Date ? string : T extends readonly (infer U)[] ? Stored<U>[] : T extends object ? { [K in keyof T]: Stored<T[K]> } : T
+
+/** `value` as the record will hold it once written and read back. */
+export const stored = <T>(value: T): Stored<T> => JSON.parse(JSON.stringify(value)) as Stored<T>

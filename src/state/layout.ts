@@ -1,0 +1,44 @@
+// Where things live under the state root, as pure functions of the pod's
+// directory (`<root>/<pod uid>`): nothing here touches the filesystem.
+// PodDir (pod/poddir.ts) makes and removes these; explain prints them with
+// `<pod dir>` in place of the directory.
+import { join } from 'node:path'
+
+/** The state root when --root is not given: pods and the image store live below it. */
+export const DEFAULT_STATE_ROOT = '/run/pod-launch'
+
+/** The pod record every management command reads. */
+export const RECORD_FILE = 'pod.json'
+/** A detached pod's `{spec, options}`, read by its supervisor. */
+export const SPEC_FILE = 'spec.json'
+/** A stop request for a detached pod's supervisor. */
+export const STOP_FILE = 'stop.json'
+
+export const podDir = (root: string, id: string): string => join(root, id)
+export const recordFile = (podDir: string): string => join(podDir, RECORD_FILE)
+export const specFile = (podDir: string): string => join(podDir, SPEC_FILE)
+export const stopFile = (podDir: string): string => join(podDir, STOP_FILE)
+
+/** The pod's /dev/shm (a pod without hostIPC). */
+export const shmDir = (podDir: string): string => join(podDir, 'shm')
+/** The pod's /etc/hosts, /etc/hostname and /etc/resolv.conf. */
+export const etcDir = (podDir: string): string => join(podDir, 'etc')
+/** emptyDir volumes, one directory (or tmpfs) each. */
+export const volumesDir = (podDir: string): string => join(podDir, 'volumes')
+export const volumeDir = (podDir: string, volume: string): string => join(volumesDir(podDir), volume)
+/** The attach sockets of a detached pod. */
+export const attachDir = (podDir: string): string => join(podDir, 'attach')
+
+export const logsDir = (podDir: string): string => join(podDir, 'logs')
+/** `<pod dir>/logs/<container>/<restartCount>.log`: the CRI log of one run. */
+export const logFile = (podDir: string, container: string, restartCount: number): string => join(logsDir(podDir), container, `${restartCount}.log`)
+
+export const containersDir = (podDir: string): string => join(podDir, 'containers')
+export const containerDir = (podDir: string, container: string): string => join(containersDir(podDir), container)
+/** The empty directory a container's root is built on. */
+export const rootfsDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'rootfs')
+/** The overlay upper and work directories of a container's current run. */
+export const upperDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'upper')
+export const workDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'work')
+/** The file bound at the container's terminationMessagePath. */
+export const terminationLogFile = (podDir: string, container: string): string => join(containerDir(podDir, container), 'termination-log')
