@@ -29,6 +29,7 @@ export {
   type WindowSize,
 } from './pod/index.js'
 export { isSidecar, parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
+export { closestName } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
 
 export interface RunPodOptions extends PodOptions {

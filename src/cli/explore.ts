@@ -3,7 +3,7 @@ import { checkHost, explainPod, loadManifest, NS_COLUMNS, podNamespaces, podTree
 import type { Io } from './output.js'
 import { table } from './table.js'
 
-export function explainCommand(manifest: string, json: boolean, opts: { cgroupParent?: string; pidsLimit?: number; seccompDefault?: boolean }, io: Io): number {
+export function explainCommand(manifest: string, json: boolean, opts: Parameters<typeof explainPod>[1], io: Io): number {
   const spec = loadManifest(manifest, m => io.err(`warning: ${m}\n`))
   const plan = explainPod(spec, opts)
   if (json) {
@@ -57,7 +57,7 @@ export function treeCommand(root: string, ref: string, io: Io): number {
   return 0
 }
 
-export async function checkCommand(json: boolean, io: Io, opts: { seccompDefault?: boolean } = {}): Promise<number> {
+export async function checkCommand(json: boolean, io: Io, opts: Parameters<typeof checkHost>[0] = {}): Promise<number> {
   const lines = await checkHost(opts)
   if (json) io.out(JSON.stringify(lines, null, 2) + '\n')
   else for (const l of lines) io.out(`${l.status.padEnd(4)}  ${l.feature}: ${l.detail}${l.hint ? `\n      hint: ${l.hint}` : ''}\n`)

@@ -1,7 +1,7 @@
 // pod-launch command line. Prints through output.ts; never touches the kernel.
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
-import { DEFAULT_STATE_ROOT, supervise } from '../index.js'
+import { loadManifest, supervise } from '../index.js'
 import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
 import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
 import { runCommand, runDetachedCommand } from './run.js'
@@ -9,146 +9,167 @@ import { imageCommand } from './image.js'
 import { attachCommand } from './attach.js'
 import { table } from './table.js'
 import { LABS, runLab } from '../labs/index.js'
+import { UsageError, asRootError, checkCommandWord, firstWord, globalOptions, globalsOf, requireRoot, wholeNumber, type Globals } from './globals.js'
 
-class UsageError extends Error {}
+const gracePeriod = { type: 'string', coerce: wholeNumber('grace-period', { negativeIsDefault: true }) } as const
 
 function runOptions(y: Argv) {
   return y
     .positional('manifest', { type: 'string', describe: 'Pod manifest (YAML or JSON)', demandOption: true })
-    .option('grace-period', {
-      type: 'number',
-      describe: "seconds between SIGTERM and SIGKILL on Ctrl-C (default: the pod's terminationGracePeriodSeconds)",
-    })
+    .option('grace-period', { ...gracePeriod, describe: "seconds between SIGTERM and SIGKILL on Ctrl-C; negative: the pod's terminationGracePeriodSeconds (default)" })
     .option('force', { type: 'boolean', describe: 'on Ctrl-C kill at once (with --grace-period=0)' })
     .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
     .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
-    .option('cgroup-parent', { type: 'string', describe: 'parent of the pod cgroup below each hierarchy root (default pod-launch)' })
-    .option('pids-limit', { type: 'number', describe: 'pids.max of the pod cgroup' })
+    .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'pids.max of the pod cgroup' })
     .option('image-fallback', { type: 'string', choices: ['host'], describe: 'run containers whose image is not in the local store on the host view' })
-    .option('network', { type: 'string', choices: ['cni', 'none'], describe: 'cni: the CNI network of --cni-conf-dir (default); none: loopback only (env POD_LAUNCH_NETWORK)' })
-    .option('cni-conf-dir', { type: 'string', describe: 'CNI network configs; the first conflist is used, a default one is written when none (default /etc/pod-launch/net.d, env POD_LAUNCH_CNI_CONF_DIR)' })
-    .option('cni-bin-dir', { type: 'string', describe: 'CNI plugin dirs, colon-separated (default /usr/lib/cni:/opt/cni/bin, env POD_LAUNCH_CNI_BIN_DIR)' })
     .option('seccomp-default', { type: 'boolean', describe: 'RuntimeDefault seccomp for containers that ask for no profile (as kubelet\'s flag; default Unconfined)' })
 }
 
 const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
 const podsArg = (y: Argv) => y.positional('pods', { type: 'string', array: true, describe: 'pod names, ids or unique id prefixes', demandOption: true })
+const json = (y: Argv) => y.option('json', { type: 'boolean', describe: 'print JSON' })
 
-/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  let code = 0
-  type A = Record<string, unknown> & { root: string }
-  /** A command handler: the parsed args as a plain record; its result is the exit code. */
-  const h = (fn: (a: A) => Promise<number> | number) => async (a: unknown) => {
-    code = await fn(a as A)
-  }
-  const run = h(a => {
+/** Build the parser: `handle(fn)` wraps each command's handler (the exit code is its result). */
+export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: Globals) => Promise<number> | number) => (a: unknown) => Promise<void>): Argv {
+  const h = handle
+  const run = h((a, g) => {
+    // The manifest's problems first: they need no root to be found.
+    if (process.getuid?.() !== 0) {
+      loadManifest(a.manifest as string, m => io.err(`warning: ${m}\n`))
+      requireRoot('run')
+    }
     const args = {
       manifest: a.manifest as string,
       gracePeriod: a.gracePeriod as number | undefined,
       force: a.force as boolean | undefined,
       backoff: a.backoff as string | undefined,
-      root: a.root,
-      cgroupParent: a.cgroupParent as string | undefined,
+      root: g.root,
+      cgroupParent: g.cgroupParent,
       pidsLimit: a.pidsLimit as number | undefined,
       imageFallback: a.imageFallback as 'host' | undefined,
-      network: a.network as 'cni' | 'none' | undefined,
-      cniConfDir: a.cniConfDir as string | undefined,
-      cniBinDir: a.cniBinDir as string | undefined,
+      network: g.network,
+      cniConfDir: g.cniConfDir,
+      cniBinDir: g.cniBinDir,
       seccompDefault: a.seccompDefault as boolean | undefined,
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
-  const parser = yargs(argv)
+  const image = (y: Argv) =>
+    json(y)
+      .command('import <file> [name]', 'import a docker save or OCI archive into the local store (name:tag names it)', y => y.positional('file', { type: 'string', demandOption: true }).positional('name', { type: 'string', describe: 'name:tag' }), h((a, g) => imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], !!a.json, io, m => new UsageError(m))))
+      .command(['ls', 'list'], 'list the local images', y => y, h((a, g) => imageCommand(g.root, 'ls', [], !!a.json, io, m => new UsageError(m))))
+      .command(['rm <names..>', 'remove'], 'remove images and the layers no other image uses', y => y.positional('names', { type: 'string', array: true, demandOption: true }), h((a, g) => imageCommand(g.root, 'rm', (a.names as string[]).map(String), !!a.json, io, m => new UsageError(m))))
+      .demandCommand(1, 'image: an action is required: import, ls or rm')
+  const parser = yargs()
     .scriptName('pod-launch')
     .usage('$0 [run] MANIFEST\n\nRun a Kubernetes Pod on this host.')
     .parserConfiguration({ 'populate--': true })
     .command('run <manifest>', 'run a pod; in the foreground (Ctrl-C stops it) or with -d under a supervisor', runOptions, run)
     .command('$0 <manifest>', false, runOptions, run)
-    .command('ps', 'list pods', y => y.option('json', { type: 'boolean' }), h(a => psCommand(a.root, !!a.json, io)))
-    .command('inspect <pod>', 'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)', podArg, h(a => inspectCommand(a.root, a.pod as string, io)))
+    .command('ps', 'list pods', json, h((a, g) => psCommand(g.root, !!a.json, io)))
+    .command('inspect <pod>', 'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)', podArg, h((a, g) => inspectCommand(g.root, a.pod as string, io)))
     .command(
       'logs <pod>',
       "a container's logs",
       y =>
         podArg(y)
-          .option('container', { alias: 'c', type: 'string' })
-          .option('follow', { alias: 'f', type: 'boolean' })
-          .option('previous', { alias: 'p', type: 'boolean' })
-          .option('timestamps', { type: 'boolean' })
-          .option('tail', { type: 'number' }),
-      h(a => logsCommand(a.root, a.pod as string, { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined }, io)),
+          .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' })
+          .option('follow', { alias: 'f', type: 'boolean', describe: 'keep printing new lines' })
+          .option('previous', { alias: 'p', type: 'boolean', describe: "the previous run's logs" })
+          .option('timestamps', { type: 'boolean', describe: 'prefix each line with its RFC3339 time' })
+          .option('tail', { type: 'string', coerce: wholeNumber('tail', { negativeIsDefault: true }), describe: 'the last N lines (negative: all)' }),
+      h((a, g) => logsCommand(g.root, a.pod as string, { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined }, io)),
     )
     .command(
       'exec <pod> [command..]',
       'run a command in a running container: exec POD [-c C] -- CMD...',
-      y => podArg(y).option('container', { alias: 'c', type: 'string' }),
-      h(a => {
+      y => podArg(y).option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' }),
+      h((a, g) => {
         const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String)
-        if (cmd.length === 0) throw new UsageError('exec: a command is required: exec POD -- CMD...')
-        return execCommand(a.root, a.pod as string, a.container as string | undefined, cmd)
+        if (cmd.length === 0) throw new UsageError('exec: a command is required\nusage: pod-launch exec POD [-c CONTAINER] -- COMMAND [ARG...]')
+        requireRoot('exec')
+        return execCommand(g.root, a.pod as string, a.container as string | undefined, cmd)
       }),
     )
     .command(
       'attach <pod>',
       "join a running container's tty or stdin and output (a detached pod); Ctrl-P Ctrl-Q detaches",
       y => podArg(y).option('container', { alias: 'c', type: 'string', describe: 'default: the first container with stdin or tty' }),
-      h(a => attachCommand(a.root, a.pod as string, a.container as string | undefined, io)),
+      h((a, g) => attachCommand(g.root, a.pod as string, a.container as string | undefined, io)),
     )
     .command(
       'stop <pods..>',
       'stop pods: preStop, SIGTERM, SIGKILL after the grace period',
-      y => podsArg(y).option('grace-period', { type: 'number' }).option('force', { type: 'boolean' }),
-      h(a => stopCommand(a.root, a.pods as string[], a.gracePeriod as number | undefined, !!a.force, io)),
+      y => podsArg(y).option('grace-period', { ...gracePeriod, describe: "seconds before SIGKILL; negative: the pod's terminationGracePeriodSeconds (default)" }).option('force', { type: 'boolean', describe: 'kill at once' }),
+      h((a, g) => stopCommand(g.root, a.pods as string[], a.gracePeriod as number | undefined, !!a.force, io)),
     )
     .command(
       'rm <pods..>',
       'remove stopped pods (--force stops them first)',
-      y => podsArg(y).option('force', { alias: 'f', type: 'boolean' }),
-      h(a => rmCommand(a.root, a.pods as string[], !!a.force, io)),
+      y => podsArg(y).option('force', { alias: 'f', type: 'boolean', describe: 'stop running pods first' }),
+      h((a, g) => rmCommand(g.root, a.pods as string[], !!a.force, io)),
     )
-    .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => podArg(y).option('json', { type: 'boolean' }), h(a => statsCommand(a.root, a.pod as string, !!a.json, io)))
-    .command('gc', 'remove what no live pod owns: dead pods, state dirs, empty pod cgroups, orphaned pause', y => y.option('dry-run', { type: 'boolean' }).option('json', { type: 'boolean' }), h(a => gcCommand(a.root, !!a.dryRun, !!a.json, io)))
+    .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => json(podArg(y)), h((a, g) => statsCommand(g.root, a.pod as string, !!a.json, io)))
+    .command('gc', 'remove what no live pod owns: dead pods, state dirs, empty pod cgroups, orphaned pause', y => json(y.option('dry-run', { type: 'boolean', describe: 'only say what would be removed' })), h((a, g) => gcCommand(g.root, !!a.dryRun, !!a.json, io)))
     .command(
       'explain <manifest>',
       'print what a run would do (namespaces, cgroup writes, mounts, exec), creating nothing',
-      y => y.positional('manifest', { type: 'string', demandOption: true }).option('json', { type: 'boolean' }).option('cgroup-parent', { type: 'string' }).option('pids-limit', { type: 'number' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
-      h(a => explainCommand(a.manifest as string, !!a.json, { cgroupParent: a.cgroupParent as string | undefined, pidsLimit: a.pidsLimit as number | undefined, seccompDefault: a.seccompDefault as boolean | undefined }, io)),
+      y => json(y.positional('manifest', { type: 'string', demandOption: true })).option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
+      h((a, g) => explainCommand(a.manifest as string, !!a.json, { cgroupParent: g.cgroupParent, pidsLimit: a.pidsLimit as number | undefined, seccompDefault: a.seccompDefault as boolean | undefined, stateRoot: g.root, network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir }, io)),
     )
-    .command('ns <pod>', "the pod's processes against their namespace inodes", y => podArg(y).option('json', { type: 'boolean' }), h(a => nsCommand(a.root, a.pod as string, !!a.json, io)))
-    .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h(a => treeCommand(a.root, a.pod as string, io)))
-    .command('check', 'what this host supports, and in which mode each feature runs', y => y.option('json', { type: 'boolean' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }), h(a => checkCommand(!!a.json, io, { seccompDefault: a.seccompDefault as boolean | undefined })))
+    .command('ns <pod>', "the pod's processes against their namespace inodes", y => json(podArg(y)), h((a, g) => nsCommand(g.root, a.pod as string, !!a.json, io)))
+    .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h((a, g) => treeCommand(g.root, a.pod as string, io)))
+    .command('check', 'what this host supports, and in which mode each feature runs', y => json(y).option('seccomp-default', { type: 'boolean', describe: 'as for run' }), h((a, g) => checkCommand(!!a.json, io, { seccompDefault: a.seccompDefault as boolean | undefined, network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir })))
     .command(
       'lab [name]',
       'namespace labs: real pods, the kernel\'s evidence, PASS or FAIL (`lab list` names them)',
       y => y.positional('name', { type: 'string', describe: 'a lab, or list' }),
-      h(async a => {
+      h(async (a, g) => {
         const name = (a.name as string | undefined) ?? 'list'
         if (name === 'list') {
           io.out(table(['LAB', 'WHAT IT SHOWS'], LABS.map(l => [l.name, l.title])))
           return 0
         }
         const color = io === processIo && !!process.stdout.isTTY
-        return (await runLab(name, { out: io.out, color })).passed ? 0 : 1
+        const pod = { root: g.root, ...(g.cgroupParent ? { cgroupParent: g.cgroupParent } : {}), ...(g.network ? { network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir } : {}) }
+        return (await runLab(name, { out: io.out, color, pod })).passed ? 0 : 1
       }),
     )
-    .command(
-      'image <action> [args..]',
-      'the local image store: image import FILE [name:tag] (docker save / OCI archive), image ls, image rm NAME',
-      y => y.positional('action', { type: 'string', choices: ['import', 'ls', 'list', 'rm', 'remove'] }).option('json', { type: 'boolean' }),
-      h(a => imageCommand(a.root, a.action as string, ((a.args as unknown[] | undefined) ?? []).map(String), !!a.json, io, m => new UsageError(m))),
-    )
-    .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h(a => supervise(a.root, a.id as string)))
-    .option('root', { type: 'string', describe: 'state root', default: DEFAULT_STATE_ROOT, global: true })
-    .option('debug', { type: 'boolean', describe: 'print causes and stacks of errors' })
+    .command('image', 'the local image store: image import FILE [name:tag] (docker save / OCI archive), image ls, image rm NAME', image)
+    .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h((a, g) => supervise(g.root, a.id as string)))
+  return globalOptions(parser, env)
+    .help()
+    .alias('help', 'h')
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg)
+      // A handler's error passes as it is; yargs' own (an option's coerce included) is a usage error.
+      if (err && !(err instanceof UsageError) && err.name !== 'YError') throw err
+      throw new UsageError(err?.message ?? msg)
     })
+}
+
+type A = Record<string, unknown>
+
+/** The command words (for "unknown command" and completion). */
+export const COMMANDS = ['run', 'ps', 'inspect', 'logs', 'exec', 'attach', 'stop', 'rm', 'stats', 'gc', 'explain', 'ns', 'tree', 'check', 'lab', 'image', '__supervise', 'help']
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let code = 0
+  let debug = argv.includes('--debug')
+  const handle = (fn: (a: A, g: Globals) => Promise<number> | number) => async (a: unknown) => {
+    const g = globalsOf(a as A)
+    debug = g.debug
+    const word = firstWord(argv)
+    const command = word !== undefined && COMMANDS.includes(word) ? word : 'run'
+    if (command !== 'run' && command !== 'exec' && !(command === 'lab' && ((a as A).name ?? 'list') === 'list')) requireRoot(command)
+    code = await fn(a as A, g)
+  }
   try {
+    checkCommandWord(argv, COMMANDS)
     let printed = ''
-    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
+    await commands(io, env, handle).parseAsync(argv, {}, (_err, _argv, output) => {
       printed = output
     })
     if (printed) io.out(`${printed}\n`)
@@ -157,7 +178,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`pod-launch: ${e.message}\nhint: pod-launch --help\n`)
       return 2
     }
-    return printError(io, e, argv.includes('--debug'))
+    return printError(io, asRootError(e), debug)
   }
   return code
 }

@@ -7,6 +7,8 @@ import { startPod, type OutputLine, type Pod, type PodEvent, type PodOptions } f
 export interface LabIo {
   out: (s: string) => void
   color?: boolean
+  /** Options for every pod of the lab (the CLI's --root, --cgroup-parent, --network...). */
+  pod?: PodOptions
 }
 
 export interface Check {
@@ -64,6 +66,7 @@ export class LabRun {
         onWarning: () => {},
         // The labs show namespaces with loopback traffic only: no CNI network is made for them.
         network: 'none',
+        ...this.io.pod,
         ...opts,
         onOutput: l => {
           out.push(l)

@@ -46,7 +46,7 @@ async function checkSeccomp(opts: { seccompDefault?: boolean }): Promise<CheckLi
   }
 }
 
-export async function checkHost(opts: { seccompDefault?: boolean } = {}): Promise<CheckLine[]> {
+export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOptions = {}): Promise<CheckLine[]> {
   const out: CheckLine[] = []
   const root = process.getuid?.() === 0
   out.push(root ? { status: 'pass', feature: 'root', detail: 'running as root' } : { status: 'fail', feature: 'root', detail: `uid ${process.getuid?.()}`, hint: 'namespaces and cgroups need root: sudo pod-launch ...' })
@@ -83,7 +83,7 @@ export async function checkHost(opts: { seccompDefault?: boolean } = {}): Promis
   out.push(await checkSeccomp(opts))
   const userns = Number(read('/proc/sys/user/max_user_namespaces').trim() || 0)
   out.push({ status: userns > 0 ? 'pass' : 'warn', feature: 'user namespaces', detail: userns > 0 ? `max_user_namespaces ${userns} (not used yet)` : 'disabled' })
-  out.push(...checkNetwork())
+  out.push(...checkNetwork(opts))
   return out
 }
 

@@ -2,6 +2,7 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { main } from '../../../src/cli/main.js'
+import { asRootError, requireRoot, wholeNumber } from '../../../src/cli/globals.js'
 
 function io() {
   const out: string[] = []
@@ -37,4 +38,82 @@ t.test('a missing manifest file names the path, exit 2', async t => {
   const c = io()
   t.equal(await main(['/no/such/pod.yaml'], c.io), 2)
   t.equal(c.err(), 'pod-launch: spec.read: /no/such/pod.yaml: no such file or directory (ENOENT)\n')
+})
+
+t.test('an unknown command is a usage error naming the nearest command, exit 2', async t => {
+  const c = io()
+  t.equal(await main(['sp'], c.io), 2)
+  t.equal(c.err(), "pod-launch: unknown command 'sp' (did you mean 'ps'?)\nhint: pod-launch --help\n")
+  for (const word of ['pull', 'events', 'completely']) {
+    const d = io()
+    t.equal(await main([word, 'x'], d.io), 2, word)
+    t.match(d.err(), new RegExp(`^pod-launch: unknown command '${word}'`))
+  }
+})
+
+t.test('the short form takes an existing file, even one named like a command', async t => {
+  const dir = t.testdir({ ps: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'A!' }] } }) })
+  const c = io()
+  const cwd = process.cwd()
+  process.chdir(dir)
+  t.teardown(() => process.chdir(cwd))
+  t.equal(await main(['./ps'], c.io), 2)
+  t.match(c.err(), /spec\.containers\[0\]\.name/)
+})
+
+t.test('each subcommand has its own --help', async t => {
+  const c = io()
+  t.equal(await main(['image', 'import', '--help'], c.io), 0)
+  t.match(c.out(), /^pod-launch image import <file> \[name\]/)
+  t.match(c.out(), /Global options:[^]*--cgroup-parent[^]*POD_LAUNCH_CGROUP_PARENT/)
+  const s = io()
+  t.equal(await main(['stop', '--help'], s.io), 0)
+  t.match(s.out(), /--grace-period/)
+})
+
+t.test('global options are taken by every command, before or after it', async t => {
+  const root = t.testdir()
+  for (const argv of [['ps', '--cgroup-parent', 'x', '--root', root], ['--root', root, '--network', 'none', 'ps'], ['image', 'ls', '--cni-conf-dir', root, '--root', root]]) {
+    const c = io()
+    t.equal(await main(argv, c.io), 0, argv.join(' '))
+    t.equal(c.err(), '')
+  }
+})
+
+t.test('POD_LAUNCH_ROOT is the state root when --root is not given', async t => {
+  const id = '0123abcd-0000-4000-8000-000000000000'
+  const root = t.testdir({ [id]: { 'pod.json': 'not json' } })
+  const c = io()
+  t.equal(await main(['ps', '--json'], c.io, { POD_LAUNCH_ROOT: root }), 0)
+  t.match(c.out(), /"id": "0123abcd-000"/)
+  const d = io()
+  t.equal(await main(['ps', '--json', '--root', t.testdir()], d.io, { POD_LAUNCH_ROOT: root }), 0)
+  t.equal(d.out(), '[]\n')
+})
+
+t.test('number options must be integers; a negative grace period is the default', async t => {
+  for (const argv of [['stop', 'x', '--grace-period', 'abc'], ['stop', 'x', '--grace-period=1.5'], ['logs', 'x', '--tail', 'ten'], ['run', 'x.yaml', '--pids-limit', '0']]) {
+    const c = io()
+    t.equal(await main(argv, c.io), 2, argv.join(' '))
+    t.match(c.err(), /^pod-launch: --[a-z-]+ \S+: must be an integer/, argv.join(' '))
+  }
+  const g = wholeNumber('grace-period', { negativeIsDefault: true })
+  t.equal(g('-5'), undefined)
+  t.equal(g('0'), 0)
+  t.equal(g('30'), 30)
+})
+
+t.test('exec without a command prints its usage, exit 2', async t => {
+  const c = io()
+  t.equal(await main(['exec', 'x'], c.io), 2)
+  t.match(c.err(), /exec: a command is required\nusage: pod-launch exec POD/)
+})
+
+t.test('commands that act on pods say that root is needed, once, before trying', async t => {
+  t.doesNotThrow(() => requireRoot('ps', 1000))
+  t.doesNotThrow(() => requireRoot('stop', 0))
+  t.throws(() => requireRoot('stop', 1000), { message: 'cli.root: pod-launch stop: needs root (running as uid 1000)', hint: /sudo pod-launch stop/ })
+  const raw = Object.assign(new Error("EACCES: permission denied, scandir '/run/pod-launch'"), { code: 'EACCES', path: '/run/pod-launch' })
+  t.match(asRootError(raw, 1000), { message: 'cli.root: /run/pod-launch: permission denied (running as uid 1000)', hint: /needs root/ })
+  t.equal(asRootError(raw, 0), raw)
 })
