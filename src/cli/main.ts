@@ -183,7 +183,28 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
   return code
 }
 
-/** The bin entry: run with the process's argv and exit with the code. */
+/**
+ * The bin entry: run with the process's argv and exit with the code once
+ * stdout and stderr have drained (process.exit drops what a slow pipe reader
+ * has not taken yet). A reader that went away (EPIPE: `logs POD | head -1`)
+ * ends the command quietly with 0, as there is nobody left to tell.
+ */
 export function cli(): void {
-  main(process.argv.slice(2)).then(code => process.exit(code))
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e
+      process.exit(0)
+    })
+  }
+  main(process.argv.slice(2)).then(exitWhenFlushed)
+}
+
+function exitWhenFlushed(code: number): void {
+  let pending = 2
+  const done = () => {
+    if (--pending === 0) process.exit(code)
+  }
+  // A write's callback runs after every earlier write reached the kernel.
+  process.stdout.write('', done)
+  process.stderr.write('', done)
 }

@@ -6,9 +6,11 @@ export interface Io {
   err: (s: string) => void
 }
 
-export const processIo: Io = {
+export const processIo: Io & { raw: (b: Buffer) => void } = {
   out: s => process.stdout.write(s),
   err: s => process.stderr.write(s),
+  /** Bytes as they are (container logs need not be UTF-8). */
+  raw: b => process.stdout.write(b),
 }
 
 /** Print an error as `pod-launch: <message>` + `hint: ...`; returns the exit code. */

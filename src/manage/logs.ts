@@ -26,10 +26,15 @@ function pick(r: PodRecord, name?: string) {
 /** Render CRI records of `buf` (whole records only); returns bytes consumed. */
 function render(buf: Buffer, opts: LogOptions, write: (s: Buffer) => void): number {
   const end = buf.lastIndexOf(0x0a) + 1
+  // One write per batch, not per line: a million small writes queue a million buffers on a slow pipe.
+  const parts: Buffer[] = []
+  const newline = Buffer.from('\n')
   for (const rec of parseCriLog(buf.subarray(0, end))) {
-    if (opts.timestamps) write(Buffer.from(`${rec.time} `))
-    write(rec.full ? Buffer.concat([rec.content, Buffer.from('\n')]) : rec.content)
+    if (opts.timestamps) parts.push(Buffer.from(`${rec.time} `))
+    parts.push(rec.content)
+    if (rec.full) parts.push(newline)
   }
+  if (parts.length > 0) write(Buffer.concat(parts))
   return end
 }
 

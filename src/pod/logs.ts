@@ -115,14 +115,23 @@ export interface PipeReader {
  */
 export function readPipe(fd: number | Socket, stream: Stream, log: CriLogFile, onLine: (line: string) => void, terminal?: Writable, onChunk?: (chunk: Buffer) => void): PipeReader {
   const socket = typeof fd === 'number' ? new Socket({ fd, readable: true, writable: false }) : fd
-  let waiting = 0
-  const resume = () => {
-    if (--waiting === 0) socket.resume()
-  }
+  // One wait per writer, however many records a chunk held: a listener per
+  // record piled up (MaxListenersExceededWarning) under backpressure. A writer
+  // that failed (a full disk) or closed releases the pipe too: output is then
+  // dropped rather than the container stalled in write(2).
+  const held = new Set<Writable>()
   const hold = (w: Writable) => {
-    waiting++
+    if (held.has(w)) return
+    held.add(w)
     socket.pause()
-    w.once('drain', resume)
+    const release = () => {
+      w.off('drain', release)
+      w.off('close', release)
+      if (held.delete(w) && held.size === 0) socket.resume()
+    }
+    w.on('drain', release)
+    w.on('close', release)
+    if (w.destroyed) release()
   }
   const splitter = new RecordSplitter((content, full) => {
     if (!log.write(stream, content, full)) hold(log.sink)

@@ -1,0 +1,65 @@
+// Detached pods (run -d) in a state root of the test's own: the root is
+// removed at teardown with every pod left in it (rm --force), and `leftovers`
+// lists what a removed pod still holds (state dir, live pause, cgroup dirs).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cli } from './cli.js'
+
+interface T {
+  teardown(fn: () => unknown): void
+  testdir(): string
+}
+
+/** A fresh state root (or `dir`, made by the caller); every pod in it is removed at teardown, before `dir`'s own teardown. */
+export function newRoot(t: T, dir = mkdtempSync(join(tmpdir(), 'pl-state-'))): string {
+  t.teardown(async () => {
+    for (const id of existsSync(dir) ? readdirSync(dir).filter(d => /^[0-9a-f-]{36}$/.test(d)) : []) await cli(dir, 'rm', '--force', id)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+export function writeManifest(t: T, m: object): string {
+  const file = join(t.testdir(), 'pod.json')
+  writeFileSync(file, JSON.stringify(m))
+  return file
+}
+
+export interface PodRecordLite {
+  id: string
+  phase: string
+  pause?: { pid: number; startTicks: string }
+  supervisor: { pid: number }
+  cgroups?: { paths: { pod: string[] } }
+}
+
+export const readPodRecord = (root: string, id: string): PodRecordLite => JSON.parse(readFileSync(join(root, id, 'pod.json'), 'utf8'))
+
+const startTicks = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return f[0] === 'Z' ? undefined : f[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** What the pod of `r` (read before it was removed) still holds on the host: [] when nothing. */
+export function leftovers(root: string, r: PodRecordLite): string[] {
+  const left: string[] = []
+  if (existsSync(join(root, r.id))) left.push(`state dir ${join(root, r.id)}`)
+  if (r.pause && startTicks(r.pause.pid) === r.pause.startTicks) left.push(`pause ${r.pause.pid}`)
+  for (const d of r.cgroups?.paths.pod ?? []) if (existsSync(d)) left.push(`cgroup ${d}`)
+  return left
+}
+
+/** Poll `fn` until it is true (or throw after `timeoutMs`, naming `what`). */
+export async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 50))
+  }
+}
