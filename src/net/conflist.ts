@@ -1,7 +1,8 @@
 // Network configuration lists (CNI SPEC.md "Configuration format"): load the
 // first `.conflist` (or a single-plugin `.conf` / `.json`) of a directory, in
 // name order as libcni does, and validate it with errors naming file and field.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
+import { readBounded } from '../bounded-read.js'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { compareVersions, isSupportedVersion, SUPPORTED_VERSIONS } from './result.js'
@@ -65,7 +66,7 @@ export function parseConfList(text: string, file: string): ConfList {
   try {
     o = JSON.parse(text)
   } catch (e) {
-    throw invalid(file, '(file)', `not JSON: ${(e as Error).message}`)
+    throw invalid(file, '(file)', 'not JSON') // never V8's message: it quotes the file's text
   }
   if (!isObj(o)) throw invalid(file, '(file)', 'must be a JSON object')
   if (typeof o.name !== 'string' || o.name === '') throw invalid(file, 'name', 'required')
@@ -89,9 +90,9 @@ export function parseConfList(text: string, file: string): ConfList {
 export function loadConfList(file: string): ConfList {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readBounded(file, 1 << 20).toString('utf8')
   } catch (e) {
-    throw PodError.system('cni.config', e, file)
+    throw PodError.system('cni.config', e, file, { code: (e as { code?: string }).code })
   }
   return parseConfList(text, file)
 }

@@ -175,7 +175,9 @@ export function parseProfile(text: string): { profile?: SeccompProfile; problems
   try {
     v = JSON.parse(text)
   } catch (e) {
-    return { problems: [{ path: '(json)', message: `not valid JSON: ${(e as Error).message}` }] }
+    // Never V8's message: it quotes the text, and the file may be a secret (/etc/shadow).
+    const at = /position (\d+)/.exec((e as Error).message)?.[1]
+    return { problems: [{ path: '(json)', message: `not valid JSON${at ? ` (at byte ${at})` : ''}` }] }
   }
   return validateProfile(v)
 }

@@ -1,7 +1,7 @@
 // Which seccomp profile each container of a pod gets, as kubelet decides it,
 // and the pod's compiled filters (made before anything else of the pod).
-import { readFileSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
+import { readBounded } from '../bounded-read.js'
 import { PodError } from '../errors.js'
 import { CAPABILITIES, capabilityMasks, type ContainerSpec, type PodSpec } from '../spec/index.js'
 import { resolveRules, SeccompCache, type CompiledFilter, type HostFacts } from './compile.js'
@@ -55,15 +55,19 @@ export function describeChoice(ch: SeccompChoice): string {
   return `${ch.type}${ch.path ? ` ${ch.path}` : ''} (${ch.why})`
 }
 
+/** A profile is a few KiB (Docker's default is 20); a cap keeps /dev/zero or a huge file out. */
+export const PROFILE_MAX_BYTES = 1 << 20
+
 /** Read and validate a Localhost profile; throws `seccomp.profile` (exit 2) naming the field and every problem. */
 export function loadLocalhostProfile(path: string, field: string): SeccompProfile {
   const at = `${field}.localhostProfile`
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readBounded(path, PROFILE_MAX_BYTES).toString('utf8')
   } catch (e) {
     throw PodError.system('seccomp.profile', e, `${at}: ${path}`, {
       exitCode: 2,
+      code: (e as { code?: string }).code,
       hint: `write the profile there (a relative localhostProfile is resolved below ${LOCALHOST_PROFILE_DIR}, as Kubernetes resolves it below kubelet's seccomp directory)`,
     })
   }

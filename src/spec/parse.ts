@@ -1,6 +1,6 @@
 // Manifest text (YAML or JSON) -> validated PodSpec, or one SPEC_INVALID error.
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { readBounded } from '../bounded-read.js'
 import { PodError } from '../errors.js'
 import type { ParseResult } from './types.js'
 import { validatePod } from './validate.js'
@@ -55,13 +55,17 @@ function fail(source: string, lines: string[]): never {
   })
 }
 
+/** Far above any real Pod (etcd refuses objects over 1.5 MiB). */
+export const MANIFEST_MAX_BYTES = 16 << 20
+
 /** Read and parse a manifest file. */
 export function readManifest(file: string): ParseResult {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    // Any file type (a manifest may come on /dev/stdin), but bounded: /dev/zero must not hang us.
+    text = readBounded(file, MANIFEST_MAX_BYTES, false).toString('utf8')
   } catch (e) {
-    throw PodError.system('spec.read', e, file, { exitCode: 2 })
+    throw PodError.system('spec.read', e, file, { exitCode: 2, code: (e as { code?: string }).code })
   }
   return parseManifestText(text, file)
 }
