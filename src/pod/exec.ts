@@ -1,25 +1,25 @@
-// Run a command inside a running container (hooks now, `exec` later): the
-// same native spawn, joining pause's shared namespaces plus the container's
-// own mnt and pid namespaces. Output is captured (bounded); a timeout kills
+// Run a command inside a running container (hooks, exec probes, `pod-launch
+// exec`): a plan copied from the container's by planExec (plan.ts), joining
+// pause's shared namespaces plus the container's own mnt and pid namespaces. Output is captured (bounded); a timeout kills
 // through the pidfd.
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { native, type NativePlan, type NsType } from '../spawn/native.js'
 import { spawnProcess, type ExitStatus } from '../spawn/process.js'
-import { CONTAINER_NOFILE_SOFT, envList, joinList } from './container.js'
+import { PodError } from '../errors.js'
+import { bindPlan, parseNsRef, type SpawnPlan } from '../spawn/spawn-plan.js'
 import { closeAll, openNamespaces } from './namespaces.js'
 
 export interface ExecTarget {
-  /** pid of the container's main process (host view). */
+  /** pid of the container's main process (host view): `<container>` in the plan. */
   pid: number
+  /** The plan to run (planExec of the container's stored plan). */
+  plan: SpawnPlan
+  /** pause's namespaces, open (`<pause>` in the plan). */
   shared: Map<NsType, number>
-  env: Map<string, string>
-  workingDir: string
   devNull: number
   /** Place the exec'd process in the container's cgroup before it runs. */
   enter?: (pid: number) => void
-  /** The container's user, capabilities and seccomp filter (exec'd processes get the same). */
-  identity?: Pick<NativePlan, 'identity' | 'noNewPrivs' | 'seccomp'>
 }
 
 export interface ExecResult extends ExitStatus {
@@ -29,38 +29,42 @@ export interface ExecResult extends ExitStatus {
 
 const MAX_OUTPUT = 10 * 1024
 
-function execPlan(target: ExecTarget, argv: string[], own: Map<NsType, number>, stdio: [number, number, number], dieWithParent: boolean): NativePlan {
-  return {
-    file: argv[0],
-    argv,
-    envp: envList(target.env),
-    searchPath: target.env.get('PATH'),
-    cwd: target.workingDir,
-    join: joinList(target.shared, new Map([['mnt', own.get('mnt')!]])),
-    // The container's pid namespace (pid_for_children of its main process).
-    pidns: own.get('pid'),
-    newSession: true,
-    dieWithParent,
-    stdio,
-    nofileSoft: CONTAINER_NOFILE_SOFT,
-    ...target.identity,
+/** The plan bound to fds: pause's from `shared`, the container's (mnt, pid) opened from its pid; close `own` after the spawn. */
+function bind(target: ExecTarget, stdio: [number, number, number]): { plan: NativePlan; own: Map<NsType, number> } {
+  const own = openNamespaces(
+    target.pid,
+    target.plan.join
+      .map(j => parseNsRef(j.path))
+      .concat(target.plan.pidns ? [parseNsRef(target.plan.pidns)] : [])
+      .filter(r => r.who === 'container')
+      .map(r => r.type),
+  )
+  const fdOf = (path: string): number => {
+    const { who, type } = parseNsRef(path)
+    const fd = (who === 'container' ? own : target.shared).get(type)
+    if (fd === undefined) throw new PodError(`plan.path: ${path}: not open`, { step: 'plan.path', code: 'EBADF' })
+    return fd
+  }
+  try {
+    return { plan: bindPlan(target.plan, { fdOf, stdio, dieWithParent: true }), own }
+  } catch (e) {
+    closeAll(own)
+    throw e
   }
 }
 
 /** Run `argv` in the container with our own stdio (`pod-launch exec`); resolves with its exit. */
-export async function execAttached(target: ExecTarget, argv: string[]): Promise<ExitStatus> {
-  const own = openNamespaces(target.pid, ['mnt', 'pid'])
+export async function execAttached(target: ExecTarget): Promise<ExitStatus> {
+  const { plan, own } = bind(target, [0, 1, 2])
   try {
-    // Not in a new session: Ctrl-C on our terminal reaches it, as with `podman exec`.
-    const child = await spawnProcess({ ...execPlan(target, argv, own, [0, 1, 2], true), newSession: false }, { beforeGo: target.enter })
+    const child = await spawnProcess(plan, { beforeGo: target.enter })
     return await child.exited
   } finally {
     closeAll(own)
   }
 }
 
-export async function execInContainer(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
-  const own = openNamespaces(target.pid, ['mnt', 'pid'])
+export async function execInContainer(target: ExecTarget, timeoutMs: number): Promise<ExecResult> {
   const [r, w] = native().pipe()
   let output = Buffer.alloc(0)
   const socket = new Socket({ fd: r, readable: true, writable: false })
@@ -74,8 +78,11 @@ export async function execInContainer(target: ExecTarget, argv: string[], timeou
     if (writeEnd >= 0) closeSync(writeEnd)
     writeEnd = -1
   }
+  let own = new Map<NsType, number>()
   try {
-    const child = await spawnProcess(execPlan(target, argv, own, [target.devNull, w, w], true), { beforeGo: target.enter })
+    const bound = bind(target, [target.devNull, w, w])
+    own = bound.own
+    const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
     closeWriteEnd() // the child holds its own copy
     let timedOut = false
     const timer = setTimeout(() => {

@@ -1,20 +1,22 @@
 // `explain`: the plan a run would carry out, as data, without creating
-// anything: namespaces made and joined per process (clone flags, setns
-// calls), every cgroup write with the Kubernetes field it came from, the
-// mounts, the exec'd argv and env, and what security settings apply.
+// anything. Each process is rendered from the very plan `run` executes
+// (planPause, planContainer in plan.ts), with `<pause>` and `<pod dir>` in
+// place of what only a run knows; plus every cgroup write with the
+// Kubernetes field it came from, probes, stdio and the network.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
-import { isSidecar, type ContainerSpec, type PodSpec } from '../spec/index.js'
+import { isSidecar, type PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/native.js'
-import { containerIdentity, joinList, runConfig, type RunConfig } from './container.js'
-import { resolveImage, rootfsMounts, type ImageSource } from '../rootfs/index.js'
+import { planContainer, planPause, type SpawnPlan } from './plan.js'
+import { resolveImage, type ImageSource } from '../rootfs/index.js'
 import { nodeFacts } from './node.js'
-import { sandboxNamespaces, sysctlWrites } from './sandbox.js'
+import { etcDir, volumeDir } from '../state/index.js'
+import { join } from 'node:path'
 import { describeProbe } from './probes.js'
 import { describeNetwork, type NetworkOptions } from '../net/index.js'
 import { chooseProfile, describeChoice, preparePodSeccomp, type ContainerSeccomp } from '../seccomp/index.js'
 
 /** Each container's seccomp profile in words; a Localhost profile that run would refuse says why. */
-function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): Map<string, string> {
+function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): { lines: Map<string, string>; prepared?: Map<string, ContainerSeccomp> } {
   let prepared: Map<string, ContainerSeccomp> | undefined
   let error: string | undefined
   try {
@@ -29,7 +31,7 @@ function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): Map<st
     const size = p?.filter ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'}` : ''
     out.set(c.name, `${describeChoice(choice)}${size}${error && choice.type === 'Localhost' ? `; run would fail: ${error}` : ''}`)
   }
-  return out
+  return { lines: out, prepared }
 }
 
 export interface ProcessPlan {
@@ -53,7 +55,12 @@ export interface ProcessPlan {
   probes?: string[]
   /** What fds 0-2 are (containers). */
   stdio?: string
+  /** The plan itself, as `run` stores and executes it (absent when run would refuse the container). */
+  plan?: SpawnPlan
 }
+
+/** The placeholder explain prints for the pod's directory under the state root. */
+export const POD_DIR = '<pod dir>'
 
 export interface PodPlan {
   pod: string
@@ -70,41 +77,62 @@ export interface PodPlan {
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
 
 /** uid, gid, groups and capability masks, as the child will set them. */
-function describeIdentity(c: ContainerSpec, run: RunConfig): string {
-  try {
-    const { identity: id, noNewPrivs } = containerIdentity(c, run.user, run.imageGroups)
-    const hex = (v: string) => BigInt(v).toString(16).padStart(16, '0')
-    return `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]; bounding ${hex(id.capBounding)}, permitted/effective ${hex(id.capEffective)}${noNewPrivs ? '; no_new_privs' : ''}`
-  } catch (e) {
-    return `refused: ${(e as Error).message}`
+function describeIdentity(plan: SpawnPlan): string {
+  const id = plan.identity
+  if (!id) return 'those of the caller'
+  const hex = (v: string) => BigInt(v).toString(16).padStart(16, '0')
+  return `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]; bounding ${hex(id.capBounding)}, permitted/effective ${hex(id.capEffective)}${plan.noNewPrivs ? '; no_new_privs' : ''}`
+}
+
+/** Each mount step of a plan in words (mkdir steps left out). */
+function describeMounts(plan: SpawnPlan): string[] {
+  const flags = native().mountFlags
+  const flagNames = (f = 0) =>
+    Object.entries(flags)
+      .filter(([, v]) => (f & v) === v && v !== 0)
+      .map(([k]) => k.slice(3))
+      .join(',')
+  return plan.mounts
+    .filter(m => m.kind !== 'mkdir')
+    .map(m => {
+      if (m.kind === 'write') return `write ${JSON.stringify(m.source)} to ${m.target} (sysctl, in the pod's namespaces)`
+      if (m.kind === 'pivot') return `pivot_root ${m.target} (old root detached)`
+      if (m.kind && m.kind !== 'mount') return `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}`
+      return `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`
+    })
+}
+
+/** The plan's namespace steps, clone flags and exec'd program, as explain lists them. */
+function describePlan(plan: SpawnPlan, into: string[]): Pick<ProcessPlan, 'clone' | 'setns' | 'pidNamespaceOf' | 'unshare' | 'hostname' | 'mounts' | 'argv' | 'env' | 'workingDir' | 'capabilities' | 'plan'> {
+  const unshare = plan.unshare
+  return {
+    clone: ['CLONE_PIDFD', ...(unshare.includes('pid') ? [CLONE('pid')] : []), ...into],
+    setns: plan.join.map(j => `setns(${j.path}, ${CLONE(j.type)})`),
+    pidNamespaceOf: plan.pidns?.startsWith('/proc/<pause>/') ? 'pause' : undefined,
+    unshare: unshare.filter(t => t !== 'pid').map(CLONE),
+    hostname: plan.hostname,
+    mounts: describeMounts(plan),
+    argv: plan.argv,
+    env: plan.envp,
+    workingDir: plan.cwd,
+    capabilities: describeIdentity(plan),
+    plan,
   }
 }
 
 export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } & NetworkOptions = {}): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
-  const made = sandboxNamespaces(spec)
+  const pausePlan = planPause(spec, 'pause')
+  const made = pausePlan.unshare
   const hostNs = (['ipc', 'uts', 'net', 'pid'] as NsType[]).filter(t => (t === 'pid' ? spec.hostPID : !made.includes(t)))
-  const shared = new Map(made.filter(t => t !== 'pid').map(t => [t, -1] as [NsType, number]))
-  const pausePid = spec.shareProcessNamespace ? 'pause' : undefined
   const security = { seccomp: 'Unconfined (pause is ours and runs no untrusted code)' }
   const seccomp = seccompLines(spec, opts)
-  const pause: ProcessPlan = {
-    who: 'pause',
-    clone: ['CLONE_PIDFD', ...(made.includes('pid') ? [CLONE('pid')] : [])],
-    setns: [],
-    unshare: made.filter(t => t !== 'pid').map(CLONE),
-    hostname: made.includes('uts') ? spec.hostname : undefined,
-    cgroup: cgroupPlan.pause.rel,
-    mounts: sysctlWrites(spec.securityContext.sysctls).map(m => `write ${JSON.stringify(m.source)} to ${m.target} (sysctl, in the pod's namespaces)`),
-    argv: ['pause'],
-    capabilities: 'those of the caller',
-    env: [],
-    workingDir: '/',
-    ...security,
-  }
+  const pause: ProcessPlan = { who: 'pause', cgroup: cgroupPlan.pause.rel, ...describePlan(pausePlan, []), ...security }
   const node = nodeFacts()
   const facts = { ...node, podIP: spec.hostNetwork ? node.hostIP : '' }
+  const etc = etcDir(POD_DIR)
+  const inputs = { podDir: POD_DIR, facts, etc: { hosts: join(etc, 'hosts'), hostname: join(etc, 'hostname'), resolvConf: join(etc, 'resolv.conf') }, volumes: new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : volumeDir(POD_DIR, v.name)])) }
   const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
     let image: ImageSource = { kind: 'host' }
     try {
@@ -112,41 +140,23 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     } catch {
       // explain still shows the rest; run would stop at image.resolve
     }
-    const run = runConfig(spec, c, facts, image)
-    const env = run.env
-    const ownPid = !spec.shareProcessNamespace && !spec.hostPID
-    const pd = '<pod dir>'
-    const volumeSources = new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : `${pd}/volumes/${v.name}`]))
-    const mounts = rootfsMounts({
-      root: `${pd}/containers/${c.name}/rootfs`,
-      source: image.kind === 'host' ? { kind: 'host' } : { kind: 'overlay', lower: image.layers, upper: `${pd}/containers/${c.name}/upper`, work: `${pd}/containers/${c.name}/work` },
-      shmDir: spec.hostIPC ? '/dev/shm' : `${pd}/shm`,
-      ownIpc: !spec.hostIPC,
-      etc: { hosts: `${pd}/etc/hosts`, hostname: `${pd}/etc/hostname`, resolvConf: `${pd}/etc/resolv.conf` },
-      terminationLog: { source: `${pd}/containers/${c.name}/termination-log`, target: c.terminationMessagePath },
-      volumes: { mounts: c.volumeMounts, sources: volumeSources },
-      workingDir: run.workingDir,
-      readOnlyRoot: c.securityContext.readOnlyRootFilesystem,
-    }).filter(m => m.kind !== 'mkdir')
-    const flags = native().mountFlags
-    const flagNames = (f = 0) => Object.entries(flags).filter(([, v]) => (f & v) === v && v !== 0).map(([k]) => k.slice(3)).join(',')
+    const who = isSidecar(c) ? `${c.name} (sidecar)` : spec.initContainers.includes(c) ? `${c.name} (init)` : c.name
+    const cgroup = cgroupPlan.containers.find(n => n.who === c.name)!.rel
+    let described: ReturnType<typeof describePlan>
+    try {
+      described = describePlan(planContainer(spec, c, { ...inputs, image, seccomp: seccomp.prepared?.get(c.name)?.filter?.bpf }), host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])
+    } catch (e) {
+      if ((e as { step?: string }).step !== 'security.run-as-non-root') throw e
+      described = { clone: [], setns: [], unshare: [], mounts: [], argv: [], env: [], workingDir: '', capabilities: `refused: ${(e as Error).message}` }
+    }
     return {
-      who: isSidecar(c) ? `${c.name} (sidecar)` : spec.initContainers.includes(c) ? `${c.name} (init)` : c.name,
-      clone: ['CLONE_PIDFD', ...(ownPid ? [CLONE('pid')] : []), ...(host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])],
-      setns: joinList(shared).map(j => `setns(/proc/<pause>/ns/${j.type}, ${CLONE(j.type)})`),
-      pidNamespaceOf: pausePid,
-      unshare: [CLONE('mnt')],
-      cgroup: cgroupPlan.containers.find(n => n.who === c.name)!.rel,
-      mounts: mounts.map(m => (m.kind === 'pivot' ? `pivot_root ${m.target} (old root detached)` : m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}` : `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`)),
-      argv: run.argv,
-      env: [...env].map(([k, v]) => `${k}=${v}`),
-      workingDir: run.workingDir,
-      capabilities: describeIdentity(c, run),
+      who,
+      cgroup,
+      ...described,
       stdio: c.tty
         ? `tty: after the mounts, open /dev/ptmx (the container's devpts), unlockpt, slave as fds 0-2 and controlling terminal (TIOCSCTTY); master sent to the runtime over a socketpair (SCM_RIGHTS)${c.stdin ? ', input from attach' : ', no input (stdin: false)'}${c.stdinOnce ? ', input stops after the first attach session' : ''}`
         : `stdin ${c.stdin ? `a pipe fed by attach${c.stdinOnce ? ', closed after the first attach session (stdinOnce)' : ', never closed'}` : '/dev/null'}; stdout, stderr: pipes into the CRI log`,
-      ...security,
-      seccomp: seccomp.get(c.name)!,
+      seccomp: seccomp.lines.get(c.name)!,
       probes: (['startup', 'liveness', 'readiness'] as const).flatMap(k => {
         const probe = c[`${k}Probe`]
         return probe ? [describeProbe(k, probe, spec.hostNetwork)] : []

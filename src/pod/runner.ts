@@ -8,13 +8,13 @@ import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { spawnProcess, type ChildProcessHandle } from '../spawn/process.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
-import { containerEnv, containerIdentity, containerPlan, runConfig, type RunConfig } from './container.js'
+import { bindPlan, parseNsRef, planContainer, planExec, type SpawnPlan } from './plan.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { isSidecar } from './ordering.js'
 import { CriLogFile, parseCriLog, type OutputLine, type PipeReader, type Stream } from './logs.js'
 import { RunStdio, type AttachClient, type WindowSize } from './stdio.js'
-import { rootfsMounts, type EtcFiles, type ImageSource, type RootSource } from '../rootfs/index.js'
+import type { EtcFiles, ImageSource } from '../rootfs/index.js'
 import type { PodDir } from './poddir.js'
 import type { ContainerSeccomp } from '../seccomp/index.js'
 import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
@@ -119,11 +119,21 @@ export class ContainerRunner {
     this.backoff = new Backoff(ctx.backoff)
   }
 
-  /** What the current run executes (argv, env, workingDir, image user). */
-  private runCfg?: RunConfig
+  /** The container's plan, built at its first start and run by every restart (pod.json keeps it). */
+  plan?: SpawnPlan
 
-  get env(): Map<string, string> {
-    return this.runCfg?.env ?? containerEnv(this.ctx.pod, this.spec, this.ctx.facts, this.ctx.images.get(this.spec.name))
+  /** Built once: a failure (no command, runAsNonRoot) is retried by the next start. */
+  private planOnce(): SpawnPlan {
+    const { ctx, spec } = this
+    return (this.plan ??= planContainer(ctx.pod, spec, { podDir: ctx.dir.root, image: ctx.images.get(spec.name)!, facts: ctx.facts, etc: ctx.etc, volumes: ctx.volumes, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }))
+  }
+
+  /** A `/proc/<pause>/ns/<type>` path of a plan: pause's fd, opened at sandbox start. */
+  private readonly pauseFd = (path: string): number => {
+    const { who, type } = parseNsRef(path)
+    const fd = who === 'pause' ? this.ctx.shared.get(type) : undefined
+    if (fd === undefined) throw new PodError(`plan.path: ${path}: not a namespace of pause`, { step: 'plan.path', code: 'EBADF' })
+    return fd
   }
 
   /**
@@ -176,42 +186,30 @@ export class ContainerRunner {
     const log = new CriLogFile(ctx.dir.logFile(spec.name, this.status.restartCount))
     this.status.logPath = log.path
     const termination = this.terminationTarget()
-    let process: ChildProcessHandle | undefined
+    let child: ChildProcessHandle | undefined
     let failure: unknown
     let io: RunStdio | undefined
     try {
       io = new RunStdio(spec, ctx.devNull, this.initialSize())
-      const run = (this.runCfg = runConfig(ctx.pod, spec, ctx.facts, ctx.images.get(spec.name)))
-      const mounts = rootfsMounts({
-        root: ctx.dir.rootfs(spec.name),
-        source: this.rootSource(),
-        shmDir: ctx.pod.hostIPC ? '/dev/shm' : ctx.dir.shm,
-        ownIpc: !ctx.pod.hostIPC,
-        etc: ctx.etc,
-        terminationLog: termination,
-        volumes: { mounts: spec.volumeMounts, sources: ctx.volumes },
-        workingDir: run.workingDir,
-        readOnlyRoot: spec.securityContext.readOnlyRootFilesystem,
-        privileged: spec.securityContext.privileged,
+      const plan = this.planOnce()
+      this.freshDirs()
+      child = await spawnProcess(bindPlan(plan, { fdOf: this.pauseFd, stdio: io.plan.stdio, tty: io.plan.tty, dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) }), {
+        beforeGo: pid => ctx.cgroups.enter(pid, spec.name),
       })
-      process = await spawnProcess(
-        { ...containerPlan(ctx.pod, spec, { shared: ctx.shared, stdio: io.plan.stdio, mounts, run, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }), tty: io.plan.tty, dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) },
-        { beforeGo: pid => ctx.cgroups.enter(pid, spec.name) },
-      )
     } catch (e) {
       failure = e
     }
     try {
-      io?.afterSpawn(!!process) // the child holds its own copies now
+      io?.afterSpawn(!!child) // the child holds its own copies now
     } catch (e) {
       failure = e
-      process?.kill('SIGKILL')
-      await process?.exited
-      process = undefined
+      child?.kill('SIGKILL')
+      await child?.exited
+      child = undefined
       io!.close()
     }
-    const readers: PipeReader[] = process && io ? io.readers(log, (stream, line) => ctx.onLine({ container: spec.name, stream, line }), ctx.terminal) : []
-    if (!process) {
+    const readers: PipeReader[] = child && io ? io.readers(log, (stream, line) => ctx.onLine({ container: spec.name, stream, line }), ctx.terminal) : []
+    if (!child) {
       const error = failure instanceof PodError ? failure : PodError.system('spawn.clone', failure, spec.name)
       error.container ??= spec.name
       ctx.emit({ type: 'container-failed-to-start', container: spec.name, error })
@@ -222,26 +220,26 @@ export class ContainerRunner {
       return t
     }
     const startedAt = new Date()
-    this.current = { process, startedAt, io: io! }
+    this.current = { process: child, startedAt, io: io! }
     for (const client of this.clients.keys()) io!.attach(client)
-    this.status.pid = process.pid
+    this.status.pid = child.pid
     this.status.state = { running: { startedAt } }
     try {
-      this.namespaces = namespaceInodes(process.pid)
+      this.namespaces = namespaceInodes(child.pid)
     } catch {
       // exited already: a zombie has no ns files
     }
     // Stopped while we were starting it: it must not outlive the pod.
-    if (this.stopping) process.kill('SIGKILL')
-    ctx.emit({ type: 'container-started', container: spec.name, pid: process.pid, restartCount: this.status.restartCount })
-    const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(process) : true
+    if (this.stopping) child.kill('SIGKILL')
+    ctx.emit({ type: 'container-started', container: spec.name, pid: child.pid, restartCount: this.status.restartCount })
+    const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(child) : true
     // The probes decide `started` (startupProbe) and `ready` (readinessProbe).
-    if (!this.stopping && hookOk) this.startProbes(process, startedAt)
+    if (!this.stopping && hookOk) this.startProbes(child, startedAt)
     // kubelet starts the next container once this one's start (postStart included) returns;
     // after a sidecar, once it has also started (its startupProbe passed).
     if (!this.sidecar) onStarted()
     else if (hookOk) void this.whenStarted().then(ok => ok && onStarted())
-    const exit = await process.exited
+    const exit = await child.exited
     this.probes?.stop()
     this.probes = undefined
     // kubelet: an ended container is neither started nor ready, except a plain init container that completed.
@@ -265,7 +263,7 @@ export class ContainerRunner {
       finishedAt: new Date(),
     }
     this.status.state = { terminated: t }
-    ctx.emit({ type: 'container-exited', container: spec.name, pid: process.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
+    ctx.emit({ type: 'container-exited', container: spec.name, pid: child.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
     return t
   }
 
@@ -308,14 +306,13 @@ export class ContainerRunner {
     return false
   }
 
-  /** Run a command in this container's namespaces (hooks). */
+  /** Run a command in this container's namespaces (hooks, exec probes), as its plan says. */
   exec(argv: string[], timeoutMs: number) {
     const pid = this.current?.process.pid
-    if (pid === undefined) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
-    const cgroups = this.ctx.cgroups
+    if (pid === undefined || !this.plan) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
+    const { cgroups, shared, devNull } = this.ctx
     const name = this.spec.name
-    const run = this.runCfg!
-    return execInContainer({ pid, shared: this.ctx.shared, env: run.env, workingDir: run.workingDir, devNull: this.ctx.devNull, enter: p => cgroups.enter(p, name, { exec: true }), identity: { ...containerIdentity(this.spec, run.user), seccomp: this.ctx.seccomp.get(name)?.filter?.bpf } }, argv, timeoutMs)
+    return execInContainer({ pid, plan: planExec(this.plan, argv), shared, devNull, enter: p => cgroups.enter(p, name, { exec: true }) }, timeoutMs)
   }
 
   /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */
@@ -332,12 +329,10 @@ export class ContainerRunner {
     return { source: this.ctx.dir.terminationLog(this.spec.name), target: this.spec.terminationMessagePath }
   }
 
-  /** The root of this run: the host view, or a fresh upper layer over the image's. */
-  private rootSource(): RootSource {
-    const image = this.ctx.images.get(this.spec.name)!
-    if (image.kind === 'host') return image
-    const { upper, work } = this.ctx.dir.freshLayer(this.spec.name)
-    return { kind: 'overlay', lower: image.layers, upper, work }
+  /** The directories the plan's mounts name, fresh for this run: the root, and a new upper layer over the image's. */
+  private freshDirs(): void {
+    this.ctx.dir.rootfs(this.spec.name)
+    if (this.ctx.images.get(this.spec.name)!.kind !== 'host') this.ctx.dir.freshLayer(this.spec.name)
   }
 
   /**

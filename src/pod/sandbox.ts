@@ -3,39 +3,21 @@
 // hostNetwork / hostIPC / hostPID: that namespace stays the host's.
 import type { PodCgroups } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
-import type { PodSpec, Sysctl } from '../spec/index.js'
-import { pausePath, type NativeMount, type NsType } from '../spawn/native.js'
+import type { PodSpec } from '../spec/index.js'
+import type { NsType } from '../spawn/native.js'
 import { spawnProcess, stopProcess, type ChildProcessHandle } from '../spawn/process.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
+import { bindPlan, planPause, sysctlPath, type SpawnPlan } from './plan.js'
 import type { UndoStack } from './undo.js'
 
 export interface Sandbox {
   pid: number
   process: ChildProcessHandle
+  /** What pause was started with. */
+  plan: SpawnPlan
   /** The namespaces containers join, opened before any container starts. */
   shared: Map<NsType, number>
   namespaces: Record<NsType, number>
-}
-
-/** Namespaces pause makes (in join order). hostNetwork implies the host's uts too, as in Kubernetes. */
-export function sandboxNamespaces(spec: PodSpec): NsType[] {
-  const ns: NsType[] = []
-  if (!spec.hostIPC) ns.push('ipc')
-  if (!spec.hostNetwork) ns.push('uts', 'net')
-  if (spec.shareProcessNamespace) ns.push('pid')
-  return ns
-}
-
-/** /proc/sys path of a sysctl name (dots separate levels; a '/' inside a level, as in eth0/100, is a '.' in the file name). */
-export const sysctlPath = (name: string) => `/proc/sys/${name.replace(/[./]/g, ch => (ch === '.' ? '/' : '.'))}`
-
-/**
- * spec.securityContext.sysctls, written by pause's child right after it made
- * the pod's namespaces, before pause runs: /proc/sys/net and the ipc sysctls
- * resolve to the namespaces of the process that opens them, as runc relies on.
- */
-export function sysctlWrites(sysctls: readonly Sysctl[]): NativeMount[] {
-  return sysctls.map(s => ({ kind: 'write', source: s.value, target: sysctlPath(s.name) }))
 }
 
 function sysctlError(e: unknown, spec: PodSpec): unknown {
@@ -54,28 +36,22 @@ function sysctlError(e: unknown, spec: PodSpec): unknown {
 }
 
 export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack, dieWithParent: boolean, cgroups: PodCgroups): Promise<Sandbox> {
-  const unshare = sandboxNamespaces(spec)
-  const process = await spawnProcess({
-    mounts: sysctlWrites(spec.securityContext.sysctls),
-    argv: [pausePath()],
-    envp: [],
-    unshare,
-    hostname: unshare.includes('uts') ? spec.hostname : undefined,
-    loopback: unshare.includes('net'),
-    newSession: true,
-    dieWithParent,
-    cwd: '/',
-    // A pause that inherits the caller's stdout could hold a test runner's
-    // pipe open forever: it gets /dev/null.
-    stdio: [devNull, devNull, devNull],
-    cgroupFd: cgroups.cgroupFd('pause'),
-  }, { beforeGo: pid => cgroups.enter(pid, 'pause') }).catch(e => {
+  const plan = planPause(spec)
+  // A pause that inherits the caller's stdout could hold a test runner's
+  // pipe open forever: it gets /dev/null.
+  const bound = bindPlan(plan, { fdOf: noFds, stdio: [devNull, devNull, devNull], dieWithParent, cgroupFd: cgroups.cgroupFd('pause') })
+  const pause = await spawnProcess(bound, { beforeGo: pid => cgroups.enter(pid, 'pause') }).catch(e => {
     throw sysctlError(e, spec)
   })
   // pause holds nothing to flush: SIGKILL (a SIGTERM sent before its handler is
   // installed would be ignored by a pid-1 pause).
-  undo.push(`stop pause (pid ${process.pid})`, () => stopProcess(process, 0))
-  const shared = openNamespaces(process.pid, unshare)
+  undo.push(`stop pause (pid ${pause.pid})`, () => stopProcess(pause, 0))
+  const shared = openNamespaces(pause.pid, plan.unshare)
   undo.push('close namespace fds', () => closeAll(shared))
-  return { pid: process.pid, process, shared, namespaces: namespaceInodes(process.pid) }
+  return { pid: pause.pid, process: pause, plan, shared, namespaces: namespaceInodes(pause.pid) }
+}
+
+/** pause joins nothing: its plan names no namespace path. */
+function noFds(path: string): number {
+  throw new PodError(`plan.path: ${path}: pause joins no namespace`, { step: 'plan.path', code: 'EINVAL' })
 }

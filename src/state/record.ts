@@ -1,12 +1,15 @@
 // The pod record (`<root>/<id>/pod.json`): what every management command reads.
 import { isSidecar, type PodSpec } from '../spec/index.js'
 import type { CgroupPlan } from '../cgroups/index.js'
+import type { SpawnPlan } from '../spawn/index.js'
 import type { ContainerStatus, PodPhase, Stored } from './status.js'
 
 /** A container's status as pod.json holds it (dates as ISO strings), with its namespaces. */
 export type ContainerRecord = Stored<ContainerStatus> & {
   /** Namespace inodes of the current (or last) main process. */
   namespaces?: Record<string, number>
+  /** What the container runs (pod/plan.ts), stored when it was created; exec copies it. */
+  plan?: SpawnPlan
 }
 
 /** The pod's cgroups: the plan applied and the directories made (per hierarchy). */
@@ -28,7 +31,7 @@ export interface PodRecord {
   /** Set when the pod could not start (the sandbox failed). */
   error?: { message: string; hint?: string }
   spec: PodSpec
-  pause?: { pid: number; startTicks: string; namespaces: Record<string, number> }
+  pause?: { pid: number; startTicks: string; namespaces: Record<string, number>; plan?: SpawnPlan }
   cgroups?: CgroupsRecord
   podIP: string
   /** Every pod address (IPv4 first), from CNI. */

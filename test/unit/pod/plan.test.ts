@@ -1,46 +1,75 @@
 import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
-import { containerEnv, containerPlan, runConfig, sandboxNamespaces } from '../../../src/pod/index.js'
-import type { NsType } from '../../../src/spawn/index.js'
+import { containerEnv, planContainer, planExec, planPause, sandboxNamespaces } from '../../../src/pod/index.js'
+import { bindPlan, checkPlan, parseNsRef, planPaths, PLAN_VERSION, type SpawnPlan } from '../../../src/spawn/index.js'
 
-const spec = (share: boolean) =>
+const spec = (share: boolean, extra: object = {}) =>
   parseManifest({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web' },
-    spec: { shareProcessNamespace: share, containers: [{ name: 'a', command: ['nginx', '-g', 'daemon off;'], workingDir: '/srv', env: [{ name: 'PATH', value: '/opt/bin:/bin' }, { name: 'X', value: '1' }] }] },
+    spec: { shareProcessNamespace: share, ...extra, containers: [{ name: 'a', command: ['nginx', '-g', 'daemon off;'], workingDir: '/srv', env: [{ name: 'PATH', value: '/opt/bin:/bin' }, { name: 'X', value: '1' }] }] },
   }).spec
 
-const fds = (types: NsType[]) => new Map(types.map((t, i) => [t, 100 + i] as [NsType, number]))
 const facts = { podIP: '', hostIP: '', nodeName: 'node1' }
-const plan = (s: ReturnType<typeof spec>, shared: Map<NsType, number>, stdio: [number, number, number]) =>
-  containerPlan(s, s.containers[0], { shared, stdio, mounts: [{ target: '/x' }], run: runConfig(s, s.containers[0], facts) })
+const etc = { hosts: '/p/etc/hosts', hostname: '/p/etc/hostname', resolvConf: '/p/etc/resolv.conf' }
+const plan = (s: ReturnType<typeof spec>) => planContainer(s, s.containers[0], { podDir: '/p', image: { kind: 'host' }, facts, etc, volumes: new Map() })
+const fds: Record<string, number> = { '/proc/<pause>/ns/net': 100, '/proc/<pause>/ns/uts': 101, '/proc/<pause>/ns/ipc': 102, '/proc/<pause>/ns/pid': 103, '/proc/<container>/ns/mnt': 200, '/proc/<container>/ns/pid': 201 }
+const bind = (p: SpawnPlan) => bindPlan(p, { fdOf: path => fds[path], stdio: [3, 4, 5], dieWithParent: true })
 
 t.test('pause makes uts, ipc, net, and pid only when the pod shares it', async t => {
   t.same(sandboxNamespaces(spec(false)).sort(), ['ipc', 'net', 'uts'])
   t.same(sandboxNamespaces(spec(true)).sort(), ['ipc', 'net', 'pid', 'uts'])
+  const p = planPause(spec(false, { securityContext: { sysctls: [{ name: 'net.ipv4.ip_forward', value: '1' }] } }), '/bin/pause')
+  t.match(p, { argv: ['/bin/pause'], join: [], hostname: 'web', loopback: true, newSession: true, mounts: [{ kind: 'write', source: '1', target: '/proc/sys/net/ipv4/ip_forward' }] })
 })
 
-t.test('a container joins ipc, uts, net in order and makes its own mnt and pid', async t => {
-  const s = spec(false)
-  const p = plan(s, fds(['net', 'uts', 'ipc']), [3, 4, 5])
-  t.same(p.join, [{ type: 'ipc', fd: 102 }, { type: 'uts', fd: 101 }, { type: 'net', fd: 100 }])
+t.test('a container joins ipc, uts, net of pause by path, in order, and makes its own mnt and pid', async t => {
+  const p = plan(spec(false))
+  t.same(p.join, [{ type: 'ipc', path: '/proc/<pause>/ns/ipc' }, { type: 'uts', path: '/proc/<pause>/ns/uts' }, { type: 'net', path: '/proc/<pause>/ns/net' }])
   t.same(p.unshare, ['mnt', 'pid'])
   t.equal(p.pidns, undefined)
   t.same(p.argv, ['nginx', '-g', 'daemon off;'])
   t.equal(p.searchPath, '/opt/bin:/bin', 'the PATH of the container env is searched')
   t.equal(p.cwd, '/srv')
-  t.same(p.stdio, [3, 4, 5])
-  t.same(p.mounts, [{ target: '/x' }], 'the mount plan is passed through')
-  t.ok(p.newSession && p.dieWithParent)
+  t.ok(p.mounts.some(m => m.kind === 'pivot' && m.target === '/p/containers/a/rootfs'), 'its root is built under the pod dir')
+  const n = bind(p)
+  t.same(n.join, [{ type: 'ipc', fd: 102 }, { type: 'uts', fd: 101 }, { type: 'net', fd: 100 }], 'bound to the fds behind the paths')
+  t.same(n.stdio, [3, 4, 5])
+  t.ok(n.newSession && n.dieWithParent)
 })
 
 t.test('with a shared process namespace the container enters pause pid ns and makes only mnt', async t => {
-  const s = spec(true)
-  const p = plan(s, fds(['ipc', 'uts', 'net', 'pid']), [0, 1, 2])
+  const p = plan(spec(true))
   t.same(p.unshare, ['mnt'])
-  t.equal(p.pidns, 103)
-  t.notOk(p.join!.some(j => j.type === 'pid'), 'pid is joined by the parent (pid_for_children), not setns in the child')
+  t.equal(p.pidns, '/proc/<pause>/ns/pid')
+  t.equal(bind(p).pidns, 103)
+  t.notOk(p.join.some(j => j.type === 'pid'), 'pid is joined by the parent (pid_for_children), not setns in the child')
+})
+
+t.test('a plan is plain JSON: it survives a round trip unchanged, seccomp as base64', async t => {
+  const s = spec(false)
+  const p = planContainer(s, s.containers[0], { podDir: '/p', image: { kind: 'host' }, facts, etc, volumes: new Map(), seccomp: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) })
+  t.equal(p.version, PLAN_VERSION)
+  t.same(JSON.parse(JSON.stringify(p)), p)
+  t.same(bind(p).seccomp, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]))
+})
+
+t.test('exec copies the container plan: env, cwd, identity, seccomp; joins its mnt and pid, mounts nothing', async t => {
+  const c = { ...plan(spec(false)), seccomp: 'AQIDBAUGBwg=' }
+  const e = planExec(c, ['sh', '-c', 'id'], { newSession: false })
+  t.same(e.argv, ['sh', '-c', 'id'])
+  t.same([e.envp, e.cwd, e.identity, e.seccomp, e.nofileSoft, e.searchPath], [c.envp, c.cwd, c.identity, c.seccomp, c.nofileSoft, c.searchPath])
+  t.same(e.join.map(j => j.path), ['/proc/<pause>/ns/ipc', '/proc/<pause>/ns/uts', '/proc/<pause>/ns/net', '/proc/<container>/ns/mnt'])
+  t.equal(e.pidns, '/proc/<container>/ns/pid')
+  t.same([e.unshare, e.mounts, e.newSession], [[], [], false])
+  t.same(planPaths(e), [...e.join.map(j => j.path), '/proc/<container>/ns/pid'])
+})
+
+t.test('namespace references name a process and a type; anything else is refused', async t => {
+  t.same(parseNsRef('/proc/<pause>/ns/net'), { who: 'pause', type: 'net' })
+  t.throws(() => parseNsRef('/proc/1/ns/net'), /^plan.path: /)
+  t.throws(() => checkPlan({ version: 99 }, 'p/c'), /^plan.version: p\/c: /)
 })
 
 t.test('container env: PATH, HOSTNAME, HOME defaults, then the spec (spec wins)', async t => {

@@ -2,8 +2,7 @@ import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
 import { capabilityMasks } from '../../../src/spec/index.js'
 import { normalizeSysctlName } from '../../../src/spec/security.js'
-import { processGroups } from '../../../src/pod/container.js'
-import { sysctlPath } from '../../../src/pod/sandbox.js'
+import { processGroups, sysctlPath } from '../../../src/pod/plan.js'
 
 const pod = (container: object, spec: object = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...spec, containers: [{ name: 'c', command: ['x'], ...container }] } })
 const sec = (container: object, spec: object = {}) => parseManifest(pod(container, spec)).spec.containers[0].securityContext

@@ -1,0 +1,238 @@
+// The process plans: what the child of each spawn executes (pause, a
+// container, an exec in one: hooks, exec probes, `pod-launch exec`), built
+// here and nowhere else. A plan is plain, versioned JSON: namespace fds are
+// references to named paths (`/proc/<pause>/ns/net`, `/proc/<container>/ns/mnt`),
+// bound to real fds only at spawn (bindPlan). A container's plan is built once,
+// stored in the pod record, printed by explain and copied by exec.
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { PodError } from '../errors.js'
+import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
+import { rootfsMounts, type EtcFiles, type ImageSource } from '../rootfs/index.js'
+import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts, type Sysctl } from '../spec/index.js'
+import { native, pausePath, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
+import { nsRef, PLAN_VERSION, type PlanJoin, type SpawnPlan } from '../spawn/spawn-plan.js'
+export { bindPlan, checkPlan, nsRef, parseNsRef, planPaths, PLAN_VERSION, type PlanBindings, type PlanJoin, type PlanPid, type SpawnPlan } from '../spawn/spawn-plan.js'
+import { rootfsDir, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
+
+/** Namespaces pause makes (in join order). hostNetwork implies the host's uts too, as in Kubernetes. */
+export function sandboxNamespaces(spec: PodSpec): NsType[] {
+  const ns: NsType[] = []
+  if (!spec.hostIPC) ns.push('ipc')
+  if (!spec.hostNetwork) ns.push('uts', 'net')
+  if (spec.shareProcessNamespace) ns.push('pid')
+  return ns
+}
+
+/** /proc/sys path of a sysctl name (dots separate levels; a '/' inside a level, as in eth0/100, is a '.' in the file name). */
+export const sysctlPath = (name: string) => `/proc/sys/${name.replace(/[./]/g, ch => (ch === '.' ? '/' : '.'))}`
+
+/**
+ * spec.securityContext.sysctls, written by pause's child right after it made
+ * the pod's namespaces, before pause runs: /proc/sys/net and the ipc sysctls
+ * resolve to the namespaces of the process that opens them, as runc relies on.
+ */
+export function sysctlWrites(sysctls: readonly Sysctl[]): NativeMount[] {
+  return sysctls.map(s => ({ kind: 'write', source: s.value, target: sysctlPath(s.name) }))
+}
+
+/** pause: new uts/ipc/net (pid when shared), the pod's sysctls, the pause binary. */
+export function planPause(spec: PodSpec, pauseFile: string = pausePath()): SpawnPlan {
+  const unshare = sandboxNamespaces(spec)
+  return {
+    version: PLAN_VERSION,
+    argv: [pauseFile],
+    envp: [],
+    cwd: '/',
+    join: [],
+    unshare,
+    ...(unshare.includes('uts') ? { hostname: spec.hostname } : {}),
+    loopback: unshare.includes('net'),
+    newSession: true,
+    mounts: sysctlWrites(spec.securityContext.sysctls),
+  }
+}
+
+/** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, the image's Env, then the spec's. */
+export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image?: ImageSource): Map<string, string> {
+  const env = new Map<string, string>([
+    ['PATH', DEFAULT_PATH],
+    // containerd: the sandbox's hostname; a hostNetwork pod has the host's.
+    ['HOSTNAME', pod.hostNetwork ? hostname() : pod.hostname],
+    ['HOME', '/root'],
+  ])
+  const config = image?.kind === 'layers' ? image.config : undefined
+  for (const [k, v] of imageEnv(config ?? {}, resolveEnv(pod, c, facts))) env.set(k, v)
+  return env
+}
+
+/** What a container runs, as kubelet decides it from the manifest and the image config. */
+export interface RunConfig {
+  argv: string[]
+  env: Map<string, string>
+  workingDir: string
+  /** The image's USER, resolved in its /etc/passwd (runAsUser wins). */
+  user?: { uid: number; gid: number }
+  /** Groups the image's /etc/group gives the user (containerd adds them). */
+  imageGroups?: number[]
+}
+
+export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image: ImageSource = { kind: 'host' }): RunConfig {
+  const env = containerEnv(pod, c, facts, image)
+  const config = image.kind === 'layers' ? image.config : undefined
+  const argv = containerArgv(c, env, config && imageArgv(config, c.command, c.args))
+  if (argv.length === 0) {
+    throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, { step: 'container.command', code: 'EINVAL', hint: 'set command (or args) in the manifest' })
+  }
+  const user = config?.user && image.kind === 'layers' ? resolveImageUser(image.layers, config.user) : undefined
+  const imageGroups = image.kind === 'layers' ? imageAdditionalGids(image.layers, c.securityContext.runAsUser ?? user?.uid ?? 0) : undefined
+  return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user, imageGroups }
+}
+
+export const envList = (env: Map<string, string>): string[] => [...env].map(([k, v]) => `${k}=${v}`)
+
+/** setns(2) entries in the addon's join order (pid is never setns'd: the parent places it). */
+function joinList(refs: Map<NsType, string>): PlanJoin[] {
+  return native()
+    .namespaces.filter(t => t !== 'pid' && refs.has(t))
+    .map(type => ({ type, path: refs.get(type)! }))
+}
+
+/** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
+let lastCap: number | undefined
+function capLast(): number {
+  if (lastCap === undefined) {
+    try {
+      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
+    } catch {
+      lastCap = CAPABILITIES.length - 1
+    }
+  }
+  return lastCap
+}
+
+/** Our own permitted set: a child can keep no capability we do not hold (capset(2) EPERM). */
+let ownPermitted: bigint | undefined
+function permitted(): bigint {
+  if (ownPermitted === undefined) {
+    const m = /^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    ownPermitted = m ? BigInt(`0x${m[1]}`) : 0n
+  }
+  return ownPermitted
+}
+
+/** Who the container runs as, with which capabilities: securityContext by the Kubernetes rules. */
+export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; gid: number }, imageGroups: readonly number[] = []): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
+  const s = c.securityContext
+  const masks = capabilityMasks(s, Math.min(capLast(), CAPABILITIES.length - 1))
+  const bounding = masks.bounding & permitted()
+  const effective = masks.effective & permitted()
+  const uid = s.runAsUser ?? imageUser?.uid ?? 0
+  if (s.runAsNonRoot && uid === 0) {
+    throw new PodError(`security.run-as-non-root: container ${c.name}: container has runAsNonRoot and image will run as root`, {
+      step: 'security.run-as-non-root',
+      code: 'EPERM',
+      hint: 'set securityContext.runAsUser to a non-zero uid',
+    })
+  }
+  return {
+    identity: { uid, gid: s.runAsGroup ?? (s.runAsUser === undefined ? imageUser?.gid : undefined) ?? 0, groups: processGroups(s, imageGroups), capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
+    noNewPrivs: s.allowPrivilegeEscalation === false,
+  }
+}
+
+/** Supplementary groups as containerd sets them: the image's for the user, supplementalGroups, then fsGroup. */
+export function processGroups(s: ContainerSpec['securityContext'], imageGroups: readonly number[] = []): number[] {
+  return [...new Set([...imageGroups, ...s.supplementalGroups, ...(s.fsGroup === undefined ? [] : [s.fsGroup])])]
+}
+
+/**
+ * Soft RLIMIT_NOFILE of container processes: CRI containers inherit
+ * containerd's limits, and containerd 2.x under systemd has 1024 soft, the
+ * hard limit unchanged. Node raised our own soft limit to the hard one.
+ */
+export const CONTAINER_NOFILE_SOFT = 1024
+
+export interface ContainerPlanInputs {
+  /** The pod's directory (`<pod dir>` in explain): the container's root, layers and termination-log below it. */
+  podDir: string
+  image: ImageSource
+  facts: RuntimeFacts
+  etc: EtcFiles
+  /** Host path of each volume, by name. */
+  volumes: Map<string, string>
+  /** The container's compiled seccomp filter (preparePodSeccomp); undefined = Unconfined. */
+  seccomp?: Buffer
+}
+
+/**
+ * A container: joins pause's namespaces (uts/ipc/net; pid when shared), makes
+ * its own mnt (and pid) namespace, builds its root, becomes its user, runs
+ * argv. Throws `container.command`, `security.run-as-non-root`.
+ */
+export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlanInputs): SpawnPlan {
+  const run = runConfig(pod, c, inp.facts, inp.image)
+  const { env, argv } = run
+  const image = inp.image
+  const mounts = rootfsMounts({
+    root: rootfsDir(inp.podDir, c.name),
+    source: image.kind === 'host' ? image : { kind: 'overlay', lower: image.layers, upper: upperDir(inp.podDir, c.name), work: workDir(inp.podDir, c.name) },
+    shmDir: pod.hostIPC ? '/dev/shm' : shmDir(inp.podDir),
+    ownIpc: !pod.hostIPC,
+    etc: inp.etc,
+    terminationLog: { source: terminationLogFile(inp.podDir, c.name), target: c.terminationMessagePath },
+    volumes: { mounts: c.volumeMounts, sources: inp.volumes },
+    workingDir: run.workingDir,
+    readOnlyRoot: c.securityContext.readOnlyRootFilesystem,
+    privileged: c.securityContext.privileged,
+  })
+  const shared = sandboxNamespaces(pod)
+  // A new pid namespace unless the pod shares pause's or the host's.
+  const ownPid = !pod.shareProcessNamespace && !pod.hostPID
+  return {
+    version: PLAN_VERSION,
+    file: argv[0],
+    argv,
+    envp: envList(env),
+    searchPath: env.get('PATH'),
+    cwd: run.workingDir,
+    join: joinList(new Map(shared.filter(t => t !== 'pid').map(t => [t, nsRef('pause', t)]))),
+    ...(shared.includes('pid') ? { pidns: nsRef('pause', 'pid') } : {}),
+    unshare: ownPid ? ['mnt', 'pid'] : ['mnt'],
+    newSession: true,
+    mounts,
+    nofileSoft: CONTAINER_NOFILE_SOFT,
+    ...containerIdentity(c, run.user, run.imageGroups),
+    ...(inp.seccomp ? { seccomp: inp.seccomp.toString('base64') } : {}),
+  }
+}
+
+/**
+ * A process run inside a running container (hooks, exec probes, `pod-launch
+ * exec`), copied from the container's stored plan as containerd copies
+ * spec.Process: its env, cwd, user, capabilities, seccomp; joins the
+ * container's mnt and pid namespaces besides pause's; no mounts, nothing new.
+ */
+export function planExec(container: SpawnPlan, argv: string[], opts: { newSession?: boolean } = {}): SpawnPlan {
+  const refs = new Map(container.join.map(j => [j.type, j.path]))
+  refs.set('mnt', nsRef('container', 'mnt'))
+  const searchPath = container.searchPath
+  return {
+    version: PLAN_VERSION,
+    file: argv[0],
+    argv,
+    envp: container.envp,
+    ...(searchPath !== undefined ? { searchPath } : {}),
+    cwd: container.cwd,
+    join: joinList(refs),
+    // The container's pid namespace (the one its main process is in).
+    pidns: nsRef('container', 'pid'),
+    unshare: [],
+    newSession: opts.newSession ?? true,
+    mounts: [],
+    ...(container.nofileSoft !== undefined ? { nofileSoft: container.nofileSoft } : {}),
+    ...(container.identity ? { identity: container.identity } : {}),
+    ...(container.noNewPrivs !== undefined ? { noNewPrivs: container.noNewPrivs } : {}),
+    ...(container.seccomp ? { seccomp: container.seccomp } : {}),
+  }
+}

@@ -1,0 +1,92 @@
+// The shape of a process plan (pod/plan.ts builds them): plain, versioned
+// JSON, namespace fds as references to named paths, and its binding to the
+// addon's NativePlan at spawn time. Lives below pod/ so the pod record can
+// store it.
+import { PodError } from '../errors.js'
+import type { NativeMount, NativePlan, NsType } from './native.js'
+
+/** The version of the SpawnPlan shape; a stored plan of another version is refused, not guessed at. */
+export const PLAN_VERSION = 1
+
+/** Placeholders in namespace paths: the pause process and the container's main process. */
+export type PlanPid = 'pause' | 'container'
+export const nsRef = (who: PlanPid, type: NsType): string => `/proc/<${who}>/ns/${type}`
+const NS_REF = /^\/proc\/<(pause|container)>\/ns\/([a-z_]+)$/
+
+/** A namespace joined with setns(2), by the path its fd is opened from. */
+export interface PlanJoin {
+  type: NsType
+  path: string
+}
+
+/**
+ * One process as the child will run it: NativePlan without the per-spawn
+ * descriptors (stdio, tty socket, cgroup fd) and the parent-death choice,
+ * fds as paths, the seccomp filter as base64.
+ */
+export interface SpawnPlan {
+  version: typeof PLAN_VERSION
+  file?: string
+  argv: string[]
+  envp: string[]
+  searchPath?: string
+  cwd: string
+  join: PlanJoin[]
+  /** The pid namespace the parent places the child in (pid_for_children), by path. */
+  pidns?: string
+  unshare: NsType[]
+  hostname?: string
+  loopback?: boolean
+  newSession: boolean
+  mounts: NativeMount[]
+  nofileSoft?: number
+  identity?: NativePlan['identity']
+  noNewPrivs?: boolean
+  seccomp?: string
+}
+
+/** What only the spawn itself knows: fds behind the plan's paths, stdio, tty, cgroup. */
+export interface PlanBindings {
+  /** The open fd of a namespace path of the plan. */
+  fdOf: (path: string) => number
+  stdio: [number, number, number]
+  tty?: NativePlan['tty']
+  cgroupFd?: number
+  dieWithParent: boolean
+}
+
+/** The namespace paths a plan names (to open them before the spawn). */
+export function planPaths(plan: SpawnPlan): string[] {
+  return [...plan.join.map(j => j.path), ...(plan.pidns ? [plan.pidns] : [])]
+}
+
+/** Which process and namespace a plan path names; throws `plan.path` for a path that is not a reference. */
+export function parseNsRef(path: string): { who: PlanPid; type: NsType } {
+  const m = NS_REF.exec(path)
+  if (!m) throw new PodError(`plan.path: ${path}: not a namespace reference`, { step: 'plan.path', code: 'EINVAL' })
+  return { who: m[1] as PlanPid, type: m[2] as NsType }
+}
+
+/** A stored plan, checked: the version this runtime executes. Throws `plan.version`. */
+export function checkPlan(plan: unknown, who: string): SpawnPlan {
+  const v = (plan as { version?: unknown } | undefined)?.version
+  if (v !== PLAN_VERSION) {
+    throw new PodError(`plan.version: ${who}: stored plan version ${String(v)}, this pod-launch runs version ${PLAN_VERSION}`, { step: 'plan.version', code: 'EINVAL', hint: 'restart the pod with this pod-launch' })
+  }
+  return plan as SpawnPlan
+}
+
+/** The NativePlan the addon executes: the plan with its paths bound to fds. */
+export function bindPlan(plan: SpawnPlan, b: PlanBindings): NativePlan {
+  const { version: _v, join, pidns, seccomp, ...rest } = plan
+  return {
+    ...rest,
+    join: join.map(j => ({ type: j.type, fd: b.fdOf(j.path) })),
+    ...(pidns ? { pidns: b.fdOf(pidns) } : {}),
+    ...(seccomp ? { seccomp: Buffer.from(seccomp, 'base64') } : {}),
+    stdio: b.stdio,
+    ...(b.tty ? { tty: b.tty } : {}),
+    ...(b.cgroupFd !== undefined ? { cgroupFd: b.cgroupFd } : {}),
+    dieWithParent: b.dieWithParent,
+  }
+}
