@@ -196,7 +196,7 @@ export function cli(): void {
       process.exit(0)
     })
   }
-  main(process.argv.slice(2)).then(exitWhenFlushed)
+  void main(process.argv.slice(2)).then(exitWhenFlushed)
 }
 
 function exitWhenFlushed(code: number): void {

@@ -41,7 +41,7 @@ function invalid(file: string, field: string, reason: string): PodError {
 function pickVersion(file: string, o: Record<string, unknown>): string {
   if (o.cniVersions !== undefined) {
     if (!Array.isArray(o.cniVersions) || !o.cniVersions.every(v => typeof v === 'string')) throw invalid(file, 'cniVersions', 'must be an array of version strings')
-    const ok = (o.cniVersions as string[]).filter(isSupportedVersion).sort(compareVersions)
+    const ok = (o.cniVersions).filter(isSupportedVersion).sort(compareVersions)
     if (ok.length > 0) return ok[ok.length - 1]
     if (o.cniVersion === undefined) throw invalid(file, 'cniVersions', `none of ${JSON.stringify(o.cniVersions)} is supported (${SUPPORTED_VERSIONS.join(', ')})`)
   }

@@ -92,7 +92,7 @@ export function parseResult(stdout: string, plugin: string): CniResult {
     if (v.interface !== undefined && (!Number.isInteger(v.interface) || (v.interface as number) < 0 || (v.interface as number) >= interfaces.length)) {
       throw bad(plugin, `${p}.interface: ${JSON.stringify(v.interface)} is not an index into interfaces`)
     }
-    return { address: v.address, gateway: v.gateway as string | undefined, interface: v.interface as number | undefined }
+    return { address: v.address, gateway: v.gateway, interface: v.interface as number | undefined }
   })
   const routes = list('routes').map((v, i) => {
     if (!isObj(v) || typeof v.dst !== 'string') throw bad(plugin, `routes[${i}].dst: required`)

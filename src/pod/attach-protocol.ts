@@ -61,7 +61,7 @@ export class FrameDecoder {
       const len = this.buf.readUInt32BE(1)
       if (len > MAX_FRAME) throw new Error(`attach: frame of ${len} bytes is over the ${MAX_FRAME}-byte limit`)
       if (this.buf.length < HEADER + len) break
-      out.push({ type: this.buf[0]!, payload: Buffer.from(this.buf.subarray(HEADER, HEADER + len)) })
+      out.push({ type: this.buf[0], payload: Buffer.from(this.buf.subarray(HEADER, HEADER + len)) })
       this.buf = this.buf.subarray(HEADER + len)
     }
     if (this.buf.length === 0) this.buf = Buffer.alloc(0)

@@ -14,7 +14,7 @@ export const KUBELET_BACKOFF: BackoffOptions = { initialMs: 10_000, maxMs: 300_0
 export function parseBackoff(text: string): BackoffOptions | undefined {
   const parts = text.split(',').map(parseDurationMs)
   if (parts.length > 2 || parts.some(p => p === undefined)) return undefined
-  const [initialMs, maxMs = Math.max(initialMs!, KUBELET_BACKOFF.maxMs * (initialMs! / KUBELET_BACKOFF.initialMs))] = parts as number[]
+  const [initialMs, maxMs = Math.max(initialMs, KUBELET_BACKOFF.maxMs * (initialMs / KUBELET_BACKOFF.initialMs))] = parts as number[]
   if (maxMs < initialMs) return undefined
   return { initialMs, maxMs, resetAfterMs: 2 * maxMs }
 }

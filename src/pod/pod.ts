@@ -387,7 +387,7 @@ export class Pod {
     // Prerequisites first: the containers and plain init containers, then the sidecars from the last one.
     for (const r of [...this.runners, ...this.initRunners.filter(r => !r.sidecar), ...this.initRunners.filter(r => r.sidecar).reverse()]) {
       const waits = prereqs.get(r.spec.name) ?? []
-      stops.set(r.spec.name, r.stop(graceMs, waits.length > 0 ? Promise.all(waits.map(n => stops.get(n))) : undefined))
+      stops.set(r.spec.name, r.stop(graceMs, waits.length > 0 ? Promise.all(waits.map(n => stops.get(n) ?? Promise.resolve())) : undefined))
     }
     const after = Promise.all(stops.values())
     this.terminating = after.then(() => {})

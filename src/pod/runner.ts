@@ -146,7 +146,9 @@ export class ContainerRunner {
   async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
     let fired = false
     const once = () => {
-      if (!fired) (fired = true), onStarted()
+      if (fired) return
+      fired = true
+      onStarted()
     }
     try {
       return await this.runLoop(restart, once)

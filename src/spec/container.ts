@@ -210,7 +210,7 @@ export function parseResources(c: Checker, v: unknown, path: string): Resources 
   }
   for (const k of ['cpuMilli', 'memoryBytes', 'ephemeralStorageBytes'] as const) {
     const name = { cpuMilli: 'cpu', memoryBytes: 'memory', ephemeralStorageBytes: 'ephemeral-storage' }[k]
-    if (limits[k] !== undefined && requests[k]! > limits[k]!) c.fail(`${path}.requests.${name}`, `must be less than or equal to the ${name} limit`)
+    if (limits[k] !== undefined && requests[k]! > limits[k]) c.fail(`${path}.requests.${name}`, `must be less than or equal to the ${name} limit`)
   }
   for (const [size, bytes] of Object.entries(requests.hugepages)) {
     if (limits.hugepages[size] !== bytes) c.fail(`${path}.requests.hugepages-${size}`, 'must equal the limit (huge pages cannot be overcommitted)')

@@ -94,7 +94,7 @@ export function parsePodSecurity(c: Checker, v: unknown, path: string): PodSecur
   const o = c.obj(v, path)
   if (!o) return { sysctls: [] }
   c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'fsGroupChangePolicy', 'sysctls', 'seccompProfile'], NOT_YET)
-  const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`) as unknown[]).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
+  const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`)).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
   // Every emptyDir is new, so OnRootMismatch and Always both change it.
   c.oneOf(o.fsGroupChangePolicy, `${path}.fsGroupChangePolicy`, ['OnRootMismatch', 'Always'] as const, 'Always')
   const seccomp = seccompProfile(c, o.seccompProfile, `${path}.seccompProfile`)

@@ -11,7 +11,7 @@ const fdCount = () => readdirSync('/proc/self/fd').length
 /** Mount the directory of `file` at the same path in the pod's containers. */
 function withDir(m: ReturnType<typeof manifest>, file: string) {
   const dir = dirname(file)
-  m.spec.volumes.push({ name: 'testdir', hostPath: { path: dir, type: 'Directory' } } as never)
+  m.spec.volumes.push({ name: 'testdir', hostPath: { path: dir, type: 'Directory' } })
   for (const c of m.spec.containers) (c as { volumeMounts: object[] }).volumeMounts.push({ name: 'testdir', mountPath: dir })
   return m
 }
@@ -100,7 +100,7 @@ t.test('the pid namespace of a pod whose pause is gone cannot be joined', { skip
   // Joining pid_for_children of a dead pod: the kernel refuses at clone.
   const events: PodEvent[] = []
   const m = manifest(uniqueName('deadpid'), [{ name: 'a', command: ['true'] }], { shareProcessNamespace: true })
-  const result = await runPod(m as Record<string, unknown>, {
+  const result = await runPod(m, {
     onOutput: () => {},
     onWarning: () => {},
     onEvent: e => {

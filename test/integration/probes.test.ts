@@ -23,7 +23,11 @@ function eventLog() {
   const waiters: { match: (e: PodEvent) => boolean; resolve: (e: PodEvent) => void }[] = []
   const onEvent = (e: PodEvent) => {
     events.push(e)
-    for (const w of [...waiters]) if (w.match(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e))
+    for (const w of [...waiters]) {
+      if (!w.match(e)) continue
+      waiters.splice(waiters.indexOf(w), 1)
+      w.resolve(e)
+    }
   }
   /** The first event (seen already, or to come) that matches, within `ms`. */
   const next = <T extends PodEvent>(match: (e: PodEvent) => boolean, ms = 15_000, from = 0): Promise<T> => {

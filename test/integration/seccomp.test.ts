@@ -34,14 +34,14 @@ const results = (lines: string[]) => Object.fromEntries(lines.filter(l => !l.sta
 const mode = (lines: string[]) => lines.find(l => l.startsWith('Seccomp:'))
 
 t.test('RuntimeDefault refuses kexec_load, module loading, keyctl, ptrace and new user namespaces with EPERM', { skip }, async t => {
-  const { lines } = await run(t, manifest(uniqueName('rd'), [prober('rd', { seccompProfile: { type: 'RuntimeDefault' } }) as never], probeVolume))
+  const { lines } = await run(t, manifest(uniqueName('rd'), [prober('rd', { seccompProfile: { type: 'RuntimeDefault' } })], probeVolume))
   t.equal(mode(lines('rd')), 'Seccomp: 2', 'filtered')
   t.same(results(lines('rd')), { kexec_load: 'EPERM', init_module: 'EPERM', keyctl: 'EPERM', ptrace: 'EPERM', 'unshare-user': 'EPERM' })
 })
 
 t.test('Unconfined (the default when nothing asks) allows each of them', { skip }, async t => {
   // SYS_BOOT and SYS_MODULE so that the kernel, not a missing capability, answers kexec_load and init_module.
-  const { lines } = await run(t, manifest(uniqueName('unconf'), [prober('u', { capabilities: { add: ['SYS_BOOT', 'SYS_MODULE'] } }) as never], probeVolume))
+  const { lines } = await run(t, manifest(uniqueName('unconf'), [prober('u', { capabilities: { add: ['SYS_BOOT', 'SYS_MODULE'] } })], probeVolume))
   t.equal(mode(lines('u')), 'Seccomp: 0', 'no filter')
   const r = results(lines('u'))
   for (const p of PROBES) t.not(r[p], 'EPERM', `${p}: ${r[p]}`)
@@ -50,7 +50,7 @@ t.test('Unconfined (the default when nothing asks) allows each of them', { skip 
 })
 
 t.test('RuntimeDefault follows the bounding set: kexec_load stays blocked with SYS_BOOT, init_module and ptrace open with their capability', { skip }, async t => {
-  const { lines } = await run(t, manifest(uniqueName('rdcaps'), [prober('c', { seccompProfile: { type: 'RuntimeDefault' }, capabilities: { add: ['SYS_BOOT', 'SYS_MODULE', 'SYS_PTRACE'] } }) as never], probeVolume))
+  const { lines } = await run(t, manifest(uniqueName('rdcaps'), [prober('c', { seccompProfile: { type: 'RuntimeDefault' }, capabilities: { add: ['SYS_BOOT', 'SYS_MODULE', 'SYS_PTRACE'] } })], probeVolume))
   const r = results(lines('c'))
   t.equal(r.kexec_load, 'EPERM')
   t.not(r.init_module, 'EPERM', `init_module: ${r.init_module}`)
@@ -74,7 +74,7 @@ t.test('busybox unshare -U fails under RuntimeDefault and works Unconfined; sh, 
 t.test('the pod-level profile is inherited, a container-level one wins, privileged gets none', { skip }, async t => {
   const cmd = ['sh', '-c', 'grep Seccomp: /proc/self/status | tr -s "\\t" " "']
   const { lines } = await run(t, manifest(uniqueName('levels'), [
-    { name: 'inherit', command: cmd } as never,
+    { name: 'inherit', command: cmd },
     { name: 'own', command: cmd, securityContext: { seccompProfile: { type: 'Unconfined' } } } as never,
     { name: 'priv', command: cmd, securityContext: { privileged: true } } as never,
   ], { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }))
@@ -83,7 +83,7 @@ t.test('the pod-level profile is inherited, a container-level one wins, privileg
 
 t.test('seccompDefault gives RuntimeDefault to containers that ask for nothing', { skip }, async t => {
   const cmd = ['sh', '-c', 'grep Seccomp: /proc/self/status | tr -s "\\t" " "']
-  const m = manifest(uniqueName('sdefault'), [{ name: 'c', command: cmd } as never, { name: 'u', command: cmd, securityContext: { seccompProfile: { type: 'Unconfined' } } } as never])
+  const m = manifest(uniqueName('sdefault'), [{ name: 'c', command: cmd }, { name: 'u', command: cmd, securityContext: { seccompProfile: { type: 'Unconfined' } } } as never])
   const { lines } = await run(t, m, { seccompDefault: true })
   t.same([lines('c'), lines('u')], [['Seccomp: 2'], ['Seccomp: 0']])
 })
@@ -166,7 +166,7 @@ t.test('run -d --seccomp-default: the supervisor applies it, and exec gets the c
     rmSync(root, { recursive: true, force: true })
   })
   const file = join(dir, `${name}.json`)
-  writeFileSync(file, JSON.stringify(manifest(name, [{ name: 'c', command: ['sh', '-c', 'grep Seccomp: /proc/self/status; exec sleep 1000'] } as never, { name: 'u', command: ['sleep', '1000'], securityContext: { seccompProfile: { type: 'Unconfined' } } } as never])))
+  writeFileSync(file, JSON.stringify(manifest(name, [{ name: 'c', command: ['sh', '-c', 'grep Seccomp: /proc/self/status; exec sleep 1000'] }, { name: 'u', command: ['sleep', '1000'], securityContext: { seccompProfile: { type: 'Unconfined' } } } as never])))
   const started = await cli('run', '-d', '--seccomp-default', file)
   t.equal(started.code, 0, started.stderr)
   const show = ['sh', '-c', 'grep Seccomp: /proc/self/status | tr -s "\\t" " "; busybox unshare -U true 2>&1 || true']
@@ -179,7 +179,7 @@ t.test('run -d --seccomp-default: the supervisor applies it, and exec gets the c
 
 t.test('explain names each container\'s profile; check compiles and loads RuntimeDefault', { skip }, async t => {
   const file = join(dir, 'explain.json')
-  writeFileSync(file, JSON.stringify(manifest('explain-seccomp', [{ name: 'a', command: ['true'] } as never, { name: 'b', command: ['true'], securityContext: { seccompProfile: { type: 'RuntimeDefault' } } } as never, { name: 'p', command: ['true'], securityContext: { privileged: true } } as never])))
+  writeFileSync(file, JSON.stringify(manifest('explain-seccomp', [{ name: 'a', command: ['true'] }, { name: 'b', command: ['true'], securityContext: { seccompProfile: { type: 'RuntimeDefault' } } } as never, { name: 'p', command: ['true'], securityContext: { privileged: true } } as never])))
   let out = ''
   const io = { out: (s: string) => void (out += s), err: () => {} }
   t.equal(await main(['explain', file], io as never), 0)
@@ -187,9 +187,9 @@ t.test('explain names each container\'s profile; check compiles and loads Runtim
   t.match(out, /seccomp: RuntimeDefault \(from spec\.containers\[1\]\.securityContext\.seccompProfile\), \d+ BPF instructions loaded before the identity change/)
   t.match(out, /seccomp: Unconfined \(privileged containers run without seccomp\)/)
   out = ''
-  await main(['explain', '--seccomp-default', file], io as never)
+  await main(['explain', '--seccomp-default', file], io)
   t.match(out, /seccomp: RuntimeDefault \(nothing asked; --seccomp-default gives RuntimeDefault\)/)
   out = ''
-  await main(['check'], io as never)
+  await main(['check'], io)
   t.match(out, /pass {2}seccomp: libseccomp \d+\.\d+\.\d+; RuntimeDefault compiles \(\d+ BPF instructions\) and loads; kernel actions: .*errno/)
 })

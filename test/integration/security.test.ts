@@ -90,7 +90,7 @@ t.test('supplementalGroups and fsGroup are in Groups; an fsGroup emptyDir is set
 })
 
 t.test('a namespaced sysctl is seen inside the pod and not on the host', { skip }, async t => {
-  const host = (p: string) => (fs.readFileSync(p, 'utf8') as string).trim()
+  const host = (p: string) => (fs.readFileSync(p, 'utf8')).trim()
   const before = { port: host('/proc/sys/net/ipv4/ip_unprivileged_port_start'), shm: host('/proc/sys/kernel/shm_rmid_forced') }
   const want = { port: before.port === '123' ? '124' : '123', shm: before.shm === '1' ? '0' : '1' }
   const { lines } = await run(t, manifest(uniqueName('sysctl'), [

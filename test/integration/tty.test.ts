@@ -87,7 +87,7 @@ class Terminal {
 
   /** The path of the terminal `script` made (its first line). */
   async path(): Promise<string> {
-    return (await this.waitFor(/^(\/dev\/pts\/\d+)\r?\n/))[1]!
+    return (await this.waitFor(/^(\/dev\/pts\/\d+)\r?\n/))[1]
   }
 
   /** TIOCSWINSZ on our side of the terminal, as a window manager does: SIGWINCH to its foreground group. */
@@ -119,7 +119,7 @@ t.test('a tty container in the foreground gets its own pty of our terminal size,
   const [, inner] = await term.waitFor(/(\/dev\/pts\/\d+)\r*\n/, outer.length + 1)
   t.pass(`the container's stdin is a terminal: ${inner}`)
   const pts = await term.waitFor(/\r*\n([0-9\sptmx]+?)\r*\n(\d+ \d+)/)
-  t.same(pts[1]!.trim().split(/\s+/).sort(), ['0', 'ptmx'], "its /dev/pts is a devpts of its own: the one pty it made there, not the host's")
+  t.same(pts[1].trim().split(/\s+/).sort(), ['0', 'ptmx'], "its /dev/pts is a devpts of its own: the one pty it made there, not the host's")
   t.equal(pts[2], '33 101', 'stty size inside shows our terminal size')
   t.match(await term.waitFor(/\s+(\d+) devices (\w+:\w+)/), { 1: '3', 2: /^88:\d+$/ }, '/dev/console, stdin and stderr are the same pty slave (major 136 = 0x88)')
 

@@ -91,7 +91,7 @@ export function parseDescriptor(v: unknown, file: string, field: string): Descri
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw manifestError(file, `${field}.size must be a non-negative integer`)
   const d: Descriptor = { mediaType, digest, size }
   if (isObj(v.annotations)) d.annotations = v.annotations as Record<string, string>
-  if (isObj(v.platform)) d.platform = v.platform as Descriptor['platform']
+  if (isObj(v.platform)) d.platform = v.platform
   return d
 }
 

@@ -51,7 +51,7 @@ function fakeRun(tty: boolean, stdin = true) {
 t.test('a tty run: raw mode, input forwarded, resizes followed, Ctrl-P Ctrl-Q detaches and restores', async t => {
   const { stdin, stdout, term } = fakeTerminal(33, 101)
   const io = { out: () => {}, err: () => {} }
-  const client = new ForegroundClient(spec([{ name: 'sh', tty: true, stdin: true }]).containers[0]!, io, term)
+  const client = new ForegroundClient(spec([{ name: 'sh', tty: true, stdin: true }]).containers[0], io, term)
   t.same(client.size(), { rows: 33, cols: 101 }, 'the tty starts with our size')
   const { io: run, seen } = fakeRun(true)
   client.started(run)
@@ -75,7 +75,7 @@ t.test('a tty run: raw mode, input forwarded, resizes followed, Ctrl-P Ctrl-Q de
 
 t.test('a stdin-only run: no raw mode; the end of our input ends the session', async t => {
   const { stdin, term } = fakeTerminal()
-  const client = new ForegroundClient(spec([{ name: 'cat', stdin: true }]).containers[0]!, { out: () => {}, err: () => {} }, term)
+  const client = new ForegroundClient(spec([{ name: 'cat', stdin: true }]).containers[0], { out: () => {}, err: () => {} }, term)
   t.equal(client.size(), undefined)
   const { io: run, seen } = fakeRun(false)
   client.started(run)

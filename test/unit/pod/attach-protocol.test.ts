@@ -7,10 +7,10 @@ t.test('frames survive any split of the byte stream', async t => {
     const d = new FrameDecoder()
     const frames = [...d.push(stream.subarray(0, cut)), ...d.push(stream.subarray(cut))]
     t.same(frames.map(f => f.type), [FRAME.STDIN, FRAME.RESIZE, FRAME.STDIN_END, FRAME.HELLO], `cut at ${cut}`)
-    t.equal(frames[0]!.payload.toString(), 'ls\r')
-    t.same(parseResize(frames[1]!.payload), { rows: 33, cols: 101 })
-    t.equal(frames[2]!.payload.length, 0)
-    t.same(JSON.parse(frames[3]!.payload.toString()), { tty: true })
+    t.equal(frames[0].payload.toString(), 'ls\r')
+    t.same(parseResize(frames[1].payload), { rows: 33, cols: 101 })
+    t.equal(frames[2].payload.length, 0)
+    t.same(JSON.parse(frames[3].payload.toString()), { tty: true })
   }
 })
 
@@ -18,7 +18,7 @@ t.test('byte by byte too', async t => {
   const d = new FrameDecoder()
   const out = [...encodeFrame(FRAME.STDOUT, Buffer.from('hello'))].flatMap(b => d.push(Buffer.from([b])))
   t.equal(out.length, 1)
-  t.equal(out[0]!.payload.toString(), 'hello')
+  t.equal(out[0].payload.toString(), 'hello')
 })
 
 t.test('an oversized frame is refused (a peer speaking something else)', async t => {
@@ -28,7 +28,7 @@ t.test('an oversized frame is refused (a peer speaking something else)', async t
 
 t.test('a resize payload of the wrong size is ignored; sizes clamp to uint16', async t => {
   t.equal(parseResize(Buffer.alloc(3)), undefined)
-  t.same(parseResize(new FrameDecoder().push(resizeFrame(70000, -1))[0]!.payload), { rows: 65535, cols: 0 })
+  t.same(parseResize(new FrameDecoder().push(resizeFrame(70000, -1))[0].payload), { rows: 65535, cols: 0 })
 })
 
 t.test('Ctrl-P Ctrl-Q detaches and is not forwarded, even split across reads', async t => {

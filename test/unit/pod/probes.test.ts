@@ -81,7 +81,7 @@ t.test('startup runs first; liveness and readiness start only once it passed', a
   let startupOk = false
   const events: string[] = []
   const probes = new ContainerProbes(
-    { startup: probe('startup', { periodSeconds: 0.05 as never, failureThreshold: 100 }), liveness: probe('live', { periodSeconds: 0.05 as never }), readiness: probe('ready', { periodSeconds: 0.05 as never }) },
+    { startup: probe('startup', { periodSeconds: 0.05, failureThreshold: 100 }), liveness: probe('live', { periodSeconds: 0.05 }), readiness: probe('ready', { periodSeconds: 0.05 }) },
     fakeTarget({ startup: () => startupOk, live: () => true, ready: () => true }, calls),
     new Date(),
     { started: () => events.push('started'), ready: r => events.push(`ready=${r}`), failed: (k, m) => events.push(`failed ${k}: ${m}`), unhealthy: k => events.push(`unhealthy ${k}`), warn: () => {} },
@@ -104,7 +104,7 @@ t.test('startup runs first; liveness and readiness start only once it passed', a
 t.test('a liveness failure at the threshold asks for a kill once and stops probing', async t => {
   const calls: string[] = []
   const events: string[] = []
-  const probes = new ContainerProbes({ liveness: probe('live', { periodSeconds: 0.02 as never, failureThreshold: 3 }) }, fakeTarget({ live: () => false }, calls), new Date(), {
+  const probes = new ContainerProbes({ liveness: probe('live', { periodSeconds: 0.02, failureThreshold: 3 }) }, fakeTarget({ live: () => false }, calls), new Date(), {
     started: () => events.push('started'),
     ready: () => {},
     failed: (k, m) => events.push(`failed ${k}: ${m}`),
