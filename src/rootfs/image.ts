@@ -49,7 +49,14 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
     }
     return { kind: 'layers', layers: [dir] }
   }
-  const found = opts.lookup ? opts.lookup(image) : lookupStore(opts.storeRoot ?? DEFAULT_STATE_ROOT, image)
+  let found: ImageSource | undefined
+  try {
+    found = opts.lookup ? opts.lookup(image) : lookupStore(opts.storeRoot ?? DEFAULT_STATE_ROOT, image)
+  } catch (e) {
+    // A malformed name: say which field holds it.
+    if (e instanceof PodError && e.step === 'image.name') throw new PodError(e.message.replace(/^image\.name: /, `image.name: ${where}: `), { ...e, step: e.step, cause: e })
+    throw e
+  }
   if (found) return found
   if (opts.imageFallback === 'host') {
     opts.warn?.(`${where}: image ${image} is not in the local store: running it on the host view (--image-fallback host)`)

@@ -170,6 +170,14 @@ function parsePorts(c: Checker, v: unknown, path: string, ctx: ContainerContext)
   return out
 }
 
+/**
+ * The largest cpu a limit may name: kubelet turns m into cpu.cfs_quota_us =
+ * m * 100000 / 1000, and the kernel refuses a quota above 2^44-1 us
+ * (max_cfs_runtime, kernel/sched/core.c) with EINVAL. The pod cgroup's quota
+ * is the containers' sum, bounded again in validate.ts.
+ */
+export const MAX_CPU_MILLI = Math.floor(((2 ** 44 - 1) * 1000) / 100_000)
+
 const RESOURCE_NAMES = /^(cpu|memory|ephemeral-storage|hugepages-.+)$/
 
 function resourceList(c: Checker, v: unknown, path: string): ResourceList {
@@ -184,7 +192,10 @@ function resourceList(c: Checker, v: unknown, path: string): ResourceList {
     }
     const q = c.quantity(val, p)
     if (!q) continue
-    if (k === 'cpu') out.cpuMilli = quantityMilli(q)
+    if (k === 'cpu') {
+      out.cpuMilli = quantityMilli(q)
+      if (out.cpuMilli > MAX_CPU_MILLI) c.fail(p, `${JSON.stringify(val)} is more than ${MAX_CPU_MILLI}m: the kernel's largest CFS quota (2^44-1 us) at kubelet's 100ms period`)
+    }
     else if (k === 'memory') out.memoryBytes = quantityValue(q)
     else if (k === 'ephemeral-storage') out.ephemeralStorageBytes = quantityValue(q)
     else {
@@ -229,6 +240,8 @@ function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext
     if (name && !ctx.volumeNames.has(name)) c.fail(`${p}.name`, `"${name}" is not a volume of this pod (spec.volumes)`)
     const mountPath = c.str(mo.mountPath, `${p}.mountPath`, true)
     c.absPath(mountPath, `${p}.mountPath`)
+    // The API server refuses '..' in a mountPath (ValidateVolumeMounts); at run it would escape the root.
+    if (mountPath?.split('/').includes('..')) c.fail(`${p}.mountPath`, `"${mountPath}" must not contain '..'`)
     if (mountPath && paths.has(mountPath)) c.fail(`${p}.mountPath`, `"${mountPath}" must be unique`)
     if (mountPath) paths.add(mountPath)
     const subPath = c.str(mo.subPath, `${p}.subPath`)

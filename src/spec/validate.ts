@@ -2,7 +2,7 @@
 // field path (the rules Kubernetes' API validation applies to these fields).
 import { randomUUID } from 'node:crypto'
 import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
-import { parseContainer, type ContainerContext } from './container.js'
+import { MAX_CPU_MILLI, parseContainer, type ContainerContext } from './container.js'
 import { parseDNS, parseHostAliases } from './dns.js'
 import { parseResourceFieldRef, VOLUME_FIELD_PATHS } from './downward.js'
 import { checkSysctlHosts, parsePodSecurity } from './security.js'
@@ -81,6 +81,8 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   const initContainers = containersOf('initContainers', true)
   const containers = containersOf('containers', false)
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) c.fail('spec.containers', 'required: at least one container')
+  const podCpuMilli = containers.reduce((n, ct) => n + (ct.resources.limits.cpuMilli ?? 0), 0)
+  if (podCpuMilli > MAX_CPU_MILLI && containers.every(ct => (ct.resources.limits.cpuMilli ?? 0) <= MAX_CPU_MILLI)) c.fail('spec.containers[*].resources.limits.cpu', `the sum, ${podCpuMilli}m, is more than ${MAX_CPU_MILLI}m (the pod cgroup's CFS quota would exceed the kernel's 2^44-1 us)`)
 
   const restartPolicy = c.oneOf(spec.restartPolicy, 'spec.restartPolicy', ['Always', 'OnFailure', 'Never'] as const, 'Always')
   const grace = c.int(spec.terminationGracePeriodSeconds, 'spec.terminationGracePeriodSeconds', 0, 2 ** 31) ?? 30

@@ -55,6 +55,7 @@ export async function importImage(file: string, opts: ImportOptions = {}): Promi
       throw new PodError(`image.manifest: ${file}: ${plan.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, { step: 'image.manifest', code: 'IMAGE_INVALID', path: file })
     }
     const id = `sha256:${createHash('sha256').update(plan.configBytes).digest('hex')}`
+    for (const bad of plan.invalidNames ?? []) opts.onWarning?.(`image.name: ${file}: RepoTags entry ${JSON.stringify(bad)} is not a valid image name: dropped`)
 
     const unpacked = new Map<string, { dir: string; size: number }>()
     for (const [i, layer] of plan.layers.entries()) {

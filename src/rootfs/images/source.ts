@@ -29,6 +29,8 @@ export interface ImportPlan {
   names: string[]
   /** The image manifest's digest (OCI): `name@<digest>` resolves to the image too. */
   manifestDigest?: string
+  /** Names the archive records that are not valid image names (dropped, with a warning). */
+  invalidNames?: string[]
 }
 
 function digestMismatch(file: string, what: string, want: string, got: string): PodError {
@@ -157,5 +159,6 @@ export function readDockerArchive(dir: string, name?: string): ImportPlan {
       return { file, compression: isGzip(file) ? 'gzip' : 'tar', label: rel }
     }),
     names: entry.repoTags.map(safeNormalize).filter((n): n is string => n !== undefined),
+    invalidNames: entry.repoTags.filter(t => safeNormalize(t) === undefined),
   }
 }
