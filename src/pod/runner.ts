@@ -300,11 +300,11 @@ export class ContainerRunner {
   }
 
   /** A failing postStart kills the container, as kubelet does (FailedPostStartHook). */
-  private async postStart(process: ChildProcessHandle): Promise<boolean> {
+  private async postStart(child: ChildProcessHandle): Promise<boolean> {
     const r = await this.exec(this.spec.lifecycle.postStart!.command, 2 ** 31 - 1).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
     if (r.exitCode === 0) return true
     this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'postStart', message: `exit ${r.exitCode}: ${r.output.trim()}` })
-    process.kill('SIGKILL')
+    child.kill('SIGKILL')
     return false
   }
 
@@ -406,10 +406,10 @@ export class ContainerRunner {
   }
 
   /** (Re)arm the SIGKILL of the current process at `at` (ms since the epoch). */
-  private killAt(at: number, process: ChildProcessHandle): void {
+  private killAt(at: number, child: ChildProcessHandle): void {
     clearTimeout(this.killTimer)
     this.killDeadline = at
-    this.killTimer = setTimeout(() => process.kill('SIGKILL'), Math.max(0, at - Date.now()))
+    this.killTimer = setTimeout(() => child.kill('SIGKILL'), Math.max(0, at - Date.now()))
   }
 
   // ---- probes (src/pod/probes.ts): started, ready, kills for failed liveness/startup probes ----
@@ -442,7 +442,7 @@ export class ContainerRunner {
     this.ctx.emit({ type: 'container-condition', container: this.spec.name, started, ready })
   }
 
-  private startProbes(process: ChildProcessHandle, startedAt: Date): void {
+  private startProbes(child: ChildProcessHandle, startedAt: Date): void {
     const { ctx, spec } = this
     const target: ProbeTarget = {
       // Never the host's namespace by accident: a closed pod namespace fails the probe.
@@ -458,16 +458,16 @@ export class ContainerRunner {
       started: () => this.setConditions(true, !spec.readinessProbe && (!this.status.init || this.sidecar)),
       ready: ready => this.setConditions(this.status.started, ready),
       failed: (probe, message) => ctx.emit({ type: 'probe-failed', container: spec.name, probe, message: probeFailedMessage(probe, message) }),
-      unhealthy: (kind, probe) => void this.killForProbe(kind, probe, process),
+      unhealthy: (kind, probe) => void this.killForProbe(kind, probe, child),
       warn: m => ctx.warn(`container ${spec.name}: ${m}`),
     })
     this.probes.start()
   }
 
   /** kubelet's kill for a failed liveness/startup probe: preStop, SIGTERM, SIGKILL after the probe's (or the pod's) grace. */
-  private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, process: ChildProcessHandle): Promise<void> {
+  private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, child: ChildProcessHandle): Promise<void> {
     const cur = this.current
-    if (this.stopping || cur?.process !== process) return
+    if (this.stopping || cur?.process !== child) return
     const message = probeKillMessage(this.spec.name, kind, this.ctx.pod.restartPolicy !== 'Never')
     this.probeKill = message
     this.ctx.emit({ type: 'container-killing', container: this.spec.name, reason: kind === 'liveness' ? 'LivenessProbe' : 'StartupProbe', message })
