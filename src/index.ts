@@ -1,7 +1,7 @@
 // pod-launch: the public library API. cli/ and labs/ use only this.
 import { EventEmitter } from 'node:events'
 import { Pod, type PodEvent, type PodOptions, type PodResult } from './pod/index.js'
-import { parseManifest, readManifest, type ParseResult, type PodSpec } from './spec/index.js'
+import { parseManifest, readManifest, type ParseResult, type PodSpec, type ValidateOptions } from './spec/index.js'
 
 export { PodError } from './errors.js'
 export {
@@ -42,11 +42,11 @@ export interface RunPodOptions extends PodOptions {
 /** A manifest: a file path, a parsed Pod object, or an already validated PodSpec. */
 export type ManifestInput = string | Record<string, unknown> | PodSpec
 
-function resolve(manifest: ManifestInput, warn: (m: string) => void): PodSpec {
+function resolve(manifest: ManifestInput, warn: (m: string) => void, opts: ValidateOptions = {}): PodSpec {
   let parsed: ParseResult
-  if (typeof manifest === 'string') parsed = readManifest(manifest)
+  if (typeof manifest === 'string') parsed = readManifest(manifest, opts)
   else if ('uid' in manifest && 'containers' in manifest && Object.isFrozen(manifest)) return manifest as PodSpec
-  else parsed = parseManifest(manifest)
+  else parsed = parseManifest(manifest, '(manifest)', opts)
   if (parsed.unsupported.length > 0) warn(`not supported yet, ignored: ${parsed.unsupported.join(', ')}`)
   for (const w of parsed.warnings) warn(w)
   return parsed.spec
@@ -118,8 +118,8 @@ export { DEFAULT_STATE_ROOT } from './state/index.js'
 export { importImage, resolveImage, listImages, removeImage, familiarName, normalizeImageName, lowerdirOption, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, type ImageRecord, type ImageConfig, type ImportOptions } from './rootfs/images/index.js'
 
 /** Parse a manifest (with warnings) into a PodSpec, for callers that start it themselves. */
-export function loadManifest(manifest: ManifestInput, warn: (m: string) => void): PodSpec {
-  return resolve(manifest, warn)
+export function loadManifest(manifest: ManifestInput, warn: (m: string) => void, opts: ValidateOptions = {}): PodSpec {
+  return resolve(manifest, warn, opts)
 }
 export { explainPod, type PodPlan, type ProcessPlan } from './pod/explain.js'
 export { checkFromRecord as checkPodNetwork, describeNetwork, type NetworkOptions, type PortMapping } from './net/index.js'

@@ -3,8 +3,8 @@ import { checkHost, explainPod, loadManifest, NS_COLUMNS, podNamespaces, podTree
 import type { Io } from './output.js'
 import { table } from './table.js'
 
-export function explainCommand(manifest: string, json: boolean, opts: Parameters<typeof explainPod>[1], io: Io): number {
-  const spec = loadManifest(manifest, m => io.err(`warning: ${m}\n`))
+export function explainCommand(manifest: string, json: boolean, opts: Parameters<typeof explainPod>[1] & { strict?: boolean }, io: Io): number {
+  const spec = loadManifest(manifest, m => io.err(`warning: ${m}\n`), { strict: opts?.strict ?? true })
   const plan = explainPod(spec, opts)
   if (json) {
     io.out(JSON.stringify(plan, null, 2) + '\n')

@@ -65,6 +65,19 @@ export function wholeNumber(option: string, opts: { negativeIsDefault?: boolean;
   }
 }
 
+/** --strict (default), --strict=warn: kubectl's --validate=strict|warn. */
+export const strictOption = {
+  type: 'string',
+  default: 'strict',
+  describe: 'unknown manifest fields and a container without image: errors (strict, the default, as kubectl), or warnings (warn)',
+  coerce: (v: unknown): boolean => {
+    const s = String(Array.isArray(v) ? v[v.length - 1] : v)
+    if (['', 'true', 'strict', 'error'].includes(s)) return true
+    if (['warn', 'false'].includes(s)) return false
+    throw new UsageError(`--strict=${s}: must be strict or warn`)
+  },
+} as const
+
 /** Options that take a value, so that the word after them is not a command. */
 const VALUED = new Set(['root', 'cgroup-parent', 'network', 'cni-conf-dir', 'cni-bin-dir', 'grace-period', 'backoff', 'pids-limit', 'image-fallback', 'strict', 'o', 'output'])
 

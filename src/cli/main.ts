@@ -9,7 +9,7 @@ import { imageCommand } from './image.js'
 import { attachCommand } from './attach.js'
 import { table } from './table.js'
 import { LABS, runLab } from '../labs/index.js'
-import { UsageError, asRootError, checkCommandWord, firstWord, globalOptions, globalsOf, requireRoot, wholeNumber, type Globals } from './globals.js'
+import { UsageError, asRootError, checkCommandWord, firstWord, globalOptions, globalsOf, requireRoot, strictOption, wholeNumber, type Globals } from './globals.js'
 
 const gracePeriod = { type: 'string', coerce: wholeNumber('grace-period', { negativeIsDefault: true }) } as const
 
@@ -23,6 +23,7 @@ function runOptions(y: Argv) {
     .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'pids.max of the pod cgroup' })
     .option('image-fallback', { type: 'string', choices: ['host'], describe: 'run containers whose image is not in the local store on the host view' })
     .option('seccomp-default', { type: 'boolean', describe: 'RuntimeDefault seccomp for containers that ask for no profile (as kubelet\'s flag; default Unconfined)' })
+    .option('strict', strictOption)
 }
 
 const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
@@ -35,7 +36,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
   const run = h((a, g) => {
     // The manifest's problems first: they need no root to be found.
     if (process.getuid?.() !== 0) {
-      loadManifest(a.manifest as string, m => io.err(`warning: ${m}\n`))
+      loadManifest(a.manifest as string, m => io.err(`warning: ${m}\n`), { strict: a.strict as boolean })
       requireRoot('run')
     }
     const args = {
@@ -51,6 +52,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       cniConfDir: g.cniConfDir,
       cniBinDir: g.cniBinDir,
       seccompDefault: a.seccompDefault as boolean | undefined,
+      strict: a.strict as boolean,
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
@@ -114,8 +116,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     .command(
       'explain <manifest>',
       'print what a run would do (namespaces, cgroup writes, mounts, exec), creating nothing',
-      y => json(y.positional('manifest', { type: 'string', demandOption: true })).option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
-      h((a, g) => explainCommand(a.manifest as string, !!a.json, { cgroupParent: g.cgroupParent, pidsLimit: a.pidsLimit as number | undefined, seccompDefault: a.seccompDefault as boolean | undefined, stateRoot: g.root, network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir }, io)),
+      y => json(y.positional('manifest', { type: 'string', demandOption: true })).option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }).option('strict', strictOption),
+      h((a, g) => explainCommand(a.manifest as string, !!a.json, { strict: a.strict as boolean, cgroupParent: g.cgroupParent, pidsLimit: a.pidsLimit as number | undefined, seccompDefault: a.seccompDefault as boolean | undefined, stateRoot: g.root, network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir }, io)),
     )
     .command('ns <pod>', "the pod's processes against their namespace inodes", y => json(podArg(y)), h((a, g) => nsCommand(g.root, a.pod as string, !!a.json, io)))
     .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h((a, g) => treeCommand(g.root, a.pod as string, io)))

@@ -17,6 +17,8 @@ export interface RunArgs {
   cniConfDir?: string
   cniBinDir?: string
   seccompDefault?: boolean
+  /** Unknown fields and a missing image are errors (the default), else warnings. */
+  strict?: boolean
 }
 
 /** Lifecycle events worth a line on the terminal while the pod runs. */
@@ -50,7 +52,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined && !backoff) {
     throw new PodError(`cli.args: --backoff ${args.backoff}: not a duration (e.g. 100ms, 2s, or initial,max like 1s,10s)`, { step: 'cli.args', exitCode: 2 })
   }
-  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
+  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`), { strict: args.strict ?? true })
   // One container gets our terminal: the first with stdin or tty, as kubectl attach picks one.
   const target = foregroundTarget(spec)
   const client = target && new ForegroundClient(target.container, io)
@@ -103,7 +105,7 @@ export function summary(r: PodResult): string {
 /** `run -d`: print the pod id once it is Running. */
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
   if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
-  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`))
+  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`), { strict: args.strict ?? true })
   const started = await runDetached(spec, args.root ?? DEFAULT_STATE_ROOT, podOptions(args), m => io.err(`warning: ${m}\n`))
   io.out(`${started.id}\n`)
   return 0

@@ -1,6 +1,7 @@
 // Collects every problem of a manifest by field path, and every field present
 // that pod-launch does not honour (reported in one warning, never dropped).
 import { parseQuantity, type Quantity } from './quantity.js'
+import { closestName } from './suggest.js'
 import type { SpecProblem } from './types.js'
 
 export type Obj = Record<string, unknown>
@@ -12,6 +13,8 @@ export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 export class Checker {
   problems: SpecProblem[] = []
   unsupported: string[] = []
+  /** Strict (kubectl's default): an unknown field is a problem, with the nearest known one; else a warning. */
+  constructor(readonly strict = false) {}
 
   fail(path: string, message: string): void {
     this.problems.push({ path, message })
@@ -22,7 +25,12 @@ export class Checker {
     for (const k of Object.keys(o)) {
       const p = path ? `${path}.${k}` : k
       if (k in later) this.unsupported.push(`${p} (${later[k]})`)
-      else if (!known.includes(k)) this.unsupported.push(`${p} (unknown field)`)
+      else if (known.includes(k)) continue
+      else if (!this.strict) this.unsupported.push(`${p} (unknown field)`)
+      else {
+        const near = closestName(k, [...known, ...Object.keys(later)])
+        this.fail(p, `unknown field${near ? ` (did you mean "${near}"?)` : ''}`)
+      }
     }
   }
 

@@ -24,6 +24,8 @@ export interface ContainerContext {
   /** `hostPort/protocol/hostIP` keys seen so far in the pod. */
   hostPorts: Set<string>
   isInit: boolean
+  /** A missing image is a problem (else the host's filesystem). */
+  strict?: boolean
   podSecurity: Partial<SecuritySettings>
 }
 
@@ -39,7 +41,9 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     if (plainInit && o[k] !== undefined && o[k] !== null) c.fail(`${path}.${k}`, 'may not be set for init containers without restartPolicy=Always')
   }
-  const image = c.str(o.image, `${path}.image`) ?? 'host'
+  const imageMissing = !!ctx.strict && (o.image === undefined || o.image === null || o.image === '')
+  if (imageMissing) c.fail(`${path}.image`, "required value (`image: host` runs it on the host's filesystem)")
+  const image = (imageMissing ? undefined : c.str(o.image, `${path}.image`)) ?? 'host'
   const imagePullPolicy = o.imagePullPolicy === undefined ? undefined : c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent')
   if (o.envFrom !== undefined) c.fail(`${path}.envFrom`, NO_API_OBJECTS)
   const command = c.strArray(o.command, `${path}.command`)
@@ -47,7 +51,9 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
   // host and directory images have no config: the command must come from the manifest.
   const noConfig = image === 'host' || image.startsWith('/') || image.startsWith('dir:')
-  if (typesOk && (command ?? []).length + (args ?? []).length === 0 && (noConfig || command !== undefined)) {
+  if (imageMissing) {
+    // the image's problem alone: what it would supply is not known
+  } else if (typesOk && (command ?? []).length + (args ?? []).length === 0 && (noConfig || command !== undefined)) {
     c.fail(`${path}.command`, command === undefined ? `required: image "${image}" supplies no entrypoint` : 'must not be empty')
   } else if (typesOk && [...(command ?? []), ...(args ?? [])][0] === '') {
     c.fail(`${path}.command`, 'must start with a non-empty executable')

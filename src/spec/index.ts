@@ -1,7 +1,7 @@
 export type * from './types.js'
 export type { PodResources } from './resources.js'
 export { expand } from './expand.js'
-export { validatePod, DEFAULT_PATH } from './validate.js'
+export { validatePod, DEFAULT_PATH, type ValidateOptions } from './validate.js'
 export { parseManifest, parseManifestText, readManifest } from './parse.js'
 export { parseQuantity, quantityMilli, quantityValue, type Quantity } from './quantity.js'
 export { isSidecar } from './container.js'

@@ -3,14 +3,14 @@ import { createRequire } from 'node:module'
 import { readBounded } from '../bounded-read.js'
 import { PodError } from '../errors.js'
 import type { ParseResult } from './types.js'
-import { validatePod } from './validate.js'
+import { validatePod, type ValidateOptions } from './validate.js'
 
 /** Parse a manifest's text. YAML is a superset of JSON; the first Pod document wins. */
-export function parseManifestText(text: string, source = '(manifest)'): ParseResult {
+export function parseManifestText(text: string, source = '(manifest)', opts: ValidateOptions = {}): ParseResult {
   // JSON needs no YAML parser: loading one costs a CLI run ~50 ms.
   if (/^\s*\{/.test(text)) {
     try {
-      return parseManifest(JSON.parse(text), source)
+      return parseManifest(JSON.parse(text), source, opts)
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e // a validation error; a syntax error gets the YAML parser's message
     }
@@ -32,15 +32,15 @@ export function parseManifestText(text: string, source = '(manifest)'): ParseRes
   }
   const podIndex = objects.findIndex(o => (o as { kind?: unknown })?.kind === 'Pod')
   const chosen = podIndex >= 0 ? podIndex : 0
-  const result = parseManifest(objects[chosen], source)
+  const result = parseManifest(objects[chosen], source, opts)
   const others = objects.flatMap((o, i) => (i === chosen ? [] : [`${(o as { kind?: string })?.kind ?? '?'} (document ${i + 1})`]))
   if (others.length > 0) result.warnings.push(`${source}: ignoring other documents: ${others.join(', ')}`)
   return result
 }
 
 /** Validate a manifest object; throws SPEC_INVALID listing every problem by field path. */
-export function parseManifest(manifest: unknown, source = '(manifest)'): ParseResult {
-  const { result, problems } = validatePod(manifest)
+export function parseManifest(manifest: unknown, source = '(manifest)', opts: ValidateOptions = {}): ParseResult {
+  const { result, problems } = validatePod(manifest, opts)
   if (result) return result
   const lines = problems.map(p => `  ${p.path}: ${p.message}`)
   return fail(source, lines)
@@ -59,7 +59,7 @@ function fail(source: string, lines: string[]): never {
 export const MANIFEST_MAX_BYTES = 16 << 20
 
 /** Read and parse a manifest file. */
-export function readManifest(file: string): ParseResult {
+export function readManifest(file: string, opts: ValidateOptions = {}): ParseResult {
   let text: string
   try {
     // Any file type (a manifest may come on /dev/stdin), but bounded: /dev/zero must not hang us.
@@ -67,5 +67,5 @@ export function readManifest(file: string): ParseResult {
   } catch (e) {
     throw PodError.system('spec.read', e, file, { exitCode: 2, code: (e as { code?: string }).code })
   }
-  return parseManifestText(text, file)
+  return parseManifestText(text, file, opts)
 }

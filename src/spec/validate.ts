@@ -8,6 +8,15 @@ import { parseResourceFieldRef, VOLUME_FIELD_PATHS } from './downward.js'
 import { checkSysctlHosts, parsePodSecurity } from './security.js'
 import type { ContainerSpec, DownwardAPIItem, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
 
+export interface ValidateOptions {
+  /**
+   * As kubectl's --validate=strict (the CLI's default): unknown fields are problems
+   * (with the nearest known field) and a container needs an image (\`image: host\`
+   * for the host's filesystem). Off: unknown fields are warnings, no image is host.
+   */
+  strict?: boolean
+}
+
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 const VOLUME_KINDS = ['hostPath', 'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral', 'csi', 'nfs', 'image']
@@ -39,11 +48,20 @@ const POD_LATER: Record<string, string> = {
 }
 
 /** Validate a manifest object; returns the PodSpec or every problem found. */
-export function validatePod(manifest: unknown): { result?: ParseResult; problems: SpecProblem[] } {
-  const c = new Checker()
+export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { result?: ParseResult; problems: SpecProblem[] } {
+  const strict = opts.strict ?? false
+  const c = new Checker(strict)
   const top = c.obj(manifest, '(manifest)', true)
   if (!top) return { problems: c.problems }
-  c.fields(top, '', ['apiVersion', 'kind', 'metadata', 'spec', 'status'])
+  // Another kind (a List, a Deployment): its fields are not a Pod's, so the kind is the one problem.
+  if (top.kind !== 'Pod' && top.kind !== undefined) {
+    const list = top.kind === 'List' ? ': give the Pod itself, or its items as documents separated by ---' : ''
+    return { problems: [{ path: 'kind', message: `must be "Pod", not ${JSON.stringify(top.kind)}${list}` }] }
+  }
+  // Pod spec fields written at the top level (`containers:` at column 0) belong under spec:.
+  const misplaced = Object.keys(top).filter(k => POD_KNOWN.includes(k) || k in POD_LATER)
+  for (const k of misplaced) c.fail(k, `is a field of spec: indent it under spec:`)
+  c.fields(Object.fromEntries(Object.entries(top).filter(([k]) => !misplaced.includes(k))), '', ['apiVersion', 'kind', 'metadata', 'spec', 'status'])
   if (top.apiVersion !== 'v1') c.fail('apiVersion', `must be "v1", not ${JSON.stringify(top.apiVersion)}`)
   if (top.kind !== 'Pod') c.fail('kind', `must be "Pod", not ${JSON.stringify(top.kind)}`)
 
@@ -59,12 +77,14 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   const labels = c.strMap(meta.labels, 'metadata.labels')
   const annotations = c.strMap(meta.annotations, 'metadata.annotations')
 
-  const spec = c.obj(top.spec, 'spec', true) ?? {}
+  const spec = c.obj(top.spec, 'spec', misplaced.length === 0) ?? {}
   c.fields(spec, 'spec', POD_KNOWN, POD_LATER)
   const volumes = parseVolumes(c, spec.volumes)
   const podSecurity = parsePodSecurity(c, spec.securityContext, 'spec.securityContext')
   const readOnlyVolumes = new Set(volumes.filter(v => v.kind === 'downwardAPI').map(v => v.name))
-  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(volumes.map(v => v.name)), readOnlyVolumes, hostPorts, isInit, podSecurity })
+  // Every volume named in spec.volumes, refused ones too: a mount of a refused volume is not a second problem.
+  const declared = c.list(spec.volumes, 'spec.volumes').flatMap(v => (typeof (v as { name?: unknown })?.name === 'string' ? [(v as { name: string }).name] : []))
+  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(declared), readOnlyVolumes, hostPorts, isInit, podSecurity, strict })
   const hostPorts = new Set<string>()
   const names = new Set<string>()
   const containersOf = (field: 'containers' | 'initContainers', isInit: boolean): ContainerSpec[] => {
@@ -80,7 +100,7 @@ export function validatePod(manifest: unknown): { result?: ParseResult; problems
   }
   const initContainers = containersOf('initContainers', true)
   const containers = containersOf('containers', false)
-  if (!Array.isArray(spec.containers) || spec.containers.length === 0) c.fail('spec.containers', 'required: at least one container')
+  if ((!Array.isArray(spec.containers) || spec.containers.length === 0) && !misplaced.includes('containers')) c.fail('spec.containers', 'required: at least one container')
   const podCpuMilli = containers.reduce((n, ct) => n + (ct.resources.limits.cpuMilli ?? 0), 0)
   if (podCpuMilli > MAX_CPU_MILLI && containers.every(ct => (ct.resources.limits.cpuMilli ?? 0) <= MAX_CPU_MILLI)) c.fail('spec.containers[*].resources.limits.cpu', `the sum, ${podCpuMilli}m, is more than ${MAX_CPU_MILLI}m (the pod cgroup's CFS quota would exceed the kernel's 2^44-1 us)`)
 

@@ -27,6 +27,8 @@ export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url))
 
 export function manifest(name: string, containers: ContainerInput[], spec: Record<string, unknown> = {}) {
   const fixtures = { name: 'fixtures', mountPath: FIXTURES, readOnly: true }
+  // The CLI is strict as kubectl: a container names its image; these run on the host's filesystem.
+  const host = <C extends object>(c: C): C => ('image' in c ? c : { image: 'host', ...c })
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -35,8 +37,9 @@ export function manifest(name: string, containers: ContainerInput[], spec: Recor
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 2,
       ...spec,
+      ...(Array.isArray(spec.initContainers) ? { initContainers: (spec.initContainers as object[]).map(host) } : {}),
       volumes: [{ name: 'fixtures', hostPath: { path: FIXTURES, type: 'Directory' } }, ...((spec.volumes as object[] | undefined) ?? [])],
-      containers: containers.map(c => ({ ...c, volumeMounts: [...((c as { volumeMounts?: object[] }).volumeMounts ?? []), fixtures] })),
+      containers: containers.map(c => ({ ...host(c), volumeMounts: [...((c as { volumeMounts?: object[] }).volumeMounts ?? []), fixtures] })),
     },
   }
 }

@@ -39,7 +39,7 @@ function newRoot(t: T): string {
 
 function pod(t: T, name: string, containers: object[], spec: object = {}): string {
   const file = join(t.testdir(), `${name}.json`)
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers, ...spec } }))
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: containers.map(c => ({ image: 'host', ...c })), ...spec } }))
   return file
 }
 

@@ -11,7 +11,7 @@ type Obj = Record<string, unknown>
 const HINT = 'hint: fix the manifest fields listed above; see the Kubernetes Pod reference\n'
 
 /** A container that is valid on its own; `over` replaces or adds fields. */
-const ct = (over: Obj = {}): Obj => ({ name: 'app', command: ['sleep', '1'], ...over })
+const ct = (over: Obj = {}): Obj => ({ name: 'app', image: 'host', command: ['sleep', '1'], ...over })
 const pod = (spec: Obj, metadata: Obj = { name: 'web' }): Obj => ({ apiVersion: 'v1', kind: 'Pod', metadata, spec })
 /** A pod of one container `ct(over)`. */
 const one = (over: Obj, spec: Obj = {}): Obj => pod({ containers: [ct(over)], ...spec })
@@ -71,7 +71,7 @@ const cases: Case[] = [
     manifest: pod({ containers: [ct({ name: 'b' }), ct({ name: 'a' }), ct({ name: 'b' })] }),
     problems: ['spec.containers[2].name: "b" is a duplicate: container names must be unique in the pod'],
   },
-  { rule: 'a container without a name is refused', manifest: pod({ containers: [{ command: ['true'] }] }), problems: ['spec.containers[0].name: required'] },
+  { rule: 'a container without a name is refused', manifest: pod({ containers: [{ image: 'host', command: ['true'] }] }), problems: ['spec.containers[0].name: required'] },
 
   // containers list
   { rule: 'a pod without spec.containers is refused', manifest: pod({}), problems: ['spec.containers: required: at least one container'] },
@@ -289,22 +289,22 @@ const cases: Case[] = [
   // YAML texts
   {
     rule: 'a YAML manifest with a bad memory quantity is refused with the same path',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    command: [sleep, "1"]\n    resources:\n      limits:\n        memory: 12XB\n',
+    manifest: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    resources:\n      limits:\n        memory: 12XB\n',
     problems: [`spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`],
   },
   {
     rule: 'a YAML port number written as a quoted string is refused',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    command: [sleep, "1"]\n    ports:\n    - containerPort: "8080"\n',
+    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    ports:\n    - containerPort: "8080"\n',
     problems: ['spec.containers[0].ports[0].containerPort: must be an integer between 1 and 65535, not "8080"'],
   },
   {
     rule: 'a YAML command written as one string is refused',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    command: sleep 1\n',
+    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: host\n    command: sleep 1\n',
     problems: ['spec.containers[0].command: must be a list of strings'],
   },
   {
     rule: 'a YAML init container with lifecycle and a relative workingDir lists both problems',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  initContainers:\n  - name: init\n    command: ["true"]\n    workingDir: tmp\n    lifecycle:\n      preStop:\n        exec: {command: ["true"]}\n  containers:\n  - name: app\n    command: [sleep, "1"]\n',
+    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  initContainers:\n  - name: init\n    image: host\n    command: ["true"]\n    workingDir: tmp\n    lifecycle:\n      preStop:\n        exec: {command: ["true"]}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n',
     problems: ['spec.initContainers[0].workingDir: "tmp" must be an absolute path', 'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always'],
   },
 ]
@@ -340,10 +340,10 @@ t.test('a manifest with many problems lists all of them in one error, with the c
       restartPolicy: 'Sometimes',
       terminationGracePeriodSeconds: -5,
       volumes: [{ name: 'data' }],
-      initContainers: [{ name: 'init', command: ['true'], lifecycle: { postStart: { exec: { command: ['x'] } } } }],
+      initContainers: [{ name: 'init', image: 'host', command: ['true'], lifecycle: { postStart: { exec: { command: ['x'] } } } }],
       containers: [
-        { name: 'init', command: 'true', resources: { limits: { memory: '12XB', cpu: '1' }, requests: { cpu: '2' } } },
-        { name: 'b', command: ['x'], ports: [{ containerPort: 70000, protocol: 'tcp' }], env: [{ name: '9X', value: 'v' }], workingDir: 'rel' },
+        { name: 'init', image: 'host', command: 'true', resources: { limits: { memory: '12XB', cpu: '1' }, requests: { cpu: '2' } } },
+        { name: 'b', image: 'host', command: ['x'], ports: [{ containerPort: 70000, protocol: 'tcp' }], env: [{ name: '9X', value: 'v' }], workingDir: 'rel' },
       ],
     },
   })
