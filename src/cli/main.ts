@@ -8,6 +8,7 @@ import { runCommand, runDetachedCommand } from './run.js'
 import { imageCommand } from './image.js'
 import { attachCommand } from './attach.js'
 import { table } from './table.js'
+import { completionScript } from './completion.js'
 import { LABS, runLab } from '../labs/index.js'
 import { UsageError, asRootError, checkCommandWord, firstWord, globalOptions, globalsOf, requireRoot, strictOption, wholeNumber, type Globals } from './globals.js'
 
@@ -138,8 +139,14 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       }),
     )
     .command('image', 'the local image store: image import FILE [name:tag] (docker save / OCI archive), image ls, image rm NAME', image)
+    .command('completion <shell>', 'print a shell completion script: source <(pod-launch completion bash)', y => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], demandOption: true }), h(a => {
+      io.out(completionScript(a.shell as string))
+      return 0
+    }))
     .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h((a, g) => supervise(g.root, a.id as string)))
   return globalOptions(parser, env)
+    .completion('__completion', false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
     .help()
     .alias('help', 'h')
     .strict()
@@ -154,7 +161,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
 type A = Record<string, unknown>
 
 /** The command words (for "unknown command" and completion). */
-export const COMMANDS = ['run', 'ps', 'inspect', 'logs', 'exec', 'attach', 'stop', 'rm', 'stats', 'gc', 'explain', 'ns', 'tree', 'check', 'lab', 'image', '__supervise', 'help']
+export const COMMANDS = ['run', 'ps', 'inspect', 'logs', 'exec', 'attach', 'stop', 'rm', 'stats', 'gc', 'explain', 'ns', 'tree', 'check', 'lab', 'image', 'completion', '__supervise', '__completion', 'help']
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -169,7 +176,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     code = await fn(a as A, g)
   }
   try {
-    checkCommandWord(argv, COMMANDS)
+    if (!argv.includes('--get-yargs-completions')) checkCommandWord(argv, COMMANDS)
     let printed = ''
     await commands(io, env, handle).parseAsync(argv, {}, (_err, _argv, output) => {
       printed = output

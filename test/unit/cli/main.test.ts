@@ -24,7 +24,7 @@ t.test('no manifest is a usage error, exit 2, with a hint', async t => {
 
 t.test('an invalid manifest exits 2 listing every field, before anything is created', async t => {
   const file = join(t.testdir(), 'bad.json')
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'A!' }] } }))
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'A!', image: 'host' }] } }))
   for (const argv of [['run', file], [file]]) {
     const c = io()
     t.equal(await main(argv, c.io), 2)

@@ -26,7 +26,7 @@ interface Mistake {
 const MISTAKES: Mistake[] = [
   { what: 'a typo of a command', argv: ['sp'], code: 2, err: "pod-launch: unknown command 'sp' (did you mean 'ps'?)\nhint: pod-launch --help\n" },
   { what: 'a command of another tool (pull)', argv: ['pull', 'busybox'], code: 2, err: "pod-launch: unknown command 'pull'\nhint: pod-launch --help\n" },
-  { what: 'a command of another tool (completion)', argv: ['completions'], code: 2, err: /^pod-launch: unknown command 'completions'\n/ },
+  { what: 'a near miss of a command (completions)', argv: ['completions'], code: 2, err: "pod-launch: unknown command 'completions' (did you mean 'completion'?)\nhint: pod-launch --help\n" },
   { what: 'a global option on ps', argv: ['ps', '--cgroup-parent', 'x', '--json'], code: 0, err: '' },
   { what: 'a grace period that is not a number', argv: ['stop', 'web', '--grace-period', 'abc'], code: 2, err: 'pod-launch: --grace-period abc: must be an integer\nhint: pod-launch --help\n' },
   { what: 'exec without a command', argv: ['exec', 'web'], code: 2, err: /^pod-launch: exec: a command is required\nusage: pod-launch exec POD/ },
