@@ -112,7 +112,7 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
 }
 
 export { attachPod, attachTarget, AttachConnection, type AttachHello } from './manage/index.js'
-export { runDetached, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type DetachedStart, type LogOptions } from './manage/index.js'
+export { runDetached, startForeground, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type GcOptions, type DetachedStart, type LogOptions } from './manage/index.js'
 export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './state/index.js'
 export { importImage, resolveImage, listImages, removeImage, familiarName, normalizeImageName, lowerdirOption, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, type ImageRecord, type ImageConfig, type ImportOptions } from './rootfs/images/index.js'
@@ -123,3 +123,4 @@ export function loadManifest(manifest: ManifestInput, warn: (m: string) => void,
 }
 export { explainPod, type PodPlan, type ProcessPlan } from './pod/explain.js'
 export { checkFromRecord as checkPodNetwork, describeNetwork, type NetworkOptions, type PortMapping } from './net/index.js'
+export { crashPoint, CRASH_STEPS, type CrashStep } from './crash-point.js'

@@ -113,7 +113,15 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       h((a, g) => rmCommand(g.root, a.pods as string[], !!a.force, io)),
     )
     .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => json(podArg(y)), h((a, g) => statsCommand(g.root, a.pod as string, !!a.json, io)))
-    .command('gc', 'remove what no live pod owns: dead pods, state dirs, empty pod cgroups, orphaned pause', y => json(y.option('dry-run', { type: 'boolean', describe: 'only say what would be removed' })), h((a, g) => gcCommand(g.root, !!a.dryRun, !!a.json, io)))
+    .command(
+      'gc',
+      "remove what is this root's and provably dead: dead pods, state dirs, empty pod cgroups, orphaned pause (another root's orphans are reported)",
+      y =>
+        json(y.option('dry-run', { type: 'boolean', describe: 'only say what would be removed' }))
+          .option('cgroup-parent', { type: 'string', array: true, describe: 'also scan this cgroup parent (repeatable; default pod-launch); the parents the records name are always scanned' })
+          .option('all-roots', { type: 'boolean', alias: 'force', describe: 'also kill and remove orphans no record of this root names' }),
+      h((a, g) => gcCommand(g.root, { dryRun: !!a.dryRun, cgroupParents: a.cgroupParent as string[] | undefined, allRoots: !!a.allRoots }, !!a.json, io)),
+    )
     .command(
       'explain <manifest>',
       'print what a run would do (namespaces, cgroup writes, mounts, exec), creating nothing',

@@ -1,5 +1,5 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
-import { displayPhase, gc, execInPod, isSidecar, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, runningContainerStatuses, stopPod, type LogOptions, type PodRecord } from '../index.js'
+import { displayPhase, gc, execInPod, isSidecar, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, runningContainerStatuses, stopPod, type GcOptions, type LogOptions, type PodRecord } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -72,10 +72,10 @@ export function statsCommand(root: string, ref: string, json: boolean, io: Io): 
   return 0
 }
 
-export async function gcCommand(root: string, dryRun: boolean, json: boolean, io: Io): Promise<number> {
-  const actions = await gc(root, dryRun)
+export async function gcCommand(root: string, opts: GcOptions, json: boolean, io: Io): Promise<number> {
+  const actions = await gc(root, opts)
   if (json) io.out(JSON.stringify(actions, null, 2) + '\n')
   else if (actions.length === 0) io.out('nothing to collect\n')
-  else io.out(table(['KIND', 'TARGET', dryRun ? 'WOULD REMOVE BECAUSE' : 'REMOVED BECAUSE'], actions.map(a => [a.kind, a.target, a.why])))
+  else io.out(table(['KIND', 'TARGET', 'ACTION', 'BECAUSE'], actions.map(a => [a.kind, a.target, a.leftAlone ? 'left alone' : opts.dryRun ? 'would remove' : 'removed', a.why])))
   return 0
 }

@@ -1,5 +1,5 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
-import { DEFAULT_STATE_ROOT, PodError, loadManifest, parseBackoff, runDetached, startPod, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
+import { DEFAULT_STATE_ROOT, PodError, crashPoint, loadManifest, parseBackoff, runDetached, startForeground, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 import { DETACH_HINT, ForegroundClient, foregroundTarget } from './attach.js'
@@ -60,10 +60,9 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     io.err(`pod-launch: attaching our terminal to container ${target.container.name} only (the first with stdin or tty); not attached: ${target.others.join(', ')}\n`)
   }
   if (target?.container.tty && target.container.stdin && process.stdin.isTTY) io.err(`pod-launch: container ${target.container.name} has a tty: ${DETACH_HINT}\n`)
-  const pod = await startPod(spec, {
+  const pod = await startForeground(spec, args.root ?? DEFAULT_STATE_ROOT, {
     attach: target && { container: target.container.name, client: client! },
     backoff,
-    stateRoot: args.root,
     ...podOptions(args),
     onEvent: e => {
       const line = describe(e)
@@ -73,6 +72,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   let interrupts = 0
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++
+    crashPoint('stop-requested')
     const force = args.force || interrupts > 1
     const grace = force ? 0 : (args.gracePeriod ?? pod.spec.terminationGracePeriodSeconds)
     io.err(`pod-launch: ${sig}: stopping pod ${pod.name} (grace ${grace}s${interrupts === 1 && grace > 0 ? ', again to kill now' : ''})\n`)

@@ -1,13 +1,15 @@
 // `run -d`: validate, record, start one supervisor per pod in its own
 // session, and return once the pod is Running (or with its start error).
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
 import { planNetwork } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
-import { ensureRoot, isAlive, listPods, podDir, specFile, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { crashPoint } from '../crash-point.js'
+import { ensureRoot, isAlive, listPods, podDir, readRecord, specFile, startTicks, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { removePod } from './ops.js'
 import type { SupervisedOptions } from './supervisor.js'
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
@@ -25,6 +27,15 @@ function assertNameFree(root: string, name: string): void {
         hint: `remove it first: pod-launch rm --force ${name}`,
       })
     }
+  }
+}
+
+/** The supervisor log's last line ('' when there is none). */
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').pop()!.slice(0, 300)
+  } catch {
+    return ''
   }
 }
 
@@ -49,7 +60,8 @@ export async function runDetached(spec: PodSpec, root: string, options: Supervis
       name: spec.name,
       namespace: spec.namespace,
       createdAt: new Date().toISOString(),
-      supervisor: null,
+      // The owner until the supervisor takes over: a record is never ownerless while it is being started.
+      supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' },
       phase: 'Pending',
       spec,
       podIP: '',
@@ -58,6 +70,7 @@ export async function runDetached(spec: PodSpec, root: string, options: Supervis
     }
     writeRecord(root, record)
   })
+  crashPoint('client-record')
   const logFd = openSync(join(dir, 'supervisor.log'), 'a', 0o640)
   const child = spawn(process.execPath, [BIN, '__supervise', '--root', root, spec.uid], {
     detached: true, // its own session: our terminal's signals and our exit do not reach it
@@ -76,12 +89,18 @@ export async function runDetached(spec: PodSpec, root: string, options: Supervis
   try {
     msg = JSON.parse(reply)
   } catch {
-    const log = join(root, `supervisor-${spec.uid}.log`)
+    // It died while starting the pod: whatever it made is named in the record; kill and remove it all.
+    const tail = logTail(join(dir, 'supervisor.log'))
+    let cleanup = ''
     try {
-      renameSync(join(dir, 'supervisor.log'), log)
-    } catch {}
-    rmSync(dir, { recursive: true, force: true })
-    throw new PodError(`pod.supervise: ${spec.name}: the supervisor exited without a word (its log: ${log})`, { step: 'pod.supervise' })
+      // Dead before it took the record over: the owner named there is us.
+      const r = readRecord(root, spec.uid)
+      if (r.supervisor?.pid === process.pid) writeRecord(root, { ...r, supervisor: null })
+      await removePod(root, spec.uid, { force: true, onWarning: warn })
+    } catch (e) {
+      cleanup = `; cleaning up failed (${(e as Error).message}): pod-launch rm --force ${spec.uid}`
+    }
+    throw new PodError(`pod.supervise: ${spec.name}: the supervisor exited without a word${tail ? ` (its last log line: ${tail})` : ''}${cleanup}`, { step: 'pod.supervise' })
   }
   if (msg.error) throw new PodError(msg.error.message, { step: msg.error.step ?? 'pod.start', hint: msg.error.hint })
   return { id: spec.uid, name: spec.name, phase: msg.phase ?? 'Running' }

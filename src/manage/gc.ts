@@ -1,25 +1,43 @@
-// `gc [--dry-run]`: find and remove what no live pod owns, and nothing else:
-// - pods whose supervisor died before they ended (Unknown): killed through
-//   their cgroups, marked Failed (their logs stay until `rm`);
-// - state directories without a readable record and without a live process;
-// - pod cgroups (`<hierarchy>/pod-launch/pod-<uid>`) that hold no process and
-//   belong to no live pod, or whose pod record says it is dead;
-// - pause processes of ours (our binary) orphaned to pid 1 and owned by no record.
+// `gc [--dry-run] [--cgroup-parent P]... [--all-roots]`: find and remove what
+// no live pod owns, and nothing else. gc acts only on what it can prove is
+// its root's and dead; an orphan it cannot place in its root is reported and
+// left alone unless --all-roots (or --force) claims every orphan of ours.
+// - pods of this root whose owner (supervisor, or foreground CLI) died before
+//   they ended: killed through their recorded cgroups, marked Failed (their
+//   logs stay until `rm`); a foreground pod's directory goes too, as its run would have;
+// - state directories without a readable record and with no live process in
+//   a cgroup of theirs (`.../pod-<uid>`, any parent, any hierarchy);
+// - pod cgroups under every parent a record of this root names and under
+//   each --cgroup-parent (default: pod-launch): empty ones of this root's
+//   dead or ended pods; those no record places: reported (--all-roots: killed, removed);
+// - pause processes of ours orphaned to pid 1: placed by their cgroup; one no
+//   record of this root owns is reported (--all-roots: killed).
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/native.js'
 import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
-import { isAlive, listPods, mountsBelow, podDir } from '../state/index.js'
-import { stopPod } from './ops.js'
+import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, startTicks } from '../state/index.js'
+import { removePod, stopPod } from './ops.js'
 
 export interface GcAction {
   kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount' | 'network'
   target: string
   why: string
+  /** Reported only: not provably this root's (gc --all-roots acts on it). */
+  leftAlone?: boolean
+}
+
+export interface GcOptions {
+  dryRun?: boolean
+  /** Cgroup parents to scan besides those the records name (default: pod-launch). */
+  cgroupParents?: string[]
+  /** Also end orphans no record of this root places (another root's, or a lost one's). */
+  allRoots?: boolean
 }
 
 const OLD_ENOUGH_MS = 10_000 // a pod being created has a dir before its record: leave young ones alone
+const NOT_OURS = 'no record of this root names it: left alone (pod-launch gc --all-roots ends it)'
 
 function procsIn(dir: string): number[] {
   const out: number[] = []
@@ -40,17 +58,62 @@ function rmdirBottomUp(dir: string): void {
   rmdirSync(dir)
 }
 
-export async function gc(root: string, dryRun: boolean): Promise<GcAction[]> {
+function tryKill(pid: number, ticks: string | undefined): void {
+  try {
+    if (ticks !== undefined && startTicks(pid) === ticks) process.kill(pid, 'SIGKILL')
+  } catch {
+    // gone meanwhile
+  }
+}
+
+/** Kill every process in an orphan pod cgroup, then remove it (--all-roots). */
+async function killCgroup(dir: string): Promise<void> {
+  for (let round = 0; round < 250; round++) {
+    const pids = procsIn(dir)
+    if (pids.length === 0) break
+    for (const pid of pids) tryKill(pid, startTicks(pid))
+    await new Promise(r => setTimeout(r, 20))
+  }
+  rmdirBottomUp(dir)
+}
+
+const age = (path: string) => Date.now() - statSync(path).mtimeMs
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** A live process outside pod `uid` that is the parent of one inside it (its supervisor or foreground CLI): then it is no orphan. */
+function ownerOf(uid: string, pids: number[]): number | undefined {
+  for (const pid of pids) {
+    const ppid = parentOf(pid)
+    if (ppid !== undefined && ppid > 1 && podOfProcess(ppid) !== uid) return ppid
+  }
+  return undefined
+}
+
+export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]> {
+  const { dryRun = false, allRoots = false } = opts
   const actions: GcAction[] = []
   const pods = listPods(root)
+  const ours = new Set(pods.map(p => p.id))
   const live = new Set<string>()
   for (const p of pods) {
     const r = p.record
     if (r && isAlive(r.supervisor)) {
       live.add(p.id)
     } else if (r && r.phase !== 'Succeeded' && r.phase !== 'Failed') {
-      actions.push({ kind: 'pod', target: `${r.name} (${p.id})`, why: 'its supervisor died before the pod ended: kill what is left, mark it Failed' })
-      if (!dryRun) await stopPod(root, p.id, { force: true, onWarning: () => {} })
+      const fg = !!r.foreground
+      actions.push({ kind: 'pod', target: `${r.name} (${p.id})`, why: `its ${fg ? 'foreground run' : 'supervisor'} died before the pod ended: kill what is left, ${fg ? 'remove it' : 'mark it Failed'}` })
+      if (dryRun) continue
+      // A foreground run removes its pod when it ends: gc finishes that run's teardown.
+      if (fg) await removePod(root, p.id, { force: true, onWarning: () => {} })
+      else await stopPod(root, p.id, { force: true, onWarning: () => {} })
     }
   }
   // CNI DEL that never ran or failed (network records outlive the pod's directory until DEL succeeds).
@@ -66,71 +129,91 @@ export async function gc(root: string, dryRun: boolean): Promise<GcAction[]> {
     }
     actions.push(action)
   }
-  // Every process of a pod (foreground or detached) is in its cgroup; a cgroup with processes is in use.
+  // The proof of life: a process in a cgroup of the pod, whatever its parent (by pid and start time).
+  const running = processesByPod()
+  // Every parent a record of this root names, and those asked for.
+  const parents = new Set(opts.cgroupParents?.length ? opts.cgroupParents.map(p => p.replace(/^\/+|\/+$/g, '')) : [DEFAULT_PARENT])
+  for (const p of listPods(root)) {
+    const plan = p.record?.cgroups?.plan
+    if (plan) parents.add(plan.parent)
+  }
   const host = detectCgroups()
-  const inUse = new Set<string>()
-  const cgroupDirs: { uid: string; dir: string }[] = []
   for (const h of host.hierarchies) {
-    const parent = join(h.path, DEFAULT_PARENT)
-    if (!existsSync(parent)) continue
-    for (const e of readdirSync(parent, { withFileTypes: true })) {
-      const m = e.isDirectory() && /^pod-([0-9a-f-]{36})$/.exec(e.name)
-      if (!m) continue
-      const dir = join(parent, e.name)
-      cgroupDirs.push({ uid: m[1], dir })
-      if (procsIn(dir).length > 0) inUse.add(m[1])
-    }
-  }
-  for (const { uid, dir } of cgroupDirs) {
-    if (live.has(uid) || inUse.has(uid)) continue
-    // A pod being created has its cgroups for a moment before pause enters them.
-    if (Date.now() - statSync(dir).mtimeMs < OLD_ENOUGH_MS) continue
-    actions.push({ kind: 'cgroup', target: dir, why: 'no process and no live pod' })
-    if (!dryRun) rmdirBottomUp(dir)
-  }
-  if (!dryRun) {
-    for (const h of host.hierarchies) {
-      try {
-        rmdirSync(join(h.path, DEFAULT_PARENT)) // only when empty; a pod being created retries its mkdir
-      } catch {
-        // not empty, or not there
+    for (const parent of parents) {
+      const base = join(h.path, parent)
+      if (!existsSync(base)) continue
+      for (const e of readdirSync(base, { withFileTypes: true })) {
+        const m = e.isDirectory() && /^pod-([0-9a-f-]{36})$/.exec(e.name)
+        if (!m) continue
+        const uid = m[1]
+        const dir = join(base, e.name)
+        if (live.has(uid)) continue
+        const procs = procsIn(dir)
+        const busy = procs.length > 0
+        if (!ours.has(uid)) {
+          const owner = ownerOf(uid, procs)
+          if (owner !== undefined) {
+            actions.push({ kind: 'cgroup', target: dir, why: `a live pod of another root (its owner, pid ${owner}, runs): left alone`, leftAlone: true })
+            continue
+          }
+          // Another root's pod (alive or not), or one whose record is lost: not provably ours.
+          if (!allRoots) {
+            if (busy || age(dir) >= OLD_ENOUGH_MS) actions.push({ kind: 'cgroup', target: dir, why: `${busy ? 'holds processes; ' : ''}${NOT_OURS}`, leftAlone: true })
+            continue
+          }
+          if (!busy && age(dir) < OLD_ENOUGH_MS) continue // a pod being created
+          actions.push({ kind: 'cgroup', target: dir, why: busy ? 'an orphan pod cgroup (--all-roots): processes killed, removed' : 'an empty orphan pod cgroup (--all-roots)' })
+          if (!dryRun) await killCgroup(dir)
+          continue
+        }
+        if (busy || running.has(uid)) continue // still in use: never removed
+        actions.push({ kind: 'cgroup', target: dir, why: 'no process and no live pod' })
+        if (!dryRun) rmdirBottomUp(dir)
+      }
+      if (!dryRun && parent === DEFAULT_PARENT) {
+        try {
+          rmdirSync(base) // our shared default parent, only when empty; a pod being created retries its mkdir
+        } catch {
+          // not empty, or not there
+        }
       }
     }
   }
-  for (const p of pods) {
-    if (live.has(p.id) || inUse.has(p.id)) continue
+  const remaining = listPods(root)
+  for (const p of remaining) {
+    if (live.has(p.id) || running.has(p.id)) continue
     for (const m of mountsBelow(podDir(root, p.id))) {
       actions.push({ kind: 'mount', target: m, why: 'a volume of a pod that is not running' })
       if (!dryRun) native().umount(m, true)
     }
   }
-  for (const p of pods) {
-    if (p.record || live.has(p.id) || inUse.has(p.id)) continue
+  for (const p of remaining) {
+    if (p.record || live.has(p.id) || running.has(p.id)) continue
     const dir = podDir(root, p.id)
-    if (Date.now() - statSync(dir).mtimeMs < OLD_ENOUGH_MS) continue
-    actions.push({ kind: 'state-dir', target: dir, why: p.error ? p.error.message.split(': ').slice(-1)[0] : 'no pod record' })
+    if (age(dir) < OLD_ENOUGH_MS) continue
+    actions.push({ kind: 'state-dir', target: dir, why: p.error ? p.error.message.split(': ').slice(-1)[0] : 'no pod record, and no process in a cgroup of it' })
     if (!dryRun) rmSync(dir, { recursive: true, force: true })
   }
   const known = new Set(pods.flatMap(p => (p.record?.pause ? [p.record.pause.pid] : [])))
   const pause = pausePath()
   for (const name of readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
     const pid = Number(name)
+    let ticks: string | undefined
     try {
       if (readlinkSync(`/proc/${pid}/exe`) !== pause || known.has(pid)) continue
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid !== 1) continue // its pod-launch parent still owns it
+      if (parentOf(pid) !== 1) continue // its pod-launch parent still owns it
+      ticks = startTicks(pid)
     } catch {
       continue
     }
-    actions.push({ kind: 'process', target: `pause pid ${pid}`, why: 'orphaned to pid 1, owned by no pod record' })
-    if (!dryRun) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone meanwhile
-      }
+    const uid = podOfProcess(pid)
+    if (uid && ours.has(uid)) continue // this root's: its pod was handled above
+    if (!allRoots) {
+      actions.push({ kind: 'process', target: `pause pid ${pid}`, why: `orphaned to pid 1 (pod ${uid ?? 'unknown'}); ${NOT_OURS}`, leftAlone: true })
+      continue
     }
+    actions.push({ kind: 'process', target: `pause pid ${pid}`, why: `orphaned to pid 1 (pod ${uid ?? 'unknown'}), claimed by --all-roots` })
+    if (!dryRun) tryKill(pid, ticks)
   }
   return actions
 }

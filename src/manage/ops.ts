@@ -82,7 +82,8 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     if (!(await waitGone(r.supervisor, grace * 1000 + 15_000))) {
       throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, { step: 'pod.stop', hint: `pod-launch rm --force ${r.name}` })
     }
-    return readRecord(root, id)
+    // A foreground run removes its pod directory as it ends.
+    return existsSync(podDir(root, id)) ? readRecord(root, id) : { ...r, phase: 'Failed', supervisor: null }
   }
   if (!isEnded(r)) {
     // The supervisor died: nobody will tear the pod down but us. DEL first,
@@ -128,6 +129,9 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
           throw new PodError(`pod.rm: ${r.name}: the pod is ${displayPhase(r, isAlive(r.supervisor))}`, { step: 'pod.rm', code: 'EBUSY', hint: `stop it first (pod-launch stop ${r.name}) or pod-launch rm --force ${r.name}` })
         }
         await stopLocked(root, id, { force: true, onWarning: opts.onWarning })
+      } else {
+        // Ended, but its owner may have died in the middle of the teardown: what the record names goes too.
+        await killOrphaned(r)
       }
     } catch (e) {
       // A corrupt record must not make a pod unremovable with --force.

@@ -7,8 +7,9 @@ import { PodError } from '../errors.js'
 import { Pod } from '../pod/index.js'
 import type { NetworkOptions } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
-import { podDir, readRecord, specFile, stopFile, startTicks, writeRecord, type PodRecord } from '../state/index.js'
-import { podSnapshot } from './snapshot.js'
+import { crashPoint } from '../crash-point.js'
+import { podDir, readRecord, specFile, stopFile, startTicks, writeRecord } from '../state/index.js'
+import { RecordKeeper } from './recorder.js'
 
 /** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
 export interface SupervisedOptions extends NetworkOptions {
@@ -30,18 +31,16 @@ function report(fd: number, msg: object): void {
 export async function supervise(root: string, id: string, reportFd = 3): Promise<number> {
   const dir = podDir(root, id)
   const { spec, options } = JSON.parse(readFileSync(specFile(dir), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
-  let record: PodRecord = { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }
-  writeRecord(root, record)
-  let pod: Pod | undefined
-  const save = () => {
-    if (pod) record = podSnapshot(pod, record)
-    writeRecord(root, record)
-  }
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
+  const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }, m => log(`warning: ${m}`))
+  writeRecord(root, keeper.record)
+  crashPoint('supervisor-record')
+  let pod: Pod | undefined
   const stopRequested = () => {
     const file = stopFile(dir)
     const req = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { gracePeriodSeconds?: number; force?: boolean }) : {}
     log(`stop requested: ${JSON.stringify(req)}`)
+    crashPoint('stop-requested')
     void pod?.stop(req)
   }
   process.on('SIGTERM', stopRequested)
@@ -55,10 +54,10 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
       attachSockets: true, // `pod-launch attach`: we own the containers' terminals and stdin pipes
       onOutput: () => {}, // the CRI log files have it all
       onWarning: m => log(`warning: ${m}`),
+      onIntent: keeper.onIntent,
       onEvent: e => {
         log(`event ${JSON.stringify(e, (k, v) => (k === 'error' ? (v as Error).message : v))}`)
-        if (e.type === 'sandbox-started') record.pause = { pid: e.pid, startTicks: startTicks(e.pid) ?? '', namespaces: e.namespaces }
-        if (e.type !== 'pod-removed') save()
+        keeper.onEvent(e)
       },
     })
   } catch (e) {
@@ -68,11 +67,13 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
     rmSync(dir, { recursive: true, force: true }) // a failed start leaves nothing
     return 1
   }
-  save()
+  keeper.attach(pod)
+  keeper.save()
+  crashPoint('running')
   report(reportFd, { ok: true, id, phase: pod.phase })
   const result = await pod.wait()
-  record = { ...podSnapshot(pod, record), phase: result.phase, supervisor: null }
-  if (existsSync(dir)) writeRecord(root, record)
+  keeper.record = { ...keeper.record, phase: result.phase, supervisor: null }
+  keeper.save()
   log(`pod ended: ${result.phase}`)
   return 0
 }

@@ -4,7 +4,7 @@
 import { closeSync, openSync } from 'node:fs'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
-import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
+import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
 import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
 import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
@@ -21,6 +21,7 @@ import { UndoStack, type Warn } from './undo.js'
 import { listenAttach } from './attach-server.js'
 import type { AttachClient } from './stdio.js'
 import { PodError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
 
 export type PodEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
@@ -65,6 +66,12 @@ export interface PodOptions extends NetworkOptions {
   attach?: { container: string; client: AttachClient }
   /** Listen on `<pod dir>/attach/<container>.sock` for `pod-launch attach` (the supervisor). */
   attachSockets?: boolean
+  /**
+   * Called with the cgroup plan once the pod's directory exists and before
+   * any cgroup or process does: the caller records it, so a crash from here
+   * on leaves a record that names everything to clean (a throw aborts).
+   */
+  onIntent?: (intent: { cgroups: CgroupPlan }) => void
 }
 
 export interface PodResult {
@@ -167,21 +174,28 @@ export class Pod {
       const dir = new PodDir(stateRoot, spec.uid)
       dir.create()
       if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
+      crashPoint('pod-dir')
+      const cgroupPlan = planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
+      opts.onIntent?.({ cgroups: cgroupPlan })
+      crashPoint('intent')
       // Cgroups first: every process enters its cgroup before it execs. Their
       // undo runs last: kill whatever is left in them (forked daemons too), then rmdir.
-      const cgroups = createPodCgroups(planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit }))
+      const cgroups = createPodCgroups(cgroupPlan)
       undo.push('kill and remove the pod cgroups', async () => {
         await cgroups.killAll()
         await cgroups.remove()
       })
+      crashPoint('cgroups')
       // Volumes before any process: a bad hostPath fails here, with nothing running.
       const node = nodeFacts()
       const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
       undo.push('unmount volumes', () => volumes.release())
+      crashPoint('volumes')
       const devNull = openSync('/dev/null', 'r+')
       undo.push('close /dev/null', () => closeSync(devNull))
       const dieWithParent = opts.dieWithParent ?? true
       const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
+      crashPoint('sandbox')
       emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
       // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
       let podIPs: string[] = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
@@ -320,6 +334,7 @@ export class Pod {
       await (this.terminating ?? this.terminate(this.spec.terminationGracePeriodSeconds * 1000))
       await Promise.all(sidecarRuns)
     }
+    crashPoint('containers-stopped')
     this.setPhase(initFailed || this.failures.length > 0 || this.sandboxDied ? 'Failed' : 'Succeeded')
     this.tearingDown = true
     await this.undo.run(this.warn)

@@ -3,6 +3,7 @@
 // stop (preStop, SIGTERM, SIGKILL after the grace period).
 import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
 import type { PodCgroups } from '../cgroups/index.js'
 import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
@@ -233,6 +234,7 @@ export class ContainerRunner {
     }
     // Stopped while we were starting it: it must not outlive the pod.
     if (this.stopping) child.kill('SIGKILL')
+    crashPoint('container-started')
     ctx.emit({ type: 'container-started', container: spec.name, pid: child.pid, restartCount: this.status.restartCount })
     const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(child) : true
     // The probes decide `started` (startupProbe) and `ready` (readinessProbe).

@@ -1,6 +1,8 @@
 // Every lifecycle step registers its undo; undo runs them last-first.
 // An undo failure is a warning and never hides the first error.
 
+import { crashPoint } from '../crash-point.js'
+
 export type Warn = (message: string) => void
 
 export class UndoStack {
@@ -19,6 +21,7 @@ export class UndoStack {
       } catch (e) {
         warn(`undo ${what}: ${e instanceof Error ? e.message : String(e)}`)
       }
+      crashPoint('teardown-step')
     }
   }
 }

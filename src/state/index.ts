@@ -1,7 +1,7 @@
 export { type ContainerRecord, type CgroupsRecord, type PodRecord, displayPhase, isReady, runningContainerStatuses } from './record.js'
 export { writeRecord, readRecord, listPodIds, ensureRoot, withLock } from './store.js'
 export * from './layout.js'
-export { startTicks, isAlive } from './proc.js'
+export { startTicks, isAlive, podOfProcess, processesByPod } from './proc.js'
 export { resolvePod, listPods, type PodRef } from './resolve.js'
 export { mountsBelow, unmountBelow } from './mounts.js'
 export { exitReason, stateName, stateReason, stored, type ContainerState, type ContainerStatus, type PodPhase, type Stored, type Terminated, type TerminatedReason, type WaitingReason } from './status.js'

@@ -1,6 +1,6 @@
 // Process identity across commands: a pid plus its start time (field 22 of
 // /proc/<pid>/stat), so a recycled pid is never mistaken for ours.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export function startTicks(pid: number): string | undefined {
   try {
@@ -15,4 +15,32 @@ export function startTicks(pid: number): string | undefined {
 
 export function isAlive(p: { pid: number; startTicks: string } | null | undefined): boolean {
   return !!p && startTicks(p.pid) === p.startTicks
+}
+
+const POD_CGROUP = /\/pod-([0-9a-f-]{36})(?:\/|$)/
+
+/** The pod uid whose cgroup (`.../pod-<uid>/...`, any parent, any hierarchy) holds `pid`, if any. */
+export function podOfProcess(pid: number): string | undefined {
+  try {
+    for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+      const m = POD_CGROUP.exec(line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1))
+      if (m) return m[1]
+    }
+  } catch {
+    // gone meanwhile
+  }
+  return undefined
+}
+
+/** Every live process in a pod cgroup, by pod uid: the proof a pod is (or is not) still running. */
+export function processesByPod(): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const pid = Number(name)
+    const uid = podOfProcess(pid)
+    if (!uid || startTicks(pid) === undefined) continue
+    out.set(uid, [...(out.get(uid) ?? []), pid])
+  }
+  return out
 }

@@ -27,6 +27,8 @@ export interface PodRecord {
   startTime?: string
   /** The process that owns the pod; null once it has exited. */
   supervisor: { pid: number; startTicks: string } | null
+  /** A foreground `run` owns it (the CLI process is `supervisor`): its directory goes when it ends. */
+  foreground?: boolean
   phase: PodPhase
   /** Set when the pod could not start (the sandbox failed). */
   error?: { message: string; hint?: string }

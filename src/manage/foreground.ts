@@ -1,0 +1,60 @@
+// `run` in the foreground keeps a record too: ps, inspect, stop and rm see the
+// pod while it runs, and when the CLI is killed (its containers die with it)
+// the record names the cgroups, mounts and directory gc must remove.
+import { mkdirSync, rmSync } from 'node:fs'
+import { PodError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
+import { Pod, type PodOptions } from '../pod/index.js'
+import type { PodSpec } from '../spec/index.js'
+import { ensureRoot, podDir, startTicks, writeRecord } from '../state/index.js'
+import { RecordKeeper } from './recorder.js'
+
+/** Pod.start with a record under `root` from before anything exists; the pod's directory goes when it ends. */
+export async function startForeground(spec: PodSpec, root: string, opts: PodOptions = {}): Promise<Pod> {
+  ensureRoot(root)
+  const dir = podDir(root, spec.uid)
+  try {
+    mkdirSync(dir, { mode: 0o711 })
+  } catch (e) {
+    throw PodError.system('state.mkdir', e, dir)
+  }
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`))
+  const keeper = new RecordKeeper(
+    root,
+    {
+      id: spec.uid,
+      name: spec.name,
+      namespace: spec.namespace,
+      createdAt: new Date().toISOString(),
+      supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' },
+      foreground: true,
+      phase: 'Pending',
+      spec,
+      podIP: '',
+      initContainerStatuses: [],
+      containerStatuses: [],
+    },
+    warn,
+  )
+  let pod: Pod
+  try {
+    writeRecord(root, keeper.record)
+    pod = await Pod.start(spec, {
+      ...opts,
+      stateRoot: root,
+      keepState: false,
+      onIntent: keeper.onIntent,
+      onEvent: e => {
+        keeper.onEvent(e)
+        opts.onEvent?.(e)
+      },
+    })
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true }) // a failed start leaves nothing (the engine undid the rest)
+    throw e
+  }
+  keeper.attach(pod)
+  keeper.save()
+  crashPoint('running')
+  return pod
+}

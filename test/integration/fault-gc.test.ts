@@ -1,0 +1,115 @@
+// Issue 24, items 1, 2 and 4: gc removes only what is its root's and
+// provably dead. Each test uses its own state roots and cgroup parents, and
+// ends with the leak check (no process, pod cgroup, mount, pod dir or log).
+import t from 'tap'
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { requires } from '../helpers/requires.js'
+import { manifest, uniqueName } from '../helpers/pods.js'
+import { cliEnv, leaks, settledLeaks, newRoot, NO_LEAKS, onlyRecord, processesUnder, runForeground, uniqueParent, waitUntil, writeManifest } from '../helpers/faults.js'
+
+const skip = requires('root', 'built')
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+type Action = { kind: string; target: string; why: string; leftAlone?: boolean }
+const backdate = (path: string) => utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+
+t.test('item 1: gc never touches a running foreground pod (custom cgroup parent); it has a record: ps and inspect see it', { skip }, async t => {
+  const root = newRoot(t)
+  const parent = uniqueParent(t, 'fg')
+  const other = uniqueParent(t, 'none') // gc scans this one and the parents the records name: never the shared default
+  const name = uniqueName('fg')
+  const file = writeManifest(t, manifest(name, [{ name: 'c', command: ['sleep', '600'] }]))
+  const fg = runForeground(root, ['--cgroup-parent', parent, file])
+  t.teardown(() => fg.child.kill('SIGKILL'))
+  t.ok(await waitUntil(() => onlyRecord(root)?.phase === 'Running'), 'the foreground pod has a record saying Running')
+  const id = onlyRecord(root)!.id
+  const dir = join(root, id)
+  const before = readdirSync(dir, { recursive: true }).length
+  t.match(JSON.parse((await cliEnv(root, {}, 'ps', '--json')).stdout), [{ pod: name, phase: 'Running', ready: '1/1' }], 'ps names it (not "? <id> Unknown")')
+  const inspect = await cliEnv(root, {}, 'inspect', name)
+  t.equal(inspect.code, 0, inspect.stderr)
+  t.equal(JSON.parse(inspect.stdout).status.phase, 'Running')
+
+  backdate(dir) // old enough that only the proof of life protects it
+  const gc = await cliEnv(root, {}, 'gc', '--json', '--cgroup-parent', other)
+  t.equal(gc.code, 0, gc.stderr)
+  t.same((JSON.parse(gc.stdout || '[]') as Action[]).filter(a => a.target.includes(id)), [], 'gc names nothing of the running pod')
+  t.equal(readdirSync(dir, { recursive: true }).length, before, 'its state dir is whole')
+  t.ok(processesUnder(parent).length >= 2, 'pause and the container still run')
+
+  // Without a readable record, the processes in its cgroups prove it alive.
+  const good = readFileSync(join(dir, 'pod.json'))
+  writeFileSync(join(dir, 'pod.json'), '{ corrupt')
+  backdate(dir)
+  const gc2 = await cliEnv(root, {}, 'gc', '--json', '--cgroup-parent', other)
+  t.equal(gc2.code, 0, gc2.stderr)
+  t.same((JSON.parse(gc2.stdout || '[]') as Action[]).filter(a => a.target.includes(id)), [], 'a corrupt record: still nothing, its processes live')
+  t.ok(existsSync(join(dir, 'logs')), 'its logs are there')
+  writeFileSync(join(dir, 'pod.json'), good)
+
+  const rm = await cliEnv(root, {}, 'rm', '--force', name)
+  t.equal(rm.code, 0, rm.stderr)
+  const end = await fg.exited
+  t.equal(end.signal, null, 'the foreground run ended by itself')
+  t.same(await settledLeaks(root, parent), NO_LEAKS, 'nothing left')
+})
+
+t.test('item 2: gc --root A leaves the orphaned pod of root B alone; --all-roots ends it; a live pod of B survives even that', { skip }, async t => {
+  const rootA = newRoot(t)
+  const rootB = newRoot(t)
+  const parent = uniqueParent(t, 'roots')
+  const orphanName = uniqueName('orphan')
+  const liveName = uniqueName('live')
+  const run = async (n: string) => {
+    const r = await cliEnv(rootB, {}, 'run', '-d', '--cgroup-parent', parent, writeManifest(t, manifest(n, [{ name: 'c', command: ['sleep', '600'] }]), `${n}.json`))
+    t.equal(r.code, 0, r.stderr)
+    return JSON.parse(readFileSync(join(rootB, r.stdout.trim(), 'pod.json'), 'utf8'))
+  }
+  const orphan = await run(orphanName)
+  const live = await run(liveName)
+  process.kill(orphan.supervisor.pid, 'SIGKILL')
+  t.ok(await waitUntil(() => !alive(orphan.supervisor.pid)), "B's first supervisor is dead")
+  t.ok(await waitUntil(() => readFileSync(`/proc/${orphan.pause.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === '1'), 'its pause is orphaned to pid 1')
+
+  const gc = await cliEnv(rootA, {}, 'gc', '--json', '--cgroup-parent', parent)
+  t.equal(gc.code, 0, gc.stderr)
+  const actions = JSON.parse(gc.stdout) as Action[]
+  t.ok(alive(orphan.pause.pid), "B's orphaned pause still runs")
+  t.ok(actions.some(a => a.kind === 'process' && a.target === `pause pid ${orphan.pause.pid}` && a.leftAlone), 'gc reports it, left alone')
+  t.ok(actions.every(a => a.leftAlone), `gc --root A acted on nothing: ${JSON.stringify(actions)}`)
+  const exec = await cliEnv(rootB, {}, 'exec', orphanName, '-c', 'c', '--', 'true')
+  t.equal(exec.code, 0, `B's orphan can still exec: ${exec.stderr}`)
+
+  const all = await cliEnv(rootA, {}, 'gc', '--json', '--cgroup-parent', parent, '--all-roots')
+  t.equal(all.code, 0, all.stderr)
+  t.ok(await waitUntil(() => !alive(orphan.pause.pid)), '--all-roots killed the orphan')
+  t.ok(alive(live.pause.pid) && alive(live.supervisor.pid), "B's live pod is never an orphan")
+  const ls = await cliEnv(rootB, {}, 'ps', '--json')
+  const phases = Object.fromEntries((JSON.parse(ls.stdout) as { pod: string; phase: string }[]).map(r => [r.pod, r.phase]))
+  t.same(phases, { [orphanName]: 'Unknown', [liveName]: 'Running' }, 'B: the orphan is Unknown, the live pod Running')
+
+  for (const n of [orphanName, liveName]) t.equal((await cliEnv(rootB, {}, 'rm', '--force', n)).code, 0)
+  t.same(await settledLeaks(rootA, parent), NO_LEAKS, 'nothing left (root A)')
+  t.same(await settledLeaks(rootB, parent), NO_LEAKS, 'nothing left (root B)')
+})
+
+t.test('item 4: gc finds the cgroups of a killed foreground run under the parent its record names', { skip }, async t => {
+  const root = newRoot(t)
+  const parent = uniqueParent(t, 'killed')
+  const other = uniqueParent(t, 'none')
+  const name = uniqueName('killed')
+  const m = manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], { volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }] })
+  const fg = runForeground(root, ['--cgroup-parent', parent, writeManifest(t, m)])
+  t.teardown(() => fg.child.kill('SIGKILL'))
+  t.ok(await waitUntil(() => onlyRecord(root)?.phase === 'Running'), 'Running')
+  fg.child.kill('SIGKILL')
+  await fg.exited
+  t.ok(await waitUntil(() => processesUnder(parent).length === 0), 'its processes died with it (PDEATHSIG)')
+  t.ok(leaks(root, parent).cgroups.length > 0, 'its cgroups are left')
+  t.ok(leaks(root, parent).mounts.length > 0, 'and its Memory emptyDir')
+
+  const gc = await cliEnv(root, {}, 'gc', '--json', '--cgroup-parent', other) // not the pod's parent: gc reads it from the record
+  t.equal(gc.code, 0, gc.stderr)
+  t.match(JSON.parse(gc.stdout), [{ kind: 'pod', target: new RegExp(name) }])
+  t.same(await settledLeaks(root, parent), NO_LEAKS, 'gc left nothing')
+})
