@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync, rmdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
@@ -169,11 +169,12 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
   const old = new Date(Date.now() - 60_000)
   utimesSync(plantedDir, old, old)
   const h = detectCgroups().hierarchies[0]
-  const plantedCgroup = join(h.path, 'pod-launch', `pod-${randomUUID()}`)
+  const parent = `plt-gc-${process.pid}` // never the shared default parent: other pods live there
+  const plantedCgroup = join(h.path, parent, `pod-${randomUUID()}`)
   mkdirSync(join(plantedCgroup, 'app'), { recursive: true })
   utimesSync(plantedCgroup, old, old) // gc leaves young cgroups alone: a pod may be starting in them
   t.teardown(() => {
-    for (const d of [join(plantedCgroup, 'app'), plantedCgroup]) rmSync(d, { recursive: false, force: true }) // if gc failed
+    for (const d of [join(plantedCgroup, 'app'), plantedCgroup, join(h.path, parent)]) if (existsSync(d)) rmdirSync(d) // if gc failed; then the parent
   })
 
   const name = uniqueName('gc')
@@ -182,16 +183,19 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
   process.kill(r.supervisor.pid, 'SIGKILL')
   while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8'))) await new Promise(res => setTimeout(res, 20))
 
-  const dry = JSON.parse((await cli(root, 'gc', '--dry-run', '--json')).stdout) as { kind: string; target: string }[]
+  const dry = JSON.parse((await cli(root, 'gc', '--dry-run', '--json', '--cgroup-parent', parent)).stdout) as { kind: string; target: string; leftAlone?: boolean }[]
   t.ok(dry.some(a => a.kind === 'state-dir' && a.target === plantedDir), 'dry run names the planted state dir')
-  t.ok(dry.some(a => a.kind === 'cgroup' && a.target === plantedCgroup), 'and the planted cgroup')
+  t.ok(dry.some(a => a.kind === 'cgroup' && a.target === plantedCgroup && a.leftAlone), 'and the planted cgroup, which no record of this root names: left alone')
   t.ok(dry.some(a => a.kind === 'pod' && a.target.includes(id)), 'and the orphaned pod')
   t.ok(existsSync(plantedDir) && existsSync(plantedCgroup), 'a dry run removes nothing')
 
-  const done = await cli(root, 'gc')
+  const done = await cli(root, 'gc', '--cgroup-parent', parent)
   t.equal(done.code, 0, done.stderr)
   t.notOk(existsSync(plantedDir), 'the planted state dir is gone')
-  t.notOk(existsSync(plantedCgroup), 'the planted cgroup is gone')
+  t.ok(existsSync(plantedCgroup), 'the planted cgroup is not provably ours: it stays')
+  const all = await cli(root, 'gc', '--cgroup-parent', parent, '--all-roots')
+  t.equal(all.code, 0, all.stderr)
+  t.notOk(existsSync(plantedCgroup), '--all-roots removes it')
   t.same(processesInNamespace('uts', r.pause.namespaces.uts, bootTicks()), [], 'the orphaned pod is killed')
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Failed' }], 'and kept as Failed until rm')
   t.ok(existsSync(join(root, id)), "a live or stopped pod's state is never touched")
