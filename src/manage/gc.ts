@@ -18,7 +18,7 @@ import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/native.js'
 import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
 import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, startTicks } from '../state/index.js'
-import { removePod, stopPod } from './ops.js'
+import { removePod, stopPod, teardownUnfinished } from './ops.js'
 
 export interface GcAction {
   kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount' | 'network'
@@ -107,9 +107,9 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
     const r = p.record
     if (r && isAlive(r.supervisor)) {
       live.add(p.id)
-    } else if (r && r.phase !== 'Succeeded' && r.phase !== 'Failed') {
+    } else if (r && (teardownUnfinished(r) || r.foreground)) {
       const fg = !!r.foreground
-      actions.push({ kind: 'pod', target: `${r.name} (${p.id})`, why: `its ${fg ? 'foreground run' : 'supervisor'} died before the pod ended: kill what is left, ${fg ? 'remove it' : 'mark it Failed'}` })
+      actions.push({ kind: 'pod', target: `${r.name} (${p.id})`, why: `its ${fg ? 'foreground run' : 'supervisor'} died before the pod was torn down: kill what is left, ${fg ? 'remove it' : 'mark it ended'}` })
       if (dryRun) continue
       // A foreground run removes its pod when it ends: gc finishes that run's teardown.
       if (fg) await removePod(root, p.id, { force: true, onWarning: () => {} })

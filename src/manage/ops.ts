@@ -10,6 +10,8 @@ import { isSidecar } from '../spec/index.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const isEnded = (r: PodRecord) => r.phase === 'Succeeded' || r.phase === 'Failed'
+/** Its owner (no longer alive) never finished the teardown: a clean end clears `supervisor`. */
+export const teardownUnfinished = (r: PodRecord) => !isEnded(r) || r.supervisor !== null
 
 /** A recorded container process, if that pid still is it (same pid and mnt namespaces). */
 function stillOurs(s: ContainerRecord): number | undefined {
@@ -83,17 +85,19 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
       throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, { step: 'pod.stop', hint: `pod-launch rm --force ${r.name}` })
     }
     // A foreground run removes its pod directory as it ends.
-    return existsSync(podDir(root, id)) ? readRecord(root, id) : { ...r, phase: 'Failed', supervisor: null }
+    if (!existsSync(podDir(root, id))) return { ...r, phase: 'Failed', supervisor: null }
+    r = readRecord(root, id)
+    // An owner that was dying already, or died during its stop, leaves the rest to us.
   }
-  if (!isEnded(r)) {
-    // The supervisor died: nobody will tear the pod down but us. DEL first,
+  if (teardownUnfinished(r)) {
+    // The supervisor died (before the pod ended, or in its teardown): nobody will tear the pod down but us. DEL first,
     // while pause still holds the netns (the bridge plugin removes its
     // masquerade rules only when it can see the pod's interface).
     await releaseNetwork(root, id, r.name, opts.onWarning ?? stderrWarn)
     await killOrphaned(r)
     await waitGone(r.pause, 5000)
     unmountBelow(volumesDir(podDir(root, id)))
-    r = { ...r, phase: 'Failed', supervisor: null }
+    r = { ...r, phase: isEnded(r) ? r.phase : 'Failed', supervisor: null }
     writeRecord(root, r)
   }
   return r

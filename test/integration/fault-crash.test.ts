@@ -1,0 +1,98 @@
+// Issue 24, item 3: a crash at every step of start and stop is recoverable.
+// POD_LAUNCH_TEST_CRASH_AFTER=<step> SIGKILLs the CLI or the supervisor right
+// after that step (by name, never by timing); then `rm --force` or `gc`
+// (alternately) must leave nothing: no process, pod cgroup, mount, pod
+// directory or log file. Detached (run -d, stop) and foreground runs.
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CRASH_STEPS, type CrashStep } from '../../src/crash-point.js'
+import { requires } from '../helpers/requires.js'
+import { manifest, uniqueName } from '../helpers/pods.js'
+import { cliEnv, newRoot, NO_LEAKS, onlyRecord, runForeground, settledLeaks, uniqueParent, waitUntil, writeManifest } from '../helpers/faults.js'
+
+const skip = requires('root', 'built')
+const STOP_STEPS: readonly CrashStep[] = ['stop-requested', 'containers-stopped', 'teardown-step']
+/** Steps only `run -d` passes (the client, then the supervisor taking the record over). */
+const DETACHED_ONLY: readonly CrashStep[] = ['client-record', 'supervisor-record']
+
+function podManifest(name: string) {
+  return manifest(
+    name,
+    [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never],
+    { terminationGracePeriodSeconds: 1, volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }] },
+  )
+}
+
+/** rm --force (even i) or gc then a plain rm of what gc kept as ended (odd i); returns the commands that failed. */
+async function recover(root: string, other: string, i: number): Promise<string[]> {
+  const failed: string[] = []
+  const id = () => onlyRecord(root)?.id
+  const left = id()
+  if (i % 2 === 0) {
+    if (left) {
+      const rm = await cliEnv(root, {}, 'rm', '--force', left)
+      if (rm.code !== 0) failed.push(`rm --force: ${rm.stderr}`)
+    }
+    return failed
+  }
+  const gc = await cliEnv(root, {}, 'gc', '--cgroup-parent', other)
+  if (gc.code !== 0) failed.push(`gc: ${gc.stderr}`)
+  const kept = id()
+  if (kept) {
+    const rm = await cliEnv(root, {}, 'rm', kept) // gc leaves a detached pod ended (its logs), removable without --force
+    if (rm.code !== 0) failed.push(`rm after gc: ${rm.stderr}`)
+  }
+  return failed
+}
+
+t.test('run -d / stop: a SIGKILL after each step, then rm --force or gc leave nothing', { skip }, async t => {
+  for (const [i, step] of CRASH_STEPS.entries()) {
+    await t.test(step, async t => {
+      const root = newRoot(t)
+      const parent = uniqueParent(t, 'crash')
+      const other = uniqueParent(t, 'none')
+      const file = writeManifest(t, podManifest(uniqueName('crash')))
+      const env = { POD_LAUNCH_TEST_CRASH_AFTER: step }
+      const run = await cliEnv(root, env, 'run', '-d', '--cgroup-parent', parent, file)
+      if (STOP_STEPS.includes(step)) {
+        t.equal(run.code, 0, run.stderr)
+        const stop = await cliEnv(root, {}, 'stop', '--grace-period', '1', run.stdout.trim())
+        t.equal(stop.code, 0, stop.stderr)
+        const id = run.stdout.trim()
+        t.notMatch(readFileSync(join(root, id, 'supervisor.log'), 'utf8'), /pod ended/, 'the supervisor died before the end of its stop')
+        t.equal(onlyRecord(root)?.supervisor ?? null, null, 'stop finished what the dead supervisor left')
+      } else if (step === 'client-record') {
+        t.equal(run.signal, 'SIGKILL', 'the client died')
+      } else {
+        t.not(run.code, 0, 'run -d failed')
+        t.match(run.stderr, /the supervisor exited without a word/, `the supervisor died at ${step}`)
+        t.notMatch(run.stderr, /cleaning up failed/, 'and the client cleaned up after it')
+      }
+      t.same(await recover(root, other, i), [], i % 2 === 0 ? 'rm --force succeeded' : 'gc succeeded')
+      t.same(await settledLeaks(root, parent), NO_LEAKS, `nothing left after a crash at ${step}`)
+    })
+  }
+})
+
+t.test('foreground run: a SIGKILL after each step, then rm --force or gc leave nothing', { skip }, async t => {
+  for (const [i, step] of CRASH_STEPS.filter(s => !DETACHED_ONLY.includes(s)).entries()) {
+    await t.test(step, async t => {
+      const root = newRoot(t)
+      const parent = uniqueParent(t, 'fgcrash')
+      const other = uniqueParent(t, 'none')
+      const file = writeManifest(t, podManifest(uniqueName('fgcrash')))
+      const fg = runForeground(root, ['--cgroup-parent', parent, file], { POD_LAUNCH_TEST_CRASH_AFTER: step })
+      t.teardown(() => fg.child.kill('SIGKILL'))
+      if (STOP_STEPS.includes(step)) {
+        t.ok(await waitUntil(() => onlyRecord(root)?.phase === 'Running'), 'Running')
+        fg.child.kill('SIGTERM')
+      }
+      const end = await fg.exited
+      t.equal(end.signal, 'SIGKILL', `the run died at ${step}: ${end.stderr}`)
+      t.ok(onlyRecord(root), 'its record is there to recover from')
+      t.same(await recover(root, other, i), [], i % 2 === 0 ? 'rm --force succeeded' : 'gc succeeded')
+      t.same(await settledLeaks(root, parent), NO_LEAKS, `nothing left after a crash at ${step}`)
+    })
+  }
+})
