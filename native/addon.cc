@@ -571,11 +571,18 @@ Napi::Value Mknod(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// lsetxattr(path, name, value: string)
+// lsetxattr(path, name, value: string | Buffer); a Buffer for binary values
+// such as security.capability (a struct with NUL bytes).
 Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
-  std::string value = info[2].As<Napi::String>().Utf8Value();
+  std::string value;
+  if (info[2].IsBuffer()) {
+    Napi::Buffer<char> b = info[2].As<Napi::Buffer<char>>();
+    value.assign(b.Data(), b.Length());
+  } else {
+    value = info[2].As<Napi::String>().Utf8Value();
+  }
   if (fsops_lsetxattr(path.c_str(), name.c_str(), value.data(), value.size()) < 0)
     throw SystemError(info.Env(), "fs.setxattr", errno, "lsetxattr");
   return info.Env().Undefined();

@@ -114,7 +114,7 @@ export interface Addon {
   /** mknod(2); throws {step: 'fs.mknod', errno, code}. */
   mknod(path: string, mode: number, major: number, minor: number): void
   /** lsetxattr(2); throws {step: 'fs.setxattr', errno, code}. */
-  lsetxattr(path: string, name: string, value: string): void
+  lsetxattr(path: string, name: string, value: string | Buffer): void
   /** lgetxattr(2): the value, or null when not set; throws {step: 'fs.getxattr'}. */
   lgetxattr(path: string, name: string): string | null
   /** A non-blocking, unconnected TCP socket made in the net namespace of `netnsFd` (family 4 or 6); throws {step: 'probe.socket'}. */

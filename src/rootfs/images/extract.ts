@@ -2,6 +2,10 @@
 // takes as a lowerdir: `.wh.<name>` becomes a whiteout (character device 0:0)
 // and `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its directory
 // (kernel Documentation/filesystems/overlayfs.rst, OCI image-spec layer.md).
+// Extended attributes in PAX headers (security.capability, user.*) are set
+// on the files, after chown (which clears file capabilities). The
+// uncompressed stream is counted as it flows: past `maxBytes` the unpack
+// stops, and the free space of the destination is checked as it grows.
 // Returns the sha256 of the uncompressed stream (the layer's diffID).
 import { createHash } from 'node:crypto'
 import { chmodSync, closeSync, constants as fsc, createReadStream, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'
@@ -12,6 +16,7 @@ import { Parser, type ReadEntry } from 'tar'
 import { PodError } from '../../errors.js'
 import { native } from '../../spawn/native.js'
 import { UnsafeEntry, ensureParents, entryComponents, existingTarget, lstatOrNull } from './safe-path.js'
+import { TarXattrScanner } from './tar-xattrs.js'
 
 export const WHITEOUT_PREFIX = '.wh.'
 export const OPAQUE_MARKER = '.wh..wh..opq'
@@ -22,6 +27,8 @@ export interface Unpacked {
   diffId: string
   /** Bytes of regular file content written. */
   size: number
+  /** Bytes of the uncompressed tar stream. */
+  streamBytes: number
 }
 
 export interface UnpackOptions {
@@ -29,7 +36,14 @@ export interface UnpackOptions {
   /** Names the layer in messages (its digest or archive path). */
   label: string
   onWarning?: (message: string) => void
+  /** Stop once the uncompressed stream passes this many bytes, with the error `tooLarge` gives. */
+  maxBytes?: number
+  tooLarge?: () => Error
+  /** Called before the first entry, then again after as many stream bytes as it returns; throws to stop (free space). */
+  checkSpace?: () => number
 }
+/** Never set from a layer: they would change what overlayfs shows (opaque dirs, redirects). */
+const REFUSED_XATTR = /^trusted\.overlay\./
 
 /** Remove whatever an earlier entry left at `path` (tar semantics: the later entry wins). */
 function clear(path: string, keepDir = false): void {
@@ -52,7 +66,27 @@ class LayerWriter {
   constructor(
     private readonly root: string,
     private readonly opts: UnpackOptions,
+    private readonly xattrs: TarXattrScanner,
   ) {}
+
+  /** The entry's PAX xattrs on `path` (after chown/chmod); a filesystem that refuses one is a warning. */
+  private setXattrs(entry: string, path: string): void {
+    const x = this.xattrs.take(entry)
+    if (!x) return
+    for (const [name, value] of x) {
+      if (REFUSED_XATTR.test(name)) {
+        this.warn(entry, `xattr ${name} is not taken from a layer (skipped)`)
+        continue
+      }
+      try {
+        native().lsetxattr(path, name, value)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EPERM') throw PodError.system('image.unpack', err, path)
+        this.warn(entry, `xattr ${name} could not be set (${code}): skipped`)
+      }
+    }
+  }
 
   private warn(entry: string, what: string): void {
     this.opts.onWarning?.(`image.unpack: ${this.opts.label}: ${entry}: ${what}`)
@@ -74,6 +108,7 @@ class LayerWriter {
         if (lstatOrNull(path) === null) mkdirSync(path, { mode: 0o700 })
         lchownSync(path, uid, gid)
         chmodSync(path, mode)
+        this.setXattrs(e.path, path)
         return void e.resume()
       case 'File':
       case 'OldFile':
@@ -94,6 +129,7 @@ class LayerWriter {
             fchmodSync(fd, mode) // after chown, which clears set-id bits
             if (e.mtime) futimesSync(fd, e.mtime, e.mtime)
             closeSync(fd)
+            this.setXattrs(e.path, path)
           } catch (err) {
             fail(PodError.system('image.unpack', err, path))
           }
@@ -105,11 +141,13 @@ class LayerWriter {
         clear(path)
         symlinkSync(e.linkpath, path)
         lchownSync(path, uid, gid)
+        this.setXattrs(e.path, path)
         return void e.resume()
       case 'Link': {
         const target = existingTarget(this.root, entryComponents(e.linkpath ?? '', 'hardlink target'), e.path)
         clear(path)
         linkSync(target, path)
+        this.setXattrs(e.path, path)
         return void e.resume()
       }
       default:
@@ -141,7 +179,10 @@ class LayerWriter {
  */
 export async function unpackLayer(file: string, dest: string, opts: UnpackOptions): Promise<Unpacked> {
   const hash = createHash('sha256')
-  const writer = new LayerWriter(dest, opts)
+  const xattrs = new TarXattrScanner()
+  const writer = new LayerWriter(dest, opts, xattrs)
+  let streamBytes = 0
+  let nextCheck = 0
   const parser = new Parser({ strict: true })
   let failure: unknown
   const fail = (err: unknown) => {
@@ -168,7 +209,16 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
     const sink = async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         if (failure !== undefined) throw failure
+        streamBytes += chunk.length
+        try {
+          if (opts.maxBytes !== undefined && streamBytes > opts.maxBytes) throw opts.tooLarge?.() ?? new Error(`more than ${opts.maxBytes} bytes`)
+          if (opts.checkSpace && streamBytes >= nextCheck) nextCheck = streamBytes + opts.checkSpace()
+        } catch (err) {
+          fail(err) // the reason, not the pipeline's abort of the decompressor
+          throw err
+        }
         hash.update(chunk)
+        xattrs.feed(chunk)
         if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), done])
       }
       parser.end()
@@ -196,5 +246,5 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
       cause: e,
     })
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, size: writer.size }
+  return { diffId: `sha256:${hash.digest('hex')}`, size: writer.size, streamBytes }
 }
