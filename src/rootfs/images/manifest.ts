@@ -51,14 +51,11 @@ export interface ParsedConfig {
   architecture?: string
 }
 
-export function manifestError(file: string, reason: string): PodError {
-  return new PodError(`image.manifest: ${file}: ${reason}`, {
-    step: 'image.manifest',
-    code: 'IMAGE_INVALID',
-    path: file,
-    hint: 'the archive is not an OCI image layout or a docker-archive (docker save, podman save, skopeo copy ... oci-archive: or docker-archive:)',
-  })
+export function manifestError(file: string, reason: string, hint = 'the archive is not an OCI image layout or a docker-archive (docker save, podman save, skopeo copy ... oci-archive: or docker-archive:)'): PodError {
+  return new PodError(`image.manifest: ${file}: ${reason}`, { step: 'image.manifest', code: 'IMAGE_INVALID', path: file, hint })
 }
+
+const SEVERAL_HINT = 'import without a name to import every image the archive holds, or give one of the names shown'
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -139,7 +136,23 @@ export function selectEntry(entries: Descriptor[], file: string, name?: string, 
     throw manifestError(file, `no image for linux/${arch} (found: ${seen})`)
   }
   const names = fits.map(e => refNameOf(e) ?? e.digest).join(', ')
-  throw manifestError(file, `holds several images (${names}): name the one to import`)
+  throw manifestError(file, `holds several images (${names}): name the one to import`, SEVERAL_HINT)
+}
+
+/**
+ * The images an index.json holds, as `docker load` takes them: entries
+ * grouped by the name they carry, one per group (a group of platforms gives
+ * the host's). With `name`, only the image of that name (or the only one).
+ */
+export function selectImages(entries: Descriptor[], file: string, name?: string, arch = hostArch()): Descriptor[] {
+  if (name) return [selectEntry(entries, file, name, arch)]
+  const groups = new Map<string, Descriptor[]>()
+  for (const e of entries) {
+    const a = e.annotations ?? {}
+    const key = a['io.containerd.image.name'] ?? a['org.opencontainers.image.ref.name'] ?? ''
+    groups.set(key, [...(groups.get(key) ?? []), e])
+  }
+  return [...groups.values()].map(g => selectEntry(g, file, undefined, arch))
 }
 
 export interface OciManifest {
@@ -171,20 +184,25 @@ export interface DockerEntry {
   layers: string[]
 }
 
-/** manifest.json of a docker-archive: pick the entry named `name`, or the only one. */
-export function parseDockerManifest(json: unknown, file: string, name?: string): DockerEntry {
+/** Every entry of a docker-archive's manifest.json (one per image, each with its RepoTags). */
+export function parseDockerEntries(json: unknown, file: string): DockerEntry[] {
   if (!Array.isArray(json) || json.length === 0) throw manifestError(file, 'must be a non-empty array of {Config, RepoTags, Layers}')
-  const entries = json.map((e, i): DockerEntry => {
+  return json.map((e, i): DockerEntry => {
     if (!isObj(e) || typeof e.Config !== 'string') throw manifestError(file, `[${i}].Config must be a string`)
     const layers = strings(e.Layers, file, `[${i}].Layers`)
     if (!layers) throw manifestError(file, `[${i}].Layers is missing`)
     return { config: e.Config, repoTags: strings(e.RepoTags, file, `[${i}].RepoTags`) ?? [], layers }
   })
+}
+
+/** manifest.json of a docker-archive: pick the entry named `name`, or the only one. */
+export function parseDockerManifest(json: unknown, file: string, name?: string): DockerEntry {
+  const entries = parseDockerEntries(json, file)
   if (entries.length === 1) return entries[0]
   const want = name ? normalizeImageName(name) : undefined
   const named = entries.filter(e => e.repoTags.some(t => want && safeNormalize(t) === want))
   if (named.length === 1) return named[0]
-  throw manifestError(file, `holds ${entries.length} images (${entries.map(e => e.repoTags.join(' ') || e.config).join(', ')}): name the one to import`)
+  throw manifestError(file, `holds ${entries.length} images (${entries.map(e => e.repoTags.join(' ') || e.config).join(', ')}): name the one to import`, SEVERAL_HINT)
 }
 
 export function safeNormalize(name: string): string | undefined {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { type Descriptor, isIndex, manifestError, parseDockerManifest, parseJson, parseOciIndex, parseOciManifest, refNameOf, safeNormalize, selectEntry } from './manifest.js'
+import { type Descriptor, type DockerEntry, isIndex, manifestError, parseDockerEntries, parseDockerManifest, parseJson, parseOciIndex, parseOciManifest, refNameOf, safeNormalize, selectEntry, selectImages } from './manifest.js'
 import { entryComponents } from './safe-path.js'
 
 export interface LayerBlob {
@@ -29,8 +29,15 @@ export interface ImportPlan {
   names: string[]
   /** The image manifest's digest (OCI): `name@<digest>` resolves to the image too. */
   manifestDigest?: string
+  /** The layer blobs' digests (OCI), bottom to top. */
+  layerDigests?: string[]
   /** Names the archive records that are not valid image names (dropped, with a warning). */
   invalidNames?: string[]
+}
+
+/** What one archive holds: every image it names (docker save a b), or the one `name` picks. */
+export function readArchive(dir: string, name?: string): ImportPlan[] {
+  return detectFormat(dir) === 'oci' ? readOciLayout(dir, name) : readDockerArchive(dir, name)
 }
 
 function digestMismatch(file: string, what: string, want: string, got: string): PodError {
@@ -87,13 +94,17 @@ export function detectFormat(dir: string): 'oci' | 'docker-archive' {
   throw manifestError(dir, 'neither an OCI image layout (oci-layout + index.json) nor a docker-archive (manifest.json)')
 }
 
-/** Read an OCI image layout directory; `name` picks among several images. */
-export function readOciLayout(dir: string, name?: string): ImportPlan {
+/** Read an OCI image layout directory: every image its index.json names, or the one `name` picks. */
+export function readOciLayout(dir: string, name?: string): ImportPlan[] {
   const layoutFile = join(dir, 'oci-layout')
   const layout = parseJson(readFileSync(layoutFile, 'utf8'), layoutFile) as { imageLayoutVersion?: unknown }
   if (typeof layout?.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) throw manifestError(layoutFile, 'imageLayoutVersion must be 1.x')
   const indexFile = join(dir, 'index.json')
-  let entry = selectEntry(parseOciIndex(parseJson(readFileSync(indexFile, 'utf8'), indexFile), indexFile), indexFile, name)
+  return selectImages(parseOciIndex(parseJson(readFileSync(indexFile, 'utf8'), indexFile), indexFile), indexFile, name).map(e => readOciImage(dir, indexFile, e, name))
+}
+
+function readOciImage(dir: string, indexFile: string, top: Descriptor, name?: string): ImportPlan {
+  let entry = top
   const names = new Set<string>()
   for (let depth = 0; isIndex(entry); depth++) {
     if (depth > 4) throw manifestError(indexFile, 'image indexes nested too deep')
@@ -120,6 +131,7 @@ export function readOciLayout(dir: string, name?: string): ImportPlan {
     })),
     names: [...names],
     manifestDigest: entry.digest,
+    layerDigests: manifest.layers.map(l => l.digest),
   }
 }
 
@@ -140,10 +152,15 @@ function inside(dir: string, rel: string, manifestFile: string): string {
   return real
 }
 
-/** Read a docker-archive directory (docker save / podman save / skopeo docker-archive:). */
-export function readDockerArchive(dir: string, name?: string): ImportPlan {
+/** Read a docker-archive directory (docker save / podman save / skopeo docker-archive:): every image, or the one `name` picks. */
+export function readDockerArchive(dir: string, name?: string): ImportPlan[] {
   const manifestFile = join(dir, 'manifest.json')
-  const entry = parseDockerManifest(parseJson(readFileSync(manifestFile, 'utf8'), manifestFile), manifestFile, name)
+  const json = parseJson(readFileSync(manifestFile, 'utf8'), manifestFile)
+  const entries = name ? [parseDockerManifest(json, manifestFile, name)] : parseDockerEntries(json, manifestFile)
+  return entries.map(e => readDockerImage(dir, manifestFile, e))
+}
+
+function readDockerImage(dir: string, manifestFile: string, entry: DockerEntry): ImportPlan {
   const configFile = inside(dir, entry.config, manifestFile)
   const configBytes = readFileSync(configFile)
   // The config's file name is its sha256 (`<hex>.json`, or blobs/sha256/<hex> in newer docker).

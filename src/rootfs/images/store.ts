@@ -6,7 +6,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { writeJsonAtomic } from '../../atomic-file.js'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { DEFAULT_STATE_ROOT, withLock } from '../../state/index.js'
+import { DEFAULT_STATE_ROOT, startTicks, withLock } from '../../state/index.js'
 import type { ImageConfig } from './manifest.js'
 import { familiarName, isIdLike, parseImageName } from './names.js'
 
@@ -24,6 +24,13 @@ export interface ImageRecord {
   created?: string
   /** Bytes of file content in all layers. */
   size: number
+  /** Digest of the image manifest it came from (OCI layouts, registries). */
+  manifestDigest?: string
+  /** Digests of the layer blobs as distributed, bottom to top, when known. */
+  layerDigests?: string[]
+  diffIds: string[]
+  os?: string
+  architecture?: string
 }
 
 /** What images/<id>.json holds: layer keys rather than paths, so the state root can move. */
@@ -36,23 +43,27 @@ export interface StoredImage {
   size: number
   os?: string
   architecture?: string
+  manifestDigest?: string
+  layerDigests?: string[]
 }
 
 export interface StorePaths {
   store: string
   layers: string
   images: string
+  /** The config JSON of each image as it came (`image inspect`), <id hex>.json. */
+  configs: string
   tmp: string
   lock: string
 }
 
 export function storePaths(root: string = DEFAULT_STATE_ROOT): StorePaths {
   const store = join(root, 'images')
-  return { store, layers: join(store, 'layers'), images: join(store, 'images'), tmp: join(store, 'tmp'), lock: join(store, 'lock') }
+  return { store, layers: join(store, 'layers'), images: join(store, 'images'), configs: join(store, 'configs'), tmp: join(store, 'tmp'), lock: join(store, 'lock') }
 }
 
 export function ensureStore(p: StorePaths): void {
-  for (const dir of [p.store, p.layers, p.images, p.tmp]) {
+  for (const dir of [p.store, p.layers, p.images, p.configs, p.tmp]) {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 })
     } catch (e) {
@@ -62,6 +73,7 @@ export function ensureStore(p: StorePaths): void {
 }
 
 export const hexOf = (digest: string): string => digest.replace(/^sha256:/, '')
+export const configFile = (p: StorePaths, id: string): string => join(p.configs, `${hexOf(id)}.json`)
 export const layerDir = (p: StorePaths, diffId: string): string => join(p.layers, hexOf(diffId))
 
 /** Hold the store lock while `fn` runs (two importers never move the same layer at once). */
@@ -70,8 +82,8 @@ export function withStoreLock<T>(p: StorePaths, fn: () => Promise<T> | T): Promi
 }
 
 export function toRecord(p: StorePaths, s: StoredImage): ImageRecord {
-  const r: ImageRecord = { id: s.id, names: s.names, layers: s.diffIds.map(d => layerDir(p, d)), config: s.config, size: s.size }
-  if (s.created) r.created = s.created
+  const { diffIds, ...rest } = s
+  const r: ImageRecord = { ...rest, layers: diffIds.map(d => layerDir(p, d)), diffIds }
   return r
 }
 
@@ -103,13 +115,15 @@ export function readAllStored(p: StorePaths): StoredImage[] {
 
 export function removeStored(p: StorePaths, id: string): void {
   rmSync(join(p.images, `${hexOf(id)}.json`), { force: true })
+  rmSync(configFile(p, id), { force: true })
 }
 
 /** Delete a layer directory: renamed away first, so a half-deleted layer never sits under its key. */
 export function removeLayerDir(p: StorePaths, diffId: string): void {
   const dir = layerDir(p, diffId)
   if (!existsSync(dir)) return
-  const trash = join(p.tmp, `rm-${hexOf(diffId)}-${process.pid}-${Date.now()}`)
+  // Named like an ingest (ingest.ts INGEST_NAME), so gc can prove a crashed remover dead.
+  const trash = join(p.tmp, `rm-${process.pid}-${startTicks(process.pid) ?? 0}-${hexOf(diffId).slice(0, 16)}-${Date.now()}`)
   renameSync(dir, trash)
   rmSync(trash, { recursive: true, force: true })
 }
