@@ -11,7 +11,8 @@
 //   each --cgroup-parent (default: pod-launch): empty ones of this root's
 //   dead or ended pods; those no record places: reported (--all-roots: killed, removed);
 // - pause processes of ours orphaned to pid 1: placed by their cgroup; one no
-//   record of this root owns is reported (--all-roots: killed).
+//   record of this root owns is reported (--all-roots: killed);
+// - in the image store, what interrupted imports and pulls left (rootfs/images/store-gc.ts).
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
@@ -19,9 +20,10 @@ import { native, pausePath } from '../spawn/native.js'
 import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
 import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, startTicks } from '../state/index.js'
 import { removePod, stopPod, teardownUnfinished } from './ops.js'
+import { gcImageStore, type StoreGcAction } from '../rootfs/images/index.js'
 
 export interface GcAction {
-  kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount' | 'network'
+  kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount' | 'network' | StoreGcAction['kind']
   target: string
   why: string
   /** Reported only: not provably this root's (gc --all-roots acts on it). */
@@ -215,5 +217,6 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
     actions.push({ kind: 'process', target: `pause pid ${pid}`, why: `orphaned to pid 1 (pod ${uid ?? 'unknown'}), claimed by --all-roots` })
     if (!dryRun) tryKill(pid, ticks)
   }
+  actions.push(...(await gcImageStore(root, dryRun)))
   return actions
 }

@@ -1,6 +1,8 @@
 // Read and change what the store holds: resolve a name, list, remove.
+import { readFileSync } from 'node:fs'
 import { PodError } from '../../errors.js'
-import { DEFAULT_STATE_ROOT, describeStored, findStored, type ImageRecord, readAllStored, removeLayerDir, removeStored, storePaths, toRecord, withStoreLock } from './store.js'
+import { imageUsers, mountedLayers } from './in-use.js'
+import { configFile, DEFAULT_STATE_ROOT, describeStored, findStored, type ImageRecord, readAllStored, removeLayerDir, removeStored, storePaths, toRecord, withStoreLock } from './store.js'
 
 /**
  * The image `name` names (busybox, busybox:1.36, docker.io/library/busybox:latest,
@@ -26,28 +28,93 @@ export function listImages(root: string = DEFAULT_STATE_ROOT): ImageRecord[] {
   return readAllStored(p).map(s => toRecord(p, s))
 }
 
+export interface ImageInspect {
+  id: string
+  repoTags: string[]
+  repoDigests: string[]
+  manifestDigest?: string
+  created?: string
+  os?: string
+  architecture?: string
+  /** Bytes of file content in all layers. */
+  size: number
+  /** Bottom to top: the uncompressed digest, the blob digest when known, the directory. */
+  layers: { diffId: string; digest?: string; dir: string }[]
+  /** The image config JSON as the archive or registry gave it (OCI config.md). */
+  config: unknown
+}
+
+/** What `image inspect` prints. Throws `image.resolve` (IMAGE_NOT_FOUND), `image.store` (corrupt config). */
+export function inspectImage(root: string = DEFAULT_STATE_ROOT, name: string): ImageInspect {
+  const p = storePaths(root)
+  const r = resolveImage(root, name)
+  let config: unknown
+  const file = configFile(p, r.id)
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    // Imported before the store kept the config as it came: what the record holds.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw PodError.system('image.store', e, file)
+    config = { config: r.config, rootfs: { type: 'layers', diff_ids: r.diffIds } }
+  }
+  const out: ImageInspect = {
+    id: r.id,
+    repoTags: r.names.filter(n => !n.includes('@')),
+    repoDigests: r.names.filter(n => n.includes('@')),
+    size: r.size,
+    layers: r.diffIds.map((diffId, i) => ({ diffId, ...(r.layerDigests?.[i] ? { digest: r.layerDigests[i] } : {}), dir: r.layers[i] })),
+    config,
+  }
+  for (const k of ['manifestDigest', 'created', 'os', 'architecture'] as const) if (r[k]) out[k] = r[k]
+  return out
+}
+
 export interface Removed {
   id: string
   names: string[]
   /** Layer directories deleted (used by no other image). */
   layers: string[]
+  /** With --force: pods that still use the image, and the layers left for them (gc removes them once unused). */
+  usedBy: string[]
+  kept: string[]
+}
+
+export interface RemoveOptions {
+  /** Remove the record even when a live pod uses the image; its mounted layers stay until gc. */
+  force?: boolean
 }
 
 /**
  * Remove the image `name` names, with its layers that no other image uses.
- * Throws `image.resolve` (IMAGE_NOT_FOUND), `image.remove`.
+ * Refused while a live pod uses it, unless `force`. Throws `image.resolve`
+ * (IMAGE_NOT_FOUND), `image.remove` (IMAGE_IN_USE).
  */
-export async function removeImage(root: string = DEFAULT_STATE_ROOT, name: string): Promise<Removed> {
+export async function removeImage(root: string = DEFAULT_STATE_ROOT, name: string, opts: RemoveOptions = {}): Promise<Removed> {
   const p = storePaths(root)
   return withStoreLock(p, () => {
     const target = resolveImage(root, name)
     const all = readAllStored(p)
     const stored = all.find(s => s.id === target.id)!
+    const usedBy = imageUsers(root, stored, all, target.layers)
+    if (usedBy.length > 0 && !opts.force) {
+      throw new PodError(`image.remove: ${name}: in use by ${usedBy.map(u => (u.includes(' ') ? u : `pod ${u}`)).join(', ')}`, {
+        step: 'image.remove',
+        code: 'IMAGE_IN_USE',
+        exitCode: 1,
+        hint: 'stop and remove the pod first (pod-launch rm --force POD), or image rm --force: the name goes now, the layers once no container uses them (pod-launch gc)',
+      })
+    }
     const inUse = new Set(all.filter(s => s.id !== target.id).flatMap(s => s.diffIds))
+    const mounted = usedBy.length > 0 ? mountedLayers() : new Set<string>()
     removeStored(p, target.id)
     const gone: string[] = []
+    const kept: string[] = []
     for (const [i, diffId] of stored.diffIds.entries()) {
       if (inUse.has(diffId) || stored.diffIds.indexOf(diffId) !== i) continue
+      if (mounted.has(target.layers[i])) {
+        kept.push(target.layers[i])
+        continue
+      }
       try {
         removeLayerDir(p, diffId)
       } catch (e) {
@@ -55,6 +122,6 @@ export async function removeImage(root: string = DEFAULT_STATE_ROOT, name: strin
       }
       gone.push(target.layers[i])
     }
-    return { id: target.id, names: target.names, layers: gone }
+    return { id: target.id, names: target.names, layers: gone, usedBy, kept }
   })
 }

@@ -1,8 +1,11 @@
 // The local image store (DESIGN.md section 6): import OCI layouts and
 // docker-archives, resolve names as Kubernetes does, list and remove.
 // The container start takes ImageRecord.layers as overlayfs lowerdirs.
-export { importImage, type ImportOptions } from './import.js'
-export { resolveImage, listImages, removeImage, type Removed } from './catalog.js'
+export { importImage, importImages, type ImportOptions } from './import.js'
+export { resolveImage, listImages, removeImage, inspectImage, type Removed, type RemoveOptions, type ImageInspect } from './catalog.js'
+export { beginIngest, Ingest, type NewImage, type IngestOptions } from './ingest.js'
+export { gcImageStore, type StoreGcAction } from './store-gc.js'
+export { DEFAULT_LIMITS, LAYER_LIMIT_ENV, IMAGE_LIMIT_ENV, parseSize, sizeLimits, type SizeLimits } from './limits.js'
 export { type ImageRecord, DEFAULT_STATE_ROOT, storePaths } from './store.js'
 export { type ImageConfig, parseImageConfig, parseOciIndex, parseOciManifest, parseDockerManifest, selectEntry, refNameOf } from './manifest.js'
 export { parseImageName, normalizeImageName, familiarName, type ImageRef } from './names.js'
