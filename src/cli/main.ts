@@ -57,12 +57,29 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
+  const flags = (a: Record<string, unknown>) => ({ json: !!a.json, force: !!a.force, maxLayerSize: a.maxLayerSize as string | undefined, maxImageSize: a.maxImageSize as string | undefined })
   const image = (y: Argv) =>
     json(y)
-      .command('import <file> [name]', 'import a docker save or OCI archive into the local store (name:tag names it)', y => y.positional('file', { type: 'string', demandOption: true }).positional('name', { type: 'string', describe: 'name:tag' }), h((a, g) => imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], !!a.json, io, m => new UsageError(m))))
-      .command(['ls', 'list'], 'list the local images', y => y, h((a, g) => imageCommand(g.root, 'ls', [], !!a.json, io, m => new UsageError(m))))
-      .command(['rm <names..>', 'remove'], 'remove images and the layers no other image uses', y => y.positional('names', { type: 'string', array: true, demandOption: true }), h((a, g) => imageCommand(g.root, 'rm', (a.names as string[]).map(String), !!a.json, io, m => new UsageError(m))))
-      .demandCommand(1, 'image: an action is required: import, ls or rm')
+      .command(
+        ['import <file> [name]', 'load'],
+        'import a docker save or OCI archive into the local store: every image it holds (name:tag picks or names one)',
+        y =>
+          y
+            .positional('file', { type: 'string', demandOption: true })
+            .positional('name', { type: 'string', describe: 'name:tag' })
+            .option('max-layer-size', { type: 'string', describe: 'refuse a layer that expands past this (default 8GiB, env POD_LAUNCH_MAX_LAYER_SIZE)' })
+            .option('max-image-size', { type: 'string', describe: 'refuse an image whose layers expand past this (default 32GiB, env POD_LAUNCH_MAX_IMAGE_SIZE)' }),
+        h((a, g) => imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], flags(a), io, m => new UsageError(m))),
+      )
+      .command(['ls', 'list'], 'list the local images: one row per name', y => y, h((a, g) => imageCommand(g.root, 'ls', [], flags(a), io, m => new UsageError(m))))
+      .command('inspect <names..>', "print an image's config, manifest digest and layers (JSON)", y => y.positional('names', { type: 'string', array: true, demandOption: true }), h((a, g) => imageCommand(g.root, 'inspect', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))))
+      .command(
+        ['rm <names..>', 'remove'],
+        'remove images and the layers no other image uses (refused while a live pod uses one)',
+        y => y.positional('names', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', describe: 'remove even while a pod uses it: its layers stay until gc' }),
+        h((a, g) => imageCommand(g.root, 'rm', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
+      )
+      .demandCommand(1, 'image: an action is required: import, ls, inspect or rm')
   const parser = yargs()
     .scriptName('pod-launch')
     .usage('$0 [run] MANIFEST\n\nRun a Kubernetes Pod on this host.')
@@ -146,7 +163,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         return (await runLab(name, { out: io.out, color, pod })).passed ? 0 : 1
       }),
     )
-    .command('image', 'the local image store: image import FILE [name:tag] (docker save / OCI archive), image ls, image rm NAME', image)
+    .command('image', 'the local image store: image import FILE [name:tag] (docker save / OCI archive, every image it holds), image ls, image inspect NAME, image rm [--force] NAME', image)
     .command('completion <shell>', 'print a shell completion script: source <(pod-launch completion bash)', y => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], demandOption: true }), h(a => {
       io.out(completionScript(a.shell as string))
       return 0
