@@ -61,11 +61,14 @@ export function inspectImage(root: string = DEFAULT_STATE_ROOT, name: string): I
     id: r.id,
     repoTags: r.names.filter(n => !n.includes('@')),
     repoDigests: r.names.filter(n => n.includes('@')),
+    ...(r.manifestDigest ? { manifestDigest: r.manifestDigest } : {}),
+    ...(r.created ? { created: r.created } : {}),
+    ...(r.os ? { os: r.os } : {}),
+    ...(r.architecture ? { architecture: r.architecture } : {}),
     size: r.size,
     layers: r.diffIds.map((diffId, i) => ({ diffId, ...(r.layerDigests?.[i] ? { digest: r.layerDigests[i] } : {}), dir: r.layers[i] })),
     config,
   }
-  for (const k of ['manifestDigest', 'created', 'os', 'architecture'] as const) if (r[k]) out[k] = r[k]
   return out
 }
 
