@@ -37,7 +37,7 @@ export function parseSize(text: string, what: string): number {
 
 /** The limits from options, else the environment, else the defaults. */
 export function sizeLimits(given: Partial<SizeLimits> = {}, env: NodeJS.ProcessEnv = process.env): SizeLimits {
-  const pick = (v: number | undefined, name: string, dflt: number) => v ?? (env[name] ? parseSize(env[name]!, name) : dflt)
+  const pick = (v: number | undefined, name: string, dflt: number) => v ?? (env[name] ? parseSize(env[name], name) : dflt)
   return { layerBytes: pick(given.layerBytes, LAYER_LIMIT_ENV, DEFAULT_LIMITS.layerBytes), imageBytes: pick(given.imageBytes, IMAGE_LIMIT_ENV, DEFAULT_LIMITS.imageBytes) }
 }
 
