@@ -122,7 +122,7 @@ export const NO_LEAKS: Leaks = { processes: [], cgroups: [], mounts: [], podDirs
 export function cliEnv(root: string, env: Record<string, string>, ...args: string[]): Promise<Out & { signal: NodeJS.Signals | null }> {
   return new Promise(resolve =>
     execFile(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, signal: (err?.signal as NodeJS.Signals | undefined) ?? null, stdout, stderr }),
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, signal: (err?.signal) ?? null, stdout, stderr }),
     ),
   )
 }
@@ -131,7 +131,7 @@ export function cliEnv(root: string, env: Record<string, string>, ...args: strin
 export function runForeground(root: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
   const child = spawn(process.execPath, [BIN, '--root', root, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(resolve => child.on('close', (code, signal) => resolve({ code, signal, stderr })))
   return { child, exited }
 }
