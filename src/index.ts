@@ -116,6 +116,7 @@ export { runDetached, startForeground, supervise, stopPod, removePod, inspectPod
 export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './state/index.js'
 export { importImage, importImages, inspectImage, parseSize, parseImageName, resolveImage, listImages, removeImage, familiarName, normalizeImageName, lowerdirOption, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, type ImageRecord, type ImageConfig, type ImportOptions } from './rootfs/images/index.js'
+export { pullImage, checkLogin, pullPodImages, parsePlatform, saveCredentials, removeCredentials, type PullEvent, type PullOptions } from './rootfs/images/index.js'
 
 /** Parse a manifest (with warnings) into a PodSpec, for callers that start it themselves. */
 export function loadManifest(manifest: ManifestInput, warn: (m: string) => void, opts: ValidateOptions = {}): PodSpec {

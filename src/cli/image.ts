@@ -1,5 +1,7 @@
-// image import FILE [name:tag] | image ls | image inspect NAME | image rm NAME: the local image store.
+// image import FILE [name:tag] | image ls | image inspect NAME | image rm NAME: the local image store;
+// image pull REF | image login HOST | image logout HOST: registries.
 import { familiarName, importImages, inspectImage, listImages, parseImageName, parseSize, removeImage, type ImageRecord } from '../index.js'
+import { registryCommand, type RegistryFlags } from './image-registry.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -46,9 +48,13 @@ function rows(all: ImageRecord[]): string[][] {
   return out.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]))
 }
 
-export async function imageCommand(root: string, action: string, args: string[], flags: ImageFlags, io: Io, usage: (m: string) => Error): Promise<number> {
+export async function imageCommand(root: string, action: string, args: string[], flags: ImageFlags, io: Io, usage: (m: string) => Error, registry: RegistryFlags = {}): Promise<number> {
   const json = flags.json
   switch (action) {
+    case 'pull':
+    case 'login':
+    case 'logout':
+      return registryCommand(root, action, args, registry, io, usage)
     case 'import':
     case 'load': {
       if (args.length < 1 || args.length > 2) throw usage('image import: FILE [name:tag] expected')
@@ -86,6 +92,6 @@ export async function imageCommand(root: string, action: string, args: string[],
       return 0
     }
     default:
-      throw usage(`image: unknown action "${action}" (import, ls, inspect, rm)`)
+      throw usage(`image: unknown action "${action}" (import, ls, inspect, rm, pull, login, logout)`)
   }
 }

@@ -79,7 +79,28 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         y => y.positional('names', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', describe: 'remove even while a pod uses it: its layers stay until gc' }),
         h((a, g) => imageCommand(g.root, 'rm', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
       )
-      .demandCommand(1, 'image: an action is required: import, ls, inspect or rm')
+      .command(
+        'pull <ref>',
+        'pull an image from a registry into the local store (docker.io short names as Kubernetes resolves them)',
+        y =>
+          y
+            .positional('ref', { type: 'string', demandOption: true, describe: 'busybox, HOST[:PORT]/repo:tag or repo@sha256:...' })
+            .option('platform', { type: 'string', describe: 'os/arch[/variant] from a multi-platform image (default this host)' })
+            .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only the image reference' }),
+        h((a, g) => imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), { platform: a.platform as string | undefined, quiet: !!a.quiet })),
+      )
+      .command(
+        'login <host>',
+        'check and store credentials for a registry (0600, in $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json or ~/.docker/config.json)',
+        y =>
+          y
+            .positional('host', { type: 'string', demandOption: true })
+            .option('username', { alias: 'u', type: 'string', describe: 'user name' })
+            .option('password-stdin', { type: 'boolean', describe: 'read the password from stdin' }),
+        h((a, g) => imageCommand(g.root, 'login', [a.host as string], flags(a), io, m => new UsageError(m), { username: a.username as string | undefined, passwordStdin: !!a.passwordStdin })),
+      )
+      .command('logout <host>', 'remove the stored credentials for a registry', y => y.positional('host', { type: 'string', demandOption: true }), h((a, g) => imageCommand(g.root, 'logout', [a.host as string], flags(a), io, m => new UsageError(m))))
+      .demandCommand(1, 'image: an action is required: pull, import, ls, inspect, rm, login or logout')
   const parser = yargs()
     .scriptName('pod-launch')
     .usage('$0 [run] MANIFEST\n\nRun a Kubernetes Pod on this host.')
@@ -163,7 +184,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         return (await runLab(name, { out: io.out, color, pod })).passed ? 0 : 1
       }),
     )
-    .command('image', 'the local image store: image import FILE [name:tag] (docker save / OCI archive, every image it holds), image ls, image inspect NAME, image rm [--force] NAME', image)
+    .command('image', 'images: image pull REF, image import FILE [name:tag] (docker save / OCI archive, every image it holds), image ls, image inspect NAME, image rm [--force] NAME, image login|logout HOST', image)
     .command('completion <shell>', 'print a shell completion script: source <(pod-launch completion bash)', y => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], demandOption: true }), h(a => {
       io.out(completionScript(a.shell as string))
       return 0

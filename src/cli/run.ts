@@ -1,6 +1,7 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
 import { DEFAULT_STATE_ROOT, PodError, crashPoint, loadManifest, parseBackoff, runDetached, startForeground, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
-import type { Io } from './output.js'
+import { processIo, type Io } from './output.js'
+import { pullProgress } from './pull-progress.js'
 import { table } from './table.js'
 import { DETACH_HINT, ForegroundClient, foregroundTarget } from './attach.js'
 
@@ -64,6 +65,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     attach: target && { container: target.container.name, client: client! },
     backoff,
     ...podOptions(args),
+    onPull: pullProgress({ write: io.err, isTTY: io === processIo && !!process.stderr.isTTY }),
     onEvent: e => {
       const line = describe(e)
       if (line) io.err(`pod-launch: ${line}\n`)

@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/native.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
-import { prepareVolumes, resolveImages, writeEtcFiles } from '../rootfs/index.js'
+import { podImages, prepareVolumes, pullPodImages, resolveImages, writeEtcFiles, type PullEvent } from '../rootfs/index.js'
 import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
 import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
@@ -56,6 +56,8 @@ export interface PodOptions extends NetworkOptions {
   pidsLimit?: number
   /** Images not in the local store run on the host view (`--image-fallback host`). */
   imageFallback?: 'host'
+  /** Progress of the image pulls imagePullPolicy asks for before the pod starts. */
+  onPull?: (event: PullEvent) => void
   /** RuntimeDefault seccomp for containers that ask for no profile (kubelet's --seccomp-default); default Unconfined. */
   seccompDefault?: boolean
   /**
@@ -166,7 +168,8 @@ export class Pod {
       // before anything is made; each distinct filter is compiled once here.
       const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
       for (const w of seccompWarnings(seccomp)) warn(w)
-      // Images first: a missing one fails before anything is made.
+      // Images first: pulled as imagePullPolicy asks; a missing one fails before anything is made.
+      await pullPodImages(podImages(spec), { root: opts.stateRoot ?? DEFAULT_STATE_ROOT, warn, imageFallback: opts.imageFallback, onEvent: opts.onPull })
       const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
       // The network too: a bad conflist or a hostPort without CNI fails here.
       const network = planNetwork(spec, opts, warn)

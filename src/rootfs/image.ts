@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
+import type { PodImage } from './images/registry/index.js'
 import { DEFAULT_STATE_ROOT, listImages, resolveImage as resolveStoreImage, resolveImageUser, type ImageConfig } from './images/index.js'
 
 export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig }
@@ -72,18 +73,22 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
   })
 }
 
+/** Every container's image with its pull policy and field path, init containers first (what pull-on-run pulls). */
+export function podImages(spec: PodSpec): PodImage[] {
+  return [
+    ...spec.initContainers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, where: `spec.initContainers[${i}].image` })),
+    ...spec.containers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, where: `spec.containers[${i}].image` })),
+  ]
+}
+
 export function resolveImages(spec: PodSpec, opts: ImageOptions): Map<string, ImageSource> {
   const out = new Map<string, ImageSource>()
   const all = [...spec.initContainers.map((c, i) => [c, `spec.initContainers[${i}].image`] as const), ...spec.containers.map((c, i) => [c, `spec.containers[${i}].image`] as const)]
-  const always: string[] = []
   for (const [c, where] of all) {
     const img = resolveImage(c.image, where, opts, c.imagePullPolicy)
-    // No registry: Always cannot pull, the local image runs (said once per pod).
-    if (c.imagePullPolicy === 'Always' && img.kind === 'layers' && !c.image.startsWith('/') && !c.image.startsWith('dir:')) always.push(where.replace(/\.image$/, '.imagePullPolicy'))
     // An image USER missing from the image's /etc/passwd fails here, before anything is made.
     if (img.kind === 'layers' && img.config?.user && c.securityContext.runAsUser === undefined) resolveImageUser(img.layers, img.config.user)
     out.set(c.name, img)
   }
-  if (always.length > 0) opts.warn?.(`${always.join(', ')}: Always: there is no registry here; using the image from the local store`)
   return out
 }

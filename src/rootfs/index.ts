@@ -2,4 +2,5 @@ export { rootfsMounts, DEVICES, type RootfsInputs, type RootSource } from './pla
 export { prepareVolumes, type PreparedVolumes } from './volumes.js'
 export { writeEtcFiles, type EtcFiles } from './etc-files.js'
 export { MASKED_PATHS, READONLY_PATHS } from './masks.js'
-export { resolveImage, resolveImages, type ImageSource, type ImageOptions } from './image.js'
+export { resolveImage, resolveImages, podImages, type ImageSource, type ImageOptions } from './image.js'
+export { pullPodImages, type PullEvent } from './images/registry/index.js'

@@ -99,7 +99,7 @@ export interface Probe {
 export interface ContainerSpec {
   name: string
   image: string
-  /** As written; unset: the local image is used whatever the tag (no registry here). */
+  /** As written; unset: Kubernetes' default (Always for :latest or no tag, else IfNotPresent). */
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never'
   /** As written; `argv` of the running container comes from containerArgv(). */
   command?: string[]

@@ -32,7 +32,7 @@ const POD_LATER: Record<string, string> = {
   schedulerName: 'ignored',
   enableServiceLinks: 'no services: ignored',
   activeDeadlineSeconds: 'not supported yet',
-  imagePullSecrets: 'no registry: ignored',
+  imagePullSecrets: 'ignored: registry credentials come from the auth files and pod-launch image login (docs/images.md)',
   readinessGates: 'not supported yet',
   runtimeClassName: 'ignored',
   overhead: 'ignored',

@@ -18,7 +18,7 @@ export function resolveImage(root: string = DEFAULT_STATE_ROOT, name: string): I
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     path: p.store,
-    hint: 'there is no registry: import the image first with pod-launch image import FILE [name:tag] (FILE from docker save, podman save, or skopeo copy ... oci-archive:FILE)',
+    hint: 'pull it (pod-launch image pull NAME), or import it with pod-launch image import FILE [name:tag] (FILE from docker save, podman save, or skopeo copy ... oci-archive:FILE)',
   })
 }
 

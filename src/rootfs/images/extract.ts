@@ -1,4 +1,4 @@
-// Unpack one layer tar (plain or gzip) into a directory in the form overlayfs
+// Unpack one layer tar (plain, gzip or zstd) into a directory in the form overlayfs
 // takes as a lowerdir: `.wh.<name>` becomes a whiteout (character device 0:0)
 // and `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its directory
 // (kernel Documentation/filesystems/overlayfs.rst, OCI image-spec layer.md).
@@ -15,6 +15,7 @@ import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
 import { PodError } from '../../errors.js'
 import { native } from '../../spawn/native.js'
+import { createZstdDecompress } from './zstd.js'
 import { UnsafeEntry, ensureParents, entryComponents, existingTarget, lstatOrNull } from './safe-path.js'
 import { TarXattrScanner } from './tar-xattrs.js'
 
@@ -31,8 +32,10 @@ export interface Unpacked {
   streamBytes: number
 }
 
+export type Compression = 'tar' | 'gzip' | 'zstd'
+
 export interface UnpackOptions {
-  compression: 'tar' | 'gzip'
+  compression: Compression
   /** Names the layer in messages (its digest or archive path). */
   label: string
   onWarning?: (message: string) => void
@@ -224,6 +227,7 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
       parser.end()
     }
     if (opts.compression === 'gzip') await pipeline(createReadStream(file), createGunzip(), sink)
+    else if (opts.compression === 'zstd') await pipeline(createReadStream(file), createZstdDecompress(), sink)
     else await pipeline(createReadStream(file), sink)
     await done
     if (failure !== undefined) throw failure
@@ -239,7 +243,7 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
       })
     }
     if ((e as NodeJS.ErrnoException)?.errno !== undefined) throw PodError.system('image.unpack', e, opts.label)
-    throw new PodError(`image.unpack: ${opts.label}: not a valid tar${opts.compression === 'gzip' ? '.gz' : ''} (${(e as Error)?.message ?? e})`, {
+    throw new PodError(`image.unpack: ${opts.label}: not a valid tar${{ tar: '', gzip: '.gz', zstd: '.zst' }[opts.compression]} (${(e as Error)?.message ?? e})`, {
       step: 'image.unpack',
       code: 'IMAGE_INVALID',
       path: file,

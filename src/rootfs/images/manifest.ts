@@ -5,6 +5,7 @@
 // Specs: opencontainers/image-spec image-layout.md, image-index.md,
 // manifest.md, config.md; moby image/spec (docker save format).
 import { PodError } from '../../errors.js'
+import type { Compression } from './extract.js'
 import { normalizeImageName } from './names.js'
 
 export const MEDIA = {
@@ -14,8 +15,9 @@ export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
 } as const
 
-/** Layer media types we unpack, and whether they are gzip-compressed. */
-const LAYER_TYPES: Record<string, 'tar' | 'gzip'> = {
+/** Layer media types we unpack, and how they are compressed. */
+const LAYER_TYPES: Record<string, Compression> = {
+  'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
   'application/vnd.oci.image.layer.v1.tar': 'tar',
   'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
   'application/vnd.oci.image.layer.nondistributable.v1.tar': 'tar',
@@ -157,7 +159,7 @@ export function selectImages(entries: Descriptor[], file: string, name?: string,
 
 export interface OciManifest {
   config: Descriptor
-  layers: (Descriptor & { compression: 'tar' | 'gzip' })[]
+  layers: (Descriptor & { compression: Compression })[]
 }
 
 export function parseOciManifest(json: unknown, file: string): OciManifest {
@@ -170,7 +172,7 @@ export function parseOciManifest(json: unknown, file: string): OciManifest {
   const layers = json.layers.map((l, i) => {
     const d = parseDescriptor(l, file, `layers[${i}]`)
     const compression = LAYER_TYPES[d.mediaType]
-    if (!compression) throw manifestError(file, `layers[${i}]: unsupported layer media type ${d.mediaType} (tar and tar+gzip are supported)`)
+    if (!compression) throw manifestError(file, `layers[${i}]: unsupported layer media type ${d.mediaType} (tar, tar+gzip and tar+zstd are supported)`)
     return { ...d, compression }
   })
   return { config, layers }

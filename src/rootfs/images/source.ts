@@ -8,11 +8,12 @@ import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSy
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
 import { type Descriptor, type DockerEntry, isIndex, manifestError, parseDockerEntries, parseDockerManifest, parseJson, parseOciIndex, parseOciManifest, refNameOf, safeNormalize, selectEntry, selectImages } from './manifest.js'
+import type { Compression } from './extract.js'
 import { entryComponents } from './safe-path.js'
 
 export interface LayerBlob {
   file: string
-  compression: 'tar' | 'gzip'
+  compression: Compression
   /** The digest and size to verify the blob against (OCI), when known. */
   digest?: string
   size?: number

@@ -39,7 +39,7 @@ t.test('image rm of a missing image exits 1 naming what there is and how to impo
 })
 
 t.test('image import without a file, or an unknown action, is a usage error (exit 2)', async t => {
-  for (const argv of [['image', 'import'], ['image', 'pull', 'x']]) {
+  for (const argv of [['image', 'import'], ['image', 'frob', 'x'], ['image', 'pull'], ['image', 'login', 'h']]) {
     const c = io()
     t.equal(await main([...argv, '--root', t.testdir()], c.io), 2, argv.join(' '))
     t.match(c.err(), /hint: pod-launch --help/)

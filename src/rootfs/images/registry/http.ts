@@ -1,0 +1,127 @@
+// One HTTP(S) exchange with a registry on Node's own http/https: a timeout
+// on connect and on silence, redirects followed by hand (at most 5, and the
+// Authorization header dropped when the host changes, as Docker Hub's blob
+// CDN needs), the response body left unread for the caller to stream.
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { PodError } from '../../../errors.js'
+
+export interface HttpOptions {
+  method?: 'GET' | 'HEAD'
+  headers?: Record<string, string>
+  /** Extra CA certificates (PEM) for this host, added to the system's. */
+  ca?: string[]
+  /** No response headers (or no body bytes) for this long fails the exchange. */
+  timeoutMs?: number
+  /** Names the exchange in errors: `<image>` and the step. */
+  step: string
+  object: string
+}
+
+export const MAX_REDIRECTS = 5
+export const DEFAULT_TIMEOUT_MS = 30_000
+
+const NETWORK_HINTS: Record<string, string> = {
+  ENOTFOUND: 'the registry host name does not resolve: check the image name, or /etc/resolv.conf',
+  EAI_AGAIN: 'the registry host name does not resolve (DNS is unreachable): check the network',
+  ECONNREFUSED: 'nothing listens there: is the registry running, and is the port right?',
+  ETIMEDOUT: 'the registry did not answer in time: check the network (or a proxy)',
+  ECONNRESET: 'the registry dropped the connection: try again',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'put the registry CA in /etc/docker/certs.d/HOST/ca.crt, or mark the registry insecure (docs/images.md)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'put the registry CA in /etc/docker/certs.d/HOST/ca.crt, or mark the registry insecure (docs/images.md)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'put the registry CA in /etc/docker/certs.d/HOST/ca.crt (docs/images.md)',
+}
+
+/** Codes that mean "the registry could not be reached" (Always may then use a local image). */
+export const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+export function networkError(step: string, object: string, url: URL, cause: unknown): PodError {
+  const e = cause as NodeJS.ErrnoException
+  const code = e?.code ?? 'ENETWORK'
+  return new PodError(`${step}: ${object}: ${url.host}: ${e?.message ?? String(cause)} (${code})`, {
+    step,
+    code,
+    cause,
+    hint: NETWORK_HINTS[code],
+  })
+}
+
+function once(url: URL, o: HttpOptions, headers: Record<string, string>): Promise<IncomingMessage> {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  return new Promise((resolve, reject) => {
+    const opts = { method: o.method ?? 'GET', headers, ...(url.protocol === 'https:' && o.ca?.length ? { ca: o.ca } : {}) }
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, opts, res => {
+      // Silence while the body streams is a dead connection too.
+      res.setTimeout(timeoutMs, () => res.destroy(Object.assign(new Error(`no data for ${timeoutMs} ms`), { code: 'ETIMEDOUT' })))
+      resolve(res)
+    })
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/**
+ * GET/HEAD `url`, following redirects. Throws `<step>` with the network
+ * code (ENOTFOUND, ECONNREFUSED, ETIMEDOUT...), or REGISTRY_REDIRECT_LOOP.
+ */
+export async function fetchUrl(url: URL, o: HttpOptions, headers: Record<string, string> = {}): Promise<{ res: IncomingMessage; url: URL }> {
+  let current = url
+  let hdrs = { ...o.headers, ...headers }
+  for (let hop = 0; ; hop++) {
+    let res: IncomingMessage
+    try {
+      res = await once(current, o, hdrs)
+    } catch (e) {
+      throw networkError(o.step, o.object, current, e)
+    }
+    const location = res.headers.location
+    if (![301, 302, 303, 307, 308].includes(res.statusCode ?? 0) || !location) return { res, url: current }
+    res.resume()
+    if (hop >= MAX_REDIRECTS) {
+      throw new PodError(`${o.step}: ${o.object}: more than ${MAX_REDIRECTS} redirects (last to ${new URL(location, current).host})`, {
+        step: o.step,
+        code: 'REGISTRY_REDIRECT_LOOP',
+        hint: 'the registry (or a proxy in front of it) redirects in a loop: check its configuration',
+      })
+    }
+    const next = new URL(location, current)
+    // Credentials are for the registry only: a blob CDN gets a signed URL instead.
+    if (next.host !== current.host) {
+      const { Authorization: _a, authorization: _b, ...rest } = hdrs
+      hdrs = rest
+    }
+    current = next
+  }
+}
+
+/** Read a small body whole, refusing more than `maxBytes`. */
+export async function readBody(res: IncomingMessage, maxBytes: number, o: { step: string; object: string; what: string }): Promise<Buffer> {
+  const declared = Number(res.headers['content-length'] ?? NaN)
+  const tooBig = () =>
+    new PodError(`${o.step}: ${o.object}: the ${o.what} is larger than ${maxBytes} bytes`, {
+      step: o.step,
+      code: 'REGISTRY_TOO_LARGE',
+      hint: 'registries limit manifests to 4 MiB; this one is not a valid image manifest',
+    })
+  if (declared > maxBytes) {
+    res.destroy()
+    throw tooBig()
+  }
+  const chunks: Buffer[] = []
+  let n = 0
+  try {
+    for await (const c of res) {
+      n += (c as Buffer).length
+      if (n > maxBytes) {
+        res.destroy()
+        throw tooBig()
+      }
+      chunks.push(c as Buffer)
+    }
+  } catch (e) {
+    if (e instanceof PodError) throw e
+    throw networkError(o.step, o.object, new URL('http://registry'), e)
+  }
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,125 @@
+// Pulling from a real registry (Debian's docker-registry, distribution 2.8,
+// plain HTTP on 127.0.0.1), filled by skopeo from scripts/make-test-images.sh:
+// by tag and by digest, an OCI index with two platforms, Docker schema2, an
+// uncompressed + zstd image; layers in the store are not fetched again; a pod
+// whose image is only in the registry is pulled on run.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { listImages } from '../../src/index.js'
+import { cli } from '../helpers/cli.js'
+import { run, terminated, uniqueName } from '../helpers/pods.js'
+import { startRegistry, type Registry } from '../helpers/registry.js'
+import { requires } from '../helpers/requires.js'
+
+const skip = requires('root', 'built')
+const script = fileURLToPath(new URL('../../scripts/make-test-images.sh', import.meta.url))
+const other = process.arch === 'x64' ? 'arm64' : 'amd64'
+
+let reg: Registry
+let images: string
+t.before(async () => {
+  if (skip) return
+  images = mkdtempSync(join(tmpdir(), 'pl-reg-images-'))
+  execFileSync('bash', [script, images], { stdio: 'ignore' })
+  reg = await startRegistry()
+  reg.push(`oci:${images}/busybox-oci:latest`, 'test/busybox:1')
+  reg.push(`oci:${images}/busybox-oci:latest`, 'test/busybox:latest')
+  reg.push(`oci:${images}/busybox-oci:latest`, 'test/docker:1', ['--format', 'v2s2'])
+  reg.push(`oci:${images}/busybox-zstd:zstd`, 'test/zstd:1', ['--preserve-digests'])
+  reg.push(`oci:${images}/busybox-multi:multi`, 'test/multi:1', ['--all'])
+})
+t.teardown(async () => {
+  await reg?.stop()
+  if (images) rmSync(images, { recursive: true, force: true })
+})
+const store = (t: { teardown: (fn: () => void) => void }) => {
+  const root = mkdtempSync(join(tmpdir(), 'pl-pull-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  return root
+}
+
+t.test('image pull by tag stores the image; a second image sharing its layers downloads none', { skip }, async t => {
+  const root = store(t)
+  const a = await cli(root, 'image', 'pull', `${reg.host}/test/busybox:1`)
+  t.equal(a.code, 0, a.stderr)
+  t.equal(a.stdout, `${reg.host}/test/busybox:1\n`)
+  t.match(a.stderr, /Pull complete/, 'a line per finished layer when not a TTY')
+  t.match(a.stderr, /^Digest: sha256:[0-9a-f]{64}$/m)
+  const b = await cli(root, 'image', 'pull', `${reg.host}/test/docker:1`)
+  t.equal(b.code, 0, b.stderr)
+  t.equal((b.stderr.match(/Already exists/g) ?? []).length, 2, 'Docker schema2 of the same layers: nothing downloaded')
+  t.match(b.stderr, /downloaded 0\.0 MB/)
+  const all = listImages(root)
+  t.equal(all.length, 1, 'one image id, two names')
+  t.ok(all[0].names.includes(`${reg.host}/test/busybox:1`) && all[0].names.includes(`${reg.host}/test/docker:1`))
+  t.same(readdirSync(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')), [], 'nothing left in tmp/')
+})
+
+t.test('image pull NAME@sha256 pulls by digest and verifies it; --quiet prints only the reference', { skip }, async t => {
+  const root = store(t)
+  const digest = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${reg.host}/test/busybox:1`], { encoding: 'utf8' }).trim()
+  const r = await cli(root, 'image', 'pull', '--quiet', `${reg.host}/test/busybox@${digest}`)
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stderr, '')
+  t.equal(r.stdout, `${reg.host}/test/busybox@${digest}\n`)
+  t.ok(listImages(root)[0].names.includes(`${reg.host}/test/busybox@${digest}`))
+})
+
+t.test("an index gives this host's platform, or the one --platform names; none fitting is an error", { skip }, async t => {
+  const root = store(t)
+  const mine = await cli(root, 'image', 'pull', '-q', `${reg.host}/test/multi:1`)
+  t.equal(mine.code, 0, mine.stderr)
+  const theirs = await cli(root, 'image', 'pull', '-q', '--platform', `linux/${other}`, `${reg.host}/test/multi:1`)
+  t.equal(theirs.code, 0, theirs.stderr)
+  const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim()
+  const bad = await cli(root, 'image', 'pull', '--platform', 'linux/s390x', `${reg.host}/test/multi:1`)
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, new RegExp(`^pod-launch: image\\.platform: ${reg.host}/test/multi:1: no image for linux/s390x in its index \\(it has linux/${arch}, linux/${other}\\)\\n`))
+  const all = listImages(root)
+  t.equal(all.length, 2, 'two platform images (two config ids)')
+  t.equal(all.filter(i => i.names.includes(`${reg.host}/test/multi:1`)).length, 1, 'the tag moved to the last one pulled')
+})
+
+t.test('an uncompressed and a zstd layer unpack into the same layers as the gzip image', { skip }, async t => {
+  const root = store(t)
+  const z = await cli(root, 'image', 'pull', `${reg.host}/test/zstd:1`)
+  t.equal(z.code, 0, z.stderr)
+  const g = await cli(root, 'image', 'pull', `${reg.host}/test/busybox:1`)
+  t.equal((g.stderr.match(/Already exists/g) ?? []).length, 2, 'the diff_ids match: the zstd layer unpacked to the same tar')
+  t.equal(listImages(root).length, 1)
+})
+
+t.test('a pod whose image is only in the registry is pulled on run and runs', { skip }, async t => {
+  const root = store(t)
+  const events: string[] = []
+  const m = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('pullrun') }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: `${reg.host}/test/busybox:1`, command: ['cat', '/hello'] }] } }
+  const { lines, result } = await run(t, m, { stateRoot: root, onPull: e => events.push(e.type) })
+  t.equal(terminated(result, 'c')?.exitCode, 0)
+  t.same(lines('c'), ['hello from layer 2'])
+  t.equal(events[0], 'resolved')
+  t.equal(events.at(-1), 'done')
+  // IfNotPresent (a tag other than latest): the second run pulls nothing.
+  const again: string[] = []
+  await run(t, { ...m, metadata: { name: uniqueName('pullrun') } }, { stateRoot: root, onPull: e => again.push(e.type) })
+  t.same(again, [])
+  // Never with an image the store lacks: ErrImageNeverPull, nothing pulled.
+  const never = { ...m, metadata: { name: uniqueName('pullrun') }, spec: { ...m.spec, containers: [{ ...m.spec.containers[0], image: `${reg.host}/test/busybox:latest`, imagePullPolicy: 'Never' }] } }
+  await t.rejects(run(t, never, { stateRoot: root }), { code: 'ErrImageNeverPull' })
+})
+
+t.test('an unknown tag and a port nobody listens on fail in one line naming the image and the step', { skip }, async t => {
+  const root = store(t)
+  const a = await cli(root, 'image', 'pull', `${reg.host}/test/busybox:nope`)
+  t.equal(a.code, 1)
+  t.equal(a.stderr.split('\n')[0], `pod-launch: registry.manifest: ${reg.host}/test/busybox:nope: tag "nope": manifest unknown (404 Not Found)`)
+  const b = await cli(root, 'image', 'pull', '127.0.0.1:1/test/busybox:1')
+  t.equal(b.code, 1)
+  t.match(b.stderr, /^pod-launch: registry\.ping: 127\.0\.0\.1:1\/test\/busybox:1: 127\.0\.0\.1:1: .*\(ECONNREFUSED\)\nhint: nothing listens there/)
+  const c = await cli(root, 'image', 'pull', 'registry.invalid/x:1')
+  t.match(c.stderr, /^pod-launch: registry\.ping: registry\.invalid\/x:1: .*\((ENOTFOUND|EAI_AGAIN)\)/)
+  t.same(listImages(root), [])
+})
