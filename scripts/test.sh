@@ -16,6 +16,11 @@ if [ "$(id -u)" = 0 ] && [ "$lane" != unit ] && { [ ! -x /usr/lib/cni/bridge ] |
   echo "+ apt-get install -y containernetworking-plugins iptables"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containernetworking-plugins iptables >/dev/null || echo "test.sh: could not install containernetworking-plugins/iptables; the CNI tests will fail" >&2
 fi
+# The registry tests run Debian's docker-registry, filled by skopeo (htpasswd, openssl, zstd for their set-ups).
+if [ "$(id -u)" = 0 ] && [ "$lane" != unit ] && { [ ! -x /usr/bin/docker-registry ] || ! command -v skopeo >/dev/null || ! command -v htpasswd >/dev/null || ! command -v zstd >/dev/null || ! command -v openssl >/dev/null; }; then
+  echo "+ apt-get install -y docker-registry skopeo apache2-utils openssl zstd"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry skopeo apache2-utils openssl zstd >/dev/null || echo "test.sh: could not install docker-registry/skopeo/apache2-utils/openssl/zstd; the registry tests will fail" >&2
+fi
 # The bridge plugin never deletes its bridge: a pl0 that exists now is the user's, not the tests'.
 export POD_LAUNCH_TEST_HAD_PL0="${POD_LAUNCH_TEST_HAD_PL0:-$(ip link show pl0 >/dev/null 2>&1 && echo 1 || echo 0)}"
 export POD_LAUNCH_TEST_TRACK="${POD_LAUNCH_TEST_TRACK:-$(mktemp -d -t pod-launch-tests.XXXXXX)}"

@@ -9,7 +9,7 @@
 // Until 3 nothing is in layers/ or images/: an interrupted pull leaves only
 // tmp/pull-<pid>-* (removed here on failure; by gc when the pid is gone).
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../../../errors.js'
 import { withLock } from '../../../state/index.js'
@@ -55,6 +55,37 @@ async function fetchConfig(client: RegistryClient, image: string, d: Descriptor)
   if (bytes.length !== d.size) throw blobMismatch(image, d, `${bytes.length} bytes, not ${d.size}`)
   if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== d.digest) throw blobMismatch(image, d, 'its content does not hash to it')
   return bytes
+}
+
+/** kill(pid, 0): ESRCH means no such process (EPERM: it exists). A reused pid only delays the cleanup. */
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+/**
+ * Remove tmp/pull-<pid>-* of pulls whose process is gone (Ctrl-C'd, killed,
+ * a crashed host); returns the paths removed. gc may call it too.
+ */
+export function removeInterruptedPulls(p: StorePaths): string[] {
+  const gone: string[] = []
+  let entries: string[] = []
+  try {
+    entries = readdirSync(p.tmp)
+  } catch {
+    return gone
+  }
+  for (const e of entries) {
+    const m = new RegExp(`^${PULL_WORK_PREFIX}(\\d+)-`).exec(e)
+    if (!m || pidExists(Number(m[1]))) continue
+    rmSync(join(p.tmp, e), { recursive: true, force: true })
+    gone.push(join(p.tmp, e))
+  }
+  return gone
 }
 
 /** Run `fn` on each item, at most `limit` at once; the first failure aborts the rest. */
@@ -126,6 +157,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
   const names = [ref.canonical, `${base}@${resolved.digest}`]
 
   return withStoreLockFile(p, resolved.manifestDigest, async () => {
+    removeInterruptedPulls(p)
     const work = mkdtempSync(join(p.tmp, `${PULL_WORK_PREFIX}${process.pid}-`))
     try {
       const present = (diffId: string) => !!statSync(layerDir(p, diffId), { throwIfNoEntry: false })
