@@ -51,9 +51,10 @@ async function fetchConfig(client: RegistryClient, image: string, d: Descriptor)
   if (d.size > MAX_CONFIG_BYTES) throw new PodError(`registry.blob: ${image}: the image config is ${d.size} bytes (more than ${MAX_CONFIG_BYTES})`, { step: 'registry.blob', code: 'REGISTRY_TOO_LARGE' })
   const res = await client.get(`${client.repositoryPath}/blobs/${d.digest}`, 'registry.blob')
   await client.expectOk(res, 'registry.blob', `config ${d.digest}`)
-  const bytes = await readBody(res, d.size, { step: 'registry.blob', object: image, what: 'image config' })
+  const bytes = await readBody(res, d.size, { step: 'registry.blob', object: image, what: `image config ${d.digest}` })
   if (bytes.length !== d.size) throw blobMismatch(image, d, `${bytes.length} bytes, not ${d.size}`)
-  if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== d.digest) throw blobMismatch(image, d, 'its content does not hash to it')
+  const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+  if (got !== d.digest) throw blobMismatch(image, d, `its content hashes to ${got}`)
   return bytes
 }
 
