@@ -104,8 +104,8 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> 
   let log = ''
   const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(child)
-  child.stdout!.on('data', d => (log += d))
-  child.stderr!.on('data', d => (log += d))
+  child.stdout.on('data', d => (log += d))
+  child.stderr.on('data', d => (log += d))
   await waitListening(port, child, () => log)
   const host = `127.0.0.1:${port}`
   return {

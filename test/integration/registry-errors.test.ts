@@ -96,7 +96,7 @@ t.test('SIGKILL mid-pull leaves no image; the next pull restarts cleanly', { ski
   // The first layer line means downloads have started.
   await new Promise<void>(resolve => {
     let seen = ''
-    child.stderr!.on('data', d => {
+    child.stderr.on('data', d => {
       seen += d
       if (/^pulling /m.test(seen)) resolve()
     })

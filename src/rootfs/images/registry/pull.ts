@@ -105,7 +105,7 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
     }
   }
   const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker))
-  const bad = results.find(r => r.status === 'rejected') as PromiseRejectedResult | undefined
+  const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (bad) throw bad.reason
 }
 
