@@ -323,7 +323,7 @@ t.test('gc removes what an interrupted import left and never a live import', { s
   t.ok(existsSync(join(tmp, seen)), '--dry-run removed nothing')
   const r = await cli(root, 'gc')
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stdout, /image-tmp\s+\S+pull-\d+-12345-abcdef\s+an interrupted pull \(its process ended\)/)
+  t.match(r.stdout, /image-tmp\s+\S+pull-\d+-12345-abcdef\s+removed\s+an interrupted pull \(its process ended\)/)
   t.same(readdirSync(tmp), [live.dir.split('/').pop()], 'only the live ingest is left')
   t.equal(readFileSync(live.path('blobs', 'partial'), 'utf8'), 'downloading')
   t.same(listImages(root), [], 'the killed import stored no image')
