@@ -25,14 +25,24 @@ export interface PodPullOptions {
 
 export const isRegistryImage = (image: string): boolean => image !== 'host' && !image.startsWith('/') && !image.startsWith('dir:')
 
+/** A malformed image name says which field holds it (as resolveImages does). */
+function naming<T>(where: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof PodError && e.step === 'image.name') throw new PodError(e.message.replace(/^image\.name: /, `image.name: ${where}: `), { ...e, step: e.step, cause: e })
+    throw e
+  }
+}
+
 /** Throws what pullImage throws, naming the container's field. */
 export async function pullPodImages(images: PodImage[], opts: PodPullOptions): Promise<void> {
   const done = new Set<string>()
   for (const { image, imagePullPolicy, where } of images) {
     if (!isRegistryImage(image) || done.has(image)) continue
     done.add(image)
-    const policy = imagePullPolicy ?? defaultPullPolicy(image)
-    const present = findStored(readAllStored(storePaths(opts.root)), image) !== undefined
+    const policy = imagePullPolicy ?? naming(where, () => defaultPullPolicy(image))
+    const present = naming(where, () => findStored(readAllStored(storePaths(opts.root)), image) !== undefined)
     if (!shouldPull(policy, present)) continue
     try {
       await pullImage(image, { root: opts.root, onEvent: opts.onEvent, onWarning: opts.warn, signal: opts.signal })
