@@ -70,17 +70,22 @@ struct OwnedPlan {
   spawn_plan plan;
 };
 
-std::vector<std::string> StringArray(Napi::Env env, Napi::Object o, const char *key, bool required) {
+std::vector<std::string> StringArray(Napi::Env env, Napi::Object o, const char *key,
+                                     bool required) {
   std::vector<std::string> out;
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined() && !required) return out;
-  if (!v.IsArray()) throw PlanError(env, std::string(key) + " must be an array of strings");
+  if (v.IsUndefined() && !required)
+    return out;
+  if (!v.IsArray())
+    throw PlanError(env, std::string(key) + " must be an array of strings");
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
     Napi::Value s = a.Get(i);
-    if (!s.IsString()) throw PlanError(env, std::string(key) + "[" + std::to_string(i) + "] must be a string");
+    if (!s.IsString())
+      throw PlanError(env, std::string(key) + "[" + std::to_string(i) + "] must be a string");
     std::string str = s.As<Napi::String>().Utf8Value();
-    if (str.find('\0') != std::string::npos) throw PlanError(env, std::string(key) + " contains a NUL byte");
+    if (str.find('\0') != std::string::npos)
+      throw PlanError(env, std::string(key) + " contains a NUL byte");
     out.push_back(str);
   }
   return out;
@@ -88,22 +93,27 @@ std::vector<std::string> StringArray(Napi::Env env, Napi::Object o, const char *
 
 bool OptString(Napi::Env env, Napi::Object o, const char *key, std::string &out) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return false;
-  if (!v.IsString()) throw PlanError(env, std::string(key) + " must be a string");
+  if (v.IsUndefined() || v.IsNull())
+    return false;
+  if (!v.IsString())
+    throw PlanError(env, std::string(key) + " must be a string");
   out = v.As<Napi::String>().Utf8Value();
   return true;
 }
 
 int IntField(Napi::Env env, Napi::Object o, const char *key, int dflt) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return dflt;
-  if (!v.IsNumber()) throw PlanError(env, std::string(key) + " must be a number");
+  if (v.IsUndefined() || v.IsNull())
+    return dflt;
+  if (!v.IsNumber())
+    throw PlanError(env, std::string(key) + " must be a number");
   return v.As<Napi::Number>().Int32Value();
 }
 
 std::vector<char *> CStrings(std::vector<std::string> &v) {
   std::vector<char *> out;
-  for (auto &s : v) out.push_back(&s[0]);
+  for (auto &s : v)
+    out.push_back(&s[0]);
   out.push_back(nullptr);
   return out;
 }
@@ -112,32 +122,40 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   spawn_plan &p = op.plan;
   memset(&p, 0, sizeof p);
   op.argv_s = StringArray(env, o, "argv", true);
-  if (op.argv_s.empty()) throw PlanError(env, "argv must not be empty");
+  if (op.argv_s.empty())
+    throw PlanError(env, "argv must not be empty");
   op.envp_s = StringArray(env, o, "envp", true);
-  if (!OptString(env, o, "file", op.file)) op.file = op.argv_s[0];
+  if (!OptString(env, o, "file", op.file))
+    op.file = op.argv_s[0];
   op.argv = CStrings(op.argv_s);
   op.envp = CStrings(op.envp_s);
   p.file = op.file.c_str();
   p.argv = op.argv.data();
   p.envp = op.envp.data();
-  p.search_path = OptString(env, o, "searchPath", op.search_path) ? op.search_path.c_str() : nullptr;
+  p.search_path =
+      OptString(env, o, "searchPath", op.search_path) ? op.search_path.c_str() : nullptr;
   p.cwd = OptString(env, o, "cwd", op.cwd) ? op.cwd.c_str() : nullptr;
   p.hostname = OptString(env, o, "hostname", op.hostname) ? op.hostname.c_str() : nullptr;
 
   Napi::Value join = o.Get("join");
   if (!join.IsUndefined()) {
-    if (!join.IsArray()) throw PlanError(env, "join must be an array");
+    if (!join.IsArray())
+      throw PlanError(env, "join must be an array");
     Napi::Array a = join.As<Napi::Array>();
-    if (a.Length() > SPAWN_MAX_JOIN) throw PlanError(env, "join has too many entries");
+    if (a.Length() > SPAWN_MAX_JOIN)
+      throw PlanError(env, "join has too many entries");
     int last_rank = -1;
     for (uint32_t i = 0; i < a.Length(); i++) {
       Napi::Object j = a.Get(i).As<Napi::Object>();
       std::string type;
-      if (!OptString(env, j, "type", type)) throw PlanError(env, "join[].type is required");
+      if (!OptString(env, j, "type", type))
+        throw PlanError(env, "join[].type is required");
       int flag = ns_flag(type.c_str());
-      if (!flag) throw PlanError(env, "join[" + std::to_string(i) + "].type: unknown namespace " + type);
+      if (!flag)
+        throw PlanError(env, "join[" + std::to_string(i) + "].type: unknown namespace " + type);
       int rank = ns_join_rank(flag);
-      if (rank <= last_rank) throw PlanError(env, "join must follow the order of `namespaces`");
+      if (rank <= last_rank)
+        throw PlanError(env, "join must follow the order of `namespaces`");
       last_rank = rank;
       p.join_flag[p.join_count] = flag;
       p.join_fd[p.join_count] = IntField(env, j, "fd", -1);
@@ -146,9 +164,12 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   }
   for (const std::string &type : StringArray(env, o, "unshare", false)) {
     int flag = ns_flag(type.c_str());
-    if (!flag) throw PlanError(env, "unshare: unknown namespace " + type);
-    if (flag == CLONE_NEWPID) p.clone_flags |= flag; // must be made at clone
-    else p.unshare_flags |= flag;
+    if (!flag)
+      throw PlanError(env, "unshare: unknown namespace " + type);
+    if (flag == CLONE_NEWPID)
+      p.clone_flags |= flag; // must be made at clone
+    else
+      p.unshare_flags |= flag;
   }
   p.pidns_fd = IntField(env, o, "pidns", -1);
   p.loopback = o.Get("loopback").ToBoolean();
@@ -165,23 +186,27 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
     Napi::Value g = id.Get("groups");
     if (g.IsArray()) {
       Napi::Array ga = g.As<Napi::Array>();
-      for (uint32_t i = 0; i < ga.Length(); i++) op.groups.push_back((unsigned)ga.Get(i).As<Napi::Number>().Uint32Value());
+      for (uint32_t i = 0; i < ga.Length(); i++)
+        op.groups.push_back((unsigned)ga.Get(i).As<Napi::Number>().Uint32Value());
     }
     p.groups = op.groups.data();
     p.group_count = (int)op.groups.size();
     // Capability masks cross as decimal strings: 64 bits do not fit a JS number.
     std::string bnd, eff;
     if (!OptString(env, id, "capBounding", bnd) || !OptString(env, id, "capEffective", eff))
-      throw PlanError(env, "identity.capBounding and identity.capEffective are required (decimal strings)");
+      throw PlanError(
+          env, "identity.capBounding and identity.capEffective are required (decimal strings)");
     p.cap_bounding = std::stoull(bnd);
     p.cap_effective = std::stoull(eff);
   }
   Napi::Value filter = o.Get("seccomp");
   if (!filter.IsUndefined() && !filter.IsNull()) {
-    if (!filter.IsBuffer()) throw PlanError(env, "seccomp must be a Buffer of struct sock_filter");
+    if (!filter.IsBuffer())
+      throw PlanError(env, "seccomp must be a Buffer of struct sock_filter");
     Napi::Buffer<uint8_t> b = filter.As<Napi::Buffer<uint8_t>>();
     size_t n = b.Length() / 8;
-    if (b.Length() % 8 || n == 0 || n > 4096) throw PlanError(env, "seccomp must hold 1 to 4096 BPF instructions (8 bytes each)");
+    if (b.Length() % 8 || n == 0 || n > 4096)
+      throw PlanError(env, "seccomp must hold 1 to 4096 BPF instructions (8 bytes each)");
     op.seccomp.resize(n);
     memcpy(op.seccomp.data(), b.Data(), b.Length());
     p.seccomp_filter = op.seccomp.data();
@@ -192,9 +217,11 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
 
   Napi::Value mounts = o.Get("mounts");
   if (!mounts.IsUndefined()) {
-    if (!mounts.IsArray()) throw PlanError(env, "mounts must be an array");
+    if (!mounts.IsArray())
+      throw PlanError(env, "mounts must be an array");
     Napi::Array a = mounts.As<Napi::Array>();
-    if (a.Length() > SPAWN_MAX_MOUNTS) throw PlanError(env, "mounts has too many entries");
+    if (a.Length() > SPAWN_MAX_MOUNTS)
+      throw PlanError(env, "mounts has too many entries");
     op.mount_s.resize(a.Length() * 4);
     std::vector<bool> has(a.Length() * 4);
     for (uint32_t i = 0; i < a.Length(); i++) {
@@ -203,30 +230,41 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       has[i * 4 + 1] = OptString(env, m, "target", op.mount_s[i * 4 + 1]);
       has[i * 4 + 2] = OptString(env, m, "fstype", op.mount_s[i * 4 + 2]);
       has[i * 4 + 3] = OptString(env, m, "data", op.mount_s[i * 4 + 3]);
-      if (!has[i * 4 + 1]) throw PlanError(env, "mounts[" + std::to_string(i) + "].target is required");
+      if (!has[i * 4 + 1])
+        throw PlanError(env, "mounts[" + std::to_string(i) + "].target is required");
       Napi::Value f = m.Get("flags");
       spawn_mount sm;
       memset(&sm, 0, sizeof sm);
       sm.flags = f.IsNumber() ? (unsigned long)f.As<Napi::Number>().Int64Value() : 0;
       std::string kind = "mount";
       OptString(env, m, "kind", kind);
-      if (kind == "mount") sm.kind = MOUNT_MOUNT;
-      else if (kind == "mkdir") sm.kind = MOUNT_MKDIR;
-      else if (kind == "file") sm.kind = MOUNT_FILE;
-      else if (kind == "symlink") sm.kind = MOUNT_SYMLINK;
-      else if (kind == "pivot") sm.kind = MOUNT_PIVOT;
-      else if (kind == "write") sm.kind = MOUNT_WRITE;
-      else throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
+      if (kind == "mount")
+        sm.kind = MOUNT_MOUNT;
+      else if (kind == "mkdir")
+        sm.kind = MOUNT_MKDIR;
+      else if (kind == "file")
+        sm.kind = MOUNT_FILE;
+      else if (kind == "symlink")
+        sm.kind = MOUNT_SYMLINK;
+      else if (kind == "pivot")
+        sm.kind = MOUNT_PIVOT;
+      else if (kind == "write")
+        sm.kind = MOUNT_WRITE;
+      else
+        throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
       sm.mode = (unsigned)IntField(env, m, "mode", 0755);
       sm.optional = m.Get("optional").ToBoolean();
-      if (sm.kind == MOUNT_SYMLINK && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a symlink");
-      if (sm.kind == MOUNT_WRITE && !has[i * 4 + 0]) throw PlanError(env, "mounts[].source is required for a write");
+      if (sm.kind == MOUNT_SYMLINK && !has[i * 4 + 0])
+        throw PlanError(env, "mounts[].source is required for a symlink");
+      if (sm.kind == MOUNT_WRITE && !has[i * 4 + 0])
+        throw PlanError(env, "mounts[].source is required for a write");
       op.mounts.push_back(sm);
     }
     // Pointers are taken only after mount_s stopped growing.
     for (uint32_t i = 0; i < a.Length(); i++) {
       const char *s[4];
-      for (int k = 0; k < 4; k++) s[k] = has[i * 4 + k] ? op.mount_s[i * 4 + k].c_str() : nullptr;
+      for (int k = 0; k < 4; k++)
+        s[k] = has[i * 4 + k] ? op.mount_s[i * 4 + k].c_str() : nullptr;
       op.mounts[i].source = s[0];
       op.mounts[i].target = s[1];
       op.mounts[i].fstype = s[2];
@@ -251,26 +289,32 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   if (tty.IsObject()) {
     Napi::Object t = tty.As<Napi::Object>();
     p.tty_socket = IntField(env, t, "socket", -1);
-    if (p.tty_socket < 0) throw PlanError(env, "tty.socket must be an open fd (a unix socket)");
+    if (p.tty_socket < 0)
+      throw PlanError(env, "tty.socket must be an open fd (a unix socket)");
     int rows = IntField(env, t, "rows", 0), cols = IntField(env, t, "cols", 0);
-    if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535) throw PlanError(env, "tty.rows and tty.cols must be 0-65535");
+    if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+      throw PlanError(env, "tty.rows and tty.cols must be 0-65535");
     p.tty_rows = (unsigned short)rows;
     p.tty_cols = (unsigned short)cols;
     // TIOCSCTTY needs a session leader without a terminal (ioctl_tty(2)).
-    if (!p.new_session) throw PlanError(env, "tty needs newSession (the slave becomes the controlling terminal)");
+    if (!p.new_session)
+      throw PlanError(env, "tty needs newSession (the slave becomes the controlling terminal)");
   }
 }
 
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw PlanError(env, "plan must be an object");
+  if (!info[0].IsObject())
+    throw PlanError(env, "plan must be an object");
   OwnedPlan op;
   ReadPlan(env, info[0].As<Napi::Object>(), op);
   spawn_result r;
   int step = STEP_SPAWN_CLONE;
   if (spawn_start(&op.plan, &r, &step) < 0) {
     int err = errno;
-    const char *sys = step == STEP_SPAWN_PIPE ? "pipe2" : step == STEP_SPAWN_PIDNS ? "setns" : "clone3";
+    const char *sys = step == STEP_SPAWN_PIPE    ? "pipe2"
+                      : step == STEP_SPAWN_PIDNS ? "setns"
+                                                 : "clone3";
     throw SystemError(env, report_step_name(step), err, sys);
   }
   Napi::Object out = Napi::Object::New(env);
@@ -303,18 +347,24 @@ void OnPidfdReadable(uv_poll_t *poll, int status, int events) {
     err = -status;
   } else {
     int r;
-    do r = waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
+    do
+      r = waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
     while (r < 0 && errno == EINTR);
-    if (r < 0) err = errno;
-    else if (si.si_pid == 0) return; // not exited yet: keep polling
+    if (r < 0)
+      err = errno;
+    else if (si.si_pid == 0)
+      return; // not exited yet: keep polling
   }
   uv_poll_stop(poll);
   Napi::Env env(w->env);
   Napi::HandleScope scope(env);
   Napi::Value code = env.Null(), sig = env.Null(), error = env.Null();
-  if (err) error = SystemError(env, "spawn.wait", err, "waitid").Value();
-  else if (si.si_code == CLD_EXITED) code = Napi::Number::New(env, si.si_status);
-  else sig = Napi::Number::New(env, si.si_status);
+  if (err)
+    error = SystemError(env, "spawn.wait", err, "waitid").Value();
+  else if (si.si_code == CLD_EXITED)
+    code = Napi::Number::New(env, si.si_status);
+  else
+    sig = Napi::Number::New(env, si.si_status);
   // MakeCallback runs the microtask queue afterwards, so promises settle.
   w->cb.MakeCallback(env.Global(), {code, sig, error});
   uv_close(reinterpret_cast<uv_handle_t *>(poll), OnWatchClosed);
@@ -326,7 +376,8 @@ Napi::Value WatchPidfd(const Napi::CallbackInfo &info) {
   if (!info[0].IsNumber() || !info[1].IsFunction())
     throw PlanError(env, "watch(pidfd, callback) expects a number and a function");
   uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "spawn.wait: no event loop");
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok)
+    throw Napi::Error::New(env, "spawn.wait: no event loop");
   Watch *w = new Watch();
   w->env = env;
   w->pidfd = info[0].As<Napi::Number>().Int32Value();
@@ -342,7 +393,8 @@ Napi::Value WatchPidfd(const Napi::CallbackInfo &info) {
     uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWatchClosed);
     throw SystemError(env, "spawn.wait", -r, "epoll_ctl");
   }
-  if (info.Length() > 2 && !info[2].ToBoolean()) uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
+  if (info.Length() > 2 && !info[2].ToBoolean())
+    uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
   return env.Undefined();
 }
 
@@ -358,14 +410,16 @@ Napi::Value Signal(const Napi::CallbackInfo &info) {
 Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   int pid = info[0].As<Napi::Number>().Int32Value();
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (fd < 0) throw SystemError(info.Env(), "spawn.pidfd", errno, "pidfd_open");
+  if (fd < 0)
+    throw SystemError(info.Env(), "spawn.pidfd", errno, "pidfd_open");
   return Napi::Number::New(info.Env(), fd);
 }
 
 // pipe() -> [readFd, writeFd], both close-on-exec.
 Napi::Value Pipe(const Napi::CallbackInfo &info) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) throw SystemError(info.Env(), "spawn.pipe", errno, "pipe2");
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    throw SystemError(info.Env(), "spawn.pipe", errno, "pipe2");
   Napi::Array a = Napi::Array::New(info.Env(), 2);
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
@@ -402,9 +456,11 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   msg.msg_control = u.buf;
   msg.msg_controllen = sizeof u.buf;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  do
+    n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  if (n < 0) throw SystemError(info.Env(), "tty.receive", errno, "recvmsg");
+  if (n < 0)
+    throw SystemError(info.Env(), "tty.receive", errno, "recvmsg");
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
     throw SystemError(info.Env(), "tty.receive", EBADMSG, "recvmsg");
@@ -435,13 +491,16 @@ Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// flock(fd, exclusive, wait=false) -> true when taken, false when another holder has it (EWOULDBLOCK).
+// flock(fd, exclusive, wait=false) -> true when taken, false when another holder has it
+// (EWOULDBLOCK).
 Napi::Value Flock(const Napi::CallbackInfo &info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int op = info[1].ToBoolean() ? LOCK_EX : LOCK_UN;
-  if (op == LOCK_EX) op |= LOCK_NB;
+  if (op == LOCK_EX)
+    op |= LOCK_NB;
   if (flock(fd, op) < 0) {
-    if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+    if (errno == EWOULDBLOCK)
+      return Napi::Boolean::New(info.Env(), false);
     throw SystemError(info.Env(), "state.lock", errno, "flock");
   }
   return Napi::Boolean::New(info.Env(), true);
@@ -450,10 +509,13 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
 // mount(source, target, fstype, flags, data) in our own mount namespace (the
 // parent's: e.g. a tmpfs emptyDir shared by a pod's containers); throws.
 Napi::Value Mount(const Napi::CallbackInfo &info) {
-  auto str = [&](size_t i) { return info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : std::string(); };
+  auto str = [&](size_t i) {
+    return info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : std::string();
+  };
   std::string source = str(0), target = str(1), fstype = str(2), data = str(4);
   unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
-  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
+            fstype.empty() ? nullptr : fstype.c_str(), flags,
             data.empty() ? nullptr : data.c_str()) < 0)
     throw SystemError(info.Env(), "volume.mount", errno, "mount");
   return info.Env().Undefined();
@@ -478,23 +540,29 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
     e.Set("code", "EINVAL");
     return e;
   };
-  if (!info[0].IsObject()) throw fail("profile must be an object");
+  if (!info[0].IsObject())
+    throw fail("profile must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
   std::string def;
-  if (!OptString(env, o, "defaultAction", def)) throw fail("defaultAction is required");
+  if (!OptString(env, o, "defaultAction", def))
+    throw fail("defaultAction is required");
   filter_profile fp;
   memset(&fp, 0, sizeof fp);
-  if (filter_action(def.c_str(), (unsigned)IntField(env, o, "defaultErrnoRet", 1), &fp.default_action) < 0) throw fail("defaultAction: unknown action " + def);
+  if (filter_action(def.c_str(), (unsigned)IntField(env, o, "defaultErrnoRet", 1),
+                    &fp.default_action) < 0)
+    throw fail("defaultAction: unknown action " + def);
   std::vector<uint32_t> arches;
   for (const std::string &a : StringArray(env, o, "architectures", false)) {
     uint32_t v;
-    if (filter_arch(a.c_str(), &v) < 0) throw fail("architectures: unknown " + a);
+    if (filter_arch(a.c_str(), &v) < 0)
+      throw fail("architectures: unknown " + a);
     arches.push_back(v);
   }
   fp.arches = arches.data();
   fp.arch_count = (int)arches.size();
   Napi::Value rv = o.Get("rules");
-  if (!rv.IsArray()) throw fail("rules must be an array");
+  if (!rv.IsArray())
+    throw fail("rules must be an array");
   Napi::Array ra = rv.As<Napi::Array>();
   std::vector<std::string> names(ra.Length());
   std::vector<filter_rule> rules(ra.Length());
@@ -503,30 +571,37 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
     Napi::Object r = ra.Get(i).As<Napi::Object>();
     std::string at = "rules[" + std::to_string(i) + "]";
     std::string action;
-    if (!OptString(env, r, "name", names[i]) || !OptString(env, r, "action", action)) throw fail(at + ": name and action are required");
+    if (!OptString(env, r, "name", names[i]) || !OptString(env, r, "action", action))
+      throw fail(at + ": name and action are required");
     filter_rule &fr = rules[i];
     memset(&fr, 0, sizeof fr);
-    if (filter_action(action.c_str(), (unsigned)IntField(env, r, "errnoRet", 1), &fr.action) < 0) throw fail(at + ".action: unknown " + action);
-    if (!filter_known_syscall(names[i].c_str())) unknown.Set(unknown.Length(), names[i]);
+    if (filter_action(action.c_str(), (unsigned)IntField(env, r, "errnoRet", 1), &fr.action) < 0)
+      throw fail(at + ".action: unknown " + action);
+    if (!filter_known_syscall(names[i].c_str()))
+      unknown.Set(unknown.Length(), names[i]);
     Napi::Value av = r.Get("args");
     if (av.IsArray()) {
       Napi::Array aa = av.As<Napi::Array>();
-      if (aa.Length() > FILTER_MAX_ARGS) throw fail(at + ".args: at most 6");
+      if (aa.Length() > FILTER_MAX_ARGS)
+        throw fail(at + ".args: at most 6");
       for (uint32_t k = 0; k < aa.Length(); k++) {
         Napi::Object a = aa.Get(k).As<Napi::Object>();
         std::string op, value = "0", value2 = "0";
-        if (!OptString(env, a, "op", op) || filter_op(op.c_str(), &fr.args[k].op) < 0) throw fail(at + ".args: unknown op " + op);
+        if (!OptString(env, a, "op", op) || filter_op(op.c_str(), &fr.args[k].op) < 0)
+          throw fail(at + ".args: unknown op " + op);
         OptString(env, a, "value", value);
         OptString(env, a, "valueTwo", value2);
         fr.args[k].index = (unsigned)IntField(env, a, "index", 0);
-        if (fr.args[k].index > 5) throw fail(at + ".args: index must be 0-5");
+        if (fr.args[k].index > 5)
+          throw fail(at + ".args: index must be 0-5");
         fr.args[k].value = std::stoull(value);
         fr.args[k].value_two = std::stoull(value2);
       }
       fr.arg_count = aa.Length();
     }
   }
-  for (uint32_t i = 0; i < ra.Length(); i++) rules[i].name = names[i].c_str();
+  for (uint32_t i = 0; i < ra.Length(); i++)
+    rules[i].name = names[i].c_str();
   fp.rules = rules.data();
   fp.rule_count = (int)rules.size();
   unsigned char *bpf = nullptr;
@@ -535,7 +610,8 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   const char *what = "";
   int rc = filter_compile(&fp, &bpf, &len, &bad, &what);
   if (rc < 0) {
-    std::string where = bad >= 0 ? "rules[" + std::to_string(bad) + "] (" + names[bad] + ")" : std::string("profile");
+    std::string where = bad >= 0 ? "rules[" + std::to_string(bad) + "] (" + names[bad] + ")"
+                                 : std::string("profile");
     Napi::Error e = SystemError(env, "seccomp.compile", -rc, what);
     e.Set("message", "seccomp.compile: " + where + ": " + what + ": " + strerror(-rc));
     e.Set("rule", Napi::Number::New(env, bad));
@@ -566,7 +642,8 @@ Napi::Value HasClone3(const Napi::CallbackInfo &info) {
 Napi::Value Mknod(const Napi::CallbackInfo &info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   mode_t mode = (mode_t)info[1].As<Napi::Number>().Uint32Value();
-  if (fsops_mknod(path.c_str(), mode, info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value()) < 0)
+  if (fsops_mknod(path.c_str(), mode, info[2].As<Napi::Number>().Uint32Value(),
+                  info[3].As<Napi::Number>().Uint32Value()) < 0)
     throw SystemError(info.Env(), "fs.mknod", errno, "mknod");
   return info.Env().Undefined();
 }
@@ -595,7 +672,8 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
   char buf[4096];
   long n = fsops_lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
   if (n < 0) {
-    if (errno == ENODATA) return info.Env().Null();
+    if (errno == ENODATA)
+      return info.Env().Null();
     throw SystemError(info.Env(), "fs.getxattr", errno, "lgetxattr");
   }
   return Napi::String::New(info.Env(), buf, (size_t)n);
@@ -605,26 +683,40 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
 // socket made in that network namespace (native/netns.c); throws probe.socket.
 Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsNumber()) throw PlanError(env, "netnsSocket(netnsFd, family) expects two numbers");
+  if (!info[0].IsNumber() || !info[1].IsNumber())
+    throw PlanError(env, "netnsSocket(netnsFd, family) expects two numbers");
   int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
   int fd = netns_socket(info[0].As<Napi::Number>().Int32Value(), family);
-  if (fd < 0) throw SystemError(env, "probe.socket", errno, "setns+socket");
+  if (fd < 0)
+    throw SystemError(env, "probe.socket", errno, "setns+socket");
   return Napi::Number::New(env, fd);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object steps = Napi::Object::New(env);
-  for (int i = 0; i < STEP_COUNT; i++) steps.Set(report_step_name(i), i);
+  for (int i = 0; i < STEP_COUNT; i++)
+    steps.Set(report_step_name(i), i);
   exports.Set("steps", steps);
 
   Napi::Array ns = Napi::Array::New(env);
-  for (int i = 0; ns_name_at(i); i++) ns.Set((uint32_t)i, ns_name_at(i));
+  for (int i = 0; ns_name_at(i); i++)
+    ns.Set((uint32_t)i, ns_name_at(i));
   exports.Set("namespaces", ns);
 
   Napi::Object mf = Napi::Object::New(env);
 #define MF(name) mf.Set(#name, Napi::Number::New(env, (double)name))
-  MF(MS_RDONLY); MF(MS_NOSUID); MF(MS_NODEV); MF(MS_NOEXEC); MF(MS_REMOUNT);
-  MF(MS_BIND); MF(MS_MOVE); MF(MS_REC); MF(MS_PRIVATE); MF(MS_SLAVE); MF(MS_SHARED); MF(MS_STRICTATIME);
+  MF(MS_RDONLY);
+  MF(MS_NOSUID);
+  MF(MS_NODEV);
+  MF(MS_NOEXEC);
+  MF(MS_REMOUNT);
+  MF(MS_BIND);
+  MF(MS_MOVE);
+  MF(MS_REC);
+  MF(MS_PRIVATE);
+  MF(MS_SLAVE);
+  MF(MS_SHARED);
+  MF(MS_STRICTATIME);
 #undef MF
   exports.Set("mountFlags", mf);
 

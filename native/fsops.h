@@ -9,13 +9,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* mknod(2) of `path` with `mode` (type | permissions) and device major:minor. 0, or -1 with errno. */
+/* mknod(2) of `path` with `mode` (type | permissions) and device major:minor. 0, or -1 with errno.
+ */
 int fsops_mknod(const char *path, mode_t mode, unsigned int major, unsigned int minor);
 
-/* lsetxattr(2): set (create or replace) `name` on `path`, not following a final symlink. 0, or -1 with errno. */
+/* lsetxattr(2): set (create or replace) `name` on `path`, not following a final symlink. 0, or -1
+ * with errno. */
 int fsops_lsetxattr(const char *path, const char *name, const void *value, size_t size);
 
-/* lgetxattr(2): the value's length (<= size) copied to `buf`, or -1 with errno (ENODATA: not set). */
+/* lgetxattr(2): the value's length (<= size) copied to `buf`, or -1 with errno (ENODATA: not set).
+ */
 long fsops_lgetxattr(const char *path, const char *name, void *buf, size_t size);
 
 #endif

@@ -17,14 +17,17 @@
 /* child: async-signal-safe only */
 int lo_up(void) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  if (fd < 0)
+    return -1;
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_name[0] = 'l';
   ifr.ifr_name[1] = 'o';
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) goto fail;
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+    goto fail;
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) goto fail;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+    goto fail;
   close(fd);
   return 0;
 fail:;

@@ -34,7 +34,8 @@ static void *netns_thread(void *arg) {
     return NULL;
   }
   job->fd = socket(job->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (job->fd < 0) job->err = errno;
+  if (job->fd < 0)
+    job->err = errno;
   /* The thread ends here, still in the pod's namespace: nothing else ever runs on it. */
   return NULL;
 }
@@ -48,6 +49,7 @@ int netns_socket(int netns_fd, int family) {
     return -1;
   }
   pthread_join(t, NULL);
-  if (job.fd < 0) errno = job.err;
+  if (job.fd < 0)
+    errno = job.err;
   return job.fd;
 }

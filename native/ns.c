@@ -17,8 +17,8 @@ static const struct {
   const char *name;
   int flag;
 } ns_table[] = {
-    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},
-    {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},       {"cgroup", CLONE_NEWCGROUP},
+    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+    {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
     {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS},
 };
 
@@ -26,13 +26,15 @@ static const struct {
 
 int ns_flag(const char *name) {
   for (int i = 0; i < NS_COUNT; i++)
-    if (strcmp(ns_table[i].name, name) == 0) return ns_table[i].flag;
+    if (strcmp(ns_table[i].name, name) == 0)
+      return ns_table[i].flag;
   return 0;
 }
 
 int ns_join_rank(int flag) {
   for (int i = 0; i < NS_COUNT; i++)
-    if (ns_table[i].flag == flag) return i;
+    if (ns_table[i].flag == flag)
+      return i;
   return -1;
 }
 

@@ -15,7 +15,8 @@ static const char *const step_names[STEP_COUNT] = {
 };
 
 const char *report_step_name(int step) {
-  if (step < 0 || step >= STEP_COUNT) return 0;
+  if (step < 0 || step >= STEP_COUNT)
+    return 0;
   return step_names[step];
 }
 

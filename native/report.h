@@ -14,39 +14,39 @@
 
 /* X-macro: id, name. Keep child steps in the order the child runs them
  * (child.seccomp runs before child.capbset when no_new_privs is not set). */
-#define STEP_LIST(X)                      \
-  X(STEP_SPAWN_PLAN, "spawn.plan")        \
-  X(STEP_SPAWN_PIPE, "spawn.pipe")        \
-  X(STEP_SPAWN_PIDNS, "spawn.pidns")      \
-  X(STEP_SPAWN_CLONE, "spawn.clone")      \
-  X(STEP_CHILD_PDEATHSIG, "child.pdeathsig") \
-  X(STEP_CHILD_WAIT, "child.wait-go")     \
-  X(STEP_CHILD_SETNS, "child.setns")      \
-  X(STEP_CHILD_UNSHARE, "child.unshare")  \
-  X(STEP_CHILD_SETSID, "child.setsid")    \
-  X(STEP_CHILD_HOSTNAME, "child.hostname")\
-  X(STEP_CHILD_LOOPBACK, "child.loopback")\
-  X(STEP_CHILD_MOUNT, "child.mount")      \
-  X(STEP_CHILD_CHDIR, "child.chdir")      \
-  X(STEP_CHILD_RLIMIT, "child.rlimit")    \
-  X(STEP_CHILD_TTY, "child.tty")          \
-  X(STEP_CHILD_CAPBSET, "child.capbset")  \
-  X(STEP_CHILD_SETGROUPS, "child.setgroups") \
-  X(STEP_CHILD_SETGID, "child.setgid")    \
-  X(STEP_CHILD_SETUID, "child.setuid")    \
-  X(STEP_CHILD_CAPSET, "child.capset")    \
-  X(STEP_CHILD_NNP, "child.no-new-privs") \
-  X(STEP_CHILD_SIGNALS, "child.signals")  \
-  X(STEP_CHILD_STDIO, "child.stdio")      \
-  X(STEP_CHILD_FDS, "child.fds")          \
-  X(STEP_CHILD_SECCOMP, "child.seccomp")  \
+#define STEP_LIST(X)                                                                               \
+  X(STEP_SPAWN_PLAN, "spawn.plan")                                                                 \
+  X(STEP_SPAWN_PIPE, "spawn.pipe")                                                                 \
+  X(STEP_SPAWN_PIDNS, "spawn.pidns")                                                               \
+  X(STEP_SPAWN_CLONE, "spawn.clone")                                                               \
+  X(STEP_CHILD_PDEATHSIG, "child.pdeathsig")                                                       \
+  X(STEP_CHILD_WAIT, "child.wait-go")                                                              \
+  X(STEP_CHILD_SETNS, "child.setns")                                                               \
+  X(STEP_CHILD_UNSHARE, "child.unshare")                                                           \
+  X(STEP_CHILD_SETSID, "child.setsid")                                                             \
+  X(STEP_CHILD_HOSTNAME, "child.hostname")                                                         \
+  X(STEP_CHILD_LOOPBACK, "child.loopback")                                                         \
+  X(STEP_CHILD_MOUNT, "child.mount")                                                               \
+  X(STEP_CHILD_CHDIR, "child.chdir")                                                               \
+  X(STEP_CHILD_RLIMIT, "child.rlimit")                                                             \
+  X(STEP_CHILD_TTY, "child.tty")                                                                   \
+  X(STEP_CHILD_CAPBSET, "child.capbset")                                                           \
+  X(STEP_CHILD_SETGROUPS, "child.setgroups")                                                       \
+  X(STEP_CHILD_SETGID, "child.setgid")                                                             \
+  X(STEP_CHILD_SETUID, "child.setuid")                                                             \
+  X(STEP_CHILD_CAPSET, "child.capset")                                                             \
+  X(STEP_CHILD_NNP, "child.no-new-privs")                                                          \
+  X(STEP_CHILD_SIGNALS, "child.signals")                                                           \
+  X(STEP_CHILD_STDIO, "child.stdio")                                                               \
+  X(STEP_CHILD_FDS, "child.fds")                                                                   \
+  X(STEP_CHILD_SECCOMP, "child.seccomp")                                                           \
   X(STEP_CHILD_EXEC, "child.exec")
 
 enum step_id {
 #define STEP_ENUM(id, name) id,
   STEP_LIST(STEP_ENUM)
 #undef STEP_ENUM
-  STEP_COUNT
+      STEP_COUNT
 };
 
 struct step_report {

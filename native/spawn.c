@@ -19,17 +19,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/sched.h>
-#include <sched.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/mount.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -56,11 +56,12 @@ static int self_pidns_fd = -1;
 int spawn_has_clone3(void) { return has_clone3; }
 
 /* child: async-signal-safe only. strlen/memcpy are safe (POSIX.1-2016). */
-static size_t join_path(char *buf, size_t cap, const char *dir, size_t dir_len,
-                        const char *file) {
+static size_t join_path(char *buf, size_t cap, const char *dir, size_t dir_len, const char *file) {
   size_t file_len = strlen(file);
-  if (dir_len == 0) dir = ".", dir_len = 1; /* empty PATH entry = cwd, as execvp */
-  if (dir_len + 1 + file_len + 1 > cap) return 0;
+  if (dir_len == 0)
+    dir = ".", dir_len = 1; /* empty PATH entry = cwd, as execvp */
+  if (dir_len + 1 + file_len + 1 > cap)
+    return 0;
   memcpy(buf, dir, dir_len);
   buf[dir_len] = '/';
   memcpy(buf + dir_len + 1, file, file_len + 1);
@@ -81,10 +82,13 @@ static void exec_search(const struct spawn_plan *p) {
     size_t len = end ? (size_t)(end - dir) : strlen(dir);
     if (join_path(buf, sizeof buf, dir, len, p->file)) {
       execve(buf, p->argv, p->envp);
-      if (errno == EACCES) saw_eacces = 1;
-      else if (errno != ENOENT && errno != ENOTDIR) return; /* e.g. ENOEXEC: report it */
+      if (errno == EACCES)
+        saw_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR)
+        return; /* e.g. ENOEXEC: report it */
     }
-    if (!end) break;
+    if (!end)
+      break;
     dir = end + 1;
   }
   errno = saw_eacces ? EACCES : ENOENT;
@@ -94,7 +98,8 @@ static void exec_search(const struct spawn_plan *p) {
  * knows: probe the bounding set (PR_CAPBSET_READ fails with EINVAL past it). */
 static int cap_last(void) {
   int n = 0;
-  while (n < 64 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0) n++;
+  while (n < 64 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0)
+    n++;
   return n - 1;
 }
 
@@ -102,7 +107,8 @@ static int cap_last(void) {
  * the parent's BPF: a plain syscall, no allocation. Without no_new_privs the
  * kernel demands CAP_SYS_ADMIN (EACCES otherwise). */
 static int load_seccomp(const struct spawn_plan *p) {
-  struct sock_fprog prog = {.len = p->seccomp_len, .filter = (struct sock_filter *)p->seccomp_filter};
+  struct sock_fprog prog = {.len = p->seccomp_len,
+                            .filter = (struct sock_filter *)p->seccomp_filter};
   return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
@@ -115,14 +121,16 @@ static int mount_step(const struct spawn_mount *m) {
     return mkdir(m->target, m->mode) < 0 && errno != EEXIST ? -1 : 0;
   case MOUNT_FILE:
     fd = open(m->target, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, m->mode);
-    if (fd < 0) return -1;
+    if (fd < 0)
+      return -1;
     close(fd);
     return 0;
   case MOUNT_WRITE: {
     size_t len = strlen(m->source);
     ssize_t n;
     fd = open(m->target, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return -1;
+    if (fd < 0)
+      return -1;
     n = write(fd, m->source, len);
     if (n < 0 || (size_t)n != len) {
       int saved = n < 0 ? errno : EIO;
@@ -137,9 +145,12 @@ static int mount_step(const struct spawn_mount *m) {
   case MOUNT_PIVOT:
     /* pivot_root(2) "new_root and put_old may be the same directory": the
      * old root is stacked on top and detached at once (as runc does). */
-    if (chdir(m->target) < 0) return -1;
-    if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
-    if (umount2(".", MNT_DETACH) < 0) return -1;
+    if (chdir(m->target) < 0)
+      return -1;
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+      return -1;
+    if (umount2(".", MNT_DETACH) < 0)
+      return -1;
     return chdir("/");
   default:
     if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
@@ -161,14 +172,16 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 1. Wait for the go byte. The parent first places us (cgroup.procs) and
    * may abort by closing the pipe: EOF means exit quietly. */
-  if (read(go_fd, &go, 1) != 1) _exit(127);
+  if (read(go_fd, &go, 1) != 1)
+    _exit(127);
   close(go_fd);
 
   /* 2. Join the pod's namespaces, in ns.c's order (user, ipc, uts, net, pid,
    * cgroup, time, mnt). The fds were opened by the parent before clone, so
    * they name pause's namespaces even if pause has since died. */
   for (i = 0; i < p->join_count; i++)
-    if (setns(p->join_fd[i], p->join_flag[i]) < 0) report_fail(report_fd, STEP_CHILD_SETNS, i);
+    if (setns(p->join_fd[i], p->join_flag[i]) < 0)
+      report_fail(report_fd, STEP_CHILD_SETNS, i);
 
   /* 3. New namespaces of our own (the new pid ns was made at clone). */
   if (p->unshare_flags && unshare(p->unshare_flags) < 0)
@@ -176,36 +189,44 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 4. Own session: Ctrl-C on the supervisor's terminal must not reach the
    * containers; the supervisor stops them gracefully. */
-  if (p->new_session && setsid() < 0) report_fail(report_fd, STEP_CHILD_SETSID, -1);
+  if (p->new_session && setsid() < 0)
+    report_fail(report_fd, STEP_CHILD_SETSID, -1);
 
   /* 5. Hostname, only in a uts namespace we just made. */
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
     report_fail(report_fd, STEP_CHILD_HOSTNAME, -1);
 
   /* 6. Loopback up, only in a net namespace we just made. */
-  if (p->loopback && lo_up() < 0) report_fail(report_fd, STEP_CHILD_LOOPBACK, -1);
+  if (p->loopback && lo_up() < 0)
+    report_fail(report_fd, STEP_CHILD_LOOPBACK, -1);
 
   /* 7. Mounts, in plan order (first: make / private so nothing propagates
    * back to the host; then the container's own /proc). */
   for (i = 0; i < p->mount_count; i++)
-    if (mount_step(&p->mounts[i]) < 0) report_fail(report_fd, STEP_CHILD_MOUNT, i);
+    if (mount_step(&p->mounts[i]) < 0)
+      report_fail(report_fd, STEP_CHILD_MOUNT, i);
 
   /* 8. Working directory, after the mounts it may live on. */
-  if (p->cwd && chdir(p->cwd) < 0) report_fail(report_fd, STEP_CHILD_CHDIR, -1);
+  if (p->cwd && chdir(p->cwd) < 0)
+    report_fail(report_fd, STEP_CHILD_CHDIR, -1);
 
   /* 8a. The soft open-files limit, lowered to what a containerd container
    * gets (Node raised ours to the hard limit at start-up). */
   if (p->nofile_soft) {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+      report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
     if (rl.rlim_cur > p->nofile_soft) {
       rl.rlim_cur = p->nofile_soft < rl.rlim_max ? p->nofile_soft : rl.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &rl) < 0) report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
+      if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
     }
   }
   /* 8b. The terminal, after the mounts (from the container's own devpts, as
    * runc does before finalizing the rootfs) and before we drop privileges. */
-  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols, p->set_identity ? (int)p->uid : -1, report_fd) : -1;
+  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols,
+                                             p->set_identity ? (int)p->uid : -1, report_fd)
+                                 : -1;
 
   /* 8c. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
    * and in runc's order: bounding set, groups, gid, uid, then the capability
@@ -227,20 +248,24 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
         report_fail(report_fd, STEP_CHILD_CAPBSET, i);
     if (setgroups((size_t)p->group_count, (const gid_t *)p->groups) < 0)
       report_fail(report_fd, STEP_CHILD_SETGROUPS, -1);
-    if (setresgid(p->gid, p->gid, p->gid) < 0) report_fail(report_fd, STEP_CHILD_SETGID, (int)p->gid);
-    if (setresuid(p->uid, p->uid, p->uid) < 0) report_fail(report_fd, STEP_CHILD_SETUID, (int)p->uid);
+    if (setresgid(p->gid, p->gid, p->gid) < 0)
+      report_fail(report_fd, STEP_CHILD_SETGID, (int)p->gid);
+    if (setresuid(p->uid, p->uid, p->uid) < 0)
+      report_fail(report_fd, STEP_CHILD_SETUID, (int)p->uid);
     if (p->uid == 0) {
       struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
       struct __user_cap_data_struct data[2];
       memset(data, 0, sizeof data);
       data[0].effective = data[0].permitted = (uint32_t)p->cap_effective;
       data[1].effective = data[1].permitted = (uint32_t)(p->cap_effective >> 32);
-      if (syscall(SYS_capset, &hdr, data) < 0) report_fail(report_fd, STEP_CHILD_CAPSET, -1);
+      if (syscall(SYS_capset, &hdr, data) < 0)
+        report_fail(report_fd, STEP_CHILD_CAPSET, -1);
     }
     /* Ambient capabilities stay empty: they are cleared by the uid change and
      * never raised (PR_CAP_AMBIENT). */
   }
-  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_fail(report_fd, STEP_CHILD_NNP, -1);
+  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    report_fail(report_fd, STEP_CHILD_NNP, -1);
 
   /* 9. Every signal back to SIG_DFL: Node ignores SIGPIPE and SIGXFSZ, and
    * ignored dispositions survive execve. Handled ones reset at exec anyway,
@@ -249,8 +274,10 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (i = 1; i < _NSIG; i++) {
-    if (i == SIGKILL || i == SIGSTOP) continue;
-    if (sigaction(i, &dfl, 0) < 0 && errno != EINVAL) report_fail(report_fd, STEP_CHILD_SIGNALS, i);
+    if (i == SIGKILL || i == SIGSTOP)
+      continue;
+    if (sigaction(i, &dfl, 0) < 0 && errno != EINVAL)
+      report_fail(report_fd, STEP_CHILD_SIGNALS, i);
   }
 
   /* 10. stdio: dup2 clears FD_CLOEXEC on the target; a plan fd that already
@@ -259,7 +286,8 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   for (i = 0; i < 3; i++) {
     int fd = slave >= 0 ? slave : p->stdio[i];
     if (fd == i) {
-      if (fcntl(i, F_SETFD, 0) < 0) report_fail(report_fd, STEP_CHILD_STDIO, i);
+      if (fcntl(i, F_SETFD, 0) < 0)
+        report_fail(report_fd, STEP_CHILD_STDIO, i);
     } else if (dup2(fd, i) < 0) {
       report_fail(report_fd, STEP_CHILD_STDIO, i);
     }
@@ -270,8 +298,10 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     struct rlimit rl;
     int max = 65536;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max) max = (int)rl.rlim_cur;
-    for (i = 3; i < max; i++) fcntl(i, F_SETFD, FD_CLOEXEC); /* EBADF: not open */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max)
+      max = (int)rl.rlim_cur;
+    for (i = 3; i < max; i++)
+      fcntl(i, F_SETFD, FD_CLOEXEC); /* EBADF: not open */
   }
 
   /* 11b. Seccomp with no_new_privs: as late as possible, so the filter
@@ -283,7 +313,8 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   /* 12. Unblock every signal and exec. The mask survives execve(2). */
   sigset_t none;
   sigemptyset(&none);
-  if (sigprocmask(SIG_SETMASK, &none, 0) < 0) report_fail(report_fd, STEP_CHILD_SIGNALS, -1);
+  if (sigprocmask(SIG_SETMASK, &none, 0) < 0)
+    report_fail(report_fd, STEP_CHILD_SIGNALS, -1);
   exec_search(p);
   report_fail(report_fd, STEP_CHILD_EXEC, -1);
 }
@@ -330,8 +361,10 @@ static pid_t clone_child(const struct spawn_plan *p, int *pidfd, int *into_cgrou
 }
 
 static void close_pair(int fds[2]) {
-  if (fds[0] >= 0) close(fds[0]);
-  if (fds[1] >= 0) close(fds[1]);
+  if (fds[0] >= 0)
+    close(fds[0]);
+  if (fds[1] >= 0)
+    close(fds[1]);
   fds[0] = fds[1] = -1;
 }
 
@@ -352,7 +385,8 @@ int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step)
    * right after clone. unshare(CLONE_NEWPID) here would be a trap: Node's
    * next child_process child would become pid 1 of it. */
   if (p->pidns_fd >= 0) {
-    if (self_pidns_fd < 0) self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (self_pidns_fd < 0)
+      self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
     if (self_pidns_fd < 0 || setns(p->pidns_fd, CLONE_NEWPID) < 0) {
       err = errno;
       *step = STEP_SPAWN_PIDNS;

@@ -14,7 +14,14 @@
 /* One step of the mount plan: a mount(2), or making its mountpoint. */
 /* MOUNT_WRITE: write `source` to the existing file `target` (a sysctl under
  * /proc/sys, in the namespaces the child is in by then). */
-enum spawn_mount_kind { MOUNT_MOUNT, MOUNT_MKDIR, MOUNT_FILE, MOUNT_SYMLINK, MOUNT_PIVOT, MOUNT_WRITE };
+enum spawn_mount_kind {
+  MOUNT_MOUNT,
+  MOUNT_MKDIR,
+  MOUNT_FILE,
+  MOUNT_SYMLINK,
+  MOUNT_PIVOT,
+  MOUNT_WRITE
+};
 
 struct spawn_mount {
   int kind;           /* enum spawn_mount_kind */
@@ -22,23 +29,23 @@ struct spawn_mount {
   unsigned mode;      /* mkdir/file */
   const char *source; /* may be NULL; the link text for MOUNT_SYMLINK */
   const char *target;
-  const char *fstype; /* may be NULL */
+  const char *fstype;  /* may be NULL */
   unsigned long flags; /* MS_* (mount(2)) */
-  const char *data;   /* may be NULL */
+  const char *data;    /* may be NULL */
 };
 
 struct spawn_plan {
-  const char *file;        /* argv[0] to exec; searched in search_path when it has no '/' */
-  char *const *argv;       /* NULL-terminated */
-  char *const *envp;       /* NULL-terminated */
-  const char *search_path; /* the container's PATH value, or NULL */
-  const char *cwd;         /* NULL: stay */
+  const char *file;              /* argv[0] to exec; searched in search_path when it has no '/' */
+  char *const *argv;             /* NULL-terminated */
+  char *const *envp;             /* NULL-terminated */
+  const char *search_path;       /* the container's PATH value, or NULL */
+  const char *cwd;               /* NULL: stay */
   int join_fd[SPAWN_MAX_JOIN];   /* namespace fds, in join order */
   int join_flag[SPAWN_MAX_JOIN]; /* CLONE_NEW* of each */
   int join_count;
-  int clone_flags;   /* CLONE_NEWPID only: a new pid ns must be made at clone */
-  int unshare_flags; /* CLONE_NEW* other than pid */
-  int pidns_fd;      /* -1, or a pid ns for the child (parent joins pid_for_children) */
+  int clone_flags;      /* CLONE_NEWPID only: a new pid ns must be made at clone */
+  int unshare_flags;    /* CLONE_NEW* other than pid */
+  int pidns_fd;         /* -1, or a pid ns for the child (parent joins pid_for_children) */
   const char *hostname; /* set after unshare when CLONE_NEWUTS is in unshare_flags */
   int loopback;         /* bring lo up (new net ns) */
   int new_session;      /* setsid(2): terminal signals reach the supervisor only */
@@ -52,14 +59,15 @@ struct spawn_plan {
    * the slave its stdin, stdout, stderr and controlling terminal. */
   int tty_socket;
   unsigned short tty_rows, tty_cols; /* initial window size; 0 0 = leave unset */
-  int legacy_clone; /* use clone(2) even when clone3(2) exists (tests) */
+  int legacy_clone;                  /* use clone(2) even when clone3(2) exists (tests) */
   /* Identity and privileges (capabilities(7), credentials(7)); set_identity 0 = keep ours. */
   int set_identity;
   unsigned uid, gid;
   const unsigned *groups; /* supplementary groups */
   int group_count;
   unsigned long long cap_bounding; /* bit n = capability n kept in the bounding set */
-  unsigned long long cap_effective; /* = permitted; for uid 0 only (a non-root uid ends with none) */
+  unsigned long long
+      cap_effective; /* = permitted; for uid 0 only (a non-root uid ends with none) */
   int no_new_privs;
   unsigned long nofile_soft; /* 0 = keep; else the soft RLIMIT_NOFILE (at most the hard one) */
   /* seccomp(2) filter compiled in the parent (filter.c): struct sock_filter
@@ -67,14 +75,14 @@ struct spawn_plan {
    * no_new_privs is 0 (it needs CAP_SYS_ADMIN then), else last before execve. */
   const void *seccomp_filter;
   unsigned short seccomp_len; /* instructions, at most BPF_MAXINSNS */
-  int cgroup_fd;    /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
+  int cgroup_fd;              /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
 };
 
 struct spawn_result {
   pid_t pid;
   int pidfd;
-  int go_fd;     /* write one byte to let the child run; close to abort */
-  int report_fd; /* read to EOF: empty = exec'd, else a struct step_report */
+  int go_fd;       /* write one byte to let the child run; close to abort */
+  int report_fd;   /* read to EOF: empty = exec'd, else a struct step_report */
   int into_cgroup; /* 1 when clone3 placed the child in plan->cgroup_fd's cgroup */
 };
 

@@ -26,7 +26,16 @@
 #endif
 
 /* Sub-steps of child.tty, reported as the record's arg. */
-enum { TTY_OPEN_PTMX, TTY_UNLOCK, TTY_OPEN_SLAVE, TTY_WINSIZE, TTY_SEND, TTY_SETCTTY, TTY_CONSOLE, TTY_CHOWN };
+enum {
+  TTY_OPEN_PTMX,
+  TTY_UNLOCK,
+  TTY_OPEN_SLAVE,
+  TTY_WINSIZE,
+  TTY_SEND,
+  TTY_SETCTTY,
+  TTY_CONSOLE,
+  TTY_CHOWN
+};
 
 /* child: async-signal-safe only. Send one fd over a unix socket (SCM_RIGHTS,
  * unix(7)); sendmsg(2) is async-signal-safe. */
@@ -38,14 +47,16 @@ static int send_fd(int sock, int fd) {
     struct cmsghdr align;
   } u;
   memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
   ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   return n == 1 ? 0 : -1;
 }
@@ -56,11 +67,14 @@ static int slave_path(int master, char *path) {
   unsigned n;
   char digits[12];
   int len = 0, at = 9;
-  if (ioctl(master, TIOCGPTN, &n) < 0) return -1;
+  if (ioctl(master, TIOCGPTN, &n) < 0)
+    return -1;
   memcpy(path, "/dev/pts/", 9);
-  do digits[len++] = (char)('0' + n % 10), n /= 10;
+  do
+    digits[len++] = (char)('0' + n % 10), n /= 10;
   while (n && len < (int)sizeof digits);
-  while (len) path[at++] = digits[--len];
+  while (len)
+    path[at++] = digits[--len];
   path[at] = 0;
   return 0;
 }
@@ -75,7 +89,8 @@ static int open_slave_by_path(const char *path) {
  * as runc bind-mounts it for a process with a terminal. */
 static int mount_console(const char *slave) {
   int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
+  if (fd < 0)
+    return -1;
   close(fd);
   return mount(slave, "/dev/console", 0, MS_BIND, 0);
 }
@@ -91,23 +106,33 @@ static int mount_console(const char *slave) {
 int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int report_fd) {
   int zero = 0;
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_PTMX);
-  if (ioctl(master, TIOCSPTLCK, &zero) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_UNLOCK);
+  if (master < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_PTMX);
+  if (ioctl(master, TIOCSPTLCK, &zero) < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_UNLOCK);
   char path[32];
-  if (slave_path(master, path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
+  if (slave_path(master, path) < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0 && (errno == EINVAL || errno == ENOTTY)) slave = open_slave_by_path(path);
-  if (slave < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
-  if (mount_console(path) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_CONSOLE);
+  if (slave < 0 && (errno == EINVAL || errno == ENOTTY))
+    slave = open_slave_by_path(path);
+  if (slave < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
+  if (mount_console(path) < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_CONSOLE);
   /* The container's user owns its terminal (runc's fixStdioPermissions; the
    * group stays devpts' tty): it can reopen /dev/tty, as under runc. */
-  if (owner > 0 && fchown(slave, (uid_t)owner, (gid_t)-1) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_CHOWN);
+  if (owner > 0 && fchown(slave, (uid_t)owner, (gid_t)-1) < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_CHOWN);
   if (rows || cols) {
     struct winsize ws = {.ws_row = rows, .ws_col = cols, .ws_xpixel = 0, .ws_ypixel = 0};
-    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_WINSIZE);
+    if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
+      report_fail(report_fd, STEP_CHILD_TTY, TTY_WINSIZE);
   }
-  if (send_fd(sock, master) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_SEND);
+  if (send_fd(sock, master) < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_SEND);
   close(master);
-  if (ioctl(slave, TIOCSCTTY, 0) < 0) report_fail(report_fd, STEP_CHILD_TTY, TTY_SETCTTY);
+  if (ioctl(slave, TIOCSCTTY, 0) < 0)
+    report_fail(report_fd, STEP_CHILD_TTY, TTY_SETCTTY);
   return slave;
 }

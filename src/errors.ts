@@ -31,15 +31,18 @@ const HINTS: Record<string, string> = {
   'child.setns EBADF': 'the namespace fd was closed before the child joined it (the pod was being torn down)',
   'spawn.pidns EINVAL': 'the pod pid namespace is gone: its pause process has exited',
   'cgroup.detect ENOENT': 'mount cgroup2 at /sys/fs/cgroup (or the v1 controllers under it); see /proc/self/mountinfo',
-  'cgroup.plan ENOTSUP': 'this host lacks that controller: drop the resource from the manifest, or enable the controller (v2: the parent\'s cgroup.subtree_control; v1: mount it)',
-  'cgroup.plan EINVAL': 'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause", "pod" and "tasks" are reserved: rename the container',
+  'cgroup.plan ENOTSUP':
+    "this host lacks that controller: drop the resource from the manifest, or enable the controller (v2: the parent's cgroup.subtree_control; v1: mount it)",
+  'cgroup.plan EINVAL':
+    'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause", "pod" and "tasks" are reserved: rename the container',
   'cgroup.mkdir EACCES': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.mkdir EPERM': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.mkdir EROFS': 'the cgroup filesystem is mounted read-only (inside a container?): mount it read-write or run on the host',
   'cgroup.mkdir ENOENT': 'the parent cgroup does not exist: is that hierarchy mounted?',
-  'cgroup.write ENOENT': 'the controller is not enabled for this cgroup: on v2 add it to the parent\'s cgroup.subtree_control; on v1 check that it is mounted',
-  'cgroup.write EINVAL': 'the kernel rejected this value for this file (malformed, or out of range: on v1 a child\'s cfs quota may not exceed its parent\'s)',
-  'cgroup.write EBUSY': 'on v2 controllers cannot be enabled in a cgroup that holds processes (move them to a leaf); on v1 a memory limit below current usage is refused',
+  'cgroup.write ENOENT': "the controller is not enabled for this cgroup: on v2 add it to the parent's cgroup.subtree_control; on v1 check that it is mounted",
+  'cgroup.write EINVAL': "the kernel rejected this value for this file (malformed, or out of range: on v1 a child's cfs quota may not exceed its parent's)",
+  'cgroup.write EBUSY':
+    'on v2 controllers cannot be enabled in a cgroup that holds processes (move them to a leaf); on v1 a memory limit below current usage is refused',
   'cgroup.write ENOTSUP': 'the controller cannot be enabled here (a threaded cgroup, or a realtime process outside the root blocks the cpu controller)',
   'cgroup.write EACCES': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.write EPERM': 'run as root, with the cgroup filesystem mounted read-write',

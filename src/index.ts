@@ -112,11 +112,61 @@ export function runPod(manifest: ManifestInput, opts: RunPodOptions = {}): PodHa
 }
 
 export { attachPod, attachTarget, AttachConnection, type AttachHello } from './manage/index.js'
-export { runDetached, startForeground, supervise, stopPod, removePod, inspectPod, podStats, execInPod, podLogs, gc, podNamespaces, podTree, checkHost, NS_COLUMNS, type NsRow, type TreeNode, type CheckLine, type GcAction, type GcOptions, type DetachedStart, type LogOptions } from './manage/index.js'
+export {
+  runDetached,
+  startForeground,
+  supervise,
+  stopPod,
+  removePod,
+  inspectPod,
+  podStats,
+  execInPod,
+  podLogs,
+  gc,
+  podNamespaces,
+  podTree,
+  checkHost,
+  NS_COLUMNS,
+  type NsRow,
+  type TreeNode,
+  type CheckLine,
+  type GcAction,
+  type GcOptions,
+  type DetachedStart,
+  type LogOptions,
+} from './manage/index.js'
 export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './state/index.js'
-export { importImage, importImages, inspectImage, parseSize, parseImageName, resolveImage, listImages, removeImage, familiarName, normalizeImageName, lowerdirOption, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, type ImageRecord, type ImageConfig, type ImportOptions } from './rootfs/images/index.js'
-export { pullImage, checkLogin, pullPodImages, parsePlatform, saveCredentials, removeCredentials, type PullEvent, type PullOptions } from './rootfs/images/index.js'
+export {
+  importImage,
+  importImages,
+  inspectImage,
+  parseSize,
+  parseImageName,
+  resolveImage,
+  listImages,
+  removeImage,
+  familiarName,
+  normalizeImageName,
+  lowerdirOption,
+  imageArgv,
+  imageEnv,
+  imageWorkingDir,
+  resolveImageUser,
+  type ImageRecord,
+  type ImageConfig,
+  type ImportOptions,
+} from './rootfs/images/index.js'
+export {
+  pullImage,
+  checkLogin,
+  pullPodImages,
+  parsePlatform,
+  saveCredentials,
+  removeCredentials,
+  type PullEvent,
+  type PullOptions,
+} from './rootfs/images/index.js'
 
 /** Parse a manifest (with warnings) into a PodSpec, for callers that start it themselves. */
 export function loadManifest(manifest: ManifestInput, warn: (m: string) => void, opts: ValidateOptions = {}): PodSpec {

@@ -42,11 +42,14 @@ int main(int argc, char **argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_term;
-  if (sigaction(SIGINT, &sa, 0) < 0 || sigaction(SIGTERM, &sa, 0) < 0) return 2;
+  if (sigaction(SIGINT, &sa, 0) < 0 || sigaction(SIGTERM, &sa, 0) < 0)
+    return 2;
   if (getpid() == 1) {
     sa.sa_handler = on_chld;
     sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
-    if (sigaction(SIGCHLD, &sa, 0) < 0) return 3;
+    if (sigaction(SIGCHLD, &sa, 0) < 0)
+      return 3;
   }
-  for (;;) pause();
+  for (;;)
+    pause();
 }

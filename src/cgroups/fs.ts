@@ -52,7 +52,10 @@ export const realFs: CgroupFs = {
     }
   },
   rmdir: path => rmdirSync(path),
-  subdirs: path => readdirSync(path, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name),
+  subdirs: path =>
+    readdirSync(path, { withFileTypes: true })
+      .filter(d => d.isDirectory())
+      .map(d => d.name),
   exists: path => existsSync(path),
   openDir: path => openSync(path, constants.O_RDONLY | constants.O_DIRECTORY),
   close: fd => closeSync(fd),

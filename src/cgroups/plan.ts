@@ -16,9 +16,7 @@ export interface CgroupNode {
   writes: CgroupWrite[]
 }
 
-export type CgroupOp =
-  | { op: 'mkdir'; path: string; who: Who | 'parent' }
-  | { op: 'write'; path: string; value: string; from: string; ifExists?: boolean }
+export type CgroupOp = { op: 'mkdir'; path: string; who: Who | 'parent' } | { op: 'write'; path: string; value: string; from: string; ifExists?: boolean }
 
 export interface CgroupPlan {
   mode: CgroupMode
@@ -70,11 +68,19 @@ export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOp
   const parent = (opts.parent ?? DEFAULT_PARENT).replace(/^\/+|\/+$/g, '')
   const v = host.mode === 'v2' ? 2 : 1
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(pod.uid)) {
-    throw new PodError(`cgroup.plan: pod uid ${JSON.stringify(pod.uid)}: not usable as a cgroup directory name`, { step: 'cgroup.plan', code: 'EINVAL', exitCode: 2 })
+    throw new PodError(`cgroup.plan: pod uid ${JSON.stringify(pod.uid)}: not usable as a cgroup directory name`, {
+      step: 'cgroup.plan',
+      code: 'EINVAL',
+      exitCode: 2,
+    })
   }
   for (const name of [...pod.initContainers.map(c => c.name), ...pod.containers.map(c => c.name)]) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || RESERVED.includes(name)) {
-      throw new PodError(`cgroup.plan: container ${JSON.stringify(name)}: not usable as a cgroup directory name`, { step: 'cgroup.plan', code: 'EINVAL', exitCode: 2 })
+      throw new PodError(`cgroup.plan: container ${JSON.stringify(name)}: not usable as a cgroup directory name`, {
+        step: 'cgroup.plan',
+        code: 'EINVAL',
+        exitCode: 2,
+      })
     }
   }
   const podRel = parent ? `${parent}/pod-${pod.uid}` : `pod-${pod.uid}`
@@ -116,7 +122,5 @@ export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOp
 
 /** One line per op, for `explain`. */
 export function formatPlan(plan: CgroupPlan): string[] {
-  return plan.ops.map(o =>
-    o.op === 'mkdir' ? `mkdir ${o.path}` : `write ${o.path} = "${o.value}"  # ${o.from}${o.ifExists ? ' (if the file exists)' : ''}`,
-  )
+  return plan.ops.map(o => (o.op === 'mkdir' ? `mkdir ${o.path}` : `write ${o.path} = "${o.value}"  # ${o.from}${o.ifExists ? ' (if the file exists)' : ''}`))
 }

@@ -43,7 +43,8 @@ export class PodCgroups {
    */
   enter(pid: number, who: Who, opts: EnterOptions = {}): void {
     const n = this.node(who)
-    if (n.who === 'pod') throw new PodError(`cgroup.enter: ${n.rel}: the pod cgroup holds no process itself (pause or a container)`, { step: 'cgroup.enter', code: 'EINVAL' })
+    if (n.who === 'pod')
+      throw new PodError(`cgroup.enter: ${n.rel}: the pod cgroup holds no process itself (pause or a container)`, { step: 'cgroup.enter', code: 'EINVAL' })
     if (!opts.exec) this.oomBaseline.set(n.who, oomKillCount(this.fs, this.plan.hierarchies, n.rel))
     for (const h of this.plan.hierarchies) {
       const file = join(h.path, n.rel, 'cgroup.procs')
@@ -158,7 +159,10 @@ export class PodCgroups {
       const pids = this.pids(rel)
       if (pids.length === 0) return
       if (Date.now() > deadline) {
-        throw new PodError(`cgroup.kill: ${rel}: ${pids.length} processes remain after ${KILL_TIMEOUT_MS / 1000}s (${pids.slice(0, 10).join(' ')})`, { step: 'cgroup.kill', code: 'EBUSY' })
+        throw new PodError(`cgroup.kill: ${rel}: ${pids.length} processes remain after ${KILL_TIMEOUT_MS / 1000}s (${pids.slice(0, 10).join(' ')})`, {
+          step: 'cgroup.kill',
+          code: 'EBUSY',
+        })
       }
       // cgroup.kill (Linux 5.14) kills the whole subtree, forks in flight included.
       // Whatever is left a few rounds later (a v1-only member, no cgroup.kill) is frozen and killed by pid.
@@ -224,7 +228,12 @@ export class PodCgroups {
     // Our shared default parent goes when no other pod uses it (another pod
     // may race us: applyPlan retries). A parent given as an option is not ours.
     if (this.plan.parent !== DEFAULT_PARENT) return
-    const parents = this.plan.parent ? this.plan.parent.split('/').map((_, i, a) => a.slice(0, i + 1).join('/')).reverse() : []
+    const parents = this.plan.parent
+      ? this.plan.parent
+          .split('/')
+          .map((_, i, a) => a.slice(0, i + 1).join('/'))
+          .reverse()
+      : []
     for (const h of this.plan.hierarchies) {
       for (const p of parents) {
         try {

@@ -71,7 +71,12 @@ function cpuText(milli: number): string {
 }
 
 function bytesText(bytes: number): string {
-  for (const [suffix, mul] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [suffix, mul] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (bytes % mul === 0) return `${bytes / mul}${suffix}`
   }
   return String(bytes)
@@ -190,7 +195,11 @@ export function podWrites(v: CgroupVersion, pod: PodResources, opts: { pidsLimit
   const t = podTotals(pod)
   const out = cpuWrites(v, t.cpuRequestMilli, t.cpuLimitMilli, 'pod ')
   if (t.memoryLimitBytes !== undefined) {
-    out.push({ file: v === 1 ? 'memory.limit_in_bytes' : 'memory.max', value: String(t.memoryLimitBytes), from: `pod limits.memory ${bytesText(t.memoryLimitBytes)}` })
+    out.push({
+      file: v === 1 ? 'memory.limit_in_bytes' : 'memory.max',
+      value: String(t.memoryLimitBytes),
+      from: `pod limits.memory ${bytesText(t.memoryLimitBytes)}`,
+    })
   }
   out.push(...hugetlbWrites(v, t.hugepages, 'pod '))
   if (opts.pidsLimit !== undefined) out.push({ file: 'pids.max', value: String(opts.pidsLimit), from: `pidsLimit ${opts.pidsLimit}` })

@@ -48,7 +48,9 @@ export async function attachCommand(root: string, ref: string, container: string
 /** The container the foreground attaches to: the first with stdin or tty, as kubectl attach -it picks one container. */
 export function foregroundTarget(spec: PodSpec): { container: ContainerSpec; others: string[] } | undefined {
   const wanting = spec.containers.filter(c => c.stdin || c.tty)
-  return wanting.length ? { container: wanting[0], others: [...spec.initContainers, ...spec.containers].filter(c => (c.stdin || c.tty) && c !== wanting[0]).map(c => c.name) } : undefined
+  return wanting.length
+    ? { container: wanting[0], others: [...spec.initContainers, ...spec.containers].filter(c => (c.stdin || c.tty) && c !== wanting[0]).map(c => c.name) }
+    : undefined
 }
 
 /**

@@ -15,7 +15,8 @@ export function explainCommand(manifest: string, json: boolean, opts: Parameters
   plan.processes.forEach((p, i) => {
     lines.push(`${i + 2}. ${p.who}:`)
     lines.push(`   clone3(${p.clone.join(' | ')}) into cgroup ${p.cgroup}`)
-    if (p.pidNamespaceOf) lines.push(`   parent: setns(/proc/<pause>/ns/pid, CLONE_NEWPID) around the clone (pid_for_children), so it lands in pause's pid namespace`)
+    if (p.pidNamespaceOf)
+      lines.push(`   parent: setns(/proc/<pause>/ns/pid, CLONE_NEWPID) around the clone (pid_for_children), so it lands in pause's pid namespace`)
     for (const s of p.setns) lines.push(`   child:  ${s}`)
     if (p.unshare.length) lines.push(`   child:  unshare(${p.unshare.join(' | ')})`)
     if (p.hostname) lines.push(`   child:  sethostname("${p.hostname}"), loopback up`)
@@ -39,7 +40,12 @@ export function nsCommand(root: string, ref: string, json: boolean, io: Io): num
     return 0
   }
   const mark = { pause: '=', host: 'H', own: '*', 'pause+host': 'H' } as const
-  io.out(table(['PID', 'ROLE', ...NS_COLUMNS.map(c => c.toUpperCase()), 'COMMAND'], rows.map(r => [String(r.pid), r.role, ...NS_COLUMNS.map(c => `${r.ns[c].inode}${mark[r.ns[c].shared]}`), r.command])))
+  io.out(
+    table(
+      ['PID', 'ROLE', ...NS_COLUMNS.map(c => c.toUpperCase()), 'COMMAND'],
+      rows.map(r => [String(r.pid), r.role, ...NS_COLUMNS.map(c => `${r.ns[c].inode}${mark[r.ns[c].shared]}`), r.command]),
+    ),
+  )
   io.out("= shared with pause   H the host's   * its own\n")
   return 0
 }
@@ -47,7 +53,10 @@ export function nsCommand(root: string, ref: string, json: boolean, io: Io): num
 export function treeCommand(root: string, ref: string, io: Io): number {
   const nodes = podTree(root, ref)
   const [pod, ...children] = nodes
-  const limits = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(' ')
+  const limits = (l: Record<string, string>) =>
+    Object.entries(l)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')
   io.out(`${pod.path}  ${limits(pod.limits)}\n`)
   children.forEach((n, i) => {
     const last = i === children.length - 1

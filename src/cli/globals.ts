@@ -11,7 +11,10 @@ const GLOBALS = {
   root: ['POD_LAUNCH_ROOT', 'state root'],
   'cgroup-parent': ['POD_LAUNCH_CGROUP_PARENT', 'parent of the pod cgroup below each hierarchy root (default pod-launch)'],
   network: ['POD_LAUNCH_NETWORK', 'cni: the CNI network of --cni-conf-dir (default); none: loopback only'],
-  'cni-conf-dir': ['POD_LAUNCH_CNI_CONF_DIR', 'CNI network configs; the first conflist is used, a default one is written when none (default /etc/pod-launch/net.d)'],
+  'cni-conf-dir': [
+    'POD_LAUNCH_CNI_CONF_DIR',
+    'CNI network configs; the first conflist is used, a default one is written when none (default /etc/pod-launch/net.d)',
+  ],
   'cni-bin-dir': ['POD_LAUNCH_CNI_BIN_DIR', 'CNI plugin dirs, colon-separated (default /usr/lib/cni:/opt/cni/bin)'],
   debug: ['POD_LAUNCH_DEBUG', 'print causes and stacks of errors'],
 } as const
@@ -31,9 +34,17 @@ export function globalOptions(y: Argv, env: NodeJS.ProcessEnv): Argv {
   for (const [name, [variable, describe]] of Object.entries(GLOBALS)) {
     const fromEnv = env[variable] === '' ? undefined : env[variable]
     const text = `${describe} (env ${variable})`
-    if (name === 'debug') y.option(name, { type: 'boolean', describe: text, global: true, default: fromEnv !== undefined && fromEnv !== '0' && fromEnv !== 'false' })
-    else if (name === 'network') y.option(name, { type: 'string', choices: ['cni', 'none'], describe: text, global: true, ...(fromEnv ? { default: fromEnv } : {}) })
-    else y.option(name, { type: 'string', describe: text, global: true, ...(name === 'root' ? { default: fromEnv ?? DEFAULT_STATE_ROOT } : fromEnv ? { default: fromEnv } : {}) })
+    if (name === 'debug')
+      y.option(name, { type: 'boolean', describe: text, global: true, default: fromEnv !== undefined && fromEnv !== '0' && fromEnv !== 'false' })
+    else if (name === 'network')
+      y.option(name, { type: 'string', choices: ['cni', 'none'], describe: text, global: true, ...(fromEnv ? { default: fromEnv } : {}) })
+    else
+      y.option(name, {
+        type: 'string',
+        describe: text,
+        global: true,
+        ...(name === 'root' ? { default: fromEnv ?? DEFAULT_STATE_ROOT } : fromEnv ? { default: fromEnv } : {}),
+      })
   }
   return y.group(Object.keys(GLOBALS), 'Global options:')
 }
@@ -79,7 +90,20 @@ export const strictOption = {
 } as const
 
 /** Options that take a value, so that the word after them is not a command. */
-const VALUED = new Set(['root', 'cgroup-parent', 'network', 'cni-conf-dir', 'cni-bin-dir', 'grace-period', 'backoff', 'pids-limit', 'image-fallback', 'strict', 'o', 'output'])
+const VALUED = new Set([
+  'root',
+  'cgroup-parent',
+  'network',
+  'cni-conf-dir',
+  'cni-bin-dir',
+  'grace-period',
+  'backoff',
+  'pids-limit',
+  'image-fallback',
+  'strict',
+  'o',
+  'output',
+])
 
 /** The first word of argv that is not an option or an option's value. */
 export function firstWord(argv: string[]): string | undefined {
@@ -115,12 +139,23 @@ const ROOT_COMMANDS = new Set(['run', 'stop', 'rm', 'exec', 'attach', 'gc', 'lab
 /** One clear message before anything is tried, rather than an EACCES from deep inside. */
 export function requireRoot(command: string, uid = process.getuid?.() ?? 0): void {
   if (uid === 0 || !ROOT_COMMANDS.has(command)) return
-  throw new PodError(`cli.root: pod-launch ${command}: needs root (running as uid ${uid})`, { step: 'cli.root', code: 'EPERM', exitCode: 1, hint: `namespaces and cgroups need root: sudo pod-launch ${command} ...` })
+  throw new PodError(`cli.root: pod-launch ${command}: needs root (running as uid ${uid})`, {
+    step: 'cli.root',
+    code: 'EPERM',
+    exitCode: 1,
+    hint: `namespaces and cgroups need root: sudo pod-launch ${command} ...`,
+  })
 }
 
 /** A permission error from a non-root run (e.g. reading /run/pod-launch): say that root is needed. */
 export function asRootError(e: unknown, uid = process.getuid?.() ?? 0): unknown {
   const err = e as NodeJS.ErrnoException
   if (uid === 0 || !err || (err.code !== 'EACCES' && err.code !== 'EPERM') || e instanceof PodError) return e
-  return new PodError(`cli.root: ${err.path ?? err.syscall ?? 'permission'}: permission denied (running as uid ${uid})`, { step: 'cli.root', code: err.code, exitCode: 1, hint: 'pod-launch needs root: sudo pod-launch ...', cause: e })
+  return new PodError(`cli.root: ${err.path ?? err.syscall ?? 'permission'}: permission denied (running as uid ${uid})`, {
+    step: 'cli.root',
+    code: err.code,
+    exitCode: 1,
+    hint: 'pod-launch needs root: sudo pod-launch ...',
+    cause: e,
+  })
 }

@@ -16,7 +16,9 @@ export interface RegistryFlags {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
 }
 
 /** Ctrl-C / SIGTERM abort the pull (its tmp dir is removed), then exit 130. */
@@ -28,7 +30,14 @@ function abortOnSignals(): { signal: AbortSignal; release: () => void } {
   return { signal: ac.signal, release: () => (process.off('SIGINT', onSig), process.off('SIGTERM', onSig)) }
 }
 
-export async function registryCommand(root: string, action: 'pull' | 'login' | 'logout', args: string[], f: RegistryFlags, io: Io, usage: (m: string) => Error): Promise<number> {
+export async function registryCommand(
+  root: string,
+  action: 'pull' | 'login' | 'logout',
+  args: string[],
+  f: RegistryFlags,
+  io: Io,
+  usage: (m: string) => Error,
+): Promise<number> {
   if (action === 'pull') {
     if (args.length !== 1) throw usage('image pull: one image reference expected (e.g. busybox:1.36 or HOST:PORT/repo:tag)')
     const platform = f.platform ? parsePlatform(f.platform) : undefined

@@ -14,7 +14,12 @@ export interface ImageFlags {
 
 /** Sizes as `docker images` prints them (decimal units). */
 function humanSize(bytes: number): string {
-  for (const [unit, n] of [['GB', 1e9], ['MB', 1e6], ['kB', 1e3]] as const) if (bytes >= n) return `${Number((bytes / n).toPrecision(3))}${unit}`
+  for (const [unit, n] of [
+    ['GB', 1e9],
+    ['MB', 1e6],
+    ['kB', 1e3],
+  ] as const)
+    if (bytes >= n) return `${Number((bytes / n).toPrecision(3))}${unit}`
   return `${bytes}B`
 }
 
@@ -23,7 +28,14 @@ export function ago(created: string | undefined, now = Date.now()): string {
   const t = created ? Date.parse(created) : NaN
   if (Number.isNaN(t)) return '-'
   const s = Math.max(0, Math.round((now - t) / 1000))
-  for (const [unit, n] of [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]] as const) {
+  for (const [unit, n] of [
+    ['year', 31536000],
+    ['month', 2592000],
+    ['week', 604800],
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+  ] as const) {
     const k = Math.floor(s / n)
     if (k >= 1) return `${k} ${unit}${k > 1 ? 's' : ''} ago`
   }
@@ -48,7 +60,15 @@ function rows(all: ImageRecord[]): string[][] {
   return out.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]))
 }
 
-export async function imageCommand(root: string, action: string, args: string[], flags: ImageFlags, io: Io, usage: (m: string) => Error, registry: RegistryFlags = {}): Promise<number> {
+export async function imageCommand(
+  root: string,
+  action: string,
+  args: string[],
+  flags: ImageFlags,
+  io: Io,
+  usage: (m: string) => Error,
+  registry: RegistryFlags = {},
+): Promise<number> {
   const json = flags.json
   switch (action) {
     case 'pull':
@@ -64,13 +84,21 @@ export async function imageCommand(root: string, action: string, args: string[],
       }
       const all = await importImages(args[0], { root, name: args[1], limits, onWarning: m => io.err(`warning: ${m}\n`) })
       if (json) io.out(JSON.stringify(all, null, 2) + '\n')
-      else for (const r of all) io.out(`imported ${shown(r).join(', ') || '<no name>'} (${r.id.slice(0, 19)}): ${r.layers.length} layers, ${humanSize(r.size)}\n`)
+      else
+        for (const r of all) io.out(`imported ${shown(r).join(', ') || '<no name>'} (${r.id.slice(0, 19)}): ${r.layers.length} layers, ${humanSize(r.size)}\n`)
       return 0
     }
     case 'ls':
     case 'list': {
       const all = listImages(root)
-      if (json) io.out(JSON.stringify(all.map(r => ({ ...r, repoTags: tags(r), repoDigests: r.names.filter(n => n.includes('@')) })), null, 2) + '\n')
+      if (json)
+        io.out(
+          JSON.stringify(
+            all.map(r => ({ ...r, repoTags: tags(r), repoDigests: r.names.filter(n => n.includes('@')) })),
+            null,
+            2,
+          ) + '\n',
+        )
       else io.out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows(all)))
       return 0
     }
@@ -85,8 +113,15 @@ export async function imageCommand(root: string, action: string, args: string[],
       if (args.length === 0) throw usage('image rm: an image name is required')
       for (const name of args) {
         const r = await removeImage(root, name, { force: flags.force })
-        const what = r.names.filter(n => !n.includes('@')).map(familiarName).join(', ') || r.id
-        if (r.usedBy.length > 0) io.err(`warning: image rm: ${what}: still used by ${r.usedBy.join(', ')}: ${r.kept.length} layers stay until no container uses them (pod-launch gc)\n`)
+        const what =
+          r.names
+            .filter(n => !n.includes('@'))
+            .map(familiarName)
+            .join(', ') || r.id
+        if (r.usedBy.length > 0)
+          io.err(
+            `warning: image rm: ${what}: still used by ${r.usedBy.join(', ')}: ${r.kept.length} layers stay until no container uses them (pod-launch gc)\n`,
+          )
         io.out(`removed ${what} (${r.layers.length} layers freed)\n`)
       }
       return 0

@@ -10,20 +10,37 @@ import { attachCommand } from './attach.js'
 import { table } from './table.js'
 import { completionScript } from './completion.js'
 import { LABS, runLab } from '../labs/index.js'
-import { UsageError, asRootError, checkCommandWord, firstWord, globalOptions, globalsOf, requireRoot, strictOption, wholeNumber, type Globals } from './globals.js'
+import {
+  UsageError,
+  asRootError,
+  checkCommandWord,
+  firstWord,
+  globalOptions,
+  globalsOf,
+  requireRoot,
+  strictOption,
+  wholeNumber,
+  type Globals,
+} from './globals.js'
 
 const gracePeriod = { type: 'string', coerce: wholeNumber('grace-period', { negativeIsDefault: true }) } as const
 
 function runOptions(y: Argv) {
   return y
     .positional('manifest', { type: 'string', describe: 'Pod manifest (YAML or JSON)', demandOption: true })
-    .option('grace-period', { ...gracePeriod, describe: "seconds between SIGTERM and SIGKILL on Ctrl-C; negative: the pod's terminationGracePeriodSeconds (default)" })
+    .option('grace-period', {
+      ...gracePeriod,
+      describe: "seconds between SIGTERM and SIGKILL on Ctrl-C; negative: the pod's terminationGracePeriodSeconds (default)",
+    })
     .option('force', { type: 'boolean', describe: 'on Ctrl-C kill at once (with --grace-period=0)' })
     .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
     .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
     .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'pids.max of the pod cgroup' })
     .option('image-fallback', { type: 'string', choices: ['host'], describe: 'run containers whose image is not in the local store on the host view' })
-    .option('seccomp-default', { type: 'boolean', describe: 'RuntimeDefault seccomp for containers that ask for no profile (as kubelet\'s flag; default Unconfined)' })
+    .option('seccomp-default', {
+      type: 'boolean',
+      describe: "RuntimeDefault seccomp for containers that ask for no profile (as kubelet's flag; default Unconfined)",
+    })
     .option('strict', strictOption)
 }
 
@@ -57,7 +74,12 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
-  const flags = (a: Record<string, unknown>) => ({ json: !!a.json, force: !!a.force, maxLayerSize: a.maxLayerSize as string | undefined, maxImageSize: a.maxImageSize as string | undefined })
+  const flags = (a: Record<string, unknown>) => ({
+    json: !!a.json,
+    force: !!a.force,
+    maxLayerSize: a.maxLayerSize as string | undefined,
+    maxImageSize: a.maxImageSize as string | undefined,
+  })
   const image = (y: Argv) =>
     json(y)
       .command(
@@ -68,15 +90,31 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             .positional('file', { type: 'string', demandOption: true })
             .positional('name', { type: 'string', describe: 'name:tag' })
             .option('max-layer-size', { type: 'string', describe: 'refuse a layer that expands past this (default 8GiB, env POD_LAUNCH_MAX_LAYER_SIZE)' })
-            .option('max-image-size', { type: 'string', describe: 'refuse an image whose layers expand past this (default 32GiB, env POD_LAUNCH_MAX_IMAGE_SIZE)' }),
+            .option('max-image-size', {
+              type: 'string',
+              describe: 'refuse an image whose layers expand past this (default 32GiB, env POD_LAUNCH_MAX_IMAGE_SIZE)',
+            }),
         h((a, g) => imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], flags(a), io, m => new UsageError(m))),
       )
-      .command(['ls', 'list'], 'list the local images: one row per name', y => y, h((a, g) => imageCommand(g.root, 'ls', [], flags(a), io, m => new UsageError(m))))
-      .command('inspect <names..>', "print an image's config, manifest digest and layers (JSON)", y => y.positional('names', { type: 'string', array: true, demandOption: true }), h((a, g) => imageCommand(g.root, 'inspect', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))))
+      .command(
+        ['ls', 'list'],
+        'list the local images: one row per name',
+        y => y,
+        h((a, g) => imageCommand(g.root, 'ls', [], flags(a), io, m => new UsageError(m))),
+      )
+      .command(
+        'inspect <names..>',
+        "print an image's config, manifest digest and layers (JSON)",
+        y => y.positional('names', { type: 'string', array: true, demandOption: true }),
+        h((a, g) => imageCommand(g.root, 'inspect', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
+      )
       .command(
         ['rm <names..>', 'remove'],
         'remove images and the layers no other image uses (refused while a live pod uses one)',
-        y => y.positional('names', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', describe: 'remove even while a pod uses it: its layers stay until gc' }),
+        y =>
+          y
+            .positional('names', { type: 'string', array: true, demandOption: true })
+            .option('force', { alias: 'f', type: 'boolean', describe: 'remove even while a pod uses it: its layers stay until gc' }),
         h((a, g) => imageCommand(g.root, 'rm', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
       )
       .command(
@@ -87,7 +125,12 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             .positional('ref', { type: 'string', demandOption: true, describe: 'busybox, HOST[:PORT]/repo:tag or repo@sha256:...' })
             .option('platform', { type: 'string', describe: 'os/arch[/variant] from a multi-platform image (default this host)' })
             .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only the image reference' }),
-        h((a, g) => imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), { platform: a.platform as string | undefined, quiet: !!a.quiet })),
+        h((a, g) =>
+          imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), {
+            platform: a.platform as string | undefined,
+            quiet: !!a.quiet,
+          }),
+        ),
       )
       .command(
         'login <host>',
@@ -97,9 +140,19 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             .positional('host', { type: 'string', demandOption: true })
             .option('username', { alias: 'u', type: 'string', describe: 'user name' })
             .option('password-stdin', { type: 'boolean', describe: 'read the password from stdin' }),
-        h((a, g) => imageCommand(g.root, 'login', [a.host as string], flags(a), io, m => new UsageError(m), { username: a.username as string | undefined, passwordStdin: !!a.passwordStdin })),
+        h((a, g) =>
+          imageCommand(g.root, 'login', [a.host as string], flags(a), io, m => new UsageError(m), {
+            username: a.username as string | undefined,
+            passwordStdin: !!a.passwordStdin,
+          }),
+        ),
       )
-      .command('logout <host>', 'remove the stored credentials for a registry', y => y.positional('host', { type: 'string', demandOption: true }), h((a, g) => imageCommand(g.root, 'logout', [a.host as string], flags(a), io, m => new UsageError(m))))
+      .command(
+        'logout <host>',
+        'remove the stored credentials for a registry',
+        y => y.positional('host', { type: 'string', demandOption: true }),
+        h((a, g) => imageCommand(g.root, 'logout', [a.host as string], flags(a), io, m => new UsageError(m))),
+      )
       .demandCommand(1, 'image: an action is required: pull, import, ls, inspect, rm, login or logout')
   const parser = yargs()
     .scriptName('pod-launch')
@@ -107,8 +160,18 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     .parserConfiguration({ 'populate--': true })
     .command('run <manifest>', 'run a pod; in the foreground (Ctrl-C stops it) or with -d under a supervisor', runOptions, run)
     .command('$0 <manifest>', false, runOptions, run)
-    .command('ps', 'list pods', json, h((a, g) => psCommand(g.root, !!a.json, io)))
-    .command('inspect <pod>', 'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)', podArg, h((a, g) => inspectCommand(g.root, a.pod as string, io)))
+    .command(
+      'ps',
+      'list pods',
+      json,
+      h((a, g) => psCommand(g.root, !!a.json, io)),
+    )
+    .command(
+      'inspect <pod>',
+      'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)',
+      podArg,
+      h((a, g) => inspectCommand(g.root, a.pod as string, io)),
+    )
     .command(
       'logs <pod>',
       "a container's logs",
@@ -119,7 +182,14 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           .option('previous', { alias: 'p', type: 'boolean', describe: "the previous run's logs" })
           .option('timestamps', { type: 'boolean', describe: 'prefix each line with its RFC3339 time' })
           .option('tail', { type: 'string', coerce: wholeNumber('tail', { negativeIsDefault: true }), describe: 'the last N lines (negative: all)' }),
-      h((a, g) => logsCommand(g.root, a.pod as string, { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined }, io)),
+      h((a, g) =>
+        logsCommand(
+          g.root,
+          a.pod as string,
+          { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined },
+          io,
+        ),
+      ),
     )
     .command(
       'exec <pod> [command..]',
@@ -141,7 +211,10 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     .command(
       'stop <pods..>',
       'stop pods: preStop, SIGTERM, SIGKILL after the grace period',
-      y => podsArg(y).option('grace-period', { ...gracePeriod, describe: "seconds before SIGKILL; negative: the pod's terminationGracePeriodSeconds (default)" }).option('force', { type: 'boolean', describe: 'kill at once' }),
+      y =>
+        podsArg(y)
+          .option('grace-period', { ...gracePeriod, describe: "seconds before SIGKILL; negative: the pod's terminationGracePeriodSeconds (default)" })
+          .option('force', { type: 'boolean', describe: 'kill at once' }),
       h((a, g) => stopCommand(g.root, a.pods as string[], a.gracePeriod as number | undefined, !!a.force, io)),
     )
     .command(
@@ -150,46 +223,120 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       y => podsArg(y).option('force', { alias: 'f', type: 'boolean', describe: 'stop running pods first' }),
       h((a, g) => rmCommand(g.root, a.pods as string[], !!a.force, io)),
     )
-    .command('stats <pod>', 'cpu, memory and pids per container, from the cgroups', y => json(podArg(y)), h((a, g) => statsCommand(g.root, a.pod as string, !!a.json, io)))
+    .command(
+      'stats <pod>',
+      'cpu, memory and pids per container, from the cgroups',
+      y => json(podArg(y)),
+      h((a, g) => statsCommand(g.root, a.pod as string, !!a.json, io)),
+    )
     .command(
       'gc',
       "remove what is this root's and provably dead: dead pods, state dirs, empty pod cgroups, orphaned pause (another root's orphans are reported)",
       y =>
         json(y.option('dry-run', { type: 'boolean', describe: 'only say what would be removed' }))
-          .option('cgroup-parent', { type: 'string', array: true, describe: 'also scan this cgroup parent (repeatable; default pod-launch); the parents the records name are always scanned' })
+          .option('cgroup-parent', {
+            type: 'string',
+            array: true,
+            describe: 'also scan this cgroup parent (repeatable; default pod-launch); the parents the records name are always scanned',
+          })
           .option('all-roots', { type: 'boolean', alias: 'force', describe: 'also kill and remove orphans no record of this root names' }),
       h((a, g) => gcCommand(g.root, { dryRun: !!a.dryRun, cgroupParents: a.cgroupParent as string[] | undefined, allRoots: !!a.allRoots }, !!a.json, io)),
     )
     .command(
       'explain <manifest>',
       'print what a run would do (namespaces, cgroup writes, mounts, exec), creating nothing',
-      y => json(y.positional('manifest', { type: 'string', demandOption: true })).option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' }).option('seccomp-default', { type: 'boolean', describe: 'as for run' }).option('strict', strictOption),
-      h((a, g) => explainCommand(a.manifest as string, !!a.json, { strict: a.strict as boolean, cgroupParent: g.cgroupParent, pidsLimit: a.pidsLimit as number | undefined, seccompDefault: a.seccompDefault as boolean | undefined, stateRoot: g.root, network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir }, io)),
+      y =>
+        json(y.positional('manifest', { type: 'string', demandOption: true }))
+          .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' })
+          .option('seccomp-default', { type: 'boolean', describe: 'as for run' })
+          .option('strict', strictOption),
+      h((a, g) =>
+        explainCommand(
+          a.manifest as string,
+          !!a.json,
+          {
+            strict: a.strict as boolean,
+            cgroupParent: g.cgroupParent,
+            pidsLimit: a.pidsLimit as number | undefined,
+            seccompDefault: a.seccompDefault as boolean | undefined,
+            stateRoot: g.root,
+            network: g.network,
+            cniConfDir: g.cniConfDir,
+            cniBinDir: g.cniBinDir,
+          },
+          io,
+        ),
+      ),
     )
-    .command('ns <pod>', "the pod's processes against their namespace inodes", y => json(podArg(y)), h((a, g) => nsCommand(g.root, a.pod as string, !!a.json, io)))
-    .command('tree <pod>', "the pod's cgroup tree with processes and limits", podArg, h((a, g) => treeCommand(g.root, a.pod as string, io)))
-    .command('check', 'what this host supports, and in which mode each feature runs', y => json(y).option('seccomp-default', { type: 'boolean', describe: 'as for run' }), h((a, g) => checkCommand(!!a.json, io, { seccompDefault: a.seccompDefault as boolean | undefined, network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir })))
+    .command(
+      'ns <pod>',
+      "the pod's processes against their namespace inodes",
+      y => json(podArg(y)),
+      h((a, g) => nsCommand(g.root, a.pod as string, !!a.json, io)),
+    )
+    .command(
+      'tree <pod>',
+      "the pod's cgroup tree with processes and limits",
+      podArg,
+      h((a, g) => treeCommand(g.root, a.pod as string, io)),
+    )
+    .command(
+      'check',
+      'what this host supports, and in which mode each feature runs',
+      y => json(y).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
+      h((a, g) =>
+        checkCommand(!!a.json, io, {
+          seccompDefault: a.seccompDefault as boolean | undefined,
+          network: g.network,
+          cniConfDir: g.cniConfDir,
+          cniBinDir: g.cniBinDir,
+        }),
+      ),
+    )
     .command(
       'lab [name]',
-      'namespace labs: real pods, the kernel\'s evidence, PASS or FAIL (`lab list` names them)',
+      "namespace labs: real pods, the kernel's evidence, PASS or FAIL (`lab list` names them)",
       y => y.positional('name', { type: 'string', describe: 'a lab, or list' }),
       h(async (a, g) => {
         const name = (a.name as string | undefined) ?? 'list'
         if (name === 'list') {
-          io.out(table(['LAB', 'WHAT IT SHOWS'], LABS.map(l => [l.name, l.title])))
+          io.out(
+            table(
+              ['LAB', 'WHAT IT SHOWS'],
+              LABS.map(l => [l.name, l.title]),
+            ),
+          )
           return 0
         }
         const color = io === processIo && !!process.stdout.isTTY
-        const pod = { root: g.root, ...(g.cgroupParent ? { cgroupParent: g.cgroupParent } : {}), ...(g.network ? { network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir } : {}) }
+        const pod = {
+          root: g.root,
+          ...(g.cgroupParent ? { cgroupParent: g.cgroupParent } : {}),
+          ...(g.network ? { network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir } : {}),
+        }
         return (await runLab(name, { out: io.out, color, pod })).passed ? 0 : 1
       }),
     )
-    .command('image', 'images: image pull REF, image import FILE [name:tag] (docker save / OCI archive, every image it holds), image ls, image inspect NAME, image rm [--force] NAME, image login|logout HOST', image)
-    .command('completion <shell>', 'print a shell completion script: source <(pod-launch completion bash)', y => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], demandOption: true }), h(a => {
-      io.out(completionScript(a.shell as string))
-      return 0
-    }))
-    .command('__supervise <id>', false, y => y.positional('id', { type: 'string', demandOption: true }), h((a, g) => supervise(g.root, a.id as string)))
+    .command(
+      'image',
+      'images: image pull REF, image import FILE [name:tag] (docker save / OCI archive, every image it holds), image ls, image inspect NAME, image rm [--force] NAME, image login|logout HOST',
+      image,
+    )
+    .command(
+      'completion <shell>',
+      'print a shell completion script: source <(pod-launch completion bash)',
+      y => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], demandOption: true }),
+      h(a => {
+        io.out(completionScript(a.shell as string))
+        return 0
+      }),
+    )
+    .command(
+      '__supervise <id>',
+      false,
+      y => y.positional('id', { type: 'string', demandOption: true }),
+      h((a, g) => supervise(g.root, a.id as string)),
+    )
   return globalOptions(parser, env)
     .completion('__completion', false)
     .wrap(Math.min(100, process.stdout.columns || 100))
@@ -207,7 +354,28 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
 type A = Record<string, unknown>
 
 /** The command words (for "unknown command" and completion). */
-export const COMMANDS = ['run', 'ps', 'inspect', 'logs', 'exec', 'attach', 'stop', 'rm', 'stats', 'gc', 'explain', 'ns', 'tree', 'check', 'lab', 'image', 'completion', '__supervise', '__completion', 'help']
+export const COMMANDS = [
+  'run',
+  'ps',
+  'inspect',
+  'logs',
+  'exec',
+  'attach',
+  'stop',
+  'rm',
+  'stats',
+  'gc',
+  'explain',
+  'ns',
+  'tree',
+  'check',
+  'lab',
+  'image',
+  'completion',
+  '__supervise',
+  '__completion',
+  'help',
+]
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -1,5 +1,22 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
-import { displayPhase, gc, execInPod, isSidecar, inspectPod, isAlive, isReady, listPods, podLogs, podStats, removePod, runningContainerStatuses, stopPod, type GcOptions, type LogOptions, type PodRecord } from '../index.js'
+import {
+  displayPhase,
+  gc,
+  execInPod,
+  isSidecar,
+  inspectPod,
+  isAlive,
+  isReady,
+  listPods,
+  podLogs,
+  podStats,
+  removePod,
+  runningContainerStatuses,
+  stopPod,
+  type GcOptions,
+  type LogOptions,
+  type PodRecord,
+} from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
@@ -15,14 +32,30 @@ function row(r: PodRecord) {
   const ready = all.filter(isReady).length
   const restarts = all.reduce((n, s) => n + s.restartCount, 0)
   const total = r.spec.containers.length + r.spec.initContainers.filter(isSidecar).length
-  return { pod: r.name, id: r.id.slice(0, 12), phase: displayPhase(r, isAlive(r.supervisor)), ready: `${ready}/${total}`, restarts, age: age(r.startTime ?? r.createdAt), ip: r.podIP || '-' }
+  return {
+    pod: r.name,
+    id: r.id.slice(0, 12),
+    phase: displayPhase(r, isAlive(r.supervisor)),
+    ready: `${ready}/${total}`,
+    restarts,
+    age: age(r.startTime ?? r.createdAt),
+    ip: r.podIP || '-',
+  }
 }
 
 export function psCommand(root: string, json: boolean, io: Io): number {
   const pods = listPods(root)
-  const rows = pods.map(p => (p.record ? row(p.record) : { pod: '?', id: p.id.slice(0, 12), phase: 'Unknown', ready: '-', restarts: 0, age: '-', ip: '-', error: p.error?.message }))
+  const rows = pods.map(p =>
+    p.record ? row(p.record) : { pod: '?', id: p.id.slice(0, 12), phase: 'Unknown', ready: '-', restarts: 0, age: '-', ip: '-', error: p.error?.message },
+  )
   if (json) io.out(JSON.stringify(rows, null, 2) + '\n')
-  else io.out(table(['POD', 'ID', 'PHASE', 'READY', 'RESTARTS', 'AGE', 'IP'], rows.map(r => [r.pod, r.id, r.phase, r.ready, String(r.restarts), r.age, r.ip])))
+  else
+    io.out(
+      table(
+        ['POD', 'ID', 'PHASE', 'READY', 'RESTARTS', 'AGE', 'IP'],
+        rows.map(r => [r.pod, r.id, r.phase, r.ready, String(r.restarts), r.age, r.ip]),
+      ),
+    )
   return 0
 }
 
@@ -65,7 +98,14 @@ export function statsCommand(root: string, ref: string, json: boolean, io: Io): 
     io.out(
       table(
         ['CONTAINER', 'CPU', 'MEMORY', 'PEAK', 'PIDS', 'OOM KILLS'],
-        rows.map(({ name, stats: s }) => [name, s.cpuUsageNs === undefined ? '-' : `${(s.cpuUsageNs / 1e9).toFixed(2)}s`, mib(s.memoryBytes), mib(s.memoryPeakBytes), String(s.pids ?? '-'), String(s.oomKills)]),
+        rows.map(({ name, stats: s }) => [
+          name,
+          s.cpuUsageNs === undefined ? '-' : `${(s.cpuUsageNs / 1e9).toFixed(2)}s`,
+          mib(s.memoryBytes),
+          mib(s.memoryPeakBytes),
+          String(s.pids ?? '-'),
+          String(s.oomKills),
+        ]),
       ),
     )
   }
@@ -76,6 +116,12 @@ export async function gcCommand(root: string, opts: GcOptions, json: boolean, io
   const actions = await gc(root, opts)
   if (json) io.out(JSON.stringify(actions, null, 2) + '\n')
   else if (actions.length === 0) io.out('nothing to collect\n')
-  else io.out(table(['KIND', 'TARGET', 'ACTION', 'BECAUSE'], actions.map(a => [a.kind, a.target, a.leftAlone ? 'left alone' : opts.dryRun ? 'would remove' : 'removed', a.why])))
+  else
+    io.out(
+      table(
+        ['KIND', 'TARGET', 'ACTION', 'BECAUSE'],
+        actions.map(a => [a.kind, a.target, a.leftAlone ? 'left alone' : opts.dryRun ? 'would remove' : 'removed', a.why]),
+      ),
+    )
   return 0
 }

@@ -2,7 +2,28 @@
 // reference and --help cannot differ (test/unit/cli/reference.test.ts checks).
 import { main } from './main.js'
 
-const PAGES = [[], ['run'], ['ps'], ['inspect'], ['logs'], ['exec'], ['attach'], ['stop'], ['rm'], ['stats'], ['gc'], ['explain'], ['ns'], ['tree'], ['check'], ['lab'], ['image', 'import'], ['image', 'ls'], ['image', 'rm'], ['completion']]
+const PAGES = [
+  [],
+  ['run'],
+  ['ps'],
+  ['inspect'],
+  ['logs'],
+  ['exec'],
+  ['attach'],
+  ['stop'],
+  ['rm'],
+  ['stats'],
+  ['gc'],
+  ['explain'],
+  ['ns'],
+  ['tree'],
+  ['check'],
+  ['lab'],
+  ['image', 'import'],
+  ['image', 'ls'],
+  ['image', 'rm'],
+  ['completion'],
+]
 
 /** The Markdown reference of the CLI. */
 export async function cliReference(): Promise<string> {

@@ -1,5 +1,18 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
-import { DEFAULT_STATE_ROOT, PodError, crashPoint, loadManifest, parseBackoff, runDetached, startForeground, stateName, stateReason, type ContainerStatus, type PodEvent, type PodResult } from '../index.js'
+import {
+  DEFAULT_STATE_ROOT,
+  PodError,
+  crashPoint,
+  loadManifest,
+  parseBackoff,
+  runDetached,
+  startForeground,
+  stateName,
+  stateReason,
+  type ContainerStatus,
+  type PodEvent,
+  type PodResult,
+} from '../index.js'
 import { processIo, type Io } from './output.js'
 import { pullProgress } from './pull-progress.js'
 import { table } from './table.js'
@@ -58,9 +71,12 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const target = foregroundTarget(spec)
   const client = target && new ForegroundClient(target.container, io)
   if (target && target.others.length > 0) {
-    io.err(`pod-launch: attaching our terminal to container ${target.container.name} only (the first with stdin or tty); not attached: ${target.others.join(', ')}\n`)
+    io.err(
+      `pod-launch: attaching our terminal to container ${target.container.name} only (the first with stdin or tty); not attached: ${target.others.join(', ')}\n`,
+    )
   }
-  if (target?.container.tty && target.container.stdin && process.stdin.isTTY) io.err(`pod-launch: container ${target.container.name} has a tty: ${DETACH_HINT}\n`)
+  if (target?.container.tty && target.container.stdin && process.stdin.isTTY)
+    io.err(`pod-launch: container ${target.container.name} has a tty: ${DETACH_HINT}\n`)
   const pod = await startForeground(spec, args.root ?? DEFAULT_STATE_ROOT, {
     attach: target && { container: target.container.name, client: client! },
     backoff,
@@ -98,7 +114,14 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
 export function summary(r: PodResult): string {
   const row = (s: ContainerStatus) => {
     const t = 'terminated' in s.state ? s.state.terminated : undefined
-    return [s.sidecar ? `${s.name} (sidecar)` : s.init ? `${s.name} (init)` : s.name, stateName(s.state), stateReason(s.state), t ? String(t.exitCode) + (t.signal ? ` (${t.signal})` : '') : '', String(s.restartCount), t?.message?.split('\n')[0] ?? '']
+    return [
+      s.sidecar ? `${s.name} (sidecar)` : s.init ? `${s.name} (init)` : s.name,
+      stateName(s.state),
+      stateReason(s.state),
+      t ? String(t.exitCode) + (t.signal ? ` (${t.signal})` : '') : '',
+      String(s.restartCount),
+      t?.message?.split('\n')[0] ?? '',
+    ]
   }
   const rows = [...r.initContainerStatuses, ...r.containerStatuses].map(row)
   return `pod ${r.name}: ${r.phase}\n${table(['CONTAINER', 'STATE', 'REASON', 'EXIT', 'RESTARTS', 'MESSAGE'], rows)}`

@@ -60,7 +60,12 @@ export class LabRun {
     const events: PodEvent[] = []
     const bus = new EventEmitter()
     const pod = await startPod(
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: `lab-${this.lab}-${name}-${process.pid}-${++this.n}` }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, ...spec } },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `lab-${this.lab}-${name}-${process.pid}-${++this.n}` },
+        spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, ...spec },
+      },
       {
         onManifestWarning: () => {},
         onWarning: () => {},
@@ -110,7 +115,9 @@ export class LabRun {
 
   finish(): void {
     const failed = this.checks.filter(c => !c.ok).length
-    this.io.out(`\n${this.passed ? this.paint(32, 'PASS') : this.paint(31, 'FAIL')}  ${this.lab}: ${this.checks.length - failed}/${this.checks.length} checks hold\n`)
+    this.io.out(
+      `\n${this.passed ? this.paint(32, 'PASS') : this.paint(31, 'FAIL')}  ${this.lab}: ${this.checks.length - failed}/${this.checks.length} checks hold\n`,
+    )
   }
 }
 

@@ -15,7 +15,9 @@ export const memoryLimit: Lab = {
   name: 'memory-limit',
   title: 'limits.memory becomes the cgroup memory limit; past it the kernel OOM-kills the container',
   async run(l) {
-    l.say('The hog container has limits.memory: 32Mi and keeps allocating. pod-launch wrote 32Mi = 33554432 bytes to its cgroup; the kernel\'s OOM killer sends SIGKILL when it goes past, and the cgroup counts the kill, so the status says OOMKilled, not just "killed".')
+    l.say(
+      'The hog container has limits.memory: 32Mi and keeps allocating. pod-launch wrote 32Mi = 33554432 bytes to its cgroup; the kernel\'s OOM killer sends SIGKILL when it goes past, and the cgroup counts the kill, so the status says OOMKilled, not just "killed".',
+    )
     const p = await l.pod('mem', {
       containers: [
         { name: 'hog', command: ['sh', '-c', 'echo allocating; x=a; while :; do x="$x$x"; done'], resources: { limits: { memory: '32Mi' } } },
@@ -43,7 +45,9 @@ export const cpuLimit: Lab = {
   title: 'limits.cpu in millicores becomes a CFS quota per period; a busy loop gets that share of one cpu',
   async run(l) {
     l.say('limits.cpu: 250m means 250/1000 of a cpu: a quota of 25000 us in every 100000 us period. A busy loop is throttled to about a quarter of a cpu.')
-    const p = await l.pod('cpu', { containers: [{ name: 'spin', command: ['sh', '-c', 'echo spinning; while :; do :; done'], resources: { limits: { cpu: '250m' } } }] })
+    const p = await l.pod('cpu', {
+      containers: [{ name: 'spin', command: ['sh', '-c', 'echo spinning; while :; do :; done'], resources: { limits: { cpu: '250m' } } }],
+    })
     await p.waitFor('spin', /^spinning$/)
     const quota = cgroupFile(p.pod, 'spin', 'cpu.max', 'cpu.cfs_quota_us')
     const period = cgroupFile(p.pod, 'spin', 'cpu.cfs_period_us')
@@ -55,7 +59,10 @@ export const cpuLimit: Lab = {
     const used = (p.pod.stats('spin').cpuUsageNs ?? 0) - before
     const share = used / Number(process.hrtime.bigint() - t0)
     const stat = cgroupFile(p.pod, 'spin', 'cpu.stat')
-    const throttled = readTrim(stat).split('\n').filter(x => /^(nr_periods|nr_throttled|throttled_(time|usec))/.test(x)).join(', ')
+    const throttled = readTrim(stat)
+      .split('\n')
+      .filter(x => /^(nr_periods|nr_throttled|throttled_(time|usec))/.test(x))
+      .join(', ')
     l.show('cpu used over 1.5 s', `${(share * 100).toFixed(1)}% of one cpu`)
     l.show('throttling (cpu.stat)', throttled)
     l.check('the quota is 25000 us per 100000 us', /^25000( 100000)?$/.test(readTrim(quota)) && (!period || readTrim(period) === '100000'))
@@ -68,11 +75,17 @@ export const gracefulStop: Lab = {
   name: 'graceful-stop',
   title: 'Stopping a pod: preStop, then SIGTERM, then SIGKILL when the grace period ends',
   async run(l) {
-    l.say('polite handles SIGTERM and exits 0; its preStop hook runs first, inside the container. stubborn ignores SIGTERM and is killed when terminationGracePeriodSeconds (2) runs out.')
+    l.say(
+      'polite handles SIGTERM and exits 0; its preStop hook runs first, inside the container. stubborn ignores SIGTERM and is killed when terminationGracePeriodSeconds (2) runs out.',
+    )
     const p = await l.pod('stop', {
       terminationGracePeriodSeconds: 2,
       containers: [
-        { name: 'polite', command: ['sh', '-c', "trap 'echo got SIGTERM, saving state; exit 0' TERM; echo ready; while :; do sleep 0.05; done"], lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "preStop: draining connections" > /proc/1/fd/1'] } } } },
+        {
+          name: 'polite',
+          command: ['sh', '-c', "trap 'echo got SIGTERM, saving state; exit 0' TERM; echo ready; while :; do sleep 0.05; done"],
+          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "preStop: draining connections" > /proc/1/fd/1'] } } },
+        },
         { name: 'stubborn', command: ['sh', '-c', "trap '' TERM; echo ready; while :; do sleep 0.05; done"] },
       ],
     })
@@ -100,17 +113,25 @@ export const gracefulStop: Lab = {
 
 export const hostNamespaces: Lab = {
   name: 'host-namespaces',
-  title: 'hostNetwork, hostPID, hostIPC: which namespaces stay the host\'s',
+  title: "hostNetwork, hostPID, hostIPC: which namespaces stay the host's",
   async run(l) {
-    l.say('A normal pod gets its own net, uts, ipc (through pause) and pid; the host* fields keep those of the host instead. The mount namespace is always the container\'s own.')
+    l.say(
+      "A normal pod gets its own net, uts, ipc (through pause) and pid; the host* fields keep those of the host instead. The mount namespace is always the container's own.",
+    )
     const host = namespaceInodes('self')
     const plain = await l.pod('plain', { containers: [{ name: 'c', command: ['sleep', '0.3'] }] })
     const open = await l.pod('host', { hostNetwork: true, hostPID: true, hostIPC: true, containers: [{ name: 'c', command: ['sleep', '0.3'] }] })
     const a = plain.pod.runners[0].namespaces!
     const b = open.pod.runners[0].namespaces!
     for (const t of ['net', 'uts', 'ipc', 'pid', 'mnt'] as const) l.show(`${t}: host / plain pod / host* pod`, `${host[t]} / ${a[t]} / ${b[t]}`)
-    l.check('a plain pod shares none of net, uts, ipc, pid, mnt with the host', (['net', 'uts', 'ipc', 'pid', 'mnt'] as const).every(t => a[t] !== host[t]))
-    l.check('hostNetwork, hostPID, hostIPC keep net, uts, pid, ipc the host\'s', (['net', 'uts', 'ipc', 'pid'] as const).every(t => b[t] === host[t]))
+    l.check(
+      'a plain pod shares none of net, uts, ipc, pid, mnt with the host',
+      (['net', 'uts', 'ipc', 'pid', 'mnt'] as const).every(t => a[t] !== host[t]),
+    )
+    l.check(
+      "hostNetwork, hostPID, hostIPC keep net, uts, pid, ipc the host's",
+      (['net', 'uts', 'ipc', 'pid'] as const).every(t => b[t] === host[t]),
+    )
     l.check('its mount namespace is still its own', b.mnt !== host.mnt)
     await Promise.all([plain.pod.wait(), open.pod.wait()])
   },

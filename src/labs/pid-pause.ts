@@ -7,17 +7,31 @@ export const pidSharing: Lab = {
   async run(l) {
     l.say('Without shareProcessNamespace every container is PID 1 of its own pid namespace and sees only its own processes.')
     const ps = 'echo "$(cat /proc/1/comm) is pid 1; pids: $(ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " ")"'
-    const alone = await l.pod('private', { containers: [{ name: 'a', command: ['sh', '-c', ps] }, { name: 'b', command: ['sh', '-c', `sleep 0.2; ${ps}`] }] })
+    const alone = await l.pod('private', {
+      containers: [
+        { name: 'a', command: ['sh', '-c', ps] },
+        { name: 'b', command: ['sh', '-c', `sleep 0.2; ${ps}`] },
+      ],
+    })
     await alone.pod.wait()
     l.show('a sees', alone.lines('a')[0])
     l.show('b sees', alone.lines('b')[0])
     l.check('each container is pid 1 of its own namespace', alone.lines('a')[0].startsWith('sh is pid 1') && alone.lines('b')[0].startsWith('sh is pid 1'))
-    l.say('With shareProcessNamespace: true, pause is PID 1 of one pid namespace for the whole pod. A config-reloader sidecar can find the server and send it SIGHUP, as with nginx.')
+    l.say(
+      'With shareProcessNamespace: true, pause is PID 1 of one pid namespace for the whole pod. A config-reloader sidecar can find the server and send it SIGHUP, as with nginx.',
+    )
     const shared = await l.pod('shared', {
       shareProcessNamespace: true,
       containers: [
         { name: 'server', command: ['sh', '-c', "trap 'echo reloading config after SIGHUP; exit 0' HUP; echo serving; while :; do sleep 0.05; done"] },
-        { name: 'reloader', command: ['sh', '-c', 'until pid=$(pgrep -f "^sh -c trap"); do sleep 0.05; done; echo "pid 1 is $(cat /proc/1/comm); server is pid $pid; sending SIGHUP"; kill -HUP $pid'] },
+        {
+          name: 'reloader',
+          command: [
+            'sh',
+            '-c',
+            'until pid=$(pgrep -f "^sh -c trap"); do sleep 0.05; done; echo "pid 1 is $(cat /proc/1/comm); server is pid $pid; sending SIGHUP"; kill -HUP $pid',
+          ],
+        },
       ],
     })
     const result = await shared.pod.wait()
@@ -32,10 +46,24 @@ export const pauseRole: Lab = {
   name: 'pause-role',
   title: 'pause holds the namespaces: a restarted container comes back into the same ones; without pause the pod fails',
   async run(l) {
-    l.say('A container that crashes is restarted (restartPolicy Always); the net namespace it returns to is the same inode, because pause kept it alive meanwhile.')
+    l.say(
+      'A container that crashes is restarted (restartPolicy Always); the net namespace it returns to is the same inode, because pause kept it alive meanwhile.',
+    )
     const p = await l.pod(
       'pause',
-      { restartPolicy: 'Always', containers: [{ name: 'app', command: ['sh', '-c', 'echo "run with $(readlink /proc/self/ns/net)"; [ -e /dev/shm/crashed ] && exec sleep 60; touch /dev/shm/crashed; echo crashing; exit 1'] }] },
+      {
+        restartPolicy: 'Always',
+        containers: [
+          {
+            name: 'app',
+            command: [
+              'sh',
+              '-c',
+              'echo "run with $(readlink /proc/self/ns/net)"; [ -e /dev/shm/crashed ] && exec sleep 60; touch /dev/shm/crashed; echo crashing; exit 1',
+            ],
+          },
+        ],
+      },
       { backoff: { initialMs: 200, maxMs: 400, resetAfterMs: 800_000 } },
     )
     await p.waitFor('app', /^crashing$/)
@@ -47,7 +75,9 @@ export const pauseRole: Lab = {
     l.show('restartCount', p.pod.runners[0].status.restartCount)
     l.check('the container restarted', p.pod.runners[0].status.restartCount === 1)
     l.check('into the same net namespace', runs.length === 2 && runs[0] === runs[1] && runs[0].endsWith(`net:[${p.pod.sandbox.namespaces.net}]`))
-    l.say('Now kill pause. Nothing holds the pod together any more: pod-launch ends the pod as Failed (Kubernetes would build a new sandbox and restart every container).')
+    l.say(
+      'Now kill pause. Nothing holds the pod together any more: pod-launch ends the pod as Failed (Kubernetes would build a new sandbox and restart every container).',
+    )
     process.kill(p.pod.sandbox.pid, 'SIGKILL')
     const result = await p.pod.wait()
     l.show('event', JSON.stringify(p.events.find(e => e.type === 'sandbox-died')))

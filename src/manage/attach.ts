@@ -45,7 +45,10 @@ export class AttachConnection extends EventEmitter {
 }
 
 /** The container `attach` picks: `-c`, else the first with stdin or tty (kubectl's default container otherwise: the first). */
-export function attachTarget(spec: { containers: { name: string; stdin?: boolean; tty?: boolean }[]; initContainers: { name: string }[] }, container?: string): string | undefined {
+export function attachTarget(
+  spec: { containers: { name: string; stdin?: boolean; tty?: boolean }[]; initContainers: { name: string }[] },
+  container?: string,
+): string | undefined {
   if (container) return [...spec.initContainers, ...spec.containers].some(c => c.name === container) ? container : undefined
   return (spec.containers.find(c => c.stdin || c.tty) ?? spec.containers[0])?.name
 }
@@ -60,7 +63,11 @@ export async function attachPod(root: string, ref: string, container?: string): 
     throw new PodError(`attach: ${r.name}: no container ${container}`, { step: 'attach', code: 'ENOENT', exitCode: 2, hint: `containers: ${all.join(', ')}` })
   }
   if (!isAlive(r.supervisor)) {
-    throw new PodError(`attach: ${r.name}: the pod has no live supervisor (${r.phase})`, { step: 'attach', code: 'ESRCH', hint: 'only a running detached pod (run -d) can be attached' })
+    throw new PodError(`attach: ${r.name}: the pod has no live supervisor (${r.phase})`, {
+      step: 'attach',
+      code: 'ESRCH',
+      hint: 'only a running detached pod (run -d) can be attached',
+    })
   }
   const addr = socketAddress(attachDir(podDir(root, id)), attachFile(name))
   const socket = await new Promise<Socket>((resolve, reject) => {

@@ -32,34 +32,68 @@ async function checkSeccomp(opts: { seccompDefault?: boolean }): Promise<CheckLi
   const mode = opts.seccompDefault
     ? 'containers that ask for no profile get RuntimeDefault (--seccomp-default)'
     : 'containers that ask for no profile run Unconfined, the Kubernetes default (--seccomp-default gives RuntimeDefault)'
-  if (!/^Seccomp:/m.test(read('/proc/self/status'))) return { status: 'fail', feature, detail: 'the kernel has no seccomp (CONFIG_SECCOMP_FILTER)', hint: 'RuntimeDefault and Localhost profiles cannot be applied here' }
+  if (!/^Seccomp:/m.test(read('/proc/self/status')))
+    return {
+      status: 'fail',
+      feature,
+      detail: 'the kernel has no seccomp (CONFIG_SECCOMP_FILTER)',
+      hint: 'RuntimeDefault and Localhost profiles cannot be applied here',
+    }
   const actions = read('/proc/sys/kernel/seccomp/actions_avail').trim()
   try {
     const version = native().seccompVersion()
-    const filter = new SeccompCache().get(resolveRules(RUNTIME_DEFAULT, DEFAULT_CAPABILITIES.map(c => `CAP_${c}`)))
+    const filter = new SeccompCache().get(
+      resolveRules(
+        RUNTIME_DEFAULT,
+        DEFAULT_CAPABILITIES.map(c => `CAP_${c}`),
+      ),
+    )
     const child = await spawnProcess({ argv: ['true'], envp: [], searchPath: '/usr/bin:/bin', stdio: [0, 1, 2], noNewPrivs: true, seccomp: filter.bpf })
     const exit = await child.exited
     if (exit.exitCode !== 0) throw new Error(`true exited ${exit.exitCode} under RuntimeDefault`)
-    return { status: 'pass', feature, detail: `libseccomp ${version}; RuntimeDefault compiles (${filter.bpf.length / 8} BPF instructions) and loads; kernel actions: ${actions}; ${mode}` }
+    return {
+      status: 'pass',
+      feature,
+      detail: `libseccomp ${version}; RuntimeDefault compiles (${filter.bpf.length / 8} BPF instructions) and loads; kernel actions: ${actions}; ${mode}`,
+    }
   } catch (e) {
-    return { status: 'fail', feature, detail: (e as Error).message, hint: 'the addon links libseccomp: apt-get install libseccomp2 (libseccomp-dev to build), then npm run build:native' }
+    return {
+      status: 'fail',
+      feature,
+      detail: (e as Error).message,
+      hint: 'the addon links libseccomp: apt-get install libseccomp2 (libseccomp-dev to build), then npm run build:native',
+    }
   }
 }
 
 export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOptions = {}): Promise<CheckLine[]> {
   const out: CheckLine[] = []
   const root = process.getuid?.() === 0
-  out.push(root ? { status: 'pass', feature: 'root', detail: 'running as root' } : { status: 'fail', feature: 'root', detail: `uid ${process.getuid?.()}`, hint: 'namespaces and cgroups need root: sudo pod-launch ...' })
+  out.push(
+    root
+      ? { status: 'pass', feature: 'root', detail: 'running as root' }
+      : { status: 'fail', feature: 'root', detail: `uid ${process.getuid?.()}`, hint: 'namespaces and cgroups need root: sudo pod-launch ...' },
+  )
   const [maj, min] = release().split('.').map(Number)
   const kernelOk = maj > 5 || (maj === 5 && min >= 4)
-  out.push({ status: kernelOk ? 'pass' : 'fail', feature: 'kernel', detail: release(), hint: kernelOk ? undefined : 'Linux >= 5.4 is needed (pidfd, waitid P_PIDFD)' })
+  out.push({
+    status: kernelOk ? 'pass' : 'fail',
+    feature: 'kernel',
+    detail: release(),
+    hint: kernelOk ? undefined : 'Linux >= 5.4 is needed (pidfd, waitid P_PIDFD)',
+  })
   try {
     pausePath()
     const child = await spawnProcess({ argv: ['true'], envp: [], searchPath: '/usr/bin:/bin', stdio: [0, 1, 2] })
     await child.exited
     const clone3 = native().hasClone3()
     out.push({ status: 'pass', feature: 'pidfd', detail: 'CLONE_PIDFD and waitid(P_PIDFD) work' })
-    out.push({ status: clone3 ? 'pass' : 'warn', feature: 'clone3', detail: clone3 ? 'clone3(2) available' : 'clone(2) fallback', hint: clone3 ? undefined : 'no CLONE_INTO_CGROUP: processes are placed by a cgroup.procs write before they run' })
+    out.push({
+      status: clone3 ? 'pass' : 'warn',
+      feature: 'clone3',
+      detail: clone3 ? 'clone3(2) available' : 'clone(2) fallback',
+      hint: clone3 ? undefined : 'no CLONE_INTO_CGROUP: processes are placed by a cgroup.procs write before they run',
+    })
   } catch (e) {
     out.push({ status: 'fail', feature: 'spawn', detail: (e as Error).message, hint: 'build the addon: npm run build:native' })
   }
@@ -67,7 +101,8 @@ export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOpti
     const host = detectCgroups()
     out.push({ status: 'pass', feature: 'cgroups', detail: `${host.mode}: ${host.controllers.join(' ')}` })
     for (const c of ['cpu', 'memory', 'pids']) {
-      if (!host.controllers.includes(c)) out.push({ status: 'warn', feature: `cgroup ${c}`, detail: 'controller not available', hint: `resources needing ${c} cannot be applied` })
+      if (!host.controllers.includes(c))
+        out.push({ status: 'warn', feature: `cgroup ${c}`, detail: 'controller not available', hint: `resources needing ${c} cannot be applied` })
     }
     out.push({
       status: host.unified ? 'pass' : 'warn',
@@ -79,10 +114,19 @@ export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOpti
     out.push({ status: 'fail', feature: 'cgroups', detail: (e as Error).message })
   }
   const fss = read('/proc/filesystems')
-  out.push({ status: /\toverlay\n/.test(fss) ? 'pass' : 'warn', feature: 'overlayfs', detail: /\toverlay\n/.test(fss) ? 'available' : 'not in /proc/filesystems', hint: /\toverlay\n/.test(fss) ? undefined : 'modprobe overlay (needed for image layers)' })
+  out.push({
+    status: /\toverlay\n/.test(fss) ? 'pass' : 'warn',
+    feature: 'overlayfs',
+    detail: /\toverlay\n/.test(fss) ? 'available' : 'not in /proc/filesystems',
+    hint: /\toverlay\n/.test(fss) ? undefined : 'modprobe overlay (needed for image layers)',
+  })
   out.push(await checkSeccomp(opts))
   const userns = Number(read('/proc/sys/user/max_user_namespaces').trim() || 0)
-  out.push({ status: userns > 0 ? 'pass' : 'warn', feature: 'user namespaces', detail: userns > 0 ? `max_user_namespaces ${userns} (not used yet)` : 'disabled' })
+  out.push({
+    status: userns > 0 ? 'pass' : 'warn',
+    feature: 'user namespaces',
+    detail: userns > 0 ? `max_user_namespaces ${userns} (not used yet)` : 'disabled',
+  })
   out.push(...checkNetwork(opts))
   return out
 }
@@ -115,7 +159,12 @@ export function checkNetwork(opts: NetworkOptions = {}): CheckLine[] {
   const types = list ? list.plugins.map(p => p.type) : ['bridge', 'host-local', 'portmap', 'firewall']
   const missing = types.filter(t => !findPlugin(t, s.binDirs))
   if (missing.length === types.length) {
-    out.push({ status: 'warn', feature: 'CNI plugins', detail: `none of ${types.join(', ')} in ${bin}: pods get loopback only, hostPort is refused`, hint: CNI_INSTALL_HINT })
+    out.push({
+      status: 'warn',
+      feature: 'CNI plugins',
+      detail: `none of ${types.join(', ')} in ${bin}: pods get loopback only, hostPort is refused`,
+      hint: CNI_INSTALL_HINT,
+    })
     return out
   } else if (missing.length > 0) {
     out.push({ status: 'fail', feature: 'CNI plugins', detail: `${missing.join(', ')} missing from ${bin}: pods fail to start`, hint: CNI_INSTALL_HINT })
@@ -125,11 +174,19 @@ export function checkNetwork(opts: NetworkOptions = {}): CheckLine[] {
   out.push(
     list
       ? { status: 'pass', feature: 'CNI network', detail: `${list.name} (cniVersion ${list.cniVersion}) from ${list.file}` }
-      : { status: 'pass', feature: 'CNI network', detail: `no config in ${s.confDir}: the first pod writes the default (bridge ${DEFAULT_BRIDGE}, host-local on ${freeSubnet()}, portmap, firewall)` },
+      : {
+          status: 'pass',
+          feature: 'CNI network',
+          detail: `no config in ${s.confDir}: the first pod writes the default (bridge ${DEFAULT_BRIDGE}, host-local on ${freeSubnet()}, portmap, firewall)`,
+        },
   )
   const iptables = ['/usr/sbin/iptables', '/sbin/iptables', '/usr/bin/iptables'].find(f => existsSync(f))
   if (types.some(t => t === 'portmap' || t === 'firewall') || !list) {
-    out.push(iptables ? { status: 'pass', feature: 'iptables', detail: `${iptables} (portmap, firewall and ipMasq use it)` } : { status: 'warn', feature: 'iptables', detail: 'not found: portmap (hostPort), firewall and ipMasq fail', hint: 'apt-get install iptables' })
+    out.push(
+      iptables
+        ? { status: 'pass', feature: 'iptables', detail: `${iptables} (portmap, firewall and ipMasq use it)` }
+        : { status: 'warn', feature: 'iptables', detail: 'not found: portmap (hostPort), firewall and ipMasq fail', hint: 'apt-get install iptables' },
+    )
   }
   return out
 }

@@ -46,7 +46,12 @@ export interface DetachedStart {
 }
 
 /** Start `spec` under a supervisor; resolves once it is Running. Throws its start error (nothing left). */
-export async function runDetached(spec: PodSpec, root: string, options: SupervisedOptions = {}, warn: (m: string) => void = m => process.stderr.write(`warning: ${m}\n`)): Promise<DetachedStart> {
+export async function runDetached(
+  spec: PodSpec,
+  root: string,
+  options: SupervisedOptions = {},
+  warn: (m: string) => void = m => process.stderr.write(`warning: ${m}\n`),
+): Promise<DetachedStart> {
   // The network plan here too: its warning (no plugins) reaches the user, and a hostPort without CNI fails with nothing made.
   planNetwork(spec, options, warn)
   ensureRoot(root)
@@ -100,7 +105,9 @@ export async function runDetached(spec: PodSpec, root: string, options: Supervis
     } catch (e) {
       cleanup = `; cleaning up failed (${(e as Error).message}): pod-launch rm --force ${spec.uid}`
     }
-    throw new PodError(`pod.supervise: ${spec.name}: the supervisor exited without a word${tail ? ` (its last log line: ${tail})` : ''}${cleanup}`, { step: 'pod.supervise' })
+    throw new PodError(`pod.supervise: ${spec.name}: the supervisor exited without a word${tail ? ` (its last log line: ${tail})` : ''}${cleanup}`, {
+      step: 'pod.supervise',
+    })
   }
   if (msg.error) throw new PodError(msg.error.message, { step: msg.error.step ?? 'pod.start', hint: msg.error.hint })
   return { id: spec.uid, name: spec.name, phase: msg.phase ?? 'Running' }

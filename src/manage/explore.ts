@@ -41,7 +41,12 @@ function procsOf(dir: string): number[] {
 function running(root: string, ref: string): PodRecord {
   const { record: r, error } = resolvePod(root, ref)
   if (!r) throw error!
-  if (!isAlive(r.supervisor) && !isAlive(r.pause)) throw new PodError(`explore: ${r.name}: the pod is not running`, { step: 'explore', code: 'ESRCH', hint: 'ns and tree read a live pod: pod-launch run -d first' })
+  if (!isAlive(r.supervisor) && !isAlive(r.pause))
+    throw new PodError(`explore: ${r.name}: the pod is not running`, {
+      step: 'explore',
+      code: 'ESRCH',
+      hint: 'ns and tree read a live pod: pod-launch run -d first',
+    })
   return r
 }
 

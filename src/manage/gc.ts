@@ -111,7 +111,11 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
       live.add(p.id)
     } else if (r && (teardownUnfinished(r) || r.foreground)) {
       const fg = !!r.foreground
-      actions.push({ kind: 'pod', target: `${r.name} (${p.id})`, why: `its ${fg ? 'foreground run' : 'supervisor'} died before the pod was torn down: kill what is left, ${fg ? 'remove it' : 'mark it ended'}` })
+      actions.push({
+        kind: 'pod',
+        target: `${r.name} (${p.id})`,
+        why: `its ${fg ? 'foreground run' : 'supervisor'} died before the pod was torn down: kill what is left, ${fg ? 'remove it' : 'mark it ended'}`,
+      })
       if (dryRun) continue
       // A foreground run removes its pod when it ends: gc finishes that run's teardown.
       if (fg) await removePod(root, p.id, { force: true, onWarning: () => {} })
@@ -160,11 +164,16 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
           }
           // Another root's pod (alive or not), or one whose record is lost: not provably ours.
           if (!allRoots) {
-            if (busy || age(dir) >= OLD_ENOUGH_MS) actions.push({ kind: 'cgroup', target: dir, why: `${busy ? 'holds processes; ' : ''}${NOT_OURS}`, leftAlone: true })
+            if (busy || age(dir) >= OLD_ENOUGH_MS)
+              actions.push({ kind: 'cgroup', target: dir, why: `${busy ? 'holds processes; ' : ''}${NOT_OURS}`, leftAlone: true })
             continue
           }
           if (!busy && age(dir) < OLD_ENOUGH_MS) continue // a pod being created
-          actions.push({ kind: 'cgroup', target: dir, why: busy ? 'an orphan pod cgroup (--all-roots): processes killed, removed' : 'an empty orphan pod cgroup (--all-roots)' })
+          actions.push({
+            kind: 'cgroup',
+            target: dir,
+            why: busy ? 'an orphan pod cgroup (--all-roots): processes killed, removed' : 'an empty orphan pod cgroup (--all-roots)',
+          })
           if (!dryRun) await killCgroup(dir)
           continue
         }
@@ -193,7 +202,11 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
     if (p.record || live.has(p.id) || running.has(p.id)) continue
     const dir = podDir(root, p.id)
     if (age(dir) < OLD_ENOUGH_MS) continue
-    actions.push({ kind: 'state-dir', target: dir, why: p.error ? p.error.message.split(': ').slice(-1)[0] : 'no pod record, and no process in a cgroup of it' })
+    actions.push({
+      kind: 'state-dir',
+      target: dir,
+      why: p.error ? p.error.message.split(': ').slice(-1)[0] : 'no pod record, and no process in a cgroup of it',
+    })
     if (!dryRun) rmSync(dir, { recursive: true, force: true })
   }
   const known = new Set(pods.flatMap(p => (p.record?.pause ? [p.record.pause.pid] : [])))

@@ -18,7 +18,11 @@ function pick(r: PodRecord, name?: string) {
   const s = name ? all.find(c => c.name === name) : r.containerStatuses.length === 1 ? r.containerStatuses[0] : undefined
   if (!s) {
     const names = all.map(c => c.name).join(', ')
-    throw new PodError(name ? `logs: ${r.name}: no container ${name}` : `logs: ${r.name}: choose a container with -c`, { step: 'logs', exitCode: 2, hint: `containers: ${names}` })
+    throw new PodError(name ? `logs: ${r.name}: no container ${name}` : `logs: ${r.name}: choose a container with -c`, {
+      step: 'logs',
+      exitCode: 2,
+      hint: `containers: ${names}`,
+    })
   }
   return s
 }
@@ -72,7 +76,13 @@ export async function podLogs(root: string, ref: string, opts: LogOptions, write
     offset = buf.lastIndexOf(0x0a) + 1
     if (opts.tail !== undefined) {
       const lines = buf.subarray(0, offset).toString('latin1').split('\n').slice(0, -1)
-      buf = Buffer.from(lines.slice(Math.max(0, lines.length - opts.tail)).map(l => l + '\n').join(''), 'latin1')
+      buf = Buffer.from(
+        lines
+          .slice(Math.max(0, lines.length - opts.tail))
+          .map(l => l + '\n')
+          .join(''),
+        'latin1',
+      )
     }
     render(buf, opts, write)
   }
@@ -87,7 +97,7 @@ export async function podLogs(root: string, ref: string, opts: LogOptions, write
       return // removed
     }
     status = pick(r, status.name)
-    if ((status.restartCount) > restart) {
+    if (status.restartCount > restart) {
       // A restart: finish this file, go on with the next run's.
       if (existsSync(file)) render(readFrom(file, offset), opts, write)
       restart = status.restartCount

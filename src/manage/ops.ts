@@ -5,7 +5,22 @@ import { join } from 'node:path'
 import { PodCgroups, realFs, type CgroupStats } from '../cgroups/index.js'
 import { PodError } from '../errors.js'
 import { detachFromRecord } from '../net/index.js'
-import { displayPhase, isAlive, isReady, podDir, readRecord, resolvePod, runningContainerStatuses, stopFile, unmountBelow, volumesDir, withLock, writeRecord, type ContainerRecord, type PodRecord } from '../state/index.js'
+import {
+  displayPhase,
+  isAlive,
+  isReady,
+  podDir,
+  readRecord,
+  resolvePod,
+  runningContainerStatuses,
+  stopFile,
+  unmountBelow,
+  volumesDir,
+  withLock,
+  writeRecord,
+  type ContainerRecord,
+  type PodRecord,
+} from '../state/index.js'
 import { isSidecar } from '../spec/index.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
@@ -82,7 +97,10 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     process.kill(r.supervisor!.pid, 'SIGTERM')
     const grace = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds)
     if (!(await waitGone(r.supervisor, grace * 1000 + 15_000))) {
-      throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, { step: 'pod.stop', hint: `pod-launch rm --force ${r.name}` })
+      throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, {
+        step: 'pod.stop',
+        hint: `pod-launch rm --force ${r.name}`,
+      })
     }
     // A foreground run removes its pod directory as it ends.
     if (!existsSync(podDir(root, id))) return { ...r, phase: 'Failed', supervisor: null }
@@ -130,7 +148,11 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
       name = r.name
       if (!isEnded(r) || isAlive(r.supervisor)) {
         if (!opts.force) {
-          throw new PodError(`pod.rm: ${r.name}: the pod is ${displayPhase(r, isAlive(r.supervisor))}`, { step: 'pod.rm', code: 'EBUSY', hint: `stop it first (pod-launch stop ${r.name}) or pod-launch rm --force ${r.name}` })
+          throw new PodError(`pod.rm: ${r.name}: the pod is ${displayPhase(r, isAlive(r.supervisor))}`, {
+            step: 'pod.rm',
+            code: 'EBUSY',
+            hint: `stop it first (pod-launch stop ${r.name}) or pod-launch rm --force ${r.name}`,
+          })
         }
         await stopLocked(root, id, { force: true, onWarning: opts.onWarning })
       } else {

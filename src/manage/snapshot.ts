@@ -10,7 +10,12 @@ export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
     podIP: pod.podIPs[0] ?? '',
     podIPs: pod.podIPs,
     startTime: base.startTime ?? new Date().toISOString(),
-    pause: { pid: pod.sandbox.pid, startTicks: startTicks(pod.sandbox.pid) ?? base.pause?.startTicks ?? '', namespaces: pod.sandbox.namespaces, plan: pod.sandbox.plan },
+    pause: {
+      pid: pod.sandbox.pid,
+      startTicks: startTicks(pod.sandbox.pid) ?? base.pause?.startTicks ?? '',
+      namespaces: pod.sandbox.namespaces,
+      plan: pod.sandbox.plan,
+    },
     cgroups: { plan: pod.cgroups.plan, paths: pod.cgroups.paths },
     initContainerStatuses: pod.initRunners.map(runner),
     containerStatuses: pod.runners.map(runner),

@@ -32,7 +32,9 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   const dir = podDir(root, id)
   const { spec, options } = JSON.parse(readFileSync(specFile(dir), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
-  const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }, m => log(`warning: ${m}`))
+  const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }, m =>
+    log(`warning: ${m}`),
+  )
   writeRecord(root, keeper.record)
   crashPoint('supervisor-record')
   let pod: Pod | undefined

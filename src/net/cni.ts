@@ -13,7 +13,7 @@ export function pluginConfig(list: ConfList, plugin: PluginConf, rt: RuntimeConf
   for (const [cap, on] of Object.entries(plugin.capabilities ?? {})) {
     if (on && rt.capabilityArgs[cap] !== undefined) runtimeConfig[cap] = rt.capabilityArgs[cap]
   }
-  if (Object.keys(runtimeConfig).length > 0) conf.runtimeConfig = { ...((plugin.runtimeConfig) ?? {}), ...runtimeConfig }
+  if (Object.keys(runtimeConfig).length > 0) conf.runtimeConfig = { ...(plugin.runtimeConfig ?? {}), ...runtimeConfig }
   if (prev) conf.prevResult = convertResult(prev, list.cniVersion)
   return conf
 }

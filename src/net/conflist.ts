@@ -40,10 +40,12 @@ function invalid(file: string, field: string, reason: string): PodError {
 /** The highest version both `cniVersions` (1.1.0) and we support, else `cniVersion`. */
 function pickVersion(file: string, o: Record<string, unknown>): string {
   if (o.cniVersions !== undefined) {
-    if (!Array.isArray(o.cniVersions) || !o.cniVersions.every(v => typeof v === 'string')) throw invalid(file, 'cniVersions', 'must be an array of version strings')
-    const ok = (o.cniVersions).filter(isSupportedVersion).sort(compareVersions)
+    if (!Array.isArray(o.cniVersions) || !o.cniVersions.every(v => typeof v === 'string'))
+      throw invalid(file, 'cniVersions', 'must be an array of version strings')
+    const ok = o.cniVersions.filter(isSupportedVersion).sort(compareVersions)
     if (ok.length > 0) return ok[ok.length - 1]
-    if (o.cniVersion === undefined) throw invalid(file, 'cniVersions', `none of ${JSON.stringify(o.cniVersions)} is supported (${SUPPORTED_VERSIONS.join(', ')})`)
+    if (o.cniVersion === undefined)
+      throw invalid(file, 'cniVersions', `none of ${JSON.stringify(o.cniVersions)} is supported (${SUPPORTED_VERSIONS.join(', ')})`)
   }
   if (typeof o.cniVersion !== 'string') throw invalid(file, 'cniVersion', 'required (a version string such as "1.0.0")')
   if (!isSupportedVersion(o.cniVersion)) throw invalid(file, 'cniVersion', `"${o.cniVersion}" is not supported: use one of ${SUPPORTED_VERSIONS.join(', ')}`)

@@ -34,7 +34,10 @@ export function parseProcRoutes(text: string): Route[] {
       return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.')
     }
     const mask = parseInt(f[7], 16)
-    const len = mask.toString(2).split('').filter(b => b === '1').length
+    const len = mask
+      .toString(2)
+      .split('')
+      .filter(b => b === '1').length
     out.push({ iface: f[0], cidr: `${le(f[1])}/${len}` })
   }
   return out
@@ -46,7 +49,7 @@ export function overlaps(a: string, b: string): boolean {
   const len = Math.min(Number(la), Number(lb))
   if (len === 0) return false // the default route overlaps everything and clashes with nothing
   const mask = len === 32 ? 0xffffffff : ~((1 << (32 - len)) - 1) >>> 0
-  return ((toInt(ia) & mask) >>> 0) === ((toInt(ib) & mask) >>> 0)
+  return (toInt(ia) & mask) >>> 0 === (toInt(ib) & mask) >>> 0
 }
 
 /** The first candidate no route overlaps (routes through our own bridge do not count). Throws PodError `cni.default`. */
@@ -54,7 +57,10 @@ export function pickSubnet(routes: Route[], bridge = DEFAULT_BRIDGE): string {
   const others = routes.filter(r => r.iface !== bridge)
   const free = SUBNET_CANDIDATES.find(c => !others.some(r => overlaps(c, r.cidr)))
   if (!free) {
-    throw new PodError(`cni.default: every candidate subnet (${SUBNET_CANDIDATES[0]} .. ${SUBNET_CANDIDATES.at(-1)}) overlaps a route of this host`, { step: 'cni.default', hint: `write a conflist of your own into ${DEFAULT_CONF_DIR} (or --cni-conf-dir)` })
+    throw new PodError(`cni.default: every candidate subnet (${SUBNET_CANDIDATES[0]} .. ${SUBNET_CANDIDATES.at(-1)}) overlaps a route of this host`, {
+      step: 'cni.default',
+      hint: `write a conflist of your own into ${DEFAULT_CONF_DIR} (or --cni-conf-dir)`,
+    })
   }
   return free
 }

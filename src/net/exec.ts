@@ -51,7 +51,13 @@ export function execPlugin(command: CniCommand, plugin: string, binDirs: string[
   const step = `cni.${command.toLowerCase()}`
   const file = findPlugin(plugin, binDirs)
   if (!file) {
-    return Promise.reject(new PodError(`${step}: ${plugin}: plugin not found in ${binDirs.join(':')}`, { step, code: 'ENOENT', hint: 'apt-get install containernetworking-plugins, or point --cni-bin-dir at the plugins' }))
+    return Promise.reject(
+      new PodError(`${step}: ${plugin}: plugin not found in ${binDirs.join(':')}`, {
+        step,
+        code: 'ENOENT',
+        hint: 'apt-get install containernetworking-plugins, or point --cni-bin-dir at the plugins',
+      }),
+    )
   }
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CNI_')) env[k] = v
@@ -84,7 +90,13 @@ export function execPlugin(command: CniCommand, plugin: string, binDirs: string[
       if (err) return reject(pluginError(command, plugin, err))
       const why = signal === 'SIGKILL' ? `killed after ${PLUGIN_TIMEOUT_MS / 1000}s` : signal ? `killed by ${signal}` : `exit ${code}`
       const text = (stderr || stdout).trim().split('\n').slice(-3).join(' / ')
-      reject(new PodError(`${step}: ${plugin}: ${why}${text ? `: ${text}` : ''}`, { step, code: 'CNI_PLUGIN_FAILED', hint: `the ${plugin} plugin (${file}) failed without a CNI error result` }))
+      reject(
+        new PodError(`${step}: ${plugin}: ${why}${text ? `: ${text}` : ''}`, {
+          step,
+          code: 'CNI_PLUGIN_FAILED',
+          hint: `the ${plugin} plugin (${file}) failed without a CNI error result`,
+        }),
+      )
     })
   })
 }

@@ -31,10 +31,7 @@ export interface PortMapping {
   hostIP?: string
 }
 
-export type NetworkPlan =
-  | { kind: 'host' }
-  | { kind: 'none'; why: string }
-  | { kind: 'cni'; list: ConfList; binDirs: string[]; portMappings: PortMapping[] }
+export type NetworkPlan = { kind: 'host' } | { kind: 'none'; why: string } | { kind: 'cni'; list: ConfList; binDirs: string[]; portMappings: PortMapping[] }
 
 /** The plugins the default network needs. */
 const DEFAULT_PLUGINS = ['bridge', 'host-local', 'portmap', 'firewall']
@@ -44,16 +41,26 @@ export function networkSettings(opts: NetworkOptions = {}): { network: 'cni' | '
   const env = process.env
   const network = opts.network ?? (env.POD_LAUNCH_NETWORK as 'cni' | 'none' | undefined) ?? 'cni'
   if (network !== 'cni' && network !== 'none') {
-    throw new PodError(`cni.options: network: "${String(network)}" must be cni or none`, { step: 'cni.options', exitCode: 2, hint: '--network none gives loopback only; cni (the default) the CNI network' })
+    throw new PodError(`cni.options: network: "${String(network)}" must be cni or none`, {
+      step: 'cni.options',
+      exitCode: 2,
+      hint: '--network none gives loopback only; cni (the default) the CNI network',
+    })
   }
   const bin = opts.cniBinDir ?? env.POD_LAUNCH_CNI_BIN_DIR
-  return { network, confDir: opts.cniConfDir ?? env.POD_LAUNCH_CNI_CONF_DIR ?? DEFAULT_CONF_DIR, binDirs: bin ? bin.split(':').filter(Boolean) : DEFAULT_BIN_DIRS }
+  return {
+    network,
+    confDir: opts.cniConfDir ?? env.POD_LAUNCH_CNI_CONF_DIR ?? DEFAULT_CONF_DIR,
+    binDirs: bin ? bin.split(':').filter(Boolean) : DEFAULT_BIN_DIRS,
+  }
 }
 
 /** runtimeConfig.portMappings (CNI CONVENTIONS.md) from every container port with a hostPort. */
 export function portMappings(spec: PodSpec): PortMapping[] {
   return spec.containers.flatMap(c =>
-    c.ports.filter(p => p.hostPort !== undefined).map(p => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol.toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
+    c.ports
+      .filter(p => p.hostPort !== undefined)
+      .map(p => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol.toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
   )
 }
 
@@ -88,7 +95,12 @@ export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: strin
       warn(`pod ${spec.name}: ${why}: the pod gets loopback only; to install them: ${CNI_INSTALL_HINT}`)
       return plan
     }
-    if (missing.length > 0) throw new PodError(`cni.plan: ${binDirs.join(':')}: the default network needs ${missing.join(', ')}, not found`, { step: 'cni.plan', code: 'ENOENT', hint: CNI_INSTALL_HINT })
+    if (missing.length > 0)
+      throw new PodError(`cni.plan: ${binDirs.join(':')}: the default network needs ${missing.join(', ')}, not found`, {
+        step: 'cni.plan',
+        code: 'ENOENT',
+        hint: CNI_INSTALL_HINT,
+      })
     list = loadConfList(writeDefaultConfList(confDir))
   }
   const missing = list.plugins.map(p => p.type).filter(t => !findPlugin(t, binDirs))
@@ -99,7 +111,11 @@ export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: strin
     return plan
   }
   if (missing.length > 0) {
-    throw new PodError(`cni.plan: ${list.file}: plugin ${missing.join(', ')} not found in ${binDirs.join(':')}`, { step: 'cni.plan', code: 'ENOENT', hint: CNI_INSTALL_HINT })
+    throw new PodError(`cni.plan: ${list.file}: plugin ${missing.join(', ')} not found in ${binDirs.join(':')}`, {
+      step: 'cni.plan',
+      code: 'ENOENT',
+      hint: CNI_INSTALL_HINT,
+    })
   }
   return { kind: 'cni', list, binDirs, portMappings: portMappings(spec) }
 }
@@ -123,7 +139,9 @@ export function describeNetwork(spec: PodSpec, opts: NetworkOptions = {}): strin
   }
   const types = list ? list.plugins.map(p => p.type) : DEFAULT_PLUGINS
   if (!types.some(t => findPlugin(t, s.binDirs))) return `loopback only: no CNI plugins in ${s.binDirs.join(':')}`
-  const what = list ? `${list.name} from ${list.file} (${types.join(', ')})` : `the default network, written to ${s.confDir} on first use (bridge pl0, host-local, portmap, firewall)`
+  const what = list
+    ? `${list.name} from ${list.file} (${types.join(', ')})`
+    : `the default network, written to ${s.confDir} on first use (bridge pl0, host-local, portmap, firewall)`
   return `CNI ADD of ${what}: netns /proc/<pause>/ns/net, ifname eth0, containerId ${spec.uid}${ports.length ? `, portMappings ${ports.join(' ')}` : ''}; DEL at teardown`
 }
 
@@ -177,7 +195,14 @@ export async function attachNetwork(
     ],
     capabilityArgs: plan.portMappings.length > 0 ? { portMappings: plan.portMappings } : {},
   }
-  const record: NetworkRecord = { id: spec.uid, pod: spec.name, list: plan.list, binDirs: plan.binDirs, runtime, pause: { pid: pausePid, startTicks: startTicks(pausePid) ?? '' } }
+  const record: NetworkRecord = {
+    id: spec.uid,
+    pod: spec.name,
+    list: plan.list,
+    binDirs: plan.binDirs,
+    runtime,
+    pause: { pid: pausePid, startTicks: startTicks(pausePid) ?? '' },
+  }
   mkdirSync(recordDir(stateRoot), { recursive: true, mode: 0o700 })
   const file = recordFile(stateRoot, spec.uid)
   const save = () => writeJsonAtomic(file, record, 0o600, 'state.write')
@@ -189,7 +214,12 @@ export async function attachNetwork(
     save()
   })
   const ips = podIPs(result)
-  if (ips.length === 0) throw new PodError(`cni.add: ${plan.list.file}: the network gave the pod no IP address`, { step: 'cni.add', code: 'CNI_NO_IP', hint: 'the conflist needs an ipam section (e.g. host-local with a subnet)' })
+  if (ips.length === 0)
+    throw new PodError(`cni.add: ${plan.list.file}: the network gave the pod no IP address`, {
+      step: 'cni.add',
+      code: 'CNI_NO_IP',
+      hint: 'the conflist needs an ipam section (e.g. host-local with a subnet)',
+    })
   return { podIPs: ips, result, detach }
 }
 

@@ -50,7 +50,11 @@ export function compareVersions(a: string, b: string): number {
 }
 
 function bad(plugin: string, reason: string): PodError {
-  return new PodError(`cni.result: ${plugin}: ${reason}`, { step: 'cni.result', code: 'CNI_BAD_RESULT', hint: 'the plugin printed a result this CNI version does not allow: check the plugin and the conflist cniVersion' })
+  return new PodError(`cni.result: ${plugin}: ${reason}`, {
+    step: 'cni.result',
+    code: 'CNI_BAD_RESULT',
+    hint: 'the plugin printed a result this CNI version does not allow: check the plugin and the conflist cniVersion',
+  })
 }
 
 /**
@@ -83,7 +87,8 @@ export function parseResult(stdout: string, plugin: string): CniResult {
   const ips = list('ips').map((v, i): CniIP => {
     const p = `ips[${i}]`
     if (!isObj(v)) throw bad(plugin, `${p}: must be an object`)
-    if (typeof v.address !== 'string' || !(IPV4_CIDR.test(v.address) || IPV6_CIDR.test(v.address))) throw bad(plugin, `${p}.address: ${JSON.stringify(v.address)} is not an address in CIDR form`)
+    if (typeof v.address !== 'string' || !(IPV4_CIDR.test(v.address) || IPV6_CIDR.test(v.address)))
+      throw bad(plugin, `${p}.address: ${JSON.stringify(v.address)} is not an address in CIDR form`)
     if (old) {
       const want = v.address.includes(':') ? '6' : '4'
       if (v.version !== want) throw bad(plugin, `${p}.version: must be "${want}" in a ${version} result`)
@@ -118,7 +123,12 @@ export function convertResult(r: CniResult, to: string): Record<string, unknown>
     return out
   })
   const keep11 = compareVersions(to, '1.1.0') >= 0
-  const interfaces = r.interfaces.map(({ name, mac, sandbox, ...v11 }) => ({ name, ...(mac === undefined ? {} : { mac }), ...(sandbox === undefined ? {} : { sandbox }), ...(keep11 ? v11 : {}) }))
+  const interfaces = r.interfaces.map(({ name, mac, sandbox, ...v11 }) => ({
+    name,
+    ...(mac === undefined ? {} : { mac }),
+    ...(sandbox === undefined ? {} : { sandbox }),
+    ...(keep11 ? v11 : {}),
+  }))
   const routes = r.routes.map(({ dst, gw, ...v11 }) => ({ dst, ...(gw === undefined ? {} : { gw }), ...(keep11 ? v11 : {}) }))
   return { ...r.raw, cniVersion: to, interfaces, ips, routes, dns: r.dns }
 }
@@ -152,7 +162,8 @@ export interface CniErrorResult {
 export function parseErrorResult(stdout: string): CniErrorResult | undefined {
   try {
     const v = JSON.parse(stdout) as unknown
-    if (isObj(v) && Number.isInteger(v.code) && typeof v.msg === 'string') return { code: v.code as number, msg: v.msg, details: typeof v.details === 'string' && v.details ? v.details : undefined }
+    if (isObj(v) && Number.isInteger(v.code) && typeof v.msg === 'string')
+      return { code: v.code as number, msg: v.msg, details: typeof v.details === 'string' && v.details ? v.details : undefined }
   } catch {
     // not JSON: the caller uses stderr
   }
@@ -164,5 +175,9 @@ export function pluginError(command: string, plugin: string, e: CniErrorResult, 
   const step = `cni.${command.toLowerCase()}`
   const known = CODES[e.code]
   const reason = `${e.msg}${e.details ? `: ${e.details}` : ''} (CNI error ${e.code}${known ? `, ${known[0]}` : ''})`
-  return new PodError(`${step}: ${object}: ${reason}`, { step, code: `CNI_${e.code}`, hint: known?.[1] ?? `the ${plugin} plugin failed: see its message; pod-launch check shows the network setup` })
+  return new PodError(`${step}: ${object}: ${reason}`, {
+    step,
+    code: `CNI_${e.code}`,
+    hint: known?.[1] ?? `the ${plugin} plugin failed: see its message; pod-launch check shows the network setup`,
+  })
 }

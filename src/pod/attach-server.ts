@@ -100,12 +100,11 @@ export async function listenAttach(podDir: string, names: string[], runner: (nam
   const servers: { server: Server; close: () => void; sockets: Set<Socket> }[] = []
   const closeAll = async () => {
     await Promise.all(
-      servers.splice(0).map(
-        s =>
-          new Promise<void>(resolve => {
-            s.sockets.forEach(c => c.destroy())
-            s.server.close(() => resolve()) // libuv unlinks the socket file
-          }).finally(s.close),
+      servers.splice(0).map(s =>
+        new Promise<void>(resolve => {
+          s.sockets.forEach(c => c.destroy())
+          s.server.close(() => resolve()) // libuv unlinks the socket file
+        }).finally(s.close),
       ),
     )
     rmSync(dir, { recursive: true, force: true })

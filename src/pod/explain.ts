@@ -28,7 +28,9 @@ function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): { line
   for (const c of [...spec.initContainers, ...spec.containers]) {
     const p = prepared?.get(c.name)
     const choice = p?.choice ?? chooseProfile(c, opts)
-    const size = p?.filter ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'}` : ''
+    const size = p?.filter
+      ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'}`
+      : ''
     out.set(c.name, `${describeChoice(choice)}${size}${error && choice.type === 'Localhost' ? `; run would fail: ${error}` : ''}`)
   }
   return { lines: out, prepared }
@@ -103,7 +105,10 @@ function describeMounts(plan: SpawnPlan): string[] {
 }
 
 /** The plan's namespace steps, clone flags and exec'd program, as explain lists them. */
-function describePlan(plan: SpawnPlan, into: string[]): Pick<ProcessPlan, 'clone' | 'setns' | 'pidNamespaceOf' | 'unshare' | 'hostname' | 'mounts' | 'argv' | 'env' | 'workingDir' | 'capabilities' | 'plan'> {
+function describePlan(
+  plan: SpawnPlan,
+  into: string[],
+): Pick<ProcessPlan, 'clone' | 'setns' | 'pidNamespaceOf' | 'unshare' | 'hostname' | 'mounts' | 'argv' | 'env' | 'workingDir' | 'capabilities' | 'plan'> {
   const unshare = plan.unshare
   return {
     clone: ['CLONE_PIDFD', ...(unshare.includes('pid') ? [CLONE('pid')] : []), ...into],
@@ -120,7 +125,10 @@ function describePlan(plan: SpawnPlan, into: string[]): Pick<ProcessPlan, 'clone
   }
 }
 
-export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } & NetworkOptions = {}): PodPlan {
+export function explainPod(
+  spec: PodSpec,
+  opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } & NetworkOptions = {},
+): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
   const pausePlan = planPause(spec, 'pause')
@@ -132,7 +140,12 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
   const node = nodeFacts()
   const facts = { ...node, podIP: spec.hostNetwork ? node.hostIP : '' }
   const etc = etcDir(POD_DIR)
-  const inputs = { podDir: POD_DIR, facts, etc: { hosts: join(etc, 'hosts'), hostname: join(etc, 'hostname'), resolvConf: join(etc, 'resolv.conf') }, volumes: new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : volumeDir(POD_DIR, v.name)])) }
+  const inputs = {
+    podDir: POD_DIR,
+    facts,
+    etc: { hosts: join(etc, 'hosts'), hostname: join(etc, 'hostname'), resolvConf: join(etc, 'resolv.conf') },
+    volumes: new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : volumeDir(POD_DIR, v.name)])),
+  }
   const containers = [...spec.initContainers, ...spec.containers].map((c): ProcessPlan => {
     let image: ImageSource = { kind: 'host' }
     try {
@@ -144,7 +157,10 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
     const cgroup = cgroupPlan.containers.find(n => n.who === c.name)!.rel
     let described: ReturnType<typeof describePlan>
     try {
-      described = describePlan(planContainer(spec, c, { ...inputs, image, seccomp: seccomp.prepared?.get(c.name)?.filter?.bpf }), host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [])
+      described = describePlan(
+        planContainer(spec, c, { ...inputs, image, seccomp: seccomp.prepared?.get(c.name)?.filter?.bpf }),
+        host.mode !== 'v1' ? ['CLONE_INTO_CGROUP'] : [],
+      )
     } catch (e) {
       if ((e as { step?: string }).step !== 'security.run-as-non-root') throw e
       described = { clone: [], setns: [], unshare: [], mounts: [], argv: [], env: [], workingDir: '', capabilities: `refused: ${(e as Error).message}` }
@@ -163,5 +179,14 @@ export function explainPod(spec: PodSpec, opts: { cgroupParent?: string; pidsLim
       }),
     }
   })
-  return { pod: spec.name, sandboxNamespaces: made, hostNamespaces: hostNs, processes: [pause, ...containers], cgroupMode: host.mode, cgroupWrites: formatPlan(cgroupPlan), cgroupPlan, network: describeNetwork(spec, opts) }
+  return {
+    pod: spec.name,
+    sandboxNamespaces: made,
+    hostNamespaces: hostNs,
+    processes: [pause, ...containers],
+    cgroupMode: host.mode,
+    cgroupWrites: formatPlan(cgroupPlan),
+    cgroupPlan,
+    network: describeNetwork(spec, opts),
+  }
 }

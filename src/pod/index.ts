@@ -2,7 +2,19 @@ export { Pod, printLine, type PodEvent, type PodOptions, type PodResult } from '
 export type { OutputLine, Stream } from './logs.js'
 export { parseCriLog, rfc3339Nano, MAX_RECORD_BYTES } from './logs.js'
 export { namespaceInodes, NS_TYPES } from './namespaces.js'
-export { containerEnv, containerIdentity, planContainer, planExec, planPause, runConfig, sandboxNamespaces, sysctlPath, type ContainerPlanInputs, type RunConfig, type SpawnPlan } from './plan.js'
+export {
+  containerEnv,
+  containerIdentity,
+  planContainer,
+  planExec,
+  planPause,
+  runConfig,
+  sandboxNamespaces,
+  sysctlPath,
+  type ContainerPlanInputs,
+  type RunConfig,
+  type SpawnPlan,
+} from './plan.js'
 export { KUBELET_BACKOFF, parseBackoff, type BackoffOptions } from './backoff.js'
 export { DEFAULT_STATE_ROOT } from '../state/index.js'
 export { stateName, stateReason, type ContainerStatus, type ContainerState, type PodPhase, type Terminated } from '../state/index.js'

@@ -113,7 +113,14 @@ export interface PipeReader {
  * and `onLine`; `onChunk` sees the raw bytes first (attach sessions). When
  * `terminal` is given its backpressure pauses the pipe too.
  */
-export function readPipe(fd: number | Socket, stream: Stream, log: CriLogFile, onLine: (line: string) => void, terminal?: Writable, onChunk?: (chunk: Buffer) => void): PipeReader {
+export function readPipe(
+  fd: number | Socket,
+  stream: Stream,
+  log: CriLogFile,
+  onLine: (line: string) => void,
+  terminal?: Writable,
+  onChunk?: (chunk: Buffer) => void,
+): PipeReader {
   const socket = typeof fd === 'number' ? new Socket({ fd, readable: true, writable: false }) : fd
   // One wait per writer, however many records a chunk held: a listener per
   // record piled up (MaxListenersExceededWarning) under backpressure. A writer

@@ -9,10 +9,31 @@ import { hostname } from 'node:os'
 import { PodError } from '../errors.js'
 import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
 import { rootfsMounts, type EtcFiles, type ImageSource } from '../rootfs/index.js'
-import { CAPABILITIES, DEFAULT_PATH, capabilityMasks, containerArgv, resolveEnv, type ContainerSpec, type PodSpec, type RuntimeFacts, type Sysctl } from '../spec/index.js'
+import {
+  CAPABILITIES,
+  DEFAULT_PATH,
+  capabilityMasks,
+  containerArgv,
+  resolveEnv,
+  type ContainerSpec,
+  type PodSpec,
+  type RuntimeFacts,
+  type Sysctl,
+} from '../spec/index.js'
 import { native, pausePath, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
 import { nsRef, PLAN_VERSION, type PlanJoin, type SpawnPlan } from '../spawn/spawn-plan.js'
-export { bindPlan, checkPlan, nsRef, parseNsRef, planPaths, PLAN_VERSION, type PlanBindings, type PlanJoin, type PlanPid, type SpawnPlan } from '../spawn/spawn-plan.js'
+export {
+  bindPlan,
+  checkPlan,
+  nsRef,
+  parseNsRef,
+  planPaths,
+  PLAN_VERSION,
+  type PlanBindings,
+  type PlanJoin,
+  type PlanPid,
+  type SpawnPlan,
+} from '../spawn/spawn-plan.js'
 import { rootfsDir, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
 
 /** Namespaces pause makes (in join order). hostNetwork implies the host's uts too, as in Kubernetes. */
@@ -82,7 +103,11 @@ export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, i
   const config = image.kind === 'layers' ? image.config : undefined
   const argv = containerArgv(c, env, config && imageArgv(config, c.command, c.args))
   if (argv.length === 0) {
-    throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, { step: 'container.command', code: 'EINVAL', hint: 'set command (or args) in the manifest' })
+    throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, {
+      step: 'container.command',
+      code: 'EINVAL',
+      hint: 'set command (or args) in the manifest',
+    })
   }
   const user = config?.user && image.kind === 'layers' ? resolveImageUser(image.layers, config.user) : undefined
   const imageGroups = image.kind === 'layers' ? imageAdditionalGids(image.layers, c.securityContext.runAsUser ?? user?.uid ?? 0) : undefined
@@ -122,7 +147,11 @@ function permitted(): bigint {
 }
 
 /** Who the container runs as, with which capabilities: securityContext by the Kubernetes rules. */
-export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; gid: number }, imageGroups: readonly number[] = []): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
+export function containerIdentity(
+  c: ContainerSpec,
+  imageUser?: { uid: number; gid: number },
+  imageGroups: readonly number[] = [],
+): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
   const s = c.securityContext
   const masks = capabilityMasks(s, Math.min(capLast(), CAPABILITIES.length - 1))
   const bounding = masks.bounding & permitted()
@@ -136,7 +165,13 @@ export function containerIdentity(c: ContainerSpec, imageUser?: { uid: number; g
     })
   }
   return {
-    identity: { uid, gid: s.runAsGroup ?? (s.runAsUser === undefined ? imageUser?.gid : undefined) ?? 0, groups: processGroups(s, imageGroups), capBounding: bounding.toString(), capEffective: (uid === 0 ? effective : 0n).toString() },
+    identity: {
+      uid,
+      gid: s.runAsGroup ?? (s.runAsUser === undefined ? imageUser?.gid : undefined) ?? 0,
+      groups: processGroups(s, imageGroups),
+      capBounding: bounding.toString(),
+      capEffective: (uid === 0 ? effective : 0n).toString(),
+    },
     noNewPrivs: s.allowPrivilegeEscalation === false,
   }
 }

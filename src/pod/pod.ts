@@ -130,7 +130,16 @@ export class Pod {
   private onRunning!: () => void
   readonly running: Promise<void>
 
-  private constructor(spec: PodSpec, sandbox: Sandbox, dir: PodDir, cgroups: PodCgroups, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions, podIPs: string[]) {
+  private constructor(
+    spec: PodSpec,
+    sandbox: Sandbox,
+    dir: PodDir,
+    cgroups: PodCgroups,
+    runners: [ContainerRunner[], ContainerRunner[]],
+    undo: UndoStack,
+    opts: PodOptions,
+    podIPs: string[],
+  ) {
     this.spec = spec
     this.podIPs = podIPs
     this.sandbox = sandbox
@@ -216,7 +225,8 @@ export class Pod {
       const facts: RuntimeFacts = { ...node, podIP }
       const fg = opts.attach
       // While a tty container is attached its output is the client's; our terminal is then in raw mode, which does not turn \n into \r\n.
-      const onLine = opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
+      const onLine =
+        opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
       const ctx = {
         pod: spec,
         dir,
@@ -239,7 +249,11 @@ export class Pod {
       const runners: [ContainerRunner[], ContainerRunner[]] = [spec.initContainers.map(make(true)), spec.containers.map(make(false))]
       const byName = (name: string) => [...runners[0], ...runners[1]].find(r => r.spec.name === name)
       if (opts.attachSockets) {
-        const servers = await listenAttach(dir.root, [...spec.initContainers, ...spec.containers].map(c => c.name), byName)
+        const servers = await listenAttach(
+          dir.root,
+          [...spec.initContainers, ...spec.containers].map(c => c.name),
+          byName,
+        )
         undo.push('close the attach sockets', () => servers.close())
       }
       if (fg) {

@@ -82,7 +82,14 @@ export async function tcpProbe(h: { port: number; host?: string }, target: Probe
 }
 
 /** GET once; resolves status, Location and the body's first 10 KiB. */
-async function httpGetOnce(target: ProbeTarget, h: Extract<ProbeHandler, { kind: 'httpGet' }>, host: string, path: string, deadline: number, signal: AbortSignal) {
+async function httpGetOnce(
+  target: ProbeTarget,
+  h: Extract<ProbeHandler, { kind: 'httpGet' }>,
+  host: string,
+  path: string,
+  deadline: number,
+  signal: AbortSignal,
+) {
   const plainSocket = await connectInPod(target, host, h.port, Math.max(1, deadline - Date.now()), signal)
   let socket: Socket = plainSocket
   try {
@@ -129,7 +136,12 @@ async function httpGetOnce(target: ProbeTarget, h: Extract<ProbeHandler, { kind:
   }
 }
 
-export async function httpProbe(h: Extract<ProbeHandler, { kind: 'httpGet' }>, target: ProbeTarget, timeoutMs: number, signal: AbortSignal): Promise<ProbeOutcome> {
+export async function httpProbe(
+  h: Extract<ProbeHandler, { kind: 'httpGet' }>,
+  target: ProbeTarget,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<ProbeOutcome> {
   const host = h.host ?? target.address
   const scheme = h.scheme.toLowerCase()
   const deadline = Date.now() + timeoutMs
@@ -147,7 +159,8 @@ export async function httpProbe(h: Extract<ProbeHandler, { kind: 'httpGet' }>, t
     if (res.status >= 300 && res.status < 400 && res.location) {
       const next = new URL(res.location, url)
       // kubelet follows redirects to the same host only; any other counts as success (with a warning).
-      if (next.protocol !== `${scheme}:` || next.host !== new URL(url).host) return { result: 'success', message: `Probe terminated redirects, Response body: ${res.body}` }
+      if (next.protocol !== `${scheme}:` || next.host !== new URL(url).host)
+        return { result: 'success', message: `Probe terminated redirects, Response body: ${res.body}` }
       if (redirects + 1 >= MAX_REDIRECTS) return { result: 'failure', message: `Get "${next.href}": stopped after ${MAX_REDIRECTS} redirects` }
       path = next.pathname + next.search
       continue
@@ -159,7 +172,25 @@ export async function httpProbe(h: Extract<ProbeHandler, { kind: 'httpGet' }>, t
 
 // grpc.health.v1: HealthCheckRequest { string service = 1; }, HealthCheckResponse { ServingStatus status = 1; }.
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN']
-const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated']
+const GRPC_CODES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+]
 
 function varint(n: number): number[] {
   const out: number[] = []
@@ -185,7 +216,7 @@ export function grpcHealthStatus(frame: Buffer): number {
   if (frame.length < 5 || frame[0] !== 0) throw new Error('malformed gRPC response')
   const msg = frame.subarray(5, 5 + frame.readUInt32BE(1))
   let status = 0
-  for (let i = 0; i < msg.length; ) {
+  for (let i = 0; i < msg.length;) {
     const key = msg[i++]
     let v = 0
     for (let shift = 0; i < msg.length; shift += 7) {
@@ -194,7 +225,8 @@ export function grpcHealthStatus(frame: Buffer): number {
       if (!(b & 0x80)) break
     }
     if (key === 0x08) status = v
-    else if ((key & 7) === 2) i += v // a length-delimited field we do not know: skip it
+    else if ((key & 7) === 2)
+      i += v // a length-delimited field we do not know: skip it
     else if ((key & 7) !== 0) throw new Error('malformed HealthCheckResponse')
   }
   return status
@@ -217,7 +249,13 @@ export async function grpcProbe(h: { port: number; service: string }, target: Pr
       signal.addEventListener('abort', onAbort)
       const finish = () => (clearTimeout(timer), signal.removeEventListener('abort', onAbort))
       session.on('error', e => (finish(), reject(e)))
-      const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers', 'user-agent': PROBE_USER_AGENT })
+      const req = session.request({
+        ':method': 'POST',
+        ':path': '/grpc.health.v1.Health/Check',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'user-agent': PROBE_USER_AGENT,
+      })
       let meta: http2.IncomingHttpHeaders = {}
       const chunks: Buffer[] = []
       req.on('response', hdrs => (meta = { ...hdrs }))
@@ -240,7 +278,10 @@ export async function grpcProbe(h: { port: number; service: string }, target: Pr
     if (status === 1) return { result: 'success', message: '' }
     return { result: 'failure', message: `service unhealthy (responded with "${SERVING_STATUS[status] ?? status}")` }
   } catch (e) {
-    return { result: 'failure', message: (e as Error).message.startsWith('timeout') ? (e as Error).message : `health rpc probe failed: ${(e as Error).message}` }
+    return {
+      result: 'failure',
+      message: (e as Error).message.startsWith('timeout') ? (e as Error).message : `health rpc probe failed: ${(e as Error).message}`,
+    }
   } finally {
     session.destroy()
     socket.destroy()

@@ -116,7 +116,15 @@ export class ContainerRunner {
     init: boolean,
   ) {
     this.sidecar = init && isSidecar(spec)
-    this.status = { name: spec.name, init, ...(this.sidecar && { sidecar: true }), state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }, restartCount: 0, started: false, ready: false }
+    this.status = {
+      name: spec.name,
+      init,
+      ...(this.sidecar && { sidecar: true }),
+      state: { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } },
+      restartCount: 0,
+      started: false,
+      ready: false,
+    }
     this.backoff = new Backoff(ctx.backoff)
   }
 
@@ -126,7 +134,14 @@ export class ContainerRunner {
   /** Built once: a failure (no command, runAsNonRoot) is retried by the next start. */
   private planOnce(): SpawnPlan {
     const { ctx, spec } = this
-    return (this.plan ??= planContainer(ctx.pod, spec, { podDir: ctx.dir.root, image: ctx.images.get(spec.name)!, facts: ctx.facts, etc: ctx.etc, volumes: ctx.volumes, seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf }))
+    return (this.plan ??= planContainer(ctx.pod, spec, {
+      podDir: ctx.dir.root,
+      image: ctx.images.get(spec.name)!,
+      facts: ctx.facts,
+      etc: ctx.etc,
+      volumes: ctx.volumes,
+      seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf,
+    }))
   }
 
   /** A `/proc/<pause>/ns/<type>` path of a plan: pause's fd, opened at sandbox start. */
@@ -196,9 +211,18 @@ export class ContainerRunner {
       io = new RunStdio(spec, ctx.devNull, this.initialSize())
       const plan = this.planOnce()
       this.freshDirs()
-      child = await spawnProcess(bindPlan(plan, { fdOf: this.pauseFd, stdio: io.plan.stdio, tty: io.plan.tty, dieWithParent: ctx.dieWithParent, cgroupFd: ctx.cgroups.cgroupFd(spec.name) }), {
-        beforeGo: pid => ctx.cgroups.enter(pid, spec.name),
-      })
+      child = await spawnProcess(
+        bindPlan(plan, {
+          fdOf: this.pauseFd,
+          stdio: io.plan.stdio,
+          tty: io.plan.tty,
+          dieWithParent: ctx.dieWithParent,
+          cgroupFd: ctx.cgroups.cgroupFd(spec.name),
+        }),
+        {
+          beforeGo: pid => ctx.cgroups.enter(pid, spec.name),
+        },
+      )
     } catch (e) {
       failure = e
     }
@@ -267,7 +291,15 @@ export class ContainerRunner {
       finishedAt: new Date(),
     }
     this.status.state = { terminated: t }
-    ctx.emit({ type: 'container-exited', container: spec.name, pid: child.pid, exitCode: t.exitCode, signal: t.signal, reason: t.reason, restartCount: this.status.restartCount })
+    ctx.emit({
+      type: 'container-exited',
+      container: spec.name,
+      pid: child.pid,
+      exitCode: t.exitCode,
+      signal: t.signal,
+      reason: t.reason,
+      restartCount: this.status.restartCount,
+    })
     return t
   }
 
@@ -277,7 +309,8 @@ export class ContainerRunner {
    * its). Throws `attach` when the container is not running and not followed.
    */
   attach(client: AttachClient, follow = false): void {
-    if (!follow && !this.current) throw new PodError(`attach: container ${this.spec.name}: not running`, { step: 'attach', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
+    if (!follow && !this.current)
+      throw new PodError(`attach: container ${this.spec.name}: not running`, { step: 'attach', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
     this.clients.set(client, follow)
     this.current?.io.attach(client)
   }
@@ -346,7 +379,8 @@ export class ContainerRunner {
    */
   private terminationMessage(file: string | undefined, exitCode: number, logPath: string): string | undefined {
     let msg = file ? readTail(file, TERMINATION_MESSAGE_MAX) : ''
-    if (!msg && exitCode !== 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError') msg = logTail(logPath, TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES)
+    if (!msg && exitCode !== 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError')
+      msg = logTail(logPath, TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES)
     return msg || undefined
   }
 
@@ -391,7 +425,13 @@ export class ContainerRunner {
     try {
       if (graceMs > 0 && this.spec.lifecycle.preStop) {
         const r = await this.exec(this.spec.lifecycle.preStop.command, graceMs).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
-        if (r.exitCode !== 0) this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'preStop', message: `exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.output.trim()}` })
+        if (r.exitCode !== 0)
+          this.ctx.emit({
+            type: 'hook-failed',
+            container: this.spec.name,
+            hook: 'preStop',
+            message: `exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.output.trim()}`,
+          })
       }
       if (ordered && !gone) {
         let timer: NodeJS.Timeout | undefined

@@ -25,7 +25,12 @@ function sysctlError(e: unknown, spec: PodSpec): unknown {
   const i = spec.securityContext.sysctls.findIndex(s => e.message.includes(sysctlPath(s.name)))
   if (i < 0) return e
   const s = spec.securityContext.sysctls[i]
-  const why = e.code === 'ENOENT' ? 'this kernel has no such sysctl' : e.code === 'EINVAL' ? `the kernel refused the value "${s.value}"` : `the kernel refused it (${e.code})`
+  const why =
+    e.code === 'ENOENT'
+      ? 'this kernel has no such sysctl'
+      : e.code === 'EINVAL'
+        ? `the kernel refused the value "${s.value}"`
+        : `the kernel refused it (${e.code})`
   return new PodError(`sandbox.sysctl: spec.securityContext.sysctls[${i}] (${s.name}=${s.value}): ${why}`, {
     step: 'sandbox.sysctl',
     code: e.code,

@@ -133,7 +133,14 @@ export class RunStdio {
   readers(log: CriLogFile, onLine: (stream: Stream, line: string) => void, terminal?: Record<Stream, NodeJS.WritableStream>): PipeReader[] {
     this.readersMade = true
     const tap = (stream: Stream) => (chunk: Buffer) => this.clients.forEach(c => c.output(stream, chunk))
-    const sources: [Stream, number | Socket][] = this.tty ? (this.master ? [['stdout', this.master]] : []) : [['stdout', this.out![0]], ['stderr', this.err![0]]]
+    const sources: [Stream, number | Socket][] = this.tty
+      ? this.master
+        ? [['stdout', this.master]]
+        : []
+      : [
+          ['stdout', this.out![0]],
+          ['stderr', this.err![0]],
+        ]
     return sources.map(([stream, src]) => readPipe(src, stream, log, line => onLine(stream, line), terminal?.[stream] as never, tap(stream)))
   }
 

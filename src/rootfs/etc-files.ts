@@ -68,7 +68,11 @@ export function parseResolvConf(text: string): ResolverConfig {
     const f = line.trim().split(/\s+/).filter(Boolean)
     if (f.length === 0 || f[0].startsWith('#') || f[0].startsWith(';')) continue
     if (f[0] === 'nameserver' && f[1]) r.nameservers.push(f[1])
-    if (f[0] === 'search') r.searches = f.slice(1).filter(s => s !== '.').map(s => s.replace(/\.$/, ''))
+    if (f[0] === 'search')
+      r.searches = f
+        .slice(1)
+        .filter(s => s !== '.')
+        .map(s => s.replace(/\.$/, ''))
     if (f[0] === 'options') r.options = mergeOptions(r.options, f.slice(1))
   }
   return r
@@ -92,7 +96,9 @@ export function podResolverConfig(spec: PodSpec, host: ResolverConfig): { config
   const cluster = spec.dnsPolicy === 'ClusterFirstWithHostNet' || (spec.dnsPolicy === 'ClusterFirst' && !spec.hostNetwork)
   if (cluster && spec.dnsPolicyExplicit) {
     // kubelet's MissingClusterDNS event: no --cluster-dns, so the pod falls back to Default.
-    warnings.push(`pod ${spec.name}: spec.dnsPolicy ${spec.dnsPolicy}: there is no cluster DNS here; using the host's resolver configuration, as dnsPolicy Default`)
+    warnings.push(
+      `pod ${spec.name}: spec.dnsPolicy ${spec.dnsPolicy}: there is no cluster DNS here; using the host's resolver configuration, as dnsPolicy Default`,
+    )
   }
   let config: ResolverConfig = spec.dnsPolicy === 'None' ? { nameservers: [], searches: [], options: [] } : { ...host }
   const extra = spec.dnsConfig
@@ -100,13 +106,18 @@ export function podResolverConfig(spec: PodSpec, host: ResolverConfig): { config
     config = {
       nameservers: unique([...config.nameservers, ...extra.nameservers]),
       searches: unique([...config.searches, ...extra.searches]),
-      options: mergeOptions(config.options, extra.options.map(o => (o.value ? `${o.name}:${o.value}` : o.name))),
+      options: mergeOptions(
+        config.options,
+        extra.options.map(o => (o.value ? `${o.name}:${o.value}` : o.name)),
+      ),
     }
   }
   // formDNSConfigFitsLimits: at most 3 nameservers, 32 search paths of at most 253 characters, 2048 characters in all.
   if (config.nameservers.length > 3) {
     config.nameservers = config.nameservers.slice(0, 3)
-    warnings.push(`pod ${spec.name}: Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${config.nameservers.join(' ')}`)
+    warnings.push(
+      `pod ${spec.name}: Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${config.nameservers.join(' ')}`,
+    )
   }
   let searches = config.searches.slice(0, 32).filter(s => s.length <= 253)
   let exceeded = searches.length !== config.searches.length
@@ -114,7 +125,8 @@ export function podResolverConfig(spec: PodSpec, host: ResolverConfig): { config
     searches = searches.slice(0, -1)
     exceeded = true
   }
-  if (exceeded) warnings.push(`pod ${spec.name}: Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}`)
+  if (exceeded)
+    warnings.push(`pod ${spec.name}: Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}`)
   config.searches = searches
   return { config, warnings }
 }

@@ -9,7 +9,24 @@ import type { NativeMount } from '../spawn/native.js'
 import { inRoot, mkdirs, type Flags } from './paths.js'
 
 const TOP = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']
-const ETC = ['passwd', 'group', 'nsswitch.conf', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'alternatives', 'ssl', 'ca-certificates', 'services', 'protocols', 'host.conf', 'localtime', 'os-release', 'debian_version', 'mime.types']
+const ETC = [
+  'passwd',
+  'group',
+  'nsswitch.conf',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'alternatives',
+  'ssl',
+  'ca-certificates',
+  'services',
+  'protocols',
+  'host.conf',
+  'localtime',
+  'os-release',
+  'debian_version',
+  'mime.types',
+]
 
 /** Bind `source` read-only at `target` (a bind mount takes the ro flag only on a remount). */
 export function bindReadOnly(f: Flags, source: string, target: string, recursive = true): NativeMount[] {

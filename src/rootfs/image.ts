@@ -46,7 +46,12 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
   if (image.startsWith('/') || image.startsWith('dir:')) {
     const dir = image.startsWith('dir:') ? image.slice(4) : image
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new PodError(`image.resolve: ${dir}: not a directory (${where})`, { step: 'image.resolve', code: 'ENOENT', path: dir, hint: 'a directory image must be a root filesystem directory on this host' })
+      throw new PodError(`image.resolve: ${dir}: not a directory (${where})`, {
+        step: 'image.resolve',
+        code: 'ENOENT',
+        path: dir,
+        hint: 'a directory image must be a root filesystem directory on this host',
+      })
     }
     return { kind: 'layers', layers: [dir] }
   }
@@ -55,7 +60,8 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
     found = opts.lookup ? opts.lookup(image) : lookupStore(opts.storeRoot ?? DEFAULT_STATE_ROOT, image)
   } catch (e) {
     // A malformed name: say which field holds it.
-    if (e instanceof PodError && e.step === 'image.name') throw new PodError(e.message.replace(/^image\.name: /, `image.name: ${where}: `), { ...e, step: e.step, cause: e })
+    if (e instanceof PodError && e.step === 'image.name')
+      throw new PodError(e.message.replace(/^image\.name: /, `image.name: ${where}: `), { ...e, step: e.step, cause: e })
     throw e
   }
   if (found) return found
@@ -65,12 +71,15 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
   }
   if (pullPolicy === 'Never') throw neverPull(image, where)
   const have = opts.lookup ? [] : listImages(opts.storeRoot ?? DEFAULT_STATE_ROOT).flatMap(i => i.names)
-  throw new PodError(`image.resolve: ${image}: no such image in the local store (${where}); ${have.length ? `the store has: ${have.join(', ')}` : 'the store is empty'}`, {
-    step: 'image.resolve',
-    code: 'IMAGE_NOT_FOUND',
-    exitCode: 1,
-    hint: `import it (pod-launch image import FILE ${image}), use image: host or a directory, or run with --image-fallback host`,
-  })
+  throw new PodError(
+    `image.resolve: ${image}: no such image in the local store (${where}); ${have.length ? `the store has: ${have.join(', ')}` : 'the store is empty'}`,
+    {
+      step: 'image.resolve',
+      code: 'IMAGE_NOT_FOUND',
+      exitCode: 1,
+      hint: `import it (pod-launch image import FILE ${image}), use image: host or a directory, or run with --image-fallback host`,
+    },
+  )
 }
 
 /** Every container's image with its pull policy and field path, init containers first (what pull-on-run pulls). */
@@ -83,7 +92,10 @@ export function podImages(spec: PodSpec): PodImage[] {
 
 export function resolveImages(spec: PodSpec, opts: ImageOptions): Map<string, ImageSource> {
   const out = new Map<string, ImageSource>()
-  const all = [...spec.initContainers.map((c, i) => [c, `spec.initContainers[${i}].image`] as const), ...spec.containers.map((c, i) => [c, `spec.containers[${i}].image`] as const)]
+  const all = [
+    ...spec.initContainers.map((c, i) => [c, `spec.initContainers[${i}].image`] as const),
+    ...spec.containers.map((c, i) => [c, `spec.containers[${i}].image`] as const),
+  ]
   for (const [c, where] of all) {
     const img = resolveImage(c.image, where, opts, c.imagePullPolicy)
     // An image USER missing from the image's /etc/passwd fails here, before anything is made.

@@ -55,7 +55,8 @@ function hostDevices(f: ReturnType<typeof native>['mountFlags'], d: string): Nat
     if (OWN_DEV_ENTRIES.has(e.name)) continue
     const host = `/dev/${e.name}`
     const target = `${d}/${e.name}`
-    if (e.isCharacterDevice() || e.isBlockDevice() || e.isSocket() || e.isFIFO()) m.push({ kind: 'file', target, mode: 0o666 }, { source: host, target, flags: f.MS_BIND })
+    if (e.isCharacterDevice() || e.isBlockDevice() || e.isSocket() || e.isFIFO())
+      m.push({ kind: 'file', target, mode: 0o666 }, { source: host, target, flags: f.MS_BIND })
     else if (e.isDirectory()) m.push({ kind: 'mkdir', target, mode: 0o755 }, { source: host, target, flags: f.MS_BIND | f.MS_REC })
     else if (e.isSymbolicLink()) m.push({ kind: 'symlink', source: readlinkSync(host), target })
   }
@@ -65,10 +66,14 @@ function hostDevices(f: ReturnType<typeof native>['mountFlags'], d: string): Nat
 function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
   const f = native().mountFlags
   const d = `${r}/dev`
-  const m: NativeMount[] = [{ kind: 'mkdir', target: d, mode: 0o755 }, { source: 'tmpfs', target: d, fstype: 'tmpfs', flags: f.MS_NOSUID | f.MS_STRICTATIME, data: 'mode=755,size=65536k' }]
+  const m: NativeMount[] = [
+    { kind: 'mkdir', target: d, mode: 0o755 },
+    { source: 'tmpfs', target: d, fstype: 'tmpfs', flags: f.MS_NOSUID | f.MS_STRICTATIME, data: 'mode=755,size=65536k' },
+  ]
   // The host's /dev is still ours until pivot_root: bind its safe device nodes by path.
   if (inp.privileged) m.push(...hostDevices(f, d))
-  else for (const dev of DEVICES) m.push({ kind: 'file', target: `${d}/${dev}`, mode: 0o666 }, { source: `/dev/${dev}`, target: `${d}/${dev}`, flags: f.MS_BIND })
+  else
+    for (const dev of DEVICES) m.push({ kind: 'file', target: `${d}/${dev}`, mode: 0o666 }, { source: `/dev/${dev}`, target: `${d}/${dev}`, flags: f.MS_BIND })
   m.push(
     { kind: 'mkdir', target: `${d}/pts`, mode: 0o755 },
     { source: 'devpts', target: `${d}/pts`, fstype: 'devpts', flags: f.MS_NOSUID | f.MS_NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
@@ -78,7 +83,13 @@ function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
     { kind: 'mkdir', target: `${d}/mqueue`, mode: 0o755 },
   )
   if (inp.ownIpc) m.push({ source: 'mqueue', target: `${d}/mqueue`, fstype: 'mqueue', flags: f.MS_NOSUID | f.MS_NODEV | f.MS_NOEXEC })
-  for (const [name, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore']]) {
+  for (const [name, to] of [
+    ['fd', '/proc/self/fd'],
+    ['stdin', '/proc/self/fd/0'],
+    ['stdout', '/proc/self/fd/1'],
+    ['stderr', '/proc/self/fd/2'],
+    ['core', '/proc/kcore'],
+  ]) {
     m.push({ kind: 'symlink', source: to, target: `${d}/${name}` })
   }
   return [...m, ...termLog(r, inp)]
@@ -88,7 +99,11 @@ function termLog(r: string, inp: RootfsInputs): NativeMount[] {
   if (!inp.terminationLog) return []
   const f = native().mountFlags
   const target = inRoot(r, inp.terminationLog.target)
-  return [...mkdirs(r, dirname(inp.terminationLog.target)), { kind: 'file', target, mode: 0o666 }, { source: inp.terminationLog.source, target, flags: f.MS_BIND }]
+  return [
+    ...mkdirs(r, dirname(inp.terminationLog.target)),
+    { kind: 'file', target, mode: 0o666 },
+    { source: inp.terminationLog.source, target, flags: f.MS_BIND },
+  ]
 }
 
 export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
@@ -99,7 +114,13 @@ export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
   else {
     // overlayfs(5): the leftmost lowerdir is the top layer.
     const lower = [...inp.source.lower].reverse().join(':')
-    m.push({ source: 'overlay', target: r, fstype: 'overlay', flags: f.MS_NOSUID | f.MS_NODEV, data: `lowerdir=${lower},upperdir=${inp.source.upper},workdir=${inp.source.work}` })
+    m.push({
+      source: 'overlay',
+      target: r,
+      fstype: 'overlay',
+      flags: f.MS_NOSUID | f.MS_NODEV,
+      data: `lowerdir=${lower},upperdir=${inp.source.upper},workdir=${inp.source.work}`,
+    })
   }
   m.push(
     { kind: 'mkdir', target: `${r}/proc`, mode: 0o555 },

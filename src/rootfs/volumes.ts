@@ -8,7 +8,17 @@ import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, ope
 import { dirname, join } from 'node:path'
 import { volumeDir } from '../state/index.js'
 import { PodError } from '../errors.js'
-import { fieldValue, parseQuantity, quantityValue, resourceValue, type DownwardAPIItem, type NodeAllocatable, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
+import {
+  fieldValue,
+  parseQuantity,
+  quantityValue,
+  resourceValue,
+  type DownwardAPIItem,
+  type NodeAllocatable,
+  type PodSpec,
+  type Volume,
+  type VolumeMount,
+} from '../spec/index.js'
 import { native, type NativeMount } from '../spawn/native.js'
 import { bindPath } from './host-image.js'
 
@@ -21,7 +31,17 @@ export interface PreparedVolumes {
 
 const kindOf = (mode: number) => {
   const t = mode & 0o170000
-  return t === 0o040000 ? 'Directory' : t === 0o100000 ? 'File' : t === 0o140000 ? 'Socket' : t === 0o020000 ? 'CharDevice' : t === 0o060000 ? 'BlockDevice' : 'other'
+  return t === 0o040000
+    ? 'Directory'
+    : t === 0o100000
+      ? 'File'
+      : t === 0o140000
+        ? 'Socket'
+        : t === 0o020000
+          ? 'CharDevice'
+          : t === 0o060000
+            ? 'BlockDevice'
+            : 'other'
 }
 
 function checkHostPath(v: Volume, i: number): string {
@@ -62,7 +82,9 @@ export function writeDownwardAPIVolume(spec: PodSpec, v: Volume, dir: string, al
   for (const item of items) {
     const file = join(dir, data, item.path)
     mkdirSync(dirname(file), { recursive: true, mode: 0o755 })
-    const text = item.fieldRef ? fieldValue(spec, item.fieldRef, { podIP: '', hostIP: '', nodeName: '' }) : resourceValue(spec, item.resourceFieldRef!, undefined, allocatable)
+    const text = item.fieldRef
+      ? fieldValue(spec, item.fieldRef, { podIP: '', hostIP: '', nodeName: '' })
+      : resourceValue(spec, item.resourceFieldRef!, undefined, allocatable)
     const mode = item.mode ?? defaultMode
     writeFileSync(file, text, { mode })
     chmodSync(file, mode) // no umask

@@ -1,4 +1,15 @@
 export { native, pausePath, type NativePlan, type NsType, type NativeMount } from './native.js'
 export { spawnProcess, stopProcess, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
 export { parseReport, reportError, reportObject, type StepReport } from './report.js'
-export { bindPlan, checkPlan, nsRef, parseNsRef, planPaths, PLAN_VERSION, type PlanBindings, type PlanJoin, type PlanPid, type SpawnPlan } from './spawn-plan.js'
+export {
+  bindPlan,
+  checkPlan,
+  nsRef,
+  parseNsRef,
+  planPaths,
+  PLAN_VERSION,
+  type PlanBindings,
+  type PlanJoin,
+  type PlanPid,
+  type SpawnPlan,
+} from './spawn-plan.js'

@@ -86,7 +86,21 @@ export interface NativeSpawned {
 export interface Addon {
   steps: Record<string, number>
   namespaces: NsType[]
-  mountFlags: Record<'MS_RDONLY' | 'MS_NOSUID' | 'MS_NODEV' | 'MS_NOEXEC' | 'MS_REMOUNT' | 'MS_BIND' | 'MS_MOVE' | 'MS_REC' | 'MS_PRIVATE' | 'MS_SLAVE' | 'MS_SHARED' | 'MS_STRICTATIME', number>
+  mountFlags: Record<
+    | 'MS_RDONLY'
+    | 'MS_NOSUID'
+    | 'MS_NODEV'
+    | 'MS_NOEXEC'
+    | 'MS_REMOUNT'
+    | 'MS_BIND'
+    | 'MS_MOVE'
+    | 'MS_REC'
+    | 'MS_PRIVATE'
+    | 'MS_SLAVE'
+    | 'MS_SHARED'
+    | 'MS_STRICTATIME',
+    number
+  >
   spawn(plan: NativePlan): NativeSpawned
   watch(pidfd: number, cb: (code: number | null, signal: number | null, error: Error | null) => void, ref?: boolean): void
   signal(pidfd: number, signal: number): number

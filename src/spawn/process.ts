@@ -13,9 +13,7 @@ export interface ExitStatus {
   exitCode: number
 }
 
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
-)
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]))
 
 export function signalNumber(sig: NodeJS.Signals | number): number {
   if (typeof sig === 'number') return sig

@@ -17,7 +17,16 @@ export function parseReport(buf: Buffer): StepReport | 'truncated' | undefined {
 }
 
 /** What child.tty was doing, by the record's arg (native/spawn.c). */
-const TTY_SUBSTEPS = ['/dev/ptmx', 'unlockpt on /dev/ptmx', 'the pty slave', 'the pty window size (TIOCSWINSZ)', 'the pty master to the parent (SCM_RIGHTS)', 'the pty slave as controlling terminal (TIOCSCTTY)', 'the pty slave on /dev/console', 'the pty slave to the container user (fchown)']
+const TTY_SUBSTEPS = [
+  '/dev/ptmx',
+  'unlockpt on /dev/ptmx',
+  'the pty slave',
+  'the pty window size (TIOCSWINSZ)',
+  'the pty master to the parent (SCM_RIGHTS)',
+  'the pty slave as controlling terminal (TIOCSCTTY)',
+  'the pty slave on /dev/console',
+  'the pty slave to the container user (fchown)',
+]
 
 /** The object a failed step worked on, from the plan the parent built. */
 export function reportObject(stepName: string, arg: number, plan: NativePlan, paths: PlanPaths = {}): string {

@@ -71,7 +71,11 @@ export function parseNsRef(path: string): { who: PlanPid; type: NsType } {
 export function checkPlan(plan: unknown, who: string): SpawnPlan {
   const v = (plan as { version?: unknown } | undefined)?.version
   if (v !== PLAN_VERSION) {
-    throw new PodError(`plan.version: ${who}: stored plan version ${String(v)}, this pod-launch runs version ${PLAN_VERSION}`, { step: 'plan.version', code: 'EINVAL', hint: 'restart the pod with this pod-launch' })
+    throw new PodError(`plan.version: ${who}: stored plan version ${String(v)}, this pod-launch runs version ${PLAN_VERSION}`, {
+      step: 'plan.version',
+      code: 'EINVAL',
+      hint: 'restart the pod with this pod-launch',
+    })
   }
   return plan as SpawnPlan
 }

@@ -11,7 +11,29 @@ import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } f
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
 
-const KNOWN = ['livenessProbe', 'readinessProbe', 'startupProbe', 'name', 'image', 'imagePullPolicy', 'command', 'args', 'env', 'workingDir', 'ports', 'resources', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce', 'tty', 'volumeMounts', 'securityContext', 'restartPolicy']
+const KNOWN = [
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'name',
+  'image',
+  'imagePullPolicy',
+  'command',
+  'args',
+  'env',
+  'workingDir',
+  'ports',
+  'resources',
+  'lifecycle',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'stdin',
+  'stdinOnce',
+  'tty',
+  'volumeMounts',
+  'securityContext',
+  'restartPolicy',
+]
 const LATER: Record<string, string> = {
   resizePolicy: 'not supported',
   volumeDevices: 'not supported',
@@ -44,7 +66,10 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   const imageMissing = !!ctx.strict && (o.image === undefined || o.image === null || o.image === '')
   if (imageMissing) c.fail(`${path}.image`, "required value (`image: host` runs it on the host's filesystem)")
   const image = (imageMissing ? undefined : c.str(o.image, `${path}.image`)) ?? 'host'
-  const imagePullPolicy = o.imagePullPolicy === undefined ? undefined : c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent')
+  const imagePullPolicy =
+    o.imagePullPolicy === undefined
+      ? undefined
+      : c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent')
   if (o.envFrom !== undefined) c.fail(`${path}.envFrom`, NO_API_OBJECTS)
   const command = c.strArray(o.command, `${path}.command`)
   const args = c.strArray(o.args, `${path}.args`)
@@ -87,7 +112,16 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
   }
   // After ports: a probe's named port is one of them.
   const probes = parseProbes(c, o, path, spec.ports, plainInit)
-  return name === undefined ? undefined : { name, ...spec, ...(restartPolicy && { restartPolicy }), ...(probes.startup && { startupProbe: probes.startup }), ...(probes.liveness && { livenessProbe: probes.liveness }), ...(probes.readiness && { readinessProbe: probes.readiness }) }
+  return name === undefined
+    ? undefined
+    : {
+        name,
+        ...spec,
+        ...(restartPolicy && { restartPolicy }),
+        ...(probes.startup && { startupProbe: probes.startup }),
+        ...(probes.liveness && { livenessProbe: probes.liveness }),
+        ...(probes.readiness && { readinessProbe: probes.readiness }),
+      }
 }
 
 /**
@@ -154,11 +188,13 @@ function parsePorts(c: Checker, v: unknown, path: string, ctx: ContainerContext)
     const po = c.obj(e, p, true)
     if (!po) continue
     c.fields(po, p, ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP'])
-    const containerPort = po.containerPort === undefined ? (c.fail(`${p}.containerPort`, 'required'), undefined) : c.int(po.containerPort, `${p}.containerPort`, 1, 65535)
+    const containerPort =
+      po.containerPort === undefined ? (c.fail(`${p}.containerPort`, 'required'), undefined) : c.int(po.containerPort, `${p}.containerPort`, 1, 65535)
     const protocol = c.oneOf(po.protocol, `${p}.protocol`, ['TCP', 'UDP', 'SCTP'], 'TCP')
     const name = c.str(po.name, `${p}.name`)
     if (name !== undefined) {
-      if (name.length > 15 || !PORT_NAME.test(name)) c.fail(`${p}.name`, `"${name}" must be an IANA_SVC_NAME: at most 15 lower case letters, digits and '-', with a letter`)
+      if (name.length > 15 || !PORT_NAME.test(name))
+        c.fail(`${p}.name`, `"${name}" must be an IANA_SVC_NAME: at most 15 lower case letters, digits and '-', with a letter`)
       if (names.has(name)) c.fail(`${p}.name`, `"${name}" is a duplicate`)
       names.add(name)
     }
@@ -200,9 +236,9 @@ function resourceList(c: Checker, v: unknown, path: string): ResourceList {
     if (!q) continue
     if (k === 'cpu') {
       out.cpuMilli = quantityMilli(q)
-      if (out.cpuMilli > MAX_CPU_MILLI) c.fail(p, `${JSON.stringify(val)} is more than ${MAX_CPU_MILLI}m: the kernel's largest CFS quota (2^44-1 us) at kubelet's 100ms period`)
-    }
-    else if (k === 'memory') out.memoryBytes = quantityValue(q)
+      if (out.cpuMilli > MAX_CPU_MILLI)
+        c.fail(p, `${JSON.stringify(val)} is more than ${MAX_CPU_MILLI}m: the kernel's largest CFS quota (2^44-1 us) at kubelet's 100ms period`)
+    } else if (k === 'memory') out.memoryBytes = quantityValue(q)
     else if (k === 'ephemeral-storage') out.ephemeralStorageBytes = quantityValue(q)
     else {
       const size = k.slice('hugepages-'.length)
@@ -252,9 +288,13 @@ function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext
     if (mountPath) paths.add(mountPath)
     const subPath = c.str(mo.subPath, `${p}.subPath`)
     if (subPath && (subPath.startsWith('/') || subPath.split('/').includes('..'))) c.fail(`${p}.subPath`, `"${subPath}" must be a relative path without '..'`)
-    c.fields(mo, p, ['name', 'mountPath', 'readOnly', 'subPath', 'mountPropagation'], { subPathExpr: 'not supported yet', recursiveReadOnly: 'not supported yet' })
+    c.fields(mo, p, ['name', 'mountPath', 'readOnly', 'subPath', 'mountPropagation'], {
+      subPathExpr: 'not supported yet',
+      recursiveReadOnly: 'not supported yet',
+    })
     c.oneOf(mo.mountPropagation, `${p}.mountPropagation`, ['None'], 'None')
-    if (name && mountPath) out.push({ name, mountPath, readOnly: c.bool(mo.readOnly, `${p}.readOnly`, false) || ctx.readOnlyVolumes?.has(name) === true, subPath })
+    if (name && mountPath)
+      out.push({ name, mountPath, readOnly: c.bool(mo.readOnly, `${p}.readOnly`, false) || ctx.readOnlyVolumes?.has(name) === true, subPath })
   }
   return out
 }

@@ -41,14 +41,18 @@ export function parseDNS(c: Checker, spec: Obj): { dnsPolicy: DNSPolicy; dnsPoli
   if (!o) return { dnsPolicy, dnsPolicyExplicit }
   c.fields(o, 'spec.dnsConfig', ['nameservers', 'searches', 'options'])
   const nameservers = c.strArray(o.nameservers, 'spec.dnsConfig.nameservers') ?? []
-  if (dnsPolicy === 'None' && nameservers.length === 0) c.fail('spec.dnsConfig.nameservers', 'required: must provide at least one DNS nameserver when `dnsPolicy` is None')
-  if (nameservers.length > MAX_DNS_NAMESERVERS) c.fail('spec.dnsConfig.nameservers', `must not have more than ${MAX_DNS_NAMESERVERS} nameservers, found ${nameservers.length}`)
+  if (dnsPolicy === 'None' && nameservers.length === 0)
+    c.fail('spec.dnsConfig.nameservers', 'required: must provide at least one DNS nameserver when `dnsPolicy` is None')
+  if (nameservers.length > MAX_DNS_NAMESERVERS)
+    c.fail('spec.dnsConfig.nameservers', `must not have more than ${MAX_DNS_NAMESERVERS} nameservers, found ${nameservers.length}`)
   nameservers.forEach((ns, i) => {
     if (!isIP(ns)) c.fail(`spec.dnsConfig.nameservers[${i}]`, `"${ns}" must be a valid IP address`)
   })
   const searches = c.strArray(o.searches, 'spec.dnsConfig.searches') ?? []
-  if (searches.length > MAX_DNS_SEARCH_PATHS) c.fail('spec.dnsConfig.searches', `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths, found ${searches.length}`)
-  if (searches.join(' ').length > MAX_DNS_SEARCH_LIST_CHARS) c.fail('spec.dnsConfig.searches', `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`)
+  if (searches.length > MAX_DNS_SEARCH_PATHS)
+    c.fail('spec.dnsConfig.searches', `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths, found ${searches.length}`)
+  if (searches.join(' ').length > MAX_DNS_SEARCH_LIST_CHARS)
+    c.fail('spec.dnsConfig.searches', `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`)
   searches.forEach((s, i) => {
     // A trailing dot (an absolute name) is allowed, as in Kubernetes.
     if (!isSubdomain(s.endsWith('.') ? s.slice(0, -1) : s)) c.fail(`spec.dnsConfig.searches[${i}]`, `"${s}" must be a DNS-1123 subdomain`)

@@ -8,7 +8,8 @@ import { parseQuantity } from './quantity.js'
 import type { ContainerSpec, PodSpec, ResourceFieldRef } from './types.js'
 
 /** Field paths an env var may name (validEnvDownwardAPIFieldPathExpressions, plus one label or annotation). */
-export const ENV_FIELD_PATHS = /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
+export const ENV_FIELD_PATHS =
+  /^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[^']+'\]|status\.(podIP|podIPs|hostIP|hostIPs)|spec\.(nodeName|serviceAccountName))$/
 /** Field paths a downwardAPI volume file may name (validVolumeDownwardAPIFieldPathExpressions). */
 export const VOLUME_FIELD_PATHS = /^(metadata\.(name|namespace|uid|labels|annotations)|metadata\.(labels|annotations)\['[^']+'\])$/
 
@@ -36,9 +37,13 @@ export function parseResourceFieldRef(c: Checker, v: unknown, path: string, volu
     divisor = q.nanos === 0n ? '1' : String(o.divisor) // 0 means unset, as in Kubernetes
     if (resource && q.nanos !== 0n) {
       if (resource.endsWith('.cpu')) {
-        if (q.nanos !== NANO / 1000n && q.nanos !== NANO) c.fail(`${path}.divisor`, `${JSON.stringify(o.divisor)}: only divisor's values 1m and 1 are supported with the cpu resource`)
+        if (q.nanos !== NANO / 1000n && q.nanos !== NANO)
+          c.fail(`${path}.divisor`, `${JSON.stringify(o.divisor)}: only divisor's values 1m and 1 are supported with the cpu resource`)
       } else if (q.nanos % NANO !== 0n || !BYTE_DIVISORS.has(q.nanos / NANO)) {
-        c.fail(`${path}.divisor`, `${JSON.stringify(o.divisor)}: only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the ${resource.split('.')[1]} resource`)
+        c.fail(
+          `${path}.divisor`,
+          `${JSON.stringify(o.divisor)}: only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the ${resource.split('.')[1]} resource`,
+        )
       }
     }
   }
@@ -68,7 +73,12 @@ export function resourceValue(pod: PodSpec, ref: ResourceFieldRef, self: Contain
   // Kubernetes fills an unset limit with the node's allocatable (cpu, memory, ephemeral-storage); an unset request is 0.
   const node = kind === 'limits' ? allocatable : undefined
   if (name === 'cpu') return String(ceilDiv(BigInt(list.cpuMilli ?? node?.cpuMilli ?? 0), divisor / 1_000_000n || 1n))
-  const bytes = name === 'memory' ? (list.memoryBytes ?? node?.memoryBytes) : name === 'ephemeral-storage' ? (list.ephemeralStorageBytes ?? node?.ephemeralStorageBytes) : list.hugepages[name.slice('hugepages-'.length)]
+  const bytes =
+    name === 'memory'
+      ? (list.memoryBytes ?? node?.memoryBytes)
+      : name === 'ephemeral-storage'
+        ? (list.ephemeralStorageBytes ?? node?.ephemeralStorageBytes)
+        : list.hugepages[name.slice('hugepages-'.length)]
   return String(ceilDiv(BigInt(bytes ?? 0), divisor / NANO))
 }
 

@@ -57,7 +57,11 @@ export function resolveEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts):
     // A value may refer to variables defined before it; fieldRef values are taken as they are.
     if (e.fieldRef) env.set(e.name, fieldValue(pod, e.fieldRef, facts))
     else if (e.resourceFieldRef) env.set(e.name, resourceValue(pod, e.resourceFieldRef, c, facts.allocatable))
-    else env.set(e.name, expand(e.value ?? '', n => env.get(n)))
+    else
+      env.set(
+        e.name,
+        expand(e.value ?? '', n => env.get(n)),
+      )
   }
   return env
 }

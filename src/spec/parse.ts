@@ -22,7 +22,13 @@ export function parseManifestText(text: string, source = '(manifest)', opts: Val
   for (const doc of list) {
     if (doc.errors.length > 0) {
       const e = doc.errors[0]
-      throw new PodError(`spec.parse: ${source}: ${e.message.split('\n')[0]}`, { step: 'spec.parse', code: 'SPEC_INVALID', exitCode: 2, path: source, hint: 'the file must be one YAML or JSON Pod manifest' })
+      throw new PodError(`spec.parse: ${source}: ${e.message.split('\n')[0]}`, {
+        step: 'spec.parse',
+        code: 'SPEC_INVALID',
+        exitCode: 2,
+        path: source,
+        hint: 'the file must be one YAML or JSON Pod manifest',
+      })
     }
     const value = doc.toJS()
     if (value !== null && value !== undefined) objects.push(value)

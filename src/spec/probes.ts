@@ -16,9 +16,9 @@ function nonNegative(c: Checker, v: unknown, path: string, dflt: number): number
 }
 
 function port(c: Checker, v: unknown, path: string, ports: ContainerPort[], namedOk: boolean): number | undefined {
-  if (v === undefined || v === null) return c.fail(path, 'required'), undefined
+  if (v === undefined || v === null) return (c.fail(path, 'required'), undefined)
   if (typeof v === 'string') {
-    if (!namedOk) return c.fail(path, `must be a number between 1 and 65535, not ${JSON.stringify(v)}`), undefined
+    if (!namedOk) return (c.fail(path, `must be a number between 1 and 65535, not ${JSON.stringify(v)}`), undefined)
     const named = ports.find(p => p.name === v)
     if (!named) {
       const names = ports.filter(p => p.name).map(p => `"${p.name}"`)
@@ -43,8 +43,8 @@ function host(c: Checker, v: unknown, path: string): string | undefined {
 
 function handler(c: Checker, o: Record<string, unknown>, path: string, ports: ContainerPort[]): ProbeHandler | undefined {
   const kinds = (['exec', 'httpGet', 'tcpSocket', 'grpc'] as const).filter(k => o[k] !== undefined && o[k] !== null)
-  if (kinds.length === 0) return c.fail(path, 'must specify a handler type: `exec`, `httpGet`, `tcpSocket` or `grpc`'), undefined
-  if (kinds.length > 1) return c.fail(`${path}.${kinds[1]}`, `may not specify more than 1 handler type (also ${kinds[0]})`), undefined
+  if (kinds.length === 0) return (c.fail(path, 'must specify a handler type: `exec`, `httpGet`, `tcpSocket` or `grpc`'), undefined)
+  if (kinds.length > 1) return (c.fail(`${path}.${kinds[1]}`, `may not specify more than 1 handler type (also ${kinds[0]})`), undefined)
   const kind = kinds[0]
   const p = `${path}.${kind}`
   const h = c.obj(o[kind], p)
@@ -95,7 +95,18 @@ function handler(c: Checker, o: Record<string, unknown>, path: string, ports: Co
 export function parseProbe(c: Checker, v: unknown, path: string, kind: ProbeKind, ports: ContainerPort[]): Probe | undefined {
   const o = c.obj(v, path)
   if (!o) return undefined
-  c.fields(o, path, ['exec', 'httpGet', 'tcpSocket', 'grpc', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold', 'terminationGracePeriodSeconds'])
+  c.fields(o, path, [
+    'exec',
+    'httpGet',
+    'tcpSocket',
+    'grpc',
+    'initialDelaySeconds',
+    'periodSeconds',
+    'timeoutSeconds',
+    'successThreshold',
+    'failureThreshold',
+    'terminationGracePeriodSeconds',
+  ])
   const h = handler(c, o, path, ports)
   const successThreshold = nonNegative(c, o.successThreshold, `${path}.successThreshold`, 1)
   if (kind !== 'readiness' && successThreshold !== 1) c.fail(`${path}.successThreshold`, `must be 1 for ${PROBE_FIELDS[kind]}, not ${successThreshold}`)
@@ -117,7 +128,13 @@ export function parseProbe(c: Checker, v: unknown, path: string, kind: ProbeKind
 }
 
 /** The three probes of a container. Init containers may have them only as sidecars (restartPolicy Always). */
-export function parseProbes(c: Checker, o: Record<string, unknown>, path: string, ports: ContainerPort[], plainInit: boolean): Partial<Record<ProbeKind, Probe>> {
+export function parseProbes(
+  c: Checker,
+  o: Record<string, unknown>,
+  path: string,
+  ports: ContainerPort[],
+  plainInit: boolean,
+): Partial<Record<ProbeKind, Probe>> {
   const out: Partial<Record<ProbeKind, Probe>> = {}
   for (const kind of ['startup', 'liveness', 'readiness'] as const) {
     const field = PROBE_FIELDS[kind]

@@ -4,15 +4,66 @@ import type { Checker, Obj } from './checker.js'
 
 /** capabilities(7), by number (bit n of a mask). */
 export const CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
-  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
-  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
-  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
+  'CHECKPOINT_RESTORE',
 ] as const
 
 /** The set containerd and Docker give a container that asks for nothing. */
-export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']
+export const DEFAULT_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FSETID',
+  'FOWNER',
+  'MKNOD',
+  'NET_RAW',
+  'SETGID',
+  'SETUID',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+]
 
 export interface SecuritySettings {
   runAsUser?: number
@@ -66,7 +117,8 @@ function seccompProfile(c: Checker, v: unknown, path: string): SeccompProfileRef
   const local = c.str(o.localhostProfile, `${path}.localhostProfile`)
   if (type === 'Localhost') {
     if (!local) c.fail(`${path}.localhostProfile`, 'required when type is Localhost (a JSON profile: an absolute path, or relative to /etc/pod-launch/seccomp)')
-    else if (!local.startsWith('/') && local.split('/').includes('..')) c.fail(`${path}.localhostProfile`, `"${local}" must not contain ".." (it is resolved below /etc/pod-launch/seccomp)`)
+    else if (!local.startsWith('/') && local.split('/').includes('..'))
+      c.fail(`${path}.localhostProfile`, `"${local}" must not contain ".." (it is resolved below /etc/pod-launch/seccomp)`)
   } else if (local !== undefined) {
     c.fail(`${path}.localhostProfile`, `may only be set when type is Localhost, not ${type}`)
   }
@@ -94,7 +146,7 @@ export function parsePodSecurity(c: Checker, v: unknown, path: string): PodSecur
   const o = c.obj(v, path)
   if (!o) return { sysctls: [] }
   c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'fsGroupChangePolicy', 'sysctls', 'seccompProfile'], NOT_YET)
-  const groups = (c.list(o.supplementalGroups, `${path}.supplementalGroups`)).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
+  const groups = c.list(o.supplementalGroups, `${path}.supplementalGroups`).map((g, i) => c.int(g, `${path}.supplementalGroups[${i}]`, 0, 2 ** 31 - 1) ?? 0)
   // Every emptyDir is new, so OnRootMismatch and Always both change it.
   c.oneOf(o.fsGroupChangePolicy, `${path}.fsGroupChangePolicy`, ['OnRootMismatch', 'Always'] as const, 'Always')
   const seccomp = seccompProfile(c, o.seccompProfile, `${path}.seccompProfile`)
@@ -136,12 +188,17 @@ function parseSysctls(c: Checker, v: unknown, path: string): Sysctl[] {
     const value = c.str(o.value, `${p}.value`) ?? ''
     if (raw === undefined) return
     const name = normalizeSysctlName(raw)
-    if (raw.length > 253 || !SYSCTL_NAME.test(raw)) return c.fail(`${p}.name`, `"${raw}" must have at most 253 characters and match the regex ${SYSCTL_NAME.source}`)
+    if (raw.length > 253 || !SYSCTL_NAME.test(raw))
+      return c.fail(`${p}.name`, `"${raw}" must have at most 253 characters and match the regex ${SYSCTL_NAME.source}`)
     if (out.some(s => s.name === name)) return c.fail(`${p}.name`, `"${raw}" is a duplicate`)
     if (/[\n\0]/.test(value)) return c.fail(`${p}.value`, 'may not contain a newline or NUL')
     const ns = SYSCTL_NAMESPACE.find(([prefix, exact]) => (exact ? name === prefix : name.startsWith(prefix)))
     // kubelet's SysctlForbidden: only namespaced sysctls can be set for one pod.
-    if (!ns) return c.fail(`${p}.name`, `forbidden sysctl: "${name}" not allowlisted: it is not namespaced, so setting it would change the whole host (namespaced: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)`)
+    if (!ns)
+      return c.fail(
+        `${p}.name`,
+        `forbidden sysctl: "${name}" not allowlisted: it is not namespaced, so setting it would change the whole host (namespaced: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)`,
+      )
     out.push({ name, value, namespace: ns[2] })
   })
   return out
@@ -150,23 +207,44 @@ function parseSysctls(c: Checker, v: unknown, path: string): Sysctl[] {
 /** kubelet's check: a sysctl of a namespace the pod shares with the host is refused. */
 export function checkSysctlHosts(c: Checker, sysctls: readonly Sysctl[], path: string, host: { net: boolean; ipc: boolean }): void {
   sysctls.forEach((s, i) => {
-    if (host[s.namespace]) c.fail(`${path}[${i}].name`, `forbidden sysctl: "${s.name}" not allowed with host ${s.namespace} enabled (spec.host${s.namespace === 'net' ? 'Network' : 'IPC'})`)
+    if (host[s.namespace])
+      c.fail(
+        `${path}[${i}].name`,
+        `forbidden sysctl: "${s.name}" not allowed with host ${s.namespace} enabled (spec.host${s.namespace === 'net' ? 'Network' : 'IPC'})`,
+      )
   })
 }
 
 /** A container's securityContext merged over the pod's. */
 export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod: Partial<SecuritySettings>): SecuritySettings {
   const o = c.obj(v, path) ?? {}
-  c.fields(o, path, ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem', 'capabilities', 'procMount', 'seccompProfile'], NOT_YET)
+  c.fields(
+    o,
+    path,
+    [
+      'runAsUser',
+      'runAsGroup',
+      'runAsNonRoot',
+      'allowPrivilegeEscalation',
+      'privileged',
+      'readOnlyRootFilesystem',
+      'capabilities',
+      'procMount',
+      'seccompProfile',
+    ],
+    NOT_YET,
+  )
   // Unmasked needs a user namespace (hostUsers: false), which pods here do not have.
-  if (c.oneOf(o.procMount, `${path}.procMount`, ['Default', 'Unmasked'] as const, 'Default') === 'Unmasked') c.fail(`${path}.procMount`, 'Unmasked requires spec.hostUsers: false (a user namespace), which pod-launch does not support: use Default')
+  if (c.oneOf(o.procMount, `${path}.procMount`, ['Default', 'Unmasked'] as const, 'Default') === 'Unmasked')
+    c.fail(`${path}.procMount`, 'Unmasked requires spec.hostUsers: false (a user namespace), which pod-launch does not support: use Default')
   const own = ids(c, o, path)
   const caps = c.obj(o.capabilities, `${path}.capabilities`) ?? {}
   c.fields(caps, `${path}.capabilities`, ['add', 'drop'])
   const names = (field: 'add' | 'drop') =>
     (c.strArray(caps[field], `${path}.capabilities.${field}`) ?? []).map((n, i) => {
       const name = CAP_NAME(n)
-      if (name !== 'ALL' && !(CAPABILITIES as readonly string[]).includes(name)) c.fail(`${path}.capabilities.${field}[${i}]`, `"${n}" is not a capability (capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)`)
+      if (name !== 'ALL' && !(CAPABILITIES as readonly string[]).includes(name))
+        c.fail(`${path}.capabilities.${field}[${i}]`, `"${n}" is not a capability (capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)`)
       return name
     })
   const s: SecuritySettings = {
@@ -175,7 +253,8 @@ export function parseContainerSecurity(c: Checker, v: unknown, path: string, pod
     runAsNonRoot: own.runAsNonRoot ?? pod.runAsNonRoot,
     supplementalGroups: pod.supplementalGroups ?? [],
     fsGroup: pod.fsGroup,
-    allowPrivilegeEscalation: o.allowPrivilegeEscalation === undefined ? undefined : c.bool(o.allowPrivilegeEscalation, `${path}.allowPrivilegeEscalation`, true),
+    allowPrivilegeEscalation:
+      o.allowPrivilegeEscalation === undefined ? undefined : c.bool(o.allowPrivilegeEscalation, `${path}.allowPrivilegeEscalation`, true),
     privileged: c.bool(o.privileged, `${path}.privileged`, false),
     readOnlyRootFilesystem: c.bool(o.readOnlyRootFilesystem, `${path}.readOnlyRootFilesystem`, false),
     capabilities: { add: names('add'), drop: names('drop') },

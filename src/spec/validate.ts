@@ -21,7 +21,25 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 const VOLUME_KINDS = ['hostPath', 'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral', 'csi', 'nfs', 'image']
 
-const POD_KNOWN = ['securityContext', 'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'shareProcessNamespace', 'hostNetwork', 'hostIPC', 'hostPID', 'hostname', 'volumes', 'subdomain', 'hostAliases', 'dnsPolicy', 'dnsConfig', 'serviceAccountName', 'serviceAccount']
+const POD_KNOWN = [
+  'securityContext',
+  'containers',
+  'initContainers',
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'shareProcessNamespace',
+  'hostNetwork',
+  'hostIPC',
+  'hostPID',
+  'hostname',
+  'volumes',
+  'subdomain',
+  'hostAliases',
+  'dnsPolicy',
+  'dnsConfig',
+  'serviceAccountName',
+  'serviceAccount',
+]
 const POD_LATER: Record<string, string> = {
   nodeName: 'ignored: the pod runs on this host',
   nodeSelector: 'ignored: the pod runs on this host',
@@ -66,7 +84,11 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   if (top.kind !== 'Pod') c.fail('kind', `must be "Pod", not ${JSON.stringify(top.kind)}`)
 
   const meta = c.obj(top.metadata, 'metadata', true) ?? {}
-  c.fields(meta, 'metadata', ['name', 'namespace', 'labels', 'annotations', 'uid', 'creationTimestamp', 'resourceVersion'], { generateName: 'use metadata.name', ownerReferences: 'ignored', finalizers: 'ignored' })
+  c.fields(meta, 'metadata', ['name', 'namespace', 'labels', 'annotations', 'uid', 'creationTimestamp', 'resourceVersion'], {
+    generateName: 'use metadata.name',
+    ownerReferences: 'ignored',
+    finalizers: 'ignored',
+  })
   const name = c.str(meta.name, 'metadata.name', true)
   if (name) {
     if (name.length > 253) c.fail('metadata.name', 'must be no more than 253 characters')
@@ -83,7 +105,9 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   const podSecurity = parsePodSecurity(c, spec.securityContext, 'spec.securityContext')
   const readOnlyVolumes = new Set(volumes.filter(v => v.kind === 'downwardAPI').map(v => v.name))
   // Every volume named in spec.volumes, refused ones too: a mount of a refused volume is not a second problem.
-  const declared = c.list(spec.volumes, 'spec.volumes').flatMap(v => (typeof (v as { name?: unknown })?.name === 'string' ? [(v as { name: string }).name] : []))
+  const declared = c
+    .list(spec.volumes, 'spec.volumes')
+    .flatMap(v => (typeof (v as { name?: unknown })?.name === 'string' ? [(v as { name: string }).name] : []))
   const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(declared), readOnlyVolumes, hostPorts, isInit, podSecurity, strict })
   const hostPorts = new Set<string>()
   const names = new Set<string>()
@@ -100,9 +124,14 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   }
   const initContainers = containersOf('initContainers', true)
   const containers = containersOf('containers', false)
-  if ((!Array.isArray(spec.containers) || spec.containers.length === 0) && !misplaced.includes('containers')) c.fail('spec.containers', 'required: at least one container')
+  if ((!Array.isArray(spec.containers) || spec.containers.length === 0) && !misplaced.includes('containers'))
+    c.fail('spec.containers', 'required: at least one container')
   const podCpuMilli = containers.reduce((n, ct) => n + (ct.resources.limits.cpuMilli ?? 0), 0)
-  if (podCpuMilli > MAX_CPU_MILLI && containers.every(ct => (ct.resources.limits.cpuMilli ?? 0) <= MAX_CPU_MILLI)) c.fail('spec.containers[*].resources.limits.cpu', `the sum, ${podCpuMilli}m, is more than ${MAX_CPU_MILLI}m (the pod cgroup's CFS quota would exceed the kernel's 2^44-1 us)`)
+  if (podCpuMilli > MAX_CPU_MILLI && containers.every(ct => (ct.resources.limits.cpuMilli ?? 0) <= MAX_CPU_MILLI))
+    c.fail(
+      'spec.containers[*].resources.limits.cpu',
+      `the sum, ${podCpuMilli}m, is more than ${MAX_CPU_MILLI}m (the pod cgroup's CFS quota would exceed the kernel's 2^44-1 us)`,
+    )
 
   const restartPolicy = c.oneOf(spec.restartPolicy, 'spec.restartPolicy', ['Always', 'OnFailure', 'Never'] as const, 'Always')
   const grace = c.int(spec.terminationGracePeriodSeconds, 'spec.terminationGracePeriodSeconds', 0, 2 ** 31) ?? 30
@@ -120,7 +149,8 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   const dns = parseDNS(c, spec)
   // serviceAccount is the deprecated spelling; serviceAccountName wins.
   const serviceAccountName = c.str(spec.serviceAccountName, 'spec.serviceAccountName') || c.str(spec.serviceAccount, 'spec.serviceAccount') || 'default'
-  if (serviceAccountName.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccountName)) c.fail(spec.serviceAccountName ? 'spec.serviceAccountName' : 'spec.serviceAccount', `"${serviceAccountName}" must be a DNS-1123 subdomain`)
+  if (serviceAccountName.length > 253 || !DNS1123_SUBDOMAIN.test(serviceAccountName))
+    c.fail(spec.serviceAccountName ? 'spec.serviceAccountName' : 'spec.serviceAccount', `"${serviceAccountName}" must be a DNS-1123 subdomain`)
   checkResourceRefs(c, spec, names)
 
   if (c.problems.length > 0 || !name) return { problems: c.problems }
@@ -164,7 +194,8 @@ function parseVolumes(c: Checker, v: unknown): Volume[] {
     const kinds = Object.keys(o).filter(k => k !== 'name')
     if (kinds.length !== 1) return c.fail(p, `must have exactly one volume source (${VOLUME_KINDS.slice(0, 4).join(', ')}, ...), found ${kinds.length}`)
     if (!VOLUME_KINDS.includes(kinds[0])) return c.fail(`${p}.${kinds[0]}`, 'is not a volume source')
-    if (kinds[0] !== 'hostPath' && kinds[0] !== 'emptyDir' && kinds[0] !== 'downwardAPI') return c.fail(`${p}.${kinds[0]}`, `${kinds[0]} volumes are not supported yet: use emptyDir, hostPath or downwardAPI`)
+    if (kinds[0] !== 'hostPath' && kinds[0] !== 'emptyDir' && kinds[0] !== 'downwardAPI')
+      return c.fail(`${p}.${kinds[0]}`, `${kinds[0]} volumes are not supported yet: use emptyDir, hostPath or downwardAPI`)
     let source = c.obj(o[kinds[0]], `${p}.${kinds[0]}`) ?? {}
     if (kinds[0] === 'downwardAPI') source = parseDownwardAPIVolume(c, source, `${p}.downwardAPI`)
     if (kinds[0] === 'emptyDir') {
@@ -195,7 +226,8 @@ function parseDownwardAPIVolume(c: Checker, o: Record<string, unknown>, path: st
     if (!io) return
     c.fields(io, p, ['path', 'fieldRef', 'resourceFieldRef', 'mode'])
     const file = c.str(io.path, `${p}.path`, true)
-    if (file && (file.startsWith('/') || file.split('/').includes('..') || file.startsWith('..'))) c.fail(`${p}.path`, `"${file}" must be a relative path without '..' and must not start with '..'`)
+    if (file && (file.startsWith('/') || file.split('/').includes('..') || file.startsWith('..')))
+      c.fail(`${p}.path`, `"${file}" must be a relative path without '..' and must not start with '..'`)
     if (file && paths.has(file.replace(/\/+$/, ''))) c.fail(`${p}.path`, `"${file}" is a duplicate`)
     if (file) paths.add(file.replace(/\/+$/, ''))
     const itemMode = mode(io.mode, `${p}.mode`)
@@ -204,12 +236,25 @@ function parseDownwardAPIVolume(c: Checker, o: Record<string, unknown>, path: st
     if (ref) {
       c.fields(ref, `${p}.fieldRef`, ['fieldPath', 'apiVersion'])
       fieldRef = c.str(ref.fieldPath, `${p}.fieldRef.fieldPath`, true)
-      if (fieldRef && !VOLUME_FIELD_PATHS.test(fieldRef)) c.fail(`${p}.fieldRef.fieldPath`, `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']`)
+      if (fieldRef && !VOLUME_FIELD_PATHS.test(fieldRef))
+        c.fail(
+          `${p}.fieldRef.fieldPath`,
+          `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']`,
+        )
     }
-    const resourceFieldRef = io.resourceFieldRef === undefined || io.resourceFieldRef === null ? undefined : parseResourceFieldRef(c, io.resourceFieldRef, `${p}.resourceFieldRef`, true)
+    const resourceFieldRef =
+      io.resourceFieldRef === undefined || io.resourceFieldRef === null
+        ? undefined
+        : parseResourceFieldRef(c, io.resourceFieldRef, `${p}.resourceFieldRef`, true)
     if (ref && io.resourceFieldRef !== undefined && io.resourceFieldRef !== null) c.fail(p, 'fieldRef and resourceFieldRef can not be specified simultaneously')
     else if (!ref && (io.resourceFieldRef === undefined || io.resourceFieldRef === null)) c.fail(p, 'required: one of fieldRef and resourceFieldRef')
-    if (file) items.push({ path: file, ...(fieldRef ? { fieldRef } : {}), ...(resourceFieldRef ? { resourceFieldRef } : {}), ...(itemMode !== undefined ? { mode: itemMode } : {}) })
+    if (file)
+      items.push({
+        path: file,
+        ...(fieldRef ? { fieldRef } : {}),
+        ...(resourceFieldRef ? { resourceFieldRef } : {}),
+        ...(itemMode !== undefined ? { mode: itemMode } : {}),
+      })
   })
   return { items, defaultMode }
 }
@@ -224,13 +269,19 @@ function checkResourceRefs(c: Checker, spec: Record<string, unknown>, names: Set
     const list = Array.isArray(spec[field]) ? (spec[field] as unknown[]) : []
     list.forEach((ct, i) => {
       const env = (ct as { env?: unknown })?.env
-      if (Array.isArray(env)) env.forEach((e, j) => check((e as { valueFrom?: { resourceFieldRef?: unknown } })?.valueFrom?.resourceFieldRef, `spec.${field}[${i}].env[${j}].valueFrom.resourceFieldRef`))
+      if (Array.isArray(env))
+        env.forEach((e, j) =>
+          check((e as { valueFrom?: { resourceFieldRef?: unknown } })?.valueFrom?.resourceFieldRef, `spec.${field}[${i}].env[${j}].valueFrom.resourceFieldRef`),
+        )
     })
   }
   const raw = Array.isArray(spec.volumes) ? (spec.volumes as unknown[]) : []
   raw.forEach((v, i) => {
     const items = (v as { downwardAPI?: { items?: unknown } })?.downwardAPI?.items
-    if (Array.isArray(items)) items.forEach((item, j) => check((item as { resourceFieldRef?: unknown })?.resourceFieldRef, `spec.volumes[${i}].downwardAPI.items[${j}].resourceFieldRef`))
+    if (Array.isArray(items))
+      items.forEach((item, j) =>
+        check((item as { resourceFieldRef?: unknown })?.resourceFieldRef, `spec.volumes[${i}].downwardAPI.items[${j}].resourceFieldRef`),
+      )
   })
 }
 

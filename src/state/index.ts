@@ -4,4 +4,16 @@ export * from './layout.js'
 export { startTicks, isAlive, podOfProcess, processesByPod } from './proc.js'
 export { resolvePod, listPods, type PodRef } from './resolve.js'
 export { mountsBelow, unmountBelow } from './mounts.js'
-export { exitReason, stateName, stateReason, stored, type ContainerState, type ContainerStatus, type PodPhase, type Stored, type Terminated, type TerminatedReason, type WaitingReason } from './status.js'
+export {
+  exitReason,
+  stateName,
+  stateReason,
+  stored,
+  type ContainerState,
+  type ContainerStatus,
+  type PodPhase,
+  type Stored,
+  type Terminated,
+  type TerminatedReason,
+  type WaitingReason,
+} from './status.js'

@@ -30,7 +30,12 @@ export function resolvePod(root: string, ref: string): PodRef {
   const byPrefix = pods.filter(p => p.id.startsWith(ref))
   if (byPrefix.length === 1) return byPrefix[0]
   if (byName.length + byPrefix.length > 1) {
-    throw new PodError(`pod.resolve: ${ref}: matches ${byName.length + byPrefix.length} pods`, { step: 'pod.resolve', code: 'AMBIGUOUS', exitCode: 2, hint: 'give more of the pod id (pod-launch ps shows them)' })
+    throw new PodError(`pod.resolve: ${ref}: matches ${byName.length + byPrefix.length} pods`, {
+      step: 'pod.resolve',
+      code: 'AMBIGUOUS',
+      exitCode: 2,
+      hint: 'give more of the pod id (pod-launch ps shows them)',
+    })
   }
   throw new PodError(`pod.resolve: ${ref}: no such pod`, { step: 'pod.resolve', code: 'POD_NOT_FOUND', hint: `pod-launch ps lists the pods under ${root}` })
 }

@@ -13,10 +13,7 @@ export interface Terminated {
   finishedAt: Date
 }
 
-export type ContainerState =
-  | { waiting: { reason: WaitingReason; message?: string } }
-  | { running: { startedAt: Date } }
-  | { terminated: Terminated }
+export type ContainerState = { waiting: { reason: WaitingReason; message?: string } } | { running: { startedAt: Date } } | { terminated: Terminated }
 
 export interface ContainerStatus {
   name: string

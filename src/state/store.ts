@@ -21,7 +21,12 @@ export function readRecord(root: string, id: string): PodRecord {
     text = readFileSync(file, 'utf8')
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new PodError(`state.read: ${file}: no such pod record`, { step: 'state.read', code: 'POD_NOT_FOUND', path: file, hint: 'the pod was removed: pod-launch ps lists the pods' })
+      throw new PodError(`state.read: ${file}: no such pod record`, {
+        step: 'state.read',
+        code: 'POD_NOT_FOUND',
+        path: file,
+        hint: 'the pod was removed: pod-launch ps lists the pods',
+      })
     }
     throw PodError.system('state.read', e, file)
   }
@@ -70,7 +75,12 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeou
     const deadline = Date.now() + timeoutMs
     while (!native().flock(fd, true)) {
       if (Date.now() > deadline) {
-        throw new PodError(`state.lock: ${file}: held by another pod-launch command`, { step: 'state.lock', code: 'EBUSY', path: file, hint: 'wait for the other command to finish, then retry' })
+        throw new PodError(`state.lock: ${file}: held by another pod-launch command`, {
+          step: 'state.lock',
+          code: 'EBUSY',
+          path: file,
+          hint: 'wait for the other command to finish, then retry',
+        })
       }
       await new Promise(r => setTimeout(r, 20))
     }

@@ -12,7 +12,10 @@ const skip = requires('root', 'built')
 
 t.test('no process remains in any namespace a test pod made', { skip }, async t => {
   t.ok(existsSync(TRACK_FILE), `the integration tests recorded their pods in ${TRACK_FILE}`)
-  const lines = readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { uid: string; pod?: string; uts: number; pid: number[]; end?: number })
+  const lines = readFileSync(TRACK_FILE, 'utf8')
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l) as { uid: string; pod?: string; uts: number; pid: number[]; end?: number })
   const ends = new Map(lines.filter(l => l.end !== undefined).map(l => [l.uid, l.end!]))
   const entries = lines.filter(l => l.pod !== undefined)
   t.ok(entries.length > 0, `${entries.length} pods recorded`)
@@ -26,18 +29,27 @@ t.test('no process remains in any namespace a test pod made', { skip }, async t 
 
 t.test('no pause process of ours is running', { skip }, async t => {
   const pause = pausePath()
-  const running = readdirSync('/proc').filter(n => /^\d+$/.test(n)).filter(n => {
-    try {
-      return readlinkSync(`/proc/${n}/exe`) === pause
-    } catch {
-      return false // gone, a zombie, or not readable: not running
-    }
-  })
+  const running = readdirSync('/proc')
+    .filter(n => /^\d+$/.test(n))
+    .filter(n => {
+      try {
+        return readlinkSync(`/proc/${n}/exe`) === pause
+      } catch {
+        return false // gone, a zombie, or not readable: not running
+      }
+    })
   t.same(running, [])
 })
 
 t.test('no pod directory of a test pod remains under the state root', { skip }, async t => {
-  const uids = [...new Set(readFileSync(TRACK_FILE, 'utf8').trim().split('\n').map(l => (JSON.parse(l) as { uid: string }).uid))]
+  const uids = [
+    ...new Set(
+      readFileSync(TRACK_FILE, 'utf8')
+        .trim()
+        .split('\n')
+        .map(l => (JSON.parse(l) as { uid: string }).uid),
+    ),
+  ]
   const left = existsSync('/run/pod-launch') ? readdirSync('/run/pod-launch').filter(d => uids.includes(d)) : []
   t.same(left, [])
   const net = existsSync('/run/pod-launch/.cni') ? readdirSync('/run/pod-launch/.cni').filter(f => uids.includes(f.replace(/\.json$/, ''))) : []
@@ -45,17 +57,31 @@ t.test('no pod directory of a test pod remains under the state root', { skip }, 
 })
 
 t.test('no test ever created the default network (bridge pl0) nor left a test bridge', { skip }, async t => {
-  const links = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(l => l.split(': ')[1])
+  const links = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map(l => l.split(': ')[1])
   // A pl0 the user's own pods made before the tests (scripts/test.sh looked) is theirs, not a leftover.
   const hadPl0 = process.env.POD_LAUNCH_TEST_HAD_PL0 === '1'
-  t.same(links.filter(l => (l === 'pl0' && !hadPl0) || /^plt/.test(l)), [])
+  t.same(
+    links.filter(l => (l === 'pl0' && !hadPl0) || /^plt/.test(l)),
+    [],
+  )
 })
 
 t.test('no mount and no cgroup of ours remains', { skip }, async t => {
   // The checkout itself may be a mount whose path says pod-launch (the v2 VM shares it over 9p): not ours.
   const repo = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(l => /pod-launch/.test(l))
-  t.same(mounts.filter(l => !(repo + '/').startsWith(l.split(' ')[4] + '/')), [], 'no mount of ours')
-  const cgroupDirs = readdirSync('/sys/fs/cgroup').map(d => `/sys/fs/cgroup/${d}/pod-launch`).filter(existsSync)
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(l => /pod-launch/.test(l))
+  t.same(
+    mounts.filter(l => !(repo + '/').startsWith(l.split(' ')[4] + '/')),
+    [],
+    'no mount of ours',
+  )
+  const cgroupDirs = readdirSync('/sys/fs/cgroup')
+    .map(d => `/sys/fs/cgroup/${d}/pod-launch`)
+    .filter(existsSync)
   t.same(cgroupDirs, [])
 })

@@ -32,10 +32,19 @@ export interface TestPod {
   pids(who: string): number[]
 }
 
-export function makePod(t: Teardown, prefix: string, containers: Record<string, Resources>, opts: PlanOptions & { host?: CgroupHost; fs?: CgroupFs } = {}): TestPod {
+export function makePod(
+  t: Teardown,
+  prefix: string,
+  containers: Record<string, Resources>,
+  opts: PlanOptions & { host?: CgroupHost; fs?: CgroupFs } = {},
+): TestPod {
   const uid = uniqueUid(prefix)
   const host = opts.host ?? detectCgroups()
-  const plan = planPodCgroups({ uid, name: uid, initContainers: [], containers: Object.entries(containers).map(([name, resources]) => ({ name, resources })) }, host, opts)
+  const plan = planPodCgroups(
+    { uid, name: uid, initContainers: [], containers: Object.entries(containers).map(([name, resources]) => ({ name, resources })) },
+    host,
+    opts,
+  )
   const cg = createPodCgroups(plan, opts.fs)
   const devnull = openSync('/dev/null', 'r+')
   const children: ChildProcessHandle[] = []

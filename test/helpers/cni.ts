@@ -28,7 +28,8 @@ export function iptablesState(): Map<string, string[]> {
   let table = ''
   for (const line of run('iptables-save', []).split('\n')) {
     if (line.startsWith('*')) out.set((table = line.slice(1)), [])
-    else if (line.startsWith(':') && line.split(' ')[1] === '-') out.get(table)!.push(line.split(' ')[0]) // user chains only
+    else if (line.startsWith(':') && line.split(' ')[1] === '-')
+      out.get(table)!.push(line.split(' ')[0]) // user chains only
     else if (line.startsWith('-A')) out.get(table)!.push(line)
   }
   return out
@@ -95,7 +96,10 @@ export function tempDir(t: T, prefix: string): string {
  * A conflist (bridge + host-local + portmap + firewall) in a temp conf dir.
  * `range` limits host-local to some addresses of 198.18.0.0/24.
  */
-export function testNetwork(t: T, opts: { name: string; bridge: string; rangeStart?: string; rangeEnd?: string; extraPlugins?: object[]; binDir?: string; portmap?: boolean }): TestNetwork {
+export function testNetwork(
+  t: T,
+  opts: { name: string; bridge: string; rangeStart?: string; rangeEnd?: string; extraPlugins?: object[]; binDir?: string; portmap?: boolean },
+): TestNetwork {
   const dir = tempDir(t, 'pl-cni-net-')
   const confDir = join(dir, 'net.d')
   const ipamDir = join(dir, 'ipam')
@@ -107,7 +111,14 @@ export function testNetwork(t: T, opts: { name: string; bridge: string; rangeSta
     cniVersion: '1.0.0',
     name: opts.name,
     plugins: [
-      { type: 'bridge', bridge: opts.bridge, isGateway: true, ipMasq: true, hairpinMode: true, ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] } },
+      {
+        type: 'bridge',
+        bridge: opts.bridge,
+        isGateway: true,
+        ipMasq: true,
+        hairpinMode: true,
+        ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] },
+      },
       ...(opts.portmap === false ? [] : [{ type: 'portmap', capabilities: { portMappings: true } }]),
       { type: 'firewall' },
       ...(opts.extraPlugins ?? []),

@@ -67,7 +67,14 @@ export class FakeCgroupFs implements CgroupFs {
       this.files(root, { 'cgroup.procs': '1\n', 'cgroup.controllers': ctl.join(' ') + '\n', 'cgroup.subtree_control': '\n', 'cpu.stat': 'usage_usec 0\n' })
       return
     }
-    const names = [opts.coMountCpu ? ['cpu', 'cpuacct'] : ['cpu'], ...(opts.coMountCpu ? [] : [['cpuacct']]), ['memory'], ['pids'], ['freezer'], ...(opts.hugetlb ? [['hugetlb']] : [])]
+    const names = [
+      opts.coMountCpu ? ['cpu', 'cpuacct'] : ['cpu'],
+      ...(opts.coMountCpu ? [] : [['cpuacct']]),
+      ['memory'],
+      ['pids'],
+      ['freezer'],
+      ...(opts.hugetlb ? [['hugetlb']] : []),
+    ]
     for (const controllers of names) {
       const point = join(root, controllers.join(','))
       this.v1Mounts.push({ point, controllers })
@@ -115,7 +122,7 @@ export class FakeCgroupFs implements CgroupFs {
 
   writeFile(path: string, value: string): void {
     const code = this.failWrite.get(this.rel(path))
-    if (code) throw Object.assign(new Error(`${code}: write ${path}`), { code, errno: -(osErrno(code)), syscall: 'write', path })
+    if (code) throw Object.assign(new Error(`${code}: write ${path}`), { code, errno: -osErrno(code), syscall: 'write', path })
     realFs.writeFile(path, value) // O_WRONLY|O_TRUNC: ENOENT for a file the "kernel" did not make
     this.writes.push([this.rel(path), value])
     if (path.endsWith('/cgroup.kill') && value === '1') this.emptyProcs(dirname(path))
@@ -136,8 +143,19 @@ export class FakeCgroupFs implements CgroupFs {
       return true
     }
     // cgroup2: core files, plus those of the controllers the parent enabled.
-    const enabled = readFileSync(join(dirname(path), 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean).map(c => c.replace(/^\+/, ''))
-    this.files(path, { 'cgroup.procs': '', 'cgroup.controllers': enabled.join(' ') + '\n', 'cgroup.subtree_control': '', 'cgroup.kill': '', 'cgroup.freeze': '0\n', 'cgroup.events': 'populated 0\nfrozen 0\n', 'cpu.stat': 'usage_usec 0\n' })
+    const enabled = readFileSync(join(dirname(path), 'cgroup.subtree_control'), 'utf8')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(c => c.replace(/^\+/, ''))
+    this.files(path, {
+      'cgroup.procs': '',
+      'cgroup.controllers': enabled.join(' ') + '\n',
+      'cgroup.subtree_control': '',
+      'cgroup.kill': '',
+      'cgroup.freeze': '0\n',
+      'cgroup.events': 'populated 0\nfrozen 0\n',
+      'cpu.stat': 'usage_usec 0\n',
+    })
     for (const c of enabled) if (V2_FILES[c]) this.files(path, V2_FILES[c])
     if (enabled.includes('memory') && this.opts.swap) this.files(path, { 'memory.swap.max': 'max\n' })
     return true
@@ -176,7 +194,9 @@ export class FakeCgroupFs implements CgroupFs {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.isDirectory()) this.dropPid(join(dir, e.name), pid)
       else if (e.name === 'cgroup.procs') {
-        const left = readFileSync(join(dir, e.name), 'utf8').split('\n').filter(l => l.trim() && Number(l) !== pid)
+        const left = readFileSync(join(dir, e.name), 'utf8')
+          .split('\n')
+          .filter(l => l.trim() && Number(l) !== pid)
         writeFileSync(join(dir, e.name), left.map(l => l + '\n').join(''))
       }
     }

@@ -30,7 +30,11 @@ export function newRoot(t: T): string {
 export function podCgroups(parent: string): string[] {
   return detectCgroups().hierarchies.flatMap(h => {
     const base = join(h.path, parent)
-    return existsSync(base) ? readdirSync(base).filter(d => d.startsWith('pod-')).map(d => join(base, d)) : []
+    return existsSync(base)
+      ? readdirSync(base)
+          .filter(d => d.startsWith('pod-'))
+          .map(d => join(base, d))
+      : []
   })
 }
 
@@ -40,7 +44,12 @@ export function processesUnder(parent: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     try {
-      if (readFileSync(`/proc/${name}/cgroup`, 'utf8').split('\n').some(l => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1).startsWith(`/${parent}/`))) out.push(Number(name))
+      if (
+        readFileSync(`/proc/${name}/cgroup`, 'utf8')
+          .split('\n')
+          .some(l => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1).startsWith(`/${parent}/`))
+      )
+        out.push(Number(name))
     } catch {
       // gone meanwhile
     }
@@ -122,17 +131,23 @@ export const NO_LEAKS: Leaks = { processes: [], cgroups: [], mounts: [], podDirs
 export function cliEnv(root: string, env: Record<string, string>, ...args: string[]): Promise<Out & { signal: NodeJS.Signals | null }> {
   return new Promise(resolve =>
     execFile(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, signal: (err?.signal) ?? null, stdout, stderr }),
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, signal: err?.signal ?? null, stdout, stderr }),
     ),
   )
 }
 
 /** A foreground `pod-launch run` as a child we can signal. */
-export function runForeground(root: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+export function runForeground(
+  root: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
   const child = spawn(process.execPath, [BIN, '--root', root, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(resolve => child.on('close', (code, signal) => resolve({ code, signal, stderr })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(resolve =>
+    child.on('close', (code, signal) => resolve({ code, signal, stderr })),
+  )
   return { child, exited }
 }
 

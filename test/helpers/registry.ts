@@ -118,7 +118,10 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> 
       if (o.tls) args.push('--dest-cert-dir', join(dir, 'certs'))
       else args.push('--dest-tls-verify=false')
       if (o.auth) args.push('--dest-creds', `${USER}:${PASSWORD}`)
-      execFileSync('skopeo', [...args, src, `docker://${host}/${dest}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REGISTRY_AUTH_FILE: join(dir, 'skopeo-auth.json') } })
+      execFileSync('skopeo', [...args, src, `docker://${host}/${dest}`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, REGISTRY_AUTH_FILE: join(dir, 'skopeo-auth.json') },
+      })
     },
     async stop() {
       for (const p of procs) {

@@ -4,6 +4,9 @@ export function problemsOf(make: () => unknown): string[] {
     make()
     return []
   } catch (e) {
-    return (e as Error).message.split('\n').slice(1).map(l => l.trim())
+    return (e as Error).message
+      .split('\n')
+      .slice(1)
+      .map(l => l.trim())
   }
 }

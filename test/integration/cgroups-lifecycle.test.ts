@@ -44,14 +44,23 @@ t.test('clone3 CLONE_INTO_CGROUP places the child with no cgroup.procs write (cg
   closeSync(w)
   const lines = readAll(r).trim().split('\n')
   await child.exited
-  t.equal(lines.find(l => l.startsWith('0::')), `0::/pod-launch/pod-${p.uid}/app`)
+  t.equal(
+    lines.find(l => l.startsWith('0::')),
+    `0::/pod-launch/pod-${p.uid}/app`,
+  )
 })
 
 t.test('without clone3 (legacy clone) the cgroup.procs write in beforeGo places the child', { skip }, async t => {
   const p = makePod(t, 'legacy', { app: resources() })
   const lines = await cgroupAtExec(p, 'app', { legacyClone: true })
-  t.equal(lines.find(l => l.startsWith('0::')), `0::/pod-launch/pod-${p.uid}/app`)
-  t.ok(lines.every(l => !/:(memory|pids|cpu)(,[a-z]+)*:/.test(l) || l.endsWith(`/pod-${p.uid}/app`)), lines.join(' | '))
+  t.equal(
+    lines.find(l => l.startsWith('0::')),
+    `0::/pod-launch/pod-${p.uid}/app`,
+  )
+  t.ok(
+    lines.every(l => !/:(memory|pids|cpu)(,[a-z]+)*:/.test(l) || l.endsWith(`/pod-${p.uid}/app`)),
+    lines.join(' | '),
+  )
 })
 
 t.test('killAll kills a daemon that double-forked out of its parent with setsid', { skip }, async t => {
@@ -69,7 +78,10 @@ t.test('killAll kills a daemon that double-forked out of its parent with setsid'
   await until('the daemon to be `sleep 600`, alone in the cgroup', () => p.pids('app').length === 1 && cmdline(p.pids('app')[0]) === 'sleep\x00600\x00')
   const [daemon] = p.pids('app')
   const stat = readFileSync(`/proc/${daemon}/stat`, 'utf8')
-  const [ppid, , sid] = stat.slice(stat.lastIndexOf(')') + 4).split(' ').map(Number)
+  const [ppid, , sid] = stat
+    .slice(stat.lastIndexOf(')') + 4)
+    .split(' ')
+    .map(Number)
   t.not(ppid, process.pid, `reparented away from us (ppid ${ppid})`)
   t.equal(sid, daemon, 'it leads its own session')
   await p.cg.killAll()

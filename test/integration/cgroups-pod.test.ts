@@ -35,7 +35,10 @@ t.test('a container over its memory limit is OOMKilled while its sibling keeps r
 })
 
 t.test('an ordinary SIGKILL is not reported as OOMKilled', { skip }, async t => {
-  const { pod, waitFor } = await start(t, manifest(uniqueName('kill'), [{ name: 'c', command: ['sh', '-c', 'echo up; exec sleep 60'], resources: { limits: { memory: '64Mi' } } } as never]))
+  const { pod, waitFor } = await start(
+    t,
+    manifest(uniqueName('kill'), [{ name: 'c', command: ['sh', '-c', 'echo up; exec sleep 60'], resources: { limits: { memory: '64Mi' } } } as never]),
+  )
   await waitFor('c', /^up$/)
   process.kill(pod.runners[0].status.pid!, 'SIGKILL')
   const result = await pod.wait()
@@ -44,9 +47,12 @@ t.test('an ordinary SIGKILL is not reported as OOMKilled', { skip }, async t => 
 
 t.test('a daemon that escaped its session and its parent is killed at teardown', { skip }, async t => {
   // Shared pid namespace: the daemon is reparented to pause, not killed with the container.
-  const { pod, waitFor } = await start(t, manifest(uniqueName('daemon'), [
-    { name: 'c', command: ['sh', '-c', '(setsid sh -c "while :; do sleep 1; done" &); echo forked; sleep 0.3'] },
-  ], { shareProcessNamespace: true }))
+  const { pod, waitFor } = await start(
+    t,
+    manifest(uniqueName('daemon'), [{ name: 'c', command: ['sh', '-c', '(setsid sh -c "while :; do sleep 1; done" &); echo forked; sleep 0.3'] }], {
+      shareProcessNamespace: true,
+    }),
+  )
   await waitFor('c', /^forked$/)
   const uts = pod.sandbox.namespaces.uts
   const result = await pod.wait()

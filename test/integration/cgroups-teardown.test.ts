@@ -34,7 +34,11 @@ t.test('without cgroup.kill, killAll freezes a forking loop and a setsid daemon,
   t.same(p.pids('app'), [])
   for (const pid of before) await until(`pid ${pid} to die`, () => isDead(pid))
   const v1 = p.cg.plan.hierarchies.some(h => h.controllers.includes('freezer'))
-  t.same(writes.slice(0, 2), v1 ? ['freezer.state=FROZEN', 'freezer.state=THAWED'] : ['cgroup.freeze=1', 'cgroup.freeze=0'], `froze and thawed: ${writes.join(' ')}`)
+  t.same(
+    writes.slice(0, 2),
+    v1 ? ['freezer.state=FROZEN', 'freezer.state=THAWED'] : ['cgroup.freeze=1', 'cgroup.freeze=0'],
+    `froze and thawed: ${writes.join(' ')}`,
+  )
   const dirs = [...p.cg.paths.pod, ...p.cg.paths.pause, ...p.cg.paths.containers.app]
   await p.cg.remove()
   t.same(dirs.filter(existsSync), [], 'remove left nothing')

@@ -22,24 +22,21 @@ t.test('a container has only fds 0, 1 and 2', { skip }, async t => {
 })
 
 t.test('SIGPIPE and every other signal are default, none blocked, inside a container', { skip }, async t => {
-  const { lines } = await run(t, manifest(uniqueName('sig'), [
-    { name: 'a', command: ['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status'] },
-  ]))
+  const { lines } = await run(t, manifest(uniqueName('sig'), [{ name: 'a', command: ['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status'] }]))
   t.same(lines('a'), ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'])
 })
 
 t.test('a writer to a closed pipe dies of SIGPIPE (status 141), not of EPIPE', { skip }, async t => {
   // With SIGPIPE ignored (Node's own setting), yes would print "Broken pipe" and exit 1.
-  const { stderr } = await run(t, manifest(uniqueName('pipe'), [
-    { name: 'a', command: ['sh', '-c', '(yes; echo "status $?" >&2) | head -n 1 >/dev/null'] },
-  ]))
+  const { stderr } = await run(t, manifest(uniqueName('pipe'), [{ name: 'a', command: ['sh', '-c', '(yes; echo "status $?" >&2) | head -n 1 >/dev/null'] }]))
   t.same(stderr('a'), ['status 141'])
 })
 
 t.test('stdin is /dev/null and stdout, stderr are the pod pipes', { skip }, async t => {
-  const { lines, stderr } = await run(t, manifest(uniqueName('stdio'), [
-    { name: 'a', command: ['sh', '-c', 'stat -L -c %t:%T /proc/self/fd/0; echo to-out; echo to-err >&2'] },
-  ]))
+  const { lines, stderr } = await run(
+    t,
+    manifest(uniqueName('stdio'), [{ name: 'a', command: ['sh', '-c', 'stat -L -c %t:%T /proc/self/fd/0; echo to-out; echo to-err >&2'] }]),
+  )
   t.same(lines('a'), ['1:3', 'to-out'], 'stdin is the null device (char 1:3)')
   t.same(stderr('a'), ['to-err'])
 })

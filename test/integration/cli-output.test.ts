@@ -25,7 +25,12 @@ function piped(root: string, args: string[], reader: string): Promise<{ out: str
 t.test('logs to a slow pipe reader delivers every line; to `head -1` it ends quietly with 0', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('pipe')
-  const run = await cli(root, 'run', '-d', writeManifest(t, manifest(name, [{ name: 'c', command: ['sh', '-c', `yes $(printf %01000d 1) | head -n ${LINES}`] }])))
+  const run = await cli(
+    root,
+    'run',
+    '-d',
+    writeManifest(t, manifest(name, [{ name: 'c', command: ['sh', '-c', `yes $(printf %01000d 1) | head -n ${LINES}`] }])),
+  )
   t.equal(run.code, 0, run.stderr)
   const id = run.stdout.trim()
   await until('the pod to succeed', async () => JSON.parse((await cli(root, 'ps', '--json')).stdout)[0]?.phase === 'Succeeded', 120_000)

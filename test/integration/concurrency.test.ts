@@ -19,28 +19,43 @@ t.test('200 pod containers and 50 child_process children: every exit reaches its
   const code = (p: number, c: number) => (p * PER_POD + c) % 250
   const pods = Array.from({ length: PODS }, (_, p) =>
     startPod(
-      manifest(uniqueName(`many${p}`), Array.from({ length: PER_POD }, (_, c) => ({ name: `c${c}`, command: ['sh', '-c', `exit ${code(p, c)}`] }))) as Record<string, unknown>,
+      manifest(
+        uniqueName(`many${p}`),
+        Array.from({ length: PER_POD }, (_, c) => ({ name: `c${c}`, command: ['sh', '-c', `exit ${code(p, c)}`] })),
+      ) as Record<string, unknown>,
       { onEvent, onOutput: () => {}, onManifestWarning: () => {} },
     ).then(pod => (track(pod), pod.wait())),
   )
-  const children = Array.from({ length: CHILDREN }, (_, k) =>
-    new Promise<{ k: number; code: number | null; count: number }>((resolve, reject) => {
-      let count = 0
-      const child = spawn('sh', ['-c', `exit ${k + 1}`], { stdio: 'ignore' })
-      child.on('error', reject)
-      child.on('exit', c => {
-        count++
-        setImmediate(() => resolve({ k, code: c, count }))
-      })
-    }),
+  const children = Array.from(
+    { length: CHILDREN },
+    (_, k) =>
+      new Promise<{ k: number; code: number | null; count: number }>((resolve, reject) => {
+        let count = 0
+        const child = spawn('sh', ['-c', `exit ${k + 1}`], { stdio: 'ignore' })
+        child.on('error', reject)
+        child.on('exit', c => {
+          count++
+          setImmediate(() => resolve({ k, code: c, count }))
+        })
+      }),
   )
   const [results, childResults] = await Promise.all([Promise.all(pods), Promise.all(children)])
   for (const [p, result] of results.entries()) {
-    t.same(exitCodes(result), Array.from({ length: PER_POD }, (_, c) => code(p, c)), `pod ${p}: every container's own code`)
+    t.same(
+      exitCodes(result),
+      Array.from({ length: PER_POD }, (_, c) => code(p, c)),
+      `pod ${p}: every container's own code`,
+    )
   }
   t.equal(exits.size, PODS * PER_POD, 'an exit event for every container')
-  t.ok([...exits.values()].every(v => v.length === 1), 'each exactly once')
-  t.ok(childResults.every(r => r.code === r.k + 1 && r.count === 1), 'child_process children each got their own code once')
+  t.ok(
+    [...exits.values()].every(v => v.length === 1),
+    'each exactly once',
+  )
+  t.ok(
+    childResults.every(r => r.code === r.k + 1 && r.count === 1),
+    'child_process children each got their own code once',
+  )
 })
 
 t.test('clone(2) fallback spawns as clone3 does', { skip }, async t => {

@@ -10,7 +10,6 @@ import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 
-
 /** A state root of its own per test; every pod left in it is removed at teardown. */
 function newRoot(t: { teardown: (fn: () => unknown) => void; testdir: () => string }): string {
   const root = mkdtempSync(join(tmpdir(), 'pl-state-'))
@@ -32,10 +31,17 @@ const record = (root: string, id: string) => JSON.parse(readFileSync(join(root, 
 t.test('the full cycle: run -d, ps, inspect, logs -f across a restart, exec, stop, rm', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('cycle')
-  const file = writeManifest(t, manifest(name, [
-    { name: 'web', command: ['sh', '-c', 'echo start; sleep 0.3; echo more; exit 1'] },
-    { name: 'side', command: ['sleep', '600'] },
-  ], { restartPolicy: 'Always' }))
+  const file = writeManifest(
+    t,
+    manifest(
+      name,
+      [
+        { name: 'web', command: ['sh', '-c', 'echo start; sleep 0.3; echo more; exit 1'] },
+        { name: 'side', command: ['sleep', '600'] },
+      ],
+      { restartPolicy: 'Always' },
+    ),
+  )
   const run = await cli(root, 'run', '-d', file)
   t.equal(run.code, 0, run.stderr)
   const id = run.stdout.trim()
@@ -86,18 +92,32 @@ t.test('20 detached pods started in parallel from separate processes', { skip },
     return file
   })
   const runs = await Promise.all(files.map(f => cli(root, 'run', '-d', f)))
-  t.ok(runs.every(r => r.code === 0), runs.map(r => r.stderr).join(''))
+  t.ok(
+    runs.every(r => r.code === 0),
+    runs.map(r => r.stderr).join(''),
+  )
   const ids = runs.map(r => r.stdout.trim())
   t.equal(new Set(ids).size, 20, 'unique ids')
   const ps = JSON.parse((await cli(root, 'ps', '--json')).stdout) as { phase: string }[]
   t.equal(ps.length, 20)
-  t.ok(ps.every(p => p.phase === 'Running'), 'all Running')
+  t.ok(
+    ps.every(p => p.phase === 'Running'),
+    'all Running',
+  )
   const uts = ids.map(id => record(root, id).pause.namespaces.uts as number)
   const rm = await cli(root, 'rm', '--force', ...ids)
   t.equal(rm.code, 0, rm.stderr)
-  t.same(readdirSync(root).filter(d => !d.startsWith('.')), [], 'nothing left in the state root')
+  t.same(
+    readdirSync(root).filter(d => !d.startsWith('.')),
+    [],
+    'nothing left in the state root',
+  )
   const end = bootTicks()
-  t.same(uts.flatMap(u => processesInNamespace('uts', u, end)), [], 'no process left')
+  t.same(
+    uts.flatMap(u => processesInNamespace('uts', u, end)),
+    [],
+    'no process left',
+  )
 })
 
 t.test('a pod name is unique among live pods', { skip }, async t => {
@@ -128,7 +148,8 @@ t.test('supervisor killed: ps says Unknown, containers keep running, rm --force 
   const id = (await cli(root, 'run', '-d', file)).stdout.trim()
   const r = record(root, id)
   process.kill(r.supervisor.pid, 'SIGKILL')
-  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8'))) await new Promise(res => setTimeout(res, 20))
+  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
+    await new Promise(res => setTimeout(res, 20))
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Unknown' }])
   t.ok(processesInNamespace('uts', r.pause.namespaces.uts).length >= 2, 'pause and the container still run')
   t.equal((await cli(root, 'rm', name)).code, 1, 'plain rm refuses a pod that may be running')
@@ -181,12 +202,26 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
   const id = (await cli(root, 'run', '-d', writeManifest(t, manifest(name, [{ name: 'c', command: ['sleep', '600'] }])))).stdout.trim()
   const r = record(root, id)
   process.kill(r.supervisor.pid, 'SIGKILL')
-  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8'))) await new Promise(res => setTimeout(res, 20))
+  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
+    await new Promise(res => setTimeout(res, 20))
 
-  const dry = JSON.parse((await cli(root, 'gc', '--dry-run', '--json', '--cgroup-parent', parent)).stdout) as { kind: string; target: string; leftAlone?: boolean }[]
-  t.ok(dry.some(a => a.kind === 'state-dir' && a.target === plantedDir), 'dry run names the planted state dir')
-  t.ok(dry.some(a => a.kind === 'cgroup' && a.target === plantedCgroup && a.leftAlone), 'and the planted cgroup, which no record of this root names: left alone')
-  t.ok(dry.some(a => a.kind === 'pod' && a.target.includes(id)), 'and the orphaned pod')
+  const dry = JSON.parse((await cli(root, 'gc', '--dry-run', '--json', '--cgroup-parent', parent)).stdout) as {
+    kind: string
+    target: string
+    leftAlone?: boolean
+  }[]
+  t.ok(
+    dry.some(a => a.kind === 'state-dir' && a.target === plantedDir),
+    'dry run names the planted state dir',
+  )
+  t.ok(
+    dry.some(a => a.kind === 'cgroup' && a.target === plantedCgroup && a.leftAlone),
+    'and the planted cgroup, which no record of this root names: left alone',
+  )
+  t.ok(
+    dry.some(a => a.kind === 'pod' && a.target.includes(id)),
+    'and the orphaned pod',
+  )
   t.ok(existsSync(plantedDir) && existsSync(plantedCgroup), 'a dry run removes nothing')
 
   const done = await cli(root, 'gc', '--cgroup-parent', parent)
@@ -204,13 +239,16 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
 t.test('rm --force of a pod whose supervisor died unmounts its Memory emptyDir', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('memvol')
-  const m = manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], { volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }] })
+  const m = manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], {
+    volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }],
+  })
   const id = (await cli(root, 'run', '-d', writeManifest(t, m))).stdout.trim()
   const mountPoint = join(root, id, 'volumes', 'm')
   t.match(readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint, 'the tmpfs is mounted on the host side')
   const r = record(root, id)
   process.kill(r.supervisor.pid, 'SIGKILL')
-  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8'))) await new Promise(res => setTimeout(res, 20))
+  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
+    await new Promise(res => setTimeout(res, 20))
   const rm = await cli(root, 'rm', '--force', name)
   t.equal(rm.code, 0, rm.stderr)
   t.notMatch(readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint, 'unmounted')

@@ -20,7 +20,12 @@ function withDir(m: ReturnType<typeof manifest>, file: string) {
 async function failingStart(m: object) {
   const events: PodEvent[] = []
   const fdsBefore = fdCount()
-  const result = await runPod(m as Record<string, unknown>, { onEvent: e => events.push(e), onOutput: () => {}, onManifestWarning: () => {}, onWarning: () => {} })
+  const result = await runPod(m as Record<string, unknown>, {
+    onEvent: e => events.push(e),
+    onOutput: () => {},
+    onManifestWarning: () => {},
+    onWarning: () => {},
+  })
   const failed = events.find(e => e.type === 'container-failed-to-start')
   const pids = events.flatMap(e => ('pid' in e && e.pid ? [e.pid] : []))
   return { error: (failed as { error: PodError } | undefined)?.error as PodError, result, events, pids, fdsLeaked: fdCount() - fdsBefore }
@@ -38,10 +43,12 @@ function assertNothingLeft(t: { ok: Function; notOk: Function; equal: Function; 
 }
 
 t.test('a missing executable names child.exec, the path and ENOENT, and leaves nothing', { skip }, async t => {
-  const r = await failingStart(manifest(uniqueName('noexe'), [
-    { name: 'ok', command: ['true'] },
-    { name: 'web', command: ['/no/such/bin', '--flag'] },
-  ]))
+  const r = await failingStart(
+    manifest(uniqueName('noexe'), [
+      { name: 'ok', command: ['true'] },
+      { name: 'web', command: ['/no/such/bin', '--flag'] },
+    ]),
+  )
   t.type(r.error, PodError)
   t.equal(r.error.message, 'child.exec: /no/such/bin: no such file or directory (ENOENT)')
   t.equal(r.error.step, 'child.exec')

@@ -16,25 +16,33 @@ async function cli(...argv: string[]) {
   return { code, out, err }
 }
 
-t.test('ns and tree show a detached pod\'s processes, namespaces, cgroups and limits', { skip }, async t => {
+t.test("ns and tree show a detached pod's processes, namespaces, cgroups and limits", { skip }, async t => {
   const root = mkdtempSync(join(tmpdir(), 'pl-explore-'))
   const name = uniqueName('explore')
   const file = join(root, 'pod.json')
-  writeFileSync(file, JSON.stringify(manifest(name, [
-    { name: 'web', command: ['sleep', '600'], resources: { limits: { memory: '64Mi' } } } as never,
-    { name: 'side', command: ['sleep', '600'] },
-  ])))
+  writeFileSync(
+    file,
+    JSON.stringify(
+      manifest(name, [
+        { name: 'web', command: ['sleep', '600'], resources: { limits: { memory: '64Mi' } } } as never,
+        { name: 'side', command: ['sleep', '600'] },
+      ]),
+    ),
+  )
   t.teardown(async () => {
     await cli('--root', root, 'rm', '--force', name)
     rmSync(root, { recursive: true, force: true })
   })
   t.equal((await cli('--root', root, 'run', '-d', file)).code, 0)
   const ns = JSON.parse((await cli('--root', root, 'ns', name, '--json')).out) as { role: string; ns: Record<string, { shared: string }> }[]
-  t.same(ns.map(r => r.role), ['pause', 'web', 'side'])
+  t.same(
+    ns.map(r => r.role),
+    ['pause', 'web', 'side'],
+  )
   for (const r of ns.slice(1)) {
     t.same([r.ns.uts.shared, r.ns.ipc.shared, r.ns.net.shared], ['pause', 'pause', 'pause'], `${r.role}: uts, ipc, net shared with pause`)
     t.same([r.ns.mnt.shared, r.ns.pid.shared], ['own', 'own'], `${r.role}: mnt and pid its own`)
-    t.equal(r.ns.user.shared, 'pause+host', 'user: the host\'s, like pause')
+    t.equal(r.ns.user.shared, 'pause+host', "user: the host's, like pause")
   }
   const table = await cli('--root', root, 'ns', name)
   t.match(table.out, /^PID +ROLE +UTS +IPC +NET +PID +MNT +CGROUP +USER +TIME +COMMAND\n/)
@@ -49,7 +57,16 @@ t.test('ns and tree show a detached pod\'s processes, namespaces, cgroups and li
 t.test('explain prints namespaces, cgroup writes with their Kubernetes field, mounts and argv, creating nothing', { skip }, async t => {
   const root = t.testdir()
   const file = join(root, 'pod.json')
-  writeFileSync(file, JSON.stringify(manifest(uniqueName('explain'), [{ name: 'web', command: ['nginx', '-g', 'daemon off;'], resources: { limits: { memory: '512Mi', cpu: '500m' } } } as never], { shareProcessNamespace: true })))
+  writeFileSync(
+    file,
+    JSON.stringify(
+      manifest(
+        uniqueName('explain'),
+        [{ name: 'web', command: ['nginx', '-g', 'daemon off;'], resources: { limits: { memory: '512Mi', cpu: '500m' } } } as never],
+        { shareProcessNamespace: true },
+      ),
+    ),
+  )
   const r = await cli('explain', file)
   t.equal(r.code, 0)
   t.match(r.out, /= "536870912"  # limits\.memory 512Mi/)

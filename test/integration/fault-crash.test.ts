@@ -17,11 +17,10 @@ const STOP_STEPS: readonly CrashStep[] = ['stop-requested', 'containers-stopped'
 const DETACHED_ONLY: readonly CrashStep[] = ['client-record', 'supervisor-record']
 
 function podManifest(name: string) {
-  return manifest(
-    name,
-    [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never],
-    { terminationGracePeriodSeconds: 1, volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }] },
-  )
+  return manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], {
+    terminationGracePeriodSeconds: 1,
+    volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }],
+  })
 }
 
 /** rm --force (even i) or gc then a plain rm of what gc kept as ended (odd i); returns the commands that failed. */

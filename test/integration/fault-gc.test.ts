@@ -6,7 +6,19 @@ import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from
 import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
-import { cliEnv, leaks, settledLeaks, newRoot, NO_LEAKS, onlyRecord, processesUnder, runForeground, uniqueParent, waitUntil, writeManifest } from '../helpers/faults.js'
+import {
+  cliEnv,
+  leaks,
+  settledLeaks,
+  newRoot,
+  NO_LEAKS,
+  onlyRecord,
+  processesUnder,
+  runForeground,
+  uniqueParent,
+  waitUntil,
+  writeManifest,
+} from '../helpers/faults.js'
 
 const skip = requires('root', 'built')
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
@@ -33,7 +45,11 @@ t.test('item 1: gc never touches a running foreground pod (custom cgroup parent)
   backdate(dir) // old enough that only the proof of life protects it
   const gc = await cliEnv(root, {}, 'gc', '--json', '--cgroup-parent', other)
   t.equal(gc.code, 0, gc.stderr)
-  t.same((JSON.parse(gc.stdout || '[]') as Action[]).filter(a => a.target.includes(id)), [], 'gc names nothing of the running pod')
+  t.same(
+    (JSON.parse(gc.stdout || '[]') as Action[]).filter(a => a.target.includes(id)),
+    [],
+    'gc names nothing of the running pod',
+  )
   t.equal(readdirSync(dir, { recursive: true }).length, before, 'its state dir is whole')
   t.ok(processesUnder(parent).length >= 2, 'pause and the container still run')
 
@@ -43,7 +59,11 @@ t.test('item 1: gc never touches a running foreground pod (custom cgroup parent)
   backdate(dir)
   const gc2 = await cliEnv(root, {}, 'gc', '--json', '--cgroup-parent', other)
   t.equal(gc2.code, 0, gc2.stderr)
-  t.same((JSON.parse(gc2.stdout || '[]') as Action[]).filter(a => a.target.includes(id)), [], 'a corrupt record: still nothing, its processes live')
+  t.same(
+    (JSON.parse(gc2.stdout || '[]') as Action[]).filter(a => a.target.includes(id)),
+    [],
+    'a corrupt record: still nothing, its processes live',
+  )
   t.ok(existsSync(join(dir, 'logs')), 'its logs are there')
   writeFileSync(join(dir, 'pod.json'), good)
 
@@ -61,7 +81,15 @@ t.test('item 2: gc --root A leaves the orphaned pod of root B alone; --all-roots
   const orphanName = uniqueName('orphan')
   const liveName = uniqueName('live')
   const run = async (n: string) => {
-    const r = await cliEnv(rootB, {}, 'run', '-d', '--cgroup-parent', parent, writeManifest(t, manifest(n, [{ name: 'c', command: ['sleep', '600'] }]), `${n}.json`))
+    const r = await cliEnv(
+      rootB,
+      {},
+      'run',
+      '-d',
+      '--cgroup-parent',
+      parent,
+      writeManifest(t, manifest(n, [{ name: 'c', command: ['sleep', '600'] }]), `${n}.json`),
+    )
     t.equal(r.code, 0, r.stderr)
     return JSON.parse(readFileSync(join(rootB, r.stdout.trim(), 'pod.json'), 'utf8'))
   }
@@ -75,8 +103,14 @@ t.test('item 2: gc --root A leaves the orphaned pod of root B alone; --all-roots
   t.equal(gc.code, 0, gc.stderr)
   const actions = JSON.parse(gc.stdout) as Action[]
   t.ok(alive(orphan.pause.pid), "B's orphaned pause still runs")
-  t.ok(actions.some(a => a.kind === 'process' && a.target === `pause pid ${orphan.pause.pid}` && a.leftAlone), 'gc reports it, left alone')
-  t.ok(actions.every(a => a.leftAlone), `gc --root A acted on nothing: ${JSON.stringify(actions)}`)
+  t.ok(
+    actions.some(a => a.kind === 'process' && a.target === `pause pid ${orphan.pause.pid}` && a.leftAlone),
+    'gc reports it, left alone',
+  )
+  t.ok(
+    actions.every(a => a.leftAlone),
+    `gc --root A acted on nothing: ${JSON.stringify(actions)}`,
+  )
   const exec = await cliEnv(rootB, {}, 'exec', orphanName, '-c', 'c', '--', 'true')
   t.equal(exec.code, 0, `B's orphan can still exec: ${exec.stderr}`)
 
@@ -98,7 +132,9 @@ t.test('item 4: gc finds the cgroups of a killed foreground run under the parent
   const parent = uniqueParent(t, 'killed')
   const other = uniqueParent(t, 'none')
   const name = uniqueName('killed')
-  const m = manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], { volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }] })
+  const m = manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], {
+    volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4Mi' } }],
+  })
   const fg = runForeground(root, ['--cgroup-parent', parent, writeManifest(t, m)])
   t.teardown(() => fg.child.kill('SIGKILL'))
   t.ok(await waitUntil(() => onlyRecord(root)?.phase === 'Running'), 'Running')

@@ -14,7 +14,12 @@ import { run, terminated, uniqueName } from '../helpers/pods.js'
 const skip = requires('root', 'built')
 const script = fileURLToPath(new URL('../../scripts/make-test-images.sh', import.meta.url))
 
-const pod = (name: string, containers: object[]) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers } })
+const pod = (name: string, containers: object[]) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers },
+})
 
 t.test('a pod runs from an imported OCI layout and from a docker-archive', { skip }, async t => {
   const work = mkdtempSync(join(tmpdir(), 'pl-images-'))
@@ -29,15 +34,31 @@ t.test('a pod runs from an imported OCI layout and from a docker-archive', { ski
   t.equal(oci.id, docker.id, 'the same image either way')
   const layersBefore = readdirSync(join(root, 'images', 'layers')).sort()
 
-  const { lines, result } = await run(t, pod(uniqueName('imgpod'), [
-    { name: 'cmd-default', image: 'busybox:oci' },
-    { name: 'args-only', image: 'docker.io/library/busybox:docker', args: ['echo', 'args replace Cmd'] },
-    { name: 'layers', image: 'busybox', command: ['sh', '-c', 'cat /hello; test -e /etc/gone && echo gone-is-back || echo whiteout-holds; ls /data/opaque; pwd; echo scribble > /hello; cat /hello'] },
-  ]), { stateRoot: root })
+  const { lines, result } = await run(
+    t,
+    pod(uniqueName('imgpod'), [
+      { name: 'cmd-default', image: 'busybox:oci' },
+      { name: 'args-only', image: 'docker.io/library/busybox:docker', args: ['echo', 'args replace Cmd'] },
+      {
+        name: 'layers',
+        image: 'busybox',
+        command: [
+          'sh',
+          '-c',
+          'cat /hello; test -e /etc/gone && echo gone-is-back || echo whiteout-holds; ls /data/opaque; pwd; echo scribble > /hello; cat /hello',
+        ],
+      },
+    ]),
+    { stateRoot: root },
+  )
   t.equal(result.phase, 'Succeeded')
   t.equal(terminated(result, 'cmd-default')?.exitCode, 0, "the image's Cmd (sh) ran")
   t.same(lines('args-only'), ['args replace Cmd'])
-  t.same(lines('layers'), ['hello from layer 2', 'whiteout-holds', 'new', '/root', 'scribble'], 'layer 2 on top, its whiteout and opaque dir honoured, the image WorkingDir used, the root writable')
+  t.same(
+    lines('layers'),
+    ['hello from layer 2', 'whiteout-holds', 'new', '/root', 'scribble'],
+    'layer 2 on top, its whiteout and opaque dir honoured, the image WorkingDir used, the root writable',
+  )
   t.same(readdirSync(join(root, 'images', 'layers')).sort(), layersBefore, 'the store is unchanged')
   t.equal(readFileSync(join(oci.layers.at(-1)!, 'hello'), 'utf8'), 'hello from layer 2\n', "the container's write went to its own upper layer, not the image")
 })

@@ -64,7 +64,13 @@ function ociLayout(dir: string, imgs: Img[]): string {
   }
   const manifests: object[] = []
   for (const img of imgs) {
-    const config = JSON.stringify({ created: '2025-06-01T00:00:00Z', architecture: 'amd64', os: 'linux', config: { Cmd: img.cmd }, rootfs: { type: 'layers', diff_ids: img.layers.map(l => sha(l)) } })
+    const config = JSON.stringify({
+      created: '2025-06-01T00:00:00Z',
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: img.cmd },
+      rootfs: { type: 'layers', diff_ids: img.layers.map(l => sha(l)) },
+    })
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -74,7 +80,11 @@ function ociLayout(dir: string, imgs: Img[]): string {
     const m = blob(manifest)
     for (const name of img.names) {
       const tag = name.split(':').pop()!
-      manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag } })
+      manifests.push({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        ...m,
+        annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag },
+      })
     }
   }
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
@@ -100,7 +110,11 @@ function dockerArchive(dir: string, imgs: Img[]): string {
 }
 
 const tarDir = (dir: string, file: string) => execFileSync('tar', ['-C', dir, '-cf', file, '.'])
-const layerOf = (name: string) => makeTar([{ path: 'etc/', type: 'dir' }, { path: `etc/${name}`, body: `${name}\n` }])
+const layerOf = (name: string) =>
+  makeTar([
+    { path: 'etc/', type: 'dir' },
+    { path: `etc/${name}`, body: `${name}\n` },
+  ])
 
 t.test('an OCI archive naming two images (as docker save a b writes it) imports both, each under its name', { skip }, async t => {
   const root = newRoot()
@@ -122,8 +136,15 @@ t.test('an OCI archive naming two images (as docker save a b writes it) imports 
   t.same(readdirSync(join(root, 'images/tmp')), [])
   // Naming one picks it alone.
   const root2 = newRoot()
-  t.same((await importImages(layout, { root: root2, name: 'beta:2' })).map(r => r.config.cmd), [['beta']])
-  await t.rejects(importImages(layout, { root: root2, name: 'gamma:3' }), { step: 'image.manifest', message: /holds several images .*name the one to import/, hint: /import without a name to import every image/ })
+  t.same(
+    (await importImages(layout, { root: root2, name: 'beta:2' })).map(r => r.config.cmd),
+    [['beta']],
+  )
+  await t.rejects(importImages(layout, { root: root2, name: 'gamma:3' }), {
+    step: 'image.manifest',
+    message: /holds several images .*name the one to import/,
+    hint: /import without a name to import every image/,
+  })
 })
 
 t.test('a layout skopeo wrote two names into imports both names', { skip }, async t => {
@@ -132,7 +153,12 @@ t.test('a layout skopeo wrote two names into imports both names', { skip }, asyn
   for (const ref of ['busybox:one', 'tools/box:two']) execFileSync('skopeo', ['copy', '-q', `oci:${join(images, 'busybox-oci')}`, `oci:${dst}:${ref}`])
   const got = await importImages(dst, { root })
   t.equal(new Set(got.map(r => r.id)).size, 1, 'one image')
-  t.same(listImages(root)[0].names.filter(n => !n.includes('@')).sort(), ['docker.io/library/busybox:one', 'docker.io/tools/box:two'])
+  t.same(
+    listImages(root)[0]
+      .names.filter(n => !n.includes('@'))
+      .sort(),
+    ['docker.io/library/busybox:one', 'docker.io/tools/box:two'],
+  )
 })
 
 t.test('a docker-archive with two images and several RepoTags imports every tag', { skip }, async t => {
@@ -153,14 +179,24 @@ t.test('a docker-archive with two images and several RepoTags imports every tag'
 t.test('image ls prints one row per name, REPOSITORY TAG IMAGE ID CREATED SIZE; --json has full ids', { skip }, async t => {
   const root = newRoot()
   const base = t.testdir({})
-  await importImages(ociLayout(join(base, 'l'), [{ names: ['docker.io/library/alpha:1', 'registry.test/team/alpha:stable'], layers: [layerOf('alpha')], cmd: ['a'] }]), { root })
+  await importImages(
+    ociLayout(join(base, 'l'), [{ names: ['docker.io/library/alpha:1', 'registry.test/team/alpha:stable'], layers: [layerOf('alpha')], cmd: ['a'] }]),
+    { root },
+  )
   await importImages(join(images, 'busybox-docker.tar'), { root })
   const c = io()
   t.equal(await main(['image', 'ls', '--root', root], c.io), 0)
   const lines = c.out().trimEnd().split('\n')
   t.match(lines[0], /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/)
   const rows = lines.slice(1).map(l => l.split(/\s{2,}/))
-  t.same(rows.map(r => [r[0], r[1]]), [['alpha', '1'], ['busybox', 'latest'], ['registry.test/team/alpha', 'stable']])
+  t.same(
+    rows.map(r => [r[0], r[1]]),
+    [
+      ['alpha', '1'],
+      ['busybox', 'latest'],
+      ['registry.test/team/alpha', 'stable'],
+    ],
+  )
   t.equal(rows[0][2], rows[2][2], 'two names of one image: one IMAGE ID')
   t.match(rows[0][3], /^\d+ (month|year|week|day)s? ago$/)
   t.match(rows[1][4], /^\d+(\.\d+)?(MB|kB)$/)
@@ -169,7 +205,11 @@ t.test('image ls prints one row per name, REPOSITORY TAG IMAGE ID CREATED SIZE; 
   const all = JSON.parse(j.out()) as { id: string; repoTags: string[]; repoDigests: string[]; size: number }[]
   t.equal(all.length, 2)
   for (const i of all) t.match(i.id, /^sha256:[0-9a-f]{64}$/)
-  t.ok(all.some(i => i.repoTags.includes('registry.test/team/alpha:stable') && i.repoDigests.some(d => /^registry\.test\/team\/alpha@sha256:[0-9a-f]{64}$/.test(d))))
+  t.ok(
+    all.some(
+      i => i.repoTags.includes('registry.test/team/alpha:stable') && i.repoDigests.some(d => /^registry\.test\/team\/alpha@sha256:[0-9a-f]{64}$/.test(d)),
+    ),
+  )
 })
 
 t.test('image inspect prints the config as it came, the manifest digest and the layers', { skip }, async t => {
@@ -184,8 +224,14 @@ t.test('image inspect prints the config as it came, the manifest digest and the 
   t.same(got.config, rawConfig, 'the config JSON byte for byte as parsed')
   t.equal(got.manifestDigest, index.manifests[0].digest)
   t.equal(got.id, manifest.config.digest)
-  t.same(got.layers.map((l: { digest: string }) => l.digest), manifest.layers.map((l: { digest: string }) => l.digest))
-  t.same(got.layers.map((l: { diffId: string }) => l.diffId), rawConfig.rootfs.diff_ids)
+  t.same(
+    got.layers.map((l: { digest: string }) => l.digest),
+    manifest.layers.map((l: { digest: string }) => l.digest),
+  )
+  t.same(
+    got.layers.map((l: { diffId: string }) => l.diffId),
+    rawConfig.rootfs.diff_ids,
+  )
   t.same(inspectImage(root, 'busybox').repoTags, ['docker.io/library/busybox:latest'])
   const missing = io()
   t.equal(await main(['image', 'inspect', 'nginx', '--root', root], missing.io), 1)
@@ -212,7 +258,21 @@ t.test('layer xattrs are kept: security.capability (setcap cap_net_raw+ep) and u
   const mnt = join(base, 'mnt')
   mkdirSync(mnt)
   mkdirSync(join(base, 'empty'))
-  const out = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t overlay overlay -o "lowerdir=$2" "$1" && getcap "$1/bin/pinger"', 'sh', mnt, `${dir}:${join(base, 'empty')}`], { encoding: 'utf8' })
+  const out = execFileSync(
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t overlay overlay -o "lowerdir=$2" "$1" && getcap "$1/bin/pinger"',
+      'sh',
+      mnt,
+      `${dir}:${join(base, 'empty')}`,
+    ],
+    { encoding: 'utf8' },
+  )
   t.match(out, /cap_net_raw[=+]ep/)
 })
 
@@ -223,7 +283,10 @@ t.test('a layer may not set trusted.overlay.* xattrs (overlayfs would obey them)
   native().lsetxattr(join(base, 'src/d'), 'trusted.overlay.opaque', 'y')
   execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-C', join(base, 'src'), '-cf', join(base, 'layer.tar'), 'd'])
   const warnings: string[] = []
-  const [img] = await importImages(ociLayout(join(base, 'l'), [{ names: ['docker.io/library/opq:1'], layers: [readFileSync(join(base, 'layer.tar'))], cmd: ['sh'] }]), { root, onWarning: m => void warnings.push(m) })
+  const [img] = await importImages(
+    ociLayout(join(base, 'l'), [{ names: ['docker.io/library/opq:1'], layers: [readFileSync(join(base, 'layer.tar'))], cmd: ['sh'] }]),
+    { root, onWarning: m => void warnings.push(m) },
+  )
   t.equal(native().lgetxattr(join(img.layers[0], 'd'), 'trusted.overlay.opaque'), null)
   t.match(warnings, [/xattr trusted\.overlay\.opaque is not taken from a layer/])
 })
@@ -245,7 +308,9 @@ t.test('a gzip layer that expands past --max-layer-size is refused naming image,
   const base = t.testdir({})
   const layer = zeroLayer(96)
   const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/bomb:1'], layers: [layer], cmd: ['sh'] }])
-  const gz = readdirSync(join(layout, 'blobs/sha256')).map(f => readFileSync(join(layout, 'blobs/sha256', f))).find(b => b[0] === 0x1f)!
+  const gz = readdirSync(join(layout, 'blobs/sha256'))
+    .map(f => readFileSync(join(layout, 'blobs/sha256', f)))
+    .find(b => b[0] === 0x1f)!
   t.ok(gz.length < 200_000, `the gzip blob is small (${gz.length} bytes)`)
   const r = await cli(root, 'image', 'import', '--max-layer-size', '64MiB', layout)
   t.equal(r.code, 1)
@@ -254,7 +319,12 @@ t.test('a gzip layer that expands past --max-layer-size is refused naming image,
   t.match(hint, /^hint: nothing was stored; .*--max-layer-size or POD_LAUNCH_MAX_LAYER_SIZE=SIZE/)
   storeIsEmpty(t, root)
   // The same limit from the environment; the default lets it in.
-  const viaEnv = await new Promise<number>(resolve => spawn(process.execPath, [BIN, '--root', root, 'image', 'import', layout], { env: { ...process.env, POD_LAUNCH_MAX_LAYER_SIZE: '64Mi' }, stdio: 'ignore' }).on('exit', c => resolve(c ?? -1)))
+  const viaEnv = await new Promise<number>(resolve =>
+    spawn(process.execPath, [BIN, '--root', root, 'image', 'import', layout], {
+      env: { ...process.env, POD_LAUNCH_MAX_LAYER_SIZE: '64Mi' },
+      stdio: 'ignore',
+    }).on('exit', c => resolve(c ?? -1)),
+  )
   t.equal(viaEnv, 1)
   storeIsEmpty(t, root)
   t.equal((await cli(root, 'image', 'import', layout)).code, 0, 'under the 8 GiB default it imports')
@@ -280,7 +350,10 @@ t.test('an import that would fill the store filesystem stops at the free-space f
   t.teardown(() => execFileSync('umount', ['-l', root]))
   const r = await cli(root, 'image', 'import', layout)
   t.equal(r.code, 1)
-  t.match(r.stderr, /^pod-launch: image\.unpack: fill:1: layer sha256:[0-9a-f]{64}: the store's filesystem is nearly full \([\d.]+ \w+ free, 3\.2 MiB kept free\)\nhint: nothing was stored/)
+  t.match(
+    r.stderr,
+    /^pod-launch: image\.unpack: fill:1: layer sha256:[0-9a-f]{64}: the store's filesystem is nearly full \([\d.]+ \w+ free, 3\.2 MiB kept free\)\nhint: nothing was stored/,
+  )
   storeIsEmpty(t, root)
 })
 
@@ -295,7 +368,9 @@ t.test('gc removes what an interrupted import left and never a live import', { s
   const tmp = join(root, 'images/tmp')
   // A real interrupted import: SIGKILL while it unpacks a big layer.
   const base = t.testdir({})
-  const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/slow:1'], layers: [makeTar([{ path: 'r', body: Buffer.alloc(200 * 2 ** 20, 7) }])], cmd: ['sh'] }])
+  const layout = ociLayout(join(base, 'l'), [
+    { names: ['docker.io/library/slow:1'], layers: [makeTar([{ path: 'r', body: Buffer.alloc(200 * 2 ** 20, 7) }])], cmd: ['sh'] },
+  ])
   const child = spawn(process.execPath, [BIN, '--root', root, 'image', 'import', layout], { stdio: 'ignore' })
   const exited = new Promise(resolve => child.on('exit', resolve))
   const started = Date.now()
@@ -334,7 +409,15 @@ t.test('image rm of an image a live pod uses is refused naming the pod; --force 
   await importImages(join(images, 'busybox-oci'), { root })
   const name = uniqueName('imgrm')
   const podFile = join(t.testdir({}), 'pod.json')
-  writeFileSync(podFile, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }] } }))
+  writeFileSync(
+    podFile,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'] }] },
+    }),
+  )
   const run = await cli(root, 'run', '-d', '--network', 'none', podFile)
   t.equal(run.code, 0, run.stderr)
   t.teardown(() => cli(root, 'rm', '--force', name))
@@ -365,7 +448,11 @@ t.test('leak check: no mount, tmp entry or pod left under any root of this file'
     t.same(mountsBelow(root), [], `${root}: no mount`)
     const tmp = join(root, 'images/tmp')
     t.same(existsSync(tmp) ? readdirSync(tmp) : [], [], `${root}: tmp/ empty`)
-    t.same(readdirSync(root).filter(n => /^[0-9a-f-]{36}$/.test(n)), [], `${root}: no pod dir`)
+    t.same(
+      readdirSync(root).filter(n => /^[0-9a-f-]{36}$/.test(n)),
+      [],
+      `${root}: no pod dir`,
+    )
   }
   if (work) rmSync(work, { recursive: true, force: true })
 })

@@ -9,7 +9,16 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { native } from '../../src/index.js'
-import { OPAQUE_XATTR, importImage, listImages, lowerdirOption, removeImage, resolveImage, resolveImageUser, unpackLayer } from '../../src/rootfs/images/index.js'
+import {
+  OPAQUE_XATTR,
+  importImage,
+  listImages,
+  lowerdirOption,
+  removeImage,
+  resolveImage,
+  resolveImageUser,
+  unpackLayer,
+} from '../../src/rootfs/images/index.js'
 import { readMergedFile } from '../../src/rootfs/images/run-config.js'
 import { makeTar, type TarEntry } from '../helpers/tar-writer.js'
 import { requires } from '../helpers/requires.js'
@@ -35,7 +44,8 @@ t.test('an OCI layout dir, its tar, and a docker-archive import as one image und
   const fromDocker = await importImage(join(images, 'busybox-docker.tar'), { root, onWarning, name: 'tools/busybox:v1' })
   t.equal(fromTar.id, fromDir.id)
   t.equal(fromDocker.id, fromDir.id)
-  for (const n of ['busybox', 'busybox:latest', 'docker.io/library/busybox:latest', 'library/busybox', 'tools/busybox:v1']) t.equal(resolveImage(root, n).id, fromDir.id, n)
+  for (const n of ['busybox', 'busybox:latest', 'docker.io/library/busybox:latest', 'library/busybox', 'tools/busybox:v1'])
+    t.equal(resolveImage(root, n).id, fromDir.id, n)
   const r = resolveImage(root, 'busybox')
   t.equal(r.layers.length, 2)
   t.ok(r.layers.every(l => l.startsWith(join(root, 'images', 'layers') + '/') && statSync(l).isDirectory()))
@@ -113,7 +123,10 @@ const malicious: [string, TarEntry[], (layerParent: string) => string[]][] = [
   ['"/abs"', [{ path: outside.abs, body: 'x' }], () => [outside.abs]],
   [
     'a symlink "evil -> /tmp/x" then "evil/file"',
-    [{ path: 'evil', type: 'symlink', linkpath: outside.symlinkDir }, { path: 'evil/file', body: 'x' }],
+    [
+      { path: 'evil', type: 'symlink', linkpath: outside.symlinkDir },
+      { path: 'evil/file', body: 'x' },
+    ],
     () => [join(outside.symlinkDir, 'file')],
   ],
   ['a hardlink to /etc/passwd', [{ path: 'pw', type: 'link', linkpath: '/etc/passwd' }], () => []],
@@ -129,7 +142,11 @@ for (const [what, entries, targets] of malicious) {
     const dest = join(base, 'layer')
     mkdirSync(dest)
     writeFileSync(join(base, 'evil.tar'), makeTar(entries))
-    await t.rejects(unpackLayer(join(base, 'evil.tar'), dest, { compression: 'tar', label: 'evil.tar' }), { step: 'image.unpack', code: 'IMAGE_LAYER_UNSAFE', message: /^image\.unpack: evil\.tar: / })
+    await t.rejects(unpackLayer(join(base, 'evil.tar'), dest, { compression: 'tar', label: 'evil.tar' }), {
+      step: 'image.unpack',
+      code: 'IMAGE_LAYER_UNSAFE',
+      message: /^image\.unpack: evil\.tar: /,
+    })
     for (const p of targets(dest)) t.notOk(existsSync(p), `${p} not written`)
     t.equal(statSync('/etc/passwd').nlink, passwdLinks, '/etc/passwd gained no link')
     t.same(readdirSync(outside.symlinkDir), [], 'the symlink target dir is untouched')
@@ -169,7 +186,13 @@ t.test('a later entry replaces a symlink instead of writing through it', { skip 
 t.test('device nodes in a layer are skipped with a warning', { skip }, async t => {
   const base = t.testdir({})
   mkdirSync(join(base, 'layer'))
-  writeFileSync(join(base, 'dev.tar'), makeTar([{ path: 'dev/null', type: 'char' }, { path: 'ok', body: '1' }]))
+  writeFileSync(
+    join(base, 'dev.tar'),
+    makeTar([
+      { path: 'dev/null', type: 'char' },
+      { path: 'ok', body: '1' },
+    ]),
+  )
   const seen: string[] = []
   await unpackLayer(join(base, 'dev.tar'), join(base, 'layer'), { compression: 'tar', label: 'dev.tar', onWarning: m => void seen.push(m) })
   t.same(seen, ['image.unpack: dev.tar: dev/null: CharacterDevice entries are not unpacked (skipped)'])
@@ -202,7 +225,11 @@ t.test('a docker-archive layer that does not match its diff_id is refused', { sk
   const dir = dockerArchive(join(base, 'a'), makeTar([{ path: 'f', body: 'one' }]))
   writeFileSync(join(dir, 'l/layer.tar'), makeTar([{ path: 'f', body: 'two' }]))
   const root = join(base, 'root')
-  await t.rejects(importImage(dir, { root }), { step: 'image.verify', code: 'IMAGE_DIGEST_MISMATCH', message: /uncompressed digest sha256:\w+ does not match the config's diff_id/ })
+  await t.rejects(importImage(dir, { root }), {
+    step: 'image.verify',
+    code: 'IMAGE_DIGEST_MISMATCH',
+    message: /uncompressed digest sha256:\w+ does not match the config's diff_id/,
+  })
   t.same(readdirSync(join(root, 'images', 'layers')), [])
 })
 
@@ -243,7 +270,10 @@ t.test('removeImage deletes the record and the layers no other image uses', { sk
   t.same(removed.layers, [busybox.layers[1]], 'only the unshared layer is deleted')
   t.notOk(existsSync(busybox.layers[1]))
   t.ok(existsSync(join(busybox.layers[0], 'bin/busybox')), 'the shared layer stays')
-  t.same(listImages(root).map(r => r.id), [other.id])
+  t.same(
+    listImages(root).map(r => r.id),
+    [other.id],
+  )
   t.throws(() => resolveImage(root, 'busybox'), { code: 'IMAGE_NOT_FOUND', message: /available: other:1 \(sha256:/ })
   await t.rejects(removeImage(root, 'busybox'), { code: 'IMAGE_NOT_FOUND' })
   await removeImage(root, 'other:1')
@@ -271,7 +301,6 @@ t.test('a file that is not an image archive is a clear error', { skip }, async t
   t.same(readdirSync(join(root, 'images', 'tmp')), [])
 })
 
-
 t.test("the image's User resolves against its /etc/passwd and /etc/group, as the overlay shows them", { skip }, async t => {
   const root = t.testdir({})
   const { layers } = await importImage(join(images, 'busybox-oci'), { root })
@@ -281,7 +310,11 @@ t.test("the image's User resolves against its /etc/passwd and /etc/group, as the
   t.same(resolveImageUser(layers, '1000'), { uid: 1000, gid: 0 })
   t.same(resolveImageUser(layers, 'root:nogroup'), { uid: 0, gid: 65534 })
   t.same(resolveImageUser(layers, '5:7'), { uid: 5, gid: 7 })
-  t.throws(() => resolveImageUser(layers, 'ghost'), { step: 'image.user', code: 'IMAGE_USER_UNKNOWN', message: `image.user: ghost: user "ghost" is not in the image's /etc/passwd` })
+  t.throws(() => resolveImageUser(layers, 'ghost'), {
+    step: 'image.user',
+    code: 'IMAGE_USER_UNKNOWN',
+    message: `image.user: ghost: user "ghost" is not in the image's /etc/passwd`,
+  })
   t.throws(() => resolveImageUser(layers, 'root:ghosts'), { message: `image.user: root:ghosts: group "ghosts" is not in the image's /etc/group` })
   t.equal(readMergedFile(layers, 'etc/gone'), undefined, 'a whiteout hides the lower file')
   t.equal(readMergedFile(layers, 'data/opaque/old1'), undefined, 'an opaque dir hides the lower files')

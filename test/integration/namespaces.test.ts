@@ -13,10 +13,13 @@ const parse = (lines: string[]): Report => JSON.parse(lines.find(l => l.startsWi
 
 t.test('containers share pause uts, ipc and net, and have their own mnt and pid', { skip }, async t => {
   const name = uniqueName('ns')
-  const { pod, lines, result } = await run(t, manifest(name, [
-    { name: 'a', command: [node, report] },
-    { name: 'b', command: [node, report] },
-  ]))
+  const { pod, lines, result } = await run(
+    t,
+    manifest(name, [
+      { name: 'a', command: [node, report] },
+      { name: 'b', command: [node, report] },
+    ]),
+  )
   t.equal(result.exitCode, 0)
   const pause = pod.sandbox.namespaces
   const host = namespaceInodes('self')
@@ -38,10 +41,17 @@ t.test('containers share pause uts, ipc and net, and have their own mnt and pid'
 })
 
 t.test('with shareProcessNamespace containers join pause pid namespace and pause is pid 1', { skip }, async t => {
-  const { pod, lines, result } = await run(t, manifest(uniqueName('sharepid'), [
-    { name: 'a', command: [node, report] },
-    { name: 'b', command: [node, report] },
-  ], { shareProcessNamespace: true }))
+  const { pod, lines, result } = await run(
+    t,
+    manifest(
+      uniqueName('sharepid'),
+      [
+        { name: 'a', command: [node, report] },
+        { name: 'b', command: [node, report] },
+      ],
+      { shareProcessNamespace: true },
+    ),
+  )
   t.equal(result.exitCode, 0)
   for (const c of ['a', 'b']) {
     const r = parse(lines(c))
@@ -60,8 +70,11 @@ t.test('the host hostname is unchanged by a pod', { skip }, async t => {
   t.equal(hostname(), before)
 })
 
-t.test('hostNetwork, hostIPC and hostPID keep those namespaces the host\'s', { skip }, async t => {
-  const { pod, lines, result } = await run(t, manifest(uniqueName('hostns'), [{ name: 'a', command: [node, report] }], { hostNetwork: true, hostIPC: true, hostPID: true }))
+t.test("hostNetwork, hostIPC and hostPID keep those namespaces the host's", { skip }, async t => {
+  const { pod, lines, result } = await run(
+    t,
+    manifest(uniqueName('hostns'), [{ name: 'a', command: [node, report] }], { hostNetwork: true, hostIPC: true, hostPID: true }),
+  )
   t.equal(result.exitCode, 0)
   const host = namespaceInodes('self')
   const r = parse(lines('a'))

@@ -19,7 +19,7 @@ const plan = (argv: string[], unshare: ('pid' | 'uts')[] = []) => ({ argv, envp:
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`pause exits 0 on ${sig}, also as pid 1 of its own pid namespace`, { skip }, async t => {
-    for (const unshare of [[], ['pid']] as ('pid')[][]) {
+    for (const unshare of [[], ['pid']] as 'pid'[][]) {
       const pause = await spawnProcess({ ...plan([pausePath()], unshare), dieWithParent: true })
       await handlersReady(pause.pid)
       t.ok(pause.kill(sig))
@@ -48,15 +48,17 @@ t.test('pause as pid 1 reaps orphans reparented to it', { skip }, async t => {
   await sh.exited
   // The orphan (sleep) is now pause's child; wait for it to exit and be reaped.
   const childrenOfPause = () =>
-    readdirSync('/proc').filter(n => /^\d+$/.test(n)).flatMap(n => {
-      try {
-        const stat = readFileSync(`/proc/${n}/stat`, 'utf8')
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        return Number(fields[1]) === pause.pid ? [{ pid: Number(n), state: fields[0] }] : []
-      } catch {
-        return []
-      }
-    })
+    readdirSync('/proc')
+      .filter(n => /^\d+$/.test(n))
+      .flatMap(n => {
+        try {
+          const stat = readFileSync(`/proc/${n}/stat`, 'utf8')
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+          return Number(fields[1]) === pause.pid ? [{ pid: Number(n), state: fields[0] }] : []
+        } catch {
+          return []
+        }
+      })
   const deadline = Date.now() + 5000
   let kids = childrenOfPause()
   while (kids.length > 0 && Date.now() < deadline) {

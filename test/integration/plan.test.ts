@@ -25,7 +25,21 @@ const pods: [string, object, Record<string, unknown>?][] = [
   ['hostPID', sleeper(), { hostPID: true }],
   ['shareProcessNamespace', sleeper(), { shareProcessNamespace: true }],
   ['readOnlyRootFilesystem', sleeper({ securityContext: { readOnlyRootFilesystem: true, runAsUser: 1000, capabilities: { drop: ['ALL'] } } })],
-  ['volumes', sleeper({ volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'mem', mountPath: '/mem' }] }), { volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'mem', emptyDir: { medium: 'Memory' } }] }],
+  [
+    'volumes',
+    sleeper({
+      volumeMounts: [
+        { name: 'scratch', mountPath: '/scratch' },
+        { name: 'mem', mountPath: '/mem' },
+      ],
+    }),
+    {
+      volumes: [
+        { name: 'scratch', emptyDir: {} },
+        { name: 'mem', emptyDir: { medium: 'Memory' } },
+      ],
+    },
+  ],
   ['seccomp', sleeper({ securityContext: { seccompProfile: { type: 'RuntimeDefault' }, allowPrivilegeEscalation: false } })],
   ['tty', sleeper({ tty: true, stdin: true })],
 ]
@@ -59,5 +73,8 @@ t.test('a privileged container: explain no longer claims /sys read-only, as run 
   const explained = explainPod(parseManifest(manifest(uniqueName('plan-priv'), [sleeper({ securityContext: { privileged: true } })])).spec)
   const sys = explained.processes[1].plan!.mounts.find(mt => mt.target.endsWith('/sys') && mt.fstype === 'sysfs')
   t.ok(sys, 'sysfs is mounted')
-  t.notOk(explained.processes[1].mounts.some(l => / on \/proc\/sys .*RDONLY/.test(l)), 'no read-only /proc/sys')
+  t.notOk(
+    explained.processes[1].mounts.some(l => / on \/proc\/sys .*RDONLY/.test(l)),
+    'no read-only /proc/sys',
+  )
 })

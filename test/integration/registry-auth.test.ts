@@ -40,7 +40,9 @@ async function registry(o: Parameters<typeof startRegistry>[0], repo: string): P
 /** pod-launch with its own HOME, auth file and registries.json; `stdin` fed to it. */
 function pl(root: string, env: Record<string, string>, args: string[], stdin?: string): Promise<Out> {
   return new Promise(resolve => {
-    const child = execFile(process.execPath, [BIN, '--root', root, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
+    const child = execFile(process.execPath, [BIN, '--root', root, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
     child.stdin!.end(stdin ?? '')
   })
 }
@@ -60,7 +62,12 @@ t.test('TLS: refused while the CA is unknown, pulled once certs.d/HOST/ca.crt ho
   writeFileSync(env.POD_LAUNCH_REGISTRIES, JSON.stringify({ certsDirs: [certs] }))
   const bad = await pl(root, env, ['image', 'pull', `${r.host}/tls/busybox:1`])
   t.equal(bad.code, 1)
-  t.match(bad.stderr, new RegExp(`^pod-launch: registry\\.ping: ${r.host}/tls/busybox:1: ${r.host}: .*certificate.*\\nhint: put the registry CA in /etc/docker/certs\\.d/HOST/ca\\.crt`))
+  t.match(
+    bad.stderr,
+    new RegExp(
+      `^pod-launch: registry\\.ping: ${r.host}/tls/busybox:1: ${r.host}: .*certificate.*\\nhint: put the registry CA in /etc/docker/certs\\.d/HOST/ca\\.crt`,
+    ),
+  )
   mkdirSync(join(certs, r.host), { recursive: true })
   copyFileSync(r.caFile!, join(certs, r.host, 'ca.crt'))
   const ok = await pl(root, env, ['image', 'pull', '-q', `${r.host}/tls/busybox:1`])
@@ -68,33 +75,40 @@ t.test('TLS: refused while the CA is unknown, pulled once certs.d/HOST/ca.crt ho
   t.equal(listImages(root).length, 1)
 })
 
-t.test('htpasswd Basic auth: anonymous is told to log in, wrong credentials are refused, login stores them 0600 and the pull works; logout removes them', { skip }, async t => {
-  const r = await registry({ auth: 'htpasswd' }, 'private/busybox:1')
-  const { root, env } = setup(t, 'basic')
-  const ref = `${r.host}/private/busybox:1`
-  const anon = await pl(root, env, ['image', 'pull', ref])
-  t.equal(anon.code, 1)
-  t.equal(anon.stderr, `pod-launch: registry.auth: ${ref}: the registry wants a user name and password\nhint: log in first: pod-launch image login ${r.host}\n`)
-  const wrong = await pl(root, env, ['image', 'login', r.host, '-u', USER, '--password-stdin'], 'not-the-password\n')
-  t.equal(wrong.code, 1)
-  t.match(wrong.stderr, /^pod-launch: registry\.auth: 127\.0\.0\.1:\d+: .*401/)
-  t.throws(() => statSync(env.REGISTRY_AUTH_FILE), 'nothing stored for refused credentials')
-  const login = await pl(root, env, ['image', 'login', r.host, '-u', USER, '--password-stdin'], PASSWORD + '\n')
-  t.equal(login.code, 0, login.stderr)
-  t.notMatch(login.stdout + login.stderr, new RegExp(PASSWORD), 'the password is never printed')
-  t.equal(statSync(env.REGISTRY_AUTH_FILE).mode & 0o777, 0o600)
-  const pulled = await pl(root, env, ['image', 'pull', '-q', ref])
-  t.equal(pulled.code, 0, pulled.stderr)
-  t.notMatch(pulled.stdout + pulled.stderr, new RegExp(PASSWORD))
-  // Wrong stored credentials: a 401 naming the image, and the way out.
-  writeFileSync(env.REGISTRY_AUTH_FILE, JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:wrong`).toString('base64') } } }))
-  const stale = await pl(root, env, ['image', 'pull', ref])
-  t.equal(stale.code, 1)
-  t.match(stale.stderr, new RegExp(`^pod-launch: registry\\.auth: ${ref}: access denied \\(401\\)\\nhint: the stored credentials for ${r.host} were refused`))
-  const out = await pl(root, env, ['image', 'logout', r.host])
-  t.equal(out.code, 0)
-  t.same(JSON.parse(readFileSync(env.REGISTRY_AUTH_FILE, 'utf8')).auths, {})
-})
+t.test(
+  'htpasswd Basic auth: anonymous is told to log in, wrong credentials are refused, login stores them 0600 and the pull works; logout removes them',
+  { skip },
+  async t => {
+    const r = await registry({ auth: 'htpasswd' }, 'private/busybox:1')
+    const { root, env } = setup(t, 'basic')
+    const ref = `${r.host}/private/busybox:1`
+    const anon = await pl(root, env, ['image', 'pull', ref])
+    t.equal(anon.code, 1)
+    t.equal(
+      anon.stderr,
+      `pod-launch: registry.auth: ${ref}: the registry wants a user name and password\nhint: log in first: pod-launch image login ${r.host}\n`,
+    )
+    const wrong = await pl(root, env, ['image', 'login', r.host, '-u', USER, '--password-stdin'], 'not-the-password\n')
+    t.equal(wrong.code, 1)
+    t.match(wrong.stderr, /^pod-launch: registry\.auth: 127\.0\.0\.1:\d+: .*401/)
+    t.throws(() => statSync(env.REGISTRY_AUTH_FILE), 'nothing stored for refused credentials')
+    const login = await pl(root, env, ['image', 'login', r.host, '-u', USER, '--password-stdin'], PASSWORD + '\n')
+    t.equal(login.code, 0, login.stderr)
+    t.notMatch(login.stdout + login.stderr, new RegExp(PASSWORD), 'the password is never printed')
+    t.equal(statSync(env.REGISTRY_AUTH_FILE).mode & 0o777, 0o600)
+    const pulled = await pl(root, env, ['image', 'pull', '-q', ref])
+    t.equal(pulled.code, 0, pulled.stderr)
+    t.notMatch(pulled.stdout + pulled.stderr, new RegExp(PASSWORD))
+    // Wrong stored credentials: a 401 naming the image, and the way out.
+    writeFileSync(env.REGISTRY_AUTH_FILE, JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:wrong`).toString('base64') } } }))
+    const stale = await pl(root, env, ['image', 'pull', ref])
+    t.equal(stale.code, 1)
+    t.match(stale.stderr, new RegExp(`^pod-launch: registry\\.auth: ${ref}: access denied \\(401\\)\\nhint: the stored credentials for ${r.host} were refused`))
+    const out = await pl(root, env, ['image', 'logout', r.host])
+    t.equal(out.code, 0)
+    t.same(JSON.parse(readFileSync(env.REGISTRY_AUTH_FILE, 'utf8')).auths, {})
+  },
+)
 
 t.test('token auth: anonymous Bearer for a public repository, credentials (from ~/.docker/config.json) for a private one', { skip }, async t => {
   const r = await registry({ auth: 'token' }, 'public/busybox:1')
@@ -106,12 +120,18 @@ t.test('token auth: anonymous Bearer for a public repository, credentials (from 
   t.equal(denied.code, 1)
   t.match(denied.stderr, new RegExp(`^pod-launch: registry\\.auth: ${r.host}/team/busybox:1: access denied \\(401\\) to anonymous users\\nhint: log in first`))
   mkdirSync(join(env.HOME, '.docker'), { recursive: true })
-  writeFileSync(join(env.HOME, '.docker', 'config.json'), JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }))
+  writeFileSync(
+    join(env.HOME, '.docker', 'config.json'),
+    JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }),
+  )
   const priv = await pl(root, env, ['image', 'pull', '-q', `${r.host}/team/busybox:1`])
   t.equal(priv.code, 0, priv.stderr)
   writeFileSync(join(env.HOME, '.docker', 'config.json'), JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:nope`).toString('base64') } } }))
   const wrong = await pl(root, env, ['image', 'pull', `${r.host}/team/busybox:1`])
   t.equal(wrong.code, 1)
-  t.match(wrong.stderr, new RegExp(`^pod-launch: registry\\.auth: ${r.host}/team/busybox:1: the token service 127\\.0\\.0\\.1:\\d+ refused the credentials \\(401\\)`))
+  t.match(
+    wrong.stderr,
+    new RegExp(`^pod-launch: registry\\.auth: ${r.host}/team/busybox:1: the token service 127\\.0\\.0\\.1:\\d+ refused the credentials \\(401\\)`),
+  )
   t.equal(listImages(root).length, 1)
 })

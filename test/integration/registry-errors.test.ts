@@ -16,7 +16,6 @@ import { BIN, cli } from '../helpers/cli.js'
 import { freePort, PASSWORD, startRegistry, USER, type Registry } from '../helpers/registry.js'
 import { requires } from '../helpers/requires.js'
 
-
 const skip = requires('root', 'built')
 const script = fileURLToPath(new URL('../../scripts/make-test-images.sh', import.meta.url))
 const PROXY = fileURLToPath(new URL('../fixtures/registry-proxy.mjs', import.meta.url))
@@ -30,7 +29,8 @@ t.before(async () => {
   images = mkdtempSync(join(tmpdir(), 'pl-reg-images-'))
   execFileSync('bash', [script, images], { stdio: 'ignore' })
   reg = await startRegistry({ auth: 'token' })
-  for (const mode of ['corrupt', 'truncate', 'loop', 'schema1', 'huge', 'cdn', 'slow', 'public']) reg.push(`oci:${images}/busybox-oci:latest`, `${mode}/busybox:1`)
+  for (const mode of ['corrupt', 'truncate', 'loop', 'schema1', 'huge', 'cdn', 'slow', 'public'])
+    reg.push(`oci:${images}/busybox-oci:latest`, `${mode}/busybox:1`)
   const port = await freePort()
   proxy = spawn(process.execPath, [PROXY, String(port), String(reg.port)], { stdio: 'ignore' })
   host = `127.0.0.1:${port}`
@@ -58,15 +58,29 @@ function store(t: { teardown: (fn: () => void) => void }) {
   process.env.REGISTRY_AUTH_FILE = join(root, 'auth.json')
   return root
 }
-const stats = () => new Promise<{ blobGets: Record<string, number>; cdnAuth: (string | null)[] }>(r => get(`http://${host}/__stats`, res => { let b = ''; res.on('data', d => (b += d)); res.on('end', () => r(JSON.parse(b))) }))
+const stats = () =>
+  new Promise<{ blobGets: Record<string, number>; cdnAuth: (string | null)[] }>(r =>
+    get(`http://${host}/__stats`, res => {
+      let b = ''
+      res.on('data', d => (b += d))
+      res.on('end', () => r(JSON.parse(b)))
+    }),
+  )
 /** What a pull left: images, layers, and tmp/ entries other than lock files. */
 const ls = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
-const left = (root: string) => ({ images: listImages(root), layers: ls(join(root, 'images', 'layers')), tmp: ls(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')) })
+const left = (root: string) => ({
+  images: listImages(root),
+  layers: ls(join(root, 'images', 'layers')),
+  tmp: ls(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')),
+})
 const NOTHING = { images: [], layers: [], tmp: [] }
 
 for (const [mode, line] of [
   ['corrupt', /^pod-launch: image\.verify: 127\.0\.0\.1:\d+\/corrupt\/busybox:1: blob sha256:[0-9a-f]{64}: its content hashes to sha256:[0-9a-f]{64}$/],
-  ['truncate', /^pod-launch: image\.verify: 127\.0\.0\.1:\d+\/truncate\/busybox:1: (blob|image config) sha256:[0-9a-f]{64}: truncated: the connection ended after \d+/],
+  [
+    'truncate',
+    /^pod-launch: image\.verify: 127\.0\.0\.1:\d+\/truncate\/busybox:1: (blob|image config) sha256:[0-9a-f]{64}: truncated: the connection ended after \d+/,
+  ],
   ['loop', /^pod-launch: registry\.blob: 127\.0\.0\.1:\d+\/loop\/busybox:1: more than 5 redirects/],
   ['schema1', /^pod-launch: registry\.manifest: 127\.0\.0\.1:\d+\/schema1\/busybox:1: Docker image manifest schema 1 is not supported/],
   ['huge', /^pod-launch: registry\.manifest: 127\.0\.0\.1:\d+\/huge\/busybox:1: the manifest is larger than 4194304 bytes$/],
@@ -87,12 +101,19 @@ t.test('a blob redirected to another host is fetched there without the Authoriza
   t.equal(r.code, 0, r.stderr)
   const s = await stats()
   t.ok(s.cdnAuth.length >= 2, 'the layers came from the other host')
-  t.same(s.cdnAuth.filter(a => a !== null), [], 'no Authorization sent there')
+  t.same(
+    s.cdnAuth.filter(a => a !== null),
+    [],
+    'no Authorization sent there',
+  )
 })
 
 t.test('SIGKILL mid-pull leaves no image; the next pull restarts cleanly', { skip }, async t => {
   const root = store(t)
-  const child = spawn(process.execPath, [BIN, '--root', root, 'image', 'pull', `${host}/slow/busybox:1`], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env })
+  const child = spawn(process.execPath, [BIN, '--root', root, 'image', 'pull', `${host}/slow/busybox:1`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: process.env,
+  })
   // The first layer line means downloads have started.
   await new Promise<void>(resolve => {
     let seen = ''
@@ -110,7 +131,11 @@ t.test('SIGKILL mid-pull leaves no image; the next pull restarts cleanly', { ski
   const again = await cli(root, 'image', 'pull', '-q', `${host}/slow/busybox:1`)
   t.equal(again.code, 0, again.stderr)
   t.equal(listImages(root).length, 1)
-  t.same(readdirSync(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')), [], "the killed pull's work dir is gone")
+  t.same(
+    readdirSync(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')),
+    [],
+    "the killed pull's work dir is gone",
+  )
 })
 
 t.test('two pulls of one image at once download each layer once', { skip }, async t => {
@@ -120,7 +145,9 @@ t.test('two pulls of one image at once download each layer once', { skip }, asyn
   t.equal(a.code, 0, a.stderr)
   t.equal(b.code, 0, b.stderr)
   const after = await stats()
-  const layerGets = Object.entries(after.blobGets).filter(([k]) => k.includes('/public/')).map(([k, n]) => n - (before.blobGets[k] ?? 0))
+  const layerGets = Object.entries(after.blobGets)
+    .filter(([k]) => k.includes('/public/'))
+    .map(([k, n]) => n - (before.blobGets[k] ?? 0))
   // 1 config (fetched by each pull) + 2 layers (fetched once).
   t.same(layerGets.sort(), [1, 1, 2])
   t.equal(listImages(root).length, 1)
@@ -138,6 +165,9 @@ t.test('a full disk during the pull fails with ENOSPC and stores nothing', { ski
   process.env.REGISTRY_AUTH_FILE = join(root, 'cfg', 'auth.json')
   const r = await cli(root, 'image', 'pull', `${host}/public/busybox:1`)
   t.equal(r.code, 1)
-  t.match(r.stderr.split('\n').find(l => l.startsWith('pod-launch: ')), /^pod-launch: image\.(store|unpack): .*no space left on device \(ENOSPC\)$/)
+  t.match(
+    r.stderr.split('\n').find(l => l.startsWith('pod-launch: ')),
+    /^pod-launch: image\.(store|unpack): .*no space left on device \(ENOSPC\)$/,
+  )
   t.same(left(root), NOTHING, 'nothing stored')
 })

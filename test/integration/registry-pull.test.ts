@@ -56,12 +56,18 @@ t.test('image pull by tag stores the image; a second image sharing its layers do
   const all = listImages(root)
   t.equal(all.length, 1, 'one image id, two names')
   t.ok(all[0].names.includes(`${reg.host}/test/busybox:1`) && all[0].names.includes(`${reg.host}/test/docker:1`))
-  t.same(readdirSync(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')), [], 'nothing left in tmp/')
+  t.same(
+    readdirSync(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')),
+    [],
+    'nothing left in tmp/',
+  )
 })
 
 t.test('image pull NAME@sha256 pulls by digest and verifies it; --quiet prints only the reference', { skip }, async t => {
   const root = store(t)
-  const digest = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${reg.host}/test/busybox:1`], { encoding: 'utf8' }).trim()
+  const digest = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${reg.host}/test/busybox:1`], {
+    encoding: 'utf8',
+  }).trim()
   const r = await cli(root, 'image', 'pull', '--quiet', `${reg.host}/test/busybox@${digest}`)
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stderr, '')
@@ -78,7 +84,10 @@ t.test("an index gives this host's platform, or the one --platform names; none f
   const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim()
   const bad = await cli(root, 'image', 'pull', '--platform', 'linux/s390x', `${reg.host}/test/multi:1`)
   t.equal(bad.code, 1)
-  t.match(bad.stderr, new RegExp(`^pod-launch: image\\.platform: ${reg.host}/test/multi:1: no image for linux/s390x in its index \\(it has linux/${arch}, linux/${other}\\)\\n`))
+  t.match(
+    bad.stderr,
+    new RegExp(`^pod-launch: image\\.platform: ${reg.host}/test/multi:1: no image for linux/s390x in its index \\(it has linux/${arch}, linux/${other}\\)\\n`),
+  )
   const all = listImages(root)
   t.equal(all.length, 2, 'two platform images (two config ids)')
   t.equal(all.filter(i => i.names.includes(`${reg.host}/test/multi:1`)).length, 1, 'the tag moved to the last one pulled')
@@ -96,7 +105,16 @@ t.test('an uncompressed and a zstd layer unpack into the same layers as the gzip
 t.test('a pod whose image is only in the registry is pulled on run and runs', { skip }, async t => {
   const root = store(t)
   const events: string[] = []
-  const m = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('pullrun') }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'c', image: `${reg.host}/test/busybox:1`, command: ['cat', '/hello'] }] } }
+  const m = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: uniqueName('pullrun') },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 2,
+      containers: [{ name: 'c', image: `${reg.host}/test/busybox:1`, command: ['cat', '/hello'] }],
+    },
+  }
   const { lines, result } = await run(t, m, { stateRoot: root, onPull: e => events.push(e.type) })
   t.equal(terminated(result, 'c')?.exitCode, 0)
   t.same(lines('c'), ['hello from layer 2'])
@@ -107,7 +125,11 @@ t.test('a pod whose image is only in the registry is pulled on run and runs', { 
   await run(t, { ...m, metadata: { name: uniqueName('pullrun') } }, { stateRoot: root, onPull: e => again.push(e.type) })
   t.same(again, [])
   // Never with an image the store lacks: ErrImageNeverPull, nothing pulled.
-  const never = { ...m, metadata: { name: uniqueName('pullrun') }, spec: { ...m.spec, containers: [{ ...m.spec.containers[0], image: `${reg.host}/test/busybox:latest`, imagePullPolicy: 'Never' }] } }
+  const never = {
+    ...m,
+    metadata: { name: uniqueName('pullrun') },
+    spec: { ...m.spec, containers: [{ ...m.spec.containers[0], image: `${reg.host}/test/busybox:latest`, imagePullPolicy: 'Never' }] },
+  }
   await t.rejects(run(t, never, { stateRoot: root }), { code: 'ErrImageNeverPull' })
 })
 

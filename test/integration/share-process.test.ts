@@ -9,16 +9,20 @@ const skip = requires('root', 'built')
 // to reload, as one would `kill -HUP $(pidof nginx)`.
 t.test('with shareProcessNamespace a sidecar sees the server and signals it by pid', { skip }, async t => {
   const server = "trap 'echo reloaded; exit 0' HUP; echo serving; while :; do sleep 0.05; done"
-  const sidecar = [
-    'until pid=$(pgrep -f "^sh -c trap"); do sleep 0.05; done',
-    'echo found server pid $pid',
-    'ps -o pid=,args= -p 1',
-    'kill -HUP $pid',
-  ].join('; ')
-  const { pod, lines, waitFor } = await start(t, manifest(uniqueName('hup'), [
-    { name: 'server', command: ['sh', '-c', server] },
-    { name: 'sidecar', command: ['sh', '-c', sidecar] },
-  ], { shareProcessNamespace: true }))
+  const sidecar = ['until pid=$(pgrep -f "^sh -c trap"); do sleep 0.05; done', 'echo found server pid $pid', 'ps -o pid=,args= -p 1', 'kill -HUP $pid'].join(
+    '; ',
+  )
+  const { pod, lines, waitFor } = await start(
+    t,
+    manifest(
+      uniqueName('hup'),
+      [
+        { name: 'server', command: ['sh', '-c', server] },
+        { name: 'sidecar', command: ['sh', '-c', sidecar] },
+      ],
+      { shareProcessNamespace: true },
+    ),
+  )
   await waitFor('server', /^serving$/)
   const result = await pod.wait()
   t.equal(result.exitCode, 0, 'both exited 0')
@@ -28,13 +32,19 @@ t.test('with shareProcessNamespace a sidecar sees the server and signals it by p
 })
 
 t.test('without shareProcessNamespace a container sees only its own processes', { skip }, async t => {
-  const { pod, lines } = await start(t, manifest(uniqueName('nosharepid'), [
-    { name: 'a', command: ['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " "'] },
-    { name: 'b', command: ['sleep', '0.5'] },
-  ]))
+  const { pod, lines } = await start(
+    t,
+    manifest(uniqueName('nosharepid'), [
+      { name: 'a', command: ['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " "'] },
+      { name: 'b', command: ['sleep', '0.5'] },
+    ]),
+  )
   await pod.wait()
   // sh is pid 1; its children ls, grep, sort, tr come right after it.
   const pids = lines('a')[0].trim().split(' ').map(Number)
   t.equal(pids[0], 1)
-  t.ok(pids.every(p => p < 10), `only a few low pids: ${pids.join(' ')}`)
+  t.ok(
+    pids.every(p => p < 10),
+    `only a few low pids: ${pids.join(' ')}`,
+  )
 })

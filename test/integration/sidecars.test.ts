@@ -53,7 +53,11 @@ t.test('a sidecar streams a file the main container writes; the main starts whil
   const { result, lines } = await run(t, m, { onEvent: e => events.push(e) })
   t.equal(result.phase, 'Succeeded', 'the main succeeded: so does the pod, whatever the stopped sidecar exited with')
   t.equal(result.exitCode, 0)
-  t.same(sequence(events), ['started logs', 'started app', 'exited app', 'exited logs'], 'the main started while the sidecar ran; the sidecar was stopped after the main exited')
+  t.same(
+    sequence(events),
+    ['started logs', 'started app', 'exited app', 'exited logs'],
+    'the main started while the sidecar ran; the sidecar was stopped after the main exited',
+  )
   t.match(lines('app')[0], /^sidecar at my start: up \d+$/, 'the sidecar had started before the main')
   t.same(lines('app').slice(1), ['done'])
   t.same(lines('logs'), ['got: line 1', 'got: line 2', 'got: line 3', 'stopping'], 'the sidecar streamed every line, then got SIGTERM')
@@ -73,7 +77,11 @@ t.test('stop: the containers first, then the sidecars in reverse order; sidecar 
   /** Traps TERM; `slow` waits before it records the TERM, so a wrong order would show. */
   const trapper = (name: string, slow: boolean) => ({
     name,
-    command: ['sh', '-c', `trap '${slow ? 'sleep 0.4; ' : ''}echo "$(date +%s%N) ${name} TERM" >> /shared/order; exit 0' TERM; echo ready; while :; do sleep 0.05; done`],
+    command: [
+      'sh',
+      '-c',
+      `trap '${slow ? 'sleep 0.4; ' : ''}echo "$(date +%s%N) ${name} TERM" >> /shared/order; exit 0' TERM; echo ready; while :; do sleep 0.05; done`,
+    ],
     volumeMounts: [shared.mount],
   })
   const m = manifest(uniqueName('order'), [trapper('app1', true), trapper('app2', true)] as never, {
@@ -81,19 +89,33 @@ t.test('stop: the containers first, then the sidecars in reverse order; sidecar 
     terminationGracePeriodSeconds: 10,
     volumes: [shared.volume],
     initContainers: [
-      { ...trapper('side1', false), restartPolicy: 'Always', lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "$(date +%s%N) side1 preStop" >> /shared/order'] } } } },
+      {
+        ...trapper('side1', false),
+        restartPolicy: 'Always',
+        lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "$(date +%s%N) side1 preStop" >> /shared/order'] } } },
+      },
       { ...trapper('side2', true), restartPolicy: 'Always' },
     ],
   })
   const { pod, waitFor } = await start(t, m)
   await Promise.all(['side1', 'side2', 'app1', 'app2'].map(c => waitFor(c, /^ready$/)))
-  t.match(pod.statuses.init, [{ name: 'side1', sidecar: true, started: true, ready: true }, { name: 'side2', sidecar: true, started: true, ready: true }])
+  t.match(pod.statuses.init, [
+    { name: 'side1', sidecar: true, started: true, ready: true },
+    { name: 'side2', sidecar: true, started: true, ready: true },
+  ])
   const began = Date.now()
   const result = await pod.stop()
   const took = Date.now() - began
-  const order = readFileSync(join(shared.dir, 'order'), 'utf8').trim().split('\n').map(l => l.split(' '))
+  const order = readFileSync(join(shared.dir, 'order'), 'utf8')
+    .trim()
+    .split('\n')
+    .map(l => l.split(' '))
   const stamps = order.map(([ns]) => BigInt(ns))
-  t.same(stamps, [...stamps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), 'lines were written in time order')
+  t.same(
+    stamps,
+    [...stamps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    'lines were written in time order',
+  )
   const who = order.map(([, name, what]) => `${name} ${what}`)
   t.equal(who[0], 'side1 preStop', 'a sidecar preStop runs at the start of termination, as kubelet runs every preStop')
   t.same(who.slice(1, 3).sort(), ['app1 TERM', 'app2 TERM'], 'the containers got SIGTERM first')
@@ -106,16 +128,19 @@ t.test('stop: the containers first, then the sidecars in reverse order; sidecar 
 
 t.test('a sidecar that exits is restarted with backoff even when the pod restartPolicy is Never', { skip }, async t => {
   // Run 1 exits 0, run 2 exits 4, run 3 stays: both exits restart it. The count lives in the pod's shared /dev/shm.
-  const sidecar = "c=$(cat /dev/shm/n 2>/dev/null || echo 0); c=$((c+1)); echo $c > /dev/shm/n; echo run $c; [ $c -eq 1 ] && exit 0; [ $c -eq 2 ] && exit 4; trap 'exit 0' TERM; while :; do sleep 0.05; done"
+  const sidecar =
+    "c=$(cat /dev/shm/n 2>/dev/null || echo 0); c=$((c+1)); echo $c > /dev/shm/n; echo run $c; [ $c -eq 1 ] && exit 0; [ $c -eq 2 ] && exit 4; trap 'exit 0' TERM; while :; do sleep 0.05; done"
   const restarts: string[] = []
-  const m = manifest(uniqueName('siderestart'), [
-    { name: 'app', command: ['sh', '-c', 'until [ "$(cat /dev/shm/n 2>/dev/null)" = 3 ]; do sleep 0.02; done; echo saw 3 runs'] },
-  ], { restartPolicy: 'Never', initContainers: [{ name: 'flaky', restartPolicy: 'Always', command: ['sh', '-c', sidecar] }] })
+  const m = manifest(
+    uniqueName('siderestart'),
+    [{ name: 'app', command: ['sh', '-c', 'until [ "$(cat /dev/shm/n 2>/dev/null)" = 3 ]; do sleep 0.02; done; echo saw 3 runs'] }],
+    { restartPolicy: 'Never', initContainers: [{ name: 'flaky', restartPolicy: 'Always', command: ['sh', '-c', sidecar] }] },
+  )
   const { result, lines } = await run(t, m, { backoff: fast, onEvent: e => e.type === 'container-restarting' && restarts.push(`${e.container} ${e.delayMs}`) })
-  t.equal(result.phase, 'Succeeded', 'the sidecar\'s own exit codes do not fail the pod')
+  t.equal(result.phase, 'Succeeded', "the sidecar's own exit codes do not fail the pod")
   t.same(lines('flaky'), ['run 1', 'run 2', 'run 3'])
   t.same(lines('app'), ['saw 3 runs'])
-  t.same(restarts, ['flaky 50', 'flaky 100'], 'kubelet\'s doubling backoff')
+  t.same(restarts, ['flaky 50', 'flaky 100'], "kubelet's doubling backoff")
   const side = result.initContainerStatuses[0]
   t.equal(side.restartCount, 2)
   t.match(side.lastState, { terminated: { exitCode: 4, reason: 'Error' } })
@@ -143,13 +168,17 @@ t.test('a plain init container after a sidecar waits for its own exit; the sidec
 
 t.test('a plain init container failing after a sidecar fails a Never pod; the sidecar is stopped, the containers never start', { skip }, async t => {
   const events: PodEvent[] = []
-  const { result } = await run(t, manifest(uniqueName('sideinitfail'), [{ name: 'app', command: ['true'] }], {
-    restartPolicy: 'Never',
-    initContainers: [
-      { name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 0.05; done"] },
-      { name: 'setup', command: ['sh', '-c', 'exit 6'] },
-    ],
-  }), { onEvent: e => events.push(e) })
+  const { result } = await run(
+    t,
+    manifest(uniqueName('sideinitfail'), [{ name: 'app', command: ['true'] }], {
+      restartPolicy: 'Never',
+      initContainers: [
+        { name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 0.05; done"] },
+        { name: 'setup', command: ['sh', '-c', 'exit 6'] },
+      ],
+    }),
+    { onEvent: e => events.push(e) },
+  )
   t.equal(result.phase, 'Failed')
   t.equal(result.exitCode, 6)
   t.same(sequence(events), ['started side', 'started setup', 'exited setup', 'exited side'])
@@ -157,22 +186,28 @@ t.test('a plain init container failing after a sidecar fails a Never pod; the si
 })
 
 t.test('a failing main container fails the pod with its own code; the sidecar is stopped', { skip }, async t => {
-  const { result } = await run(t, manifest(uniqueName('sidefail'), [{ name: 'app', command: ['sh', '-c', 'exit 3'] }], {
-    restartPolicy: 'Never',
-    initContainers: [{ name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'exit 9' TERM; while :; do sleep 0.05; done"] }],
-  }))
+  const { result } = await run(
+    t,
+    manifest(uniqueName('sidefail'), [{ name: 'app', command: ['sh', '-c', 'exit 3'] }], {
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'exit 9' TERM; while :; do sleep 0.05; done"] }],
+    }),
+  )
   t.equal(result.phase, 'Failed')
-  t.equal(result.exitCode, 3, 'the main\'s code, not the sidecar\'s 9')
+  t.equal(result.exitCode, 3, "the main's code, not the sidecar's 9")
   t.match(terminated(result, 'side'), { exitCode: 9 })
 })
 
 t.test('a sidecar that ignores SIGTERM is killed after the grace period, and the pod still succeeds', { skip }, async t => {
   const began = Date.now()
-  const { result } = await run(t, manifest(uniqueName('sidestubborn'), [{ name: 'app', command: ['true'] }], {
-    restartPolicy: 'Never',
-    terminationGracePeriodSeconds: 1,
-    initContainers: [{ name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap '' TERM; while :; do sleep 0.05; done"] }],
-  }))
+  const { result } = await run(
+    t,
+    manifest(uniqueName('sidestubborn'), [{ name: 'app', command: ['true'] }], {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      initContainers: [{ name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap '' TERM; while :; do sleep 0.05; done"] }],
+    }),
+  )
   const took = Date.now() - began
   t.equal(result.phase, 'Succeeded')
   t.match(terminated(result, 'side'), { signal: 'SIGKILL', exitCode: 137 })
@@ -180,21 +215,23 @@ t.test('a sidecar that ignores SIGTERM is killed after the grace period, and the
   t.ok(took >= 1900 && took < 10_000, `killed after the stop window (${took} ms)`)
 })
 
-t.test('a sidecar whose turn comes only when the grace period is over still gets SIGTERM and kubelet\'s 2 s window', { skip }, async t => {
-  const { pod, waitFor } = await start(t, manifest(uniqueName('sidelate'), [
-    { name: 'app', command: ['sh', '-c', "trap '' TERM; echo ready; while :; do sleep 0.05; done"] },
-  ], {
-    restartPolicy: 'Always',
-    terminationGracePeriodSeconds: 1,
-    initContainers: [{ name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.05; done"] }],
-  }))
+t.test("a sidecar whose turn comes only when the grace period is over still gets SIGTERM and kubelet's 2 s window", { skip }, async t => {
+  const { pod, waitFor } = await start(
+    t,
+    manifest(uniqueName('sidelate'), [{ name: 'app', command: ['sh', '-c', "trap '' TERM; echo ready; while :; do sleep 0.05; done"] }], {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 1,
+      initContainers: [
+        { name: 'side', restartPolicy: 'Always', command: ['sh', '-c', "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.05; done"] },
+      ],
+    }),
+  )
   await Promise.all([waitFor('app', /^ready$/), waitFor('side', /^ready$/)])
   const result = await pod.stop()
   t.match(terminated(result, 'app'), { signal: 'SIGKILL', exitCode: 137 }, 'the container held out its whole grace period')
   t.match(terminated(result, 'side'), { exitCode: 0, signal: null }, 'the sidecar still stopped cleanly on its SIGTERM')
   t.ok(terminated(result, 'side')!.finishedAt >= terminated(result, 'app')!.finishedAt, 'after the container')
 })
-
 
 t.test('detached: ps counts the sidecar in READY, inspect shows it in initContainerStatuses, exec reaches it, stop orders it last', { skip }, async t => {
   const root = mkdtempSync(join(tmpdir(), 'pl-state-'))
@@ -207,18 +244,28 @@ t.test('detached: ps counts the sidecar in READY, inspect shows it in initContai
   // The container is slow to record its TERM: a sidecar stopped beside it would write first.
   const trap = (who: string, slow = false) => `trap '${slow ? 'sleep 0.4; ' : ''}echo ${who} >> /shared/order; exit 0' TERM; while :; do sleep 0.05; done`
   const file = join(t.testdir(), 'pod.json')
-  writeFileSync(file, JSON.stringify(manifest(name, [{ name: 'web', command: ['sh', '-c', trap('web', true)], volumeMounts: [shared.mount] } as never], {
-    restartPolicy: 'Always',
-    volumes: [shared.volume],
-    initContainers: [{ name: 'proxy', restartPolicy: 'Always', command: ['sh', '-c', trap('proxy')], volumeMounts: [shared.mount] }],
-  })))
+  writeFileSync(
+    file,
+    JSON.stringify(
+      manifest(name, [{ name: 'web', command: ['sh', '-c', trap('web', true)], volumeMounts: [shared.mount] } as never], {
+        restartPolicy: 'Always',
+        volumes: [shared.volume],
+        initContainers: [{ name: 'proxy', restartPolicy: 'Always', command: ['sh', '-c', trap('proxy')], volumeMounts: [shared.mount] }],
+      }),
+    ),
+  )
   const started = await cli(root, 'run', '-d', file)
   t.equal(started.code, 0, started.stderr)
   const ps = JSON.parse((await cli(root, 'ps', '--json')).stdout)
   t.match(ps, [{ pod: name, phase: 'Running', ready: '2/2', restarts: 0 }], 'READY counts the sidecar, as kubectl does')
   const inspect = JSON.parse((await cli(root, 'inspect', name)).stdout)
   t.match(inspect.status.initContainerStatuses, [{ name: 'proxy', sidecar: true, started: true, ready: true, restartCount: 0, state: { running: {} } }])
-  t.match(inspect.status.conditions, [{ type: 'PodScheduled', status: 'True' }, { type: 'Initialized', status: 'True' }, { type: 'ContainersReady', status: 'True' }, { type: 'Ready', status: 'True' }])
+  t.match(inspect.status.conditions, [
+    { type: 'PodScheduled', status: 'True' },
+    { type: 'Initialized', status: 'True' },
+    { type: 'ContainersReady', status: 'True' },
+    { type: 'Ready', status: 'True' },
+  ])
   const exec = await cli(root, 'exec', name, '-c', 'proxy', '--', 'sh', '-c', 'echo in $(cat /proc/1/cmdline | tr "\\0" " ")')
   t.equal(exec.code, 0, exec.stderr)
   t.match(exec.stdout, /^in sh -c trap 'echo proxy/, 'exec -c reaches the sidecar')

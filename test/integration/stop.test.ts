@@ -13,10 +13,17 @@ const graceful = "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sle
 const stubborn = "trap '' TERM; echo ready; while :; do sleep 0.05; done"
 
 t.test('stop sends SIGTERM, then SIGKILL after the grace period', { skip }, async t => {
-  const { pod, lines, waitFor } = await start(t, manifest(uniqueName('stop'), [
-    { name: 'polite', command: ['sh', '-c', graceful] },
-    { name: 'stubborn', command: ['sh', '-c', stubborn] },
-  ], { terminationGracePeriodSeconds: 1 }))
+  const { pod, lines, waitFor } = await start(
+    t,
+    manifest(
+      uniqueName('stop'),
+      [
+        { name: 'polite', command: ['sh', '-c', graceful] },
+        { name: 'stubborn', command: ['sh', '-c', stubborn] },
+      ],
+      { terminationGracePeriodSeconds: 1 },
+    ),
+  )
   await Promise.all([waitFor('polite', /ready/), waitFor('stubborn', /ready/)])
   const started = Date.now()
   const result = await pod.stop()
@@ -46,20 +53,20 @@ function runCli(t: { testdir: () => string }, m: object, onStdout: (line: string
     for (const line of lines) onStdout(line, child)
   })
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>(resolve =>
-    child.on('exit', code => resolve({ code, stdout, stderr })),
-  )
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>(resolve => child.on('exit', code => resolve({ code, stdout, stderr })))
 }
 
 t.test('Ctrl-C on the CLI stops the pod gracefully and leaves nothing', { skip }, async t => {
   let uts = 0
-  const res = await runCli(t, manifest(uniqueName('cli-int'), [
-    { name: 'a', command: ['sh', '-c', `readlink /proc/self/ns/uts; ${graceful}`] },
-  ]), (line, child) => {
-    const m = line.match(/^\[a\] uts:\[(\d+)\]$/)
-    if (m) uts = Number(m[1])
-    if (line === '[a] ready') child.kill('SIGINT')
-  })
+  const res = await runCli(
+    t,
+    manifest(uniqueName('cli-int'), [{ name: 'a', command: ['sh', '-c', `readlink /proc/self/ns/uts; ${graceful}`] }]),
+    (line, child) => {
+      const m = line.match(/^\[a\] uts:\[(\d+)\]$/)
+      if (m) uts = Number(m[1])
+      if (line === '[a] ready') child.kill('SIGINT')
+    },
+  )
   t.equal(res.code, 0, 'the container exited 0, so does the CLI')
   t.match(res.stdout, /\[a\] got TERM/)
   t.match(res.stderr, /SIGINT: stopping pod plt-cli-int/)
@@ -70,26 +77,32 @@ t.test('Ctrl-C on the CLI stops the pod gracefully and leaves nothing', { skip }
 t.test('a second Ctrl-C kills at once', { skip }, async t => {
   let uts = 0
   let sent = 0
-  const res = await runCli(t, manifest(uniqueName('cli-int2'), [
-    { name: 'a', command: ['sh', '-c', `readlink /proc/self/ns/uts; ${stubborn}`] },
-  ], { terminationGracePeriodSeconds: 60 }), (line, child) => {
-    const m = line.match(/^\[a\] uts:\[(\d+)\]$/)
-    if (m) uts = Number(m[1])
-    if (line === '[a] ready' && sent++ === 0) {
-      child.kill('SIGINT')
-      setTimeout(() => child.kill('SIGINT'), 200)
-    }
-  })
+  const res = await runCli(
+    t,
+    manifest(uniqueName('cli-int2'), [{ name: 'a', command: ['sh', '-c', `readlink /proc/self/ns/uts; ${stubborn}`] }], { terminationGracePeriodSeconds: 60 }),
+    (line, child) => {
+      const m = line.match(/^\[a\] uts:\[(\d+)\]$/)
+      if (m) uts = Number(m[1])
+      if (line === '[a] ready' && sent++ === 0) {
+        child.kill('SIGINT')
+        setTimeout(() => child.kill('SIGINT'), 200)
+      }
+    },
+  )
   t.equal(res.code, 137, 'the container was killed: 128 + SIGKILL')
   t.match(res.stderr, /grace 0s/)
   t.same(processesInNamespace('uts', uts, bootTicks()), [])
 })
 
-t.test('the CLI exit code is the first failing container\'s', { skip }, async t => {
-  const res = await runCli(t, manifest(uniqueName('cli-code'), [
-    { name: 'ok', command: ['true'] },
-    { name: 'bad', command: ['sh', '-c', 'exit 42'] },
-  ]), () => {})
+t.test("the CLI exit code is the first failing container's", { skip }, async t => {
+  const res = await runCli(
+    t,
+    manifest(uniqueName('cli-code'), [
+      { name: 'ok', command: ['true'] },
+      { name: 'bad', command: ['sh', '-c', 'exit 42'] },
+    ]),
+    () => {},
+  )
   t.equal(res.code, 42)
   t.match(res.stderr, /\nbad +Terminated +Error +42 +0\n/, 'the summary table shows it')
 })

@@ -39,7 +39,15 @@ function newRoot(t: T): string {
 
 function pod(t: T, name: string, containers: object[], spec: object = {}): string {
   const file = join(t.testdir(), `${name}.json`)
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: containers.map(c => ({ image: 'host', ...c })), ...spec } }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: containers.map(c => ({ image: 'host', ...c })), ...spec },
+    }),
+  )
   return file
 }
 
@@ -112,7 +120,16 @@ async function typeUntil(term: Terminal, line: string, re: RegExp): Promise<RegE
 t.test('a tty container in the foreground gets its own pty of our terminal size, resizes follow, the terminal is restored', { skip }, async t => {
   const root = newRoot(t)
   const file = pod(t, uniqueName('tty'), [
-    { name: 'shell', command: ['sh', '-c', 'tty; ls /dev/pts; stty size; stat -Lc "devices %t:%T" /dev/console /proc/self/fd/0 /proc/self/fd/2 | uniq -c; while read x; do [ "$x" = end ] && break; stty size; done; echo bye'], stdin: true, tty: true },
+    {
+      name: 'shell',
+      command: [
+        'sh',
+        '-c',
+        'tty; ls /dev/pts; stty size; stat -Lc "devices %t:%T" /dev/console /proc/self/fd/0 /proc/self/fd/2 | uniq -c; while read x; do [ "$x" = end ] && break; stty size; done; echo bye',
+      ],
+      stdin: true,
+      tty: true,
+    },
   ])
   const term = new Terminal(t, `stty rows 33 cols 101; ${NODE} ${BIN} --root ${root} run ${file}`)
   const outer = await term.path()
@@ -121,7 +138,11 @@ t.test('a tty container in the foreground gets its own pty of our terminal size,
   const pts = await term.waitFor(/\r*\n([0-9\sptmx]+?)\r*\n(\d+ \d+)/)
   t.same(pts[1].trim().split(/\s+/).sort(), ['0', 'ptmx'], "its /dev/pts is a devpts of its own: the one pty it made there, not the host's")
   t.equal(pts[2], '33 101', 'stty size inside shows our terminal size')
-  t.match(await term.waitFor(/\s+(\d+) devices (\w+:\w+)/), { 1: '3', 2: /^88:\d+$/ }, '/dev/console, stdin and stderr are the same pty slave (major 136 = 0x88)')
+  t.match(
+    await term.waitFor(/\s+(\d+) devices (\w+:\w+)/),
+    { 1: '3', 2: /^88:\d+$/ },
+    '/dev/console, stdin and stderr are the same pty slave (major 136 = 0x88)',
+  )
 
   term.resize(outer, 40, 120)
   await typeUntil(term, 'again\r', /\n40 120\r/)
@@ -149,7 +170,14 @@ t.test('stdin: true gives the container a pipe fed from our stdin; stdinOnce clo
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^\[cat\] pipe:\[\d+\]$/m, 'stdin is a pipe')
   // The other container's line may come in between: cat's own lines, in order.
-  t.same(r.stdout.split('\n').filter(l => l.startsWith('[cat] ')).slice(1), ['[cat] hello', '[cat] world', '[cat] eof'], 'cat echoed our input, then saw EOF')
+  t.same(
+    r.stdout
+      .split('\n')
+      .filter(l => l.startsWith('[cat] '))
+      .slice(1),
+    ['[cat] hello', '[cat] world', '[cat] eof'],
+    'cat echoed our input, then saw EOF',
+  )
   t.match(r.stdout, /^\[quiet\] \/dev\/null$/m, 'a container without stdin reads /dev/null')
   t.match(r.stderr, /cat +Terminated +Completed +0/)
 })
@@ -241,7 +269,14 @@ t.test('attach names a missing container and a pod that is not running', { skip 
 
 t.test('a non-root tty container owns its terminal and can reopen /dev/tty', { skip }, async t => {
   const root = newRoot(t)
-  const file = pod(t, uniqueName('tty-user'), [{ name: 'u', command: ['sh', '-c', 'id -u; stat -c "owner %u:%g" $(tty); echo hi >/dev/tty && echo reopened'], tty: true, securityContext: { runAsUser: 1000 } }])
+  const file = pod(t, uniqueName('tty-user'), [
+    {
+      name: 'u',
+      command: ['sh', '-c', 'id -u; stat -c "owner %u:%g" $(tty); echo hi >/dev/tty && echo reopened'],
+      tty: true,
+      securityContext: { runAsUser: 1000 },
+    },
+  ])
   const r = await cli(root, ['run', file], '')
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^1000\r\nowner 1000:5\r\nhi\r\nreopened\r\n/, 'uid 1000 owns the slave (group tty), /dev/tty opens')
@@ -250,9 +285,15 @@ t.test('a non-root tty container owns its terminal and can reopen /dev/tty', { s
 t.test('a tty the child cannot make is a container start failure naming child.tty, and nothing is left', { skip }, async t => {
   const root = newRoot(t)
   // A volume over /dev/pts hides the container's devpts: /dev/ptmx -> pts/ptmx is gone.
-  const file = pod(t, uniqueName('tty-bad'), [{ name: 'term', command: ['tty'], tty: true, volumeMounts: [{ name: 'e', mountPath: '/dev/pts' }] }], { volumes: [{ name: 'e', emptyDir: {} }] })
+  const file = pod(t, uniqueName('tty-bad'), [{ name: 'term', command: ['tty'], tty: true, volumeMounts: [{ name: 'e', mountPath: '/dev/pts' }] }], {
+    volumes: [{ name: 'e', emptyDir: {} }],
+  })
   const r = await cli(root, ['run', file], '')
   t.equal(r.code, 128, 'ContainerCannotRun')
   t.match(r.stderr, /container term: child\.tty: \/dev\/ptmx: no such file or directory \(ENOENT\)\nhint: .*devpts/)
-  t.same(readdirSync(root).filter(d => !d.startsWith('.')), [], 'the pod dir is gone')
+  t.same(
+    readdirSync(root).filter(d => !d.startsWith('.')),
+    [],
+    'the pod dir is gone',
+  )
 })

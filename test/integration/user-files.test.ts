@@ -33,7 +33,10 @@ for (const kind of ['/dev/zero', 'a FIFO'] as const) {
     const explain = await cli(root, 'explain', file)
     t.match(explain.stdout, 'localhostProfile: ', explain.stderr)
     t.match(explain.stdout, `${profile}: not a regular file`)
-    for (const args of [['run', file], ['run', '-d', file]]) {
+    for (const args of [
+      ['run', file],
+      ['run', '-d', file],
+    ]) {
       const run = await cli(root, ...args)
       t.equal(run.code, args.includes('-d') ? 1 : 2, `${args.join(' ')}`)
       t.match(run.stderr, /^pod-launch: seccomp\.profile: spec\.containers\[0\]\.securityContext\.seccompProfile\.localhostProfile: .*: not a regular file\n/)
@@ -42,7 +45,7 @@ for (const kind of ['/dev/zero', 'a FIFO'] as const) {
   })
 }
 
-t.test("a Localhost profile of /etc/shadow fails to parse without quoting the file", { skip }, async t => {
+t.test('a Localhost profile of /etc/shadow fails to parse without quoting the file', { skip }, async t => {
   const root = newRoot(t)
   const file = writeManifest(t, withProfile(uniqueName('shadow'), '/etc/shadow'))
   const head = readFileSync('/etc/shadow', 'utf8').slice(0, 6)
@@ -61,7 +64,11 @@ t.test('a manifest of /dev/zero is refused by its size, and /dev/stdin still wor
   t.equal(zero.code, 2)
   t.match(zero.stderr, /^pod-launch: spec\.read: \/dev\/zero: larger than \d+ bytes/)
   const file = writeManifest(t, manifest(uniqueName('stdin'), [{ name: 'c', command: ['true'] }]))
-  const viaStdin = execFileSync('sh', ['-c', `"$0" "$1" --root "$2" explain /dev/stdin < "$3"`, process.execPath, join(import.meta.dirname, '../../bin/pod-launch'), root, file], { encoding: 'utf8' })
+  const viaStdin = execFileSync(
+    'sh',
+    ['-c', `"$0" "$1" --root "$2" explain /dev/stdin < "$3"`, process.execPath, join(import.meta.dirname, '../../bin/pod-launch'), root, file],
+    { encoding: 'utf8' },
+  )
   t.match(viaStdin, 'nothing is created')
   t.same(created(root), [])
 })

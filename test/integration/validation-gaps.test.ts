@@ -14,9 +14,12 @@ import { newRoot, writeManifest } from '../helpers/detached-pods.js'
 const skip = requires('root', 'built')
 const created = (root: string) => readdirSync(root, { recursive: true }).filter(f => f !== '.lock')
 const withCpu = (name: string, ...cpus: string[]) =>
-  manifest(name, cpus.map((cpu, i) => ({ name: `c${i}`, command: ['true'], resources: { limits: { cpu } } }) as never))
+  manifest(
+    name,
+    cpus.map((cpu, i) => ({ name: `c${i}`, command: ['true'], resources: { limits: { cpu } } }) as never),
+  )
 
-t.test('a cpu limit beyond the kernel\'s CFS quota is refused by explain and run; the largest allowed one runs', { skip }, async t => {
+t.test("a cpu limit beyond the kernel's CFS quota is refused by explain and run; the largest allowed one runs", { skip }, async t => {
   const root = newRoot(t)
   for (const m of [withCpu(uniqueName('cpu'), '1e11'), withCpu(uniqueName('cpu'), '100000000', '100000000')]) {
     const file = writeManifest(t, m)
@@ -36,7 +39,9 @@ t.test('a cpu limit beyond the kernel\'s CFS quota is refused by explain and run
 
 t.test('a mountPath with .. is refused in validation, naming the field', { skip }, async t => {
   const root = newRoot(t)
-  const m = manifest(uniqueName('dotdot'), [{ name: 'c', command: ['true'], volumeMounts: [{ name: 'v', mountPath: '/..' }] } as never], { volumes: [{ name: 'v', emptyDir: {} }] })
+  const m = manifest(uniqueName('dotdot'), [{ name: 'c', command: ['true'], volumeMounts: [{ name: 'v', mountPath: '/..' }] } as never], {
+    volumes: [{ name: 'v', emptyDir: {} }],
+  })
   const r = await cli(root, 'run', writeManifest(t, m))
   t.equal(r.code, 2)
   t.match(r.stderr, `spec.containers[0].volumeMounts[0].mountPath: "/.." must not contain '..'`)

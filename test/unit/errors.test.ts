@@ -24,6 +24,17 @@ t.test('PodError.system wraps a Node error with its errno, keeping the cause', a
 })
 
 t.test('ignoreEnoent ignores ENOENT only', async t => {
-  t.equal(ignoreEnoent(() => { throw Object.assign(new Error('x'), { code: 'ENOENT' }) }), undefined)
-  t.throws(() => ignoreEnoent(() => { throw Object.assign(new Error('y'), { code: 'EACCES' }) }), { code: 'EACCES' })
+  t.equal(
+    ignoreEnoent(() => {
+      throw Object.assign(new Error('x'), { code: 'ENOENT' })
+    }),
+    undefined,
+  )
+  t.throws(
+    () =>
+      ignoreEnoent(() => {
+        throw Object.assign(new Error('y'), { code: 'EACCES' })
+      }),
+    { code: 'EACCES' },
+  )
 })

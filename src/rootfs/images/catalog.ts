@@ -2,7 +2,19 @@
 import { readFileSync } from 'node:fs'
 import { PodError } from '../../errors.js'
 import { imageUsers, mountedLayers } from './in-use.js'
-import { configFile, DEFAULT_STATE_ROOT, describeStored, findStored, type ImageRecord, readAllStored, removeLayerDir, removeStored, storePaths, toRecord, withStoreLock } from './store.js'
+import {
+  configFile,
+  DEFAULT_STATE_ROOT,
+  describeStored,
+  findStored,
+  type ImageRecord,
+  readAllStored,
+  removeLayerDir,
+  removeStored,
+  storePaths,
+  toRecord,
+  withStoreLock,
+} from './store.js'
 
 /**
  * The image `name` names (busybox, busybox:1.36, docker.io/library/busybox:latest,

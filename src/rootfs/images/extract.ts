@@ -8,7 +8,23 @@
 // stops, and the free space of the destination is checked as it grows.
 // Returns the sha256 of the uncompressed stream (the layer's diffID).
 import { createHash } from 'node:crypto'
-import { chmodSync, closeSync, constants as fsc, createReadStream, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  constants as fsc,
+  createReadStream,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
@@ -243,12 +259,15 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
       })
     }
     if ((e as NodeJS.ErrnoException)?.errno !== undefined) throw PodError.system('image.unpack', e, opts.label)
-    throw new PodError(`image.unpack: ${opts.label}: not a valid tar${{ tar: '', gzip: '.gz', zstd: '.zst' }[opts.compression]} (${(e as Error)?.message ?? e})`, {
-      step: 'image.unpack',
-      code: 'IMAGE_INVALID',
-      path: file,
-      cause: e,
-    })
+    throw new PodError(
+      `image.unpack: ${opts.label}: not a valid tar${{ tar: '', gzip: '.gz', zstd: '.zst' }[opts.compression]} (${(e as Error)?.message ?? e})`,
+      {
+        step: 'image.unpack',
+        code: 'IMAGE_INVALID',
+        path: file,
+        cause: e,
+      },
+    )
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size: writer.size, streamBytes }
 }

@@ -28,13 +28,17 @@ function openArchive(file: string, ing: Ingest, opts: ImportOptions): Promise<st
   try {
     isDir = statSync(file).isDirectory()
   } catch (e) {
-    throw PodError.system('image.read', e, file, { hint: 'give the path of an image archive: docker save -o busybox.tar busybox, or skopeo copy ... oci-archive:busybox.tar' })
+    throw PodError.system('image.read', e, file, {
+      hint: 'give the path of an image archive: docker save -o busybox.tar busybox, or skopeo copy ... oci-archive:busybox.tar',
+    })
   }
   if (isDir) return file
   const dir = ing.path('archive')
   mkdirSync(dir)
   // The archive is a tar like a layer: unpacked with the same checks and limits.
-  return unpackLayer(file, dir, { compression: isGzip(file) ? 'gzip' : 'tar', label: file, onWarning: opts.onWarning, maxBytes: ing.limits.imageBytes }).then(() => dir)
+  return unpackLayer(file, dir, { compression: isGzip(file) ? 'gzip' : 'tar', label: file, onWarning: opts.onWarning, maxBytes: ing.limits.imageBytes }).then(
+    () => dir,
+  )
 }
 
 /**
@@ -51,9 +55,14 @@ export async function importImages(file: string, opts: ImportOptions = {}): Prom
     const plans = readArchive(dir, opts.name).map(plan => {
       const parsed = parseImageConfig(parseJson(plan.configBytes.toString('utf8'), plan.configFile), plan.configFile)
       if (parsed.diffIds.length !== plan.layers.length) {
-        throw new PodError(`image.manifest: ${file}: ${plan.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, { step: 'image.manifest', code: 'IMAGE_INVALID', path: file })
+        throw new PodError(`image.manifest: ${file}: ${plan.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, {
+          step: 'image.manifest',
+          code: 'IMAGE_INVALID',
+          path: file,
+        })
       }
-      for (const bad of plan.invalidNames ?? []) opts.onWarning?.(`image.name: ${file}: RepoTags entry ${JSON.stringify(bad)} is not a valid image name: dropped`)
+      for (const bad of plan.invalidNames ?? [])
+        opts.onWarning?.(`image.name: ${file}: RepoTags entry ${JSON.stringify(bad)} is not a valid image name: dropped`)
       const names = [...new Set([...plan.names, ...(extraName ? [extraName] : [])])]
       return { plan, parsed, names }
     })
@@ -70,7 +79,8 @@ export async function importImages(file: string, opts: ImportOptions = {}): Prom
       for (const [i, layer] of plan.layers.entries()) await ing.addLayer(layer, parsed.diffIds[i], image)
     }
     const out: ImageRecord[] = []
-    for (const { plan, parsed, names } of plans) out.push(await ing.commit({ configBytes: plan.configBytes, parsed, names, manifestDigest: plan.manifestDigest, layerDigests: plan.layerDigests }))
+    for (const { plan, parsed, names } of plans)
+      out.push(await ing.commit({ configBytes: plan.configBytes, parsed, names, manifestDigest: plan.manifestDigest, layerDigests: plan.layerDigests }))
     return out
   } finally {
     ing.close()

@@ -19,4 +19,16 @@ export function lowerdirOption(layers: readonly string[]): string {
   return [...layers].reverse().join(':')
 }
 export { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from './run-config.js'
-export { pullImage, checkLogin, removeInterruptedPulls, pullPodImages, parsePlatform, saveCredentials, removeCredentials, RegistryClient, readRegistriesConfig, type PullEvent, type PullOptions } from './registry/index.js'
+export {
+  pullImage,
+  checkLogin,
+  removeInterruptedPulls,
+  pullPodImages,
+  parsePlatform,
+  saveCredentials,
+  removeCredentials,
+  RegistryClient,
+  readRegistriesConfig,
+  type PullEvent,
+  type PullOptions,
+} from './registry/index.js'

@@ -23,7 +23,20 @@ import { unpackLayer } from './extract.js'
 import { checkFreeSpace, IMAGE_LIMIT_ENV, LAYER_LIMIT_ENV, type SizeLimits, sizeLimits, tooLarge } from './limits.js'
 import type { ParsedConfig } from './manifest.js'
 import { type LayerBlob, verifyBlob } from './source.js'
-import { configFile, dirSize, ensureStore, type ImageRecord, layerDir, readAllStored, type StoredImage, type StorePaths, storePaths, toRecord, withStoreLock, writeStored } from './store.js'
+import {
+  configFile,
+  dirSize,
+  ensureStore,
+  type ImageRecord,
+  layerDir,
+  readAllStored,
+  type StoredImage,
+  type StorePaths,
+  storePaths,
+  toRecord,
+  withStoreLock,
+  writeStored,
+} from './store.js'
 
 export interface IngestOptions {
   limits?: Partial<SizeLimits>
@@ -91,12 +104,21 @@ export class Ingest {
       label: blob.label,
       onWarning: this.opts.onWarning,
       maxBytes: Math.min(this.limits.layerBytes, imageLeft),
-      tooLarge: () => (byImage ? tooLarge(image, layerName, 'image', this.limits.imageBytes, IMAGE_LIMIT_ENV) : tooLarge(image, layerName, 'layer', this.limits.layerBytes, LAYER_LIMIT_ENV)),
+      tooLarge: () =>
+        byImage
+          ? tooLarge(image, layerName, 'image', this.limits.imageBytes, IMAGE_LIMIT_ENV)
+          : tooLarge(image, layerName, 'layer', this.limits.layerBytes, LAYER_LIMIT_ENV),
       checkSpace: () => checkFreeSpace(dest, image, layerName),
     }).catch(e => {
       // The disk filled between two checks (or another writer filled it): the same one-line error.
       if ((e as PodError).code !== 'ENOSPC' || (e as PodError).message.startsWith(`image.unpack: ${image}:`)) throw e
-      throw new PodError(`image.unpack: ${image}: layer ${layerName}: no space left on the store's filesystem`, { step: 'image.unpack', code: 'ENOSPC', path: dest, cause: e, hint: 'nothing was stored; free space on the filesystem of the state root (pod-launch gc, image rm) or use another --root' })
+      throw new PodError(`image.unpack: ${image}: layer ${layerName}: no space left on the store's filesystem`, {
+        step: 'image.unpack',
+        code: 'ENOSPC',
+        path: dest,
+        cause: e,
+        hint: 'nothing was stored; free space on the filesystem of the state root (pod-launch gc, image rm) or use another --root',
+      })
     })
     if (r.diffId !== diffId) {
       throw new PodError(`image.verify: ${blob.label}: uncompressed digest ${r.diffId} does not match the config's diff_id ${diffId}`, {
@@ -130,7 +152,12 @@ export class Ingest {
           renameSync(mine.dir, target)
           this.unpacked.set(diffId, { dir: target, size: mine.size })
         } else if (!there) {
-          throw new PodError(`image.store: ${target}: layer ${diffId} of ${names[0] ?? id} is missing (removed meanwhile)`, { step: 'image.store', code: 'ENOENT', path: target, hint: 'import or pull the image again' })
+          throw new PodError(`image.store: ${target}: layer ${diffId} of ${names[0] ?? id} is missing (removed meanwhile)`, {
+            step: 'image.store',
+            code: 'ENOENT',
+            path: target,
+            hint: 'import or pull the image again',
+          })
         }
         size += mine?.size ?? dirSize(target)
       }

@@ -30,7 +30,12 @@ export function parseSize(text: string, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t|ki|mi|gi|ti)?b?\s*$/i.exec(text)
   const n = m ? Math.floor(Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]) : NaN
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new PodError(`image.limit: ${what}: ${JSON.stringify(text)} is not a size`, { step: 'image.limit', code: 'EINVAL', exitCode: 2, hint: 'give bytes with an optional unit: 8GiB, 512MiB, 2G' })
+    throw new PodError(`image.limit: ${what}: ${JSON.stringify(text)} is not a size`, {
+      step: 'image.limit',
+      code: 'EINVAL',
+      exitCode: 2,
+      hint: 'give bytes with an optional unit: 8GiB, 512MiB, 2G',
+    })
   }
   return n
 }
@@ -38,12 +43,20 @@ export function parseSize(text: string, what: string): number {
 /** The limits from options, else the environment, else the defaults. */
 export function sizeLimits(given: Partial<SizeLimits> = {}, env: NodeJS.ProcessEnv = process.env): SizeLimits {
   const pick = (v: number | undefined, name: string, dflt: number) => v ?? (env[name] ? parseSize(env[name], name) : dflt)
-  return { layerBytes: pick(given.layerBytes, LAYER_LIMIT_ENV, DEFAULT_LIMITS.layerBytes), imageBytes: pick(given.imageBytes, IMAGE_LIMIT_ENV, DEFAULT_LIMITS.imageBytes) }
+  return {
+    layerBytes: pick(given.layerBytes, LAYER_LIMIT_ENV, DEFAULT_LIMITS.layerBytes),
+    imageBytes: pick(given.imageBytes, IMAGE_LIMIT_ENV, DEFAULT_LIMITS.imageBytes),
+  }
 }
 
 /** `1.0 GiB`, `64.0 MiB`: sizes in messages. */
 export function formatSize(bytes: number): string {
-  for (const [unit, n] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (bytes >= n) return `${(bytes / n).toFixed(1)} ${unit}`
+  for (const [unit, n] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (bytes >= n) return `${(bytes / n).toFixed(1)} ${unit}`
   return `${bytes} B`
 }
 
@@ -71,10 +84,13 @@ export function checkFreeSpace(dir: string, image: string, layer: string): numbe
   const free = st.bavail * st.bsize
   const floor = Math.min(RESERVE_BYTES, Math.floor(st.blocks * st.bsize * RESERVE_FRACTION))
   if (free >= floor) return Math.min(64 * 2 ** 20, Math.max(2 ** 20, Math.floor((free - floor) / 2)))
-  throw new PodError(`image.unpack: ${image}: layer ${layer}: the store's filesystem is nearly full (${formatSize(free)} free, ${formatSize(floor)} kept free)`, {
-    step: 'image.unpack',
-    code: 'ENOSPC',
-    path: dir,
-    hint: 'nothing was stored; free space on the filesystem of the state root (pod-launch gc, image rm) or use another --root',
-  })
+  throw new PodError(
+    `image.unpack: ${image}: layer ${layer}: the store's filesystem is nearly full (${formatSize(free)} free, ${formatSize(floor)} kept free)`,
+    {
+      step: 'image.unpack',
+      code: 'ENOSPC',
+      path: dir,
+      hint: 'nothing was stored; free space on the filesystem of the state root (pod-launch gc, image rm) or use another --root',
+    },
+  )
 }

@@ -53,7 +53,11 @@ export interface ParsedConfig {
   architecture?: string
 }
 
-export function manifestError(file: string, reason: string, hint = 'the archive is not an OCI image layout or a docker-archive (docker save, podman save, skopeo copy ... oci-archive: or docker-archive:)'): PodError {
+export function manifestError(
+  file: string,
+  reason: string,
+  hint = 'the archive is not an OCI image layout or a docker-archive (docker save, podman save, skopeo copy ... oci-archive: or docker-archive:)',
+): PodError {
   return new PodError(`image.manifest: ${file}: ${reason}`, { step: 'image.manifest', code: 'IMAGE_INVALID', path: file, hint })
 }
 
@@ -86,7 +90,8 @@ export function parseDescriptor(v: unknown, file: string, field: string): Descri
   if (!isObj(v)) throw manifestError(file, `${field} must be a descriptor object`)
   const { mediaType, digest, size } = v
   if (typeof mediaType !== 'string') throw manifestError(file, `${field}.mediaType must be a string`)
-  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw manifestError(file, `${field}.digest must be sha256:<64 hex> (got ${JSON.stringify(digest)})`)
+  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw manifestError(file, `${field}.digest must be sha256:<64 hex> (got ${JSON.stringify(digest)})`)
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw manifestError(file, `${field}.size must be a non-negative integer`)
   const d: Descriptor = { mediaType, digest, size }
   if (isObj(v.annotations)) d.annotations = v.annotations as Record<string, string>
@@ -96,7 +101,8 @@ export function parseDescriptor(v: unknown, file: string, field: string): Descri
 
 /** The entries of an OCI index (index.json or a nested image index). */
 export function parseOciIndex(json: unknown, file: string): Descriptor[] {
-  if (!isObj(json) || json.schemaVersion !== 2 || !Array.isArray(json.manifests)) throw manifestError(file, 'not an OCI image index (schemaVersion 2 with manifests[])')
+  if (!isObj(json) || json.schemaVersion !== 2 || !Array.isArray(json.manifests))
+    throw manifestError(file, 'not an OCI image index (schemaVersion 2 with manifests[])')
   return json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`))
 }
 
@@ -204,7 +210,11 @@ export function parseDockerManifest(json: unknown, file: string, name?: string):
   const want = name ? normalizeImageName(name) : undefined
   const named = entries.filter(e => e.repoTags.some(t => want && safeNormalize(t) === want))
   if (named.length === 1) return named[0]
-  throw manifestError(file, `holds ${entries.length} images (${entries.map(e => e.repoTags.join(' ') || e.config).join(', ')}): name the one to import`, SEVERAL_HINT)
+  throw manifestError(
+    file,
+    `holds ${entries.length} images (${entries.map(e => e.repoTags.join(' ') || e.config).join(', ')}): name the one to import`,
+    SEVERAL_HINT,
+  )
 }
 
 export function safeNormalize(name: string): string | undefined {

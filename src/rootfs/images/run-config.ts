@@ -53,7 +53,10 @@ export function readMergedFile(layers: readonly string[], rel: string): string |
 }
 
 function lookup(file: string | undefined, name: string): string[] | undefined {
-  return file?.split('\n').map(l => l.split(':')).find(f => f[0] === name)
+  return file
+    ?.split('\n')
+    .map(l => l.split(':'))
+    .find(f => f[0] === name)
 }
 
 /**
@@ -74,7 +77,10 @@ export function resolveImageUser(layers: readonly string[], user: string | undef
   let gid: number | undefined
   if (/^\d+$/.test(u)) {
     uid = Number(u)
-    const byUid = readMergedFile(layers, 'etc/passwd')?.split('\n').map(l => l.split(':')).find(f => f[2] === u)
+    const byUid = readMergedFile(layers, 'etc/passwd')
+      ?.split('\n')
+      .map(l => l.split(':'))
+      .find(f => f[2] === u)
     if (byUid) gid = Number(byUid[3])
   } else {
     const entry = lookup(readMergedFile(layers, 'etc/passwd'), u)
@@ -99,7 +105,10 @@ export function resolveImageUser(layers: readonly string[], user: string | undef
  * groups. None when the image's /etc/passwd has no such uid.
  */
 export function imageAdditionalGids(layers: readonly string[], uid: number): number[] {
-  const user = readMergedFile(layers, 'etc/passwd')?.split('\n').map(l => l.split(':')).find(f => f[2] === String(uid))?.[0]
+  const user = readMergedFile(layers, 'etc/passwd')
+    ?.split('\n')
+    .map(l => l.split(':'))
+    .find(f => f[2] === String(uid))?.[0]
   if (!user) return []
   return (readMergedFile(layers, 'etc/group') ?? '')
     .split('\n')

@@ -39,7 +39,10 @@ export function existingTarget(root: string, parts: string[], entry: string): st
   for (const p of parts.slice(0, -1)) {
     dir = join(dir, p)
     const st = lstatOrNull(dir)
-    if (st === null || !st.isDirectory()) throw new UnsafeEntry(`hardlink "${entry}": its target's parent "${dir.slice(root.length + 1)}" is ${st === null ? 'missing' : st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`)
+    if (st === null || !st.isDirectory())
+      throw new UnsafeEntry(
+        `hardlink "${entry}": its target's parent "${dir.slice(root.length + 1)}" is ${st === null ? 'missing' : st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`,
+      )
   }
   const target = join(root, ...parts)
   const st = lstatOrNull(target)

@@ -7,7 +7,21 @@ import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { type Descriptor, type DockerEntry, isIndex, manifestError, parseDockerEntries, parseDockerManifest, parseJson, parseOciIndex, parseOciManifest, refNameOf, safeNormalize, selectEntry, selectImages } from './manifest.js'
+import {
+  type Descriptor,
+  type DockerEntry,
+  isIndex,
+  manifestError,
+  parseDockerEntries,
+  parseDockerManifest,
+  parseJson,
+  parseOciIndex,
+  parseOciManifest,
+  refNameOf,
+  safeNormalize,
+  selectEntry,
+  selectImages,
+} from './manifest.js'
 import type { Compression } from './extract.js'
 import { entryComponents } from './safe-path.js'
 
@@ -99,9 +113,12 @@ export function detectFormat(dir: string): 'oci' | 'docker-archive' {
 export function readOciLayout(dir: string, name?: string): ImportPlan[] {
   const layoutFile = join(dir, 'oci-layout')
   const layout = parseJson(readFileSync(layoutFile, 'utf8'), layoutFile) as { imageLayoutVersion?: unknown }
-  if (typeof layout?.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) throw manifestError(layoutFile, 'imageLayoutVersion must be 1.x')
+  if (typeof layout?.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.'))
+    throw manifestError(layoutFile, 'imageLayoutVersion must be 1.x')
   const indexFile = join(dir, 'index.json')
-  return selectImages(parseOciIndex(parseJson(readFileSync(indexFile, 'utf8'), indexFile), indexFile), indexFile, name).map(e => readOciImage(dir, indexFile, e, name))
+  return selectImages(parseOciIndex(parseJson(readFileSync(indexFile, 'utf8'), indexFile), indexFile), indexFile, name).map(e =>
+    readOciImage(dir, indexFile, e, name),
+  )
 }
 
 function readOciImage(dir: string, indexFile: string, top: Descriptor, name?: string): ImportPlan {

@@ -48,7 +48,11 @@ export async function gcImageStore(root: string, dryRun: boolean): Promise<Store
       }
       const target = join(dir, name)
       const kind = INGEST_NAME.exec(name)?.[1]
-      actions.push({ kind: 'image-tmp', target, why: kind === 'pull' || kind === 'import' ? `an interrupted ${kind} (its process ended)` : 'left by a process that ended' })
+      actions.push({
+        kind: 'image-tmp',
+        target,
+        why: kind === 'pull' || kind === 'import' ? `an interrupted ${kind} (its process ended)` : 'left by a process that ended',
+      })
       if (!dryRun) rmSync(target, { recursive: true, force: true })
     }
   }

@@ -59,7 +59,14 @@ export interface StorePaths {
 
 export function storePaths(root: string = DEFAULT_STATE_ROOT): StorePaths {
   const store = join(root, 'images')
-  return { store, layers: join(store, 'layers'), images: join(store, 'images'), configs: join(store, 'configs'), tmp: join(store, 'tmp'), lock: join(store, 'lock') }
+  return {
+    store,
+    layers: join(store, 'layers'),
+    images: join(store, 'images'),
+    configs: join(store, 'configs'),
+    tmp: join(store, 'tmp'),
+    lock: join(store, 'lock'),
+  }
 }
 
 export function ensureStore(p: StorePaths): void {
@@ -157,5 +164,15 @@ export function findStored(all: StoredImage[], name: string): StoredImage | unde
 /** One line per image for messages: `busybox:latest (sha256:0123456789ab)`. */
 export function describeStored(all: StoredImage[]): string {
   if (all.length === 0) return 'none'
-  return all.map(s => `${s.names.filter(n => !n.includes('@')).map(familiarName).join(', ') || '<none>'} (${s.id.slice(0, 19)})`).join('; ')
+  return all
+    .map(
+      s =>
+        `${
+          s.names
+            .filter(n => !n.includes('@'))
+            .map(familiarName)
+            .join(', ') || '<none>'
+        } (${s.id.slice(0, 19)})`,
+    )
+    .join('; ')
 }

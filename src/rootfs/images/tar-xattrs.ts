@@ -18,7 +18,10 @@ function octal(h: Buffer, off: number, len: number): number {
     for (let i = off + 1; i < off + len; i++) n = n * 256 + h[i]
     return n
   }
-  const s = h.toString('latin1', off, off + len).replace(/\0.*$/s, '').trim()
+  const s = h
+    .toString('latin1', off, off + len)
+    .replace(/\0.*$/s, '')
+    .trim()
   return s === '' ? 0 : parseInt(s, 8)
 }
 

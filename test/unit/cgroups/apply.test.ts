@@ -95,28 +95,38 @@ t.test('v2 host: controllers enabled top-down, limits in the pod and container l
 
 t.test('hugepages: hugetlb files named as the kernel does, v1 and v2', async t => {
   const hp: PodResources = {
-    uid: 'hp', name: 'hp', initContainers: [],
-    containers: [{ name: 'db', resources: { limits: { hugepages: { '2Mi': 8 * Mi, '1Gi': 1024 * Mi } }, requests: { hugepages: { '2Mi': 8 * Mi, '1Gi': 1024 * Mi } } } }],
+    uid: 'hp',
+    name: 'hp',
+    initContainers: [],
+    containers: [
+      { name: 'db', resources: { limits: { hugepages: { '2Mi': 8 * Mi, '1Gi': 1024 * Mi } }, requests: { hugepages: { '2Mi': 8 * Mi, '1Gi': 1024 * Mi } } } },
+    ],
   }
   const v1 = setup(t, 'v1', { hugetlb: true })
   createPodCgroups(planPodCgroups(hp, v1.host), v1.fs)
-  t.same(v1.fs.writes.filter(([f]) => f.startsWith('hugetlb/')), [
-    ['hugetlb/pod-launch/pod-hp/hugetlb.2MB.limit_in_bytes', '8388608'],
-    ['hugetlb/pod-launch/pod-hp/hugetlb.1GB.limit_in_bytes', '1073741824'],
-    ['hugetlb/pod-launch/pod-hp/db/hugetlb.2MB.limit_in_bytes', '8388608'],
-    ['hugetlb/pod-launch/pod-hp/db/hugetlb.1GB.limit_in_bytes', '1073741824'],
-  ])
+  t.same(
+    v1.fs.writes.filter(([f]) => f.startsWith('hugetlb/')),
+    [
+      ['hugetlb/pod-launch/pod-hp/hugetlb.2MB.limit_in_bytes', '8388608'],
+      ['hugetlb/pod-launch/pod-hp/hugetlb.1GB.limit_in_bytes', '1073741824'],
+      ['hugetlb/pod-launch/pod-hp/db/hugetlb.2MB.limit_in_bytes', '8388608'],
+      ['hugetlb/pod-launch/pod-hp/db/hugetlb.1GB.limit_in_bytes', '1073741824'],
+    ],
+  )
   const v2 = setup(t, 'v2', { hugetlb: true })
   createPodCgroups(planPodCgroups(hp, v2.host), v2.fs)
-  t.same(v2.fs.writes.filter(([f]) => f.includes('hugetlb') || f.endsWith('subtree_control')), [
-    ['cgroup.subtree_control', '+cpu +hugetlb +memory +pids'],
-    ['pod-launch/cgroup.subtree_control', '+cpu +hugetlb +memory +pids'],
-    ['pod-launch/pod-hp/cgroup.subtree_control', '+cpu +hugetlb +memory +pids'],
-    ['pod-launch/pod-hp/hugetlb.2MB.max', '8388608'],
-    ['pod-launch/pod-hp/hugetlb.1GB.max', '1073741824'],
-    ['pod-launch/pod-hp/db/hugetlb.2MB.max', '8388608'],
-    ['pod-launch/pod-hp/db/hugetlb.1GB.max', '1073741824'],
-  ])
+  t.same(
+    v2.fs.writes.filter(([f]) => f.includes('hugetlb') || f.endsWith('subtree_control')),
+    [
+      ['cgroup.subtree_control', '+cpu +hugetlb +memory +pids'],
+      ['pod-launch/cgroup.subtree_control', '+cpu +hugetlb +memory +pids'],
+      ['pod-launch/pod-hp/cgroup.subtree_control', '+cpu +hugetlb +memory +pids'],
+      ['pod-launch/pod-hp/hugetlb.2MB.max', '8388608'],
+      ['pod-launch/pod-hp/hugetlb.1GB.max', '1073741824'],
+      ['pod-launch/pod-hp/db/hugetlb.2MB.max', '8388608'],
+      ['pod-launch/pod-hp/db/hugetlb.1GB.max', '1073741824'],
+    ],
+  )
 })
 
 t.test('a parent option places the pod elsewhere', async t => {
@@ -124,27 +134,33 @@ t.test('a parent option places the pod elsewhere', async t => {
   const plan = planPodCgroups({ uid: 'p1', name: 'x', initContainers: [], containers: [{ name: 'c', resources: res() }] }, host, { parent: '/ci/jobs/' })
   createPodCgroups(plan, fs)
   t.equal(plan.pod.rel, 'ci/jobs/pod-p1')
-  t.same(fs.writes.slice(0, 4).map(w => w[0]), ['cgroup.subtree_control', 'ci/cgroup.subtree_control', 'ci/jobs/cgroup.subtree_control', 'ci/jobs/pod-p1/cgroup.subtree_control'])
+  t.same(
+    fs.writes.slice(0, 4).map(w => w[0]),
+    ['cgroup.subtree_control', 'ci/cgroup.subtree_control', 'ci/jobs/cgroup.subtree_control', 'ci/jobs/pod-p1/cgroup.subtree_control'],
+  )
 })
 
 t.test('the printed plan shows every mkdir and write with its Kubernetes field', async t => {
   const { host } = setup(t, 'v2')
   const lines = formatPlan(planPodCgroups({ uid: 'z', name: 'z', initContainers: [], containers: [{ name: 'c', resources: res(250, 64 * Mi) }] }, host))
-  t.same(lines.map(l => l.replace(host.root, '<root>')), [
-    'write <root>/cgroup.subtree_control = "+cpu +memory +pids"  # enable controllers top-down',
-    'mkdir <root>/pod-launch',
-    'write <root>/pod-launch/cgroup.subtree_control = "+cpu +memory +pids"  # enable controllers top-down',
-    'mkdir <root>/pod-launch/pod-z',
-    'write <root>/pod-launch/pod-z/cgroup.subtree_control = "+cpu +memory +pids"  # enable controllers top-down',
-    'mkdir <root>/pod-launch/pod-z/pause',
-    'mkdir <root>/pod-launch/pod-z/c',
-    'write <root>/pod-launch/pod-z/cpu.weight = "10"  # pod requests.cpu 250m (shares 256)',
-    'write <root>/pod-launch/pod-z/cpu.max = "25000 100000"  # pod limits.cpu 250m',
-    'write <root>/pod-launch/pod-z/memory.max = "67108864"  # pod limits.memory 64Mi',
-    'write <root>/pod-launch/pod-z/c/cpu.weight = "10"  # requests.cpu 250m (shares 256)',
-    'write <root>/pod-launch/pod-z/c/cpu.max = "25000 100000"  # limits.cpu 250m',
-    'write <root>/pod-launch/pod-z/c/memory.max = "67108864"  # limits.memory 64Mi',
-    'write <root>/pod-launch/pod-z/c/memory.swap.max = "0"  # limits.memory 64Mi (swap off) (if the file exists)',
-    'write <root>/pod-launch/pod-z/c/memory.oom.group = "1"  # kubelet default on cgroup v2 (singleProcessOOMKill false) (if the file exists)',
-  ])
+  t.same(
+    lines.map(l => l.replace(host.root, '<root>')),
+    [
+      'write <root>/cgroup.subtree_control = "+cpu +memory +pids"  # enable controllers top-down',
+      'mkdir <root>/pod-launch',
+      'write <root>/pod-launch/cgroup.subtree_control = "+cpu +memory +pids"  # enable controllers top-down',
+      'mkdir <root>/pod-launch/pod-z',
+      'write <root>/pod-launch/pod-z/cgroup.subtree_control = "+cpu +memory +pids"  # enable controllers top-down',
+      'mkdir <root>/pod-launch/pod-z/pause',
+      'mkdir <root>/pod-launch/pod-z/c',
+      'write <root>/pod-launch/pod-z/cpu.weight = "10"  # pod requests.cpu 250m (shares 256)',
+      'write <root>/pod-launch/pod-z/cpu.max = "25000 100000"  # pod limits.cpu 250m',
+      'write <root>/pod-launch/pod-z/memory.max = "67108864"  # pod limits.memory 64Mi',
+      'write <root>/pod-launch/pod-z/c/cpu.weight = "10"  # requests.cpu 250m (shares 256)',
+      'write <root>/pod-launch/pod-z/c/cpu.max = "25000 100000"  # limits.cpu 250m',
+      'write <root>/pod-launch/pod-z/c/memory.max = "67108864"  # limits.memory 64Mi',
+      'write <root>/pod-launch/pod-z/c/memory.swap.max = "0"  # limits.memory 64Mi (swap off) (if the file exists)',
+      'write <root>/pod-launch/pod-z/c/memory.oom.group = "1"  # kubelet default on cgroup v2 (singleProcessOOMKill false) (if the file exists)',
+    ],
+  )
 })

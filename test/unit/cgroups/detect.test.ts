@@ -21,14 +21,18 @@ t.test('hybrid: v1 controllers from mountinfo plus the cgroup2 mount for members
   const fs = new FakeCgroupFs(root, 'hybrid')
   const host = detectCgroups(root, fs)
   t.equal(host.mode, 'hybrid')
-  t.same(host.hierarchies, [
-    { version: 1, path: join(root, 'cpu'), controllers: ['cpu'] },
-    { version: 1, path: join(root, 'cpuacct'), controllers: ['cpuacct'] },
-    { version: 1, path: join(root, 'memory'), controllers: ['memory'] },
-    { version: 1, path: join(root, 'pids'), controllers: ['pids'] },
-    { version: 1, path: join(root, 'freezer'), controllers: ['freezer'] },
-    { version: 2, path: join(root, 'unified'), controllers: [] },
-  ], 'name=systemd is not used; unified has no controllers')
+  t.same(
+    host.hierarchies,
+    [
+      { version: 1, path: join(root, 'cpu'), controllers: ['cpu'] },
+      { version: 1, path: join(root, 'cpuacct'), controllers: ['cpuacct'] },
+      { version: 1, path: join(root, 'memory'), controllers: ['memory'] },
+      { version: 1, path: join(root, 'pids'), controllers: ['pids'] },
+      { version: 1, path: join(root, 'freezer'), controllers: ['freezer'] },
+      { version: 2, path: join(root, 'unified'), controllers: [] },
+    ],
+    'name=systemd is not used; unified has no controllers',
+  )
   t.same(host.controllers, ['cpu', 'cpuacct', 'freezer', 'memory', 'pids'])
   t.equal(host.unified, join(root, 'unified'))
   t.same(detectCgroups(root + '/', fs), host, 'a trailing slash on the root changes nothing')
@@ -40,13 +44,16 @@ t.test('v1: cpu and cpuacct co-mounted are one hierarchy; hugetlb when mounted',
   const host = detectCgroups(root, fs)
   t.equal(host.mode, 'v1')
   t.equal(host.unified, undefined)
-  t.same(host.hierarchies.map(h => [h.path, h.controllers]), [
-    [join(root, 'cpu,cpuacct'), ['cpu', 'cpuacct']],
-    [join(root, 'memory'), ['memory']],
-    [join(root, 'pids'), ['pids']],
-    [join(root, 'freezer'), ['freezer']],
-    [join(root, 'hugetlb'), ['hugetlb']],
-  ])
+  t.same(
+    host.hierarchies.map(h => [h.path, h.controllers]),
+    [
+      [join(root, 'cpu,cpuacct'), ['cpu', 'cpuacct']],
+      [join(root, 'memory'), ['memory']],
+      [join(root, 'pids'), ['pids']],
+      [join(root, 'freezer'), ['freezer']],
+      [join(root, 'hugetlb'), ['hugetlb']],
+    ],
+  )
 })
 
 t.test('mount points are unescaped and bind mounts of a sub-cgroup are ignored', async t => {
@@ -58,7 +65,11 @@ t.test('mount points are unescaped and bind mounts of a sub-cgroup are ignored',
   t.same(mounts[0], { root: '/', point: '/sys/fs/cgroup/cpu,cpuacct', fstype: 'cgroup', superOptions: ['rw', 'cpu', 'cpuacct'] })
   const fs = { statfsType: () => 0x01021994, mountinfo: () => text } as unknown as CgroupFs
   const host = detectCgroups('/sys/fs/cgroup', fs)
-  t.same(host.hierarchies.map(h => h.path), ['/sys/fs/cgroup/cpu,cpuacct'], 'the memory mount of /kubepods is not a whole hierarchy')
+  t.same(
+    host.hierarchies.map(h => h.path),
+    ['/sys/fs/cgroup/cpu,cpuacct'],
+    'the memory mount of /kubepods is not a whole hierarchy',
+  )
 })
 
 t.test('nothing mounted: cgroup.detect names the root, with a hint', async t => {

@@ -11,8 +11,13 @@ const res = (cpuMilli?: number, memoryBytes?: number): Resources => ({
   requests: { cpuMilli, memoryBytes, hugepages: {} },
 })
 const pod = (uid = 'abc'): PodResources => ({
-  uid, name: 'web', initContainers: [],
-  containers: [{ name: 'app', resources: res(500, 512 * Mi) }, { name: 'side', resources: res() }],
+  uid,
+  name: 'web',
+  initContainers: [],
+  containers: [
+    { name: 'app', resources: res(500, 512 * Mi) },
+    { name: 'side', resources: res() },
+  ],
 })
 
 function setup(t: { testdir: () => string }, mode: FakeMode, uid = 'abc') {
@@ -77,7 +82,8 @@ t.test('plan errors: a controller the host lacks, a name that cannot be a direct
   const hp = pod()
   hp.containers[0].resources.limits.hugepages['2Mi'] = 4 * Mi
   t.throws(() => planPodCgroups(hp, host), {
-    message: 'cgroup.plan: pod-launch/pod-abc/hugetlb.2MB.limit_in_bytes = "4194304": the hugetlb controller is not available on this host (pod limits.hugepages-2Mi 4Mi)',
+    message:
+      'cgroup.plan: pod-launch/pod-abc/hugetlb.2MB.limit_in_bytes = "4194304": the hugetlb controller is not available on this host (pod limits.hugepages-2Mi 4Mi)',
     step: 'cgroup.plan',
     code: 'ENOTSUP',
   })
@@ -96,7 +102,10 @@ t.test('enter writes the pid to cgroup.procs in every hierarchy, and only to lea
   const cg = createPodCgroups(plan, fs)
   fs.writes.length = 0
   cg.enter(4242, 'app')
-  t.same(fs.writes, ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'unified'].map(h => [`${h}/pod-launch/pod-abc/app/cgroup.procs`, '4242']))
+  t.same(
+    fs.writes,
+    ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'unified'].map(h => [`${h}/pod-launch/pod-abc/app/cgroup.procs`, '4242']),
+  )
   t.throws(() => cg.enter(1, 'pod'), { step: 'cgroup.enter', code: 'EINVAL' })
   t.throws(() => cg.enter(1, 'nope'), { message: 'cgroup.enter: nope: no such container in pod cgroup pod-launch/pod-abc' })
   fs.failWrite.set('memory/pod-launch/pod-abc/pause/cgroup.procs', 'ESRCH')
@@ -166,7 +175,10 @@ t.test('killAll on v1: freeze, SIGKILL every pid of every hierarchy, thaw', asyn
   fs.writes.length = 0
   await cg.killAll()
   t.same(fs.killed.sort(), [101, 102])
-  t.same(fs.writes, [['freezer/pod-launch/pod-abc/freezer.state', 'FROZEN'], ['freezer/pod-launch/pod-abc/freezer.state', 'THAWED']])
+  t.same(fs.writes, [
+    ['freezer/pod-launch/pod-abc/freezer.state', 'FROZEN'],
+    ['freezer/pod-launch/pod-abc/freezer.state', 'THAWED'],
+  ])
 })
 
 t.test('killAll on v2 writes cgroup.kill once', async t => {
@@ -240,5 +252,8 @@ t.test('killAll on a cgroup2 kernel without cgroup.kill: cgroup.freeze, SIGKILL 
   fs.writes.length = 0
   await cg.killAll()
   t.same(fs.killed.sort(), [601, 602])
-  t.same(fs.writes, [['pod-launch/pod-abc/cgroup.freeze', '1'], ['pod-launch/pod-abc/cgroup.freeze', '0']])
+  t.same(fs.writes, [
+    ['pod-launch/pod-abc/cgroup.freeze', '1'],
+    ['pod-launch/pod-abc/cgroup.freeze', '0'],
+  ])
 })

@@ -7,7 +7,12 @@ import { LocalTerminal } from '../../../src/cli/terminal.js'
 import type { AttachedIo } from '../../../src/index.js'
 
 const spec = (containers: object[], initContainers: object[] = []) =>
-  parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { initContainers, containers: containers.map(c => ({ command: ['sh'], ...c })) } }).spec
+  parseManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { initContainers, containers: containers.map(c => ({ command: ['sh'], ...c })) },
+  }).spec
 
 t.test('the foreground attaches the first regular container with stdin or tty, and names the others', async t => {
   const s = spec([{ name: 'a' }, { name: 'b', stdin: true }, { name: 'c', tty: true, stdin: true }], [{ name: 'i', command: ['true'], stdin: true }])

@@ -13,7 +13,17 @@ function io() {
 function storeWithBusybox(root: string): void {
   mkdirSync(join(root, 'images', 'images'), { recursive: true })
   const id = 'sha256:' + 'a'.repeat(64)
-  writeFileSync(join(root, 'images', 'images', `${'a'.repeat(64)}.json`), JSON.stringify({ id, names: ['docker.io/library/busybox:latest'], diffIds: ['sha256:' + '1'.repeat(64)], config: {}, size: 2_000_000, created: '2026-01-01T00:00:00Z' }))
+  writeFileSync(
+    join(root, 'images', 'images', `${'a'.repeat(64)}.json`),
+    JSON.stringify({
+      id,
+      names: ['docker.io/library/busybox:latest'],
+      diffIds: ['sha256:' + '1'.repeat(64)],
+      config: {},
+      size: 2_000_000,
+      created: '2026-01-01T00:00:00Z',
+    }),
+  )
 }
 
 t.test('image ls prints a table of the store, and --json the records', async t => {
@@ -35,11 +45,19 @@ t.test('image rm of a missing image exits 1 naming what there is and how to impo
   storeWithBusybox(root)
   const c = io()
   t.equal(await main(['image', 'rm', 'alpine', '--root', root], c.io), 1)
-  t.match(c.err(), /^pod-launch: image\.resolve: alpine: no such image in the local store \(.*\); available: busybox:latest \(sha256:aaaaaaaaaaaa\)\nhint: .*pod-launch image import FILE \[name:tag\]/)
+  t.match(
+    c.err(),
+    /^pod-launch: image\.resolve: alpine: no such image in the local store \(.*\); available: busybox:latest \(sha256:aaaaaaaaaaaa\)\nhint: .*pod-launch image import FILE \[name:tag\]/,
+  )
 })
 
 t.test('image import without a file, or an unknown action, is a usage error (exit 2)', async t => {
-  for (const argv of [['image', 'import'], ['image', 'frob', 'x'], ['image', 'pull'], ['image', 'login', 'h']]) {
+  for (const argv of [
+    ['image', 'import'],
+    ['image', 'frob', 'x'],
+    ['image', 'pull'],
+    ['image', 'login', 'h'],
+  ]) {
     const c = io()
     t.equal(await main([...argv, '--root', t.testdir()], c.io), 2, argv.join(' '))
     t.match(c.err(), /hint: pod-launch --help/)

@@ -73,7 +73,11 @@ t.test('each subcommand has its own --help', async t => {
 
 t.test('global options are taken by every command, before or after it', async t => {
   const root = t.testdir()
-  for (const argv of [['ps', '--cgroup-parent', 'x', '--root', root], ['--root', root, '--network', 'none', 'ps'], ['image', 'ls', '--cni-conf-dir', root, '--root', root]]) {
+  for (const argv of [
+    ['ps', '--cgroup-parent', 'x', '--root', root],
+    ['--root', root, '--network', 'none', 'ps'],
+    ['image', 'ls', '--cni-conf-dir', root, '--root', root],
+  ]) {
     const c = io()
     t.equal(await main(argv, c.io), 0, argv.join(' '))
     t.equal(c.err(), '')
@@ -92,7 +96,12 @@ t.test('POD_LAUNCH_ROOT is the state root when --root is not given', async t => 
 })
 
 t.test('number options must be integers; a negative grace period is the default', async t => {
-  for (const argv of [['stop', 'x', '--grace-period', 'abc'], ['stop', 'x', '--grace-period=1.5'], ['logs', 'x', '--tail', 'ten'], ['run', 'x.yaml', '--pids-limit', '0']]) {
+  for (const argv of [
+    ['stop', 'x', '--grace-period', 'abc'],
+    ['stop', 'x', '--grace-period=1.5'],
+    ['logs', 'x', '--tail', 'ten'],
+    ['run', 'x.yaml', '--pids-limit', '0'],
+  ]) {
     const c = io()
     t.equal(await main(argv, c.io), 2, argv.join(' '))
     t.match(c.err(), /^pod-launch: --[a-z-]+ \S+: must be an integer/, argv.join(' '))

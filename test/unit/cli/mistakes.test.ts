@@ -26,9 +26,19 @@ interface Mistake {
 const MISTAKES: Mistake[] = [
   { what: 'a typo of a command', argv: ['sp'], code: 2, err: "pod-launch: unknown command 'sp' (did you mean 'ps'?)\nhint: pod-launch --help\n" },
   { what: 'a command of another tool (pull)', argv: ['pull', 'busybox'], code: 2, err: "pod-launch: unknown command 'pull'\nhint: pod-launch --help\n" },
-  { what: 'a near miss of a command (completions)', argv: ['completions'], code: 2, err: "pod-launch: unknown command 'completions' (did you mean 'completion'?)\nhint: pod-launch --help\n" },
+  {
+    what: 'a near miss of a command (completions)',
+    argv: ['completions'],
+    code: 2,
+    err: "pod-launch: unknown command 'completions' (did you mean 'completion'?)\nhint: pod-launch --help\n",
+  },
   { what: 'a global option on ps', argv: ['ps', '--cgroup-parent', 'x', '--json'], code: 0, err: '' },
-  { what: 'a grace period that is not a number', argv: ['stop', 'web', '--grace-period', 'abc'], code: 2, err: 'pod-launch: --grace-period abc: must be an integer\nhint: pod-launch --help\n' },
+  {
+    what: 'a grace period that is not a number',
+    argv: ['stop', 'web', '--grace-period', 'abc'],
+    code: 2,
+    err: 'pod-launch: --grace-period abc: must be an integer\nhint: pod-launch --help\n',
+  },
   { what: 'exec without a command', argv: ['exec', 'web'], code: 2, err: /^pod-launch: exec: a command is required\nusage: pod-launch exec POD/ },
   {
     what: 'a typo of a field',
@@ -62,7 +72,9 @@ const MISTAKES: Mistake[] = [
   },
   {
     what: 'a mount of a volume kind that is refused',
-    yaml: POD('spec:\n  volumes:\n  - name: cfg\n    configMap: {name: x}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    volumeMounts: [{name: cfg, mountPath: /cfg}]\n'),
+    yaml: POD(
+      'spec:\n  volumes:\n  - name: cfg\n    configMap: {name: x}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    volumeMounts: [{name: cfg, mountPath: /cfg}]\n',
+    ),
     code: 2,
     err: /: 1 problem\n {2}spec\.volumes\[0\]\.configMap: configMap volumes are not supported yet/,
   },

@@ -4,14 +4,24 @@ import { join } from 'node:path'
 import { confFiles, findConfList, parseConfList } from '../../../src/net/index.js'
 
 const F = '/etc/pod-launch/net.d/10-x.conflist'
-const good = { cniVersion: '1.0.0', name: 'plt-net', plugins: [{ type: 'bridge', bridge: 'plt0' }, { type: 'portmap', capabilities: { portMappings: true } }] }
+const good = {
+  cniVersion: '1.0.0',
+  name: 'plt-net',
+  plugins: [
+    { type: 'bridge', bridge: 'plt0' },
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ],
+}
 
 for (const v of ['0.4.0', '1.0.0', '1.1.0']) {
   t.test(`a ${v} conflist loads`, async t => {
     const l = parseConfList(JSON.stringify({ ...good, cniVersion: v }), F)
     t.equal(l.cniVersion, v)
     t.equal(l.name, 'plt-net')
-    t.same(l.plugins.map(p => p.type), ['bridge', 'portmap'])
+    t.same(
+      l.plugins.map(p => p.type),
+      ['bridge', 'portmap'],
+    )
     t.equal(l.file, F)
     t.equal(l.disableCheck, false)
   })
@@ -55,10 +65,13 @@ t.test('a directory: config files in name order, the first one used', async t =>
   const dir = t.testdir({
     '20-b.conflist': JSON.stringify({ ...good, name: 'b' }),
     '10-a.conf': JSON.stringify({ cniVersion: '1.0.0', name: 'a', type: 'bridge' }),
-    'README': 'not a config',
+    README: 'not a config',
     '05-tmp.conflist.123.tmp': '{',
   })
-  t.same(confFiles(dir).map(f => f.slice(dir.length + 1)), ['10-a.conf', '20-b.conflist'])
+  t.same(
+    confFiles(dir).map(f => f.slice(dir.length + 1)),
+    ['10-a.conf', '20-b.conflist'],
+  )
   t.equal(findConfList(dir)?.name, 'a')
   t.equal(findConfList(join(dir, 'missing')), undefined)
   writeFileSync(join(dir, '00-bad.json'), '{"name":"x"}')

@@ -39,8 +39,16 @@ t.test('the default conflist: bridge pl0 with host-local, portmap, firewall, val
   const l = parseConfList(readFileSync(file, 'utf8'), file)
   t.equal(l.name, 'pod-launch')
   t.equal(l.cniVersion, '1.0.0')
-  t.same(l.plugins.map(p => p.type), ['bridge', 'portmap', 'firewall'])
-  t.match(l.plugins[0], { bridge: 'pl0', isGateway: true, ipMasq: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }]] } })
+  t.same(
+    l.plugins.map(p => p.type),
+    ['bridge', 'portmap', 'firewall'],
+  )
+  t.match(l.plugins[0], {
+    bridge: 'pl0',
+    isGateway: true,
+    ipMasq: true,
+    ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }]] },
+  })
   t.same(l.plugins[1].capabilities, { portMappings: true })
   t.same(defaultConfList('10.88.0.0/16'), JSON.parse(readFileSync(file, 'utf8').replace(/10\.89/g, '10.88')))
 })

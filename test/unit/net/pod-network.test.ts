@@ -5,10 +5,25 @@ import { parseManifest } from '../../../src/spec/index.js'
 import { execPlugin, networkSettings, planNetwork, pluginConfig, portMappings, type ConfList, type RuntimeConf } from '../../../src/net/index.js'
 
 const spec = (ports: object[] = [], extra: object = {}) =>
-  parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'a', image: 'host', command: ['true'] }, { name: 'b', image: 'host', command: ['true'], ports }], ...extra } }).spec
+  parseManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web' },
+    spec: {
+      containers: [
+        { name: 'a', image: 'host', command: ['true'] },
+        { name: 'b', image: 'host', command: ['true'], ports },
+      ],
+      ...extra,
+    },
+  }).spec
 
 t.test('portMappings from every port with a hostPort: protocol lower case, hostIP when set', async t => {
-  const s = spec([{ containerPort: 80 }, { containerPort: 8080, hostPort: 18080 }, { containerPort: 53, hostPort: 5353, protocol: 'UDP', hostIP: '198.18.0.1' }])
+  const s = spec([
+    { containerPort: 80 },
+    { containerPort: 8080, hostPort: 18080 },
+    { containerPort: 53, hostPort: 5353, protocol: 'UDP', hostIP: '198.18.0.1' },
+  ])
   t.same(portMappings(s), [
     { hostPort: 18080, containerPort: 8080, protocol: 'tcp' },
     { hostPort: 5353, containerPort: 53, protocol: 'udp', hostIP: '198.18.0.1' },
@@ -16,7 +31,9 @@ t.test('portMappings from every port with a hostPort: protocol lower case, hostI
 })
 
 t.test('hostIP must be an IP and come with a hostPort', async t => {
-  t.throws(() => spec([{ containerPort: 80, hostPort: 1, hostIP: 'localhost' }]), { message: /spec\.containers\[1\]\.ports\[0\]\.hostIP: "localhost" is not an IP address/ })
+  t.throws(() => spec([{ containerPort: 80, hostPort: 1, hostIP: 'localhost' }]), {
+    message: /spec\.containers\[1\]\.ports\[0\]\.hostIP: "localhost" is not an IP address/,
+  })
   t.throws(() => spec([{ containerPort: 80, hostIP: '198.18.0.1' }]), { message: /spec\.containers\[1\]\.ports\[0\]\.hostIP: needs a hostPort/ })
 })
 
@@ -61,9 +78,12 @@ t.test('plan: no plugins in the bin dir: loopback only, one warning, no default 
   t.equal(warnings.length, 1)
   t.match(warnings[0], /apt-get install containernetworking-plugins iptables/)
   t.notOk(existsSync(join(dir, 'conf', '87-pod-launch.conflist')))
-  t.throws(() => planNetwork(spec([{ containerPort: 80, hostPort: 8080 }]), { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }, () => {}), {
-    message: /spec\.containers\[1\]\.ports\[0\]\.hostPort: a hostPort needs a CNI network: no CNI plugins in/,
-  })
+  t.throws(
+    () => planNetwork(spec([{ containerPort: 80, hostPort: 8080 }]), { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }, () => {}),
+    {
+      message: /spec\.containers\[1\]\.ports\[0\]\.hostPort: a hostPort needs a CNI network: no CNI plugins in/,
+    },
+  )
 })
 
 const plugin = (dir: string, name: string, body: string) => {
@@ -72,20 +92,58 @@ const plugin = (dir: string, name: string, body: string) => {
 }
 
 t.test('plan: with plugins and no config the default is written; a config naming a missing plugin is an error', async t => {
-  const dir = t.testdir({ bin: {}, conf: {}, conf2: { '10-x.conflist': JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'bridge' }, { type: 'nosuch' }] }) } })
+  const dir = t.testdir({
+    bin: {},
+    conf: {},
+    conf2: { '10-x.conflist': JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'bridge' }, { type: 'nosuch' }] }) },
+  })
   for (const p of ['bridge', 'host-local', 'portmap', 'firewall']) plugin(join(dir, 'bin'), p, 'exit 0')
-  const plan = planNetwork(spec([{ containerPort: 80, hostPort: 8080 }]), { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }, () => t.fail('no warning'))
-  t.match(plan, { kind: 'cni', list: { name: 'pod-launch', file: join(dir, 'conf', '87-pod-launch.conflist') }, portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] })
+  const plan = planNetwork(spec([{ containerPort: 80, hostPort: 8080 }]), { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }, () =>
+    t.fail('no warning'),
+  )
+  t.match(plan, {
+    kind: 'cni',
+    list: { name: 'pod-launch', file: join(dir, 'conf', '87-pod-launch.conflist') },
+    portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+  })
   t.ok(existsSync(join(dir, 'conf', '87-pod-launch.conflist')))
-  t.throws(() => planNetwork(spec(), { network: 'cni', cniConfDir: join(dir, 'conf2'), cniBinDir: join(dir, 'bin') }, () => {}), { step: 'cni.plan', message: /10-x\.conflist: plugin nosuch not found in/ })
+  t.throws(() => planNetwork(spec(), { network: 'cni', cniConfDir: join(dir, 'conf2'), cniBinDir: join(dir, 'bin') }, () => {}), {
+    step: 'cni.plan',
+    message: /10-x\.conflist: plugin nosuch not found in/,
+  })
 })
 
-const LIST: ConfList = { file: '/x.conflist', name: 'plt-x', cniVersion: '0.4.0', disableCheck: false, plugins: [{ type: 'bridge', bridge: 'plt0' }, { type: 'portmap', capabilities: { portMappings: true, bandwidth: false } }] }
-const RT: RuntimeConf = { containerId: 'c1', netns: '/proc/1/ns/net', ifName: 'eth0', args: [['IgnoreUnknown', '1'], ['K8S_POD_NAME', 'web']], capabilityArgs: { portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'tcp' }], bandwidth: { x: 1 } } }
+const LIST: ConfList = {
+  file: '/x.conflist',
+  name: 'plt-x',
+  cniVersion: '0.4.0',
+  disableCheck: false,
+  plugins: [
+    { type: 'bridge', bridge: 'plt0' },
+    { type: 'portmap', capabilities: { portMappings: true, bandwidth: false } },
+  ],
+}
+const RT: RuntimeConf = {
+  containerId: 'c1',
+  netns: '/proc/1/ns/net',
+  ifName: 'eth0',
+  args: [
+    ['IgnoreUnknown', '1'],
+    ['K8S_POD_NAME', 'web'],
+  ],
+  capabilityArgs: { portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'tcp' }], bandwidth: { x: 1 } },
+}
 
 t.test('plugin config: name and cniVersion of the list, runtimeConfig only for declared capabilities, prevResult in the list version', async t => {
   t.same(pluginConfig(LIST, LIST.plugins[0], RT), { type: 'bridge', bridge: 'plt0', name: 'plt-x', cniVersion: '0.4.0' })
-  const prev = { cniVersion: '1.0.0', interfaces: [], ips: [{ address: '198.18.0.5/24' }], routes: [], dns: {}, raw: { cniVersion: '1.0.0', ips: [{ address: '198.18.0.5/24' }] } }
+  const prev = {
+    cniVersion: '1.0.0',
+    interfaces: [],
+    ips: [{ address: '198.18.0.5/24' }],
+    routes: [],
+    dns: {},
+    raw: { cniVersion: '1.0.0', ips: [{ address: '198.18.0.5/24' }] },
+  }
   const c = pluginConfig(LIST, LIST.plugins[1], RT, prev)
   t.same(c.runtimeConfig, { portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'tcp' }] }, 'bandwidth is not declared true')
   t.match(c.prevResult, { cniVersion: '0.4.0', ips: [{ version: '4', address: '198.18.0.5/24' }] })
@@ -106,9 +164,17 @@ t.test('exec: CNI_* environment, config on stdin, result on stdout; error result
   ])
   t.same(JSON.parse(readFileSync(join(dir, 'stdin'), 'utf8')), { hello: 1 })
   plugin(dir, 'refuse', `echo '{"cniVersion":"1.0.0","code":11,"msg":"busy","details":"lock held"}'; exit 1`)
-  await t.rejects(execPlugin('DEL', 'refuse', [dir], RT, {}), { step: 'cni.del', code: 'CNI_11', message: 'cni.del: refuse: busy: lock held (CNI error 11, try again later)' })
+  await t.rejects(execPlugin('DEL', 'refuse', [dir], RT, {}), {
+    step: 'cni.del',
+    code: 'CNI_11',
+    message: 'cni.del: refuse: busy: lock held (CNI error 11, try again later)',
+  })
   plugin(dir, 'crash', `echo 'panic: something' >&2; exit 2`)
-  await t.rejects(execPlugin('ADD', 'crash', [dir], RT, {}), { step: 'cni.add', code: 'CNI_PLUGIN_FAILED', message: 'cni.add: crash: exit 2: panic: something' })
+  await t.rejects(execPlugin('ADD', 'crash', [dir], RT, {}), {
+    step: 'cni.add',
+    code: 'CNI_PLUGIN_FAILED',
+    message: 'cni.add: crash: exit 2: panic: something',
+  })
   await t.rejects(execPlugin('ADD', 'missing', [dir], RT, {}), { code: 'ENOENT', message: `cni.add: missing: plugin not found in ${dir}` })
 })
 
@@ -116,14 +182,18 @@ t.test('check says which network pods get, and how to get plugins', async t => {
   const { checkNetwork } = await import('../../../src/manage/check.js')
   const dir = t.testdir({ bin: {}, conf: {}, conf2: { '10-x.conflist': JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'bridge' }] }) } })
   const none = checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') })
-  t.match(none, [{ status: 'warn', feature: 'CNI plugins', detail: /loopback only, hostPort is refused/, hint: /apt-get install containernetworking-plugins iptables/ }])
+  t.match(none, [
+    { status: 'warn', feature: 'CNI plugins', detail: /loopback only, hostPort is refused/, hint: /apt-get install containernetworking-plugins iptables/ },
+  ])
   t.equal(none.length, 1)
   plugin(join(dir, 'bin'), 'bridge', 'exit 0')
   t.match(checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf2'), cniBinDir: join(dir, 'bin') }), [
     { status: 'pass', feature: 'CNI plugins', detail: /^bridge found in / },
     { status: 'pass', feature: 'CNI network', detail: /^x \(cniVersion 1\.0\.0\) from .*10-x\.conflist$/ },
   ])
-  t.match(checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }), [{ status: 'fail', detail: /host-local, portmap, firewall missing/ }])
+  t.match(checkNetwork({ network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }), [
+    { status: 'fail', detail: /host-local, portmap, firewall missing/ },
+  ])
   t.match(checkNetwork({ network: 'none' }), [{ status: 'warn', detail: /loopback only/ }])
 })
 
@@ -132,7 +202,10 @@ t.test('describeNetwork says what a run would do, writing nothing', async t => {
   const dir = t.testdir({ bin: {}, conf: {} })
   plugin(join(dir, 'bin'), 'bridge', 'exit 0')
   const s = spec([{ containerPort: 80, hostPort: 8080, hostIP: '198.18.0.1' }])
-  t.match(describeNetwork(s, { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }), /^CNI ADD of the default network, written to .* on first use .*ifname eth0.*portMappings 198\.18\.0\.1:8080->80\/tcp; DEL at teardown$/)
+  t.match(
+    describeNetwork(s, { network: 'cni', cniConfDir: join(dir, 'conf'), cniBinDir: join(dir, 'bin') }),
+    /^CNI ADD of the default network, written to .* on first use .*ifname eth0.*portMappings 198\.18\.0\.1:8080->80\/tcp; DEL at teardown$/,
+  )
   t.notOk(existsSync(join(dir, 'conf', '87-pod-launch.conflist')), 'nothing written')
   t.equal(describeNetwork(s, { network: 'none' }), 'loopback only (--network none)')
   t.match(describeNetwork(spec([], { hostNetwork: true })), /no CNI call/)

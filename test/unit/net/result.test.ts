@@ -5,7 +5,11 @@ import { PodError } from '../../../src/errors.js'
 // What the Debian bridge plugin (1.1.1) prints, per requested version.
 const v040 = {
   cniVersion: '0.4.0',
-  interfaces: [{ name: 'plt0', mac: 'aa:bb:cc:dd:ee:01' }, { name: 'veth1', mac: 'aa:bb:cc:dd:ee:02' }, { name: 'eth0', mac: 'aa:bb:cc:dd:ee:03', sandbox: '/proc/42/ns/net' }],
+  interfaces: [
+    { name: 'plt0', mac: 'aa:bb:cc:dd:ee:01' },
+    { name: 'veth1', mac: 'aa:bb:cc:dd:ee:02' },
+    { name: 'eth0', mac: 'aa:bb:cc:dd:ee:03', sandbox: '/proc/42/ns/net' },
+  ],
   ips: [{ version: '4', interface: 2, address: '198.18.0.5/24', gateway: '198.18.0.1' }],
   routes: [{ dst: '0.0.0.0/0' }],
   dns: {},
@@ -18,7 +22,11 @@ const v110 = {
   routes: [{ dst: '0.0.0.0/0', gw: '198.18.0.1', mtu: 1400, priority: 10, table: 100, scope: 0 }],
 }
 
-for (const [name, result] of [['0.4.0', v040], ['1.0.0', v100], ['1.1.0', v110]] as const) {
+for (const [name, result] of [
+  ['0.4.0', v040],
+  ['1.0.0', v100],
+  ['1.1.0', v110],
+] as const) {
   t.test(`a ${name} result parses to the pod IP`, async t => {
     const r = parseResult(JSON.stringify(result), 'bridge')
     t.equal(r.cniVersion, name)
@@ -31,7 +39,10 @@ for (const [name, result] of [['0.4.0', v040], ['1.0.0', v100], ['1.1.0', v110]]
 
 t.test('0.4.0 requires ips[].version, matching the address family', async t => {
   const missing = { ...v040, ips: [{ address: '198.18.0.5/24' }] }
-  t.throws(() => parseResult(JSON.stringify(missing), 'bridge'), { step: 'cni.result', message: 'cni.result: bridge: ips[0].version: must be "4" in a 0.4.0 result' })
+  t.throws(() => parseResult(JSON.stringify(missing), 'bridge'), {
+    step: 'cni.result',
+    message: 'cni.result: bridge: ips[0].version: must be "4" in a 0.4.0 result',
+  })
   const wrong = { ...v040, ips: [{ version: '4', address: 'fd00::5/64' }] }
   t.throws(() => parseResult(JSON.stringify(wrong), 'bridge'), { message: /ips\[0\]\.version: must be "6"/ })
 })
@@ -44,7 +55,10 @@ t.test('malformed results are refused naming the field', async t => {
     ['{"cniVersion":"0.2.0"}', /cniVersion 0\.2\.0 is not supported/],
     ['{"cniVersion":"1.0.0","ips":{}}', /ips: must be an array/],
     ['{"cniVersion":"1.0.0","ips":[{"address":"198.18.0.5"}]}', /ips\[0\]\.address: "198\.18\.0\.5" is not an address in CIDR form/],
-    ['{"cniVersion":"1.0.0","ips":[{"address":"198.18.0.5/24","interface":3}],"interfaces":[{"name":"eth0"}]}', /ips\[0\]\.interface: 3 is not an index into interfaces/],
+    [
+      '{"cniVersion":"1.0.0","ips":[{"address":"198.18.0.5/24","interface":3}],"interfaces":[{"name":"eth0"}]}',
+      /ips\[0\]\.interface: 3 is not an index into interfaces/,
+    ],
     ['{"cniVersion":"1.0.0","interfaces":[{"mac":"x"}]}', /interfaces\[0\]\.name: required/],
     ['{"cniVersion":"1.0.0","routes":[{"gw":"1.2.3.4"}]}', /routes\[0\]\.dst: required/],
     ['{"cniVersion":"1.0.0","dns":[]}', /dns: must be an object/],

@@ -2,11 +2,20 @@ import t from 'tap'
 import { DetachKeys, FRAME, FrameDecoder, encodeFrame, parseResize, resizeFrame } from '../../../src/pod/index.js'
 
 t.test('frames survive any split of the byte stream', async t => {
-  const stream = Buffer.concat([encodeFrame(FRAME.STDIN, Buffer.from('ls\r')), resizeFrame(33, 101), encodeFrame(FRAME.STDIN_END), encodeFrame(FRAME.HELLO, { tty: true })])
+  const stream = Buffer.concat([
+    encodeFrame(FRAME.STDIN, Buffer.from('ls\r')),
+    resizeFrame(33, 101),
+    encodeFrame(FRAME.STDIN_END),
+    encodeFrame(FRAME.HELLO, { tty: true }),
+  ])
   for (let cut = 0; cut <= stream.length; cut++) {
     const d = new FrameDecoder()
     const frames = [...d.push(stream.subarray(0, cut)), ...d.push(stream.subarray(cut))]
-    t.same(frames.map(f => f.type), [FRAME.STDIN, FRAME.RESIZE, FRAME.STDIN_END, FRAME.HELLO], `cut at ${cut}`)
+    t.same(
+      frames.map(f => f.type),
+      [FRAME.STDIN, FRAME.RESIZE, FRAME.STDIN_END, FRAME.HELLO],
+      `cut at ${cut}`,
+    )
     t.equal(frames[0].payload.toString(), 'ls\r')
     t.same(parseResize(frames[1].payload), { rows: 33, cols: 101 })
     t.equal(frames[2].payload.length, 0)

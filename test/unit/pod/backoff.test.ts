@@ -32,7 +32,10 @@ t.test('a run just shorter than resetAfterMs keeps doubling', async t => {
 
 t.test('the cap holds for options that do not double evenly into it', async t => {
   const b = new Backoff({ initialMs: 300, maxMs: 1_000, resetAfterMs: 2_000 })
-  t.same(Array.from({ length: 5 }, () => b.next(10)), [300, 600, 1_000, 1_000, 1_000])
+  t.same(
+    Array.from({ length: 5 }, () => b.next(10)),
+    [300, 600, 1_000, 1_000, 1_000],
+  )
   t.equal(b.next(2_000), 300)
 })
 
@@ -78,7 +81,10 @@ t.test('parseDurationMs reads ms, s (the default unit) and m, with decimals', as
     ['1.0004s', 1_000],
     ['1.0005s', 1_001],
   ]
-  t.same(cases.map(([s]) => parseDurationMs(s)), cases.map(([, ms]) => ms))
+  t.same(
+    cases.map(([s]) => parseDurationMs(s)),
+    cases.map(([, ms]) => ms),
+  )
 })
 
 t.test('parseDurationMs refuses negative, unit-less garbage and other units', async t => {

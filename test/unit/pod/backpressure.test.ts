@@ -25,10 +25,16 @@ t.test('a terminal that cannot keep up pauses the pipe, so the writer blocks ins
   })
   let lines = 0
   const log = new CriLogFile(join(t.testdir(), '0.log'))
-  const reader = readPipe(r, 'stdout', log, line => {
-    lines++
-    terminal.write(line + '\n')
-  }, terminal)
+  const reader = readPipe(
+    r,
+    'stdout',
+    log,
+    line => {
+      lines++
+      terminal.write(line + '\n')
+    },
+    terminal,
+  )
 
   await new Promise(res => setTimeout(res, 500))
   t.ok(lines < 2000, `while the terminal is stuck only a bounded amount was read (${lines} lines)`)

@@ -56,9 +56,18 @@ function rng(seed: number) {
 t.test('plain lines are one F record each and come back byte for byte', async t => {
   const input = Buffer.from('hello\nworld, with spaces F P\n')
   const { raw, records } = await throughFile(t.testdir(), input)
-  t.same(records.map(r => [r.stream, r.full, r.content.toString()]), [['stdout', true, 'hello'], ['stdout', true, 'world, with spaces F P']])
+  t.same(
+    records.map(r => [r.stream, r.full, r.content.toString()]),
+    [
+      ['stdout', true, 'hello'],
+      ['stdout', true, 'world, with spaces F P'],
+    ],
+  )
   t.match(raw.toString(), /^\S+ stdout F hello\n\S+ stdout F world, with spaces F P\n$/)
-  t.ok(records.every(r => TIME.test(r.time)), 'every record has an RFC 3339 nano time')
+  t.ok(
+    records.every(r => TIME.test(r.time)),
+    'every record has an RFC 3339 nano time',
+  )
   t.same(bytesOf(records), input)
 })
 
@@ -129,7 +138,22 @@ t.test('splitting around the MAX_RECORD_BYTES boundary at any offset gives the s
   const input = Buffer.concat([Buffer.alloc(MAX - 1, 'a'), NL, Buffer.alloc(MAX, 'b'), NL, Buffer.alloc(MAX + 1, 'c'), NL, Buffer.alloc(MAX + 2, 'd')])
   const whole = split([input])
   t.same(shape(whole), [`F${MAX - 1}`, `F${MAX}`, `P${MAX}`, 'F1', `P${MAX}`, 'P2'])
-  const around = [MAX - 2, MAX - 1, MAX, MAX + 1, 2 * MAX, 2 * MAX + 1, 2 * MAX + 2, 3 * MAX + 1, 3 * MAX + 2, 3 * MAX + 3, 4 * MAX + 2, 4 * MAX + 3, 4 * MAX + 4, input.length - 1]
+  const around = [
+    MAX - 2,
+    MAX - 1,
+    MAX,
+    MAX + 1,
+    2 * MAX,
+    2 * MAX + 1,
+    2 * MAX + 2,
+    3 * MAX + 1,
+    3 * MAX + 2,
+    3 * MAX + 3,
+    4 * MAX + 2,
+    4 * MAX + 3,
+    4 * MAX + 4,
+    input.length - 1,
+  ]
   for (const i of around) t.same(shape(split([input.subarray(0, i), input.subarray(i)])), shape(whole), `split at ${i}`)
   t.same(bytesOf(whole), input)
 })
@@ -152,10 +176,13 @@ t.test('random chunk boundaries over a big input give the same records', async t
   const whole = split([input])
   t.same(bytesOf(whole), input, 'the records rebuild the input')
   t.equal(whole.filter(r => r.full).length, 120)
-  t.ok(whole.every(r => r.content.length <= MAX), 'no record is longer than MAX_RECORD_BYTES')
+  t.ok(
+    whole.every(r => r.content.length <= MAX),
+    'no record is longer than MAX_RECORD_BYTES',
+  )
   for (let round = 0; round < 20; round++) {
     const offsets: number[] = []
-    for (let at = 0; ; ) {
+    for (let at = 0; ;) {
       at += 1 + Math.floor(rand() * (round % 2 ? 64 : 40_000))
       if (at >= input.length) break
       offsets.push(at)
@@ -200,14 +227,24 @@ t.test('a CriLogFile written by both streams parses back with the right stream t
   err.flush()
   await log.end()
   const records = parseCriLog(readFileSync(join(dir, 'both.log')))
-  t.same(records.map(r => [r.stream, r.full ? 'F' : 'P', r.content.toString()]), [
-    ['stdout', 'F', 'out 1'],
-    ['stderr', 'F', 'err 1'],
-    ['stdout', 'F', 'out 2'],
-    ['stderr', 'P', 'err 2 partial'],
-  ])
+  t.same(
+    records.map(r => [r.stream, r.full ? 'F' : 'P', r.content.toString()]),
+    [
+      ['stdout', 'F', 'out 1'],
+      ['stderr', 'F', 'err 1'],
+      ['stdout', 'F', 'out 2'],
+      ['stderr', 'P', 'err 2 partial'],
+    ],
+  )
   t.ok(records.every(r => TIME.test(r.time)))
-  t.same(records.map(r => r.time), records.map(r => r.time).slice().sort(), 'times in file order')
+  t.same(
+    records.map(r => r.time),
+    records
+      .map(r => r.time)
+      .slice()
+      .sort(),
+    'times in file order',
+  )
 })
 
 t.test('a CriLogFile appends to an existing log, as for a restarted container', async t => {
@@ -217,5 +254,8 @@ t.test('a CriLogFile appends to an existing log, as for a restarted container', 
     log.write('stdout', Buffer.from(word), true)
     await log.end()
   }
-  t.same(parseCriLog(readFileSync(join(dir, 'c.log'))).map(r => r.content.toString()), ['first', 'second'])
+  t.same(
+    parseCriLog(readFileSync(join(dir, 'c.log'))).map(r => r.content.toString()),
+    ['first', 'second'],
+  )
 })

@@ -3,7 +3,8 @@ import { parseManifest } from '../../../src/index.js'
 import { isSidecar, stopPrerequisites } from '../../../src/pod/index.js'
 
 const c = (name: string, restartPolicy?: 'Always') => ({ name, command: ['sleep', '1'], ...(restartPolicy && { restartPolicy }) })
-const spec = (initContainers: object[], containers: object[]) => parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { initContainers, containers } }).spec
+const spec = (initContainers: object[], containers: object[]) =>
+  parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { initContainers, containers } }).spec
 
 t.test('a sidecar is an init container with restartPolicy Always', async t => {
   const s = spec([c('plain'), c('side', 'Always')], [c('app')])

@@ -8,33 +8,76 @@ const spec = (share: boolean, extra: object = {}) =>
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web' },
-    spec: { shareProcessNamespace: share, ...extra, containers: [{ name: 'a', command: ['nginx', '-g', 'daemon off;'], workingDir: '/srv', env: [{ name: 'PATH', value: '/opt/bin:/bin' }, { name: 'X', value: '1' }] }] },
+    spec: {
+      shareProcessNamespace: share,
+      ...extra,
+      containers: [
+        {
+          name: 'a',
+          command: ['nginx', '-g', 'daemon off;'],
+          workingDir: '/srv',
+          env: [
+            { name: 'PATH', value: '/opt/bin:/bin' },
+            { name: 'X', value: '1' },
+          ],
+        },
+      ],
+    },
   }).spec
 
 const facts = { podIP: '', hostIP: '', nodeName: 'node1' }
 const etc = { hosts: '/p/etc/hosts', hostname: '/p/etc/hostname', resolvConf: '/p/etc/resolv.conf' }
 const plan = (s: ReturnType<typeof spec>) => planContainer(s, s.containers[0], { podDir: '/p', image: { kind: 'host' }, facts, etc, volumes: new Map() })
-const fds: Record<string, number> = { '/proc/<pause>/ns/net': 100, '/proc/<pause>/ns/uts': 101, '/proc/<pause>/ns/ipc': 102, '/proc/<pause>/ns/pid': 103, '/proc/<container>/ns/mnt': 200, '/proc/<container>/ns/pid': 201 }
+const fds: Record<string, number> = {
+  '/proc/<pause>/ns/net': 100,
+  '/proc/<pause>/ns/uts': 101,
+  '/proc/<pause>/ns/ipc': 102,
+  '/proc/<pause>/ns/pid': 103,
+  '/proc/<container>/ns/mnt': 200,
+  '/proc/<container>/ns/pid': 201,
+}
 const bind = (p: SpawnPlan) => bindPlan(p, { fdOf: path => fds[path], stdio: [3, 4, 5], dieWithParent: true })
 
 t.test('pause makes uts, ipc, net, and pid only when the pod shares it', async t => {
   t.same(sandboxNamespaces(spec(false)).sort(), ['ipc', 'net', 'uts'])
   t.same(sandboxNamespaces(spec(true)).sort(), ['ipc', 'net', 'pid', 'uts'])
   const p = planPause(spec(false, { securityContext: { sysctls: [{ name: 'net.ipv4.ip_forward', value: '1' }] } }), '/bin/pause')
-  t.match(p, { argv: ['/bin/pause'], join: [], hostname: 'web', loopback: true, newSession: true, mounts: [{ kind: 'write', source: '1', target: '/proc/sys/net/ipv4/ip_forward' }] })
+  t.match(p, {
+    argv: ['/bin/pause'],
+    join: [],
+    hostname: 'web',
+    loopback: true,
+    newSession: true,
+    mounts: [{ kind: 'write', source: '1', target: '/proc/sys/net/ipv4/ip_forward' }],
+  })
 })
 
 t.test('a container joins ipc, uts, net of pause by path, in order, and makes its own mnt and pid', async t => {
   const p = plan(spec(false))
-  t.same(p.join, [{ type: 'ipc', path: '/proc/<pause>/ns/ipc' }, { type: 'uts', path: '/proc/<pause>/ns/uts' }, { type: 'net', path: '/proc/<pause>/ns/net' }])
+  t.same(p.join, [
+    { type: 'ipc', path: '/proc/<pause>/ns/ipc' },
+    { type: 'uts', path: '/proc/<pause>/ns/uts' },
+    { type: 'net', path: '/proc/<pause>/ns/net' },
+  ])
   t.same(p.unshare, ['mnt', 'pid'])
   t.equal(p.pidns, undefined)
   t.same(p.argv, ['nginx', '-g', 'daemon off;'])
   t.equal(p.searchPath, '/opt/bin:/bin', 'the PATH of the container env is searched')
   t.equal(p.cwd, '/srv')
-  t.ok(p.mounts.some(m => m.kind === 'pivot' && m.target === '/p/containers/a/rootfs'), 'its root is built under the pod dir')
+  t.ok(
+    p.mounts.some(m => m.kind === 'pivot' && m.target === '/p/containers/a/rootfs'),
+    'its root is built under the pod dir',
+  )
   const n = bind(p)
-  t.same(n.join, [{ type: 'ipc', fd: 102 }, { type: 'uts', fd: 101 }, { type: 'net', fd: 100 }], 'bound to the fds behind the paths')
+  t.same(
+    n.join,
+    [
+      { type: 'ipc', fd: 102 },
+      { type: 'uts', fd: 101 },
+      { type: 'net', fd: 100 },
+    ],
+    'bound to the fds behind the paths',
+  )
   t.same(n.stdio, [3, 4, 5])
   t.ok(n.newSession && n.dieWithParent)
 })
@@ -44,12 +87,22 @@ t.test('with a shared process namespace the container enters pause pid ns and ma
   t.same(p.unshare, ['mnt'])
   t.equal(p.pidns, '/proc/<pause>/ns/pid')
   t.equal(bind(p).pidns, 103)
-  t.notOk(p.join.some(j => j.type === 'pid'), 'pid is joined by the parent (pid_for_children), not setns in the child')
+  t.notOk(
+    p.join.some(j => j.type === 'pid'),
+    'pid is joined by the parent (pid_for_children), not setns in the child',
+  )
 })
 
 t.test('a plan is plain JSON: it survives a round trip unchanged, seccomp as base64', async t => {
   const s = spec(false)
-  const p = planContainer(s, s.containers[0], { podDir: '/p', image: { kind: 'host' }, facts, etc, volumes: new Map(), seccomp: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) })
+  const p = planContainer(s, s.containers[0], {
+    podDir: '/p',
+    image: { kind: 'host' },
+    facts,
+    etc,
+    volumes: new Map(),
+    seccomp: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]),
+  })
   t.equal(p.version, PLAN_VERSION)
   t.same(JSON.parse(JSON.stringify(p)), p)
   t.same(bind(p).seccomp, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]))
@@ -60,7 +113,10 @@ t.test('exec copies the container plan: env, cwd, identity, seccomp; joins its m
   const e = planExec(c, ['sh', '-c', 'id'], { newSession: false })
   t.same(e.argv, ['sh', '-c', 'id'])
   t.same([e.envp, e.cwd, e.identity, e.seccomp, e.nofileSoft, e.searchPath], [c.envp, c.cwd, c.identity, c.seccomp, c.nofileSoft, c.searchPath])
-  t.same(e.join.map(j => j.path), ['/proc/<pause>/ns/ipc', '/proc/<pause>/ns/uts', '/proc/<pause>/ns/net', '/proc/<container>/ns/mnt'])
+  t.same(
+    e.join.map(j => j.path),
+    ['/proc/<pause>/ns/ipc', '/proc/<pause>/ns/uts', '/proc/<pause>/ns/net', '/proc/<container>/ns/mnt'],
+  )
   t.equal(e.pidns, '/proc/<container>/ns/pid')
   t.same([e.unshare, e.mounts, e.newSession], [[], [], false])
   t.same(planPaths(e), [...e.join.map(j => j.path), '/proc/<container>/ns/pid'])
@@ -74,5 +130,13 @@ t.test('namespace references name a process and a type; anything else is refused
 
 t.test('container env: PATH, HOSTNAME, HOME defaults, then the spec (spec wins)', async t => {
   const s = spec(false)
-  t.same([...containerEnv(s, s.containers[0], facts)], [['PATH', '/opt/bin:/bin'], ['HOSTNAME', 'web'], ['HOME', '/root'], ['X', '1']])
+  t.same(
+    [...containerEnv(s, s.containers[0], facts)],
+    [
+      ['PATH', '/opt/bin:/bin'],
+      ['HOSTNAME', 'web'],
+      ['HOME', '/root'],
+      ['X', '1'],
+    ],
+  )
 })

@@ -24,15 +24,28 @@ for (const privileged of [false, true]) {
     const tmpfs = m.findIndex(x => x.target === '/R/dev' && x.fstype === 'tmpfs')
     const file = m.findIndex(x => x.kind === 'file' && x.target === '/R/dev/termination-log')
     t.ok(tmpfs >= 0 && file > tmpfs, 'tmpfs first, then the mountpoint inside it')
-    t.notOk(m.some(x => x.source === '/dev' && x.target === '/R/dev'), "never the host's /dev itself")
+    t.notOk(
+      m.some(x => x.source === '/dev' && x.target === '/R/dev'),
+      "never the host's /dev itself",
+    )
     t.ok(m.some(x => x.source === '/pod/shm' && x.target === '/R/dev/shm'))
     t.ok(m.some(x => x.fstype === 'devpts' && x.target === '/R/dev/pts'))
   })
 }
 
 t.test('privileged binds every host device node; default only the safe few', async t => {
-  const bound = (privileged: boolean) => rootfsMounts(inputs(privileged)).filter(x => x.source?.startsWith('/dev/') && x.target.startsWith('/R/dev/')).map(x => x.source)
+  const bound = (privileged: boolean) =>
+    rootfsMounts(inputs(privileged))
+      .filter(x => x.source?.startsWith('/dev/') && x.target.startsWith('/R/dev/'))
+      .map(x => x.source)
   t.same(bound(false).sort(), ['/dev/full', '/dev/null', '/dev/random', '/dev/tty', '/dev/urandom', '/dev/zero'])
-  const host = readdirSync('/dev', { withFileTypes: true }).filter(e => e.isCharacterDevice() && e.name !== 'ptmx').map(e => `/dev/${e.name}`)
-  t.same(bound(true).filter(s => host.includes(s!)).sort(), host.sort())
+  const host = readdirSync('/dev', { withFileTypes: true })
+    .filter(e => e.isCharacterDevice() && e.name !== 'ptmx')
+    .map(e => `/dev/${e.name}`)
+  t.same(
+    bound(true)
+      .filter(s => host.includes(s!))
+      .sort(),
+    host.sort(),
+  )
 })

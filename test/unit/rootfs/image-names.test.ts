@@ -5,7 +5,15 @@ import { familiarName, normalizeImageName, parseImageName } from '../../../src/r
 const D = 'sha256:' + 'ab'.repeat(32)
 
 t.test('busybox, busybox:latest, library/busybox and the full name are one image', async t => {
-  for (const n of ['busybox', 'busybox:latest', 'library/busybox', 'library/busybox:latest', 'docker.io/library/busybox:latest', 'docker.io/busybox', 'index.docker.io/library/busybox']) {
+  for (const n of [
+    'busybox',
+    'busybox:latest',
+    'library/busybox',
+    'library/busybox:latest',
+    'docker.io/library/busybox:latest',
+    'docker.io/busybox',
+    'index.docker.io/library/busybox',
+  ]) {
     t.equal(normalizeImageName(n), 'docker.io/library/busybox:latest', n)
   }
 })
@@ -22,7 +30,13 @@ t.test('a tag, a namespace and another registry are kept', async t => {
 t.test('a digest reference keeps the digest and drops the tag', async t => {
   t.equal(normalizeImageName(`busybox@${D}`), `docker.io/library/busybox@${D}`)
   t.equal(normalizeImageName(`busybox:1.36@${D}`), `docker.io/library/busybox@${D}`)
-  t.same(parseImageName(`busybox:1.36@${D}`), { registry: 'docker.io', repository: 'library/busybox', tag: '1.36', digest: D, canonical: `docker.io/library/busybox@${D}` })
+  t.same(parseImageName(`busybox:1.36@${D}`), {
+    registry: 'docker.io',
+    repository: 'library/busybox',
+    tag: '1.36',
+    digest: D,
+    canonical: `docker.io/library/busybox@${D}`,
+  })
 })
 
 t.test('malformed names are image.name errors with exit code 2', async t => {

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir } from '../../../src/rootfs/images/index.js'
 
-const nginx = { entrypoint: ['/docker-entrypoint.sh'], cmd: ['nginx', '-g', 'daemon off;'], env: ['PATH=/bin', 'NGINX_VERSION=1.27', 'EMPTY='], workingDir: '/srv' }
+const nginx = {
+  entrypoint: ['/docker-entrypoint.sh'],
+  cmd: ['nginx', '-g', 'daemon off;'],
+  env: ['PATH=/bin', 'NGINX_VERSION=1.27', 'EMPTY='],
+  workingDir: '/srv',
+}
 
 t.test('no command, no args: Entrypoint + Cmd', async t => {
   t.same(imageArgv(nginx), ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'])
@@ -27,7 +32,23 @@ t.test('command and args: both from the manifest', async t => {
 })
 
 t.test('image Env first, the container’s on top', async t => {
-  t.same([...imageEnv(nginx, new Map([['PATH', '/usr/bin'], ['A', '1']]))], [['PATH', '/usr/bin'], ['NGINX_VERSION', '1.27'], ['EMPTY', ''], ['A', '1']])
+  t.same(
+    [
+      ...imageEnv(
+        nginx,
+        new Map([
+          ['PATH', '/usr/bin'],
+          ['A', '1'],
+        ]),
+      ),
+    ],
+    [
+      ['PATH', '/usr/bin'],
+      ['NGINX_VERSION', '1.27'],
+      ['EMPTY', ''],
+      ['A', '1'],
+    ],
+  )
 })
 
 t.test('workingDir: the manifest’s, else the image’s, else /', async t => {
@@ -48,7 +69,7 @@ t.test('the groups the image lists a user in are found by uid, across layers, it
   }
   const l1 = layer('l1', { 'etc/passwd': 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n', 'etc/group': 'old:x:9:app\n' })
   const l2 = layer('l2', { 'etc/group': 'root:x:0:\napp:x:1000:app\nwheel:x:10:root,app\naudio:x:29:other\nvideo:x:44:app,x\n' })
-  t.same(imageAdditionalGids([l1, l2], 1000), [10, 44], 'the upper layer\'s /etc/group wins')
+  t.same(imageAdditionalGids([l1, l2], 1000), [10, 44], "the upper layer's /etc/group wins")
   t.same(imageAdditionalGids([l1, l2], 0), [10])
   t.same(imageAdditionalGids([l1, l2], 4242), [], 'a uid the image does not know has none')
 })

@@ -27,7 +27,13 @@ function rec(key: string, value: Buffer): Buffer {
 
 t.test('PAX records are read by length, so binary xattr values with NUL and newline survive', async t => {
   const cap = Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0x0a, 0, 0, 0])
-  const recs = parsePaxRecords(Buffer.concat([rec('path', Buffer.from('bin/ping')), rec('SCHILY.xattr.security.capability', cap), rec('LIBARCHIVE.xattr.user.a%20b', Buffer.from(Buffer.from('v').toString('base64')))]))
+  const recs = parsePaxRecords(
+    Buffer.concat([
+      rec('path', Buffer.from('bin/ping')),
+      rec('SCHILY.xattr.security.capability', cap),
+      rec('LIBARCHIVE.xattr.user.a%20b', Buffer.from(Buffer.from('v').toString('base64'))),
+    ]),
+  )
   t.equal(recs.get('path')!.toString(), 'bin/ping')
   const x = xattrsOf(recs)
   t.same(x.get('security.capability'), cap)
@@ -46,7 +52,14 @@ const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512
 
 t.test('the scanner gives each entry its own xattrs, split across chunks at any point, and none to others', async t => {
   const pax = rec('SCHILY.xattr.user.k', Buffer.from('v1'))
-  const tar = Buffer.concat([header('PaxHeaders/a', 'x', pax.length), pad(pax), header('a', '0', 3), pad(Buffer.from('abc')), header('b', '0', 0), Buffer.alloc(1024)])
+  const tar = Buffer.concat([
+    header('PaxHeaders/a', 'x', pax.length),
+    pad(pax),
+    header('a', '0', 3),
+    pad(Buffer.from('abc')),
+    header('b', '0', 0),
+    Buffer.alloc(1024),
+  ])
   for (const step of [1, 7, 512, 100000]) {
     const s = new TarXattrScanner()
     for (let i = 0; i < tar.length; i += step) s.feed(tar.subarray(i, i + step))
@@ -57,8 +70,24 @@ t.test('the scanner gives each entry its own xattrs, split across chunks at any 
 })
 
 t.test('an index names one image per name; platforms of one name give the host arch', async t => {
-  const d = (c: string, ann: Record<string, string>, arch?: string) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:' + c.repeat(64), size: 1, annotations: ann, ...(arch ? { platform: { os: 'linux', architecture: arch } } : {}) })
-  const es = [d('a', { 'io.containerd.image.name': 'docker.io/library/a:1' }), d('b', { 'org.opencontainers.image.ref.name': 'b:2' }, 'amd64'), d('c', { 'org.opencontainers.image.ref.name': 'b:2' }, 'arm64')]
-  t.same(selectImages(es, 'i', undefined, 'arm64').map(e => e.digest[7]), ['a', 'c'])
-  t.same(selectImages(es, 'i', 'a:1', 'arm64').map(e => e.digest[7]), ['a'])
+  const d = (c: string, ann: Record<string, string>, arch?: string) => ({
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: 'sha256:' + c.repeat(64),
+    size: 1,
+    annotations: ann,
+    ...(arch ? { platform: { os: 'linux', architecture: arch } } : {}),
+  })
+  const es = [
+    d('a', { 'io.containerd.image.name': 'docker.io/library/a:1' }),
+    d('b', { 'org.opencontainers.image.ref.name': 'b:2' }, 'amd64'),
+    d('c', { 'org.opencontainers.image.ref.name': 'b:2' }, 'arm64'),
+  ]
+  t.same(
+    selectImages(es, 'i', undefined, 'arm64').map(e => e.digest[7]),
+    ['a', 'c'],
+  )
+  t.same(
+    selectImages(es, 'i', 'a:1', 'arm64').map(e => e.digest[7]),
+    ['a'],
+  )
 })

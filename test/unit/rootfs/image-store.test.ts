@@ -40,7 +40,10 @@ t.test('a missing image names what the store holds and how to import', async t =
 })
 
 t.test('listImages returns every record; an empty or absent store is empty', async t => {
-  t.same(listImages(store(t)).map(r => r.id), [id('a'), id('b')])
+  t.same(
+    listImages(store(t)).map(r => r.id),
+    [id('a'), id('b')],
+  )
   t.same(listImages(t.testdir({})), [])
 })
 

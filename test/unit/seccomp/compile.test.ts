@@ -2,16 +2,54 @@
 // compile cache, and which profile each container gets (no root needed:
 // compiling with libseccomp loads nothing).
 import t from 'tap'
-import { chooseProfile, preparePodSeccomp, seccompWarnings, resolveRules, RUNTIME_DEFAULT, SeccompCache, boundingCaps, type HostFacts, type SeccompProfile } from '../../../src/seccomp/index.js'
+import {
+  chooseProfile,
+  preparePodSeccomp,
+  seccompWarnings,
+  resolveRules,
+  RUNTIME_DEFAULT,
+  SeccompCache,
+  boundingCaps,
+  type HostFacts,
+  type SeccompProfile,
+} from '../../../src/seccomp/index.js'
 import { parseManifest } from '../../../src/index.js'
 
 const amd64: HostFacts = { goArch: 'amd64', scmpArch: 'SCMP_ARCH_X86_64', kernel: [6, 1] }
-const names = (p: SeccompProfile, caps: string[], host = amd64) => new Set(resolveRules(p, caps, host).rules.filter(r => r.action === 'SCMP_ACT_ALLOW' && !r.args).map(r => r.name))
-const podOf = (containers: object[], spec: object = {}) => parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { ...spec, containers: containers.map((c, i) => ({ name: `c${i}`, command: ['x'], ...c })) } }).spec
+const names = (p: SeccompProfile, caps: string[], host = amd64) =>
+  new Set(
+    resolveRules(p, caps, host)
+      .rules.filter(r => r.action === 'SCMP_ACT_ALLOW' && !r.args)
+      .map(r => r.name),
+  )
+const podOf = (containers: object[], spec: object = {}) =>
+  parseManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { ...spec, containers: containers.map((c, i) => ({ name: `c${i}`, command: ['x'], ...c })) },
+  }).spec
 
 t.test('RuntimeDefault: blocked calls are absent for the default caps, capability-gated ones follow the bounding set', async t => {
   const plain = names(RUNTIME_DEFAULT, ['CAP_CHOWN', 'CAP_SETUID'])
-  for (const n of ['kexec_load', 'init_module', 'finit_module', 'delete_module', 'keyctl', 'add_key', 'request_key', 'bpf', 'ptrace', 'mount', 'umount2', 'unshare', 'setns', 'reboot', 'swapon', 'open_by_handle_at'])
+  for (const n of [
+    'kexec_load',
+    'init_module',
+    'finit_module',
+    'delete_module',
+    'keyctl',
+    'add_key',
+    'request_key',
+    'bpf',
+    'ptrace',
+    'mount',
+    'umount2',
+    'unshare',
+    'setns',
+    'reboot',
+    'swapon',
+    'open_by_handle_at',
+  ])
     t.notOk(plain.has(n), `${n} blocked`)
   for (const n of ['read', 'write', 'execve', 'openat', 'arch_prctl', 'setresuid', 'capset', 'rt_sigaction', 'close_range']) t.ok(plain.has(n), `${n} allowed`)
   const admin = names(RUNTIME_DEFAULT, ['CAP_SYS_ADMIN'])
@@ -24,12 +62,25 @@ t.test('RuntimeDefault: blocked calls are absent for the default caps, capabilit
 
 t.test('RuntimeDefault without SYS_ADMIN: clone only without namespace flags, clone3 answers ENOSYS, socket not AF_VSOCK', async t => {
   const r = resolveRules(RUNTIME_DEFAULT, [], amd64).rules
-  t.same(r.filter(x => x.name === 'clone'), [{ name: 'clone', action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: String(0x7e020000), valueTwo: '0', op: 'SCMP_CMP_MASKED_EQ' }] }])
-  t.same(r.filter(x => x.name === 'clone3'), [{ name: 'clone3', action: 'SCMP_ACT_ERRNO', errnoRet: 38 }])
-  t.same(r.filter(x => x.name === 'socket'), [{ name: 'socket', action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: '40', valueTwo: '0', op: 'SCMP_CMP_NE' }] }])
+  t.same(
+    r.filter(x => x.name === 'clone'),
+    [{ name: 'clone', action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: String(0x7e020000), valueTwo: '0', op: 'SCMP_CMP_MASKED_EQ' }] }],
+  )
+  t.same(
+    r.filter(x => x.name === 'clone3'),
+    [{ name: 'clone3', action: 'SCMP_ACT_ERRNO', errnoRet: 38 }],
+  )
+  t.same(
+    r.filter(x => x.name === 'socket'),
+    [{ name: 'socket', action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: '40', valueTwo: '0', op: 'SCMP_CMP_NE' }] }],
+  )
   t.equal(r.filter(x => x.name === 'personality').length, 5)
   const s390 = resolveRules(RUNTIME_DEFAULT, [], { goArch: 's390x', scmpArch: 'SCMP_ARCH_S390X', kernel: [6, 1] })
-  t.same(s390.rules.filter(x => x.name === 'clone').map(x => x.args?.[0].index), [1], 's390 checks clone\'s second argument')
+  t.same(
+    s390.rules.filter(x => x.name === 'clone').map(x => x.args?.[0].index),
+    [1],
+    "s390 checks clone's second argument",
+  )
   t.same(s390.architectures, ['SCMP_ARCH_S390X', 'SCMP_ARCH_S390'])
 })
 
@@ -47,7 +98,10 @@ t.test('architectures come from archMap for this host, includes.arches and minKe
   }
   const r = resolveRules(p, [], amd64)
   t.same(r.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'])
-  t.same(r.rules.map(x => x.name), ['arch_prctl'])
+  t.same(
+    r.rules.map(x => x.name),
+    ['arch_prctl'],
+  )
   t.same(resolveRules({ ...p, architectures: ['SCMP_ARCH_X86_64'] }, [], amd64).architectures, ['SCMP_ARCH_X86_64'], 'OCI architectures win')
 })
 
@@ -66,7 +120,12 @@ t.test('the cache compiles each distinct (profile, caps) once per pod', async t 
 })
 
 t.test('chooseProfile: privileged none, container over pod, then the runtime default', async t => {
-  const [a, b, c, d] = podOf([{}, { securityContext: { privileged: true, seccompProfile: { type: 'RuntimeDefault' } } }, { securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'x/y.json' } } }, { securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: '/abs/p.json' } } }]).containers
+  const [a, b, c, d] = podOf([
+    {},
+    { securityContext: { privileged: true, seccompProfile: { type: 'RuntimeDefault' } } },
+    { securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'x/y.json' } } },
+    { securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: '/abs/p.json' } } },
+  ]).containers
   t.match(chooseProfile(a), { type: 'Unconfined', why: /Kubernetes default/ })
   t.match(chooseProfile(a, { seccompDefault: true }), { type: 'RuntimeDefault', why: /--seccomp-default/ })
   t.match(chooseProfile(b), { type: 'Unconfined', why: /privileged/ })
@@ -76,15 +135,22 @@ t.test('chooseProfile: privileged none, container over pod, then the runtime def
 })
 
 t.test('a Localhost profile that does not parse is a seccomp.profile error naming the field and the problem', async t => {
-  const dir = t.testdir({ 'bad.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'ALLOW' }] }), 'good.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'no_such_call'], action: 'SCMP_ACT_ERRNO' }] }) })
+  const dir = t.testdir({
+    'bad.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'ALLOW' }] }),
+    'good.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'no_such_call'], action: 'SCMP_ACT_ERRNO' }] }),
+  })
   const bad = podOf([{ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: `${dir}/bad.json` } } }])
-  t.throws(() => preparePodSeccomp(bad), { step: 'seccomp.profile', exitCode: 2, message: `seccomp.profile: spec.containers[0].securityContext.seccompProfile.localhostProfile: ${dir}/bad.json: syscalls[0].action: "ALLOW" is not an action (SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_TRACE, SCMP_ACT_LOG)` })
+  t.throws(() => preparePodSeccomp(bad), {
+    step: 'seccomp.profile',
+    exitCode: 2,
+    message: `seccomp.profile: spec.containers[0].securityContext.seccompProfile.localhostProfile: ${dir}/bad.json: syscalls[0].action: "ALLOW" is not an action (SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_TRACE, SCMP_ACT_LOG)`,
+  })
   const good = preparePodSeccomp(podOf([{ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: `${dir}/good.json` } } }]))
   t.same(good.get('c0')!.filter!.unknown, ['no_such_call'], 'names libseccomp does not know are skipped')
   t.same(seccompWarnings(good), [`seccomp: ${dir}/good.json: syscalls unknown to libseccomp, skipped: no_such_call`], 'and said once')
 })
 
-t.test('boundingCaps names the container\'s bounding set', async t => {
+t.test("boundingCaps names the container's bounding set", async t => {
   const [c] = podOf([{ securityContext: { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } }]).containers
   t.same(boundingCaps(c), ['CAP_NET_BIND_SERVICE'])
 })

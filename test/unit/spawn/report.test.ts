@@ -7,8 +7,14 @@ const plan: NativePlan = {
   argv: ['nginx', '-g', 'daemon off;'],
   envp: [],
   cwd: '/srv',
-  join: [{ type: 'ipc', fd: 20 }, { type: 'net', fd: 21 }],
-  mounts: [{ target: '/', flags: 0 }, { source: 'proc', target: '/proc', fstype: 'proc', flags: 0 }],
+  join: [
+    { type: 'ipc', fd: 20 },
+    { type: 'net', fd: 21 },
+  ],
+  mounts: [
+    { target: '/', flags: 0 },
+    { source: 'proc', target: '/proc', fstype: 'proc', flags: 0 },
+  ],
   stdio: [0, 1, 2],
 }
 const record = (step: number, errno: number, arg: number) => {

@@ -30,11 +30,23 @@ function envOf(env: Obj[], f: RuntimeFacts = facts): [string, string][] {
 t.test('fieldRef metadata.name, namespace and uid give the pod values', async t => {
   const pod = podOf({ env: [ref('NAME', 'metadata.name'), ref('NS', 'metadata.namespace'), ref('UID', 'metadata.uid')] })
   t.match(pod.uid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
-  t.same([...resolveEnv(pod, pod.containers[0], facts)], [['NAME', 'web'], ['NS', 'shop'], ['UID', pod.uid]])
+  t.same(
+    [...resolveEnv(pod, pod.containers[0], facts)],
+    [
+      ['NAME', 'web'],
+      ['NS', 'shop'],
+      ['UID', pod.uid],
+    ],
+  )
 })
 
 t.test('the namespace of a pod that names none is "default"', async t => {
-  const pod = parseManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', command: ['x'], env: [ref('NS', 'metadata.namespace')] }] } }).spec
+  const pod = parseManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { containers: [{ name: 'a', command: ['x'], env: [ref('NS', 'metadata.namespace')] }] },
+  }).spec
   t.same([...resolveEnv(pod, pod.containers[0], facts)], [['NS', 'default']])
 })
 
@@ -53,7 +65,9 @@ t.test('the whole labels or annotations map (downwardAPI files) is sorted key="v
 })
 
 t.test('env may not name the whole labels or annotations map, as in Kubernetes', async t => {
-  t.throws(() => podOf({ env: [ref('LABELS', 'metadata.labels')] }), { message: /env\[0\]\.valueFrom\.fieldRef\.fieldPath: "metadata\.labels" is not a supported field path/ })
+  t.throws(() => podOf({ env: [ref('LABELS', 'metadata.labels')] }), {
+    message: /env\[0\]\.valueFrom\.fieldRef\.fieldPath: "metadata\.labels" is not a supported field path/,
+  })
 })
 
 t.test('a pod without labels gives an empty string for the labels map', async t => {
@@ -63,9 +77,27 @@ t.test('a pod without labels gives an empty string for the labels map', async t 
 })
 
 t.test('status.podIP, status.hostIP and spec.nodeName come from the runtime facts', async t => {
-  const env = [ref('POD_IP', 'status.podIP'), ref('POD_IPS', 'status.podIPs'), ref('HOST_IP', 'status.hostIP'), ref('HOST_IPS', 'status.hostIPs'), ref('NODE', 'spec.nodeName'), ref('SA', 'spec.serviceAccountName')]
-  t.same(envOf(env), [['POD_IP', '10.88.0.7'], ['POD_IPS', '10.88.0.7'], ['HOST_IP', '192.168.1.20'], ['HOST_IPS', '192.168.1.20'], ['NODE', 'node-a'], ['SA', 'default']])
-  t.same(envOf(env, { podIP: '', hostIP: '', nodeName: 'other' }).map(([, v]) => v), ['', '', '', '', 'other', 'default'], 'no pod IP yet: empty')
+  const env = [
+    ref('POD_IP', 'status.podIP'),
+    ref('POD_IPS', 'status.podIPs'),
+    ref('HOST_IP', 'status.hostIP'),
+    ref('HOST_IPS', 'status.hostIPs'),
+    ref('NODE', 'spec.nodeName'),
+    ref('SA', 'spec.serviceAccountName'),
+  ]
+  t.same(envOf(env), [
+    ['POD_IP', '10.88.0.7'],
+    ['POD_IPS', '10.88.0.7'],
+    ['HOST_IP', '192.168.1.20'],
+    ['HOST_IPS', '192.168.1.20'],
+    ['NODE', 'node-a'],
+    ['SA', 'default'],
+  ])
+  t.same(
+    envOf(env, { podIP: '', hostIP: '', nodeName: 'other' }).map(([, v]) => v),
+    ['', '', '', '', 'other', 'default'],
+    'no pod IP yet: empty',
+  )
 })
 
 t.test('$(VAR) in a value refers to variables defined before it, literal or fieldRef', async t => {
@@ -77,14 +109,29 @@ t.test('$(VAR) in a value refers to variables defined before it, literal or fiel
 })
 
 t.test('$(VAR) naming a variable defined later, or never, stays as written', async t => {
-  t.same(envOf([{ name: 'A', value: '$(B)|$(NOPE)' }, { name: 'B', value: 'two' }]), [
-    ['A', '$(B)|$(NOPE)'],
-    ['B', 'two'],
-  ])
+  t.same(
+    envOf([
+      { name: 'A', value: '$(B)|$(NOPE)' },
+      { name: 'B', value: 'two' },
+    ]),
+    [
+      ['A', '$(B)|$(NOPE)'],
+      ['B', 'two'],
+    ],
+  )
 })
 
 t.test('$(VAR) of a variable defined as empty expands to empty', async t => {
-  t.same(envOf([{ name: 'E', value: '' }, { name: 'X', value: '[$(E)]' }]), [['E', ''], ['X', '[]']])
+  t.same(
+    envOf([
+      { name: 'E', value: '' },
+      { name: 'X', value: '[$(E)]' },
+    ]),
+    [
+      ['E', ''],
+      ['X', '[]'],
+    ],
+  )
 })
 
 t.test('fieldRef values are taken as they are, not expanded', async t => {
@@ -94,13 +141,31 @@ t.test('fieldRef values are taken as they are, not expanded', async t => {
     metadata: { name: 'p', labels: { cmd: '$(A) and $$(A)' } },
     spec: { containers: [{ name: 'a', command: ['x'], env: [{ name: 'A', value: 'one' }, ref('L', "metadata.labels['cmd']")] }] },
   }).spec
-  t.same([...resolveEnv(pod, pod.containers[0], facts)], [['A', 'one'], ['L', '$(A) and $$(A)']])
+  t.same(
+    [...resolveEnv(pod, pod.containers[0], facts)],
+    [
+      ['A', 'one'],
+      ['L', '$(A) and $$(A)'],
+    ],
+  )
 })
 
 t.test('$$(X) is an escaped $: it becomes the literal $(X), in env and in argv', async t => {
-  const pod = podOf({ command: ['echo', '$$(A)', '$$$(A)', 'cost $$5'], env: [{ name: 'A', value: 'one' }, { name: 'B', value: '$$(A)' }] })
+  const pod = podOf({
+    command: ['echo', '$$(A)', '$$$(A)', 'cost $$5'],
+    env: [
+      { name: 'A', value: 'one' },
+      { name: 'B', value: '$$(A)' },
+    ],
+  })
   const env = resolveEnv(pod, pod.containers[0], facts)
-  t.same([...env], [['A', 'one'], ['B', '$(A)']])
+  t.same(
+    [...env],
+    [
+      ['A', 'one'],
+      ['B', '$(A)'],
+    ],
+  )
   t.same(containerArgv(pod.containers[0], env), ['echo', '$(A)', '$one', 'cost $5'])
 })
 
@@ -120,16 +185,36 @@ t.test('argv is command then args; args alone are the argv', async t => {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'p' },
-    spec: { containers: [{ name: 'a', command: ['a', 'b'], args: ['c'] }, { name: 'b', args: ['only', '$(X)'], env: [{ name: 'X', value: 'x' }] }] },
+    spec: {
+      containers: [
+        { name: 'a', command: ['a', 'b'], args: ['c'] },
+        { name: 'b', args: ['only', '$(X)'], env: [{ name: 'X', value: 'x' }] },
+      ],
+    },
   }).spec
   t.same(containerArgv(pod.containers[0], new Map()), ['a', 'b', 'c'])
   t.same(containerArgv(pod.containers[1], resolveEnv(pod, pod.containers[1], facts)), ['only', 'x'])
 })
 
 t.test('a later duplicate name wins; values between see the earlier value', async t => {
-  const pod = podOf({ args: ['$(A)'], env: [{ name: 'A', value: '1' }, { name: 'B', value: '$(A)' }, { name: 'A', value: '2' }, { name: 'C', value: '$(A)' }] })
+  const pod = podOf({
+    args: ['$(A)'],
+    env: [
+      { name: 'A', value: '1' },
+      { name: 'B', value: '$(A)' },
+      { name: 'A', value: '2' },
+      { name: 'C', value: '$(A)' },
+    ],
+  })
   const env = resolveEnv(pod, pod.containers[0], facts)
-  t.same([...env], [['A', '2'], ['B', '1'], ['C', '2']])
+  t.same(
+    [...env],
+    [
+      ['A', '2'],
+      ['B', '1'],
+      ['C', '2'],
+    ],
+  )
   t.same(containerArgv(pod.containers[0], env), ['run', '2'])
 })
 
@@ -145,11 +230,22 @@ t.test("fieldRef to a label named like an Object property that the pod lacks giv
   const env = envOf([ref('C', "metadata.labels['constructor']"), ref('T', "metadata.annotations['toString']")])
   // A lookup on a plain object would return Object.prototype.constructor (a function) here;
   // Kubernetes gives '' for a label the pod does not have.
-  t.same(env.map(([k, v]) => [k, typeof v, String(v)]), [['C', 'string', ''], ['T', 'string', '']])
+  t.same(
+    env.map(([k, v]) => [k, typeof v, String(v)]),
+    [
+      ['C', 'string', ''],
+      ['T', 'string', ''],
+    ],
+  )
 })
 
 t.test('an empty value next to valueFrom.fieldRef is allowed, as in Kubernetes, and the fieldRef is used', async t => {
-  const manifest = { apiVersion: 'v1', kind: 'Pod', metadata, spec: { containers: [{ name: 'a', command: ['x'], env: [{ name: 'POD', value: '', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }] } }
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata,
+    spec: { containers: [{ name: 'a', command: ['x'], env: [{ name: 'POD', value: '', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }] },
+  }
   let got: unknown
   try {
     const pod = parseManifest(manifest).spec
@@ -163,6 +259,10 @@ t.test('an empty value next to valueFrom.fieldRef is allowed, as in Kubernetes, 
 })
 
 t.test('a label keyed __proto__ is kept as data', async t => {
-  const pod = parseManifest(JSON.parse(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","labels":{"__proto__":"x"}},"spec":{"containers":[{"name":"a","command":["x"],"env":[{"name":"P","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['__proto__']"}}}]}]}}`)).spec
+  const pod = parseManifest(
+    JSON.parse(
+      `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","labels":{"__proto__":"x"}},"spec":{"containers":[{"name":"a","command":["x"],"env":[{"name":"P","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['__proto__']"}}}]}]}}`,
+    ),
+  ).spec
   t.same([...resolveEnv(pod, pod.containers[0], facts)], [['P', 'x']])
 })

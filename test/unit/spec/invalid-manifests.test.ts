@@ -51,16 +51,36 @@ const cases: Case[] = [
   { rule: 'a kind other than Pod is refused', manifest: { ...one({}), kind: 'Deployment' }, problems: ['kind: must be "Pod", not "Deployment"'] },
 
   // metadata.name
-  { rule: 'metadata.name with upper case and "_" is not a DNS-1123 subdomain', manifest: pod({ containers: [ct()] }, { name: 'Web_1' }), problems: [`metadata.name: "Web_1" ${SUBDOMAIN}`] },
-  { rule: 'metadata.name ending with "-" is not a DNS-1123 subdomain', manifest: pod({ containers: [ct()] }, { name: 'web-' }), problems: [`metadata.name: "web-" ${SUBDOMAIN}`] },
-  { rule: 'metadata.name with an empty dot-separated part is not a DNS-1123 subdomain', manifest: pod({ containers: [ct()] }, { name: 'web..a' }), problems: [`metadata.name: "web..a" ${SUBDOMAIN}`] },
-  { rule: 'metadata.name longer than 253 characters is refused', manifest: pod({ containers: [ct()] }, { name: 'a'.repeat(254) }), problems: ['metadata.name: must be no more than 253 characters'] },
+  {
+    rule: 'metadata.name with upper case and "_" is not a DNS-1123 subdomain',
+    manifest: pod({ containers: [ct()] }, { name: 'Web_1' }),
+    problems: [`metadata.name: "Web_1" ${SUBDOMAIN}`],
+  },
+  {
+    rule: 'metadata.name ending with "-" is not a DNS-1123 subdomain',
+    manifest: pod({ containers: [ct()] }, { name: 'web-' }),
+    problems: [`metadata.name: "web-" ${SUBDOMAIN}`],
+  },
+  {
+    rule: 'metadata.name with an empty dot-separated part is not a DNS-1123 subdomain',
+    manifest: pod({ containers: [ct()] }, { name: 'web..a' }),
+    problems: [`metadata.name: "web..a" ${SUBDOMAIN}`],
+  },
+  {
+    rule: 'metadata.name longer than 253 characters is refused',
+    manifest: pod({ containers: [ct()] }, { name: 'a'.repeat(254) }),
+    problems: ['metadata.name: must be no more than 253 characters'],
+  },
   { rule: 'metadata.name is required', manifest: pod({ containers: [ct()] }, {}), problems: ['metadata.name: required'] },
 
   // container names
   { rule: 'a container name with upper case is not a DNS-1123 label', manifest: one({ name: 'App' }), problems: [`spec.containers[0].name: "App" ${LABEL}`] },
   { rule: 'a container name with a dot is not a DNS-1123 label', manifest: one({ name: 'app.v1' }), problems: [`spec.containers[0].name: "app.v1" ${LABEL}`] },
-  { rule: 'a container name longer than 63 characters is refused', manifest: one({ name: 'a'.repeat(64) }), problems: [`spec.containers[0].name: "${'a'.repeat(64)}" must be no more than 63 characters`] },
+  {
+    rule: 'a container name longer than 63 characters is refused',
+    manifest: one({ name: 'a'.repeat(64) }),
+    problems: [`spec.containers[0].name: "${'a'.repeat(64)}" must be no more than 63 characters`],
+  },
   {
     rule: 'a container may not reuse the name of an init container',
     manifest: pod({ initContainers: [ct()], containers: [ct()] }),
@@ -71,30 +91,94 @@ const cases: Case[] = [
     manifest: pod({ containers: [ct({ name: 'b' }), ct({ name: 'a' }), ct({ name: 'b' })] }),
     problems: ['spec.containers[2].name: "b" is a duplicate: container names must be unique in the pod'],
   },
-  { rule: 'a container without a name is refused', manifest: pod({ containers: [{ image: 'host', command: ['true'] }] }), problems: ['spec.containers[0].name: required'] },
+  {
+    rule: 'a container without a name is refused',
+    manifest: pod({ containers: [{ image: 'host', command: ['true'] }] }),
+    problems: ['spec.containers[0].name: required'],
+  },
 
   // containers list
   { rule: 'a pod without spec.containers is refused', manifest: pod({}), problems: ['spec.containers: required: at least one container'] },
-  { rule: 'a pod with an empty spec.containers is refused', manifest: pod({ containers: [], initContainers: [ct({ name: 'init' })] }), problems: ['spec.containers: required: at least one container'] },
-  { rule: 'spec.containers that is not a list is refused', manifest: pod({ containers: ct() }), problems: ['spec.containers: must be a list', 'spec.containers: required: at least one container'] },
+  {
+    rule: 'a pod with an empty spec.containers is refused',
+    manifest: pod({ containers: [], initContainers: [ct({ name: 'init' })] }),
+    problems: ['spec.containers: required: at least one container'],
+  },
+  {
+    rule: 'spec.containers that is not a list is refused',
+    manifest: pod({ containers: ct() }),
+    problems: ['spec.containers: must be a list', 'spec.containers: required: at least one container'],
+  },
 
   // command
-  { rule: 'a command that is a string, not a list, is refused', manifest: one({ command: 'sleep 1' }), problems: ['spec.containers[0].command: must be a list of strings'] },
-  { rule: 'a command with a number in it is refused', manifest: one({ command: ['sleep', 1] }), problems: ['spec.containers[0].command: must be a list of strings'] },
-  { rule: 'a container without command or args is refused: the host image has no entrypoint', manifest: one({ command: undefined }), problems: ['spec.containers[0].command: required: image "host" supplies no entrypoint'] },
+  {
+    rule: 'a command that is a string, not a list, is refused',
+    manifest: one({ command: 'sleep 1' }),
+    problems: ['spec.containers[0].command: must be a list of strings'],
+  },
+  {
+    rule: 'a command with a number in it is refused',
+    manifest: one({ command: ['sleep', 1] }),
+    problems: ['spec.containers[0].command: must be a list of strings'],
+  },
+  {
+    rule: 'a container without command or args is refused: the host image has no entrypoint',
+    manifest: one({ command: undefined }),
+    problems: ['spec.containers[0].command: required: image "host" supplies no entrypoint'],
+  },
   { rule: 'an empty command without args is refused', manifest: one({ command: [] }), problems: ['spec.containers[0].command: must not be empty'] },
-  { rule: 'a command starting with an empty executable is refused', manifest: one({ command: ['', 'x'] }), problems: ['spec.containers[0].command: must start with a non-empty executable'] },
+  {
+    rule: 'a command starting with an empty executable is refused',
+    manifest: one({ command: ['', 'x'] }),
+    problems: ['spec.containers[0].command: must start with a non-empty executable'],
+  },
 
   // quantities
-  { rule: 'a memory limit with an unknown suffix is not a quantity', manifest: one({ resources: { limits: { memory: '12XB' } } }), problems: [`spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`] },
-  { rule: 'a cpu request with two decimal points is not a quantity', manifest: one({ resources: { requests: { cpu: '1.2.3' } } }), problems: [`spec.containers[0].resources.requests.cpu: "1.2.3" is not a quantity ${QTY}`] },
-  { rule: 'a negative memory limit is refused', manifest: one({ resources: { limits: { memory: '-1Gi' } } }), problems: ['spec.containers[0].resources.limits.memory: "-1Gi" must not be negative'] },
-  { rule: 'an empty memory request is not a quantity', manifest: one({ resources: { requests: { memory: '' } } }), problems: [`spec.containers[0].resources.requests.memory: "" is not a quantity ${QTY}`] },
-  { rule: 'NaN is not a cpu quantity', manifest: one({ resources: { limits: { cpu: 'NaN' } } }), problems: [`spec.containers[0].resources.limits.cpu: "NaN" is not a quantity ${QTY}`] },
-  { rule: 'Infinity is not a cpu quantity', manifest: one({ resources: { requests: { cpu: 'Infinity' } } }), problems: [`spec.containers[0].resources.requests.cpu: "Infinity" is not a quantity ${QTY}`] },
-  { rule: 'a lower-case exponent without digits is not a quantity', manifest: one({ resources: { limits: { 'ephemeral-storage': '1e' } } }), problems: [`spec.containers[0].resources.limits.ephemeral-storage: "1e" is not a quantity ${QTY}`] },
-  { rule: 'a quantity with surrounding spaces is refused', manifest: one({ resources: { limits: { memory: ' 1Gi' } } }), problems: [`spec.containers[0].resources.limits.memory: " 1Gi" is not a quantity ${QTY}`] },
-  { rule: 'a quantity that is a boolean is refused', manifest: one({ resources: { limits: { cpu: true } } }), problems: [`spec.containers[0].resources.limits.cpu: true is not a quantity ${QTY}`] },
+  {
+    rule: 'a memory limit with an unknown suffix is not a quantity',
+    manifest: one({ resources: { limits: { memory: '12XB' } } }),
+    problems: [`spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'a cpu request with two decimal points is not a quantity',
+    manifest: one({ resources: { requests: { cpu: '1.2.3' } } }),
+    problems: [`spec.containers[0].resources.requests.cpu: "1.2.3" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'a negative memory limit is refused',
+    manifest: one({ resources: { limits: { memory: '-1Gi' } } }),
+    problems: ['spec.containers[0].resources.limits.memory: "-1Gi" must not be negative'],
+  },
+  {
+    rule: 'an empty memory request is not a quantity',
+    manifest: one({ resources: { requests: { memory: '' } } }),
+    problems: [`spec.containers[0].resources.requests.memory: "" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'NaN is not a cpu quantity',
+    manifest: one({ resources: { limits: { cpu: 'NaN' } } }),
+    problems: [`spec.containers[0].resources.limits.cpu: "NaN" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'Infinity is not a cpu quantity',
+    manifest: one({ resources: { requests: { cpu: 'Infinity' } } }),
+    problems: [`spec.containers[0].resources.requests.cpu: "Infinity" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'a lower-case exponent without digits is not a quantity',
+    manifest: one({ resources: { limits: { 'ephemeral-storage': '1e' } } }),
+    problems: [`spec.containers[0].resources.limits.ephemeral-storage: "1e" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'a quantity with surrounding spaces is refused',
+    manifest: one({ resources: { limits: { memory: ' 1Gi' } } }),
+    problems: [`spec.containers[0].resources.limits.memory: " 1Gi" is not a quantity ${QTY}`],
+  },
+  {
+    rule: 'a quantity that is a boolean is refused',
+    manifest: one({ resources: { limits: { cpu: true } } }),
+    problems: [`spec.containers[0].resources.limits.cpu: true is not a quantity ${QTY}`],
+  },
 
   // requests against limits
   {
@@ -129,31 +213,98 @@ const cases: Case[] = [
   },
 
   // ports
-  { rule: 'containerPort 0 is out of range', manifest: one({ ports: [{ containerPort: 0 }] }), problems: ['spec.containers[0].ports[0].containerPort: must be an integer between 1 and 65535, not 0'] },
-  { rule: 'containerPort 65536 is out of range', manifest: one({ ports: [{ containerPort: 80 }, { containerPort: 65536 }] }), problems: ['spec.containers[0].ports[1].containerPort: must be an integer between 1 and 65535, not 65536'] },
-  { rule: 'a containerPort given as a string is refused', manifest: one({ ports: [{ containerPort: '80' }] }), problems: ['spec.containers[0].ports[0].containerPort: must be an integer between 1 and 65535, not "80"'] },
-  { rule: 'a port without containerPort is refused', manifest: one({ ports: [{ name: 'http', protocol: 'TCP' }] }), problems: ['spec.containers[0].ports[0].containerPort: required'] },
-  { rule: 'a port name with upper case is not an IANA service name', manifest: one({ ports: [{ name: 'HTTP', containerPort: 80 }] }), problems: [`spec.containers[0].ports[0].name: "HTTP" ${SVC}`] },
-  { rule: 'a port name of digits only is not an IANA service name', manifest: one({ ports: [{ name: '8080', containerPort: 8080 }] }), problems: [`spec.containers[0].ports[0].name: "8080" ${SVC}`] },
-  { rule: 'a port name with "--" is not an IANA service name', manifest: one({ ports: [{ name: 'my--web', containerPort: 80 }] }), problems: [`spec.containers[0].ports[0].name: "my--web" ${SVC}`] },
-  { rule: 'a port name ending with "-" is not an IANA service name', manifest: one({ ports: [{ name: 'web-', containerPort: 80 }] }), problems: [`spec.containers[0].ports[0].name: "web-" ${SVC}`] },
-  { rule: 'a port name of 16 characters is too long', manifest: one({ ports: [{ name: 'abcdefghijklmnop', containerPort: 80 }] }), problems: [`spec.containers[0].ports[0].name: "abcdefghijklmnop" ${SVC}`] },
+  {
+    rule: 'containerPort 0 is out of range',
+    manifest: one({ ports: [{ containerPort: 0 }] }),
+    problems: ['spec.containers[0].ports[0].containerPort: must be an integer between 1 and 65535, not 0'],
+  },
+  {
+    rule: 'containerPort 65536 is out of range',
+    manifest: one({ ports: [{ containerPort: 80 }, { containerPort: 65536 }] }),
+    problems: ['spec.containers[0].ports[1].containerPort: must be an integer between 1 and 65535, not 65536'],
+  },
+  {
+    rule: 'a containerPort given as a string is refused',
+    manifest: one({ ports: [{ containerPort: '80' }] }),
+    problems: ['spec.containers[0].ports[0].containerPort: must be an integer between 1 and 65535, not "80"'],
+  },
+  {
+    rule: 'a port without containerPort is refused',
+    manifest: one({ ports: [{ name: 'http', protocol: 'TCP' }] }),
+    problems: ['spec.containers[0].ports[0].containerPort: required'],
+  },
+  {
+    rule: 'a port name with upper case is not an IANA service name',
+    manifest: one({ ports: [{ name: 'HTTP', containerPort: 80 }] }),
+    problems: [`spec.containers[0].ports[0].name: "HTTP" ${SVC}`],
+  },
+  {
+    rule: 'a port name of digits only is not an IANA service name',
+    manifest: one({ ports: [{ name: '8080', containerPort: 8080 }] }),
+    problems: [`spec.containers[0].ports[0].name: "8080" ${SVC}`],
+  },
+  {
+    rule: 'a port name with "--" is not an IANA service name',
+    manifest: one({ ports: [{ name: 'my--web', containerPort: 80 }] }),
+    problems: [`spec.containers[0].ports[0].name: "my--web" ${SVC}`],
+  },
+  {
+    rule: 'a port name ending with "-" is not an IANA service name',
+    manifest: one({ ports: [{ name: 'web-', containerPort: 80 }] }),
+    problems: [`spec.containers[0].ports[0].name: "web-" ${SVC}`],
+  },
+  {
+    rule: 'a port name of 16 characters is too long',
+    manifest: one({ ports: [{ name: 'abcdefghijklmnop', containerPort: 80 }] }),
+    problems: [`spec.containers[0].ports[0].name: "abcdefghijklmnop" ${SVC}`],
+  },
   {
     rule: 'two ports of a container may not have the same name',
-    manifest: one({ ports: [{ name: 'http', containerPort: 80 }, { name: 'http', containerPort: 8080 }] }),
+    manifest: one({
+      ports: [
+        { name: 'http', containerPort: 80 },
+        { name: 'http', containerPort: 8080 },
+      ],
+    }),
     problems: ['spec.containers[0].ports[1].name: "http" is a duplicate'],
   },
   {
     rule: 'two containers may not use the same hostPort and protocol',
-    manifest: pod({ containers: [ct({ name: 'a', ports: [{ containerPort: 80, hostPort: 8080 }] }), ct({ name: 'b', ports: [{ containerPort: 81, hostPort: 8080, protocol: 'TCP' }] })] }),
+    manifest: pod({
+      containers: [
+        ct({ name: 'a', ports: [{ containerPort: 80, hostPort: 8080 }] }),
+        ct({ name: 'b', ports: [{ containerPort: 81, hostPort: 8080, protocol: 'TCP' }] }),
+      ],
+    }),
     problems: ['spec.containers[1].ports[0].hostPort: 8080/TCP is a duplicate: host ports must be unique in a pod'],
   },
-  { rule: 'a protocol in lower case is not one of TCP, UDP, SCTP', manifest: one({ ports: [{ containerPort: 53, protocol: 'udp' }] }), problems: ['spec.containers[0].ports[0].protocol: must be one of "TCP", "UDP", "SCTP", not "udp"'] },
+  {
+    rule: 'a protocol in lower case is not one of TCP, UDP, SCTP',
+    manifest: one({ ports: [{ containerPort: 53, protocol: 'udp' }] }),
+    problems: ['spec.containers[0].ports[0].protocol: must be one of "TCP", "UDP", "SCTP", not "udp"'],
+  },
 
   // env
-  { rule: 'an env name starting with a digit is refused', manifest: one({ env: [{ name: '1BAD', value: 'x' }] }), problems: [`spec.containers[0].env[0].name: "1BAD" ${ENV_NAME}`] },
-  { rule: 'an env name with a space is refused', manifest: one({ env: [{ name: 'A', value: '1' }, { name: 'MY VAR', value: 'x' }] }), problems: [`spec.containers[0].env[1].name: "MY VAR" ${ENV_NAME}`] },
-  { rule: 'an env name with "=" is refused', manifest: one({ env: [{ name: 'A=B', value: 'x' }] }), problems: [`spec.containers[0].env[0].name: "A=B" ${ENV_NAME}`] },
+  {
+    rule: 'an env name starting with a digit is refused',
+    manifest: one({ env: [{ name: '1BAD', value: 'x' }] }),
+    problems: [`spec.containers[0].env[0].name: "1BAD" ${ENV_NAME}`],
+  },
+  {
+    rule: 'an env name with a space is refused',
+    manifest: one({
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'MY VAR', value: 'x' },
+      ],
+    }),
+    problems: [`spec.containers[0].env[1].name: "MY VAR" ${ENV_NAME}`],
+  },
+  {
+    rule: 'an env name with "=" is refused',
+    manifest: one({ env: [{ name: 'A=B', value: 'x' }] }),
+    problems: [`spec.containers[0].env[0].name: "A=B" ${ENV_NAME}`],
+  },
   { rule: 'an empty env name is refused', manifest: one({ env: [{ name: '', value: 'x' }] }), problems: ['spec.containers[0].env[0].name: required (empty)'] },
   {
     rule: 'valueFrom must name a source',
@@ -199,18 +350,26 @@ const cases: Case[] = [
   },
   {
     rule: 'two mounts of a container may not share a mountPath',
-    manifest: one({ volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'data', mountPath: '/data', subPath: 'x' }] }, data),
+    manifest: one(
+      {
+        volumeMounts: [
+          { name: 'data', mountPath: '/data' },
+          { name: 'data', mountPath: '/data', subPath: 'x' },
+        ],
+      },
+      data,
+    ),
     problems: ['spec.containers[0].volumeMounts[1].mountPath: "/data" must be unique'],
   },
   {
     rule: "a subPath climbing out with '..' is refused",
     manifest: one({ volumeMounts: [{ name: 'data', mountPath: '/data', subPath: 'a/../../etc' }] }, data),
-    problems: ["spec.containers[0].volumeMounts[0].subPath: \"a/../../etc\" must be a relative path without '..'"],
+    problems: ['spec.containers[0].volumeMounts[0].subPath: "a/../../etc" must be a relative path without \'..\''],
   },
   {
     rule: 'an absolute subPath is refused',
     manifest: one({ volumeMounts: [{ name: 'data', mountPath: '/data', subPath: '/etc' }] }, data),
-    problems: ["spec.containers[0].volumeMounts[0].subPath: \"/etc\" must be a relative path without '..'"],
+    problems: ['spec.containers[0].volumeMounts[0].subPath: "/etc" must be a relative path without \'..\''],
   },
   {
     rule: 'a volume without a source is refused',
@@ -235,20 +394,50 @@ const cases: Case[] = [
   {
     rule: 'a hostPath type outside the enum is refused',
     manifest: one({}, { volumes: [{ name: 'logs', hostPath: { path: '/var/log', type: 'Dir' } }] }),
-    problems: ['spec.volumes[0].hostPath.type: must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice", not "Dir"'],
+    problems: [
+      'spec.volumes[0].hostPath.type: must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice", not "Dir"',
+    ],
   },
   {
     rule: 'two volumes may not have the same name',
-    manifest: one({}, { volumes: [{ name: 'data', emptyDir: {} }, { name: 'data', emptyDir: {} }] }),
+    manifest: one(
+      {},
+      {
+        volumes: [
+          { name: 'data', emptyDir: {} },
+          { name: 'data', emptyDir: {} },
+        ],
+      },
+    ),
     problems: ['spec.volumes[1].name: "data" is a duplicate'],
   },
 
   // pod-level fields
-  { rule: 'a restartPolicy outside Always, OnFailure, Never is refused', manifest: one({}, { restartPolicy: 'always' }), problems: ['spec.restartPolicy: must be one of "Always", "OnFailure", "Never", not "always"'] },
-  { rule: 'a negative terminationGracePeriodSeconds is refused', manifest: one({}, { terminationGracePeriodSeconds: -1 }), problems: ['spec.terminationGracePeriodSeconds: must be an integer between 0 and 2147483648, not -1'] },
-  { rule: 'a fractional terminationGracePeriodSeconds is refused', manifest: one({}, { terminationGracePeriodSeconds: 2.5 }), problems: ['spec.terminationGracePeriodSeconds: must be an integer between 0 and 2147483648, not 2.5'] },
-  { rule: 'shareProcessNamespace may not be combined with hostPID', manifest: one({}, { shareProcessNamespace: true, hostPID: true }), problems: ['spec.shareProcessNamespace: may not be true when hostPID is true'] },
-  { rule: 'hostNetwork given as a string is refused', manifest: one({}, { hostNetwork: 'true' }), problems: ['spec.hostNetwork: must be true or false, not "true"'] },
+  {
+    rule: 'a restartPolicy outside Always, OnFailure, Never is refused',
+    manifest: one({}, { restartPolicy: 'always' }),
+    problems: ['spec.restartPolicy: must be one of "Always", "OnFailure", "Never", not "always"'],
+  },
+  {
+    rule: 'a negative terminationGracePeriodSeconds is refused',
+    manifest: one({}, { terminationGracePeriodSeconds: -1 }),
+    problems: ['spec.terminationGracePeriodSeconds: must be an integer between 0 and 2147483648, not -1'],
+  },
+  {
+    rule: 'a fractional terminationGracePeriodSeconds is refused',
+    manifest: one({}, { terminationGracePeriodSeconds: 2.5 }),
+    problems: ['spec.terminationGracePeriodSeconds: must be an integer between 0 and 2147483648, not 2.5'],
+  },
+  {
+    rule: 'shareProcessNamespace may not be combined with hostPID',
+    manifest: one({}, { shareProcessNamespace: true, hostPID: true }),
+    problems: ['spec.shareProcessNamespace: may not be true when hostPID is true'],
+  },
+  {
+    rule: 'hostNetwork given as a string is refused',
+    manifest: one({}, { hostNetwork: 'true' }),
+    problems: ['spec.hostNetwork: must be true or false, not "true"'],
+  },
 
   // lifecycle
   {
@@ -258,8 +447,14 @@ const cases: Case[] = [
   },
   {
     rule: 'a plain init container may not have probes',
-    manifest: pod({ initContainers: [ct({ name: 'init', startupProbe: { exec: { command: ['true'] } }, livenessProbe: { exec: { command: ['true'] } } })], containers: [ct()] }),
-    problems: ['spec.initContainers[0].livenessProbe: may not be set for init containers without restartPolicy=Always', 'spec.initContainers[0].startupProbe: may not be set for init containers without restartPolicy=Always'],
+    manifest: pod({
+      initContainers: [ct({ name: 'init', startupProbe: { exec: { command: ['true'] } }, livenessProbe: { exec: { command: ['true'] } } })],
+      containers: [ct()],
+    }),
+    problems: [
+      'spec.initContainers[0].livenessProbe: may not be set for init containers without restartPolicy=Always',
+      'spec.initContainers[0].startupProbe: may not be set for init containers without restartPolicy=Always',
+    ],
   },
 
   // container restartPolicy (sidecars)
@@ -278,23 +473,45 @@ const cases: Case[] = [
     manifest: pod({ initContainers: [ct({ name: 'init', restartPolicy: 'Never' })], containers: [ct()] }),
     problems: ['spec.initContainers[0].restartPolicy: Unsupported value: "Never": supported values: "Always"'],
   },
-  { rule: 'an exec hook without command is refused', manifest: one({ lifecycle: { preStop: { exec: {} } } }), problems: ['spec.containers[0].lifecycle.preStop.exec.command: required'] },
-  { rule: 'an exec hook with an empty command is refused', manifest: one({ lifecycle: { postStart: { exec: { command: [] } } } }), problems: ['spec.containers[0].lifecycle.postStart.exec.command: required: a non-empty command'] },
+  {
+    rule: 'an exec hook without command is refused',
+    manifest: one({ lifecycle: { preStop: { exec: {} } } }),
+    problems: ['spec.containers[0].lifecycle.preStop.exec.command: required'],
+  },
+  {
+    rule: 'an exec hook with an empty command is refused',
+    manifest: one({ lifecycle: { postStart: { exec: { command: [] } } } }),
+    problems: ['spec.containers[0].lifecycle.postStart.exec.command: required: a non-empty command'],
+  },
 
   // termination message, workingDir
-  { rule: 'a relative terminationMessagePath is refused', manifest: one({ terminationMessagePath: 'termination-log' }), problems: ['spec.containers[0].terminationMessagePath: "termination-log" must be an absolute path'] },
-  { rule: 'a terminationMessagePolicy outside the enum is refused', manifest: one({ terminationMessagePolicy: 'OnError' }), problems: ['spec.containers[0].terminationMessagePolicy: must be one of "File", "FallbackToLogsOnError", not "OnError"'] },
-  { rule: 'a relative workingDir is refused', manifest: one({ workingDir: 'app' }), problems: ['spec.containers[0].workingDir: "app" must be an absolute path'] },
+  {
+    rule: 'a relative terminationMessagePath is refused',
+    manifest: one({ terminationMessagePath: 'termination-log' }),
+    problems: ['spec.containers[0].terminationMessagePath: "termination-log" must be an absolute path'],
+  },
+  {
+    rule: 'a terminationMessagePolicy outside the enum is refused',
+    manifest: one({ terminationMessagePolicy: 'OnError' }),
+    problems: ['spec.containers[0].terminationMessagePolicy: must be one of "File", "FallbackToLogsOnError", not "OnError"'],
+  },
+  {
+    rule: 'a relative workingDir is refused',
+    manifest: one({ workingDir: 'app' }),
+    problems: ['spec.containers[0].workingDir: "app" must be an absolute path'],
+  },
 
   // YAML texts
   {
     rule: 'a YAML manifest with a bad memory quantity is refused with the same path',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    resources:\n      limits:\n        memory: 12XB\n',
+    manifest:
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    resources:\n      limits:\n        memory: 12XB\n',
     problems: [`spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`],
   },
   {
     rule: 'a YAML port number written as a quoted string is refused',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    ports:\n    - containerPort: "8080"\n',
+    manifest:
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    ports:\n    - containerPort: "8080"\n',
     problems: ['spec.containers[0].ports[0].containerPort: must be an integer between 1 and 65535, not "8080"'],
   },
   {
@@ -304,8 +521,12 @@ const cases: Case[] = [
   },
   {
     rule: 'a YAML init container with lifecycle and a relative workingDir lists both problems',
-    manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  initContainers:\n  - name: init\n    image: host\n    command: ["true"]\n    workingDir: tmp\n    lifecycle:\n      preStop:\n        exec: {command: ["true"]}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n',
-    problems: ['spec.initContainers[0].workingDir: "tmp" must be an absolute path', 'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always'],
+    manifest:
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  initContainers:\n  - name: init\n    image: host\n    command: ["true"]\n    workingDir: tmp\n    lifecycle:\n      preStop:\n        exec: {command: ["true"]}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n',
+    problems: [
+      'spec.initContainers[0].workingDir: "tmp" must be an absolute path',
+      'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always',
+    ],
   },
 ]
 
@@ -314,11 +535,32 @@ t.test('the base manifests of the table are valid, so each case fails for its ow
   t.equal(parseManifest(one({ volumeMounts: [{ name: 'data', mountPath: '/data' }] }, data)).spec.volumes[0].name, 'data')
   t.equal(parseManifest(pod({ containers: [ct()] }, { name: 'a'.repeat(253) })).spec.name, 'a'.repeat(253), '253 characters is the longest name')
   t.equal(parseManifest(one({ name: 'a'.repeat(63) })).spec.containers[0].name, 'a'.repeat(63), '63 characters is the longest container name')
-  const ports = parseManifest(one({ ports: [{ name: 'a', containerPort: 1 }, { name: 'abcdefghijklmn1', containerPort: 65535, hostPort: 8080 }, { name: 'a-b', containerPort: 53, hostPort: 8080, protocol: 'UDP' }] })).spec.containers[0].ports
-  t.same(ports.map(p => p.name), ['a', 'abcdefghijklmn1', 'a-b'], 'the same hostPort with another protocol is allowed')
-  const res = parseManifest(one({ resources: { requests: { cpu: '0.5', 'hugepages-2Mi': '4Mi' }, limits: { cpu: '500m', 'hugepages-2Mi': '4Mi' } } })).spec.containers[0].resources
+  const ports = parseManifest(
+    one({
+      ports: [
+        { name: 'a', containerPort: 1 },
+        { name: 'abcdefghijklmn1', containerPort: 65535, hostPort: 8080 },
+        { name: 'a-b', containerPort: 53, hostPort: 8080, protocol: 'UDP' },
+      ],
+    }),
+  ).spec.containers[0].ports
+  t.same(
+    ports.map(p => p.name),
+    ['a', 'abcdefghijklmn1', 'a-b'],
+    'the same hostPort with another protocol is allowed',
+  )
+  const res = parseManifest(one({ resources: { requests: { cpu: '0.5', 'hugepages-2Mi': '4Mi' }, limits: { cpu: '500m', 'hugepages-2Mi': '4Mi' } } })).spec
+    .containers[0].resources
   t.equal(res.requests.cpuMilli, 500, 'a request equal to the limit is allowed')
-  t.equal(parseManifestText(cases.find(c => typeof c.manifest === 'string')!.manifest.toString().replace('12XB', '12Mi')).spec.name, 'web')
+  t.equal(
+    parseManifestText(
+      cases
+        .find(c => typeof c.manifest === 'string')!
+        .manifest.toString()
+        .replace('12XB', '12Mi'),
+    ).spec.name,
+    'web',
+  )
 })
 
 for (const c of cases) {
@@ -348,22 +590,25 @@ t.test('a manifest with many problems lists all of them in one error, with the c
     },
   })
   t.equal(r.code, 2)
-  t.equal(r.err, refusal(r.file, [
-    'apiVersion: must be "v1", not "v1beta1"',
-    `metadata.name: "Web" ${SUBDOMAIN}`,
-    'spec.volumes[0]: must have exactly one volume source (hostPath, emptyDir, configMap, secret, ...), found 0',
-    'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always',
-    'spec.containers[0].command: must be a list of strings',
-    `spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`,
-    'spec.containers[0].resources.requests.cpu: must be less than or equal to the cpu limit',
-    'spec.containers[0].name: "init" is a duplicate: container names must be unique in the pod',
-    'spec.containers[1].workingDir: "rel" must be an absolute path',
-    `spec.containers[1].env[0].name: "9X" ${ENV_NAME}`,
-    'spec.containers[1].ports[0].containerPort: must be an integer between 1 and 65535, not 70000',
-    'spec.containers[1].ports[0].protocol: must be one of "TCP", "UDP", "SCTP", not "tcp"',
-    'spec.restartPolicy: must be one of "Always", "OnFailure", "Never", not "Sometimes"',
-    'spec.terminationGracePeriodSeconds: must be an integer between 0 and 2147483648, not -5',
-  ]))
+  t.equal(
+    r.err,
+    refusal(r.file, [
+      'apiVersion: must be "v1", not "v1beta1"',
+      `metadata.name: "Web" ${SUBDOMAIN}`,
+      'spec.volumes[0]: must have exactly one volume source (hostPath, emptyDir, configMap, secret, ...), found 0',
+      'spec.initContainers[0].lifecycle: may not be set for init containers without restartPolicy=Always',
+      'spec.containers[0].command: must be a list of strings',
+      `spec.containers[0].resources.limits.memory: "12XB" is not a quantity ${QTY}`,
+      'spec.containers[0].resources.requests.cpu: must be less than or equal to the cpu limit',
+      'spec.containers[0].name: "init" is a duplicate: container names must be unique in the pod',
+      'spec.containers[1].workingDir: "rel" must be an absolute path',
+      `spec.containers[1].env[0].name: "9X" ${ENV_NAME}`,
+      'spec.containers[1].ports[0].containerPort: must be an integer between 1 and 65535, not 70000',
+      'spec.containers[1].ports[0].protocol: must be one of "TCP", "UDP", "SCTP", not "tcp"',
+      'spec.restartPolicy: must be one of "Always", "OnFailure", "Never", not "Sometimes"',
+      'spec.terminationGracePeriodSeconds: must be an integer between 0 and 2147483648, not -5',
+    ]),
+  )
   t.match(r.err, /: 14 problems\n/)
   t.same(r.created, [])
 })
@@ -371,7 +616,10 @@ t.test('a manifest with many problems lists all of them in one error, with the c
 t.test('a YAML file with a syntax error is a spec.parse error, exit 2, nothing created', async t => {
   const r = await run(t, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: [{name: app, command: [sleep, "1"]\n')
   t.equal(r.code, 2)
-  t.match(r.err, new RegExp(`^pod-launch: spec\\.parse: ${r.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S.*\\nhint: the file must be one YAML or JSON Pod manifest\\n$`))
+  t.match(
+    r.err,
+    new RegExp(`^pod-launch: spec\\.parse: ${r.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S.*\\nhint: the file must be one YAML or JSON Pod manifest\\n$`),
+  )
   t.match(r.err, / at line 7, column 1/, 'the YAML error says where')
   t.notMatch(r.err, /spec\.invalid/)
   t.equal(r.out, '')

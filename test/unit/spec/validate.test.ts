@@ -14,7 +14,15 @@ t.test('a minimal pod is defaulted and frozen', async t => {
   t.equal(spec.terminationGracePeriodSeconds, 30)
   t.equal(spec.shareProcessNamespace, false)
   t.match(spec.uid, /^[0-9a-f-]{36}$/)
-  t.match(spec.containers[0], { name: 'a', image: 'host', command: ['sh', '-c', 'true'], env: [], workingDir: undefined, terminationMessagePath: '/dev/termination-log', ports: [] })
+  t.match(spec.containers[0], {
+    name: 'a',
+    image: 'host',
+    command: ['sh', '-c', 'true'],
+    env: [],
+    workingDir: undefined,
+    terminationMessagePath: '/dev/termination-log',
+    ports: [],
+  })
   t.equal(spec.restartPolicy, 'Always', 'Kubernetes defaults restartPolicy to Always')
   t.ok(Object.isFrozen(spec) && Object.isFrozen(spec.containers[0].command))
   t.same(unsupported, [])
@@ -26,17 +34,32 @@ t.test('each run gets a new uid', async t => {
 })
 
 t.test('command and args join; args alone are the argv; $(VAR) uses the env', async t => {
-  const { spec } = parseManifest(pod({
-    containers: [
-      { name: 'a', command: ['echo'], args: ['$(GREETING)', '$(MISSING)'], env: [{ name: 'GREETING', value: 'hi' }] },
-      { name: 'b', command: [], args: ['x'] },
-      { name: 'c', command: ['echo'], env: [{ name: 'A', value: '1' }, { name: 'B', value: '$(A)-2' }] },
-    ],
-  }))
+  const { spec } = parseManifest(
+    pod({
+      containers: [
+        { name: 'a', command: ['echo'], args: ['$(GREETING)', '$(MISSING)'], env: [{ name: 'GREETING', value: 'hi' }] },
+        { name: 'b', command: [], args: ['x'] },
+        {
+          name: 'c',
+          command: ['echo'],
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '$(A)-2' },
+          ],
+        },
+      ],
+    }),
+  )
   const argv = (i: number) => containerArgv(spec.containers[i], resolveEnv(spec, spec.containers[i], facts))
   t.same(argv(0), ['echo', 'hi', '$(MISSING)'])
   t.same(argv(1), ['x'])
-  t.same([...resolveEnv(spec, spec.containers[2], facts)], [['A', '1'], ['B', '1-2']])
+  t.same(
+    [...resolveEnv(spec, spec.containers[2], facts)],
+    [
+      ['A', '1'],
+      ['B', '1-2'],
+    ],
+  )
 })
 
 t.test('every problem is reported at once, by field path, with exit code 2', async t => {
@@ -63,12 +86,25 @@ t.test('every problem is reported at once, by field path, with exit code 2', asy
 })
 
 t.test('a container without command names the image that has no entrypoint', async t => {
-  t.throws(() => parseManifest(pod({ containers: [{ name: 'a' }] })), { message: /spec\.containers\[0\]\.command: required: image "host" supplies no entrypoint/ })
+  t.throws(() => parseManifest(pod({ containers: [{ name: 'a' }] })), {
+    message: /spec\.containers\[0\]\.command: required: image "host" supplies no entrypoint/,
+  })
 })
 
 t.test('fields not honoured yet are listed, not dropped silently', async t => {
-  const { unsupported } = parseManifest(pod({ containers: [{ name: 'a', command: ['x'], resizePolicy: [], securityContext: { readOnlyRootFilesystem: true, windowsOptions: {} } }], securityContext: { sysctls: [] }, volumes: [{ name: 'v', emptyDir: {} }], resourceClaims: [] }))
-  t.same(unsupported.sort(), ['spec.containers[0].resizePolicy (not supported)', 'spec.containers[0].securityContext.windowsOptions (Linux only)', 'spec.resourceClaims (not supported)'])
+  const { unsupported } = parseManifest(
+    pod({
+      containers: [{ name: 'a', command: ['x'], resizePolicy: [], securityContext: { readOnlyRootFilesystem: true, windowsOptions: {} } }],
+      securityContext: { sysctls: [] },
+      volumes: [{ name: 'v', emptyDir: {} }],
+      resourceClaims: [],
+    }),
+  )
+  t.same(unsupported.sort(), [
+    'spec.containers[0].resizePolicy (not supported)',
+    'spec.containers[0].securityContext.windowsOptions (Linux only)',
+    'spec.resourceClaims (not supported)',
+  ])
 })
 
 t.test('YAML and JSON parse; the first Pod of several documents wins with a warning', async t => {
@@ -90,10 +126,12 @@ t.test('the hostname is the pod name cut to 63 characters, or spec.hostname', as
 })
 
 t.test('a sidecar init container may have lifecycle hooks and keeps its restartPolicy', async t => {
-  const { spec } = parseManifest(pod({
-    initContainers: [{ name: 'proxy', command: ['sleep', '9'], restartPolicy: 'Always', lifecycle: { preStop: { exec: { command: ['true'] } } } }],
-    containers: [{ name: 'app', command: ['true'] }],
-  }))
+  const { spec } = parseManifest(
+    pod({
+      initContainers: [{ name: 'proxy', command: ['sleep', '9'], restartPolicy: 'Always', lifecycle: { preStop: { exec: { command: ['true'] } } } }],
+      containers: [{ name: 'app', command: ['true'] }],
+    }),
+  )
   t.equal(spec.initContainers[0].restartPolicy, 'Always')
   t.same(spec.initContainers[0].lifecycle.preStop, { command: ['true'] })
   t.equal(spec.containers[0].restartPolicy, undefined)

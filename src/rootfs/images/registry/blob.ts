@@ -22,7 +22,14 @@ export function blobMismatch(image: string, d: Descriptor, what: string): PodErr
  * GET the blob `d` into `file`; `onBytes` sees each chunk's length.
  * Throws `registry.blob`, `image.verify` (IMAGE_DIGEST_MISMATCH, IMAGE_TRUNCATED), `image.store` (ENOSPC...).
  */
-export async function downloadBlob(client: RegistryClient, image: string, d: Descriptor, file: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+export async function downloadBlob(
+  client: RegistryClient,
+  image: string,
+  d: Descriptor,
+  file: string,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const res = await client.get(`${client.repositoryPath}/blobs/${d.digest}`, 'registry.blob')
   await client.expectOk(res, 'registry.blob', `blob ${d.digest}`)
   const hash = createHash('sha256')
@@ -45,10 +52,19 @@ export async function downloadBlob(client: RegistryClient, image: string, d: Des
     if (err.name === 'AbortError') throw e
     if (err.syscall === 'write' || err.syscall === 'open' || err.code === 'ENOSPC') throw PodError.system('image.store', e, file)
     // The connection dropped mid-body.
-    if (n < d.size) throw new PodError(`image.verify: ${image}: blob ${d.digest}: truncated: the connection ended after ${n} of ${d.size} bytes (${err.code ?? err.message})`, { step: 'image.verify', code: 'IMAGE_TRUNCATED', hint: 'pull again; a proxy or the network cut the download' })
+    if (n < d.size)
+      throw new PodError(
+        `image.verify: ${image}: blob ${d.digest}: truncated: the connection ended after ${n} of ${d.size} bytes (${err.code ?? err.message})`,
+        { step: 'image.verify', code: 'IMAGE_TRUNCATED', hint: 'pull again; a proxy or the network cut the download' },
+      )
     throw networkError('registry.blob', image, new URL(client.repositoryPath, 'http://registry'), e)
   }
-  if (n < d.size) throw new PodError(`image.verify: ${image}: blob ${d.digest}: truncated: ${n} of ${d.size} bytes`, { step: 'image.verify', code: 'IMAGE_TRUNCATED', hint: 'pull again; a proxy or the network cut the download' })
+  if (n < d.size)
+    throw new PodError(`image.verify: ${image}: blob ${d.digest}: truncated: ${n} of ${d.size} bytes`, {
+      step: 'image.verify',
+      code: 'IMAGE_TRUNCATED',
+      hint: 'pull again; a proxy or the network cut the download',
+    })
   const got = `sha256:${hash.digest('hex')}`
   if (got !== d.digest) throw blobMismatch(image, d, `its content hashes to ${got}`)
 }

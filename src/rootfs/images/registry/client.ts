@@ -68,7 +68,10 @@ export class RegistryClient {
             if (res.statusCode === 401) this.challenge = parseChallenge(res.headers['www-authenticate'])
             return this.endpoint
           }
-          last = new PodError(`registry.ping: ${this.o.image}: ${base.host}/v2/ answered ${res.statusCode}: not an OCI distribution registry`, { step: 'registry.ping', code: 'REGISTRY_NOT_V2' })
+          last = new PodError(`registry.ping: ${this.o.image}: ${base.host}/v2/ answered ${res.statusCode}: not an OCI distribution registry`, {
+            step: 'registry.ping',
+            code: 'REGISTRY_NOT_V2',
+          })
         } catch (e) {
           last = e
           // HTTPS refused by a plain-HTTP registry (EPROTO): try HTTP where that is allowed; a bad certificate is reported.
@@ -116,7 +119,10 @@ export class RegistryClient {
     return new PodError(`registry.auth: ${this.o.image}: ${reason}`, {
       step: 'registry.auth',
       code: 'REGISTRY_UNAUTHORIZED',
-      hint: badCreds || this.creds ? `the stored credentials for ${this.o.registry} were refused: pod-launch image login ${this.o.registry} again` : `log in first: pod-launch image login ${host === this.o.registry ? host : this.o.registry}`,
+      hint:
+        badCreds || this.creds
+          ? `the stored credentials for ${this.o.registry} were refused: pod-launch image login ${this.o.registry} again`
+          : `log in first: pod-launch image login ${host === this.o.registry ? host : this.o.registry}`,
     })
   }
 
@@ -125,7 +131,10 @@ export class RegistryClient {
     const ep = await this.ping()
     if (!this.authorization && this.challenge) await this.authorize(undefined)
     for (let attempt = 0; ; attempt++) {
-      const { res } = await fetchUrl(new URL(path, ep.base), this.http(step), { ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) })
+      const { res } = await fetchUrl(new URL(path, ep.base), this.http(step), {
+        ...headers,
+        ...(this.authorization ? { Authorization: this.authorization } : {}),
+      })
       if (res.statusCode !== 401) return res
       res.resume()
       if (attempt > 0) throw this.unauthorized(`access denied (401)${this.creds ? '' : ' to anonymous users'}`, !!this.creds)
@@ -141,7 +150,12 @@ export class RegistryClient {
     throw new PodError(`${step}: ${this.o.image}: ${what}: ${r.text}`, {
       step,
       code,
-      hint: res.statusCode === 404 ? 'check the repository and tag (or digest) exist on that registry' : res.statusCode === 403 ? `log in with an account that may pull it: pod-launch image login ${this.o.registry}` : undefined,
+      hint:
+        res.statusCode === 404
+          ? 'check the repository and tag (or digest) exist on that registry'
+          : res.statusCode === 403
+            ? `log in with an account that may pull it: pod-launch image login ${this.o.registry}`
+            : undefined,
     })
   }
 

@@ -44,7 +44,11 @@ function readAuthFile(file: string): AuthFile {
     const v = JSON.parse(readFileSync(file, 'utf8')) as AuthFile
     return typeof v === 'object' && v !== null ? v : {}
   } catch (e) {
-    throw new PodError(`registry.auth: ${file}: not valid JSON (${(e as Error).message})`, { step: 'registry.auth', code: 'REGISTRY_AUTH_FILE_INVALID', path: file })
+    throw new PodError(`registry.auth: ${file}: not valid JSON (${(e as Error).message})`, {
+      step: 'registry.auth',
+      code: 'REGISTRY_AUTH_FILE_INVALID',
+      path: file,
+    })
   }
 }
 

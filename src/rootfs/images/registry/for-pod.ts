@@ -30,7 +30,8 @@ function naming<T>(where: string, fn: () => T): T {
   try {
     return fn()
   } catch (e) {
-    if (e instanceof PodError && e.step === 'image.name') throw new PodError(e.message.replace(/^image\.name: /, `image.name: ${where}: `), { ...e, step: e.step, cause: e })
+    if (e instanceof PodError && e.step === 'image.name')
+      throw new PodError(e.message.replace(/^image\.name: /, `image.name: ${where}: `), { ...e, step: e.step, cause: e })
     throw e
   }
 }
@@ -57,7 +58,8 @@ export async function pullPodImages(images: PodImage[], opts: PodPullOptions): P
         opts.warn(`${where}: ${err.message}`)
         continue
       }
-      if (err instanceof PodError) throw new PodError(`${err.message} (${where})`, { step: err.step, code: err.code, hint: err.hint, cause: err, exitCode: err.exitCode })
+      if (err instanceof PodError)
+        throw new PodError(`${err.message} (${where})`, { step: err.step, code: err.code, hint: err.hint, cause: err, exitCode: err.exitCode })
       throw e
     }
   }

@@ -39,7 +39,13 @@ export function readRegistriesConfig(file = process.env.POD_LAUNCH_REGISTRIES ??
   const config: RegistriesConfig = { insecure: [], mirrors: {}, certsDirs: DEFAULT_CERTS_DIRS }
   if (!existsSync(file)) return config
   const bad = (field: string, why: string) =>
-    new PodError(`registry.config: ${file}: ${field}: ${why}`, { step: 'registry.config', code: 'REGISTRY_CONFIG_INVALID', exitCode: 2, path: file, hint: 'see docs/images.md (registries.json)' })
+    new PodError(`registry.config: ${file}: ${field}: ${why}`, {
+      step: 'registry.config',
+      code: 'REGISTRY_CONFIG_INVALID',
+      exitCode: 2,
+      path: file,
+      hint: 'see docs/images.md (registries.json)',
+    })
   let raw: Record<string, unknown>
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>

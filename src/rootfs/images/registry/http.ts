@@ -122,7 +122,12 @@ export async function readBody(res: IncomingMessage, maxBytes: number, o: { step
   } catch (e) {
     if (e instanceof PodError) throw e
     const code = (e as NodeJS.ErrnoException).code ?? 'ECONNRESET'
-    throw new PodError(`image.verify: ${o.object}: ${o.what}: truncated: the connection ended after ${n} bytes (${code})`, { step: 'image.verify', code: 'IMAGE_TRUNCATED', cause: e, hint: 'pull again; a proxy or the network cut the download' })
+    throw new PodError(`image.verify: ${o.object}: ${o.what}: truncated: the connection ended after ${n} bytes (${code})`, {
+      step: 'image.verify',
+      code: 'IMAGE_TRUNCATED',
+      cause: e,
+      hint: 'pull again; a proxy or the network cut the download',
+    })
   }
   return Buffer.concat(chunks)
 }

@@ -28,7 +28,12 @@ export function hostPlatform(): Platform {
 export function parsePlatform(text: string): Platform {
   const parts = text.split('/')
   if (parts.length < 2 || parts.length > 3 || parts.some(p => !/^[a-z0-9_]+$/.test(p))) {
-    throw new PodError(`image.platform: ${text}: not os/arch[/variant]`, { step: 'image.platform', code: 'PLATFORM_INVALID', exitCode: 2, hint: 'for example --platform linux/amd64 or linux/arm64/v8' })
+    throw new PodError(`image.platform: ${text}: not os/arch[/variant]`, {
+      step: 'image.platform',
+      code: 'PLATFORM_INVALID',
+      exitCode: 2,
+      hint: 'for example --platform linux/amd64 or linux/arm64/v8',
+    })
   }
   return parts.length === 3 ? { os: parts[0], architecture: parts[1], variant: parts[2] } : { os: parts[0], architecture: parts[1] }
 }
@@ -46,9 +51,12 @@ export function selectPlatform(entries: Descriptor[], want: Platform, image: str
   // An exact variant match beats an entry that gives none.
   const best = fits.find(e => e.platform?.variant === want.variant) ?? fits[0]
   if (best) return best
-  throw new PodError(`image.platform: ${image}: no image for ${formatPlatform(want)} in its index (it has ${entries.map(e => formatPlatform(e.platform)).join(', ') || 'none'})`, {
-    step: 'image.platform',
-    code: 'IMAGE_NO_PLATFORM',
-    hint: 'this image is not built for this machine; pick another tag, or pass --platform to pull another one',
-  })
+  throw new PodError(
+    `image.platform: ${image}: no image for ${formatPlatform(want)} in its index (it has ${entries.map(e => formatPlatform(e.platform)).join(', ') || 'none'})`,
+    {
+      step: 'image.platform',
+      code: 'IMAGE_NO_PLATFORM',
+      hint: 'this image is not built for this machine; pick another tag, or pass --platform to pull another one',
+    },
+  )
 }

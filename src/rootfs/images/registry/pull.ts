@@ -16,7 +16,21 @@ import { withLock } from '../../../state/index.js'
 import { unpackLayer } from '../extract.js'
 import { type Descriptor, parseImageConfig, parseJson } from '../manifest.js'
 import { parseImageName } from '../names.js'
-import { DEFAULT_STATE_ROOT, dirSize, ensureStore, hexOf, type ImageRecord, layerDir, readAllStored, type StoredImage, type StorePaths, storePaths, toRecord, withStoreLock, writeStored } from '../store.js'
+import {
+  DEFAULT_STATE_ROOT,
+  dirSize,
+  ensureStore,
+  hexOf,
+  type ImageRecord,
+  layerDir,
+  readAllStored,
+  type StoredImage,
+  type StorePaths,
+  storePaths,
+  toRecord,
+  withStoreLock,
+  writeStored,
+} from '../store.js'
 import { blobMismatch, downloadBlob } from './blob.js'
 import { RegistryClient } from './client.js'
 import { readRegistriesConfig } from './hosts.js'
@@ -48,7 +62,11 @@ export interface PullOptions {
 }
 
 async function fetchConfig(client: RegistryClient, image: string, d: Descriptor): Promise<Buffer> {
-  if (d.size > MAX_CONFIG_BYTES) throw new PodError(`registry.blob: ${image}: the image config is ${d.size} bytes (more than ${MAX_CONFIG_BYTES})`, { step: 'registry.blob', code: 'REGISTRY_TOO_LARGE' })
+  if (d.size > MAX_CONFIG_BYTES)
+    throw new PodError(`registry.blob: ${image}: the image config is ${d.size} bytes (more than ${MAX_CONFIG_BYTES})`, {
+      step: 'registry.blob',
+      code: 'REGISTRY_TOO_LARGE',
+    })
   const res = await client.get(`${client.repositoryPath}/blobs/${d.digest}`, 'registry.blob')
   await client.expectOk(res, 'registry.blob', `config ${d.digest}`)
   const bytes = await readBody(res, d.size, { step: 'registry.blob', object: image, what: `image config ${d.digest}` })
@@ -143,13 +161,23 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
   const started = Date.now()
   const ref = parseImageName(name)
   const emit = opts.onEvent ?? (() => {})
-  const client = new RegistryClient({ registry: ref.registry, repository: ref.repository, image: name, config: readRegistriesConfig(), timeoutMs: opts.timeoutMs, env: opts.env })
+  const client = new RegistryClient({
+    registry: ref.registry,
+    repository: ref.repository,
+    image: name,
+    config: readRegistriesConfig(),
+    timeoutMs: opts.timeoutMs,
+    env: opts.env,
+  })
   const resolved = await resolveManifest(client, name, ref.digest ?? ref.tag!, opts.platform ?? hostPlatform())
   const { manifest } = resolved
   const configBytes = await fetchConfig(client, name, manifest.config)
   const parsed = parseImageConfig(parseJson(configBytes.toString('utf8'), `${name} config`), `${name} config`)
   if (parsed.diffIds.length !== manifest.layers.length) {
-    throw new PodError(`registry.manifest: ${name}: ${manifest.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, { step: 'registry.manifest', code: 'IMAGE_INVALID' })
+    throw new PodError(`registry.manifest: ${name}: ${manifest.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, {
+      step: 'registry.manifest',
+      code: 'IMAGE_INVALID',
+    })
   }
   const id = manifest.config.digest
   const p = storePaths(opts.root ?? DEFAULT_STATE_ROOT)
@@ -162,8 +190,15 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
     const work = mkdtempSync(join(p.tmp, `${PULL_WORK_PREFIX}${process.pid}-`))
     try {
       const present = (diffId: string) => !!statSync(layerDir(p, diffId), { throwIfNoEntry: false })
-      const todo = manifest.layers.map((l, i) => ({ l, i, diffId: parsed.diffIds[i] })).filter((x, k, all) => !present(x.diffId) && all.findIndex(y => y.diffId === x.diffId) === k)
-      emit({ type: 'resolved', image: name, digest: resolved.digest, layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, state: present(parsed.diffIds[i]) ? 'exists' : 'waiting' })) })
+      const todo = manifest.layers
+        .map((l, i) => ({ l, i, diffId: parsed.diffIds[i] }))
+        .filter((x, k, all) => !present(x.diffId) && all.findIndex(y => y.diffId === x.diffId) === k)
+      emit({
+        type: 'resolved',
+        image: name,
+        digest: resolved.digest,
+        layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, state: present(parsed.diffIds[i]) ? 'exists' : 'waiting' })),
+      })
       const unpacked = new Map<string, { dir: string; size: number }>()
       let downloaded = 0
       await eachLimited(todo, PULL_PARALLEL, async ({ l, i, diffId }) => {
@@ -171,18 +206,29 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
         const blob = join(work, `blob-${i}`)
         let bytes = 0
         emit({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
-        await downloadBlob(client, name, l, blob, n => {
-          bytes += n
-          downloaded += n
-          emit({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
-        }, opts.signal)
+        await downloadBlob(
+          client,
+          name,
+          l,
+          blob,
+          n => {
+            bytes += n
+            downloaded += n
+            emit({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
+          },
+          opts.signal,
+        )
         emit({ type: 'layer', digest: l.digest, state: 'extracting', bytes, size: l.size })
         const dest = join(work, `layer-${i}`)
         mkdirSync(dest, { mode: 0o755 })
         const got = await unpackLayer(blob, dest, { compression: l.compression, label: `${name} layer ${l.digest}`, onWarning: opts.onWarning })
         rmSync(blob, { force: true })
         if (got.diffId !== diffId) {
-          throw new PodError(`image.verify: ${name}: layer ${l.digest} unpacks to ${got.diffId}, not the config's diff_id ${diffId}`, { step: 'image.verify', code: 'IMAGE_DIGEST_MISMATCH', hint: 'the image was built wrongly or modified: nothing was stored' })
+          throw new PodError(`image.verify: ${name}: layer ${l.digest} unpacks to ${got.diffId}, not the config's diff_id ${diffId}`, {
+            step: 'image.verify',
+            code: 'IMAGE_DIGEST_MISMATCH',
+            hint: 'the image was built wrongly or modified: nothing was stored',
+          })
         }
         unpacked.set(diffId, { dir: dest, size: got.size })
         emit({ type: 'layer', digest: l.digest, state: 'done', bytes, size: l.size })
@@ -196,7 +242,8 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
       emit({ type: 'done', image: name, digest: resolved.digest, id, downloadedBytes: downloaded, elapsedMs: Date.now() - started })
       return toRecord(p, out)
     } catch (e) {
-      if ((e as Error).name === 'AbortError') throw new PodError(`image.pull: ${name}: interrupted; nothing was stored`, { step: 'image.pull', code: 'EINTR', exitCode: 130 })
+      if ((e as Error).name === 'AbortError')
+        throw new PodError(`image.pull: ${name}: interrupted; nothing was stored`, { step: 'image.pull', code: 'EINTR', exitCode: 130 })
       throw e
     } finally {
       rmSync(work, { recursive: true, force: true })

@@ -39,10 +39,17 @@ async function fetchManifest(client: RegistryClient, image: string, reference: s
     })
   }
   const json = parseJson(bytes.toString('utf8'), `${image} manifest`) as { mediaType?: string; schemaVersion?: number }
-  const header = String(res.headers['content-type'] ?? '').split(';')[0].trim()
+  const header = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
   const mediaType = typeof json?.mediaType === 'string' ? json.mediaType : header
   if (json?.schemaVersion === 1 || SCHEMA1.includes(mediaType)) {
-    throw invalid(image, 'Docker image manifest schema 1 is not supported (deprecated since 2017)', 'IMAGE_SCHEMA1', 'push the image again with a current docker/buildah/skopeo (they write schema 2 or OCI)')
+    throw invalid(
+      image,
+      'Docker image manifest schema 1 is not supported (deprecated since 2017)',
+      'IMAGE_SCHEMA1',
+      'push the image again with a current docker/buildah/skopeo (they write schema 2 or OCI)',
+    )
   }
   return { bytes, mediaType, digest }
 }
@@ -57,7 +64,8 @@ export async function resolveManifest(client: RegistryClient, image: string, ref
     const entry = selectPlatform(entries, platform, image)
     picked = { os: entry.platform!.os!, architecture: entry.platform!.architecture!, ...(entry.platform?.variant ? { variant: entry.platform.variant } : {}) }
     m = await fetchManifest(client, image, entry.digest)
-    if (m.mediaType === MEDIA.ociIndex || m.mediaType === MEDIA.dockerList) throw invalid(image, `the index entry for ${formatPlatform(picked)} is another index (nested indexes are not followed)`)
+    if (m.mediaType === MEDIA.ociIndex || m.mediaType === MEDIA.dockerList)
+      throw invalid(image, `the index entry for ${formatPlatform(picked)} is another index (nested indexes are not followed)`)
   } else if (top.mediaType !== MEDIA.ociManifest && top.mediaType !== MEDIA.dockerManifest) {
     throw invalid(image, `unsupported manifest media type "${top.mediaType}" (not an image)`, 'IMAGE_UNSUPPORTED')
   }
