@@ -156,6 +156,7 @@ export {
   type ImageRecord,
   type ImageConfig,
   type ImportOptions,
+  type SizeLimits,
 } from './rootfs/images/index.js'
 export {
   pullImage,

@@ -1,7 +1,7 @@
 // image pull REF [--platform os/arch[/variant]] [--quiet]; image login HOST
 // [-u USER --password-stdin]; image logout HOST. Passwords come from stdin
 // only (never argv, where ps shows them) and are never printed.
-import { checkLogin, normalizeImageName, parsePlatform, pullImage, removeCredentials, saveCredentials } from '../index.js'
+import { checkLogin, normalizeImageName, parsePlatform, pullImage, removeCredentials, saveCredentials, type SizeLimits } from '../index.js'
 import type { Io } from './output.js'
 import { processIo } from './output.js'
 import { pullProgress } from './pull-progress.js'
@@ -11,6 +11,7 @@ export interface RegistryFlags {
   quiet?: boolean
   username?: string
   passwordStdin?: boolean
+  limits?: Partial<SizeLimits>
 }
 
 async function readStdin(): Promise<string> {
@@ -45,7 +46,7 @@ export async function registryCommand(
     const onEvent = f.quiet ? undefined : pullProgress({ write: io.err, isTTY: tty })
     const { signal, release } = abortOnSignals()
     try {
-      await pullImage(args[0], { root, platform, onEvent, signal, onWarning: m => io.err(`warning: ${m}\n`) })
+      await pullImage(args[0], { root, platform, onEvent, signal, limits: f.limits, onWarning: m => io.err(`warning: ${m}\n`) })
       io.out(`${normalizeImageName(args[0])}\n`)
     } finally {
       release()

@@ -70,18 +70,18 @@ export async function imageCommand(
   registry: RegistryFlags = {},
 ): Promise<number> {
   const json = flags.json
+  const limits = {
+    ...(flags.maxLayerSize ? { layerBytes: parseSize(flags.maxLayerSize, '--max-layer-size') } : {}),
+    ...(flags.maxImageSize ? { imageBytes: parseSize(flags.maxImageSize, '--max-image-size') } : {}),
+  }
   switch (action) {
     case 'pull':
     case 'login':
     case 'logout':
-      return registryCommand(root, action, args, registry, io, usage)
+      return registryCommand(root, action, args, { ...registry, limits }, io, usage)
     case 'import':
     case 'load': {
       if (args.length < 1 || args.length > 2) throw usage('image import: FILE [name:tag] expected')
-      const limits = {
-        ...(flags.maxLayerSize ? { layerBytes: parseSize(flags.maxLayerSize, '--max-layer-size') } : {}),
-        ...(flags.maxImageSize ? { imageBytes: parseSize(flags.maxImageSize, '--max-image-size') } : {}),
-      }
       const all = await importImages(args[0], { root, name: args[1], limits, onWarning: m => io.err(`warning: ${m}\n`) })
       if (json) io.out(JSON.stringify(all, null, 2) + '\n')
       else

@@ -80,20 +80,16 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     maxLayerSize: a.maxLayerSize as string | undefined,
     maxImageSize: a.maxImageSize as string | undefined,
   })
+  const sizeOptions = {
+    'max-layer-size': { type: 'string', describe: 'refuse a layer that expands past this (default 8GiB, env POD_LAUNCH_MAX_LAYER_SIZE)' },
+    'max-image-size': { type: 'string', describe: 'refuse an image whose layers expand past this (default 32GiB, env POD_LAUNCH_MAX_IMAGE_SIZE)' },
+  } as const
   const image = (y: Argv) =>
     json(y)
       .command(
         ['import <file> [name]', 'load'],
         'import a docker save or OCI archive into the local store: every image it holds (name:tag picks or names one)',
-        y =>
-          y
-            .positional('file', { type: 'string', demandOption: true })
-            .positional('name', { type: 'string', describe: 'name:tag' })
-            .option('max-layer-size', { type: 'string', describe: 'refuse a layer that expands past this (default 8GiB, env POD_LAUNCH_MAX_LAYER_SIZE)' })
-            .option('max-image-size', {
-              type: 'string',
-              describe: 'refuse an image whose layers expand past this (default 32GiB, env POD_LAUNCH_MAX_IMAGE_SIZE)',
-            }),
+        y => y.positional('file', { type: 'string', demandOption: true }).positional('name', { type: 'string', describe: 'name:tag' }).options(sizeOptions),
         h((a, g) => imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], flags(a), io, m => new UsageError(m))),
       )
       .command(
@@ -124,7 +120,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           y
             .positional('ref', { type: 'string', demandOption: true, describe: 'busybox, HOST[:PORT]/repo:tag or repo@sha256:...' })
             .option('platform', { type: 'string', describe: 'os/arch[/variant] from a multi-platform image (default this host)' })
-            .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only the image reference' }),
+            .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only the image reference' })
+            .options(sizeOptions),
         h((a, g) =>
           imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), {
             platform: a.platform as string | undefined,

@@ -22,6 +22,10 @@ const PAGES = [
   ['image', 'import'],
   ['image', 'ls'],
   ['image', 'rm'],
+  ['image', 'inspect'],
+  ['image', 'pull'],
+  ['image', 'login'],
+  ['image', 'logout'],
   ['completion'],
 ]
 

@@ -62,9 +62,10 @@ export function ensureRoot(root: string): void {
 
 /**
  * Hold an exclusive lock on `file` while `fn` runs. Waits up to `timeoutMs`
- * for another holder; then fails naming the file.
+ * for another holder; then fails naming the file. An aborted `signal` stops
+ * the wait (with its AbortError).
  */
-export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeoutMs = 10_000, signal?: AbortSignal): Promise<T> {
   let fd: number
   try {
     fd = openSync(file, 'a', 0o600)
@@ -74,6 +75,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeou
   try {
     const deadline = Date.now() + timeoutMs
     while (!native().flock(fd, true)) {
+      signal?.throwIfAborted()
       if (Date.now() > deadline) {
         throw new PodError(`state.lock: ${file}: held by another pod-launch command`, {
           step: 'state.lock',

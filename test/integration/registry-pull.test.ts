@@ -56,11 +56,7 @@ t.test('image pull by tag stores the image; a second image sharing its layers do
   const all = listImages(root)
   t.equal(all.length, 1, 'one image id, two names')
   t.ok(all[0].names.includes(`${reg.host}/test/busybox:1`) && all[0].names.includes(`${reg.host}/test/docker:1`))
-  t.same(
-    readdirSync(join(root, 'images', 'tmp')).filter(f => !f.endsWith('.lock')),
-    [],
-    'nothing left in tmp/',
-  )
+  t.same(readdirSync(join(root, 'images', 'tmp')), [], 'nothing left in tmp/')
 })
 
 t.test('image pull NAME@sha256 pulls by digest and verifies it; --quiet prints only the reference', { skip }, async t => {
@@ -100,6 +96,23 @@ t.test('an uncompressed and a zstd layer unpack into the same layers as the gzip
   const g = await cli(root, 'image', 'pull', `${reg.host}/test/busybox:1`)
   t.equal((g.stderr.match(/Already exists/g) ?? []).length, 2, 'the diff_ids match: the zstd layer unpacked to the same tar')
   t.equal(listImages(root).length, 1)
+})
+
+t.test("a pull is held to the store's size limits: a layer past --max-layer-size is refused and nothing is stored", { skip }, async t => {
+  const root = store(t)
+  const r = await cli(root, 'image', 'pull', '--max-layer-size', '100KiB', `${reg.host}/test/busybox:1`)
+  t.equal(r.code, 1)
+  const lines = r.stderr.split('\n').filter(l => /^(pod-launch|hint): /.test(l))
+  t.match(
+    lines[0],
+    new RegExp(`^pod-launch: image\\.unpack: ${reg.host}/test/busybox:1: layer sha256:[0-9a-f]{64}: expands past the layer size limit of 100\\.0 KiB$`),
+  )
+  t.match(lines[1], /^hint: nothing was stored; if the image is genuine, raise the limit \(--max-layer-size or POD_LAUNCH_MAX_LAYER_SIZE=SIZE\)$/)
+  t.same(listImages(root), [])
+  t.same(readdirSync(join(root, 'images', 'layers')), [], 'no layer')
+  t.same(readdirSync(join(root, 'images', 'tmp')), [], 'nothing left in tmp/')
+  const ok = await cli(root, 'image', 'pull', '-q', '--max-image-size', '64MiB', `${reg.host}/test/busybox:1`)
+  t.equal(ok.code, 0, ok.stderr)
 })
 
 t.test('a pod whose image is only in the registry is pulled on run and runs', { skip }, async t => {

@@ -26,6 +26,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { once } from 'node:events'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
@@ -192,11 +193,13 @@ class LayerWriter {
 }
 
 /**
- * Unpack the layer blob at `file` into the existing empty directory `dest`.
+ * Unpack the layer blob `source` (a file, or a stream such as a download
+ * being verified) into the existing empty directory `dest`.
  * Throws `image.unpack` (IMAGE_LAYER_UNSAFE for an entry that would escape
  * `dest`, IMAGE_INVALID for a corrupt tar).
  */
-export async function unpackLayer(file: string, dest: string, opts: UnpackOptions): Promise<Unpacked> {
+export async function unpackLayer(source: string | Readable, dest: string, opts: UnpackOptions): Promise<Unpacked> {
+  const file = typeof source === 'string' ? source : undefined
   const hash = createHash('sha256')
   const xattrs = new TarXattrScanner()
   const writer = new LayerWriter(dest, opts, xattrs)
@@ -242,9 +245,10 @@ export async function unpackLayer(file: string, dest: string, opts: UnpackOption
       }
       parser.end()
     }
-    if (opts.compression === 'gzip') await pipeline(createReadStream(file), createGunzip(), sink)
-    else if (opts.compression === 'zstd') await pipeline(createReadStream(file), createZstdDecompress(), sink)
-    else await pipeline(createReadStream(file), sink)
+    const input = typeof source === 'string' ? createReadStream(source) : source
+    if (opts.compression === 'gzip') await pipeline(input, createGunzip(), sink)
+    else if (opts.compression === 'zstd') await pipeline(input, createZstdDecompress(), sink)
+    else await pipeline(input, sink)
     await done
     if (failure !== undefined) throw failure
   } catch (err) {

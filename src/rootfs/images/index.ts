@@ -22,7 +22,6 @@ export { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImage
 export {
   pullImage,
   checkLogin,
-  removeInterruptedPulls,
   pullPodImages,
   parsePlatform,
   saveCredentials,

@@ -92,14 +92,14 @@ export class Ingest {
    */
   async addLayer(blob: LayerBlob, diffId: string, image: string): Promise<void> {
     if (this.hasLayer(diffId)) return
-    if (blob.digest !== undefined && blob.size !== undefined) await verifyBlob(blob.file, blob.digest, blob.size)
+    if (typeof blob.source === 'string' && blob.digest !== undefined && blob.size !== undefined) await verifyBlob(blob.source, blob.digest, blob.size)
     const dest = join(this.dir, `layer-${this.n++}`)
     mkdirSync(dest, { mode: 0o755 })
     const used = this.expanded.get(image) ?? 0
     const imageLeft = this.limits.imageBytes - used
     const layerName = blob.digest ?? diffId
     const byImage = imageLeft < this.limits.layerBytes
-    const r = await unpackLayer(blob.file, dest, {
+    const r = await unpackLayer(blob.source, dest, {
       compression: blob.compression,
       label: blob.label,
       onWarning: this.opts.onWarning,
@@ -124,8 +124,11 @@ export class Ingest {
       throw new PodError(`image.verify: ${blob.label}: uncompressed digest ${r.diffId} does not match the config's diff_id ${diffId}`, {
         step: 'image.verify',
         code: 'IMAGE_DIGEST_MISMATCH',
-        path: blob.file,
-        hint: 'the archive is corrupt or was modified after it was written: export it again',
+        ...(typeof blob.source === 'string' && { path: blob.source }),
+        hint:
+          typeof blob.source === 'string'
+            ? 'the archive is corrupt or was modified after it was written: export it again'
+            : 'the image was built wrongly or modified after it was pushed: nothing was stored',
       })
     }
     this.expanded.set(image, used + r.streamBytes)

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import { PodError } from '../../errors.js'
 import {
   type Descriptor,
@@ -26,9 +27,10 @@ import type { Compression } from './extract.js'
 import { entryComponents } from './safe-path.js'
 
 export interface LayerBlob {
-  file: string
+  /** A file (archives), or a stream that verifies itself as it flows (a pull: registry/blob.ts). */
+  source: string | Readable
   compression: Compression
-  /** The digest and size to verify the blob against (OCI), when known. */
+  /** The blob's digest (named in messages); with `size`, a file is verified against both before use. */
   digest?: string
   size?: number
   /** The layer in messages. */
@@ -141,7 +143,7 @@ function readOciImage(dir: string, indexFile: string, top: Descriptor, name?: st
     configBytes: config.bytes,
     configFile: config.file,
     layers: manifest.layers.map(l => ({
-      file: join(dir, 'blobs', 'sha256', l.digest.slice('sha256:'.length)),
+      source: join(dir, 'blobs', 'sha256', l.digest.slice('sha256:'.length)),
       compression: l.compression,
       digest: l.digest,
       size: l.size,
@@ -191,7 +193,7 @@ function readDockerImage(dir: string, manifestFile: string, entry: DockerEntry):
     configFile,
     layers: entry.layers.map(rel => {
       const file = inside(dir, rel, manifestFile)
-      return { file, compression: isGzip(file) ? 'gzip' : 'tar', label: rel }
+      return { source: file, compression: isGzip(file) ? 'gzip' : 'tar', label: rel }
     }),
     names: entry.repoTags.map(safeNormalize).filter((n): n is string => n !== undefined),
     invalidNames: entry.repoTags.filter(t => safeNormalize(t) === undefined),

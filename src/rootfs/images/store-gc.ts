@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { startTicks } from '../../state/index.js'
 import { mountedLayers } from './in-use.js'
 import { INGEST_NAME } from './ingest.js'
-import { hexOf, layerDir, readAllStored, removeLayerDir, storePaths, withStoreLock } from './store.js'
+import { hexOf, layerDir, readAllStored, removeLayerDir, type StorePaths, storePaths, withStoreLock } from './store.js'
 
 export interface StoreGcAction {
   kind: 'image-tmp' | 'image-layer'
@@ -32,9 +32,12 @@ function ownerState(name: string): 'alive' | 'dead' | 'unknown' {
   return startTicks(Number(pid)) === undefined ? 'dead' : 'alive'
 }
 
-export async function gcImageStore(root: string, dryRun: boolean): Promise<StoreGcAction[]> {
-  const p = storePaths(root)
-  if (!existsSync(p.store)) return []
+/**
+ * Remove what dead importers, pullers and removers left under tmp/ (and
+ * half-written records): `pull` calls it before it starts, `gc` first.
+ * Returns what it removed (or would) and whether a live ingest exists.
+ */
+export function removeDeadIngests(p: StorePaths, dryRun = false): { actions: StoreGcAction[]; liveIngest: boolean } {
   const actions: StoreGcAction[] = []
   let liveIngest = false
   for (const dir of [p.tmp, p.images, p.configs]) {
@@ -56,6 +59,13 @@ export async function gcImageStore(root: string, dryRun: boolean): Promise<Store
       if (!dryRun) rmSync(target, { recursive: true, force: true })
     }
   }
+  return { actions, liveIngest }
+}
+
+export async function gcImageStore(root: string, dryRun: boolean): Promise<StoreGcAction[]> {
+  const p = storePaths(root)
+  if (!existsSync(p.store)) return []
+  const { actions, liveIngest } = removeDeadIngests(p, dryRun)
   if (!existsSync(p.images)) return actions
   await withStoreLock(p, () => {
     const records = readAllStored(p)

@@ -1,7 +1,8 @@
 // The local image store under <root>/images: layers/<diffID hex>/ (unpacked,
 // shared by images), images/<id hex>.json (one record per image, written
-// tmp + rename), tmp/ (imports in progress), lock (flock while layers are
-// moved in or removed and records change).
+// tmp + rename), tmp/ (imports and pulls in progress), locks/ (one flock per
+// image being pulled), lock (flock while layers are moved in or removed and
+// records change).
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { writeJsonAtomic } from '../../atomic-file.js'
 import { join } from 'node:path'
@@ -54,6 +55,8 @@ export interface StorePaths {
   /** The config JSON of each image as it came (`image inspect`), <id hex>.json. */
   configs: string
   tmp: string
+  /** Lock files of pulls in progress (one per manifest digest). */
+  locks: string
   lock: string
 }
 
@@ -65,6 +68,7 @@ export function storePaths(root: string = DEFAULT_STATE_ROOT): StorePaths {
     images: join(store, 'images'),
     configs: join(store, 'configs'),
     tmp: join(store, 'tmp'),
+    locks: join(store, 'locks'),
     lock: join(store, 'lock'),
   }
 }

@@ -1,10 +1,13 @@
-// Download one blob to a file, checking its size and sha256 while it
-// streams (never held whole in memory): more bytes than the descriptor
-// says stops the download at once; fewer, or another digest, fails it.
+// One blob from the registry as a stream that checks its size and sha256
+// as the bytes pass (never held whole in memory): more bytes than the
+// descriptor says stops it at once; fewer, a dropped connection, or another
+// digest end it with an error. The reader (the layer unpacker) sees every
+// failure as a PodError, and when the reader gives up first (a gzip or tar
+// error), `verdict` still reads the rest of the body, so a corrupt download
+// is reported as the digest mismatch it is, not as a bad tar.
 import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import type { IncomingMessage } from 'node:http'
+import { Readable } from 'node:stream'
 import { PodError } from '../../../errors.js'
 import type { Descriptor } from '../manifest.js'
 import type { RegistryClient } from './client.js'
@@ -18,53 +21,95 @@ export function blobMismatch(image: string, d: Descriptor, what: string): PodErr
   })
 }
 
-/**
- * GET the blob `d` into `file`; `onBytes` sees each chunk's length.
- * Throws `registry.blob`, `image.verify` (IMAGE_DIGEST_MISMATCH, IMAGE_TRUNCATED), `image.store` (ENOSPC...).
- */
-export async function downloadBlob(
-  client: RegistryClient,
-  image: string,
-  d: Descriptor,
-  file: string,
-  onBytes: (n: number) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  const res = await client.get(`${client.repositoryPath}/blobs/${d.digest}`, 'registry.blob')
-  await client.expectOk(res, 'registry.blob', `blob ${d.digest}`)
-  const hash = createHash('sha256')
-  let n = 0
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      n += chunk.length
-      if (n > d.size) return cb(blobMismatch(image, d, `more than the ${d.size} bytes the manifest gives`))
-      hash.update(chunk)
-      onBytes(chunk.length)
-      cb(null, chunk)
-    },
+function truncated(image: string, d: Descriptor, n: number, why?: string): PodError {
+  const what = why ? `the connection ended after ${n} of ${d.size} bytes (${why})` : `${n} of ${d.size} bytes`
+  return new PodError(`image.verify: ${image}: blob ${d.digest}: truncated: ${what}`, {
+    step: 'image.verify',
+    code: 'IMAGE_TRUNCATED',
+    hint: 'pull again; a proxy or the network cut the download',
   })
-  const out = createWriteStream(file, { mode: 0o600 })
-  try {
-    await pipeline(res, check, out, signal ? { signal } : {})
-  } catch (e) {
-    if (e instanceof PodError) throw e
-    const err = e as NodeJS.ErrnoException
-    if (err.name === 'AbortError') throw e
-    if (err.syscall === 'write' || err.syscall === 'open' || err.code === 'ENOSPC') throw PodError.system('image.store', e, file)
-    // The connection dropped mid-body.
-    if (n < d.size)
-      throw new PodError(
-        `image.verify: ${image}: blob ${d.digest}: truncated: the connection ended after ${n} of ${d.size} bytes (${err.code ?? err.message})`,
-        { step: 'image.verify', code: 'IMAGE_TRUNCATED', hint: 'pull again; a proxy or the network cut the download' },
-      )
-    throw networkError('registry.blob', image, new URL(client.repositoryPath, 'http://registry'), e)
+}
+
+export class BlobStream extends Readable {
+  /** Resolves once the whole body is read: undefined when it is the blob, else why not. */
+  readonly verdict: Promise<PodError | undefined>
+  private settle!: (e: PodError | undefined) => void
+  private n = 0
+  private readonly hash = createHash('sha256')
+  private over = false
+
+  constructor(
+    private readonly res: IncomingMessage,
+    private readonly image: string,
+    private readonly d: Descriptor,
+    where: URL,
+    private readonly onBytes: (n: number) => void,
+  ) {
+    super({ highWaterMark: 1 << 20 })
+    this.verdict = new Promise(resolve => (this.settle = resolve))
+    res.on('data', (chunk: Buffer) => this.onChunk(chunk))
+    res.on('end', () => this.onEnd())
+    res.on('error', e =>
+      this.fail(this.n < d.size ? truncated(image, d, this.n, (e as NodeJS.ErrnoException).code ?? e.message) : networkError('registry.blob', image, where, e)),
+    )
+    res.on('aborted', () => this.fail(truncated(image, d, this.n, 'aborted')))
   }
-  if (n < d.size)
-    throw new PodError(`image.verify: ${image}: blob ${d.digest}: truncated: ${n} of ${d.size} bytes`, {
-      step: 'image.verify',
-      code: 'IMAGE_TRUNCATED',
-      hint: 'pull again; a proxy or the network cut the download',
-    })
-  const got = `sha256:${hash.digest('hex')}`
-  if (got !== d.digest) throw blobMismatch(image, d, `its content hashes to ${got}`)
+
+  private onChunk(chunk: Buffer): void {
+    if (this.over) return
+    this.n += chunk.length
+    if (this.n > this.d.size) {
+      this.res.destroy()
+      return this.fail(blobMismatch(this.image, this.d, `more than the ${this.d.size} bytes the manifest gives`))
+    }
+    this.hash.update(chunk)
+    if (this.destroyed) return // the reader gave up: keep hashing for the verdict
+    this.onBytes(chunk.length)
+    if (!this.push(chunk)) this.res.pause()
+  }
+
+  private onEnd(): void {
+    if (this.over) return
+    const got = `sha256:${this.hash.digest('hex')}`
+    if (this.n < this.d.size) return this.fail(truncated(this.image, this.d, this.n))
+    if (got !== this.d.digest) return this.fail(blobMismatch(this.image, this.d, `its content hashes to ${got}`))
+    this.over = true
+    this.settle(undefined)
+    if (!this.destroyed) this.push(null)
+  }
+
+  private fail(e: PodError): void {
+    if (this.over) return
+    this.over = true
+    this.settle(e)
+    if (!this.destroyed) this.destroy(e)
+  }
+
+  override _read(): void {
+    this.res.resume()
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    // The reader stopped early (its own error): read on, for the verdict; an abort stops the download too.
+    if (!this.over) {
+      if (err?.name === 'AbortError') {
+        this.over = true
+        this.settle(undefined)
+        this.res.destroy()
+      } else this.res.resume()
+    }
+    cb(err)
+  }
+}
+
+/**
+ * GET the blob `d`; `onBytes` sees each chunk's length as it passes. Throws
+ * `registry.blob` (network codes, 404...); the stream fails with
+ * `image.verify` (IMAGE_DIGEST_MISMATCH, IMAGE_TRUNCATED) or `registry.blob`.
+ */
+export async function openBlob(client: RegistryClient, image: string, d: Descriptor, onBytes: (n: number) => void): Promise<BlobStream> {
+  const path = `${client.repositoryPath}/blobs/${d.digest}`
+  const res = await client.get(path, 'registry.blob')
+  await client.expectOk(res, 'registry.blob', `blob ${d.digest}`)
+  return new BlobStream(res, image, d, client.urlOf(path), onBytes)
 }

@@ -166,6 +166,11 @@ export class RegistryClient {
     if (res.statusCode !== 200) throw this.unauthorized(`/v2/ answered ${res.statusCode}`, true)
   }
 
+  /** The absolute URL of a registry path on the endpoint in use (after ping). */
+  urlOf(path: string): URL {
+    return new URL(path, this.endpoint?.base ?? `https://${this.o.registry}`)
+  }
+
   get repositoryPath(): string {
     return `/v2/${this.o.repository}`
   }

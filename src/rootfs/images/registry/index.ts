@@ -1,7 +1,7 @@
 // The registry client (DESIGN.md section 14): pull images from OCI
 // distribution registries into the local store, with auth, platforms,
 // mirrors and progress events.
-export { pullImage, checkLogin, removeInterruptedPulls, PULL_PARALLEL, PULL_WORK_PREFIX, type PullEvent, type PullOptions, type LayerState } from './pull.js'
+export { pullImage, checkLogin, PULL_PARALLEL, type PullEvent, type PullOptions, type LayerState } from './pull.js'
 export { pullPodImages, isRegistryImage, type PodImage, type PodPullOptions } from './for-pod.js'
 export { defaultPullPolicy, shouldPull, type PullPolicy } from './policy.js'
 export { parsePlatform, hostPlatform, formatPlatform, type Platform } from './platform.js'
