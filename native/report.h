@@ -20,7 +20,6 @@
   X(STEP_SPAWN_PIDNS, "spawn.pidns")                                                               \
   X(STEP_SPAWN_CLONE, "spawn.clone")                                                               \
   X(STEP_CHILD_PDEATHSIG, "child.pdeathsig")                                                       \
-  X(STEP_CHILD_WAIT, "child.wait-go")                                                              \
   X(STEP_CHILD_SETNS, "child.setns")                                                               \
   X(STEP_CHILD_UNSHARE, "child.unshare")                                                           \
   X(STEP_CHILD_SETSID, "child.setsid")                                                             \
@@ -38,7 +37,6 @@
   X(STEP_CHILD_NNP, "child.no-new-privs")                                                          \
   X(STEP_CHILD_SIGNALS, "child.signals")                                                           \
   X(STEP_CHILD_STDIO, "child.stdio")                                                               \
-  X(STEP_CHILD_FDS, "child.fds")                                                                   \
   X(STEP_CHILD_SECCOMP, "child.seccomp")                                                           \
   X(STEP_CHILD_EXEC, "child.exec")
 

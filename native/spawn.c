@@ -210,7 +210,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   if (p->cwd && chdir(p->cwd) < 0)
     report_fail(report_fd, STEP_CHILD_CHDIR, -1);
 
-  /* 8a. The soft open-files limit, lowered to what a containerd container
+  /* 9. The soft open-files limit, lowered to what a containerd container
    * gets (Node raised ours to the hard limit at start-up). */
   if (p->nofile_soft) {
     struct rlimit rl;
@@ -222,18 +222,14 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
         report_fail(report_fd, STEP_CHILD_RLIMIT, -1);
     }
   }
-  /* 8b. The terminal, after the mounts (from the container's own devpts, as
+
+  /* 10. The terminal, after the mounts (from the container's own devpts, as
    * runc does before finalizing the rootfs) and before we drop privileges. */
   int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols,
                                              p->set_identity ? (int)p->uid : -1, report_fd)
                                  : -1;
 
-  /* 8c. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
-   * and in runc's order: bounding set, groups, gid, uid, then the capability
-   * sets of a root process, then no_new_privs. setresuid(2) to a non-zero uid
-   * clears the permitted and effective sets (capabilities(7)): a non-root
-   * container process keeps none, as under containerd + runc. */
-  /* 8a. Seccomp without no_new_privs: a privileged operation, so load it
+  /* 11. Seccomp without no_new_privs: a privileged operation, so load it
    * while we still hold CAP_SYS_ADMIN, before the identity change (runc's
    * order: standard_init_linux.go loads it before finalizeNamespace). Every
    * later call (setgroups, capset, sigaction, dup2, execve) then goes
@@ -241,6 +237,11 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   if (p->seccomp_filter && !p->no_new_privs && load_seccomp(p) < 0)
     report_fail(report_fd, STEP_CHILD_SECCOMP, -1);
 
+  /* 12. Identity and privileges, after every mount (which needs CAP_SYS_ADMIN)
+   * and in runc's order: bounding set, groups, gid, uid, then the capability
+   * sets of a root process, then no_new_privs. setresuid(2) to a non-zero uid
+   * clears the permitted and effective sets (capabilities(7)): a non-root
+   * container process keeps none, as under containerd + runc. */
   if (p->set_identity) {
     int last = cap_last();
     for (i = 0; i <= last; i++)
@@ -267,7 +268,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     report_fail(report_fd, STEP_CHILD_NNP, -1);
 
-  /* 9. Every signal back to SIG_DFL: Node ignores SIGPIPE and SIGXFSZ, and
+  /* 13. Every signal back to SIG_DFL: Node ignores SIGPIPE and SIGXFSZ, and
    * ignored dispositions survive execve. Handled ones reset at exec anyway,
    * but not before: a signal now would run Node's handler in this copy. */
   struct sigaction dfl;
@@ -280,7 +281,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
       report_fail(report_fd, STEP_CHILD_SIGNALS, i);
   }
 
-  /* 10. stdio: dup2 clears FD_CLOEXEC on the target; a plan fd that already
+  /* 14. stdio: dup2 clears FD_CLOEXEC on the target; a plan fd that already
    * is 0-2 keeps its number, so clear the flag on it explicitly (Node marks
    * its own 0-2 close-on-exec). */
   for (i = 0; i < 3; i++) {
@@ -293,7 +294,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
     }
   }
 
-  /* 11. Everything above 2 close-on-exec (not closed: the report pipe must
+  /* 15. Everything above 2 close-on-exec (not closed: the report pipe must
    * stay writable until execve). close_range(2) needs Linux 5.11. */
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     struct rlimit rl;
@@ -304,13 +305,13 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
       fcntl(i, F_SETFD, FD_CLOEXEC); /* EBADF: not open */
   }
 
-  /* 11b. Seccomp with no_new_privs: as late as possible, so the filter
+  /* 16. Seccomp with no_new_privs: as late as possible, so the filter
    * sees only what the program itself does (runc loads it last before
    * execve when NoNewPrivileges is set). The report pipe is still open. */
   if (p->seccomp_filter && p->no_new_privs && load_seccomp(p) < 0)
     report_fail(report_fd, STEP_CHILD_SECCOMP, -1);
 
-  /* 12. Unblock every signal and exec. The mask survives execve(2). */
+  /* 17. Unblock every signal and exec. The mask survives execve(2). */
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, 0) < 0)
@@ -395,7 +396,7 @@ int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step)
   }
 
   /* Block every signal around clone: the child must not run Node's handlers
-   * before it has reset them (step 9 of child_main). */
+   * before it has reset them (step 13 of child_main). */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid = clone_child(p, &pidfd, &into_cgroup);

@@ -1,4 +1,4 @@
-// The typed surface of the addon (native/addon.cc) and the pause binary.
+// The typed surface of the addon (native/addon.cc and its parts, native/addon.h) and the pause binary.
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
