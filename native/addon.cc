@@ -3,12 +3,11 @@
 //
 // Exports the step ids, namespace names and mount flags TS must not
 // hard-code, each part's functions, and the N-API glue the parts share: every
-// failed syscall becomes a JS Error with {step, errno, code, syscall}.
+// failed syscall becomes a JS Error with {errno, code, syscall}.
 #include "addon.h"
 
 #include <uv.h>
 
-#include <string.h>
 #include <sys/mount.h>
 
 extern "C" {
@@ -18,12 +17,12 @@ extern "C" {
 
 namespace addon {
 
-Napi::Error SystemError(Napi::Env env, const char *step, int err, const char *syscall_name) {
-  std::string msg = std::string(step) + ": " + strerror(err);
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("step", step);
+Napi::Error SystemError(Napi::Env env, int err, const char *syscall_name) {
+  const char *code = uv_err_name(-err);
+  Napi::Error e =
+      Napi::Error::New(env, std::string(code) + ": " + uv_strerror(-err) + ", " + syscall_name);
   e.Set("errno", Napi::Number::New(env, err));
-  e.Set("code", uv_err_name(-err));
+  e.Set("code", code);
   e.Set("syscall", syscall_name);
   return e;
 }

@@ -18,8 +18,10 @@
 
 namespace addon {
 
-// A failed syscall as a JS Error with {step, errno, code, syscall}.
-Napi::Error SystemError(Napi::Env env, const char *step, int err, const char *syscall_name);
+// A failed syscall as a JS Error with {errno, code, syscall}, worded as
+// Node's own ("EPERM: operation not permitted, mount"). TS words the message
+// a user sees: its step and the object it worked on (PodError.system).
+Napi::Error SystemError(Napi::Env env, int err, const char *syscall_name);
 
 // A malformed argument (TS built it wrongly): a TypeError, step spawn.plan.
 Napi::Error PlanError(Napi::Env env, const std::string &what);

@@ -27,7 +27,7 @@ namespace {
 Napi::Value Pipe(const Napi::CallbackInfo &info) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0)
-    throw SystemError(info.Env(), "spawn.pipe", errno, "pipe2");
+    throw SystemError(info.Env(), errno, "pipe2");
   Napi::Array a = Napi::Array::New(info.Env(), 2);
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
@@ -38,7 +38,7 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
 Napi::Value SocketPair(const Napi::CallbackInfo &info) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-    throw SystemError(info.Env(), "tty.socketpair", errno, "socketpair");
+    throw SystemError(info.Env(), errno, "socketpair");
   Napi::Array a = Napi::Array::New(info.Env(), 2);
   a.Set(0u, fds[0]);
   a.Set(1u, fds[1]);
@@ -46,8 +46,8 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info) {
 }
 
 // recvFd(sock) -> the fd a child sent with SCM_RIGHTS (close-on-exec), or
-// throws {step: 'tty.receive'}. Non-blocking: the child sent it before execve,
-// so once the spawn has succeeded it is already queued.
+// throws. Non-blocking: the child sent it before execve, so once the spawn
+// has succeeded it is already queued.
 Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   int sock = info[0].As<Napi::Number>().Int32Value();
   char byte;
@@ -68,10 +68,10 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
     n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0)
-    throw SystemError(info.Env(), "tty.receive", errno, "recvmsg");
+    throw SystemError(info.Env(), errno, "recvmsg");
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-    throw SystemError(info.Env(), "tty.receive", EBADMSG, "recvmsg");
+    throw SystemError(info.Env(), EBADMSG, "recvmsg");
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return Napi::Number::New(info.Env(), fd);
@@ -88,11 +88,11 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
 }
 
-// getWinsize(fd) -> {rows, cols}; throws {step: 'tty.winsize'}.
+// getWinsize(fd) -> {rows, cols}; throws.
 Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
   struct winsize ws;
   if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCGWINSZ, &ws) < 0)
-    throw SystemError(info.Env(), "tty.winsize", errno, "ioctl");
+    throw SystemError(info.Env(), errno, "ioctl");
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("rows", ws.ws_row);
   o.Set("cols", ws.ws_col);
@@ -109,13 +109,13 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
   if (flock(fd, op) < 0) {
     if (errno == EWOULDBLOCK)
       return Napi::Boolean::New(info.Env(), false);
-    throw SystemError(info.Env(), "state.lock", errno, "flock");
+    throw SystemError(info.Env(), errno, "flock");
   }
   return Napi::Boolean::New(info.Env(), true);
 }
 
 // netnsSocket(netnsFd, family 4|6) -> fd of a non-blocking, unconnected TCP
-// socket made in that network namespace (native/netns.c); throws probe.socket.
+// socket made in that network namespace (native/netns.c); throws.
 Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber() || !info[1].IsNumber())
@@ -123,7 +123,7 @@ Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
   int family = info[1].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
   int fd = netns_socket(info[0].As<Napi::Number>().Int32Value(), family);
   if (fd < 0)
-    throw SystemError(env, "probe.socket", errno, "setns+socket");
+    throw SystemError(env, errno, "setns+socket");
   return Napi::Number::New(env, fd);
 }
 

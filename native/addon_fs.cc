@@ -27,7 +27,7 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
   if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
             fstype.empty() ? nullptr : fstype.c_str(), flags,
             data.empty() ? nullptr : data.c_str()) < 0)
-    throw SystemError(info.Env(), "volume.mount", errno, "mount");
+    throw SystemError(info.Env(), errno, "mount");
   return info.Env().Undefined();
 }
 
@@ -38,15 +38,14 @@ Napi::Value Umount(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), r < 0 ? errno : 0);
 }
 
-// Filesystem wrappers for the image store (native/fsops.c). Each throws
-// {step, errno, code, syscall}; TS adds the path.
+// The image store's calls (native/fsops.c); each throws, TS adds the path.
 // mknod(path, mode, major, minor)
 Napi::Value Mknod(const Napi::CallbackInfo &info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   mode_t mode = (mode_t)info[1].As<Napi::Number>().Uint32Value();
   if (fsops_mknod(path.c_str(), mode, info[2].As<Napi::Number>().Uint32Value(),
                   info[3].As<Napi::Number>().Uint32Value()) < 0)
-    throw SystemError(info.Env(), "fs.mknod", errno, "mknod");
+    throw SystemError(info.Env(), errno, "mknod");
   return info.Env().Undefined();
 }
 
@@ -63,7 +62,7 @@ Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
     value = info[2].As<Napi::String>().Utf8Value();
   }
   if (fsops_lsetxattr(path.c_str(), name.c_str(), value.data(), value.size()) < 0)
-    throw SystemError(info.Env(), "fs.setxattr", errno, "lsetxattr");
+    throw SystemError(info.Env(), errno, "lsetxattr");
   return info.Env().Undefined();
 }
 
@@ -76,7 +75,7 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
   if (n < 0) {
     if (errno == ENODATA)
       return info.Env().Null();
-    throw SystemError(info.Env(), "fs.getxattr", errno, "lgetxattr");
+    throw SystemError(info.Env(), errno, "lgetxattr");
   }
   return Napi::String::New(info.Env(), buf, (size_t)n);
 }

@@ -56,7 +56,7 @@ void OnPidfdReadable(uv_poll_t *poll, int status, int events) {
   Napi::HandleScope scope(env);
   Napi::Value code = env.Null(), sig = env.Null(), error = env.Null();
   if (err)
-    error = SystemError(env, "spawn.wait", err, "waitid").Value();
+    error = SystemError(env, err, "waitid").Value();
   else if (si.si_code == CLD_EXITED)
     code = Napi::Number::New(env, si.si_status);
   else
@@ -82,12 +82,12 @@ Napi::Value WatchPidfd(const Napi::CallbackInfo &info) {
   int r = uv_poll_init(loop, &w->poll, w->pidfd);
   if (r < 0) {
     delete w;
-    throw SystemError(env, "spawn.wait", -r, "epoll_ctl");
+    throw SystemError(env, -r, "epoll_ctl");
   }
   r = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
   if (r < 0) {
     uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWatchClosed);
-    throw SystemError(env, "spawn.wait", -r, "epoll_ctl");
+    throw SystemError(env, -r, "epoll_ctl");
   }
   if (info.Length() > 2 && !info[2].ToBoolean())
     uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
@@ -107,7 +107,7 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   int pid = info[0].As<Napi::Number>().Int32Value();
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0)
-    throw SystemError(info.Env(), "spawn.pidfd", errno, "pidfd_open");
+    throw SystemError(info.Env(), errno, "pidfd_open");
   return Napi::Number::New(info.Env(), fd);
 }
 

@@ -17,12 +17,13 @@ namespace {
 // compileSeccomp({defaultAction, defaultErrnoRet, architectures, rules: [{name,
 // action, errnoRet, args: [{index, value, valueTwo, op}]}]}) -> {bpf, unknown}.
 // The profile arrives validated and already filtered by caps and arch (TS);
-// 64-bit argument values cross as decimal strings. Throws seccomp.compile.
+// 64-bit argument values cross as decimal strings. Throws a TypeError naming
+// the field for a malformed profile, a SystemError with `rule` when libseccomp
+// refuses it.
 Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   auto fail = [&](const std::string &what) {
-    Napi::Error e = Napi::TypeError::New(env, "seccomp.compile: " + what);
-    e.Set("step", "seccomp.compile");
+    Napi::Error e = Napi::TypeError::New(env, what);
     e.Set("code", "EINVAL");
     return e;
   };
@@ -96,10 +97,9 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   const char *what = "";
   int rc = filter_compile(&fp, &bpf, &len, &bad, &what);
   if (rc < 0) {
-    std::string where = bad >= 0 ? "rules[" + std::to_string(bad) + "] (" + names[bad] + ")"
-                                 : std::string("profile");
-    Napi::Error e = SystemError(env, "seccomp.compile", -rc, what);
-    e.Set("message", "seccomp.compile: " + where + ": " + what + ": " + strerror(-rc));
+    // The failing libseccomp call is the syscall; `rule` (-1: the profile as
+    // a whole) lets TS name the rule.
+    Napi::Error e = SystemError(env, -rc, what);
     e.Set("rule", Napi::Number::New(env, bad));
     throw e;
   }

@@ -234,7 +234,10 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     const char *sys = step == STEP_SPAWN_PIPE    ? "pipe2"
                       : step == STEP_SPAWN_PIDNS ? "setns"
                                                  : "clone3";
-    throw SystemError(env, report_step_name(step), err, sys);
+    // Which spawn step failed is the addon's to say (report.h ids).
+    Napi::Error e = SystemError(env, err, sys);
+    e.Set("step", report_step_name(step));
+    throw e;
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", r.pid);

@@ -16,7 +16,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
-import { native, pausePath } from '../spawn/native.js'
+import { native, pausePath } from '../spawn/index.js'
 import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
 import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, startTicks } from '../state/index.js'
 import { removePod, stopPod, teardownUnfinished } from './ops.js'

@@ -4,10 +4,8 @@
 // through the pidfd.
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { native, type NativePlan, type NsType } from '../spawn/native.js'
-import { spawnProcess, type ExitStatus } from '../spawn/process.js'
+import { type NativePlan, type NsType, makePipe, spawnProcess, type ExitStatus, bindPlan, parseNsRef, type SpawnPlan } from '../spawn/index.js'
 import { PodError } from '../errors.js'
-import { bindPlan, parseNsRef, type SpawnPlan } from '../spawn/spawn-plan.js'
 import { closeAll, openNamespaces } from './namespaces.js'
 
 export interface ExecTarget {
@@ -65,7 +63,7 @@ export async function execAttached(target: ExecTarget): Promise<ExitStatus> {
 }
 
 export async function execInContainer(target: ExecTarget, timeoutMs: number): Promise<ExecResult> {
-  const [r, w] = native().pipe()
+  const [r, w] = makePipe('exec output')
   let output = Buffer.alloc(0)
   const socket = new Socket({ fd: r, readable: true, writable: false })
   socket.on('data', (d: Buffer) => {

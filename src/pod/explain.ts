@@ -5,7 +5,7 @@
 // Kubernetes field it came from, probes, stdio and the network.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
 import { isSidecar, type PodSpec } from '../spec/index.js'
-import { native, type NsType } from '../spawn/native.js'
+import { native, type NsType } from '../spawn/index.js'
 import { planContainer, planPause, type SpawnPlan } from './plan.js'
 import { resolveImage, type ImageSource } from '../rootfs/index.js'
 import { nodeFacts } from './node.js'

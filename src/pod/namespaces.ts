@@ -1,7 +1,7 @@
 // Namespace files of a running process: open them (to join) and read inodes.
 import { closeSync, openSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import type { NsType } from '../spawn/native.js'
+import type { NsType } from '../spawn/index.js'
 
 export const NS_TYPES: NsType[] = ['uts', 'ipc', 'net', 'pid', 'mnt', 'cgroup', 'user', 'time']
 

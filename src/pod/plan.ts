@@ -4,7 +4,6 @@
 // references to named paths (`/proc/<pause>/ns/net`, `/proc/<container>/ns/mnt`),
 // bound to real fds only at spawn (bindPlan). A container's plan is built once,
 // stored in the pod record, printed by explain and copied by exec.
-import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { PodError } from '../errors.js'
 import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
@@ -20,8 +19,7 @@ import {
   type RuntimeFacts,
   type Sysctl,
 } from '../spec/index.js'
-import { native, pausePath, type NativeMount, type NativePlan, type NsType } from '../spawn/native.js'
-import { nsRef, PLAN_VERSION, type PlanJoin, type SpawnPlan } from '../spawn/spawn-plan.js'
+import { native, pausePath, type NativeMount, type NativePlan, type NsType, nsRef, PLAN_VERSION, type PlanJoin, type SpawnPlan } from '../spawn/index.js'
 export {
   bindPlan,
   checkPlan,
@@ -33,7 +31,7 @@ export {
   type PlanJoin,
   type PlanPid,
   type SpawnPlan,
-} from '../spawn/spawn-plan.js'
+} from '../spawn/index.js'
 import { rootfsDir, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
 
 /** Namespaces pause makes (in join order). hostNetwork implies the host's uts too, as in Kubernetes. */
@@ -123,29 +121,6 @@ function joinList(refs: Map<NsType, string>): PlanJoin[] {
     .map(type => ({ type, path: refs.get(type)! }))
 }
 
-/** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
-let lastCap: number | undefined
-function capLast(): number {
-  if (lastCap === undefined) {
-    try {
-      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
-    } catch {
-      lastCap = CAPABILITIES.length - 1
-    }
-  }
-  return lastCap
-}
-
-/** Our own permitted set: a child can keep no capability we do not hold (capset(2) EPERM). */
-let ownPermitted: bigint | undefined
-function permitted(): bigint {
-  if (ownPermitted === undefined) {
-    const m = /^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
-    ownPermitted = m ? BigInt(`0x${m[1]}`) : 0n
-  }
-  return ownPermitted
-}
-
 /** Who the container runs as, with which capabilities: securityContext by the Kubernetes rules. */
 export function containerIdentity(
   c: ContainerSpec,
@@ -153,9 +128,10 @@ export function containerIdentity(
   imageGroups: readonly number[] = [],
 ): { identity: NonNullable<NativePlan['identity']>; noNewPrivs: boolean } {
   const s = c.securityContext
-  const masks = capabilityMasks(s, Math.min(capLast(), CAPABILITIES.length - 1))
-  const bounding = masks.bounding & permitted()
-  const effective = masks.effective & permitted()
+  const n = native()
+  const masks = capabilityMasks(s, Math.min(n.capLast(), CAPABILITIES.length - 1))
+  const bounding = masks.bounding & n.permittedCaps()
+  const effective = masks.effective & n.permittedCaps()
   const uid = s.runAsUser ?? imageUser?.uid ?? 0
   if (s.runAsNonRoot && uid === 0) {
     throw new PodError(`security.run-as-non-root: container ${c.name}: container has runAsNonRoot and image will run as root`, {

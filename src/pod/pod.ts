@@ -3,7 +3,7 @@
 // registers its undo; nothing is left after the pod ends, fails or is stopped.
 import { closeSync, openSync } from 'node:fs'
 import type { PodSpec, RuntimeFacts } from '../spec/index.js'
-import type { NsType } from '../spawn/native.js'
+import type { NsType } from '../spawn/index.js'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
 import { podImages, prepareVolumes, pullPodImages, resolveImages, writeEtcFiles, type PullEvent } from '../rootfs/index.js'
 import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'

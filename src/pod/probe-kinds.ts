@@ -7,8 +7,9 @@ import http2 from 'node:http2'
 import { Socket, isIPv6 } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { getSystemErrorMap } from 'node:util'
+import { PodError } from '../errors.js'
 import type { ProbeHandler } from '../spec/index.js'
-import { native } from '../spawn/native.js'
+import { native } from '../spawn/index.js'
 import type { ExecResult } from './exec.js'
 
 /** success / failure count toward the thresholds; error (the probe could not run at all) is thrown away, as kubelet does. */
@@ -48,7 +49,7 @@ export function connectInPod(target: ProbeTarget, host: string, port: number, ti
       // net.Socket({fd}) wraps the unconnected socket; connect() then runs uv_tcp_connect on that very fd.
       s = target.netnsFd === undefined ? new Socket() : new Socket({ fd: native().netnsSocket(target.netnsFd, isIPv6(host) ? 6 : 4) })
     } catch (e) {
-      reject(e)
+      reject(PodError.system('probe.socket', e, `${where} in the pod's network namespace`))
       return
     }
     const done = (e?: Error) => {

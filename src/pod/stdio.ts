@@ -8,7 +8,7 @@
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import type { ContainerSpec } from '../spec/index.js'
-import { native } from '../spawn/native.js'
+import { native, makePipe, makeSocketPair } from '../spawn/index.js'
 import { PodError } from '../errors.js'
 import { readPipe, type CriLogFile, type PipeReader, type Stream } from './logs.js'
 
@@ -80,23 +80,23 @@ export class RunStdio {
     devNull: number,
     size?: WindowSize,
   ) {
-    const n = native()
+    const who = `container ${spec.name}`
     this.tty = spec.tty
     this.stdinOpen = spec.stdin
     if (spec.tty) {
-      const [ours, theirs] = n.socketpair()
+      const [ours, theirs] = makeSocketPair(`${who} terminal`)
       this.ttySocket = ours
       this.parentEnds.push(ours)
       this.childEnds.push(theirs)
       this.plan = { stdio: [devNull, devNull, devNull], tty: { socket: theirs, rows: size?.rows ?? 0, cols: size?.cols ?? 0 } }
       return
     }
-    this.out = n.pipe()
-    this.err = n.pipe()
+    this.out = makePipe(`${who} stdout`)
+    this.err = makePipe(`${who} stderr`)
     this.childEnds.push(this.out[1], this.err[1])
     let stdin = devNull
     if (spec.stdin) {
-      const [r, w] = n.pipe()
+      const [r, w] = makePipe(`${who} stdin`)
       this.childEnds.push(r)
       stdin = r
       this.stdinPipe = new Socket({ fd: w, readable: false, writable: true })
@@ -194,7 +194,12 @@ export class RunStdio {
 
   /** The window size of the container's terminal (tests, `inspect`). */
   windowSize(): WindowSize | undefined {
-    return this.masterFd >= 0 ? native().getWinsize(this.masterFd) : undefined
+    if (this.masterFd < 0) return undefined
+    try {
+      return native().getWinsize(this.masterFd)
+    } catch (e) {
+      throw PodError.system('tty.winsize', e, `container ${this.spec.name} terminal`)
+    }
   }
 
   /**

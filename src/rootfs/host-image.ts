@@ -5,7 +5,7 @@
 // programs need to start (users, name service, linker cache, certificates).
 import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { NativeMount } from '../spawn/native.js'
+import type { NativeMount } from '../spawn/index.js'
 import { inRoot, mkdirs, type Flags } from './paths.js'
 
 const TOP = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']

@@ -3,7 +3,7 @@
 // tmpfs; read-only paths are bound onto themselves read-only. Missing ones are
 // skipped, as runc does.
 import { existsSync, statSync } from 'node:fs'
-import type { NativeMount } from '../spawn/native.js'
+import type { NativeMount } from '../spawn/index.js'
 import type { Flags } from './paths.js'
 
 export const MASKED_PATHS = [

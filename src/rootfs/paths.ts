@@ -1,7 +1,7 @@
 // Small helpers of the mount plan.
-import type { Addon, NativeMount } from '../spawn/native.js'
+import type { Native, NativeMount } from '../spawn/index.js'
 
-export type Flags = Addon['mountFlags']
+export type Flags = Native['mountFlags']
 
 /**
  * mkdir of every component of the container path `path` below `root` (EEXIST

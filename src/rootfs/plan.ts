@@ -11,8 +11,7 @@
 //  6. R read-only when readOnlyRootFilesystem; pivot_root into R, old root detached.
 import { readdirSync, readlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { NativeMount } from '../spawn/native.js'
-import { native } from '../spawn/native.js'
+import { type NativeMount, native } from '../spawn/index.js'
 import type { EtcFiles } from './etc-files.js'
 import { bindPath, hostImageMounts } from './host-image.js'
 import { maskMounts } from './masks.js'

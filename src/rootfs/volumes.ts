@@ -19,7 +19,7 @@ import {
   type Volume,
   type VolumeMount,
 } from '../spec/index.js'
-import { native, type NativeMount } from '../spawn/native.js'
+import { native, type NativeMount } from '../spawn/index.js'
 import { bindPath } from './host-image.js'
 
 export interface PreparedVolumes {
@@ -133,7 +133,12 @@ export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatab
         if (v.source.medium === 'Memory') {
           const size = v.source.sizeLimit === undefined ? undefined : parseQuantity(v.source.sizeLimit)
           const f = native().mountFlags
-          native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, `mode=1777${size ? `,size=${quantityValue(size)}` : ''}`)
+          const data = `mode=1777${size ? `,size=${quantityValue(size)}` : ''}`
+          try {
+            native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, data)
+          } catch (e) {
+            throw PodError.system('volume.mount', e, `spec.volumes[${i}] (${v.name}): tmpfs (${data}) on ${dir}`)
+          }
           mounted.push(dir)
         }
         setVolumeOwnership(dir, spec.securityContext.fsGroup, false)

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { release } from 'node:os'
 import { PodError } from '../errors.js'
-import { native, type NativeSeccompProfile } from '../spawn/native.js'
+import { native, type NativeSeccompProfile } from '../spawn/index.js'
 import type { SeccompFilter, SeccompProfile } from './profile.js'
 
 export interface HostFacts {
@@ -87,6 +87,17 @@ export interface CompiledFilter {
   key: string
 }
 
+const COMPILE_HINT = 'libseccomp (Debian libseccomp2) refused the profile: check the rule named above'
+
+/** The addon's refusal worded: the rule (or the profile) and the libseccomp call that failed. */
+function compileError(e: unknown, profile: NativeSeccompProfile): PodError {
+  const err = e as NodeJS.ErrnoException & { rule?: number }
+  if (typeof err.errno !== 'number') return PodError.system('seccomp.compile', e, undefined, { code: err.code, hint: COMPILE_HINT })
+  const rule = err.rule ?? -1
+  const where = rule >= 0 ? `rules[${rule}] (${profile.rules[rule]?.name ?? '?'})` : 'profile'
+  return PodError.system('seccomp.compile', e, `${where}: ${err.syscall ?? 'libseccomp'}`, { hint: COMPILE_HINT })
+}
+
 /**
  * Compiles each distinct resolved profile once: a pod keeps one cache, so N
  * containers (and their restarts and execs) with the same profile and caps
@@ -104,14 +115,7 @@ export class SeccompCache {
       try {
         out = native().compileSeccomp(resolved)
       } catch (e) {
-        const err = e as NodeJS.ErrnoException & { step?: string }
-        throw new PodError(err.message.startsWith('seccomp.compile') ? err.message : `seccomp.compile: ${err.message}`, {
-          step: 'seccomp.compile',
-          code: err.code,
-          errno: err.errno,
-          cause: e,
-          hint: 'libseccomp (Debian libseccomp2) refused the profile: check the rule named above',
-        })
+        throw compileError(e, resolved)
       }
       f = { ...out, key }
       this.filters.set(key, f)

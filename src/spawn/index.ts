@@ -1,5 +1,16 @@
-export { native, pausePath, type NativePlan, type NsType, type NativeMount } from './native.js'
-export { spawnProcess, stopProcess, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
+export {
+  native,
+  useNative,
+  pausePath,
+  type Native,
+  type NativeError,
+  type NativePlan,
+  type NsType,
+  type NativeMount,
+  type NativeSeccompProfile,
+  type NativeSpawned,
+} from './native.js'
+export { makePipe, makeSocketPair, spawnProcess, stopProcess, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
 export { parseReport, reportError, reportObject, type StepReport } from './report.js'
 export {
   bindPlan,

@@ -1,6 +1,10 @@
-// The typed surface of the addon (native/addon.cc and its parts, native/addon.h) and the pause binary.
+// The seam between TypeScript and the kernel calls Node lacks: the typed
+// surface of the addon (native/addon.cc and its parts, native/addon.h) plus the
+// capability facts of this process, as one interface (`Native`) that
+// `native()` returns and unit tests replace with a fake (`useNative`), as
+// youki's Syscall trait. Also where the pause binary is.
 import { createRequire } from 'node:module'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
@@ -83,8 +87,28 @@ export interface NativeSpawned {
   intoCgroup: boolean
 }
 
-export interface Addon {
+/**
+ * What every throwing method of `Native` throws: the failed syscall, with no
+ * words of ours (`spawn` adds which of its steps failed). The caller words it
+ * as `<step>: <object>: <reason>` with PodError.system(step, e, object).
+ */
+export interface NativeError extends Error {
+  errno: number
+  code: string
+  syscall: string
+  step?: string
+}
+
+/**
+ * The addon's surface and this process's capability facts: the one interface
+ * the runtime reaches the kernel through where Node cannot (fakeable in unit
+ * tests: `useNative`). Methods throw `NativeError`; the few that return an
+ * errno say so.
+ */
+export interface Native {
+  /** Step ids of native/report.h by name (the child's failure record carries the id). */
   steps: Record<string, number>
+  /** Namespace types in setns order (native/ns.c). */
   namespaces: NsType[]
   mountFlags: Record<
     | 'MS_RDONLY'
@@ -106,45 +130,77 @@ export interface Addon {
   signal(pidfd: number, signal: number): number
   pidfdOpen(pid: number): number
   pipe(): [number, number]
-  /** socketpair(AF_UNIX, SOCK_STREAM), both ends close-on-exec; throws `tty.socketpair`. */
+  /** socketpair(AF_UNIX, SOCK_STREAM), both ends close-on-exec. */
   socketpair(): [number, number]
-  /** The fd queued on a unix socket with SCM_RIGHTS (non-blocking); throws `tty.receive`. */
+  /** The fd queued on a unix socket with SCM_RIGHTS (non-blocking). */
   recvFd(socket: number): number
   /** TIOCSWINSZ: 0 or the errno. */
   setWinsize(fd: number, rows: number, cols: number): number
-  /** TIOCGWINSZ; throws `tty.winsize`. */
+  /** TIOCGWINSZ. */
   getWinsize(fd: number): { rows: number; cols: number }
   /** flock(2): take (non-blocking) or release an exclusive lock; false when held elsewhere. */
   flock(fd: number, exclusive: boolean): boolean
-  /** mount(2) in our own mount namespace; throws `volume.mount`. */
+  /** mount(2) in our own mount namespace. */
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void
   /** umount2(2); 0 or the errno. */
   umount(target: string, detach: boolean): number
   hasClone3(): boolean | null
-  /** libseccomp: profile -> BPF (struct sock_filter bytes), and the syscall names it does not know (skipped). Throws `seccomp.compile`. */
+  /**
+   * libseccomp: profile -> BPF (struct sock_filter bytes), and the syscall
+   * names it does not know (skipped). A refusal carries `rule` (-1: the profile).
+   */
   compileSeccomp(profile: NativeSeccompProfile): { bpf: Buffer; unknown: string[] }
   /** The libseccomp version linked in ("2.5.4"). */
   seccompVersion(): string
-  /** mknod(2); throws {step: 'fs.mknod', errno, code}. */
+  /** mknod(2). */
   mknod(path: string, mode: number, major: number, minor: number): void
-  /** lsetxattr(2); throws {step: 'fs.setxattr', errno, code}. */
+  /** lsetxattr(2). */
   lsetxattr(path: string, name: string, value: string | Buffer): void
-  /** lgetxattr(2): the value, or null when not set; throws {step: 'fs.getxattr'}. */
+  /** lgetxattr(2): the value, or null when not set. */
   lgetxattr(path: string, name: string): string | null
-  /** A non-blocking, unconnected TCP socket made in the net namespace of `netnsFd` (family 4 or 6); throws {step: 'probe.socket'}. */
+  /** A non-blocking, unconnected TCP socket made in the net namespace of `netnsFd` (family 4 or 6). */
   netnsSocket(netnsFd: number, family: 4 | 6): number
+  /** The kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
+  capLast(): number
+  /** This process's permitted capability set: a child can keep no capability we do not hold (capset(2) EPERM). */
+  permittedCaps(): bigint
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const buildDirs = ['build/Release', 'build/Debug'].map(d => join(packageRoot, d))
 
-function load(): Addon {
+/** What the addon itself exports: `Native` without the facts read here. */
+type AddonExports = Omit<Native, 'capLast' | 'permittedCaps'>
+
+let lastCap: number | undefined
+function capLast(fallback: number): number {
+  if (lastCap === undefined) {
+    try {
+      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
+    } catch {
+      lastCap = fallback
+    }
+  }
+  return lastCap
+}
+
+let ownPermitted: bigint | undefined
+function permittedCaps(): bigint {
+  if (ownPermitted === undefined) {
+    const m = /^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    ownPermitted = m ? BigInt(`0x${m[1]}`) : 0n
+  }
+  return ownPermitted
+}
+
+function load(): Native {
   const require = createRequire(import.meta.url)
   const tried: string[] = []
   for (const dir of buildDirs) {
     const file = join(dir, 'pod_launch.node')
     tried.push(file)
-    if (existsSync(file)) return require(file) as Addon
+    // CAP_CHECKPOINT_RESTORE (40) is the last one Linux 5.9+ knows.
+    if (existsSync(file)) return { ...(require(file) as AddonExports), capLast: () => capLast(40), permittedCaps }
   }
   throw new PodError(`native.load: pod_launch.node: not found (tried ${tried.join(', ')})`, {
     step: 'native.load',
@@ -153,10 +209,19 @@ function load(): Addon {
   })
 }
 
-let addon: Addon | undefined
-/** The loaded addon; throws `native.load` once with the paths it tried. */
-export function native(): Addon {
-  return (addon ??= load())
+let current: Native | undefined
+/** The loaded addon (or the fake a test put in place); throws `native.load` once with the paths it tried. */
+export function native(): Native {
+  return (current ??= load())
+}
+
+/** Unit tests: make `native()` return `fake` until the returned function restores what was there. */
+export function useNative(fake: Native): () => void {
+  const before = current
+  current = fake
+  return () => {
+    current = before
+  }
 }
 
 /** Path of the pause executable built beside the addon. */

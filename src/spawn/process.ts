@@ -32,17 +32,18 @@ export class ChildProcessHandle {
     this.pid = pid
     this.pidfd = pidfd
     this.exited = new Promise<ExitStatus>((resolve, reject) => {
-      native().watch(
-        pidfd,
-        (code, signo, error) => {
-          closeSync(this.pidfd)
-          this.pidfd = -1
-          if (error) return reject(PodError.system('spawn.wait', error, `pid ${pid}`))
-          const signal = signo === null ? null : (SIGNAL_NAMES.get(signo) ?? null)
-          resolve({ code, signal, exitCode: code ?? 128 + (signo ?? 0) })
-        },
-        ref,
-      )
+      const onExit = (code: number | null, signo: number | null, error: Error | null) => {
+        closeSync(this.pidfd)
+        this.pidfd = -1
+        if (error) return reject(PodError.system('spawn.wait', error, `pid ${pid}`))
+        const signal = signo === null ? null : (SIGNAL_NAMES.get(signo) ?? null)
+        resolve({ code, signal, exitCode: code ?? 128 + (signo ?? 0) })
+      }
+      try {
+        native().watch(pidfd, onExit, ref)
+      } catch (e) {
+        reject(PodError.system('spawn.wait', e, `pid ${pid}`))
+      }
     })
   }
 
@@ -57,6 +58,24 @@ export class ChildProcessHandle {
     if (err === 0) return true
     if (err === constants.errno.ESRCH) return false
     throw PodError.fromErrno('spawn.signal', err, `pid ${this.pid}`, { syscall: 'pidfd_send_signal' })
+  }
+}
+
+/** pipe2(O_CLOEXEC) -> [read, write]; throws `spawn.pipe` naming what it is for. */
+export function makePipe(what: string): [number, number] {
+  try {
+    return native().pipe()
+  } catch (e) {
+    throw PodError.system('spawn.pipe', e, what)
+  }
+}
+
+/** socketpair(AF_UNIX, SOCK_STREAM), both ends close-on-exec; throws `tty.socketpair` naming what it is for. */
+export function makeSocketPair(what: string): [number, number] {
+  try {
+    return native().socketpair()
+  } catch (e) {
+    throw PodError.system('tty.socketpair', e, what)
   }
 }
 

@@ -2,7 +2,7 @@
 // tmpfs of `emptyDir: {medium: Memory}` volumes under a pod's directory.
 // A supervisor that died cannot unmount them; rm --force and gc do.
 import { readFileSync } from 'node:fs'
-import { native } from '../spawn/native.js'
+import { native } from '../spawn/index.js'
 
 /** Mount points at or below `dir` in our mount namespace, deepest first. */
 export function mountsBelow(dir: string): string[] {

@@ -4,7 +4,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, existsSync } from 'node:fs'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
-import { native } from '../spawn/native.js'
+import { native } from '../spawn/index.js'
 import { podDir, recordFile } from './layout.js'
 import type { PodRecord } from './record.js'
 
@@ -60,6 +60,15 @@ export function ensureRoot(root: string): void {
   }
 }
 
+/** Take the lock on `file`'s fd, false when another holder has it; throws `state.lock`. */
+function flockOrThrow(fd: number, file: string): boolean {
+  try {
+    return native().flock(fd, true)
+  } catch (e) {
+    throw PodError.system('state.lock', e, file)
+  }
+}
+
 /**
  * Hold an exclusive lock on `file` while `fn` runs. Waits up to `timeoutMs`
  * for another holder; then fails naming the file. An aborted `signal` stops
@@ -74,7 +83,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeou
   }
   try {
     const deadline = Date.now() + timeoutMs
-    while (!native().flock(fd, true)) {
+    while (!flockOrThrow(fd, file)) {
       signal?.throwIfAborted()
       if (Date.now() > deadline) {
         throw new PodError(`state.lock: ${file}: held by another pod-launch command`, {

@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { native } from '../../spawn/native.js'
+import { native } from '../../spawn/index.js'
 import type { ImageConfig } from './manifest.js'
 import { OPAQUE_XATTR } from './extract.js'
 
@@ -40,6 +40,14 @@ export function imageWorkingDir(config: ImageConfig, containerWorkingDir?: strin
  * stopping at a whiteout or at an opaque parent directory. Only for files
  * directly under one directory (etc/passwd, etc/group).
  */
+function isOpaque(dir: string): boolean {
+  try {
+    return native().lgetxattr(dir, OPAQUE_XATTR) === 'y'
+  } catch (e) {
+    throw PodError.system('image.config', e, `${dir} (${OPAQUE_XATTR})`)
+  }
+}
+
 export function readMergedFile(layers: readonly string[], rel: string): string | undefined {
   const dir = rel.split('/').slice(0, -1).join('/')
   for (const layer of [...layers].reverse()) {
@@ -47,7 +55,7 @@ export function readMergedFile(layers: readonly string[], rel: string): string |
     if (st?.isCharacterDevice() && st.rdev === 0) return undefined
     if (st?.isFile()) return readFileSync(join(layer, rel), 'utf8')
     const parent = join(layer, dir)
-    if (lstatSync(parent, { throwIfNoEntry: false })?.isDirectory() && native().lgetxattr(parent, OPAQUE_XATTR) === 'y') return undefined
+    if (lstatSync(parent, { throwIfNoEntry: false })?.isDirectory() && isOpaque(parent)) return undefined
   }
   return undefined
 }

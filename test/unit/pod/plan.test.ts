@@ -1,7 +1,12 @@
 import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
 import { containerEnv, planContainer, planExec, planPause, sandboxNamespaces } from '../../../src/pod/index.js'
-import { bindPlan, checkPlan, parseNsRef, planPaths, PLAN_VERSION, type SpawnPlan } from '../../../src/spawn/index.js'
+import { bindPlan, checkPlan, parseNsRef, planPaths, PLAN_VERSION, useNative, type SpawnPlan } from '../../../src/spawn/index.js'
+import { CAPABILITIES, DEFAULT_CAPABILITIES } from '../../../src/spec/index.js'
+import { ALL_CAPS, fakeNative } from '../../helpers/fake-native.js'
+
+// Planning needs no root and no built addon: every kernel fact comes through the seam.
+t.teardown(useNative(fakeNative()))
 
 const spec = (share: boolean, extra: object = {}) =>
   parseManifest({
@@ -139,4 +144,33 @@ t.test('container env: PATH, HOSTNAME, HOME defaults, then the spec (spec wins)'
       ['X', '1'],
     ],
   )
+})
+
+const capMask = (names: readonly string[]) => names.reduce((m, n) => m | (1n << BigInt(CAPABILITIES.indexOf(n as never))), 0n)
+const identityOf = (extra: object, security: object = {}) => {
+  const s = parseManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'caps' },
+    spec: { containers: [{ name: 'a', image: 'host', command: ['true'], securityContext: security }], ...extra },
+  }).spec
+  return planContainer(s, s.containers[0], { podDir: '/p', image: { kind: 'host' }, facts, etc, volumes: new Map() }).identity!
+}
+
+t.test('capabilities: the default set as root, all when privileged, none effective for another uid', async t => {
+  const dflt = capMask(DEFAULT_CAPABILITIES).toString()
+  t.match(identityOf({}), { uid: 0, capBounding: dflt, capEffective: dflt })
+  t.match(identityOf({}, { privileged: true }), { capBounding: ALL_CAPS.toString(), capEffective: ALL_CAPS.toString() })
+  t.match(identityOf({}, { runAsUser: 1000 }), { uid: 1000, capBounding: dflt, capEffective: '0' })
+  t.match(identityOf({}, { capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } }), { capBounding: capMask(['NET_ADMIN']).toString() })
+})
+
+t.test('capabilities: never more than this process holds, nor than the kernel knows', async t => {
+  const restore = useNative(fakeNative({ permittedCaps: () => capMask(['CHOWN', 'KILL']) }))
+  t.teardown(restore)
+  t.match(identityOf({}, { privileged: true }), { capBounding: capMask(['CHOWN', 'KILL']).toString() }, 'a runner without CAP_SYS_ADMIN passes none on')
+  restore()
+  const old = useNative(fakeNative({ capLast: () => 37 }))
+  t.teardown(old)
+  t.match(identityOf({}, { privileged: true }), { capBounding: ((1n << 38n) - 1n).toString() }, 'a 5.8 kernel (cap_last_cap 37): 38 capabilities')
 })

@@ -14,6 +14,8 @@ import {
   type SeccompProfile,
 } from '../../../src/seccomp/index.js'
 import { parseManifest } from '../../../src/index.js'
+import { useNative } from '../../../src/spawn/index.js'
+import { fakeNative, nativeError } from '../../helpers/fake-native.js'
 
 const amd64: HostFacts = { goArch: 'amd64', scmpArch: 'SCMP_ARCH_X86_64', kernel: [6, 1] }
 const names = (p: SeccompProfile, caps: string[], host = amd64) =>
@@ -153,4 +155,27 @@ t.test('a Localhost profile that does not parse is a seccomp.profile error namin
 t.test("boundingCaps names the container's bounding set", async t => {
   const [c] = podOf([{ securityContext: { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } }]).containers
   t.same(boundingCaps(c), ['CAP_NET_BIND_SERVICE'])
+})
+
+t.test('a profile libseccomp refuses is worded in TS: the rule, the libseccomp call, the errno', async t => {
+  const profile = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: [],
+    rules: [
+      { name: 'read', action: 'SCMP_ACT_ALLOW' },
+      { name: 'write', action: 'SCMP_ACT_ALLOW' },
+    ],
+  }
+  const refuse = (rule: number) => () => {
+    throw Object.assign(nativeError('EINVAL', 'seccomp_rule_add'), { rule })
+  }
+  const restore = useNative(fakeNative({ compileSeccomp: refuse(1) }))
+  t.throws(() => new SeccompCache().get(profile), {
+    step: 'seccomp.compile',
+    code: 'EINVAL',
+    message: 'seccomp.compile: rules[1] (write): seccomp_rule_add: invalid argument (EINVAL)',
+  })
+  restore()
+  t.teardown(useNative(fakeNative({ compileSeccomp: refuse(-1) })))
+  t.throws(() => new SeccompCache().get(profile), { message: 'seccomp.compile: profile: seccomp_rule_add: invalid argument (EINVAL)' })
 })
