@@ -44,15 +44,20 @@ export function rollback(fs: CgroupFs, created: string[]): void {
  * Throws PodError `cgroup.mkdir` / `cgroup.write` naming the file and value.
  */
 export function applyPlan(fs: CgroupFs, plan: CgroupPlan): void {
+  applyOps(fs, plan.ops)
+}
+
+/** Run `ops` in order as applyPlan does (retried on the shared-parent race, rolled back on failure). */
+export function applyOps(fs: CgroupFs, ops: readonly CgroupOp[]): void {
   for (let attempt = 1; ; attempt++) {
     const created: string[] = []
     let i = 0
     try {
-      for (; i < plan.ops.length; i++) applyOp(fs, plan.ops[i], created)
+      for (; i < ops.length; i++) applyOp(fs, ops[i], created)
       return
     } catch (e) {
       rollback(fs, created)
-      const op = plan.ops[i]
+      const op = ops[i]
       const racy = op.op === 'mkdir' || op.path.endsWith('/cgroup.subtree_control')
       if (attempt < 4 && racy && isEnoent(e)) continue
       throw e

@@ -7,7 +7,17 @@ import { PodCgroups } from './pod-cgroups.js'
 
 export { detectCgroups, parseMountinfo, V1_CONTROLLERS, V2_CONTROLLERS, type CgroupHost, type CgroupMode, type Hierarchy } from './detect.js'
 export { realFs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, TMPFS_MAGIC, type CgroupFs } from './fs.js'
-export { planPodCgroups, formatPlan, DEFAULT_PARENT, type CgroupPlan, type CgroupNode, type CgroupOp, type PlanOptions, type Who } from './plan.js'
+export {
+  planPodCgroups,
+  planContainerCgroup,
+  formatPlan,
+  DEFAULT_PARENT,
+  type CgroupPlan,
+  type CgroupNode,
+  type CgroupOp,
+  type PlanOptions,
+  type Who,
+} from './plan.js'
 export {
   containerWrites,
   podWrites,

@@ -2,7 +2,7 @@
 // applied. Pure data: unit-tested without root and printable by `explain`.
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
-import type { PodResources } from '../spec/resources.js'
+import type { PodResources, Resources } from '../spec/resources.js'
 import type { CgroupHost, CgroupMode, Hierarchy } from './detect.js'
 import { containerWrites, podWrites, type CgroupWrite } from './resources.js'
 
@@ -59,6 +59,16 @@ function hierarchyFor(hs: Hierarchy[], w: CgroupWrite, node: CgroupNode): Hierar
   })
 }
 
+function checkContainerName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || RESERVED.includes(name)) {
+    throw new PodError(`cgroup.plan: container ${JSON.stringify(name)}: not usable as a cgroup directory name`, {
+      step: 'cgroup.plan',
+      code: 'EINVAL',
+      exitCode: 2,
+    })
+  }
+}
+
 /**
  * Plan a pod's cgroups: `<parent>/pod-<uid>` with `pause` and one cgroup per
  * container inside. Pure. Throws PodError `cgroup.plan` when a resource needs
@@ -74,15 +84,7 @@ export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOp
       exitCode: 2,
     })
   }
-  for (const name of [...pod.initContainers.map(c => c.name), ...pod.containers.map(c => c.name)]) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || RESERVED.includes(name)) {
-      throw new PodError(`cgroup.plan: container ${JSON.stringify(name)}: not usable as a cgroup directory name`, {
-        step: 'cgroup.plan',
-        code: 'EINVAL',
-        exitCode: 2,
-      })
-    }
-  }
+  for (const name of [...pod.initContainers.map(c => c.name), ...pod.containers.map(c => c.name)]) checkContainerName(name)
   const podRel = parent ? `${parent}/pod-${pod.uid}` : `pod-${pod.uid}`
   const podNode: CgroupNode = { who: 'pod', rel: podRel, writes: podWrites(v, pod, opts) }
   const pause: CgroupNode = { who: 'pause', rel: `${podRel}/pause`, writes: [] }
@@ -112,12 +114,28 @@ export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOp
     for (const n of nodes.slice(1)) ops.push({ op: 'mkdir', path: join(h.path, n.rel), who: n.who })
   }
   // Pod limits before container limits: a v1 child's cfs quota may not exceed its parent's.
-  nodes.forEach((n, i) => {
-    for (const { w, h } of routed[i]) {
-      ops.push({ op: 'write', path: join(h.path, n.rel, w.file), value: w.value, from: w.from, ...(w.ifExists ? { ifExists: true } : {}) })
-    }
-  })
+  nodes.forEach((n, i) => ops.push(...writeOps(n, routed[i])))
   return { mode: host.mode, hierarchies: hs, parent, pod: podNode, pause, containers, enable, ops }
+}
+
+function writeOps(n: CgroupNode, routed: { w: CgroupWrite; h: Hierarchy }[]): CgroupOp[] {
+  return routed.map(({ w, h }) => ({ op: 'write', path: join(h.path, n.rel, w.file), value: w.value, from: w.from, ...(w.ifExists ? { ifExists: true } : {}) }))
+}
+
+/**
+ * The cgroup of a container added to a planned pod (the CRI's
+ * CreateContainer): its node, and the mkdirs and writes that make it. Pure.
+ * Throws `cgroup.plan` for a name that cannot be a directory or is taken.
+ */
+export function planContainerCgroup(plan: CgroupPlan, c: { name: string; resources: Resources }): { node: CgroupNode; ops: CgroupOp[] } {
+  checkContainerName(c.name)
+  if (plan.containers.some(n => n.who === c.name)) {
+    throw new PodError(`cgroup.plan: container ${c.name}: the pod has a cgroup of this name`, { step: 'cgroup.plan', code: 'EEXIST' })
+  }
+  const node: CgroupNode = { who: c.name, rel: `${plan.pod.rel}/${c.name}`, writes: containerWrites(plan.mode === 'v2' ? 2 : 1, c.resources) }
+  const routed = node.writes.map(w => ({ w, h: hierarchyFor(plan.hierarchies, w, node) }))
+  const mkdirs: CgroupOp[] = plan.hierarchies.map(h => ({ op: 'mkdir', path: join(h.path, node.rel), who: node.who }))
+  return { node, ops: [...mkdirs, ...writeOps(node, routed)] }
 }
 
 /** One line per op, for `explain`. */

@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PodError } from '../errors.js'
 import type { CgroupFs } from './fs.js'
-import { DEFAULT_PARENT, type CgroupNode, type CgroupPlan, type Who } from './plan.js'
+import { DEFAULT_PARENT, planContainerCgroup, type CgroupNode, type CgroupPlan, type Who } from './plan.js'
+import { applyOps } from './apply.js'
+import type { Resources } from '../spec/resources.js'
 import { oomKillCount, readOptional, readStats, type CgroupStats } from './stats.js'
 
 export interface EnterOptions {
@@ -34,6 +36,20 @@ export class PodCgroups {
     const n = who === 'pod' ? this.plan.pod : who === 'pause' ? this.plan.pause : this.plan.containers.find(c => c.who === who)
     if (!n) throw new PodError(`cgroup.enter: ${who}: no such container in pod cgroup ${this.plan.pod.rel}`, { step: 'cgroup.enter', code: 'ENOENT' })
     return n
+  }
+
+  /**
+   * Make the cgroup of a container the pod was not planned with (the CRI's
+   * CreateContainer); `plan` and `paths` name it from now on (save the record).
+   * A container already planned is a no-op. Throws `cgroup.plan`, `cgroup.mkdir`, `cgroup.write`.
+   */
+  addContainer(c: { name: string; resources: Resources }): void {
+    if (this.plan.containers.some(n => n.who === c.name)) return
+    const { node, ops } = planContainerCgroup(this.plan, c)
+    applyOps(this.fs, ops)
+    this.plan.containers.push(node)
+    this.plan.ops.push(...ops)
+    this.paths.containers[node.who] = this.plan.hierarchies.map(h => join(h.path, node.rel))
   }
 
   /**

@@ -1,21 +1,16 @@
 // The lifecycle engine (foreground): sandbox, init containers in order, then
 // the containers under the restart policy, stop, teardown. Every step
 // registers its undo; nothing is left after the pod ends, fails or is stopped.
-import { closeSync, openSync } from 'node:fs'
-import type { PodSpec, RuntimeFacts } from '../spec/index.js'
+import type { PodSpec } from '../spec/index.js'
 import type { NsType } from '../spawn/index.js'
-import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type CgroupStats, type PodCgroups } from '../cgroups/index.js'
-import { podImages, prepareVolumes, pullPodImages, resolveImages, writeEtcFiles, type PullEvent } from '../rootfs/index.js'
-import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
-import { preparePodSeccomp, seccompWarnings } from '../seccomp/index.js'
+import type { CgroupStats, PodCgroups } from '../cgroups/index.js'
 import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
-import { nodeFacts } from './node.js'
-import { PodDir } from './poddir.js'
-import { DEFAULT_STATE_ROOT } from '../state/index.js'
+import type { PodDir } from './poddir.js'
 import { stopPrerequisites } from './ordering.js'
-import { ContainerRunner, type RunnerEvent } from './runner.js'
-import { startSandbox, type Sandbox } from './sandbox.js'
+import { ContainerRunner, type RunnerContext, type RunnerEvent } from './runner.js'
+import { PodSandbox, type SandboxEvent, type SandboxOptions } from './sandbox.js'
+import { DirectHost } from './direct-host.js'
 import type { ContainerStatus, PodPhase, Terminated } from '../state/index.js'
 import { UndoStack, type Warn } from './undo.js'
 import { listenAttach } from './attach-server.js'
@@ -24,42 +19,19 @@ import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 
 export type PodEvent =
-  | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
-  | { type: 'network-attached'; pod: string; network: string; podIPs: string[] }
+  | SandboxEvent
   | { type: 'pod-phase'; pod: string; phase: PodPhase }
   | { type: 'pod-removed'; pod: string }
   | { type: 'sandbox-died'; pod: string; pid: number; signal: NodeJS.Signals | null; exitCode: number }
   | (RunnerEvent & { pod: string })
 
-export interface PodOptions extends NetworkOptions {
+export interface PodOptions extends Omit<SandboxOptions, 'onEvent'> {
   /** Each line a container prints; default: `[name] line` on our stdout/stderr. */
   onOutput?: (line: OutputLine) => void
   /** Lifecycle events, in order (for tools, tests and the labs). */
   onEvent?: (event: PodEvent) => void
-  /** Warnings (undo failures, unsupported paths); default: stderr. */
-  onWarning?: Warn
   /** Restart backoff (default: kubelet's 10 s doubling to 5 min). */
   backoff?: BackoffOptions
-  /** State root holding the pod's directory (default /run/pod-launch). */
-  stateRoot?: string
-  /** Keep the pod's directory (logs) after it ends; the caller removes it. */
-  keepState?: boolean
-  /**
-   * SIGKILL pause and the containers if this process dies (default true:
-   * a crashed foreground run orphans nothing). A detached pod's supervisor
-   * sets false: its containers outlive it, and `rm --force` cleans up.
-   */
-  dieWithParent?: boolean
-  /** Parent of the pod cgroup below each hierarchy's root (default `pod-launch`, as `--cgroup-parent`). */
-  cgroupParent?: string
-  /** pids.max of the pod cgroup. */
-  pidsLimit?: number
-  /** Images not in the local store run on the host view (`--image-fallback host`). */
-  imageFallback?: 'host'
-  /** Progress of the image pulls imagePullPolicy asks for before the pod starts. */
-  onPull?: (event: PullEvent) => void
-  /** RuntimeDefault seccomp for containers that ask for no profile (kubelet's --seccomp-default); default Unconfined. */
-  seccompDefault?: boolean
   /**
    * Attach `client` to `container` from its first run on, following its
    * restarts (the foreground terminal of `pod-launch run`). While the client
@@ -68,12 +40,6 @@ export interface PodOptions extends NetworkOptions {
   attach?: { container: string; client: AttachClient }
   /** Listen on `<pod dir>/attach/<container>.sock` for `pod-launch attach` (the supervisor). */
   attachSockets?: boolean
-  /**
-   * Called with the cgroup plan once the pod's directory exists and before
-   * any cgroup or process does: the caller records it, so a crash from here
-   * on leaves a record that names everything to clean (a throw aborts).
-   */
-  onIntent?: (intent: { cgroups: CgroupPlan }) => void
 }
 
 export interface PodResult {
@@ -107,14 +73,12 @@ const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
 /** A running pod. Create with `Pod.start`; `wait` for it or `stop` it. */
 export class Pod {
   readonly spec: PodSpec
-  readonly sandbox: Sandbox
+  readonly sandbox: PodSandbox
   readonly dir: PodDir
   /** The pod's cgroups (paths, stats, OOM counts). */
   readonly cgroups: PodCgroups
   readonly initRunners: ContainerRunner[]
   readonly runners: ContainerRunner[]
-  /** The pod's addresses from CNI (IPv4 first); empty with loopback only or hostNetwork. */
-  readonly podIPs: string[]
   phase: PodPhase = 'Pending'
   private readonly undo: UndoStack
   private readonly warn: Warn
@@ -130,21 +94,11 @@ export class Pod {
   private onRunning!: () => void
   readonly running: Promise<void>
 
-  private constructor(
-    spec: PodSpec,
-    sandbox: Sandbox,
-    dir: PodDir,
-    cgroups: PodCgroups,
-    runners: [ContainerRunner[], ContainerRunner[]],
-    undo: UndoStack,
-    opts: PodOptions,
-    podIPs: string[],
-  ) {
+  private constructor(spec: PodSpec, sandbox: PodSandbox, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
     this.spec = spec
-    this.podIPs = podIPs
     this.sandbox = sandbox
-    this.dir = dir
-    this.cgroups = cgroups
+    this.dir = sandbox.dir
+    this.cgroups = sandbox.cgroups
     ;[this.initRunners, this.runners] = runners
     this.undo = undo
     this.warn = opts.onWarning ?? defaultWarn
@@ -171,86 +125,36 @@ export class Pod {
     const undo = new UndoStack()
     const warn = opts.onWarning ?? defaultWarn
     const emit = opts.onEvent ?? (() => {})
+    const fg = opts.attach
+    // While a tty container is attached its output is the client's; our terminal is then in raw mode, which does not turn \n into \r\n.
+    const onLine =
+      opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
+    const terminal = opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr }
     let pod: Pod
     try {
-      // Seccomp profiles first: a Localhost profile that does not parse fails
-      // before anything is made; each distinct filter is compiled once here.
-      const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
-      for (const w of seccompWarnings(seccomp)) warn(w)
-      // Images first: pulled as imagePullPolicy asks; a missing one fails before anything is made.
-      await pullPodImages(podImages(spec), { root: opts.stateRoot ?? DEFAULT_STATE_ROOT, warn, imageFallback: opts.imageFallback, onEvent: opts.onPull })
-      const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
-      // The network too: a bad conflist or a hostPort without CNI fails here.
-      const network = planNetwork(spec, opts, warn)
-      const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
-      const dir = new PodDir(stateRoot, spec.uid)
-      dir.create()
-      if (!opts.keepState) undo.push(`remove ${dir.root}`, () => dir.remove())
-      crashPoint('pod-dir')
-      const cgroupPlan = planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
-      opts.onIntent?.({ cgroups: cgroupPlan })
-      crashPoint('intent')
-      // Cgroups first: every process enters its cgroup before it execs. Their
-      // undo runs last: kill whatever is left in them (forked daemons too), then rmdir.
-      const cgroups = createPodCgroups(cgroupPlan)
-      undo.push('kill and remove the pod cgroups', async () => {
-        await cgroups.killAll()
-        await cgroups.remove()
+      const sandbox = await PodSandbox.create(spec, {
+        ...opts,
+        onWarning: warn,
+        onEvent: emit,
+        host: opts.host ?? (ctx => new DirectHost({ ...ctx, onLine: (container, stream, line) => onLine({ container, stream, line }), terminal })),
       })
-      crashPoint('cgroups')
-      // Volumes before any process: a bad hostPath fails here, with nothing running.
-      const node = nodeFacts()
-      const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
-      undo.push('unmount volumes', () => volumes.release())
-      crashPoint('volumes')
-      const devNull = openSync('/dev/null', 'r+')
-      undo.push('close /dev/null', () => closeSync(devNull))
-      const dieWithParent = opts.dieWithParent ?? true
-      const sandbox = await startSandbox(spec, devNull, undo, dieWithParent, cgroups)
-      crashPoint('sandbox')
-      emit({ type: 'sandbox-started', pod: spec.name, pid: sandbox.pid, namespaces: sandbox.namespaces })
-      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
-      let podIPs: string[] = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
-      if (network.kind === 'cni') {
-        // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
-        // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
-        const holder = `/proc/${process.pid}/fd/${sandbox.shared.get('net')}`
-        const attached = await attachNetwork(network, spec, stateRoot, sandbox.pid, (what, fn) => undo.push(what, fn), holder)
-        podIPs = attached.podIPs
-        emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs })
-      }
-      // The pod's /etc files once its IP is known (its own line in /etc/hosts).
-      const podIP = podIPs[0] ?? ''
-      const etc = writeEtcFiles(spec, dir.root, podIP, { warn })
-      const facts: RuntimeFacts = { ...node, podIP }
-      const fg = opts.attach
-      // While a tty container is attached its output is the client's; our terminal is then in raw mode, which does not turn \n into \r\n.
-      const onLine =
-        opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
-      const ctx = {
+      const sb = sandbox
+      undo.push('remove the sandbox', () => sb.remove())
+      const ctx: RunnerContext = {
         pod: spec,
-        dir,
-        shared: sandbox.shared,
-        devNull,
-        facts,
+        dir: sandbox.dir,
+        sandbox,
+        facts: sandbox.facts,
         backoff: opts.backoff ?? KUBELET_BACKOFF,
         emit: (e: RunnerEvent) => emit({ ...e, pod: spec.name }),
-        onLine,
-        terminal: opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr },
         warn,
-        dieWithParent,
-        cgroups,
-        etc,
-        volumes: volumes.sources,
-        images,
-        seccomp,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
       const runners: [ContainerRunner[], ContainerRunner[]] = [spec.initContainers.map(make(true)), spec.containers.map(make(false))]
       const byName = (name: string) => [...runners[0], ...runners[1]].find(r => r.spec.name === name)
       if (opts.attachSockets) {
         const servers = await listenAttach(
-          dir.root,
+          sandbox.dir.root,
           [...spec.initContainers, ...spec.containers].map(c => c.name),
           byName,
         )
@@ -261,7 +165,7 @@ export class Pod {
         if (!r) throw new PodError(`attach: ${spec.name}: no container ${fg.container}`, { step: 'attach', code: 'ENOENT', exitCode: 2 })
         r.attach(fg.client, true)
       }
-      pod = new Pod(spec, sandbox, dir, cgroups, runners, undo, opts, podIPs)
+      pod = new Pod(spec, sandbox, runners, undo, opts)
     } catch (e) {
       await undo.run(warn)
       emit({ type: 'pod-removed', pod: spec.name })
@@ -269,6 +173,11 @@ export class Pod {
     }
     await Promise.race([pod.running, pod.finished.catch(() => {})])
     return pod
+  }
+
+  /** The pod's addresses from CNI (IPv4 first); the node's with hostNetwork; empty with loopback only. */
+  get podIPs(): string[] {
+    return this.sandbox.podIPs
   }
 
   get name(): string {

@@ -4,23 +4,22 @@
 import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
-import type { PodCgroups } from '../cgroups/index.js'
 import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
-import { type NsType, spawnProcess, type ChildProcessHandle } from '../spawn/index.js'
+import type { NsType } from '../spawn/index.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
-import { bindPlan, parseNsRef, planContainer, planExec, type SpawnPlan } from './plan.js'
+import { planExec, type SpawnPlan } from './plan.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { isSidecar } from './ordering.js'
-import { CriLogFile, parseCriLog, type OutputLine, type PipeReader, type Stream } from './logs.js'
-import { RunStdio, type AttachClient, type WindowSize } from './stdio.js'
-import type { EtcFiles, ImageSource } from '../rootfs/index.js'
+import { parseCriLog } from './logs.js'
+import type { AttachClient, WindowSize } from './stdio.js'
 import type { PodDir } from './poddir.js'
-import type { ContainerSeccomp } from '../seccomp/index.js'
+import type { HostedProcess } from './process-host.js'
+import type { PodSandbox, SandboxContainer } from './sandbox.js'
 import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
 import type { ProbeTarget } from './probe-kinds.js'
 import type { Probe, ProbeKind } from '../spec/index.js'
-import { exitReason, type ContainerStatus, type Terminated } from '../state/index.js'
+import { exitReason, terminationLogFile, type ContainerStatus, type Terminated } from '../state/index.js'
 
 export type RunnerEvent =
   | { type: 'container-started'; container: string; pid: number; restartCount: number }
@@ -38,24 +37,12 @@ export type RunnerEvent =
 export interface RunnerContext {
   pod: PodSpec
   dir: PodDir
-  shared: Map<NsType, number>
-  devNull: number
+  /** The sandbox the container runs in: its plan, start, stop and cgroups. */
+  sandbox: PodSandbox
   facts: RuntimeFacts
   backoff: BackoffOptions
   emit: (e: RunnerEvent) => void
-  onLine: (l: OutputLine) => void
-  /** Where `[name] line` output goes, for backpressure (undefined: the caller consumes lines). */
-  terminal?: Record<Stream, NodeJS.WritableStream>
   warn: (m: string) => void
-  dieWithParent: boolean
-  cgroups: PodCgroups
-  etc: EtcFiles
-  /** Host path of each volume, by name. */
-  volumes: Map<string, string>
-  /** Where each container's root comes from (resolved once at pod start). */
-  images: Map<string, ImageSource>
-  /** Each container's seccomp profile and filter, compiled once per pod. */
-  seccomp: Map<string, ContainerSeccomp>
 }
 
 /** kubelet's MaxContainerTerminationMessageLength, MaxContainerTerminationMessageLogLines and ...LogLength. */
@@ -97,7 +84,7 @@ export class ContainerRunner {
   readonly status: ContainerStatus
   /** Namespace inodes of the current (or last) run's main process. */
   namespaces?: Record<NsType, number>
-  private current?: { process: ChildProcessHandle; startedAt: Date; io: RunStdio }
+  private current?: { process: HostedProcess; startedAt: Date }
   /** Attach clients; `true`: follows the container into its next runs (the foreground terminal). */
   private readonly clients = new Map<AttachClient, boolean>()
   private readonly backoff: Backoff
@@ -127,28 +114,17 @@ export class ContainerRunner {
     this.backoff = new Backoff(ctx.backoff)
   }
 
-  /** The container's plan, built at its first start and run by every restart (pod.json keeps it). */
-  plan?: SpawnPlan
+  /** The container as created in the sandbox at its first start: its plan runs every restart (pod.json keeps it). */
+  private created?: SandboxContainer
 
-  /** Built once: a failure (no command, runAsNonRoot) is retried by the next start. */
-  private planOnce(): SpawnPlan {
-    const { ctx, spec } = this
-    return (this.plan ??= planContainer(ctx.pod, spec, {
-      podDir: ctx.dir.root,
-      image: ctx.images.get(spec.name)!,
-      facts: ctx.facts,
-      etc: ctx.etc,
-      volumes: ctx.volumes,
-      seccomp: ctx.seccomp.get(spec.name)?.filter?.bpf,
-    }))
+  /** The container's plan, once created. */
+  get plan(): SpawnPlan | undefined {
+    return this.created?.plan
   }
 
-  /** A `/proc/<pause>/ns/<type>` path of a plan: pause's fd, opened at sandbox start. */
-  private readonly pauseFd = (path: string): number => {
-    const { who, type } = parseNsRef(path)
-    const fd = who === 'pause' ? this.ctx.shared.get(type) : undefined
-    if (fd === undefined) throw new PodError(`plan.path: ${path}: not a namespace of pause`, { step: 'plan.path', code: 'EBADF' })
-    return fd
+  /** Created once: a failure (no command, runAsNonRoot) is retried by the next start. */
+  private createOnce(): SandboxContainer {
+    return (this.created ??= this.ctx.sandbox.createContainer(this.spec, this.status.init))
   }
 
   /**
@@ -200,54 +176,23 @@ export class ContainerRunner {
     this.killing = false
     this.killDeadline = Infinity
     this.killTimer = undefined
-    const log = new CriLogFile(ctx.dir.logFile(spec.name, this.status.restartCount))
-    this.status.logPath = log.path
-    const termination = this.terminationTarget()
-    let child: ChildProcessHandle | undefined
-    let failure: unknown
-    let io: RunStdio | undefined
+    const logPath = ctx.dir.logFile(spec.name, this.status.restartCount)
+    this.status.logPath = logPath
+    let child: HostedProcess
     try {
-      io = new RunStdio(spec, ctx.devNull, this.initialSize())
-      const plan = this.planOnce()
-      this.freshDirs()
-      child = await spawnProcess(
-        bindPlan(plan, {
-          fdOf: this.pauseFd,
-          stdio: io.plan.stdio,
-          tty: io.plan.tty,
-          dieWithParent: ctx.dieWithParent,
-          cgroupFd: ctx.cgroups.cgroupFd(spec.name),
-        }),
-        {
-          beforeGo: pid => ctx.cgroups.enter(pid, spec.name),
-        },
-      )
-    } catch (e) {
-      failure = e
-    }
-    try {
-      io?.afterSpawn(!!child) // the child holds its own copies now
-    } catch (e) {
-      failure = e
-      child?.kill('SIGKILL')
-      await child?.exited
-      child = undefined
-      io!.close()
-    }
-    const readers: PipeReader[] = child && io ? io.readers(log, (stream, line) => ctx.onLine({ container: spec.name, stream, line }), ctx.terminal) : []
-    if (!child) {
+      child = await ctx.sandbox.startContainer(this.createOnce(), { logPath, size: this.initialSize() })
+    } catch (failure) {
       const error = failure instanceof PodError ? failure : PodError.system('spawn.clone', failure, spec.name)
       error.container ??= spec.name
       ctx.emit({ type: 'container-failed-to-start', container: spec.name, error })
       const t: Terminated = { exitCode: 128, signal: null, reason: 'ContainerCannotRun', message: error.message, finishedAt: new Date() }
       this.status.state = { terminated: t }
       if (!this.sidecar) onStarted()
-      await this.closeRun(readers, log)
       return t
     }
-    const startedAt = new Date()
-    this.current = { process: child, startedAt, io: io! }
-    for (const client of this.clients.keys()) io!.attach(client)
+    const startedAt = child.startedAt
+    this.current = { process: child, startedAt }
+    for (const client of this.clients.keys()) child.attach(client)
     this.status.pid = child.pid
     this.status.state = { running: { startedAt } }
     try {
@@ -272,22 +217,16 @@ export class ContainerRunner {
     // kubelet: an ended container is neither started nor ready, except a plain init container that completed.
     this.setConditions(false, this.status.init && !this.sidecar && exit.exitCode === 0)
     this.current = undefined
-    await this.closeRun(readers, log)
-    io!.ended(exit.exitCode)
-    io!.close()
     for (const [client, follow] of this.clients) if (!follow) this.clients.delete(client)
-    // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
-    // Only a memory limit makes an OOM kill ours to report; without one, skip the kernel's short delay.
-    const oom = exit.signal === 'SIGKILL' && spec.resources.limits.memoryBytes !== undefined && (await ctx.cgroups.oomKilledAfterExit(spec.name))
     // Whatever the container left in its cgroup (daemons in a shared pid namespace) goes with it.
-    await ctx.cgroups.killAll(spec.name)
+    await ctx.sandbox.killLeftovers(spec.name)
     const t: Terminated = {
       exitCode: exit.exitCode,
       signal: exit.signal,
-      reason: oom ? 'OOMKilled' : exitReason(exit.exitCode),
-      message: this.terminationMessage(termination?.source, exit.exitCode, log.path) ?? this.probeKill,
+      reason: exit.oomKilled ? 'OOMKilled' : exitReason(exit.exitCode),
+      message: this.terminationMessage(terminationLogFile(ctx.dir.root, spec.name), exit.exitCode, logPath) ?? this.probeKill,
       startedAt,
-      finishedAt: new Date(),
+      finishedAt: exit.finishedAt,
     }
     this.status.state = { terminated: t }
     ctx.emit({
@@ -311,17 +250,17 @@ export class ContainerRunner {
     if (!follow && !this.current)
       throw new PodError(`attach: container ${this.spec.name}: not running`, { step: 'attach', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
     this.clients.set(client, follow)
-    this.current?.io.attach(client)
+    this.current?.process.attach(client)
   }
 
   detach(client: AttachClient): void {
     this.clients.delete(client)
-    this.current?.io.detach(client)
+    this.current?.process.detach(client)
   }
 
   /** The current run's terminal size (tty containers), for tests and status. */
   windowSize(): WindowSize | undefined {
-    return this.current?.io.windowSize()
+    return this.current?.process.windowSize()
   }
 
   /** The size a new tty starts with: the first attached client's that knows one. */
@@ -334,7 +273,7 @@ export class ContainerRunner {
   }
 
   /** A failing postStart kills the container, as kubelet does (FailedPostStartHook). */
-  private async postStart(child: ChildProcessHandle): Promise<boolean> {
+  private async postStart(child: HostedProcess): Promise<boolean> {
     const r = await this.exec(this.spec.lifecycle.postStart!.command, 2 ** 31 - 1).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
     if (r.exitCode === 0) return true
     this.ctx.emit({ type: 'hook-failed', container: this.spec.name, hook: 'postStart', message: `exit ${r.exitCode}: ${r.output.trim()}` })
@@ -346,29 +285,9 @@ export class ContainerRunner {
   exec(argv: string[], timeoutMs: number) {
     const pid = this.current?.process.pid
     if (pid === undefined || !this.plan) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
-    const { cgroups, shared, devNull } = this.ctx
+    const { cgroups, shared, devNull } = this.ctx.sandbox
     const name = this.spec.name
     return execInContainer({ pid, plan: planExec(this.plan, argv), shared, devNull, enter: p => cgroups.enter(p, name, { exec: true }) }, timeoutMs)
-  }
-
-  /** Output pipes close when the last holder exits; give stragglers a moment (shared pid ns), then drop them. */
-  private async closeRun(readers: PipeReader[], log: CriLogFile): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([Promise.all(readers.map(r => r.done)), new Promise(r => (timer = setTimeout(r, 2000)))])
-    clearTimeout(timer)
-    readers.forEach(r => r.destroy())
-    await log.end()
-  }
-
-  /** terminationMessagePath: a fresh file in the pod dir, bound at that path in the container. */
-  private terminationTarget(): { source: string; target: string } {
-    return { source: this.ctx.dir.terminationLog(this.spec.name), target: this.spec.terminationMessagePath }
-  }
-
-  /** The directories the plan's mounts name, fresh for this run: the root, and a new upper layer over the image's. */
-  private freshDirs(): void {
-    this.ctx.dir.rootfs(this.spec.name)
-    if (this.ctx.images.get(this.spec.name)!.kind !== 'host') this.ctx.dir.freshLayer(this.spec.name)
   }
 
   /**
@@ -376,8 +295,8 @@ export class ContainerRunner {
    * of the termination-log; with FallbackToLogsOnError, when that is empty and
    * the container failed, the tail of its log (last 80 lines, last 2048 bytes).
    */
-  private terminationMessage(file: string | undefined, exitCode: number, logPath: string): string | undefined {
-    let msg = file ? readTail(file, TERMINATION_MESSAGE_MAX) : ''
+  private terminationMessage(file: string, exitCode: number, logPath: string): string | undefined {
+    let msg = readTail(file, TERMINATION_MESSAGE_MAX)
     if (!msg && exitCode !== 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError')
       msg = logTail(logPath, TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES)
     return msg || undefined
@@ -407,7 +326,7 @@ export class ContainerRunner {
    * SIGKILL at the deadline; resolves when the process has exited. Later
    * calls only bring the SIGKILL forward.
    */
-  private async terminate(cur: { process: ChildProcessHandle }, graceMs: number, turn?: Promise<unknown>): Promise<void> {
+  private async terminate(cur: { process: HostedProcess }, graceMs: number, turn?: Promise<unknown>): Promise<void> {
     const first = !this.killing
     this.killing = true
     const deadline = Date.now() + graceMs
@@ -447,7 +366,7 @@ export class ContainerRunner {
   }
 
   /** (Re)arm the SIGKILL of the current process at `at` (ms since the epoch). */
-  private killAt(at: number, child: ChildProcessHandle): void {
+  private killAt(at: number, child: HostedProcess): void {
     clearTimeout(this.killTimer)
     this.killDeadline = at
     this.killTimer = setTimeout(() => child.kill('SIGKILL'), Math.max(0, at - Date.now()))
@@ -483,11 +402,11 @@ export class ContainerRunner {
     this.ctx.emit({ type: 'container-condition', container: this.spec.name, started, ready })
   }
 
-  private startProbes(child: ChildProcessHandle, startedAt: Date): void {
+  private startProbes(child: HostedProcess, startedAt: Date): void {
     const { ctx, spec } = this
     const target: ProbeTarget = {
       // Never the host's namespace by accident: a closed pod namespace fails the probe.
-      netnsFd: ctx.pod.hostNetwork ? undefined : (ctx.shared.get('net') ?? -1),
+      netnsFd: ctx.pod.hostNetwork ? undefined : (ctx.sandbox.shared.get('net') ?? -1),
       // The pod IP once CNI gave one; a hostNetwork pod (whose podIP is the node's) and a
       // loopback-only pod are probed on their loopback, so probes never leave the pod's namespace.
       address: (!ctx.pod.hostNetwork && ctx.facts.podIP) || '127.0.0.1',
@@ -506,7 +425,7 @@ export class ContainerRunner {
   }
 
   /** kubelet's kill for a failed liveness/startup probe: preStop, SIGTERM, SIGKILL after the probe's (or the pod's) grace. */
-  private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, child: ChildProcessHandle): Promise<void> {
+  private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, child: HostedProcess): Promise<void> {
     const cur = this.current
     if (this.stopping || cur?.process !== child) return
     const message = probeKillMessage(this.spec.name, kind, this.ctx.pod.restartPolicy !== 'Never')

@@ -1,22 +1,80 @@
-// The sandbox: pause in new uts, ipc and net namespaces (and pid when the pod
-// shares its process namespace), holding them while containers come and go.
-// hostNetwork / hostIPC / hostPID: that namespace stays the host's.
-import type { PodCgroups } from '../cgroups/index.js'
+// The sandbox and container primitives (what the CRI's RunPodSandbox,
+// CreateContainer, StartContainer, StopContainer, RemoveContainer,
+// StopPodSandbox and RemovePodSandbox map onto, and what the lifecycle engine
+// in pod.ts / runner.ts drives): the pod's directory, cgroups, volumes, pause
+// in new uts, ipc and net namespaces (and pid when the pod shares its process
+// namespace; hostNetwork / hostIPC / hostPID keep the host's), the network,
+// the /etc files; then containers created from their plans and started,
+// stopped and removed through the sandbox's ProcessHost. Every step registers
+// its undo; `stop` and `remove` run them.
+import { closeSync, openSync, rmSync } from 'node:fs'
+import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type PodCgroups } from '../cgroups/index.js'
+import { crashPoint } from '../crash-point.js'
 import { PodError } from '../errors.js'
-import type { PodSpec } from '../spec/index.js'
-import { type NsType, spawnProcess, stopProcess, type ChildProcessHandle } from '../spawn/index.js'
+import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
+import { podImages, prepareVolumes, pullPodImages, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource, type PullEvent } from '../rootfs/index.js'
+import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../seccomp/index.js'
+import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
+import type { NsType } from '../spawn/index.js'
+import { stopProcess } from '../spawn/index.js'
+import { containerDir, DEFAULT_STATE_ROOT } from '../state/index.js'
+import { DirectHost } from './direct-host.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
-import { bindPlan, planPause, sysctlPath, type SpawnPlan } from './plan.js'
-import type { UndoStack } from './undo.js'
+import { nodeFacts } from './node.js'
+import { parseNsRef, planContainer, planPause, sysctlPath, type SpawnPlan } from './plan.js'
+import { PodDir } from './poddir.js'
+import type { HostedProcess, ProcessExit, ProcessHost, ProcessIo } from './process-host.js'
+import { UndoStack, type Warn } from './undo.js'
 
-export interface Sandbox {
-  pid: number
-  process: ChildProcessHandle
-  /** What pause was started with. */
-  plan: SpawnPlan
-  /** The namespaces containers join, opened before any container starts. */
-  shared: Map<NsType, number>
-  namespaces: Record<NsType, number>
+export type SandboxEvent =
+  | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
+  | { type: 'network-attached'; pod: string; network: string; podIPs: string[] }
+
+/** What a host factory gets: the pieces the sandbox made before pause. */
+export interface HostContext {
+  spec: PodSpec
+  dir: PodDir
+  cgroups: PodCgroups
+  /** An open /dev/null. */
+  devNull: number
+  /** The fd of a `/proc/<pause>/ns/*` path (valid once pause runs). */
+  nsFd: (path: string) => number
+  dieWithParent: boolean
+}
+
+export interface SandboxOptions extends NetworkOptions {
+  /** State root holding the pod's directory (default /run/pod-launch). */
+  stateRoot?: string
+  /** Keep the pod's directory (logs) when the sandbox is removed. */
+  keepState?: boolean
+  /** SIGKILL pause and the containers if this process dies (direct host; default true). */
+  dieWithParent?: boolean
+  cgroupParent?: string
+  pidsLimit?: number
+  imageFallback?: 'host'
+  onPull?: (event: PullEvent) => void
+  seccompDefault?: boolean
+  /** Called with the cgroup plan once the pod's directory exists and before any cgroup or process does (a throw aborts). */
+  onIntent?: (intent: { cgroups: CgroupPlan }) => void
+  onEvent?: (e: SandboxEvent) => void
+  onWarning?: Warn
+  /** The parent of pause and the containers (default: a DirectHost, children of this process). */
+  host?: (ctx: HostContext) => ProcessHost
+}
+
+/** A container created in the sandbox: its plan is built (and stored by the caller), not yet run. */
+export interface SandboxContainer {
+  readonly spec: ContainerSpec
+  readonly init: boolean
+  readonly plan: SpawnPlan
+}
+
+/** Start options of one run of a container. */
+export interface ContainerStart {
+  /** The run's CRI log file (kubelet's log_path under CRI; `<pod dir>/logs/<name>/<restart>.log` otherwise). */
+  logPath: string
+  /** The tty's first window size. */
+  size?: { rows: number; cols: number }
 }
 
 function sysctlError(e: unknown, spec: PodSpec): unknown {
@@ -39,23 +97,214 @@ function sysctlError(e: unknown, spec: PodSpec): unknown {
   })
 }
 
-export async function startSandbox(spec: PodSpec, devNull: number, undo: UndoStack, dieWithParent: boolean, cgroups: PodCgroups): Promise<Sandbox> {
-  const plan = planPause(spec)
-  // A pause that inherits the caller's stdout could hold a test runner's
-  // pipe open forever: it gets /dev/null.
-  const bound = bindPlan(plan, { fdOf: noFds, stdio: [devNull, devNull, devNull], dieWithParent, cgroupFd: cgroups.cgroupFd('pause') })
-  const pause = await spawnProcess(bound, { beforeGo: pid => cgroups.enter(pid, 'pause') }).catch(e => {
-    throw sysctlError(e, spec)
-  })
-  // pause holds nothing to flush: SIGKILL (a SIGTERM sent before its handler is
-  // installed would be ignored by a pid-1 pause).
-  undo.push(`stop pause (pid ${pause.pid})`, () => stopProcess(pause, 0))
-  const shared = openNamespaces(pause.pid, plan.unshare)
-  undo.push('close namespace fds', () => closeAll(shared))
-  return { pid: pause.pid, process: pause, plan, shared, namespaces: namespaceInodes(pause.pid) }
-}
+const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
 
-/** pause joins nothing: its plan names no namespace path. */
-function noFds(path: string): number {
-  throw new PodError(`plan.path: ${path}: pause joins no namespace`, { step: 'plan.path', code: 'EINVAL' })
+export class PodSandbox {
+  /** pause's namespaces containers join, opened once it runs (exec and probes use them too). */
+  readonly shared = new Map<NsType, number>()
+  /** Namespace inodes of pause. */
+  namespaces!: Record<NsType, number>
+  /** What pause was started with. */
+  plan!: SpawnPlan
+  /** pause, once started. */
+  process!: HostedProcess
+  /** The pod's addresses from CNI (IPv4 first); the node's with hostNetwork; empty with loopback only. */
+  podIPs: string[] = []
+  facts!: RuntimeFacts
+  etc!: EtcFiles
+  /** Host path of each volume, by name. */
+  volumes = new Map<string, string>()
+  host!: ProcessHost
+  cgroups!: PodCgroups
+  /** An open /dev/null (stdin of exec'd processes). */
+  devNull = -1
+  /** Undone by stop(): the network, pause, the namespace fds. */
+  private readonly running = new UndoStack()
+  /** Undone by remove(): /dev/null, volumes, cgroups, the directory. */
+  private readonly made = new UndoStack()
+  private stopped?: Promise<void>
+  private removed?: Promise<void>
+
+  private constructor(
+    readonly spec: PodSpec,
+    readonly dir: PodDir,
+    readonly images: Map<string, ImageSource>,
+    readonly seccomp: Map<string, ContainerSeccomp>,
+    private readonly warn: Warn,
+  ) {}
+
+  get pid(): number {
+    return this.process.pid
+  }
+
+  /**
+   * RunPodSandbox: seccomp profiles, images (pulled as imagePullPolicy asks),
+   * the network plan (all before anything is made), then the pod's
+   * directory, cgroups, volumes, pause, CNI ADD and the /etc files. Throws a
+   * PodError (`state.*`, `cgroup.*`, `volume.*`, `spawn.*`, `child.*`,
+   * `sandbox.sysctl`, `cni.*`) after undoing everything it made.
+   */
+  static async create(spec: PodSpec, opts: SandboxOptions = {}): Promise<PodSandbox> {
+    const warn = opts.onWarning ?? defaultWarn
+    const emit = opts.onEvent ?? (() => {})
+    const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
+    // Seccomp profiles first: a Localhost profile that does not parse fails
+    // before anything is made; each distinct filter is compiled once here.
+    const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
+    for (const w of seccompWarnings(seccomp)) warn(w)
+    // Images first: pulled as imagePullPolicy asks; a missing one fails before anything is made.
+    await pullPodImages(podImages(spec), { root: stateRoot, warn, imageFallback: opts.imageFallback, onEvent: opts.onPull })
+    const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
+    // The network too: a bad conflist or a hostPort without CNI fails here.
+    const network = planNetwork(spec, opts, warn)
+    const dir = new PodDir(stateRoot, spec.uid)
+    const sb = new PodSandbox(spec, dir, images, seccomp, warn)
+    try {
+      dir.create()
+      if (!opts.keepState) sb.made.push(`remove ${dir.root}`, () => dir.remove())
+      crashPoint('pod-dir')
+      const cgroupPlan = planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
+      opts.onIntent?.({ cgroups: cgroupPlan })
+      crashPoint('intent')
+      // Cgroups first: every process enters its cgroup before it execs. Their
+      // undo runs last: kill whatever is left in them (forked daemons too), then rmdir.
+      const cgroups = createPodCgroups(cgroupPlan)
+      sb.cgroups = cgroups
+      sb.made.push('kill and remove the pod cgroups', async () => {
+        await cgroups.killAll()
+        await cgroups.remove()
+      })
+      crashPoint('cgroups')
+      // Volumes before any process: a bad hostPath fails here, with nothing running.
+      const node = nodeFacts()
+      const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
+      sb.volumes = volumes.sources
+      sb.made.push('unmount volumes', () => volumes.release())
+      crashPoint('volumes')
+      const devNull = openSync('/dev/null', 'r+')
+      sb.devNull = devNull
+      sb.made.push('close /dev/null', () => closeSync(devNull))
+      const dieWithParent = opts.dieWithParent ?? true
+      const ctx: HostContext = { spec, dir, cgroups, devNull, nsFd: sb.pauseFd, dieWithParent }
+      sb.host = opts.host ? opts.host(ctx) : new DirectHost({ ...ctx })
+      sb.made.push('release the process host', () => sb.host.close())
+      await sb.startPause()
+      crashPoint('sandbox')
+      emit({ type: 'sandbox-started', pod: spec.name, pid: sb.pid, namespaces: sb.namespaces })
+      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
+      sb.podIPs = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
+      if (network.kind === 'cni') {
+        // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
+        // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
+        const holder = `/proc/${process.pid}/fd/${sb.shared.get('net')}`
+        const attached = await attachNetwork(network, spec, stateRoot, sb.pid, (what, fn) => sb.running.push(what, fn), holder)
+        sb.podIPs = attached.podIPs
+        emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs: sb.podIPs })
+      }
+      // The pod's /etc files once its IP is known (its own line in /etc/hosts).
+      const podIP = sb.podIPs[0] ?? ''
+      sb.etc = writeEtcFiles(spec, dir.root, podIP, { warn })
+      sb.facts = { ...node, podIP }
+    } catch (e) {
+      await sb.remove()
+      throw e
+    }
+    return sb
+  }
+
+  /** pause: new namespaces, the pod's sysctls, /dev/null as stdio; then its namespaces opened for the containers. */
+  private async startPause(): Promise<void> {
+    const spec = this.spec
+    this.plan = planPause(spec)
+    this.process = await this.host.start({ name: 'pause', plan: this.plan, cgroup: 'pause', io: { kind: 'null' } }).catch(e => {
+      throw sysctlError(e, spec)
+    })
+    const pause = this.process
+    // pause holds nothing to flush: SIGKILL (a SIGTERM sent before its handler is
+    // installed would be ignored by a pid-1 pause).
+    this.running.push(`stop pause (pid ${pause.pid})`, async () => {
+      pause.kill('SIGKILL')
+      await pause.exited
+    })
+    for (const [type, fd] of openNamespaces(pause.pid, this.plan.unshare)) this.shared.set(type, fd)
+    this.running.push('close namespace fds', () => closeAll(this.shared))
+    this.namespaces = namespaceInodes(pause.pid)
+  }
+
+  /** A `/proc/<pause>/ns/<type>` path of a plan: pause's fd, opened at sandbox start. */
+  readonly pauseFd = (path: string): number => {
+    const { who, type } = parseNsRef(path)
+    const fd = who === 'pause' ? this.shared.get(type) : undefined
+    if (fd === undefined) throw new PodError(`plan.path: ${path}: not a namespace of pause`, { step: 'plan.path', code: 'EBADF' })
+    return fd
+  }
+
+  /**
+   * CreateContainer: the container's cgroup (when the pod was not planned
+   * with it) and its plan, built from the manifest, its image and the
+   * sandbox (store it: every run executes it unchanged). A container the
+   * sandbox's spec does not list (CRI) brings its resolved image and
+   * compiled seccomp filter. Throws `container.command`,
+   * `security.run-as-non-root`, `cgroup.*`, `container.image`.
+   */
+  createContainer(spec: ContainerSpec, init = false, own: { image?: ImageSource; seccomp?: Buffer } = {}): SandboxContainer {
+    const image = own.image ?? this.images.get(spec.name)
+    if (!image) {
+      throw new PodError(`container.image: container ${spec.name}: no image resolved for it`, { step: 'container.image', code: 'EINVAL' })
+    }
+    const plan = planContainer(this.spec, spec, {
+      podDir: this.dir.root,
+      image,
+      facts: this.facts,
+      etc: this.etc,
+      volumes: this.volumes,
+      seccomp: own.seccomp ?? this.seccomp.get(spec.name)?.filter?.bpf,
+    })
+    this.images.set(spec.name, image)
+    this.cgroups.addContainer(spec)
+    return { spec, init, plan }
+  }
+
+  /**
+   * StartContainer: a fresh root and upper layer, a new termination-log,
+   * then the host runs the plan into the container's cgroup, its output to
+   * `start.logPath`. Throws like ProcessHost.start, nothing left behind.
+   */
+  async startContainer(c: SandboxContainer, start: ContainerStart): Promise<HostedProcess> {
+    const { spec } = c
+    this.dir.terminationLog(spec.name)
+    this.dir.rootfs(spec.name)
+    if (this.images.get(spec.name)!.kind !== 'host') this.dir.freshLayer(spec.name)
+    const io: ProcessIo = { kind: 'log', logPath: start.logPath, stdin: spec.stdin, stdinOnce: spec.stdinOnce, tty: spec.tty, size: start.size }
+    return this.host.start({ name: spec.name, plan: c.plan, cgroup: spec.name, io, memoryLimited: spec.resources.limits.memoryBytes !== undefined })
+  }
+
+  /** StopContainer: `signal` (SIGTERM), then SIGKILL after `graceMs` (0: at once); resolves with the exit. */
+  stopContainer(proc: HostedProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<ProcessExit> {
+    return stopProcess(proc, graceMs, signal)
+  }
+
+  /** Kill whatever a container's run left in its cgroup (daemons in a shared pid namespace). Throws `cgroup.kill`. */
+  async killLeftovers(name: string): Promise<void> {
+    await this.cgroups.killAll(name)
+  }
+
+  /** RemoveContainer: anything left in its cgroup, then its root, layers and termination-log. */
+  async removeContainer(c: SandboxContainer): Promise<void> {
+    await this.killLeftovers(c.spec.name)
+    rmSync(containerDir(this.dir.root, c.spec.name), { recursive: true, force: true })
+  }
+
+  /**
+   * StopPodSandbox: CNI DEL, then pause (the containers should be stopped
+   * first; whatever is left goes with the pod's cgroups at remove). Once.
+   */
+  stop(): Promise<void> {
+    return (this.stopped ??= this.running.run(this.warn))
+  }
+
+  /** RemovePodSandbox: stop, then everything the sandbox made (volumes, cgroups, the directory unless keepState). Once. */
+  remove(): Promise<void> {
+    return (this.removed ??= this.stop().then(() => this.made.run(this.warn)))
+  }
 }

@@ -153,7 +153,11 @@ export async function spawnProcess(plan: NativePlan, opts: SpawnOptions = {}): P
 }
 
 /** SIGTERM (or `signal`), then SIGKILL after `graceMs`; resolves with the exit. */
-export async function stopProcess(child: ChildProcessHandle, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<ExitStatus> {
+export async function stopProcess<T = ExitStatus>(
+  child: { kill(sig: NodeJS.Signals): boolean; readonly exited: Promise<T> },
+  graceMs: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<T> {
   if (graceMs > 0 && child.kill(signal)) {
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<'timeout'>(resolve => (timer = setTimeout(resolve, graceMs, 'timeout')))

@@ -257,3 +257,30 @@ t.test('killAll on a cgroup2 kernel without cgroup.kill: cgroup.freeze, SIGKILL 
     ['pod-launch/pod-abc/cgroup.freeze', '0'],
   ])
 })
+
+t.test('a container added after the pod (CRI CreateContainer) gets its own cgroup with its limits, once', async t => {
+  for (const mode of ['v2', 'hybrid'] as const) {
+    const { fs, root, plan } = setup(t, mode)
+    const cg = createPodCgroups(plan, fs)
+    cg.addContainer({ name: 'late', resources: res(250, 64 * Mi) })
+    cg.addContainer({ name: 'late', resources: res(250, 64 * Mi) }) // already there: nothing new
+    const memory = mode === 'v2' ? join(root, 'pod-launch/pod-abc/late/memory.max') : join(root, 'memory/pod-launch/pod-abc/late/memory.limit_in_bytes')
+    t.equal(fs.readFile(memory), String(64 * Mi), `${mode}: its memory limit is written`)
+    t.same(
+      cg.paths.containers.late,
+      plan.hierarchies.map(h => join(h.path, 'pod-launch/pod-abc/late')),
+      `${mode}: its directories are named in the paths`,
+    )
+    t.ok(
+      cg.plan.containers.some(c => c.who === 'late'),
+      `${mode}: and in the plan the record keeps`,
+    )
+    t.throws(
+      () => cg.addContainer({ name: 'pause', resources: res() }),
+      { message: /^cgroup\.plan: container "pause": not usable/ },
+      `${mode}: a reserved name is refused`,
+    )
+    await cg.remove()
+    t.same(fs.leftovers(), [], `${mode}: remove takes it too`)
+  }
+})
