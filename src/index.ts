@@ -176,3 +176,16 @@ export function loadManifest(manifest: ManifestInput, warn: (m: string) => void,
 export { explainPod, type PodPlan, type ProcessPlan } from './pod/explain.js'
 export { checkFromRecord as checkPodNetwork, describeNetwork, type NetworkOptions, type PortMapping } from './net/index.js'
 export { crashPoint, CRASH_STEPS, type CrashStep } from './crash-point.js'
+
+export type { CriServer, CriServerOptions, StreamingUrls } from './cri/index.js'
+export { DEFAULT_CRI_LISTEN } from './cri/defaults.js'
+
+/**
+ * Serve the CRI (runtime.v1 RuntimeService + ImageService) on a unix socket
+ * until `close()`. Loaded on demand: gRPC costs nothing to the other commands.
+ * Throws `cri.listen`.
+ */
+export async function serveCri(opts: import('./cri/index.js').CriServerOptions = {}): Promise<import('./cri/index.js').CriServer> {
+  const { CriServer } = await import('./cri/index.js')
+  return CriServer.start(opts)
+}

@@ -7,6 +7,7 @@ import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.
 import { runCommand, runDetachedCommand } from './run.js'
 import { imageCommand } from './image.js'
 import { attachCommand } from './attach.js'
+import { criCommand } from './cri.js'
 import { table } from './table.js'
 import { completionScript } from './completion.js'
 import { LABS, runLab } from '../labs/index.js'
@@ -278,6 +279,12 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       h((a, g) => treeCommand(g.root, a.pod as string, io)),
     )
     .command(
+      'cri',
+      'serve the Kubernetes CRI (runtime.v1 RuntimeService + ImageService) for kubelet and crictl on a unix socket, until SIGINT/SIGTERM',
+      y => y.option('listen', { type: 'string', describe: 'unix:///path of the socket (default unix:///run/pod-launch/cri.sock)' }),
+      h((a, g) => criCommand(a.listen as string | undefined, g, io)),
+    )
+    .command(
       'check',
       'what this host supports, and in which mode each feature runs',
       y => json(y).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
@@ -366,6 +373,7 @@ export const COMMANDS = [
   'ns',
   'tree',
   'check',
+  'cri',
   'lab',
   'image',
   'completion',

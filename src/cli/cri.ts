@@ -1,0 +1,24 @@
+// `pod-launch cri`: serve the CRI on a unix socket until SIGINT or SIGTERM.
+import { DEFAULT_CRI_LISTEN, serveCri } from '../index.js'
+import type { Globals } from './globals.js'
+import type { Io } from './output.js'
+
+export async function criCommand(listen: string | undefined, g: Globals, io: Io): Promise<number> {
+  const server = await serveCri({
+    listen: listen ?? DEFAULT_CRI_LISTEN,
+    root: g.root,
+    cgroupParent: g.cgroupParent,
+    network: g.network,
+    cniConfDir: g.cniConfDir,
+    cniBinDir: g.cniBinDir,
+    log: line => io.err(`${line}\n`),
+  })
+  io.err(`pod-launch cri: serving runtime.v1 on unix://${server.socket} (state root ${g.root})\n`)
+  const signal = await new Promise<NodeJS.Signals>(resolve => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
+  io.err(`pod-launch cri: ${signal}: closing the socket; pods keep running\n`)
+  await server.close()
+  return 0
+}

@@ -1,0 +1,156 @@
+// `pod-launch cri`: the CRI RuntimeService and ImageService over gRPC on a
+// unix socket (@grpc/grpc-js). Each method is a plain async function of the
+// decoded request; a thrown PodError becomes the gRPC status kubelet expects
+// (status.ts). Methods the .proto lists that no handler serves answer
+// UNIMPLEMENTED, as do the methods the .proto leaves out.
+import { Server, ServerCredentials, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs'
+import { connect } from 'node:net'
+import { dirname } from 'node:path'
+import { PodError } from '../errors.js'
+import type { NetworkOptions } from '../net/index.js'
+import { DEFAULT_STATE_ROOT } from '../state/index.js'
+import { DEFAULT_CRI_LISTEN } from './defaults.js'
+import { CriImages } from './images.js'
+import { criServices } from './proto.js'
+import { runtimeConditions, version } from './runtime-info.js'
+import { criError, toServiceError } from './status.js'
+
+/** Exec/Attach/PortForward: URLs of the streaming server (issue 20), which plugs in here. */
+export interface StreamingUrls {
+  getExec(req: unknown): Promise<{ url: string }> | { url: string }
+  getAttach(req: unknown): Promise<{ url: string }> | { url: string }
+  getPortForward(req: unknown): Promise<{ url: string }> | { url: string }
+}
+
+export interface CriServerOptions extends NetworkOptions {
+  /** `unix:///path/cri.sock` (or a bare absolute path). */
+  listen?: string
+  /** State root of pods and the image store (default /run/pod-launch). */
+  root?: string
+  cgroupParent?: string
+  streaming?: StreamingUrls
+  /** One line per failed call and per warning; default stderr. */
+  log?: (line: string) => void
+}
+
+type Handler = (req: never) => unknown
+
+/** The socket path of a `unix://` address; throws `cri.listen` (INVALID_ARGUMENT) for anything else. */
+export function socketPath(listen: string): string {
+  const path = listen.startsWith('unix://') ? listen.slice('unix://'.length) : listen
+  if (!path.startsWith('/'))
+    throw criError('cri.listen', listen, 'must be unix:///absolute/path.sock', 'INVALID_ARGUMENT', 'e.g. --listen unix:///run/pod-launch/cri.sock')
+  return path
+}
+
+/** Remove a socket file nobody listens on; refuse one that is in use (another `pod-launch cri`). */
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!statSync(path, { throwIfNoEntry: false })) return
+  const inUse = await new Promise<boolean>(resolve => {
+    const c = connect(path, () => (c.destroy(), resolve(true)))
+    c.on('error', () => resolve(false))
+  })
+  if (inUse) throw criError('cri.listen', path, 'another server is listening there', 'ALREADY_EXISTS', 'stop it first, or pass another --listen')
+  rmSync(path, { force: true })
+}
+
+export class CriServer {
+  private readonly grpc = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 })
+  readonly socket: string
+  readonly root: string
+  readonly images: CriImages
+  private readonly log: (line: string) => void
+  private podCidr = ''
+
+  private constructor(private readonly opts: CriServerOptions) {
+    this.socket = socketPath(opts.listen ?? DEFAULT_CRI_LISTEN)
+    this.root = opts.root ?? DEFAULT_STATE_ROOT
+    this.log = opts.log ?? (line => process.stderr.write(`${line}\n`))
+    this.images = new CriImages(this.root, m => this.log(`warning: ${m}`))
+  }
+
+  /** Bind the socket and serve. Throws `cri.listen`. */
+  static async start(opts: CriServerOptions = {}): Promise<CriServer> {
+    const s = new CriServer(opts)
+    const { runtime, image } = criServices()
+    s.grpc.addService(runtime, s.wrap(s.runtimeHandlers()))
+    s.grpc.addService(image, s.wrap(s.imageHandlers()))
+    mkdirSync(dirname(s.socket), { recursive: true, mode: 0o711 })
+    await clearStaleSocket(s.socket)
+    await new Promise<void>((resolve, reject) =>
+      s.grpc.bindAsync(`unix://${s.socket}`, ServerCredentials.createInsecure(), e => (e ? reject(PodError.system('cri.listen', e, s.socket)) : resolve())),
+    )
+    // Root only: whoever can talk to this socket can run anything as root.
+    chmodSync(s.socket, 0o600)
+    return s
+  }
+
+  /** Stop accepting calls, let running ones finish (up to `graceMs`), remove the socket. */
+  async close(graceMs = 5000): Promise<void> {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => (this.grpc.forceShutdown(), resolve()), graceMs)
+      this.grpc.tryShutdown(() => (clearTimeout(timer), resolve()))
+    })
+    rmSync(this.socket, { force: true })
+  }
+
+  private wrap(handlers: Record<string, Handler>): UntypedServiceImplementation {
+    const out: UntypedServiceImplementation = {}
+    for (const [name, fn] of Object.entries(handlers)) {
+      out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        Promise.resolve()
+          .then(() => fn(call.request as never))
+          .then(
+            res => callback(null, res ?? {}),
+            (e: unknown) => {
+              const err = toServiceError(e)
+              if (err.code !== Status.NOT_FOUND) this.log(`cri: ${name}: ${err.details}`)
+              callback(err)
+            },
+          )
+      }
+    }
+    return out
+  }
+
+  private runtimeHandlers(): Record<string, Handler> {
+    const net: NetworkOptions = { network: this.opts.network, cniConfDir: this.opts.cniConfDir, cniBinDir: this.opts.cniBinDir }
+    const streaming = this.opts.streaming
+    const unimplemented = (what: string) => () => {
+      throw criError(`cri.${what}`, what, 'the streaming server is not part of this build yet', 'UNIMPLEMENTED')
+    }
+    return {
+      Version: () => version(),
+      Status: (req: { verbose: boolean }) => ({
+        status: { conditions: runtimeConditions(net) },
+        info: req.verbose ? { config: JSON.stringify({ root: this.root, listen: this.socket, podCidr: this.podCidr, ...net }) } : {},
+        runtimeHandlers: [{ name: '', features: { recursiveReadOnlyMounts: false, userNamespaces: false } }],
+        features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false, mountOptions: false },
+      }),
+      // The enum's zero value is SYSTEMD: say CGROUPFS explicitly.
+      RuntimeConfig: () => ({ linux: { cgroupDriver: 'CGROUPFS' } }),
+      UpdateRuntimeConfig: (req: { runtimeConfig: { networkConfig: { podCidr: string } | null } | null }) => {
+        this.podCidr = req.runtimeConfig?.networkConfig?.podCidr ?? ''
+        return {}
+      },
+      Exec: streaming ? (req: unknown) => streaming.getExec(req) : unimplemented('Exec'),
+      Attach: streaming ? (req: unknown) => streaming.getAttach(req) : unimplemented('Attach'),
+      PortForward: streaming ? (req: unknown) => streaming.getPortForward(req) : unimplemented('PortForward'),
+    }
+  }
+
+  private imageHandlers(): Record<string, Handler> {
+    type Spec = Parameters<CriImages['pull']>[0]
+    return {
+      PullImage: async (req: { image: Spec; auth: Parameters<CriImages['pull']>[1] }) => ({ imageRef: await this.images.pull(req.image, req.auth) }),
+      ImageStatus: (req: { image: Spec; verbose: boolean }) => this.images.status(req.image, req.verbose),
+      ListImages: (req: { filter: { image: Spec } | null }) => ({ images: this.images.list(req.filter) }),
+      RemoveImage: async (req: { image: Spec }) => {
+        await this.images.remove(req.image)
+        return {}
+      },
+      ImageFsInfo: () => ({ imageFilesystems: this.images.fsInfo(), containerFilesystems: [] }),
+    }
+  }
+}

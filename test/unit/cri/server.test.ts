@@ -1,0 +1,119 @@
+// The CRI server on a socket of its own, called through @grpc/grpc-js as
+// kubelet's client calls it (no root: an empty image store, no pods).
+import t, { type Test } from 'tap'
+import { credentials, makeGenericClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CriServer, criServices } from '../../../src/cri/index.js'
+
+type Call = (req: object) => Promise<Record<string, unknown>>
+
+async function serve(t: Test, extra: Partial<Parameters<typeof CriServer.start>[0]> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'pl-cri-unit-'))
+  const server = await CriServer.start({ listen: `unix://${join(dir, 'cri.sock')}`, root: join(dir, 'root'), network: 'none', log: () => {}, ...extra })
+  const { runtime, image } = criServices()
+  const connect = (def: typeof runtime) => new (makeGenericClientConstructor(def, ''))(`unix://${server.socket}`, credentials.createInsecure())
+  const clients: Client[] = [connect(runtime), connect(image)]
+  const call =
+    (client: Client) =>
+    (method: string): Call =>
+    req =>
+      new Promise((resolve, reject) =>
+        (client as unknown as Record<string, (r: object, cb: (e: ServiceError | null, v: Record<string, unknown>) => void) => void>)[method](req, (e, v) =>
+          e ? reject(e) : resolve(v),
+        ),
+      )
+  t.teardown(async () => {
+    for (const c of clients) c.close()
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { server, dir, rt: call(clients[0]), img: call(clients[1]), raw: clients[0] }
+}
+
+t.test('Version answers all four fields', async t => {
+  const { rt } = await serve(t)
+  t.same(await rt('Version')({ version: '0.1.0' }), { version: '0.1.0', runtimeName: 'pod-launch', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' })
+})
+
+t.test('RuntimeConfig says CGROUPFS (the enum zero value is SYSTEMD)', async t => {
+  const { rt } = await serve(t)
+  const r = (await rt('RuntimeConfig')({})) as { linux: { cgroupDriver: string } }
+  t.equal(r.linux.cgroupDriver, 'CGROUPFS')
+})
+
+t.test('Status: RuntimeReady; NetworkReady follows the CNI state', async t => {
+  const { rt } = await serve(t)
+  const r = (await rt('Status')({ verbose: true })) as { status: { conditions: { type: string; status: boolean; message: string }[] }; info: { config: string } }
+  t.same(
+    r.status.conditions.map(c => [c.type, c.status]),
+    [
+      ['RuntimeReady', true],
+      ['NetworkReady', false],
+    ],
+  )
+  t.match(r.status.conditions[1].message, /--network none/)
+  t.match(JSON.parse(r.info.config), { network: 'none' })
+
+  const dir = t.testdir({ 'net.d': {}, bin: {} })
+  writeFileSync(
+    join(dir, 'net.d', '10-x.conflist'),
+    JSON.stringify({ cniVersion: '1.0.0', name: 'x', plugins: [{ type: 'bridge' }, { type: 'portmap', capabilities: { portMappings: true } }] }),
+  )
+  const missing = await serve(t, { network: 'cni', cniConfDir: join(dir, 'net.d'), cniBinDir: join(dir, 'bin') })
+  const s = (await missing.rt('Status')({})) as { status: { conditions: { type: string; status: boolean; message: string }[] } }
+  t.equal(s.status.conditions[1].status, false)
+  t.match(s.status.conditions[1].message, /CNI plugin bridge, portmap not found in .*bin/)
+  for (const p of ['bridge', 'portmap']) writeFileSync(join(dir, 'bin', p), '#!/bin/sh\n', { mode: 0o755 })
+  const ready = (await missing.rt('Status')({})) as { status: { conditions: { type: string; status: boolean }[] } }
+  t.equal(ready.status.conditions[1].status, true)
+})
+
+t.test('UpdateRuntimeConfig keeps the pod CIDR kubelet sends', async t => {
+  const { rt } = await serve(t)
+  await rt('UpdateRuntimeConfig')({ runtimeConfig: { networkConfig: { podCidr: '198.18.10.0/24' } } })
+  const r = (await rt('Status')({ verbose: true })) as { info: { config: string } }
+  t.match(JSON.parse(r.info.config), { podCidr: '198.18.10.0/24' })
+})
+
+t.test('the ImageService on an empty store: no image, an empty list, an idempotent remove', async t => {
+  const { img } = await serve(t)
+  t.same(await img('ImageStatus')({ image: { image: 'docker.io/library/busybox:latest' } }), { image: null, info: {} })
+  t.same(await img('ListImages')({}), { images: [] })
+  t.same(await img('RemoveImage')({ image: { image: 'busybox' } }), {})
+  const fs = (await img('ImageFsInfo')({})) as { imageFilesystems: { fsId: { mountpoint: string }; usedBytes: { value: string } }[] }
+  t.match(fs.imageFilesystems[0].fsId.mountpoint, /\/root\/images$/)
+})
+
+t.test('bad requests are InvalidArgument with the field named', async t => {
+  const { img } = await serve(t)
+  await t.rejects(img('PullImage')({ image: { image: '' } }), { code: status.INVALID_ARGUMENT, details: /^cri\.PullImage: image\.image: an image name is required/ })
+  await t.rejects(img('ImageStatus')({ image: { image: 'Bad Name' } }), { code: status.INVALID_ARGUMENT, details: /^image\.name: Bad Name: / })
+  await t.rejects(img('PullImage')({ image: { image: 'x' }, auth: { auth: 'bm9jb2xvbg==' } }), {
+    code: status.INVALID_ARGUMENT,
+    details: /auth\.auth: not base64 of user:password/,
+  })
+})
+
+t.test('streaming calls and methods outside our .proto answer Unimplemented', async t => {
+  const { rt, raw } = await serve(t)
+  await t.rejects(rt('Exec')({ containerId: 'x', cmd: ['sh'] }), { code: status.UNIMPLEMENTED })
+  const unknown = await new Promise<ServiceError | null>(resolve =>
+    raw.makeUnaryRequest(
+      '/runtime.v1.RuntimeService/CheckpointContainer',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      e => resolve(e),
+    ),
+  )
+  t.equal(unknown?.code, status.UNIMPLEMENTED)
+})
+
+t.test('the socket is root-only; a second server on it is refused; close removes it', async t => {
+  const { server } = await serve(t)
+  t.equal(statSync(server.socket).mode & 0o777, 0o600)
+  await t.rejects(CriServer.start({ listen: `unix://${server.socket}`, root: server.root, log: () => {} }), { step: 'cri.listen', message: /another server is listening/ })
+  await t.rejects(CriServer.start({ listen: 'tcp://127.0.0.1:1' }), { message: /must be unix:\/\/\/absolute\/path\.sock/ })
+})
