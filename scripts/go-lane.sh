@@ -22,6 +22,7 @@ fi
 export POD_LAUNCH_FAIL_SKIP="${POD_LAUNCH_FAIL_SKIP:-1}"
 cache="${POD_LAUNCH_GO_CACHE:-/var/cache/pod-launch/go-lane}"
 mkdir -p "$cache"
+[ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null && export PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null; then
   echo "go-lane: go is not installed (Go 1.26 is needed to build crictl and critest)" >&2
   echo "0 passed, 1 failed, 0 skipped"
@@ -66,18 +67,33 @@ else
   echo "go-lane: critest images from the cache ($images)"
 fi
 export POD_LAUNCH_CRITEST_IMAGES="$images"
+# shellcheck source=scripts/critest-registry.sh
+. scripts/critest-registry.sh
+registry="$cache/registry-$ikey"
+if [ ! -f "$registry/.filled" ]; then
+  t=$SECONDS
+  registry_fill "$registry" "$images"
+  echo "go-lane: pushed the critest images into $registry in $(secs "$t")"
+fi
+export POD_LAUNCH_CRITEST_REGISTRY_DATA="$registry"
 echo "go-lane: tools and images ready after $(secs "$start")"
 if [ "$prepare" = 1 ]; then
-  printf 'export POD_LAUNCH_CRICTL=%q POD_LAUNCH_CRITEST=%q POD_LAUNCH_CRITEST_IMAGES=%q\n' "$POD_LAUNCH_CRICTL" "$POD_LAUNCH_CRITEST" "$images" >&3
+  printf 'export POD_LAUNCH_CRICTL=%q POD_LAUNCH_CRITEST=%q POD_LAUNCH_CRITEST_IMAGES=%q POD_LAUNCH_CRITEST_REGISTRY_DATA=%q\n' \
+    "$POD_LAUNCH_CRICTL" "$POD_LAUNCH_CRITEST" "$images" "$registry" >&3
   exit 0
 fi
 
-# 3. The tests.
+# 3. The tests, with the registry served for them all.
+work="$(mktemp -d -t pl-go-lane.XXXXXX)"
+registry_serve "$registry" "$work"
+trap 'kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; rm -rf "$work"' EXIT
+export POD_LAUNCH_CRITEST_REGISTRY="$REG"
+
 files=("$@")
 [ "${#files[@]}" -gt 0 ] || mapfile -t files < <(ls test/go-lane/*.test.ts)
 log="$(mktemp)"
 set +e
-node_modules/.bin/tap run -R tap --no-color --jobs=1 "${files[@]}" 2>&1 | tee "$log"
+node_modules/.bin/tap run -R tap --no-color --jobs=1 --timeout=3600 "${files[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 summary="$(grep -E '^# \{ total:' "$log" | tail -n 1 || true)"

@@ -146,5 +146,6 @@ mkdir -p "$hd/etc/apache2/conf-enabled"
 printf 'ErrorLog /proc/self/fd/2\nCustomLog /proc/self/fd/1 common\n' >"$hd/etc/apache2/conf-enabled/zz-container-log.conf"
 image httpd e2e-test-images/httpd:2.4.39-4 "{$path_env,\"Cmd\":[\"httpd-foreground\"],\"StopSignal\":\"SIGWINCH\"}" "$deb" "$hd"
 
+rm -f "$layout/.layers.json"
 printf '%s\n' "${list[@]}" >"$out/images.list"
 echo "make-critest-images: ${#list[@]} images in $layout"

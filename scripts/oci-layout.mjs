@@ -6,11 +6,13 @@
 // so the same directory gives the same digest); CONFIG_JSON is the image
 // config's `config` object (Entrypoint, Cmd, Env, User...); REF becomes the
 // manifest's org.opencontainers.image.ref.name in index.json (skopeo's
-// oci:LAYOUT:REF). Blobs shared by several images are stored once.
+// oci:LAYOUT:REF). Blobs shared by several images are stored once, and a
+// directory already packed for an earlier image of the same layout is not
+// packed again (LAYOUT/.layers.json, which the caller removes when done).
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 
 const [layout, ref, configJson, ...layerDirs] = process.argv.slice(2)
@@ -33,15 +35,21 @@ function putBlob(bytes) {
   return { digest: `sha256:${hex}`, size: bytes.length }
 }
 
+const packedFile = join(layout, '.layers.json')
+const packed = existsSync(packedFile) ? JSON.parse(readFileSync(packedFile, 'utf8')) : {}
 const layers = []
 const diffIds = []
-for (const dir of layerDirs) {
+for (const dir of layerDirs.map(d => resolve(d))) {
   if (!statSync(dir).isDirectory()) throw new Error(`${dir}: not a directory`)
-  const tar = execFileSync('tar', ['--numeric-owner', '--sort=name', '--mtime=@0', '--xattrs', '-C', dir, '-cf', '-', '.'], {
-    maxBuffer: 2 ** 31,
-  })
-  diffIds.push(`sha256:${sha(tar)}`)
-  layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...putBlob(gzipSync(tar, { level: 6 })) })
+  if (!packed[dir]) {
+    const tar = execFileSync('tar', ['--numeric-owner', '--sort=name', '--mtime=@0', '--xattrs', '-C', dir, '-cf', '-', '.'], {
+      maxBuffer: 2 ** 31,
+    })
+    packed[dir] = { diffId: `sha256:${sha(tar)}`, desc: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...putBlob(gzipSync(tar, { level: 6 })) } }
+    writeFileSync(packedFile, JSON.stringify(packed))
+  }
+  diffIds.push(packed[dir].diffId)
+  layers.push(packed[dir].desc)
 }
 
 const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch] ?? process.arch
