@@ -45,7 +45,10 @@ t.test('RuntimeConfig says CGROUPFS (the enum zero value is SYSTEMD)', async t =
 
 t.test('Status: RuntimeReady; NetworkReady follows the CNI state', async t => {
   const { rt } = await serve(t)
-  const r = (await rt('Status')({ verbose: true })) as { status: { conditions: { type: string; status: boolean; message: string }[] }; info: { config: string } }
+  const r = (await rt('Status')({ verbose: true })) as {
+    status: { conditions: { type: string; status: boolean; message: string }[] }
+    info: { config: string }
+  }
   t.same(
     r.status.conditions.map(c => [c.type, c.status]),
     [
@@ -88,7 +91,10 @@ t.test('the ImageService on an empty store: no image, an empty list, an idempote
 
 t.test('bad requests are InvalidArgument with the field named', async t => {
   const { img } = await serve(t)
-  await t.rejects(img('PullImage')({ image: { image: '' } }), { code: status.INVALID_ARGUMENT, details: /^cri\.PullImage: image\.image: an image name is required/ })
+  await t.rejects(img('PullImage')({ image: { image: '' } }), {
+    code: status.INVALID_ARGUMENT,
+    details: /^cri\.PullImage: image\.image: an image name is required/,
+  })
   await t.rejects(img('ImageStatus')({ image: { image: 'Bad Name' } }), { code: status.INVALID_ARGUMENT, details: /^image\.name: Bad Name: / })
   await t.rejects(img('PullImage')({ image: { image: 'x' }, auth: { auth: 'bm9jb2xvbg==' } }), {
     code: status.INVALID_ARGUMENT,
@@ -114,6 +120,9 @@ t.test('streaming calls and methods outside our .proto answer Unimplemented', as
 t.test('the socket is root-only; a second server on it is refused; close removes it', async t => {
   const { server } = await serve(t)
   t.equal(statSync(server.socket).mode & 0o777, 0o600)
-  await t.rejects(CriServer.start({ listen: `unix://${server.socket}`, root: server.root, log: () => {} }), { step: 'cri.listen', message: /another server is listening/ })
+  await t.rejects(CriServer.start({ listen: `unix://${server.socket}`, root: server.root, log: () => {} }), {
+    step: 'cri.listen',
+    message: /another server is listening/,
+  })
   await t.rejects(CriServer.start({ listen: 'tcp://127.0.0.1:1' }), { message: /must be unix:\/\/\/absolute\/path\.sock/ })
 })
