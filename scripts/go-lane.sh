@@ -86,7 +86,8 @@ fi
 # 3. The tests, with the registry served for them all.
 work="$(mktemp -d -t pl-go-lane.XXXXXX)"
 registry_serve "$registry" "$work"
-trap 'kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; rm -rf "$work"' EXIT
+# The lane's own exit status, not the registry's (killed by SIGTERM: 143).
+trap 'rc=$?; kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; rm -rf "$work"; exit $rc' EXIT
 export POD_LAUNCH_CRITEST_REGISTRY="$REG"
 
 files=("$@")
