@@ -10,6 +10,7 @@ export {
   namespaceInodes,
   parseCriLog,
   parseBackoff,
+  parseDurationMs,
   stateName,
   stateReason,
   KUBELET_BACKOFF,
@@ -135,7 +136,17 @@ export {
   type DetachedStart,
   type LogOptions,
 } from './manage/index.js'
-export { listPods, displayPhase, isAlive, isReady, runningContainerStatuses, type PodRecord, type PodRef } from './state/index.js'
+export {
+  listPods,
+  displayPhase,
+  podStatusText,
+  isAlive,
+  isReady,
+  runningContainerStatuses,
+  type PodRecord,
+  type EventRecord,
+  type PodRef,
+} from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './state/index.js'
 export {
   importImage,

@@ -9,6 +9,7 @@ import {
   isReady,
   listPods,
   podLogs,
+  podStatusText,
   podStats,
   removePod,
   runningContainerStatuses,
@@ -32,10 +33,12 @@ function row(r: PodRecord) {
   const ready = all.filter(isReady).length
   const restarts = all.reduce((n, s) => n + s.restartCount, 0)
   const total = r.spec.containers.length + r.spec.initContainers.filter(isSidecar).length
+  const alive = isAlive(r.supervisor)
   return {
     pod: r.name,
     id: r.id.slice(0, 12),
-    phase: displayPhase(r, isAlive(r.supervisor)),
+    phase: displayPhase(r, alive),
+    status: podStatusText(r, alive),
     ready: `${ready}/${total}`,
     restarts,
     age: age(r.startTime ?? r.createdAt),
@@ -46,14 +49,17 @@ function row(r: PodRecord) {
 export function psCommand(root: string, json: boolean, io: Io): number {
   const pods = listPods(root)
   const rows = pods.map(p =>
-    p.record ? row(p.record) : { pod: '?', id: p.id.slice(0, 12), phase: 'Unknown', ready: '-', restarts: 0, age: '-', ip: '-', error: p.error?.message },
+    p.record
+      ? row(p.record)
+      : { pod: '?', id: p.id.slice(0, 12), phase: 'Unknown', status: 'Unknown', ready: '-', restarts: 0, age: '-', ip: '-', error: p.error?.message },
   )
   if (json) io.out(JSON.stringify(rows, null, 2) + '\n')
   else
     io.out(
       table(
-        ['POD', 'ID', 'PHASE', 'READY', 'RESTARTS', 'AGE', 'IP'],
-        rows.map(r => [r.pod, r.id, r.phase, r.ready, String(r.restarts), r.age, r.ip]),
+        // STATUS as kubectl get pods prints it (ImagePullBackOff, CrashLoopBackOff, Completed...); --json has the phase too.
+        ['POD', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP'],
+        rows.map(r => [r.pod, r.id, r.ready, r.status, String(r.restarts), r.age, r.ip]),
       ),
     )
   return 0

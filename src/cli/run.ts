@@ -1,6 +1,8 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
+import { constants } from 'node:os'
 import {
   DEFAULT_STATE_ROOT,
+  KUBELET_BACKOFF,
   PodError,
   crashPoint,
   loadManifest,
@@ -9,7 +11,9 @@ import {
   startForeground,
   stateName,
   stateReason,
+  type BackoffOptions,
   type ContainerStatus,
+  type Pod,
   type PodEvent,
   type PodResult,
 } from '../index.js'
@@ -35,9 +39,22 @@ export interface RunArgs {
   strict?: boolean
 }
 
-/** Lifecycle events worth a line on the terminal while the pod runs. */
-function describe(e: PodEvent): string | undefined {
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`
+
+/** Lifecycle events worth a line on the terminal while the pod runs (or waits for its images). */
+function describe(e: PodEvent, retried: Set<string>): string | undefined {
   switch (e.type) {
+    case 'image-pull': {
+      const who = `${e.containers.length > 1 ? 'containers' : 'container'} ${e.containers.join(', ')}`
+      const q = JSON.stringify(e.image)
+      if (e.state === 'failed') {
+        retried.add(e.image)
+        return `${who}: Failed to pull image ${q}: ${e.error} (ErrImagePull; next attempt in ${seconds(e.retryInMs ?? 0)}, Ctrl-C to give up)`
+      }
+      if (e.state === 'backoff') return `${who}: Back-off pulling image ${q} (ImagePullBackOff; next attempt in ${seconds(e.retryInMs ?? 0)})`
+      if (e.state === 'pulling' && retried.has(e.image)) return `${who}: Pulling image ${q}`
+      return undefined
+    }
     case 'container-failed-to-start':
       return `container ${e.container}: ${e.error.message}${e.error.hint ? `\nhint: ${e.error.hint}` : ''}`
     case 'container-restarting':
@@ -57,15 +74,22 @@ function describe(e: PodEvent): string | undefined {
 /** The pod options of `run`, foreground or detached. */
 function podOptions(args: RunArgs) {
   const { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault } = args
-  return { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault }
+  return { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault, backoff: backoffOf(args) }
+}
+
+/** --backoff: restarts (CrashLoopBackOff) and image pulls (ImagePullBackOff); default kubelet's. */
+function backoffOf(args: RunArgs): BackoffOptions | undefined {
+  if (args.backoff === undefined) return undefined
+  const backoff = parseBackoff(args.backoff)
+  if (!backoff) {
+    throw new PodError(`cli.args: --backoff ${args.backoff}: not a duration (e.g. 100ms, 2s, or initial,max like 1s,10s)`, { step: 'cli.args', exitCode: 2 })
+  }
+  return backoff
 }
 
 /** Run in the foreground: Ctrl-C stops gracefully, a second Ctrl-C kills. */
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
-  const backoff = args.backoff === undefined ? undefined : parseBackoff(args.backoff)
-  if (args.backoff !== undefined && !backoff) {
-    throw new PodError(`cli.args: --backoff ${args.backoff}: not a duration (e.g. 100ms, 2s, or initial,max like 1s,10s)`, { step: 'cli.args', exitCode: 2 })
-  }
+  const options = podOptions(args)
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`), { strict: args.strict ?? true })
   // One container gets our terminal: the first with stdin or tty, as kubectl attach picks one.
   const target = foregroundTarget(spec)
@@ -77,29 +101,41 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   }
   if (target?.container.tty && target.container.stdin && process.stdin.isTTY)
     io.err(`pod-launch: container ${target.container.name} has a tty: ${DETACH_HINT}\n`)
-  const pod = await startForeground(spec, args.root ?? DEFAULT_STATE_ROOT, {
-    attach: target && { container: target.container.name, client: client! },
-    backoff,
-    ...podOptions(args),
-    onPull: pullProgress({ write: io.err, isTTY: io === processIo && !!process.stderr.isTTY }),
-    onEvent: e => {
-      const line = describe(e)
-      if (line) io.err(`pod-launch: ${line}\n`)
-    },
-  })
+  let pod: Pod | undefined
   let interrupts = 0
+  const stop = (sig: string, running: Pod) => {
+    const force = args.force || interrupts > 1
+    const grace = force ? 0 : (args.gracePeriod ?? running.spec.terminationGracePeriodSeconds)
+    io.err(`pod-launch: ${sig}: stopping pod ${running.name} (grace ${grace}s${interrupts === 1 && grace > 0 ? ', again to kill now' : ''})\n`)
+    void running.stop({ gracePeriodSeconds: grace, force })
+  }
+  // Ctrl-C while the pod starts ends a wait for its images; later (or once it is up) it stops the pod.
+  const starting = new AbortController()
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++
     crashPoint('stop-requested')
-    const force = args.force || interrupts > 1
-    const grace = force ? 0 : (args.gracePeriod ?? pod.spec.terminationGracePeriodSeconds)
-    io.err(`pod-launch: ${sig}: stopping pod ${pod.name} (grace ${grace}s${interrupts === 1 && grace > 0 ? ', again to kill now' : ''})\n`)
-    void pod.stop({ gracePeriodSeconds: grace, force })
+    if (pod) return stop(sig, pod)
+    if (interrupts > 1) process.exit(128 + constants.signals[sig]) // a second one while starting: at once (gc removes what is left)
+    io.err(`pod-launch: ${sig}: stopping pod ${spec.name} while it starts (again to kill now)\n`)
+    starting.abort()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const retried = new Set<string>()
   let result: PodResult
   try {
+    pod = await startForeground(spec, args.root ?? DEFAULT_STATE_ROOT, {
+      attach: target && { container: target.container.name, client: client! },
+      ...options,
+      imagePullBackoff: options.backoff ?? KUBELET_BACKOFF,
+      signal: starting.signal,
+      onPull: pullProgress({ write: io.err, isTTY: io === processIo && !!process.stderr.isTTY }),
+      onEvent: e => {
+        const line = describe(e, retried)
+        if (line) io.err(`pod-launch: ${line}\n`)
+      },
+    })
+    if (interrupts > 0) stop('SIGINT', pod)
     result = await pod.wait()
   } finally {
     client?.stop()
@@ -129,9 +165,15 @@ export function summary(r: PodResult): string {
 
 /** `run -d`: print the pod id once it is Running. */
 export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
-  if (args.backoff !== undefined) throw new PodError('cli.args: --backoff applies to foreground runs only for now', { step: 'cli.args', exitCode: 2 })
+  const options = podOptions(args)
   const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`), { strict: args.strict ?? true })
-  const started = await runDetached(spec, args.root ?? DEFAULT_STATE_ROOT, podOptions(args), m => io.err(`warning: ${m}\n`))
+  const started = await runDetached(spec, args.root ?? DEFAULT_STATE_ROOT, options, m => io.err(`warning: ${m}\n`))
+  const w = started.waiting
+  if (w)
+    io.err(
+      `pod-launch: pod ${started.name}: ${w.containers.length > 1 ? 'containers' : 'container'} ${w.containers.join(', ')}: ${w.reason}: ${w.message ?? ''}\n` +
+        `hint: the pod waits and pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it; pod-launch rm --force ${started.name} gives up\n`,
+    )
   io.out(`${started.id}\n`)
   return 0
 }

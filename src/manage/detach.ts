@@ -43,6 +43,8 @@ export interface DetachedStart {
   id: string
   name: string
   phase: string
+  /** Containers whose image could not be pulled yet: the pod waits (ErrImagePull, then ImagePullBackOff). */
+  waiting?: { containers: string[]; reason: string; message?: string }
 }
 
 /** Start `spec` under a supervisor; resolves once it is Running. Throws its start error (nothing left). */
@@ -90,7 +92,7 @@ export async function runDetached(
     pipe.on('close', () => resolve(text))
   })
   child.unref()
-  let msg: { ok?: boolean; phase?: string; error?: { message: string; hint?: string; step?: string } }
+  let msg: { ok?: boolean; phase?: string; error?: { message: string; hint?: string; step?: string }; waiting?: DetachedStart['waiting'] }
   try {
     msg = JSON.parse(reply)
   } catch {
@@ -110,5 +112,5 @@ export async function runDetached(
     })
   }
   if (msg.error) throw new PodError(msg.error.message, { step: msg.error.step ?? 'pod.start', hint: msg.error.hint })
-  return { id: spec.uid, name: spec.name, phase: msg.phase ?? 'Running' }
+  return { id: spec.uid, name: spec.name, phase: msg.phase ?? 'Running', ...(msg.waiting && { waiting: msg.waiting }) }
 }

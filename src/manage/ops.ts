@@ -194,6 +194,7 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
     spec: r.spec,
     status: {
       phase: displayPhase(r, live),
+      ...(r.error && { message: r.error.message }),
       conditions: [
         cond('PodScheduled', true),
         cond('Initialized', initDone || appStarted),
@@ -206,7 +207,15 @@ export function inspectPod(root: string, ref: string): Record<string, unknown> {
       initContainerStatuses: r.initContainerStatuses,
       containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: isReady(s) })),
     },
-    podLaunch: { id, dir: podDir(root, id), supervisor: r.supervisor && { ...r.supervisor, alive: live }, pause: r.pause, cgroups: r.cgroups },
+    podLaunch: {
+      id,
+      dir: podDir(root, id),
+      supervisor: r.supervisor && { ...r.supervisor, alive: live },
+      pause: r.pause,
+      cgroups: r.cgroups,
+      // kubelet's events for the pod, as kubectl describe lists them (image pulls...).
+      events: r.events ?? [],
+    },
   }
 }
 

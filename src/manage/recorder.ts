@@ -4,12 +4,14 @@
 // owner dies at, rm --force and gc find everything the pod made.
 import { existsSync } from 'node:fs'
 import { crashPoint } from '../crash-point.js'
-import type { Pod, PodEvent, PodOptions } from '../pod/index.js'
-import { podDir, startTicks, writeRecord, type PodRecord } from '../state/index.js'
-import { podSnapshot } from './snapshot.js'
+import { imagePullView, type ImagePullEvent, type Pod, type PodEvent, type PodOptions } from '../pod/index.js'
+import { addEvent, podDir, startTicks, writeRecord, type PodRecord, type WaitingReason } from '../state/index.js'
+import { containerFieldPath, podSnapshot, waitingStatuses } from './snapshot.js'
 
 export class RecordKeeper {
   private pod?: Pod
+  /** Containers waiting for their image, before the pod exists (ErrImagePull...). */
+  private readonly waiting = new Map<string, { reason: WaitingReason; message?: string }>()
 
   constructor(
     private readonly root: string,
@@ -42,8 +44,23 @@ export class RecordKeeper {
   /** PodOptions.onEvent: each event is saved as it happens. */
   readonly onEvent = (e: PodEvent): void => {
     if (e.type === 'pod-removed') return
+    if (e.type === 'image-pull') return this.onImagePull(e)
     if (e.type === 'sandbox-started') this.record.pause = { pid: e.pid, startTicks: startTicks(e.pid) ?? '', namespaces: e.namespaces }
     this.save()
     if (e.type === 'sandbox-started') crashPoint('sandbox-recorded')
+  }
+
+  /** The containers' Waiting reasons and kubelet's events while the images are pulled. */
+  private onImagePull(e: ImagePullEvent): void {
+    const view = imagePullView(e)
+    let events = this.record.events ?? []
+    for (const c of e.containers) {
+      if (view.waiting.reason === 'ContainerCreating') this.waiting.delete(c)
+      else this.waiting.set(c, view.waiting)
+      for (const ev of view.events) events = addEvent(events, { ...ev, fieldPath: containerFieldPath(this.record.spec, c) })
+    }
+    this.record = { ...this.record, events }
+    if (!this.pod) this.record = { ...this.record, ...waitingStatuses(this.record.spec, this.waiting) }
+    this.save()
   }
 }

@@ -1,6 +1,7 @@
 // A running Pod (or what is known of it) -> its PodRecord.
 import type { Pod } from '../pod/index.js'
-import { startTicks, stored, type PodRecord } from '../state/index.js'
+import { isSidecar, type PodSpec } from '../spec/index.js'
+import { startTicks, stored, type ContainerRecord, type PodRecord, type WaitingReason } from '../state/index.js'
 
 export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
   const runner = (r: Pod['runners'][number]) => ({ ...stored({ ...r.status, namespaces: r.namespaces }), ...(r.plan && { plan: r.plan }) })
@@ -20,4 +21,28 @@ export function podSnapshot(pod: Pod, base: PodRecord): PodRecord {
     initContainerStatuses: pod.initRunners.map(runner),
     containerStatuses: pod.runners.map(runner),
   }
+}
+
+/** The statuses before the pod exists: each container Waiting, with the reason given or kubelet's default. */
+export function waitingStatuses(
+  spec: PodSpec,
+  waiting: ReadonlyMap<string, { reason: WaitingReason; message?: string }>,
+): Pick<PodRecord, 'initContainerStatuses' | 'containerStatuses'> {
+  // kubelet's default: PodInitializing for every container of a pod with init containers, else ContainerCreating.
+  const reason: WaitingReason = spec.initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating'
+  const status = (c: PodSpec['containers'][number], init: boolean): ContainerRecord => ({
+    name: c.name,
+    init,
+    ...(init && isSidecar(c) && { sidecar: true }),
+    state: { waiting: waiting.get(c.name) ?? { reason } },
+    restartCount: 0,
+    started: false,
+    ready: false,
+  })
+  return { initContainerStatuses: spec.initContainers.map(c => status(c, true)), containerStatuses: spec.containers.map(c => status(c, false)) }
+}
+
+/** `spec.containers{name}`: the involvedObject.fieldPath of a container's events. */
+export function containerFieldPath(spec: PodSpec, name: string): string {
+  return spec.initContainers.some(c => c.name === name) ? `spec.initContainers{${name}}` : `spec.containers{${name}}`
 }

@@ -4,7 +4,7 @@
 // on fd 3, and exits once the pod has ended and been torn down.
 import { closeSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import { Pod } from '../pod/index.js'
+import { KUBELET_BACKOFF, Pod, type BackoffOptions } from '../pod/index.js'
 import type { NetworkOptions } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { crashPoint } from '../crash-point.js'
@@ -17,14 +17,27 @@ export interface SupervisedOptions extends NetworkOptions {
   pidsLimit?: number
   imageFallback?: 'host'
   seccompDefault?: boolean
+  /** Restart and image-pull back-off (default kubelet's). */
+  backoff?: BackoffOptions
 }
 
-function report(fd: number, msg: object): void {
-  try {
-    writeSync(fd, JSON.stringify(msg) + '\n')
-    closeSync(fd)
-  } catch {
-    // the client is gone: nothing to tell
+/** The one message to the `run -d` client: started, waiting for an image, or the start error. */
+function reporter(fd: number): { send: (msg: object) => void; readonly done: boolean } {
+  let done = false
+  return {
+    send(msg) {
+      if (done) return // fd closed: never write to a number another file may reuse
+      done = true
+      try {
+        writeSync(fd, JSON.stringify(msg) + '\n')
+        closeSync(fd)
+      } catch {
+        // the client is gone: nothing to tell
+      }
+    },
+    get done() {
+      return done
+    },
   }
 }
 
@@ -37,19 +50,25 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   )
   writeRecord(root, keeper.record)
   crashPoint('supervisor-record')
+  const client = reporter(reportFd)
   let pod: Pod | undefined
+  // A stop while the images are pulled or awaited ends the wait.
+  const starting = new AbortController()
   const stopRequested = () => {
     const file = stopFile(dir)
     const req = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { gracePeriodSeconds?: number; force?: boolean }) : {}
     log(`stop requested: ${JSON.stringify(req)}`)
     crashPoint('stop-requested')
-    void pod?.stop(req)
+    if (pod) void pod.stop(req)
+    else starting.abort()
   }
   process.on('SIGTERM', stopRequested)
   process.on('SIGINT', stopRequested)
   try {
     pod = await Pod.start(spec, {
       ...options,
+      imagePullBackoff: options.backoff ?? KUBELET_BACKOFF,
+      signal: starting.signal,
       stateRoot: root,
       keepState: true,
       dieWithParent: false,
@@ -58,21 +77,30 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
       onWarning: m => log(`warning: ${m}`),
       onIntent: keeper.onIntent,
       onEvent: e => {
-        log(`event ${JSON.stringify(e, (k, v) => (k === 'error' ? (v as Error).message : v))}`)
+        log(`event ${JSON.stringify(e, (k, v) => (k === 'error' && v instanceof Error ? v.message : v))}`)
         keeper.onEvent(e)
+        // An image that cannot be pulled yet: the client returns, the pod waits (as kubectl apply returns).
+        if (e.type === 'image-pull' && e.state === 'failed')
+          client.send({ ok: true, id, phase: 'Pending', waiting: { containers: e.containers, reason: 'ErrImagePull', message: e.error } })
       },
     })
   } catch (e) {
     const err = e instanceof PodError ? e : PodError.system('pod.start', e)
     log(`start failed: ${err.message}`)
-    report(reportFd, { error: { message: err.message, hint: err.hint, step: err.step } })
+    if (client.done) {
+      // The client was told the pod waits: it stays, Failed, with why (rm removes it).
+      keeper.record = { ...keeper.record, phase: 'Failed', supervisor: null, error: { message: err.message, ...(err.hint && { hint: err.hint }) } }
+      keeper.save()
+      return 1
+    }
+    client.send({ error: { message: err.message, hint: err.hint, step: err.step } })
     rmSync(dir, { recursive: true, force: true }) // a failed start leaves nothing
     return 1
   }
   keeper.attach(pod)
   keeper.save()
   crashPoint('running')
-  report(reportFd, { ok: true, id, phase: pod.phase })
+  client.send({ ok: true, id, phase: pod.phase })
   const result = await pod.wait()
   keeper.record = { ...keeper.record, phase: result.phase, supervisor: null }
   keeper.save()

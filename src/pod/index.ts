@@ -15,7 +15,8 @@ export {
   type RunConfig,
   type SpawnPlan,
 } from './plan.js'
-export { KUBELET_BACKOFF, parseBackoff, type BackoffOptions } from './backoff.js'
+export { KUBELET_BACKOFF, parseBackoff, parseDurationMs, type BackoffOptions } from './backoff.js'
+export { imagePullView, type ImagePullEvent, type ImagePullState, type KubeletEvent } from './image-pulls.js'
 export { DEFAULT_STATE_ROOT } from '../state/index.js'
 export { stateName, stateReason, type ContainerStatus, type ContainerState, type PodPhase, type Terminated } from '../state/index.js'
 export { execAttached, execInContainer, type ExecTarget } from './exec.js'

@@ -17,12 +17,16 @@ import { listenAttach } from './attach-server.js'
 import type { AttachClient } from './stdio.js'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
+import { DEFAULT_STATE_ROOT } from '../state/index.js'
+import type { PullEvent } from '../rootfs/index.js'
+import { ensurePodImages, type ImagePullEvent } from './image-pulls.js'
 
 export type PodEvent =
   | SandboxEvent
   | { type: 'pod-phase'; pod: string; phase: PodPhase }
   | { type: 'pod-removed'; pod: string }
   | { type: 'sandbox-died'; pod: string; pid: number; signal: NodeJS.Signals | null; exitCode: number }
+  | (ImagePullEvent & { pod: string })
   | (RunnerEvent & { pod: string })
 
 export interface PodOptions extends Omit<SandboxOptions, 'onEvent'> {
@@ -32,6 +36,16 @@ export interface PodOptions extends Omit<SandboxOptions, 'onEvent'> {
   onEvent?: (event: PodEvent) => void
   /** Restart backoff (default: kubelet's 10 s doubling to 5 min). */
   backoff?: BackoffOptions
+  /** Progress of the image pulls imagePullPolicy asks for before the pod starts. */
+  onPull?: (event: PullEvent) => void
+  /**
+   * Retry a failed image pull with this back-off, as kubelet does (the
+   * containers wait in ErrImagePull / ImagePullBackOff; `image-pull` events
+   * say so). Default: the first failed pull fails the start.
+   */
+  imagePullBackoff?: BackoffOptions
+  /** Aborts the start while it pulls or waits for images (it then throws `image.pull`, EINTR). */
+  signal?: AbortSignal
   /**
    * Attach `client` to `container` from its first run on, following its
    * restarts (the foreground terminal of `pod-launch run`). While the client
@@ -132,6 +146,16 @@ export class Pod {
     const terminal = opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr }
     let pod: Pod
     try {
+      // Images first, as kubelet pulls them (retried with a back-off when given): nothing of the pod is made until they are here.
+      await ensurePodImages(spec, {
+        root: opts.stateRoot ?? DEFAULT_STATE_ROOT,
+        warn,
+        imageFallback: opts.imageFallback,
+        onEvent: opts.onPull,
+        backoff: opts.imagePullBackoff,
+        signal: opts.signal,
+        emit: e => emit({ ...e, pod: spec.name }),
+      })
       const sandbox = await PodSandbox.create(spec, {
         ...opts,
         onWarning: warn,

@@ -12,7 +12,7 @@ import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type 
 import { crashPoint } from '../crash-point.js'
 import { PodError } from '../errors.js'
 import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
-import { podImages, prepareVolumes, pullPodImages, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource, type PullEvent } from '../rootfs/index.js'
+import { prepareVolumes, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource } from '../rootfs/index.js'
 import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../seccomp/index.js'
 import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/index.js'
@@ -52,7 +52,6 @@ export interface SandboxOptions extends NetworkOptions {
   cgroupParent?: string
   pidsLimit?: number
   imageFallback?: 'host'
-  onPull?: (event: PullEvent) => void
   seccompDefault?: boolean
   /** Called with the cgroup plan once the pod's directory exists and before any cgroup or process does (a throw aborts). */
   onIntent?: (intent: { cgroups: CgroupPlan }) => void
@@ -138,8 +137,9 @@ export class PodSandbox {
   }
 
   /**
-   * RunPodSandbox: seccomp profiles, images (pulled as imagePullPolicy asks),
-   * the network plan (all before anything is made), then the pod's
+   * RunPodSandbox: seccomp profiles, the containers' images (in the store
+   * already: the caller pulls them, as kubelet pulls before it creates a
+   * container), the network plan (all before anything is made), then the pod's
    * directory, cgroups, volumes, pause, CNI ADD and the /etc files. Throws a
    * PodError (`state.*`, `cgroup.*`, `volume.*`, `spawn.*`, `child.*`,
    * `sandbox.sysctl`, `cni.*`) after undoing everything it made.
@@ -152,8 +152,7 @@ export class PodSandbox {
     // before anything is made; each distinct filter is compiled once here.
     const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
     for (const w of seccompWarnings(seccomp)) warn(w)
-    // Images first: pulled as imagePullPolicy asks; a missing one fails before anything is made.
-    await pullPodImages(podImages(spec), { root: stateRoot, warn, imageFallback: opts.imageFallback, onEvent: opts.onPull })
+    // Images next: a missing one fails before anything is made.
     const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
     // The network too: a bad conflist or a hostPort without CNI fails here.
     const network = planNetwork(spec, opts, warn)

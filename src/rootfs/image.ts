@@ -85,8 +85,8 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
 /** Every container's image with its pull policy and field path, init containers first (what pull-on-run pulls). */
 export function podImages(spec: PodSpec): PodImage[] {
   return [
-    ...spec.initContainers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, where: `spec.initContainers[${i}].image` })),
-    ...spec.containers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, where: `spec.containers[${i}].image` })),
+    ...spec.initContainers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, where: `spec.initContainers[${i}].image`, container: c.name })),
+    ...spec.containers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, where: `spec.containers[${i}].image`, container: c.name })),
   ]
 }
 

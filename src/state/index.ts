@@ -1,4 +1,5 @@
-export { type ContainerRecord, type CgroupsRecord, type PodRecord, displayPhase, isReady, runningContainerStatuses } from './record.js'
+export { type ContainerRecord, type CgroupsRecord, type PodRecord, displayPhase, isReady, podStatusText, runningContainerStatuses } from './record.js'
+export { addEvent, MAX_EVENTS, type EventRecord } from './events.js'
 export { writeRecord, readRecord, listPodIds, ensureRoot, withLock } from './store.js'
 export * from './layout.js'
 export { startTicks, isAlive, podOfProcess, processesByPod } from './proc.js'

@@ -2,6 +2,7 @@
 import { isSidecar, type PodSpec } from '../spec/index.js'
 import type { CgroupPlan } from '../cgroups/index.js'
 import type { SpawnPlan } from '../spawn/index.js'
+import type { EventRecord } from './events.js'
 import type { ContainerStatus, PodPhase, Stored } from './status.js'
 
 /** A container's status as pod.json holds it (dates as ISO strings), with its namespaces. */
@@ -40,12 +41,50 @@ export interface PodRecord {
   podIPs?: string[]
   initContainerStatuses: ContainerRecord[]
   containerStatuses: ContainerRecord[]
+  /** kubelet's events for the pod (image pulls...), newest last. */
+  events?: EventRecord[]
 }
 
 /** What `ps` and `inspect` show for the phase: Unknown when the owner died before the pod ended. */
 export function displayPhase(r: PodRecord, supervisorAlive: boolean): string {
   if (r.phase === 'Succeeded' || r.phase === 'Failed') return r.phase
   return supervisorAlive ? r.phase : 'Unknown'
+}
+
+/**
+ * The STATUS column of `kubectl get pods`: the phase, unless a container
+ * says more (kubectl's printPod): the first unfinished init container as
+ * `Init:<reason>` or `Init:N/M`, else the last container's waiting or
+ * terminated reason (`ImagePullBackOff`, `CrashLoopBackOff`, `Completed`,
+ * `Error`), `Running` while one still runs ready.
+ */
+export function podStatusText(r: PodRecord, supervisorAlive: boolean): string {
+  const phase = displayPhase(r, supervisorAlive)
+  if (phase === 'Unknown') return phase
+  let reason: string = phase
+  const exited = (t: { reason?: string; signal?: string | null; exitCode: number }, prefix = '') =>
+    prefix + (t.reason || (t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`))
+  const sidecars = new Set(r.spec.initContainers.filter(isSidecar).map(c => c.name))
+  let initializing = false
+  for (const [i, s] of r.initContainerStatuses.entries()) {
+    const st = s.state
+    if ('terminated' in st && st.terminated.exitCode === 0) continue
+    if (sidecars.has(s.name) && s.started) continue
+    if ('terminated' in st) reason = exited(st.terminated, 'Init:')
+    else if ('waiting' in st && st.waiting.reason && st.waiting.reason !== 'PodInitializing') reason = `Init:${st.waiting.reason}`
+    else reason = `Init:${i}/${r.spec.initContainers.length}`
+    initializing = true
+    break
+  }
+  if (initializing) return reason
+  let running = false
+  for (const s of [...r.containerStatuses].reverse()) {
+    const st = s.state
+    if ('waiting' in st && st.waiting.reason) reason = st.waiting.reason
+    else if ('terminated' in st) reason = exited(st.terminated)
+    else if (isReady(s)) running = true
+  }
+  return reason === 'Completed' && running ? 'Running' : reason
 }
 
 /**

@@ -1,7 +1,7 @@
 // Container and pod status as Kubernetes reports them (core/v1 ContainerStatus, PodStatus),
 // as the runner holds them and (dates as ISO strings) as the pod record stores them.
 
-export type WaitingReason = 'ContainerCreating' | 'PodInitializing' | 'CrashLoopBackOff'
+export type WaitingReason = 'ContainerCreating' | 'PodInitializing' | 'CrashLoopBackOff' | 'ErrImagePull' | 'ImagePullBackOff'
 export type TerminatedReason = 'Completed' | 'Error' | 'OOMKilled' | 'ContainerCannotRun'
 
 export interface Terminated {
