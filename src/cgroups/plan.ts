@@ -138,6 +138,17 @@ export function planContainerCgroup(plan: CgroupPlan, c: { name: string; resourc
   return { node, ops: [...mkdirs, ...writeOps(node, routed)] }
 }
 
+/** The writes that set a planned container's cgroup to `resources` (the CRI's UpdateContainerResources). */
+export function planContainerUpdate(plan: CgroupPlan, c: { name: string; resources: Resources }): CgroupOp[] {
+  const old = plan.containers.find(n => n.who === c.name)
+  if (!old) throw new PodError(`cgroup.plan: container ${c.name}: the pod has no cgroup of this name`, { step: 'cgroup.plan', code: 'ENOENT' })
+  const node: CgroupNode = { ...old, writes: containerWrites(plan.mode === 'v2' ? 2 : 1, c.resources) }
+  return writeOps(
+    node,
+    node.writes.map(w => ({ w, h: hierarchyFor(plan.hierarchies, w, node) })),
+  )
+}
+
 /** One line per op, for `explain`. */
 export function formatPlan(plan: CgroupPlan): string[] {
   return plan.ops.map(o => (o.op === 'mkdir' ? `mkdir ${o.path}` : `write ${o.path} = "${o.value}"  # ${o.from}${o.ifExists ? ' (if the file exists)' : ''}`))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PodError } from '../errors.js'
 import type { CgroupFs } from './fs.js'
-import { DEFAULT_PARENT, planContainerCgroup, type CgroupNode, type CgroupPlan, type Who } from './plan.js'
+import { DEFAULT_PARENT, planContainerCgroup, planContainerUpdate, type CgroupNode, type CgroupPlan, type Who } from './plan.js'
 import { applyOps } from './apply.js'
 import type { Resources } from '../spec/resources.js'
 import { oomKillCount, readOptional, readStats, type CgroupStats } from './stats.js'
@@ -50,6 +50,11 @@ export class PodCgroups {
     this.plan.containers.push(node)
     this.plan.ops.push(...ops)
     this.paths.containers[node.who] = this.plan.hierarchies.map(h => join(h.path, node.rel))
+  }
+
+  /** New limits for a container's cgroup (the CRI's UpdateContainerResources). Throws `cgroup.plan`, `cgroup.write`. */
+  updateContainer(c: { name: string; resources: Resources }): void {
+    applyOps(this.fs, planContainerUpdate(this.plan, c))
   }
 
   /**

@@ -170,7 +170,8 @@ export function podTotals(pod: PodResources): PodTotals {
   const limits = (r: Resources) => r.limits
   // Sidecars run beside the containers: a pod limit needs theirs too.
   const running = [...pod.initContainers.filter(isSidecar), ...pod.containers]
-  const everyLimit = (key: Key) => running.every(c => (c.resources.limits[key] ?? 0) > 0)
+  // A pod with no container yet (a CRI sandbox: containers come later) has no pod limit.
+  const everyLimit = (key: Key) => running.length > 0 && running.every(c => (c.resources.limits[key] ?? 0) > 0)
   const hugepages: Record<string, number> = {}
   for (const c of running) {
     for (const [size, bytes] of Object.entries(c.resources.limits.hugepages)) hugepages[size] = (hugepages[size] ?? 0) + bytes

@@ -18,7 +18,7 @@ export async function criCommand(listen: string | undefined, g: Globals, io: Io)
     process.once('SIGINT', () => resolve('SIGINT'))
     process.once('SIGTERM', () => resolve('SIGTERM'))
   })
-  io.err(`pod-launch cri: ${signal}: closing the socket; pods keep running\n`)
+  io.err(`pod-launch cri: ${signal}: removing ${server.runtime.sandboxes.size} sandbox(es) (their processes are children of this server) and the socket\n`)
   await server.close()
   return 0
 }

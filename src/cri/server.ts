@@ -3,7 +3,15 @@
 // decoded request; a thrown PodError becomes the gRPC status kubelet expects
 // (status.ts). Methods the .proto lists that no handler serves answer
 // UNIMPLEMENTED, as do the methods the .proto leaves out.
-import { Server, ServerCredentials, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import {
+  Server,
+  ServerCredentials,
+  status as Status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js'
 import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
@@ -12,6 +20,22 @@ import type { NetworkOptions } from '../net/index.js'
 import { DEFAULT_STATE_ROOT } from '../state/index.js'
 import { DEFAULT_CRI_LISTEN } from './defaults.js'
 import { CriImages } from './images.js'
+import { CriRuntime, type ContainerEvent, type ContainerRecord } from './runtime.js'
+import {
+  containerInfo,
+  containerItem,
+  containerStats,
+  containerStatus,
+  filterContainers,
+  filterSandboxes,
+  sandboxInfo,
+  sandboxItem,
+  sandboxStatus,
+  usage,
+  type ContainerFilter,
+  type SandboxFilter,
+} from './views.js'
+import type { ContainerConfig, LinuxContainerResources, PodSandboxConfig } from './types.js'
 import { criServices } from './proto.js'
 import { runtimeConditions, version } from './runtime-info.js'
 import { criError, toServiceError } from './status.js'
@@ -35,6 +59,8 @@ export interface CriServerOptions extends NetworkOptions {
 }
 
 type Handler = (req: never) => unknown
+
+const nowNsString = (): string => (BigInt(Date.now()) * 1_000_000n).toString()
 
 /** The socket path of a `unix://` address; throws `cri.listen` (INVALID_ARGUMENT) for anything else. */
 export function socketPath(listen: string): string {
@@ -60,6 +86,7 @@ export class CriServer {
   readonly socket: string
   readonly root: string
   readonly images: CriImages
+  readonly runtime: CriRuntime
   private readonly log: (line: string) => void
   private podCidr = ''
 
@@ -68,13 +95,21 @@ export class CriServer {
     this.root = opts.root ?? DEFAULT_STATE_ROOT
     this.log = opts.log ?? (line => process.stderr.write(`${line}\n`))
     this.images = new CriImages(this.root, m => this.log(`warning: ${m}`))
+    this.runtime = new CriRuntime({
+      root: this.root,
+      cgroupParent: opts.cgroupParent,
+      network: opts.network,
+      cniConfDir: opts.cniConfDir,
+      cniBinDir: opts.cniBinDir,
+      warn: m => this.log(`warning: ${m}`),
+    })
   }
 
   /** Bind the socket and serve. Throws `cri.listen`. */
   static async start(opts: CriServerOptions = {}): Promise<CriServer> {
     const s = new CriServer(opts)
     const { runtime, image } = criServices()
-    s.grpc.addService(runtime, s.wrap(s.runtimeHandlers()))
+    s.grpc.addService(runtime, { ...s.wrap(s.runtimeHandlers()), GetContainerEvents: s.containerEvents })
     s.grpc.addService(image, s.wrap(s.imageHandlers()))
     mkdirSync(dirname(s.socket), { recursive: true, mode: 0o711 })
     await clearStaleSocket(s.socket)
@@ -86,8 +121,14 @@ export class CriServer {
     return s
   }
 
-  /** Stop accepting calls, let running ones finish (up to `graceMs`), remove the socket. */
-  async close(graceMs = 5000): Promise<void> {
+  /**
+   * Stop accepting calls, let running ones finish (up to `graceMs`), remove
+   * the socket. `removePods`: remove every sandbox first (their processes are
+   * this process's children until the pod shim holds them).
+   */
+  async close(graceMs = 5000, removePods = true): Promise<void> {
+    if (removePods)
+      for (const id of [...this.runtime.sandboxes.keys()]) await this.runtime.removeSandbox(id).catch(e => this.log(`cri: close: ${(e as Error).message}`))
     await new Promise<void>(resolve => {
       const timer = setTimeout(() => (this.grpc.forceShutdown(), resolve()), graceMs)
       this.grpc.tryShutdown(() => (clearTimeout(timer), resolve()))
@@ -134,10 +175,117 @@ export class CriServer {
         this.podCidr = req.runtimeConfig?.networkConfig?.podCidr ?? ''
         return {}
       },
+      ...this.sandboxHandlers(),
+      ...this.containerHandlers(),
       Exec: streaming ? (req: unknown) => streaming.getExec(req) : unimplemented('Exec'),
       Attach: streaming ? (req: unknown) => streaming.getAttach(req) : unimplemented('Attach'),
       PortForward: streaming ? (req: unknown) => streaming.getPortForward(req) : unimplemented('PortForward'),
     }
+  }
+
+  private sandboxHandlers(): Record<string, Handler> {
+    const rt = this.runtime
+    return {
+      RunPodSandbox: async (req: { config: PodSandboxConfig | null; runtimeHandler: string }) => {
+        if (!req.config) throw criError('cri.RunPodSandbox', 'config', 'required', 'INVALID_ARGUMENT')
+        return { podSandboxId: await rt.runSandbox(req.config, req.runtimeHandler) }
+      },
+      StopPodSandbox: async (req: { podSandboxId: string }) => void (await rt.stopSandbox(req.podSandboxId)),
+      RemovePodSandbox: async (req: { podSandboxId: string }) => void (await rt.removeSandbox(req.podSandboxId)),
+      PodSandboxStatus: (req: { podSandboxId: string; verbose: boolean }) => {
+        const s = rt.mustSandbox('cri.PodSandboxStatus', req.podSandboxId)
+        return { status: sandboxStatus(s), info: req.verbose ? sandboxInfo(s) : {}, containersStatuses: [], timestamp: nowNsString() }
+      },
+      ListPodSandbox: (req: { filter: SandboxFilter | null }) => ({ items: filterSandboxes(rt.sandboxes.values(), req.filter).map(sandboxItem) }),
+      PodSandboxStats: (req: { podSandboxId: string }) => ({ stats: this.sandboxStats(rt.mustSandbox('cri.PodSandboxStats', req.podSandboxId).id) }),
+      ListPodSandboxStats: (req: { filter: { id: string; labelSelector: Record<string, string> } | null }) => ({
+        stats: filterSandboxes(rt.sandboxes.values(), req.filter ? { ...req.filter, state: null } : null).map(s => this.sandboxStats(s.id)),
+      }),
+    }
+  }
+
+  private containerHandlers(): Record<string, Handler> {
+    const rt = this.runtime
+    return {
+      CreateContainer: async (req: { podSandboxId: string; config: ContainerConfig | null; sandboxConfig: PodSandboxConfig | null }) => {
+        if (!req.config) throw criError('cri.CreateContainer', 'config', 'required', 'INVALID_ARGUMENT')
+        return { containerId: await rt.createContainer(req.podSandboxId, req.config, req.sandboxConfig) }
+      },
+      StartContainer: async (req: { containerId: string }) => void (await rt.startContainer(req.containerId)),
+      StopContainer: async (req: { containerId: string; timeout: string }) => void (await rt.stopContainer(req.containerId, Number(req.timeout))),
+      RemoveContainer: async (req: { containerId: string }) => void (await rt.removeContainer(req.containerId)),
+      ListContainers: (req: { filter: ContainerFilter | null }) => ({ containers: filterContainers(rt.containers.values(), req.filter).map(containerItem) }),
+      ContainerStatus: (req: { containerId: string; verbose: boolean }) => {
+        const c = rt.mustContainer('cri.ContainerStatus', req.containerId)
+        return { status: containerStatus(c), info: req.verbose ? containerInfo(c) : {} }
+      },
+      UpdateContainerResources: (req: { containerId: string; linux: LinuxContainerResources | null }) => rt.updateResources(req.containerId, req.linux),
+      ReopenContainerLog: (req: { containerId: string }) => {
+        rt.mustContainer('cri.ReopenContainerLog', req.containerId)
+        throw criError(
+          'cri.ReopenContainerLog',
+          `container ${req.containerId}`,
+          'logs are written by this server until the pod shim holds them (issue 18)',
+          'UNIMPLEMENTED',
+        )
+      },
+      ExecSync: async (req: { containerId: string; cmd: string[]; timeout: string }) => rt.execSync(req.containerId, req.cmd, Number(req.timeout)),
+      ContainerStats: (req: { containerId: string }) => ({ stats: this.containerStats(rt.mustContainer('cri.ContainerStats', req.containerId)) }),
+      ListContainerStats: (req: { filter: { id: string; podSandboxId: string; labelSelector: Record<string, string> } | null }) => ({
+        stats: filterContainers(rt.containers.values(), req.filter ? { ...req.filter, state: null } : null).map(c => this.containerStats(c)),
+      }),
+    }
+  }
+
+  private containerStats(c: ContainerRecord) {
+    const s = this.runtime.sandbox(c.sandboxId)
+    let stats = { oomKills: 0 }
+    try {
+      if (s) stats = s.sandbox.cgroups.stats(c.created.spec.name)
+    } catch {}
+    return containerStats(c, stats)
+  }
+
+  private sandboxStats(id: string) {
+    const s = this.runtime.sandbox(id)!
+    let stats: ReturnType<typeof s.sandbox.cgroups.stats> = { oomKills: 0 }
+    try {
+      stats = s.sandbox.cgroups.stats('pod')
+    } catch {}
+    const t = nowNsString()
+    return {
+      attributes: { id: s.id, metadata: s.config.metadata, labels: s.config.labels, annotations: s.config.annotations },
+      linux: {
+        ...usage(stats),
+        process: { timestamp: t, processCount: { value: stats.pids ?? 0 } },
+        containers: [...s.containers].map(c => this.containerStats(this.runtime.container(c)!)),
+      },
+    }
+  }
+
+  /** GetContainerEvents: one server stream per subscriber, until it cancels. */
+  private readonly containerEvents = (call: ServerWritableStream<unknown, unknown>): void => {
+    const rt = this.runtime
+    const send = (type: ContainerEvent, c: ContainerRecord) => {
+      const s = rt.sandbox(c.sandboxId)
+      call.write({
+        containerId: c.id,
+        containerEventType: type,
+        createdAt: nowNsString(),
+        podSandboxStatus: s ? sandboxStatus(s) : null,
+        containersStatuses: s
+          ? [...s.containers]
+              .map(id => rt.container(id))
+              .filter(x => !!x)
+              .map(containerStatus)
+          : [],
+      })
+    }
+    rt.on('event', send)
+    const end = () => rt.off('event', send)
+    call.on('cancelled', end)
+    call.on('close', end)
+    call.on('error', end)
   }
 
   private imageHandlers(): Record<string, Handler> {

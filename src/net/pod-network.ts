@@ -22,6 +22,8 @@ export interface NetworkOptions {
   cniConfDir?: string
   /** Colon-separated; env POD_LAUNCH_CNI_BIN_DIR; default /usr/lib/cni:/opt/cni/bin. */
   cniBinDir?: string
+  /** The pod's hostPort mappings when no container spec lists them (a CRI sandbox's port_mappings). */
+  portMappings?: PortMapping[]
 }
 
 export interface PortMapping {
@@ -81,7 +83,7 @@ export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: strin
   if (spec.hostNetwork) return { kind: 'host' }
   const { network, confDir, binDirs } = networkSettings(opts)
   const noCni = (why: string, hint: string): NetworkPlan => {
-    const field = hostPortField(spec)
+    const field = hostPortField(spec) ?? (opts.portMappings?.length ? 'port_mappings' : undefined)
     if (field) throw new PodError(`cni.plan: ${field}: a hostPort needs a CNI network: ${why}`, { step: 'cni.plan', code: 'SPEC_INVALID', exitCode: 2, hint })
     return { kind: 'none', why }
   }
@@ -117,7 +119,7 @@ export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: strin
       hint: CNI_INSTALL_HINT,
     })
   }
-  return { kind: 'cni', list, binDirs, portMappings: portMappings(spec) }
+  return { kind: 'cni', list, binDirs, portMappings: opts.portMappings ?? portMappings(spec) }
 }
 
 /** What a run would do for the network, in one line, without writing or calling anything (for `explain`). */

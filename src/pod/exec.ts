@@ -62,41 +62,76 @@ export async function execAttached(target: ExecTarget): Promise<ExitStatus> {
   }
 }
 
-export async function execInContainer(target: ExecTarget, timeoutMs: number): Promise<ExecResult> {
+/** A pipe whose read end collects up to `max` bytes; `drained` once the writers are gone. */
+function collector(max: number) {
   const [r, w] = makePipe('exec output')
-  let output = Buffer.alloc(0)
+  let data = Buffer.alloc(0)
   const socket = new Socket({ fd: r, readable: true, writable: false })
   socket.on('data', (d: Buffer) => {
-    if (output.length < MAX_OUTPUT) output = Buffer.concat([output, d]).subarray(0, MAX_OUTPUT)
+    if (data.length < max) data = Buffer.concat([data, d]).subarray(0, max)
   })
   socket.on('error', () => {})
   const drained = new Promise(resolve => socket.on('close', resolve))
   let writeEnd = w
-  const closeWriteEnd = () => {
-    if (writeEnd >= 0) closeSync(writeEnd)
-    writeEnd = -1
+  return {
+    writeEnd: w,
+    closeWriteEnd() {
+      if (writeEnd >= 0) closeSync(writeEnd)
+      writeEnd = -1
+    },
+    drained,
+    destroy: () => socket.destroy(),
+    data: () => data,
   }
+}
+
+export interface CapturedExec extends ExitStatus {
+  stdout: Buffer
+  /** Empty when `merge`: stderr went into stdout. */
+  stderr: Buffer
+  timedOut: boolean
+}
+
+/**
+ * Run the target's command with stdin from /dev/null, its stdout and stderr
+ * captured (each up to `maxBytes`; one pipe for both when `merge`), SIGKILLed
+ * after `timeoutMs` (0: no timeout). Throws like spawnProcess.
+ */
+export async function execCapture(target: ExecTarget, timeoutMs: number, opts: { maxBytes: number; merge?: boolean }): Promise<CapturedExec> {
+  const out = collector(opts.maxBytes)
+  const err = opts.merge ? undefined : collector(opts.maxBytes)
+  const pipes = err ? [out, err] : [out]
   let own = new Map<NsType, number>()
   try {
-    const bound = bind(target, [target.devNull, w, w])
+    const bound = bind(target, [target.devNull, out.writeEnd, (err ?? out).writeEnd])
     own = bound.own
     const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
-    closeWriteEnd() // the child holds its own copy
+    for (const p of pipes) p.closeWriteEnd() // the child holds its own copies
     let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, timeoutMs)
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true
+            child.kill('SIGKILL')
+          }, timeoutMs)
+        : undefined
     const status = await child.exited
     clearTimeout(timer)
-    await Promise.race([drained, new Promise(res => setTimeout(res, 500))])
-    socket.destroy()
-    return { ...status, output: output.toString('utf8'), timedOut }
-  } catch (e) {
-    socket.destroy()
-    throw e
+    // A daemon the command left behind may hold the pipes: stop reading after a short wait.
+    await Promise.race([Promise.all(pipes.map(p => p.drained)), new Promise(res => setTimeout(res, 500))])
+    return { ...status, stdout: out.data(), stderr: err?.data() ?? Buffer.alloc(0), timedOut }
   } finally {
-    closeWriteEnd()
+    for (const p of pipes) {
+      p.destroy()
+      p.closeWriteEnd()
+    }
     closeAll(own)
   }
+}
+
+/** Probes and hooks: stdout and stderr together, the first 10 KiB. */
+export async function execInContainer(target: ExecTarget, timeoutMs: number): Promise<ExecResult> {
+  const r = await execCapture(target, timeoutMs, { maxBytes: MAX_OUTPUT, merge: true })
+  const { stdout, stderr: _stderr, ...status } = r
+  return { ...status, output: stdout.toString('utf8') }
 }

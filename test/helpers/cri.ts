@@ -4,7 +4,7 @@
 // and the registry holding the critest images come from scripts/go-lane.sh
 // (POD_LAUNCH_CRICTL, POD_LAUNCH_CRITEST, POD_LAUNCH_CRITEST_REGISTRY).
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIN } from './cli.js'
@@ -93,6 +93,12 @@ export async function startCri(o: CriOptions = {}): Promise<CriServer> {
       await crictl('rmp', '--all', '--force')
       await stop()
       await run(process.execPath, [BIN, '--root', root, 'gc', '--cgroup-parent', cgroupParent])
+      // The parent cgroup is ours too (pod-launch leaves a parent it did not make to its owner).
+      for (const h of readdirSync('/sys/fs/cgroup')) {
+        try {
+          rmdirSync(join('/sys/fs/cgroup', h, cgroupParent))
+        } catch {}
+      }
       rmSync(dir, { recursive: true, force: true })
     },
   }

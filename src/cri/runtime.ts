@@ -1,0 +1,267 @@
+// The RuntimeService's sandboxes and containers on the engine's primitives
+// (pod/sandbox.ts): a CRI sandbox is a PodSandbox whose spec has no
+// containers; each CreateContainer adds one, planned like any other, and
+// kubelet decides starts, stops and restarts. Ids are 64 hex digits (a
+// sandbox's is also its pod uid: its directory and cgroup); any unique prefix
+// names one, as crictl allows. Records live in memory here.
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import type { NetworkOptions } from '../net/index.js'
+import { PodSandbox, execCapture, planExec, type HostedProcess, type ProcessExit, type SandboxContainer } from '../pod/index.js'
+import { logFile } from '../state/index.js'
+import { findImage } from './images.js'
+import { criError, notFound } from './status.js'
+import { containerSpec, criResources, mountSources, portMappings, sandboxSpec, stopSignal } from './translate.js'
+import type { ContainerConfig, LinuxContainerResources, PodSandboxConfig } from './types.js'
+
+export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY'
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN'
+
+/** Nanoseconds since the epoch, as the CRI's int64 times. */
+export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n
+const ns = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n
+
+export interface SandboxRecord {
+  id: string
+  config: PodSandboxConfig
+  runtimeHandler: string
+  createdAt: bigint
+  state: SandboxState
+  sandbox: PodSandbox
+  containers: Set<string>
+}
+
+export interface ContainerRecord {
+  id: string
+  sandboxId: string
+  config: ContainerConfig
+  createdAt: bigint
+  startedAt: bigint
+  finishedAt: bigint
+  state: ContainerState
+  exitCode: number
+  reason: string
+  message: string
+  /** The image id (config digest) it was created from. */
+  imageId: string
+  logPath: string
+  created: SandboxContainer
+  process?: HostedProcess
+  exited?: Promise<ProcessExit>
+  signal: NodeJS.Signals
+}
+
+export type ContainerEvent = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT'
+
+export interface RuntimeOptions extends NetworkOptions {
+  root: string
+  cgroupParent?: string
+  warn: (m: string) => void
+}
+
+function lookup<T>(all: Map<string, T>, id: string): T | undefined {
+  if (id === '') return undefined
+  const exact = all.get(id)
+  if (exact) return exact
+  const matches = [...all.keys()].filter(k => k.startsWith(id))
+  return matches.length === 1 ? all.get(matches[0]) : undefined
+}
+
+/** Sandboxes and containers, and the events of their containers (GetContainerEvents). */
+export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, ContainerRecord] }> {
+  readonly sandboxes = new Map<string, SandboxRecord>()
+  readonly containers = new Map<string, ContainerRecord>()
+
+  constructor(private readonly o: RuntimeOptions) {
+    super()
+  }
+
+  sandbox(id: string): SandboxRecord | undefined {
+    return lookup(this.sandboxes, id)
+  }
+
+  container(id: string): ContainerRecord | undefined {
+    return lookup(this.containers, id)
+  }
+
+  mustSandbox(step: string, id: string): SandboxRecord {
+    const s = this.sandbox(id)
+    if (!s) throw notFound(step, 'sandbox', id)
+    return s
+  }
+
+  mustContainer(step: string, id: string): ContainerRecord {
+    const c = this.container(id)
+    if (!c) throw notFound(step, 'container', id)
+    return c
+  }
+
+  async runSandbox(config: PodSandboxConfig, runtimeHandler: string): Promise<string> {
+    if (runtimeHandler !== '' && runtimeHandler !== 'pod-launch') {
+      throw criError('cri.RunPodSandbox', `runtime_handler ${JSON.stringify(runtimeHandler)}`, 'not configured (the one handler is "")', 'INVALID_ARGUMENT')
+    }
+    const id = randomBytes(32).toString('hex')
+    const spec = sandboxSpec(id, config)
+    const sandbox = await PodSandbox.create(spec, {
+      stateRoot: this.o.root,
+      cgroupParent: config.linux?.cgroupParent || this.o.cgroupParent,
+      network: this.o.network,
+      cniConfDir: this.o.cniConfDir,
+      cniBinDir: this.o.cniBinDir,
+      portMappings: portMappings(config),
+      onWarning: this.o.warn,
+    })
+    this.sandboxes.set(id, { id, config, runtimeHandler, createdAt: nowNs(), state: 'SANDBOX_READY', sandbox, containers: new Set() })
+    return id
+  }
+
+  /** Idempotent: every container is stopped (SIGKILL), then the network and pause. */
+  async stopSandbox(id: string): Promise<void> {
+    const s = this.sandbox(id)
+    if (!s) return
+    await Promise.all([...s.containers].map(c => this.stopContainer(c, 0)))
+    await s.sandbox.stop()
+    s.state = 'SANDBOX_NOTREADY'
+  }
+
+  /** Idempotent: stop, remove every container, then the sandbox's directory and cgroups. */
+  async removeSandbox(id: string): Promise<void> {
+    const s = this.sandbox(id)
+    if (!s) return
+    await this.stopSandbox(s.id)
+    for (const c of [...s.containers]) await this.removeContainer(c)
+    await s.sandbox.remove()
+    this.sandboxes.delete(s.id)
+  }
+
+  async createContainer(sandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig | null): Promise<string> {
+    const step = 'cri.CreateContainer'
+    const s = this.mustSandbox(step, sandboxId)
+    if (s.state !== 'SANDBOX_READY') throw criError(step, `sandbox ${s.id}`, 'is not ready (stopped)', 'FAILED_PRECONDITION')
+    const id = randomBytes(32).toString('hex')
+    const spec = containerSpec(id, config)
+    const image = findImage(this.o.root, spec.image)
+    if (!image) {
+      throw criError(
+        step,
+        `config.image.image ${JSON.stringify(spec.image)}`,
+        'no such image in the local store',
+        'NOT_FOUND',
+        'kubelet pulls it first (PullImage)',
+      )
+    }
+    for (const [name, path] of mountSources(id, config)) s.sandbox.volumes.set(name, path)
+    const created = s.sandbox.createContainer(spec, false, { image: { kind: 'layers', layers: image.layers, config: image.config } })
+    const logDir = (sandboxConfig ?? s.config).logDirectory
+    const logPath = logDir && config.logPath ? join(logDir, config.logPath) : logFile(s.sandbox.dir.root, id, 0)
+    const rec: ContainerRecord = {
+      id,
+      sandboxId: s.id,
+      config,
+      createdAt: nowNs(),
+      startedAt: 0n,
+      finishedAt: 0n,
+      state: 'CONTAINER_CREATED',
+      exitCode: 0,
+      reason: '',
+      message: '',
+      imageId: image.id,
+      logPath,
+      created,
+      signal: stopSignal(config.stopSignal, image.config.stopSignal),
+    }
+    this.containers.set(id, rec)
+    s.containers.add(id)
+    this.emit('event', 'CONTAINER_CREATED_EVENT', rec)
+    return id
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const step = 'cri.StartContainer'
+    const c = this.mustContainer(step, id)
+    if (c.state !== 'CONTAINER_CREATED')
+      throw criError(step, `container ${c.id}`, `is ${c.state.replace('CONTAINER_', '').toLowerCase()}, not created`, 'FAILED_PRECONDITION')
+    const s = this.mustSandbox(step, c.sandboxId)
+    try {
+      c.process = await s.sandbox.startContainer(c.created, { logPath: c.logPath })
+    } catch (e) {
+      // As containerd: a container that could not start is exited, with the reason.
+      c.state = 'CONTAINER_EXITED'
+      c.exitCode = 128
+      c.reason = 'StartError'
+      c.message = (e as Error).message
+      c.finishedAt = nowNs()
+      this.emit('event', 'CONTAINER_STOPPED_EVENT', c)
+      throw e
+    }
+    c.state = 'CONTAINER_RUNNING'
+    c.startedAt = ns(c.process.startedAt)
+    this.emit('event', 'CONTAINER_STARTED_EVENT', c)
+    c.exited = c.process.exited.then(exit => {
+      c.state = 'CONTAINER_EXITED'
+      c.exitCode = exit.exitCode
+      c.finishedAt = ns(exit.finishedAt)
+      c.reason = exit.oomKilled ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error'
+      this.emit('event', 'CONTAINER_STOPPED_EVENT', c)
+      return exit
+    })
+  }
+
+  /** Idempotent: `timeoutSec` after the stop signal, SIGKILL; a created container is left as it is. */
+  async stopContainer(id: string, timeoutSec: number): Promise<void> {
+    const c = this.container(id)
+    if (!c?.process || c.state !== 'CONTAINER_RUNNING') return
+    const s = this.mustSandbox('cri.StopContainer', c.sandboxId)
+    await s.sandbox.stopContainer(c.process, Math.max(0, timeoutSec) * 1000, c.signal)
+    await c.exited
+    await s.sandbox.killLeftovers(c.created.spec.name)
+  }
+
+  /** Idempotent: a running container is killed first; its log file stays (kubelet's). */
+  async removeContainer(id: string): Promise<void> {
+    const c = this.container(id)
+    if (!c) return
+    await this.stopContainer(c.id, 0)
+    const s = this.sandbox(c.sandboxId)
+    if (s) {
+      await s.sandbox.removeContainer(c.created)
+      s.containers.delete(c.id)
+      for (const [name] of mountSources(c.id, c.config)) s.sandbox.volumes.delete(name)
+    }
+    this.containers.delete(c.id)
+    this.emit('event', 'CONTAINER_DELETED_EVENT', c)
+  }
+
+  /** New cpu/memory limits in the container's cgroup (kept in its config for ContainerStatus). */
+  updateResources(id: string, linux: LinuxContainerResources | null): void {
+    const step = 'cri.UpdateContainerResources'
+    const c = this.mustContainer(step, id)
+    if (!linux) return
+    const s = this.mustSandbox(step, c.sandboxId)
+    s.sandbox.cgroups.updateContainer({ name: c.created.spec.name, resources: criResources(linux) })
+    c.config = { ...c.config, linux: { securityContext: c.config.linux?.securityContext ?? null, resources: linux } }
+  }
+
+  /** ExecSync: stdout and stderr apart (16 MiB each, as kubelet caps them), SIGKILL after `timeoutSec` (0: none). */
+  async execSync(id: string, cmd: string[], timeoutSec: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const step = 'cri.ExecSync'
+    const c = this.mustContainer(step, id)
+    if (cmd.length === 0) throw criError(step, 'cmd', 'a command is required', 'INVALID_ARGUMENT')
+    if (c.state !== 'CONTAINER_RUNNING' || !c.process) throw criError(step, `container ${c.id}`, 'is not running', 'FAILED_PRECONDITION')
+    const s = this.mustSandbox(step, c.sandboxId).sandbox
+    const r = await execCapture(
+      {
+        pid: c.process.pid,
+        plan: planExec(c.created.plan, cmd),
+        shared: s.shared,
+        devNull: s.devNull,
+        enter: p => s.cgroups.enter(p, c.created.spec.name, { exec: true }),
+      },
+      timeoutSec * 1000,
+      { maxBytes: 16 * 1024 * 1024 },
+    )
+    if (r.timedOut) throw criError(step, `container ${c.id}: ${cmd[0]}`, `timed out after ${timeoutSec} s (killed)`, 'DEADLINE_EXCEEDED')
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode }
+  }
+}
