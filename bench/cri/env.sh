@@ -63,7 +63,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 [metrics]
   address = ""
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$REG/pause:3.9"
+  sandbox_image = "registry.k8s.io/pause:3.9"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
@@ -77,7 +77,11 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$d/net.d"
-  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."$REG"]
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."registry.k8s.io"]
+    endpoint = ["http://$REG"]
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."gcr.io"]
+    endpoint = ["http://$REG"]
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."k8s.gcr.io"]
     endpoint = ["http://$REG"]
 EOF
   containerd --config "$d/config.toml" >"$d/log" 2>&1 &
@@ -110,7 +114,8 @@ podlaunch_start() {
   local d="$W/pod-launch"
   mkdir -p "$d"
   cni_conf "$d/net.d" pltcri0 198.18.64.0/24
-  node "$CRI_REPO/bin/pod-launch" cri --root "$d/root" --cgroup-parent pl-critest --cni-conf-dir "$d/net.d" \
+  printf '{"mirrors":{"registry.k8s.io":["http://%s"],"gcr.io":["http://%s"],"k8s.gcr.io":["http://%s"]}}\n' "$REG" "$REG" "$REG" >"$d/registries.json"
+  POD_LAUNCH_REGISTRIES="$d/registries.json" node "$CRI_REPO/bin/pod-launch" cri --root "$d/root" --cgroup-parent pl-critest --cni-conf-dir "$d/net.d" \
     --listen "unix://$d/cri.sock" >"$d/log" 2>&1 &
   echo $! >"$d/pid"
   wait_socket "$d/cri.sock" 30
@@ -141,16 +146,14 @@ cri_cleanup() {
   registry_stop
 }
 
-# critest_run NAME ENDPOINT [critest args...]: JSON report in $W/NAME.json, log in $W/NAME.log;
+# critest_run NAME ENDPOINT [critest args...]: the images by their own names through the mirrors; JSON report in $W/NAME.json, log in $W/NAME.log;
 # prints "NAME: P passed, F failed, S skipped (of T)".
 critest_run() {
   local name="$1" endpoint="$2"
   shift 2
-  local images="$W/test-images.yaml"
-  printf 'defaultTestContainerImage: %s\nwebServerTestImage: %s\n' "$REG/e2e-test-images/busybox:1.29-2" "$REG/e2e-test-images/nginx:1.14-2" >"$images"
   set +e
-  (cd "$W" && run "$POD_LAUNCH_CRITEST" -runtime-endpoint "$endpoint" -image-endpoint "$endpoint" -registry-prefix "$REG" \
-    -test-images-file "$images" -ginkgo.json-report "$W/$name.json" -ginkgo.no-color "$@") >"$W/$name.log" 2>&1
+  (cd "$W" && run "$POD_LAUNCH_CRITEST" -runtime-endpoint "$endpoint" -image-endpoint "$endpoint" \
+    -ginkgo.json-report "$W/$name.json" -ginkgo.no-color "$@") >"$W/$name.log" 2>&1
   set -e
   critest_summary "$name"
 }

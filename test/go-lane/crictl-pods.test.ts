@@ -54,15 +54,15 @@ t.test('crictl runs a pod through pod-launch cri', { skip }, async t => {
 
   const podStatus = JSON.parse(await ok('inspectp', pod)) as {
     status: { state: string; network: { ip: string }; labels: Record<string, string>; annotations: Record<string, string>; metadata: { namespace: string } }
-    info: { info: { pid: number; namespaces: Record<string, number> } }
+    info: { pid: number; namespaces: Record<string, number> }
   }
   t.equal(podStatus.status.state, 'SANDBOX_READY')
   t.match(podStatus.status.network.ip, /^198\.18\.0\.\d+$/, 'the pod IP comes from CNI')
   t.same(podStatus.status.labels, { app: 'web', tier: 'front' })
   t.same(podStatus.status.annotations, { 'example.com/note': 'kept verbatim' })
   t.equal(podStatus.status.metadata.namespace, 'team-a')
-  t.ok(podStatus.info.info.pid > 0, 'verbose info names pause')
-  t.ok(podStatus.info.info.namespaces.net > 0, 'and its namespaces')
+  t.ok(podStatus.info.pid > 0, 'verbose info names pause')
+  t.ok(podStatus.info.namespaces.net > 0, 'and its namespaces')
   t.equal(net.reserved().length, 1, 'host-local reserved one address')
 
   t.match(await ok('pods', '--label', 'app=web'), /web\s+team-a\s+1/)

@@ -4,7 +4,7 @@
 // and the registry holding the critest images come from scripts/go-lane.sh
 // (POD_LAUNCH_CRICTL, POD_LAUNCH_CRITEST, POD_LAUNCH_CRITEST_REGISTRY).
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIN } from './cli.js'
@@ -23,6 +23,9 @@ export const critestBin = (): string => process.env.POD_LAUNCH_CRITEST!
 
 /** host:port of the registry on 127.0.0.1 that the lane serves, holding every critest image (scripts/make-critest-images.sh). */
 export const critestRegistry = (): string => process.env.POD_LAUNCH_CRITEST_REGISTRY!
+
+/** The registries critest's images are named in; the lane's registry holds their repositories. */
+export const CRITEST_REGISTRIES = ['registry.k8s.io', 'gcr.io', 'k8s.gcr.io']
 
 export interface Out {
   code: number
@@ -46,6 +49,8 @@ export interface CriServer {
 export interface CriOptions {
   /** A CNI conflist directory (default: --network none). */
   cniConfDir?: string
+  /** Pull registry.k8s.io, gcr.io and k8s.gcr.io images from the lane's registry (registries.json mirrors), names unchanged. */
+  mirrors?: boolean
   cgroupParent?: string
   /** Reuse this directory (a restart of the server over the same state). */
   dir?: string
@@ -65,8 +70,14 @@ export async function startCri(o: CriOptions = {}): Promise<CriServer> {
   const cgroupParent = o.cgroupParent ?? 'pl-cri-test'
   const net = o.cniConfDir ? ['--cni-conf-dir', o.cniConfDir] : ['--network', 'none']
   let log = ''
+  const env = { ...process.env }
+  if (o.mirrors) {
+    env.POD_LAUNCH_REGISTRIES = join(dir, 'registries.json')
+    writeFileSync(env.POD_LAUNCH_REGISTRIES, JSON.stringify({ mirrors: Object.fromEntries(CRITEST_REGISTRIES.map(r => [r, [`http://${critestRegistry()}`]])) }))
+  }
   const child: ChildProcess = spawn(process.execPath, [BIN, 'cri', '--root', root, '--cgroup-parent', cgroupParent, ...net, '--listen', `unix://${socket}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env,
   })
   child.stderr!.on('data', d => (log += d))
   for (let i = 0; !existsSync(socket); i++) {
