@@ -56,7 +56,7 @@ t.test('critest passes against pod-launch cri', { skip, timeout: 3 * 3600_000 },
     ...skips.map(s => `-ginkgo.skip=${s.re}`),
   ]
   const out = await new Promise<string>(resolve =>
-    execFile(critestBin(), args, { cwd: cri!.dir, maxBuffer: 1 << 28 }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)),
+    execFile(critestBin(), args, { cwd: cri.dir, maxBuffer: 1 << 28 }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)),
   )
   const specs = (JSON.parse(readFileSync(report, 'utf8')) as { SpecReports: SpecReport[] }[]).flatMap(s => s.SpecReports).filter(s => s.LeafNodeType === 'It')
   const name = (s: SpecReport) => [...(s.ContainerHierarchyTexts ?? []), s.LeafNodeText].join(' ')
