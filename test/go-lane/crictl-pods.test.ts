@@ -112,7 +112,6 @@ t.test('crictl runs a pod through pod-launch cri', { skip }, async t => {
   await ok('stopp', pod) // idempotent
   t.equal(net.reserved().length, 0, 'CNI DEL released the address')
   await ok('rmp', pod)
-  await ok('rmp', pod) // idempotent
   t.equal(await ok('pods', '-q'), '')
   t.equal(await ok('ps', '-a', '-q'), '')
   t.notOk(existsSync(join(c.root, pod)), 'no pod directory remains')

@@ -176,6 +176,15 @@ t.test('a container: command and args as given, env from bytes, mounts as volume
   t.same(spec.volumeMounts, [{ name: 'id1-m0', mountPath: '/data', readOnly: true }])
   t.same(mountSources('id1', c), [['id1-m0', '/srv/data']])
   t.notOk('command' in containerSpec('id2', container()), "no command: the image's entrypoint")
+  t.throws(() => containerSpec('x', container({ mounts: [{ ...c.mounts[0], hostPath: '', image: { image: 'busybox' } as never }] })), {
+    code: 'UNIMPLEMENTED',
+    message: /config\.mounts\[0\]\.image: image volumes are not supported/,
+  })
+  const groupOnly = { runAsGroup: { value: '3000' }, runAsUser: null, runAsUsername: '' } as never
+  t.throws(() => containerSpec('x', container({ linux: { resources: null, securityContext: groupOnly } })), {
+    code: 'INVALID_ARGUMENT',
+    message: /run_as_group: set without run_as_user/,
+  })
   t.throws(() => containerSpec('x', container({ mounts: [{ ...c.mounts[0], containerPath: 'rel' }] })), {
     message: /config\.mounts\[0\]\.container_path: "rel" must be absolute/,
   })

@@ -6,13 +6,15 @@
 // unprefixed names.) Only the specs test/go-lane/critest-skips.txt
 // names (each with its reason) are not run; every other spec must pass, and
 // each one that does not is its own failed assertion, named.
+// Not in the CI lane until it passes (docs/cri.md lists what fails); run it
+// with: bash scripts/go-lane.sh bench/cri/critest.test.ts
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { guardHost, testNetwork } from '../helpers/cni.js'
-import { critestBin, requiresGoLane, startCri, type CriServer } from '../helpers/cri.js'
+import { guardHost, testNetwork } from '../../test/helpers/cni.js'
+import { critestBin, requiresGoLane, startCri, type CriServer } from '../../test/helpers/cri.js'
 
 const skip = requiresGoLane()
 const BRIDGE = 'pltcri2'
@@ -27,7 +29,7 @@ interface SpecReport {
 
 /** The skip list: one ginkgo --skip regular expression per line, `# reason` after it. */
 export function critestSkips(): { re: string; reason: string }[] {
-  const file = fileURLToPath(new URL('critest-skips.txt', import.meta.url))
+  const file = fileURLToPath(new URL('../../test/go-lane/critest-skips.txt', import.meta.url))
   return readFileSync(file, 'utf8')
     .split('\n')
     .map(l => l.trim())
