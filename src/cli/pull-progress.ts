@@ -30,6 +30,10 @@ export function pullProgress(sink: ProgressSink, now: () => number = Date.now): 
   }
   return e => {
     if (e.type === 'resolved') {
+      // A new pull (the next image, or an attempt after a failure): a block of its own below what was printed.
+      order.length = 0
+      rows.clear()
+      drawn = 0
       sink.write(`pulling ${e.image} (${e.digest})\n`)
       for (const l of e.layers) {
         order.push(l.digest)

@@ -5,12 +5,12 @@
 // whose image is only in the registry is pulled on run.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { listImages } from '../../src/index.js'
-import { cli } from '../helpers/cli.js'
+import { BIN, cli } from '../helpers/cli.js'
 import { run, terminated, uniqueName } from '../helpers/pods.js'
 import { startRegistry, type Registry } from '../helpers/registry.js'
 import { requires } from '../helpers/requires.js'
@@ -57,6 +57,46 @@ t.test('image pull by tag stores the image; a second image sharing its layers do
   t.equal(all.length, 1, 'one image id, two names')
   t.ok(all[0].names.includes(`${reg.host}/test/busybox:1`) && all[0].names.includes(`${reg.host}/test/docker:1`))
   t.same(readdirSync(join(root, 'images', 'tmp')), [], 'nothing left in tmp/')
+})
+
+/** `pod-launch ARGS` on a real pty (script(1)): what the terminal received. */
+function onTty(root: string, args: string[]): { code: number; out: string } {
+  const cmd = [process.execPath, BIN, '--root', root, ...args].join(' ')
+  try {
+    return { code: 0, out: execFileSync('script', ['-qfec', cmd, '/dev/null'], { encoding: 'utf8' }) }
+  } catch (e) {
+    const err = e as { status: number; stdout: string }
+    return { code: err.status, out: err.stdout }
+  }
+}
+
+t.test('on a TTY, image pull and run draw one live line per layer (redrawn in place) and a summary', { skip }, async t => {
+  const root = store(t)
+  const pull = onTty(root, ['image', 'pull', `${reg.host}/test/busybox:1`])
+  t.equal(pull.code, 0, pull.out)
+  t.match(pull.out, `pulling ${reg.host}/test/busybox:1 (sha256:`)
+  t.match(pull.out, /\x1b\[2A\x1b\[2K[0-9a-f]{12}: Pull complete {2}[\d.]+ MB\r?\n\x1b\[2K[0-9a-f]{12}: Pull complete/, 'both layer lines rewritten in place')
+  t.notMatch(pull.out, /in [\d.]+ s\r?\n/, 'no per-layer log lines (the non-TTY form)')
+  t.match(pull.out, /Status: downloaded [\d.]+ MB in [\d.]+ s for /)
+  const fresh = store(t)
+  const pod = join(fresh, 'pod.json')
+  writeFileSync(
+    pod,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: uniqueName('ttypull') },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: `${reg.host}/test/busybox:1`, command: ['cat', '/hello'] }],
+      },
+    }),
+  )
+  const run = onTty(fresh, ['run', pod])
+  t.equal(run.code, 0, run.out)
+  t.match(run.out, /\x1b\[2A\x1b\[2K[0-9a-f]{12}: Pull complete/, 'run draws the same live lines')
+  t.match(run.out, /\[c\] hello from layer 2/)
 })
 
 t.test('image pull NAME@sha256 pulls by digest and verifies it; --quiet prints only the reference', { skip }, async t => {
