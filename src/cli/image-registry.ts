@@ -1,7 +1,7 @@
 // image pull REF [--platform os/arch[/variant]] [--quiet]; image login HOST
 // [-u USER --password-stdin]; image logout HOST. Passwords come from stdin
 // only (never argv, where ps shows them) and are never printed.
-import { checkLogin, normalizeImageName, parsePlatform, pullImage, removeCredentials, saveCredentials, type SizeLimits } from '../index.js'
+import { checkLogin, normalizeImageName, parseDurationMs, parsePlatform, pullImage, removeCredentials, saveCredentials, type SizeLimits } from '../index.js'
 import type { Io } from './output.js'
 import { processIo } from './output.js'
 import { pullProgress } from './pull-progress.js'
@@ -12,6 +12,8 @@ export interface RegistryFlags {
   username?: string
   passwordStdin?: boolean
   limits?: Partial<SizeLimits>
+  /** --timeout: a duration (30s, 500ms). */
+  timeout?: string
 }
 
 async function readStdin(): Promise<string> {
@@ -42,11 +44,14 @@ export async function registryCommand(
   if (action === 'pull') {
     if (args.length !== 1) throw usage('image pull: one image reference expected (e.g. busybox:1.36 or HOST:PORT/repo:tag)')
     const platform = f.platform ? parsePlatform(f.platform) : undefined
+    const timeoutMs = f.timeout === undefined ? undefined : parseDurationMs(f.timeout)
+    if (timeoutMs === 0 || (f.timeout !== undefined && timeoutMs === undefined))
+      throw usage(`image pull: --timeout ${f.timeout}: not a duration (e.g. 30s, 500ms, 2m)`)
     const tty = io === processIo && !!process.stderr.isTTY
     const onEvent = f.quiet ? undefined : pullProgress({ write: io.err, isTTY: tty })
     const { signal, release } = abortOnSignals()
     try {
-      await pullImage(args[0], { root, platform, onEvent, signal, limits: f.limits, onWarning: m => io.err(`warning: ${m}\n`) })
+      await pullImage(args[0], { root, platform, onEvent, signal, timeoutMs, limits: f.limits, onWarning: m => io.err(`warning: ${m}\n`) })
       io.out(`${normalizeImageName(args[0])}\n`)
     } finally {
       release()

@@ -122,11 +122,16 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             .positional('ref', { type: 'string', demandOption: true, describe: 'busybox, HOST[:PORT]/repo:tag or repo@sha256:...' })
             .option('platform', { type: 'string', describe: 'os/arch[/variant] from a multi-platform image (default this host)' })
             .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only the image reference' })
+            .option('timeout', {
+              type: 'string',
+              describe: 'give up on a registry silent this long, or a name that does not resolve in it (default 30s)',
+            })
             .options(sizeOptions),
         h((a, g) =>
           imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), {
             platform: a.platform as string | undefined,
             quiet: !!a.quiet,
+            timeout: a.timeout as string | undefined,
           }),
         ),
       )

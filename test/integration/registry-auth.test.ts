@@ -75,6 +75,59 @@ t.test('TLS: refused while the CA is unknown, pulled once certs.d/HOST/ca.crt ho
   t.equal(listImages(root).length, 1)
 })
 
+t.test("TLS: the system's trust store counts (a CA added as update-ca-certificates adds it)", { skip }, async t => {
+  const r = await registry({ tls: true }, 'systls/busybox:1')
+  const { dir, root, env } = setup(t, 'systls')
+  writeFileSync(env.POD_LAUNCH_REGISTRIES, JSON.stringify({ certsDirs: [] }))
+  // The system bundle plus the test CA, mounted over it for this pull alone (a private mount namespace).
+  const bundle = join(dir, 'ca-certificates.crt')
+  writeFileSync(bundle, readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + readFileSync(r.caFile!, 'utf8'))
+  const args = ['image', 'pull', '-q', `${r.host}/systls/busybox:1`]
+  const unknown = await pl(root, env, args)
+  t.equal(unknown.code, 1, 'the CA is not trusted before')
+  const ok = await new Promise<Out>(resolve =>
+    execFile(
+      'unshare',
+      ['-m', 'sh', '-c', `mount --bind ${bundle} /etc/ssl/certs/ca-certificates.crt && exec ${process.execPath} ${BIN} --root ${root} ${args.join(' ')}`],
+      { env: { ...process.env, ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  )
+  t.equal(ok.code, 0, ok.stderr)
+  t.equal(listImages(root).length, 1)
+})
+
+t.test("containerd's hosts.toml: a TLS mirror (its CA named there, or skip_verify) serves a registry name that resolves nowhere", { skip }, async t => {
+  const r = await registry({ tls: true }, 'mirrored/busybox:1')
+  const { dir, root, env } = setup(t, 'hoststoml')
+  const certs = join(dir, 'certs.d')
+  mkdirSync(join(certs, 'registry.invalid'), { recursive: true })
+  writeFileSync(env.POD_LAUNCH_REGISTRIES, JSON.stringify({ certsDirs: [certs] }))
+  copyFileSync(r.caFile!, join(certs, 'registry.invalid', 'mirror-ca.crt.pem'))
+  const hosts = (extra: string) =>
+    writeFileSync(
+      join(certs, 'registry.invalid', 'hosts.toml'),
+      `server = "https://registry.invalid"\n\n[host."https://${r.host}"]\n  capabilities = ["pull", "resolve"]\n${extra}`,
+    )
+  const ref = 'registry.invalid/mirrored/busybox:1'
+  hosts('')
+  const untrusted = await pl(root, env, ['image', 'pull', ref])
+  t.equal(untrusted.code, 1)
+  t.match(untrusted.stderr, new RegExp(`^pod-launch: registry\\.ping: ${ref}: ${r.host}: .*certificate`), 'the mirror was asked first')
+  hosts('  ca = "mirror-ca.crt.pem"\n')
+  const viaCa = await pl(root, env, ['image', 'pull', '-q', ref])
+  t.equal(viaCa.code, 0, viaCa.stderr)
+  t.ok(listImages(root)[0].names.includes(`${ref}`), 'stored under the name asked for')
+  rmSync(root, { recursive: true, force: true })
+  hosts('  skip_verify = true\n')
+  const skipped = await pl(root, env, ['image', 'pull', '-q', ref])
+  t.equal(skipped.code, 0, skipped.stderr)
+  writeFileSync(join(certs, 'registry.invalid', 'hosts.toml'), '[host."https://x"\n')
+  const bad = await pl(root, env, ['image', 'pull', ref])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, new RegExp(`^pod-launch: registry\\.config: ${certs}/registry\\.invalid/hosts\\.toml: \\(file\\): `))
+})
+
 t.test(
   'htpasswd Basic auth: anonymous is told to log in, wrong credentials are refused, login stores them 0600 and the pull works; logout removes them',
   { skip },

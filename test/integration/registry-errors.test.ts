@@ -5,7 +5,8 @@
 // Authorization; SIGKILL mid-pull leaves no image and the next pull works;
 // two pulls of one image at once download its layers once; a full disk.
 import t from 'tap'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { createSocket } from 'node:dgram'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -170,5 +171,28 @@ t.test('a full disk during the pull fails with ENOSPC and stores nothing', { ski
     ),
   )
   t.match(lines[at + 1], /^hint: nothing was stored; free space/)
+  t.same(left(root), NOTHING, 'nothing stored')
+})
+
+t.test('a name whose DNS server never answers fails within --timeout, in one line naming the image and the step', { skip }, async t => {
+  const root = store(t)
+  // A DNS server that swallows every query, made the resolver of the pull alone (a private mount of /etc/resolv.conf).
+  const dns = createSocket('udp4')
+  let queries = 0
+  dns.on('message', () => void queries++)
+  await new Promise<void>(r => dns.bind(53, '127.77.0.53', r))
+  t.teardown(() => dns.close())
+  const resolv = join(root, 'resolv.conf')
+  writeFileSync(resolv, 'nameserver 127.77.0.53\noptions timeout:5 attempts:1\n')
+  const cmd = `mount --bind ${resolv} /etc/resolv.conf && exec ${process.execPath} ${BIN} --root ${root} image pull --timeout 1s registry.invalid/x:1`
+  const r = await new Promise<{ code: number | null; stderr: string }>(resolve =>
+    execFile('unshare', ['-m', 'sh', '-c', cmd], (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr })),
+  )
+  t.equal(r.code, 1)
+  t.same(r.stderr.split('\n').slice(0, 2), [
+    'pod-launch: registry.ping: registry.invalid/x:1: registry.invalid: did not resolve within 1 s (EAI_AGAIN)',
+    'hint: the registry host name does not resolve (DNS is unreachable): check the network',
+  ])
+  t.ok(queries > 0, "the lookup asked the test's DNS server")
   t.same(left(root), NOTHING, 'nothing stored')
 })

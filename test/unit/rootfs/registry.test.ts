@@ -71,6 +71,55 @@ t.test('registries.json: docker.io mirrors come first, loopback and listed hosts
   t.same(readRegistriesConfig(join(dir, 'missing.json')).insecure, [])
 })
 
+t.test("containerd's hosts.toml: its hosts in order, then server; ca, client, skip_verify, header, override_path, capabilities", async t => {
+  const dir = t.testdir({
+    'docker.io': {
+      'hosts.toml': [
+        'server = "https://registry-1.docker.io"',
+        '[host."https://mirror.lan:5000/cache"]',
+        '  capabilities = ["pull", "resolve"]',
+        '  ca = "mirror-ca.pem"',
+        '  client = [["client.cert", "client.key"]]',
+        '  [host."https://mirror.lan:5000/cache".header]',
+        '    x-team = ["a", "b"]',
+        '[host."http://digests.lan/v2/hub"]',
+        '  capabilities = ["pull"]',
+        '  override_path = true',
+        '  skip_verify = true',
+      ].join('\n'),
+      'mirror-ca.pem': 'CA PEM',
+      'client.cert': 'CERT PEM',
+      'client.key': 'KEY PEM',
+    },
+    _default: { 'hosts.toml': 'server = "https://fallback.lan"\n' },
+    'bad.lan': { 'hosts.toml': '[host."ftp://x"]\n' },
+    'worse.lan': { 'hosts.toml': 'server = \n' },
+  })
+  const c = { insecure: [], mirrors: {}, certsDirs: [dir] }
+  const eps = endpointsFor('docker.io', c)
+  t.same(
+    eps.map(e => [e.base.href, e.apiRoot, e.mirror, e.resolve, e.allowHttp, e.skipVerify ?? false]),
+    [
+      ['https://mirror.lan:5000/', '/cache/v2', true, true, false, false],
+      ['http://digests.lan/', '/v2/hub', true, false, true, true],
+      ['https://registry-1.docker.io/', '/v2', false, true, false, false],
+    ],
+  )
+  t.same(eps[0].ca, ['CA PEM'])
+  t.same(eps[0].cert, { cert: 'CERT PEM', key: 'KEY PEM' })
+  t.same(eps[0].headers, { 'x-team': 'a, b' })
+  t.same(
+    endpointsFor('quay.io', c).map(e => e.base.href),
+    ['https://fallback.lan/'],
+    '_default serves a registry without its own',
+  )
+  t.throws(() => endpointsFor('bad.lan', c), {
+    code: 'REGISTRY_CONFIG_INVALID',
+    message: /hosts\.toml: host\."ftp:\/\/x": "ftp:\/\/x" is not an http\(s\) URL$/,
+  })
+  t.throws(() => endpointsFor('worse.lan', c), { code: 'REGISTRY_CONFIG_INVALID', exitCode: 2, message: /worse\.lan\/hosts\.toml: \(file\): / })
+})
+
 t.test('credentials: REGISTRY_AUTH_FILE first, Docker Hub under index.docker.io/v1/, written 0600, removed by logout', async t => {
   const dir = t.testdir({
     home: {

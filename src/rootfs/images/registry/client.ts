@@ -22,6 +22,8 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv
   /** Credentials given on the command line (login), instead of the auth files. */
   credentials?: Credentials
+  /** A pull by digest: hosts.toml hosts without the "resolve" capability may serve it. */
+  byDigest?: boolean
 }
 
 interface RegistryErrorBody {
@@ -49,19 +51,19 @@ export class RegistryClient {
     this.creds = o.credentials ?? findCredentials(o.registry, o.repository, o.env)
   }
 
-  private http(step: string) {
-    return { step, object: this.o.image, ca: this.endpoint?.ca, timeoutMs: this.o.timeoutMs }
+  private http(step: string, ep = this.endpoint) {
+    return { step, object: this.o.image, ca: ep?.ca, cert: ep?.cert, skipVerify: ep?.skipVerify, headers: ep?.headers, timeoutMs: this.o.timeoutMs }
   }
 
   /** GET /v2/ on each endpoint in turn (HTTPS, then HTTP where allowed); remembers the challenge. */
   async ping(): Promise<Endpoint> {
     if (this.endpoint) return this.endpoint
     let last: unknown
-    for (const ep of endpointsFor(this.o.registry, this.o.config)) {
+    for (const ep of endpointsFor(this.o.registry, this.o.config).filter(e => e.resolve || this.o.byDigest)) {
       const bases = ep.base.protocol === 'https:' && ep.allowHttp ? [ep.base, new URL(ep.base.href.replace(/^https:/, 'http:'))] : [ep.base]
       for (const base of bases) {
         try {
-          const { res } = await fetchUrl(new URL('/v2/', base), { step: 'registry.ping', object: this.o.image, ca: ep.ca, timeoutMs: this.o.timeoutMs })
+          const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), this.http('registry.ping', ep))
           res.resume()
           if (res.statusCode === 200 || res.statusCode === 401) {
             this.endpoint = { ...ep, base }
@@ -98,7 +100,8 @@ export class RegistryClient {
     if (c.params.service) url.searchParams.set('service', c.params.service)
     const scope = c.params.scope ?? (this.o.repository ? `repository:${this.o.repository}:pull` : undefined)
     if (scope) url.searchParams.set('scope', scope)
-    const { res } = await fetchUrl(url, { ...this.http('registry.auth'), ca: this.endpoint?.ca }, basic ? { Authorization: basic } : {})
+    // The token service is another host: the registry's headers and client certificate are not for it.
+    const { res } = await fetchUrl(url, { ...this.http('registry.auth'), headers: undefined, cert: undefined }, basic ? { Authorization: basic } : {})
     if (res.statusCode === 401 || res.statusCode === 403) {
       res.resume()
       throw this.unauthorized(`the token service ${url.host} refused ${this.creds ? 'the credentials' : 'anonymous access'} (${res.statusCode})`, !!this.creds)
@@ -131,7 +134,7 @@ export class RegistryClient {
     const ep = await this.ping()
     if (!this.authorization && this.challenge) await this.authorize(undefined)
     for (let attempt = 0; ; attempt++) {
-      const { res } = await fetchUrl(new URL(path, ep.base), this.http(step), {
+      const { res } = await fetchUrl(this.urlOf(path), this.http(step, ep), {
         ...headers,
         ...(this.authorization ? { Authorization: this.authorization } : {}),
       })
@@ -166,9 +169,10 @@ export class RegistryClient {
     if (res.statusCode !== 200) throw this.unauthorized(`/v2/ answered ${res.statusCode}`, true)
   }
 
-  /** The absolute URL of a registry path on the endpoint in use (after ping). */
+  /** The absolute URL of an API path (`/v2/...`) on the endpoint in use (after ping). */
   urlOf(path: string): URL {
-    return new URL(path, this.endpoint?.base ?? `https://${this.o.registry}`)
+    const ep = this.endpoint
+    return ep ? new URL(ep.apiRoot + path.replace(/^\/v2/, ''), ep.base) : new URL(path, `https://${this.o.registry}`)
   }
 
   get repositoryPath(): string {

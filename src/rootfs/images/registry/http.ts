@@ -2,8 +2,12 @@
 // on connect and on silence, redirects followed by hand (at most 5, and the
 // Authorization header dropped when the host changes, as Docker Hub's blob
 // CDN needs), the response body left unread for the caller to stream.
+import { lookup, type LookupOptions } from 'node:dns'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
+import type { LookupFunction } from 'node:net'
 import { request as httpsRequest } from 'node:https'
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
+import { readFileSync } from 'node:fs'
 import { PodError } from '../../../errors.js'
 
 export interface HttpOptions {
@@ -11,6 +15,10 @@ export interface HttpOptions {
   headers?: Record<string, string>
   /** Extra CA certificates (PEM) for this host, added to the system's. */
   ca?: string[]
+  /** A client certificate to present to this host (not to another one a redirect leads to). */
+  cert?: { cert: string; key: string }
+  /** Do not check the server's certificate (hosts.toml skip_verify). */
+  skipVerify?: boolean
   /** No response headers (or no body bytes) for this long fails the exchange. */
   timeoutMs?: number
   /** Names the exchange in errors: `<image>` and the step. */
@@ -46,10 +54,71 @@ export function networkError(step: string, object: string, url: URL, cause: unkn
   })
 }
 
+/**
+ * The system's trust store as Go's crypto/x509 finds it on Linux (what
+ * Docker, containerd and skopeo trust: update-ca-certificates' bundle),
+ * else Node's bundled roots. Read once.
+ */
+export const SYSTEM_CA_FILES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/pki/tls/cacert.pem',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+]
+let systemCAs: string[] | undefined
+function systemRoots(): string[] {
+  if (systemCAs) return systemCAs
+  for (const f of SYSTEM_CA_FILES) {
+    try {
+      return (systemCAs = [readFileSync(f, 'utf8')])
+    } catch {
+      // the next place
+    }
+  }
+  return (systemCAs = [...rootCertificates])
+}
+
+/** One TLS context per set of CAs and client certificate (the system's roots plus the host's). */
+const contexts = new Map<string, SecureContext>()
+function secureContext(ca: string[], cert?: { cert: string; key: string }): SecureContext {
+  const key = JSON.stringify([ca, cert])
+  let ctx = contexts.get(key)
+  if (!ctx) contexts.set(key, (ctx = createSecureContext({ ca: [...systemRoots(), ...ca], ...(cert && { cert: cert.cert, key: cert.key }) })))
+  return ctx
+}
+
+/**
+ * getaddrinfo bounded by `timeoutMs`: a DNS server that never answers fails
+ * the exchange in time (EAI_AGAIN) instead of after the resolver's own
+ * timeouts and retries (the lookup itself ends when glibc gives up).
+ */
+function lookupWithin(timeoutMs: number): LookupFunction {
+  return (hostname: string, options: LookupOptions, callback: (...args: never[]) => void) => {
+    let done = false
+    const cb = callback as (...args: unknown[]) => void
+    const timer = setTimeout(() => {
+      done = true
+      cb(Object.assign(new Error(`did not resolve within ${timeoutMs / 1000} s`), { code: 'EAI_AGAIN', hostname }))
+    }, timeoutMs)
+    lookup(hostname, options, (...args: unknown[]) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      cb(...args)
+    })
+  }
+}
+
 function once(url: URL, o: HttpOptions, headers: Record<string, string>): Promise<IncomingMessage> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
   return new Promise((resolve, reject) => {
-    const opts = { method: o.method ?? 'GET', headers, ...(url.protocol === 'https:' && o.ca?.length ? { ca: o.ca } : {}) }
+    const tls = url.protocol === 'https:' && {
+      secureContext: secureContext(o.ca ?? [], o.cert),
+      ...(o.skipVerify && { rejectUnauthorized: false }),
+    }
+    const opts = { method: o.method ?? 'GET', headers, lookup: lookupWithin(timeoutMs), ...tls }
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, opts, res => {
       // Silence while the body streams is a dead connection too.
       res.setTimeout(timeoutMs, () => res.destroy(Object.assign(new Error(`no data for ${timeoutMs} ms`), { code: 'ETIMEDOUT' })))
@@ -90,6 +159,7 @@ export async function fetchUrl(url: URL, o: HttpOptions, headers: Record<string,
     if (next.host !== current.host) {
       const { Authorization: _a, authorization: _b, ...rest } = hdrs
       hdrs = rest
+      o = { ...o, cert: undefined }
     }
     current = next
   }

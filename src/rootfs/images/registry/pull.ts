@@ -107,6 +107,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
     timeoutMs: opts.timeoutMs,
     env: opts.env,
     credentials: opts.credentials,
+    byDigest: ref.digest !== undefined,
   })
   const interrupted = () =>
     new PodError(`image.pull: ${name}: interrupted; nothing was stored`, { step: 'image.pull', code: 'EINTR', exitCode: 130, hint: 'pull again' })
