@@ -10,6 +10,8 @@ export interface PodErrorFields {
   path?: string
   hint?: string
   cause?: unknown
+  /** A child's failure (child.*): the index into the plan list its step worked on (mounts[i] for child.mount). */
+  planIndex?: number
   /** Exit code the CLI uses: 2 for bad input or usage, 1 otherwise. */
   exitCode?: number
 }
@@ -34,7 +36,8 @@ const HINTS: Record<string, string> = {
   'cgroup.plan ENOTSUP':
     "this host lacks that controller: drop the resource from the manifest, or enable the controller (v2: the parent's cgroup.subtree_control; v1: mount it)",
   'cgroup.plan EINVAL':
-    'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; "pause", "pod" and "tasks" are reserved: rename the container',
+    'container names and the pod uid become cgroup directory names: letters, digits, ".", "_", "-"; ' +
+    '"pause", "pod" and "tasks" are reserved: rename the container',
   'cgroup.mkdir EACCES': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.mkdir EPERM': 'run as root, with the cgroup filesystem mounted read-write',
   'cgroup.mkdir EROFS': 'the cgroup filesystem is mounted read-only (inside a container?): mount it read-write or run on the host',
@@ -85,6 +88,7 @@ export class PodError extends Error {
   readonly syscall?: string
   readonly path?: string
   readonly hint?: string
+  readonly planIndex?: number
   readonly exitCode: number
   /** The container whose start failed, when there is one. */
   container?: string
@@ -97,6 +101,7 @@ export class PodError extends Error {
     this.errno = fields.errno
     this.syscall = fields.syscall
     this.path = fields.path
+    this.planIndex = fields.planIndex
     this.exitCode = fields.exitCode ?? 1
     this.hint = fields.hint ?? hintFor(fields.step, fields.code)
   }

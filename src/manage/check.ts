@@ -6,6 +6,10 @@ import { native, pausePath, spawnProcess } from '../spawn/index.js'
 import { CNI_INSTALL_HINT, DEFAULT_BRIDGE, findConfList, findPlugin, networkSettings, parseProcRoutes, pickSubnet, type NetworkOptions } from '../net/index.js'
 import { RUNTIME_DEFAULT, SeccompCache, resolveRules } from '../seccomp/index.js'
 import { DEFAULT_CAPABILITIES } from '../spec/index.js'
+import { bindPlan, joinsNothing, planHostCheck } from '../pod/index.js'
+
+/** A check's `true`, planned like every process we start, with our own stdio. */
+const hostCheck = (opts: { seccomp?: Buffer } = {}) => bindPlan(planHostCheck(opts), { fdOf: joinsNothing('check'), stdio: [0, 1, 2], dieWithParent: false })
 
 export interface CheckLine {
   status: 'pass' | 'warn' | 'fail'
@@ -47,7 +51,7 @@ async function checkSeccomp(opts: { seccompDefault?: boolean }): Promise<CheckLi
         DEFAULT_CAPABILITIES.map(c => `CAP_${c}`),
       ),
     )
-    const child = await spawnProcess({ argv: ['true'], envp: [], searchPath: '/usr/bin:/bin', stdio: [0, 1, 2], noNewPrivs: true, seccomp: filter.bpf })
+    const child = await spawnProcess(hostCheck({ seccomp: filter.bpf }))
     const exit = await child.exited
     if (exit.exitCode !== 0) throw new Error(`true exited ${exit.exitCode} under RuntimeDefault`)
     return {
@@ -83,7 +87,7 @@ export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOpti
   })
   try {
     pausePath()
-    const child = await spawnProcess({ argv: ['true'], envp: [], searchPath: '/usr/bin:/bin', stdio: [0, 1, 2] })
+    const child = await spawnProcess(hostCheck())
     await child.exited
     const clone3 = native().hasClone3()
     out.push({ status: 'pass', feature: 'pidfd', detail: 'CLONE_PIDFD and waitid(P_PIDFD) work' })

@@ -5,8 +5,11 @@ export { namespaceInodes, NS_TYPES } from './namespaces.js'
 export {
   containerEnv,
   containerIdentity,
+  bindPlan,
+  joinsNothing,
   planContainer,
   planExec,
+  planHostCheck,
   planPause,
   runConfig,
   sandboxNamespaces,

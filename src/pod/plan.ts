@@ -72,6 +72,33 @@ export function planPause(spec: PodSpec, pauseFile: string = pausePath()): Spawn
   }
 }
 
+/**
+ * A process of the host check (`pod-launch check`): `true` in our own
+ * namespaces, to prove clone with a pidfd works, and that the kernel loads a
+ * compiled seccomp filter (with no_new_privs, as a restricted container).
+ */
+export function planHostCheck(opts: { seccomp?: Buffer } = {}): SpawnPlan {
+  return {
+    version: PLAN_VERSION,
+    argv: ['true'],
+    envp: [],
+    searchPath: '/usr/bin:/bin',
+    cwd: '/',
+    join: [],
+    unshare: [],
+    newSession: false,
+    mounts: [],
+    ...(opts.seccomp ? { noNewPrivs: true, seccomp: opts.seccomp.toString('base64') } : {}),
+  }
+}
+
+/** The `fdOf` of a plan that joins no namespace (pause, host checks): any path is a bug, named. */
+export function joinsNothing(who: string): (path: string) => number {
+  return path => {
+    throw new PodError(`plan.path: ${path}: ${who} joins no namespace`, { step: 'plan.path', code: 'EINVAL' })
+  }
+}
+
 /** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, the image's Env, then the spec's. */
 export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image?: ImageSource): Map<string, string> {
   const env = new Map<string, string>([

@@ -84,7 +84,7 @@ export class ContainerRunner {
   readonly status: ContainerStatus
   /** Namespace inodes of the current (or last) run's main process. */
   namespaces?: Record<NsType, number>
-  private current?: { process: HostedProcess; startedAt: Date }
+  private current?: { child: HostedProcess; startedAt: Date }
   /** Attach clients; `true`: follows the container into its next runs (the foreground terminal). */
   private readonly clients = new Map<AttachClient, boolean>()
   private readonly backoff: Backoff
@@ -191,7 +191,7 @@ export class ContainerRunner {
       return t
     }
     const startedAt = child.startedAt
-    this.current = { process: child, startedAt }
+    this.current = { child, startedAt }
     for (const client of this.clients.keys()) child.attach(client)
     this.status.pid = child.pid
     this.status.state = { running: { startedAt } }
@@ -250,17 +250,17 @@ export class ContainerRunner {
     if (!follow && !this.current)
       throw new PodError(`attach: container ${this.spec.name}: not running`, { step: 'attach', code: 'ESRCH', hint: 'pod-launch ps shows its state' })
     this.clients.set(client, follow)
-    this.current?.process.attach(client)
+    this.current?.child.attach(client)
   }
 
   detach(client: AttachClient): void {
     this.clients.delete(client)
-    this.current?.process.detach(client)
+    this.current?.child.detach(client)
   }
 
   /** The current run's terminal size (tty containers), for tests and status. */
   windowSize(): WindowSize | undefined {
-    return this.current?.process.windowSize()
+    return this.current?.child.windowSize()
   }
 
   /** The size a new tty starts with: the first attached client's that knows one. */
@@ -283,7 +283,7 @@ export class ContainerRunner {
 
   /** Run a command in this container's namespaces (hooks, exec probes), as its plan says. */
   exec(argv: string[], timeoutMs: number) {
-    const pid = this.current?.process.pid
+    const pid = this.current?.child.pid
     if (pid === undefined || !this.plan) return Promise.reject(new PodError(`exec: container ${this.spec.name}: not running`, { step: 'exec' }))
     const { cgroups, shared, devNull } = this.ctx.sandbox
     const name = this.spec.name
@@ -326,20 +326,20 @@ export class ContainerRunner {
    * SIGKILL at the deadline; resolves when the process has exited. Later
    * calls only bring the SIGKILL forward.
    */
-  private async terminate(cur: { process: HostedProcess }, graceMs: number, turn?: Promise<unknown>): Promise<void> {
+  private async terminate(cur: { child: HostedProcess }, graceMs: number, turn?: Promise<unknown>): Promise<void> {
     const first = !this.killing
     this.killing = true
     const deadline = Date.now() + graceMs
     if (!first) {
-      if (deadline < this.killDeadline) this.killAt(deadline, cur.process)
-      return cur.process.exited.then(() => {})
+      if (deadline < this.killDeadline) this.killAt(deadline, cur.child)
+      return cur.child.exited.then(() => {})
     }
     const ordered = graceMs > 0 && turn !== undefined
     // An ordered stop arms its SIGKILL when its turn comes; until then only a later, shorter stop arms one.
     if (ordered) this.killDeadline = deadline
-    else this.killAt(deadline, cur.process)
+    else this.killAt(deadline, cur.child)
     let gone = false
-    const exited = cur.process.exited.then(() => void (gone = true))
+    const exited = cur.child.exited.then(() => void (gone = true))
     try {
       if (graceMs > 0 && this.spec.lifecycle.preStop) {
         const r = await this.exec(this.spec.lifecycle.preStop.command, graceMs).catch((e: Error) => ({ exitCode: -1, output: e.message, timedOut: false }))
@@ -356,9 +356,9 @@ export class ContainerRunner {
         await Promise.race([turn, exited, new Promise(r => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))])
         clearTimeout(timer)
         // Its turn (or the deadline) came: at least kubelet's minimum window between SIGTERM and SIGKILL.
-        if (!this.killTimer) this.killAt(Math.max(deadline, Date.now() + MIN_STOP_WINDOW_MS), cur.process)
+        if (!this.killTimer) this.killAt(Math.max(deadline, Date.now() + MIN_STOP_WINDOW_MS), cur.child)
       }
-      if (graceMs > 0 && !gone && Date.now() < this.killDeadline) cur.process.kill('SIGTERM')
+      if (graceMs > 0 && !gone && Date.now() < this.killDeadline) cur.child.kill('SIGTERM')
       await exited
     } finally {
       clearTimeout(this.killTimer)
@@ -427,7 +427,7 @@ export class ContainerRunner {
   /** kubelet's kill for a failed liveness/startup probe: preStop, SIGTERM, SIGKILL after the probe's (or the pod's) grace. */
   private async killForProbe(kind: 'liveness' | 'startup', probe: Probe, child: HostedProcess): Promise<void> {
     const cur = this.current
-    if (this.stopping || cur?.process !== child) return
+    if (this.stopping || cur?.child !== child) return
     const message = probeKillMessage(this.spec.name, kind, this.ctx.pod.restartPolicy !== 'Never')
     this.probeKill = message
     this.ctx.emit({ type: 'container-killing', container: this.spec.name, reason: kind === 'liveness' ? 'LivenessProbe' : 'StartupProbe', message })

@@ -76,11 +76,12 @@ export interface ContainerStart {
   size?: { rows: number; cols: number }
 }
 
-function sysctlError(e: unknown, spec: PodSpec): unknown {
-  if (!(e instanceof PodError) || e.step !== 'child.mount') return e
-  const i = spec.securityContext.sysctls.findIndex(s => e.message.includes(sysctlPath(s.name)))
-  if (i < 0) return e
+/** pause's child.mount failure is a sysctl write: mounts[i] of its plan is sysctls[i] (planPause). */
+export function sysctlError(e: unknown, spec: PodSpec, plan: SpawnPlan): unknown {
+  if (!(e instanceof PodError) || e.step !== 'child.mount' || e.planIndex === undefined) return e
+  const i = e.planIndex
   const s = spec.securityContext.sysctls[i]
+  if (!s || plan.mounts[i]?.kind !== 'write' || plan.mounts[i].target !== sysctlPath(s.name)) return e
   const why =
     e.code === 'ENOENT'
       ? 'this kernel has no such sysctl'
@@ -216,7 +217,7 @@ export class PodSandbox {
     const spec = this.spec
     this.plan = planPause(spec)
     this.process = await this.host.start({ name: 'pause', plan: this.plan, cgroup: 'pause', io: { kind: 'null' } }).catch(e => {
-      throw sysctlError(e, spec)
+      throw sysctlError(e, spec, this.plan)
     })
     const pause = this.process
     // pause holds nothing to flush: SIGKILL (a SIGTERM sent before its handler is

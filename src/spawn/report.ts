@@ -69,5 +69,6 @@ export interface PlanPaths {
 
 export function reportError(report: StepReport, steps: Record<string, number>, plan: NativePlan, paths?: PlanPaths): PodError {
   const stepName = Object.keys(steps).find(k => steps[k] === report.step) ?? `child.step-${report.step}`
-  return PodError.fromErrno(stepName, report.errno, reportObject(stepName, report.arg, plan, paths))
+  const object = reportObject(stepName, report.arg, plan, paths)
+  return PodError.fromErrno(stepName, report.errno, object, report.arg >= 0 ? { planIndex: report.arg } : {})
 }

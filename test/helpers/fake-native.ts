@@ -4,7 +4,9 @@
 // The constants are Linux's and native/report.h's; test/unit/spawn/native.test.ts
 // holds them against the real addon. Every call is recorded; a test replaces
 // any method (e.g. one that throws `nativeError('EPERM', 'mount')`).
-import { constants } from 'node:os'
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { constants, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Native, NativeError } from '../../src/spawn/index.js'
 
 /** native/report.h's step list, in order (ids are the positions). */
@@ -117,4 +119,27 @@ export function fakeNative(over: Partial<Native> = {}): FakeNative {
     ),
   ) as unknown as Native
   return Object.assign(recorded, { calls })
+}
+
+/**
+ * `spawn` and `watch` of a child that fails at `step` the way native/spawn.c
+ * reports it: the record (step id, errno, arg) is read from a real fd, the
+ * child "exits" 127. For the code that decodes failures, without root.
+ */
+export function failingChild(step: string, code: keyof typeof constants.errno, arg: number): Pick<Native, 'spawn' | 'watch'> {
+  return {
+    spawn: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pl-fake-child-'))
+      const file = join(dir, 'report')
+      const record = Buffer.alloc(12)
+      record.writeInt32LE(STEP_NAMES.indexOf(step), 0)
+      record.writeInt32LE(constants.errno[code], 4)
+      record.writeInt32LE(arg, 8)
+      writeFileSync(file, record)
+      const reportFd = openSync(file, 'r')
+      rmSync(dir, { recursive: true })
+      return { pid: 4_000_000, pidfd: openSync('/dev/null', 'r'), goFd: openSync('/dev/null', 'w'), reportFd, intoCgroup: false }
+    },
+    watch: (_pidfd, cb) => setImmediate(() => cb(127, null, null)),
+  }
 }

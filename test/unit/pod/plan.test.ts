@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parseManifest } from '../../../src/index.js'
-import { containerEnv, planContainer, planExec, planPause, sandboxNamespaces } from '../../../src/pod/index.js'
+import { containerEnv, joinsNothing, planContainer, planExec, planHostCheck, planPause, sandboxNamespaces } from '../../../src/pod/index.js'
 import { bindPlan, checkPlan, parseNsRef, planPaths, PLAN_VERSION, useNative, type SpawnPlan } from '../../../src/spawn/index.js'
 import { CAPABILITIES, DEFAULT_CAPABILITIES } from '../../../src/spec/index.js'
 import { ALL_CAPS, fakeNative } from '../../helpers/fake-native.js'
@@ -173,4 +173,20 @@ t.test('capabilities: never more than this process holds, nor than the kernel kn
   const old = useNative(fakeNative({ capLast: () => 37 }))
   t.teardown(old)
   t.match(identityOf({}, { privileged: true }), { capBounding: ((1n << 38n) - 1n).toString() }, 'a 5.8 kernel (cap_last_cap 37): 38 capabilities')
+})
+
+t.test("the host check's process is planned too: true in our namespaces, a seccomp filter with no_new_privs", async t => {
+  t.match(planHostCheck(), { argv: ['true'], join: [], unshare: [], mounts: [], newSession: false })
+  t.equal(planHostCheck().seccomp, undefined)
+  t.match(planHostCheck({ seccomp: Buffer.alloc(8, 1) }), { noNewPrivs: true, seccomp: Buffer.alloc(8, 1).toString('base64') })
+  t.throws(
+    () =>
+      bindPlan(
+        { ...planHostCheck(), join: [{ type: 'net', path: '/proc/<pause>/ns/net' }] },
+        { fdOf: joinsNothing('check'), stdio: [0, 1, 2], dieWithParent: false },
+      ),
+    {
+      message: 'plan.path: /proc/<pause>/ns/net: check joins no namespace',
+    },
+  )
 })
