@@ -154,7 +154,7 @@ export {
   inspectImage,
   parseSize,
   parseImageName,
-  resolveImage,
+  lookupImage,
   listImages,
   removeImage,
   familiarName,

@@ -4,14 +4,14 @@
 import { lstatSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
-import { listImages, pullImage, removeImage, resolveImage, storePaths, type ImageRecord } from '../rootfs/images/index.js'
+import { listImages, pullImage, removeImage, lookupImage, storePaths, type ImageRecord } from '../rootfs/images/index.js'
 import { criError } from './status.js'
 import type { AuthConfig, FilesystemUsage, Image, ImageSpec } from './types.js'
 
 /** The image `name` names, or undefined when the store has none (a malformed name throws `image.name`). */
 export function findImage(root: string, name: string): ImageRecord | undefined {
   try {
-    return resolveImage(root, name)
+    return lookupImage(root, name)
   } catch (e) {
     if (e instanceof PodError && e.code === 'IMAGE_NOT_FOUND') return undefined
     throw e

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
 import type { PodImage } from './images/registry/index.js'
-import { DEFAULT_STATE_ROOT, listImages, resolveImage as resolveStoreImage, resolveImageUser, type ImageConfig } from './images/index.js'
+import { DEFAULT_STATE_ROOT, listImages, lookupImage, resolveImageUser, type ImageConfig } from './images/index.js'
 
 export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig }
 
@@ -23,7 +23,7 @@ export interface ImageOptions {
 /** The local store's image of that name, or undefined. */
 function lookupStore(root: string, name: string): ImageSource | undefined {
   try {
-    const img = resolveStoreImage(root, name)
+    const img = lookupImage(root, name)
     return { kind: 'layers', layers: img.layers, config: img.config }
   } catch (e) {
     if ((e as PodError).code === 'IMAGE_NOT_FOUND') return undefined

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { native } from '../../src/index.js'
-import { beginIngest, importImages, inspectImage, listImages, resolveImage } from '../../src/rootfs/images/index.js'
+import { beginIngest, importImages, inspectImage, listImages, lookupImage } from '../../src/rootfs/images/index.js'
 import { mountsBelow } from '../../src/state/index.js'
 import { main } from '../../src/cli/main.js'
 import { BIN, cli } from '../helpers/cli.js'
@@ -126,10 +126,10 @@ t.test('an OCI archive naming two images (as docker save a b writes it) imports 
   tarDir(layout, join(base, 'two.tar'))
   const got = await importImages(join(base, 'two.tar'), { root })
   t.equal(got.length, 2, 'two images (alpha has two names: one image)')
-  const alpha = resolveImage(root, 'alpha:1')
-  t.equal(resolveImage(root, 'registry.test/team/alpha:stable').id, alpha.id)
+  const alpha = lookupImage(root, 'alpha:1')
+  t.equal(lookupImage(root, 'registry.test/team/alpha:stable').id, alpha.id)
   t.same(alpha.config.cmd, ['alpha'])
-  const beta = resolveImage(root, 'beta:2')
+  const beta = lookupImage(root, 'beta:2')
   t.same(beta.config.cmd, ['beta'])
   t.equal(beta.layers[0], alpha.layers[0], 'the shared layer is stored once')
   t.equal(readdirSync(join(root, 'images/layers')).length, 2)
@@ -172,8 +172,8 @@ t.test('a docker-archive with two images and several RepoTags imports every tag'
   const r = await cli(root, 'image', 'import', join(base, 'docker.tar'))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^imported alpha:1, alpha:latest \(sha256:[0-9a-f]{12}\): 1 layers, \S+\nimported beta:2 \(sha256:[0-9a-f]{12}\): 1 layers, \S+\n$/)
-  for (const n of ['alpha', 'alpha:1', 'beta:2']) t.ok(resolveImage(root, n), n)
-  t.not(resolveImage(root, 'alpha').id, resolveImage(root, 'beta:2').id)
+  for (const n of ['alpha', 'alpha:1', 'beta:2']) t.ok(lookupImage(root, n), n)
+  t.not(lookupImage(root, 'alpha').id, lookupImage(root, 'beta:2').id)
 })
 
 t.test('image ls prints one row per name, REPOSITORY TAG IMAGE ID CREATED SIZE; --json has full ids', { skip }, async t => {
@@ -421,13 +421,13 @@ t.test('image rm of an image a live pod uses is refused naming the pod; --force 
   const run = await cli(root, 'run', '-d', '--network', 'none', podFile)
   t.equal(run.code, 0, run.stderr)
   t.teardown(() => cli(root, 'rm', '--force', name))
-  const layers = resolveImage(root, 'busybox').layers
+  const layers = lookupImage(root, 'busybox').layers
   const refused = await cli(root, 'image', 'rm', 'busybox')
   t.equal(refused.code, 1)
   t.match(refused.stderr, new RegExp(`^pod-launch: image\\.remove: busybox: in use by pod ${name}\\nhint: stop and remove the pod first`))
-  t.ok(resolveImage(root, 'busybox'), 'the image is still there')
+  t.ok(lookupImage(root, 'busybox'), 'the image is still there')
   // By id too (the pod named it busybox).
-  t.equal((await cli(root, 'image', 'rm', resolveImage(root, 'busybox').id.slice(7, 19))).code, 1)
+  t.equal((await cli(root, 'image', 'rm', lookupImage(root, 'busybox').id.slice(7, 19))).code, 1)
   const forced = await cli(root, 'image', 'rm', '--force', 'busybox')
   t.equal(forced.code, 0, forced.stderr)
   t.match(forced.stderr, new RegExp(`^warning: image rm: busybox:latest: still used by ${name}: 2 layers stay until no container uses them`))

@@ -15,7 +15,7 @@ import {
   listImages,
   lowerdirOption,
   removeImage,
-  resolveImage,
+  lookupImage,
   resolveImageUser,
   unpackLayer,
 } from '../../src/rootfs/images/index.js'
@@ -45,8 +45,8 @@ t.test('an OCI layout dir, its tar, and a docker-archive import as one image und
   t.equal(fromTar.id, fromDir.id)
   t.equal(fromDocker.id, fromDir.id)
   for (const n of ['busybox', 'busybox:latest', 'docker.io/library/busybox:latest', 'library/busybox', 'tools/busybox:v1'])
-    t.equal(resolveImage(root, n).id, fromDir.id, n)
-  const r = resolveImage(root, 'busybox')
+    t.equal(lookupImage(root, n).id, fromDir.id, n)
+  const r = lookupImage(root, 'busybox')
   t.equal(r.layers.length, 2)
   t.ok(r.layers.every(l => l.startsWith(join(root, 'images', 'layers') + '/') && statSync(l).isDirectory()))
   t.same(r.config, { cmd: ['sh'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], workingDir: '/root', stopSignal: 'SIGTERM' })
@@ -55,13 +55,13 @@ t.test('an OCI layout dir, its tar, and a docker-archive import as one image und
   t.same(readdirSync(join(root, 'images', 'tmp')), [], 'nothing left in tmp/')
   t.same(warnings, [])
   const digestName = r.names.find(n => n.includes('@'))!
-  t.equal(resolveImage(root, digestName.replace('docker.io/library/', '')).id, r.id, 'name@manifest-digest resolves')
+  t.equal(lookupImage(root, digestName.replace('docker.io/library/', '')).id, r.id, 'name@manifest-digest resolves')
 })
 
 t.test('the docker-archive alone gives the same layers (uncompressed layer tars)', { skip }, async t => {
   const root = t.testdir({})
   const r = await importImage(join(images, 'busybox-docker.tar'), { root })
-  t.equal(resolveImage(root, 'docker.io/library/busybox:latest').id, r.id)
+  t.equal(lookupImage(root, 'docker.io/library/busybox:latest').id, r.id)
   const lower = r.layers[0]
   t.ok(lstatSync(join(lower, 'bin/sh')).isSymbolicLink())
   t.equal(statSync(join(lower, 'bin/busybox')).mode & 0o777, 0o755)
@@ -274,7 +274,7 @@ t.test('removeImage deletes the record and the layers no other image uses', { sk
     listImages(root).map(r => r.id),
     [other.id],
   )
-  t.throws(() => resolveImage(root, 'busybox'), { code: 'IMAGE_NOT_FOUND', message: /available: other:1 \(sha256:/ })
+  t.throws(() => lookupImage(root, 'busybox'), { code: 'IMAGE_NOT_FOUND', message: /available: other:1 \(sha256:/ })
   await t.rejects(removeImage(root, 'busybox'), { code: 'IMAGE_NOT_FOUND' })
   await removeImage(root, 'other:1')
   t.same(readdirSync(join(root, 'images', 'layers')), [])
@@ -284,7 +284,7 @@ t.test('removeImage deletes the record and the layers no other image uses', { sk
 t.test('a missing image lists the images there are and how to import one', { skip }, async t => {
   const root = t.testdir({})
   await importImage(join(images, 'busybox-docker.tar'), { root })
-  t.throws(() => resolveImage(root, 'nginx'), {
+  t.throws(() => lookupImage(root, 'nginx'), {
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     message: /^image\.resolve: nginx: no such image in the local store \(.*\); available: busybox:latest \(sha256:[0-9a-f]{12}\)$/,
@@ -329,7 +329,7 @@ t.test('two pod-launch processes importing at once share the store lock and leav
   t.equal(listImages(root).length, 1)
   t.equal(readdirSync(join(root, 'images', 'layers')).length, 2)
   t.same(readdirSync(join(root, 'images', 'tmp')), [])
-  const r = resolveImage(root, 'busybox')
+  const r = lookupImage(root, 'busybox')
   t.ok(lstatSync(join(r.layers[1], 'etc/gone')).isCharacterDevice())
   t.equal(readdirSync(join(r.layers[0], 'bin')).length > 100, true, 'every busybox applet link is there')
 })

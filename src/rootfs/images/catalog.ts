@@ -21,7 +21,7 @@ import {
  * name@sha256:..., or an image id prefix). Throws `image.resolve` (IMAGE_NOT_FOUND)
  * listing the images there are, `image.name` for a malformed name.
  */
-export function resolveImage(root: string = DEFAULT_STATE_ROOT, name: string): ImageRecord {
+export function lookupImage(root: string = DEFAULT_STATE_ROOT, name: string): ImageRecord {
   const p = storePaths(root)
   const all = readAllStored(p)
   const found = findStored(all, name)
@@ -30,7 +30,9 @@ export function resolveImage(root: string = DEFAULT_STATE_ROOT, name: string): I
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     path: p.store,
-    hint: 'pull it (pod-launch image pull NAME), or import it with pod-launch image import FILE [name:tag] (FILE from docker save, podman save, or skopeo copy ... oci-archive:FILE)',
+    hint:
+      'pull it (pod-launch image pull NAME), or import it with pod-launch image import FILE [name:tag] ' +
+      '(FILE from docker save, podman save, or skopeo copy ... oci-archive:FILE)',
   })
 }
 
@@ -59,7 +61,7 @@ export interface ImageInspect {
 /** What `image inspect` prints. Throws `image.resolve` (IMAGE_NOT_FOUND), `image.store` (corrupt config). */
 export function inspectImage(root: string = DEFAULT_STATE_ROOT, name: string): ImageInspect {
   const p = storePaths(root)
-  const r = resolveImage(root, name)
+  const r = lookupImage(root, name)
   let config: unknown
   const file = configFile(p, r.id)
   try {
@@ -107,7 +109,7 @@ export interface RemoveOptions {
 export async function removeImage(root: string = DEFAULT_STATE_ROOT, name: string, opts: RemoveOptions = {}): Promise<Removed> {
   const p = storePaths(root)
   return withStoreLock(p, () => {
-    const target = resolveImage(root, name)
+    const target = lookupImage(root, name)
     const all = readAllStored(p)
     const stored = all.find(s => s.id === target.id)!
     const usedBy = imageUsers(root, stored, all, target.layers)
@@ -116,7 +118,9 @@ export async function removeImage(root: string = DEFAULT_STATE_ROOT, name: strin
         step: 'image.remove',
         code: 'IMAGE_IN_USE',
         exitCode: 1,
-        hint: 'stop and remove the pod first (pod-launch rm --force POD), or image rm --force: the name goes now, the layers once no container uses them (pod-launch gc)',
+        hint:
+          'stop and remove the pod first (pod-launch rm --force POD), or image rm --force: ' +
+          'the name goes now, the layers once no container uses them (pod-launch gc)',
       })
     }
     const inUse = new Set(all.filter(s => s.id !== target.id).flatMap(s => s.diffIds))

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { listImages, lowerdirOption, resolveImage } from '../../../src/rootfs/images/index.js'
+import { listImages, lowerdirOption, lookupImage } from '../../../src/rootfs/images/index.js'
 import { entryComponents } from '../../../src/rootfs/images/safe-path.js'
 
 const id = (c: string) => 'sha256:' + c.repeat(64)
@@ -19,9 +19,9 @@ function store(t: { testdir(): string }) {
 t.test('every spelling of a name resolves to the same record, layers bottom to top', async t => {
   const root = store(t)
   for (const n of ['busybox', 'busybox:latest', 'library/busybox', 'docker.io/library/busybox:latest', `busybox@${id('d')}`, 'aaaaaaaaaaaa', id('a')]) {
-    t.equal(resolveImage(root, n).id, id('a'), n)
+    t.equal(lookupImage(root, n).id, id('a'), n)
   }
-  const r = resolveImage(root, 'busybox')
+  const r = lookupImage(root, 'busybox')
   t.same(r.layers, [join(root, 'images', 'layers', '1'.repeat(64)), join(root, 'images', 'layers', '2'.repeat(64))])
   t.same(r.config, { cmd: ['sh'] })
   t.equal(lowerdirOption(r.layers), `${r.layers[1]}:${r.layers[0]}`)
@@ -29,14 +29,14 @@ t.test('every spelling of a name resolves to the same record, layers bottom to t
 
 t.test('a missing image names what the store holds and how to import', async t => {
   const root = store(t)
-  t.throws(() => resolveImage(root, 'alpine:3'), {
+  t.throws(() => lookupImage(root, 'alpine:3'), {
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     message: `image.resolve: alpine:3: no such image in the local store (${join(root, 'images')}); available: busybox:latest (sha256:aaaaaaaaaaaa); quay.io/x/y:1 (sha256:bbbbbbbbbbbb)`,
     hint: /pod-launch image import FILE \[name:tag\]/,
   })
-  t.throws(() => resolveImage(t.testdir({}), 'busybox'), { message: /available: none$/ })
-  t.throws(() => resolveImage(root, 'busybox:2'), { code: 'IMAGE_NOT_FOUND' })
+  t.throws(() => lookupImage(t.testdir({}), 'busybox'), { message: /available: none$/ })
+  t.throws(() => lookupImage(root, 'busybox:2'), { code: 'IMAGE_NOT_FOUND' })
 })
 
 t.test('listImages returns every record; an empty or absent store is empty', async t => {
