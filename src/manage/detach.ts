@@ -8,7 +8,7 @@ import { PodError } from '../errors.js'
 import { planNetwork } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { crashPoint } from '../crash-point.js'
-import { ensureRoot, isAlive, listPods, podDir, readRecord, specFile, startTicks, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { ensureRoot, isAlive, listPods, podDir, readRecord, specFile, processIdentity, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { removePod } from './ops.js'
 import type { SupervisedOptions } from './supervisor.js'
 
@@ -68,7 +68,7 @@ export async function runDetached(
       namespace: spec.namespace,
       createdAt: new Date().toISOString(),
       // The owner until the supervisor takes over: a record is never ownerless while it is being started.
-      supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' },
+      supervisor: processIdentity(process.pid),
       phase: 'Pending',
       spec,
       podIP: '',

@@ -6,7 +6,7 @@ import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 import { Pod, type PodOptions } from '../pod/index.js'
 import type { PodSpec } from '../spec/index.js'
-import { ensureRoot, podDir, startTicks, writeRecord } from '../state/index.js'
+import { ensureRoot, podDir, processIdentity, writeRecord } from '../state/index.js'
 import { RecordKeeper } from './recorder.js'
 
 /** Pod.start with a record under `root` from before anything exists; the pod's directory goes when it ends. */
@@ -26,7 +26,7 @@ export async function startForeground(spec: PodSpec, root: string, opts: PodOpti
       name: spec.name,
       namespace: spec.namespace,
       createdAt: new Date().toISOString(),
-      supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' },
+      supervisor: processIdentity(process.pid),
       foreground: true,
       phase: 'Pending',
       spec,

@@ -20,6 +20,7 @@ import {
   writeRecord,
   type ContainerRecord,
   type PodRecord,
+  type ProcessIdentity,
 } from '../state/index.js'
 import { isSidecar } from '../spec/index.js'
 
@@ -69,7 +70,7 @@ function tryKill(pid: number): void {
   }
 }
 
-async function waitGone(p: { pid: number; startTicks: string } | null | undefined, timeoutMs: number): Promise<boolean> {
+async function waitGone(p: ProcessIdentity | null | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (isAlive(p)) {
     if (Date.now() > deadline) return false

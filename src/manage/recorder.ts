@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import { crashPoint } from '../crash-point.js'
 import { imagePullView, type ImagePullEvent, type Pod, type PodEvent, type PodOptions } from '../pod/index.js'
-import { addEvent, podDir, startTicks, writeRecord, type PodRecord, type WaitingReason } from '../state/index.js'
+import { addEvent, podDir, processIdentity, writeRecord, type PodRecord, type WaitingReason } from '../state/index.js'
 import { containerFieldPath, podSnapshot, waitingStatuses } from './snapshot.js'
 
 export class RecordKeeper {
@@ -45,7 +45,7 @@ export class RecordKeeper {
   readonly onEvent = (e: PodEvent): void => {
     if (e.type === 'pod-removed') return
     if (e.type === 'image-pull') return this.onImagePull(e)
-    if (e.type === 'sandbox-started') this.record.pause = { pid: e.pid, startTicks: startTicks(e.pid) ?? '', namespaces: e.namespaces }
+    if (e.type === 'sandbox-started') this.record.pause = { ...processIdentity(e.pid), namespaces: e.namespaces }
     this.save()
     if (e.type === 'sandbox-started') crashPoint('sandbox-recorded')
   }

@@ -8,7 +8,7 @@ import { KUBELET_BACKOFF, Pod, type BackoffOptions } from '../pod/index.js'
 import type { NetworkOptions } from '../net/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { crashPoint } from '../crash-point.js'
-import { podDir, readRecord, specFile, stopFile, startTicks, writeRecord } from '../state/index.js'
+import { podDir, readRecord, specFile, stopFile, processIdentity, writeRecord } from '../state/index.js'
 import { RecordKeeper } from './recorder.js'
 
 /** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
@@ -45,9 +45,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   const dir = podDir(root, id)
   const { spec, options } = JSON.parse(readFileSync(specFile(dir), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
-  const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: { pid: process.pid, startTicks: startTicks(process.pid) ?? '' } }, m =>
-    log(`warning: ${m}`),
-  )
+  const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: processIdentity(process.pid) }, m => log(`warning: ${m}`))
   writeRecord(root, keeper.record)
   crashPoint('supervisor-record')
   const client = reporter(reportFd)

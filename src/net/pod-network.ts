@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
-import { startTicks } from '../state/index.js'
+import { isAlive, processIdentity, type ProcessIdentity } from '../state/index.js'
 import { addNetwork, checkNetwork, delNetwork } from './cni.js'
 import { findConfList, loadConfList, type ConfList } from './conflist.js'
 import { DEFAULT_BIN_DIRS, DEFAULT_CONF_DIR, writeDefaultConfList } from './default.js'
@@ -144,7 +144,8 @@ export function describeNetwork(spec: PodSpec, opts: NetworkOptions = {}): strin
   const what = list
     ? `${list.name} from ${list.file} (${types.join(', ')})`
     : `the default network, written to ${s.confDir} on first use (bridge pl0, host-local, portmap, firewall)`
-  return `CNI ADD of ${what}: netns /proc/<pause>/ns/net, ifname eth0, containerId ${spec.uid}${ports.length ? `, portMappings ${ports.join(' ')}` : ''}; DEL at teardown`
+  const portMaps = ports.length ? `, portMappings ${ports.join(' ')}` : ''
+  return `CNI ADD of ${what}: netns /proc/<pause>/ns/net, ifname eth0, containerId ${spec.uid}${portMaps}; DEL at teardown`
 }
 
 /** What is kept to DEL the pod's network later, from any process. */
@@ -155,7 +156,7 @@ export interface NetworkRecord {
   binDirs: string[]
   runtime: RuntimeConf
   /** pause, to tell whether its netns path is still the pod's. */
-  pause: { pid: number; startTicks: string }
+  pause: ProcessIdentity
   /** The ADD result so far (the last plugin's once ADD finished). */
   result?: Record<string, unknown>
 }
@@ -203,7 +204,7 @@ export async function attachNetwork(
     list: plan.list,
     binDirs: plan.binDirs,
     runtime,
-    pause: { pid: pausePid, startTicks: startTicks(pausePid) ?? '' },
+    pause: processIdentity(pausePid),
   }
   mkdirSync(recordDir(stateRoot), { recursive: true, mode: 0o700 })
   const file = recordFile(stateRoot, spec.uid)
@@ -240,7 +241,7 @@ export async function detachFromRecord(stateRoot: string, id: string, netnsFallb
   } catch (e) {
     throw PodError.system('cni.del', e, file)
   }
-  const alive = startTicks(record.pause.pid) === record.pause.startTicks
+  const alive = isAlive(record.pause)
   const runtime = { ...record.runtime, netns: alive ? record.runtime.netns : netnsFallback }
   const cached = record.result ? parseResult(JSON.stringify(record.result), 'cache') : undefined
   await delNetwork(record.list, record.binDirs, runtime, cached)
@@ -260,7 +261,7 @@ export async function checkFromRecord(stateRoot: string, id: string): Promise<vo
   } catch (e) {
     throw PodError.system('cni.state', e, recordFile(stateRoot, id), { hint: 'the pod has no CNI network (loopback only, hostNetwork, or removed)' })
   }
-  if (!record.result || startTicks(record.pause.pid) !== record.pause.startTicks) {
+  if (!record.result || !isAlive(record.pause)) {
     throw new PodError(`cni.state: ${record.pod}: the pod's network is not (or no longer) up`, { step: 'cni.state' })
   }
   await checkNetwork(record.list, record.binDirs, record.runtime, parseResult(JSON.stringify(record.result), 'cache'))
@@ -279,7 +280,7 @@ export function networkRecordIds(stateRoot: string): string[] {
 export function networkRecordLive(stateRoot: string, id: string): boolean {
   try {
     const r = JSON.parse(readFileSync(recordFile(stateRoot, id), 'utf8')) as NetworkRecord
-    return startTicks(r.pause.pid) === r.pause.startTicks
+    return isAlive(r.pause)
   } catch {
     return false
   }

@@ -2,7 +2,7 @@ export { type ContainerRecord, type CgroupsRecord, type PodRecord, displayPhase,
 export { addEvent, MAX_EVENTS, type EventRecord } from './events.js'
 export { writeRecord, readRecord, listPodIds, ensureRoot, withLock } from './store.js'
 export * from './layout.js'
-export { startTicks, isAlive, podOfProcess, processesByPod } from './proc.js'
+export { startTicks, isAlive, podOfProcess, processesByPod, processIdentity, type ProcessIdentity } from './proc.js'
 export { resolvePod, listPods, type PodRef } from './resolve.js'
 export { mountsBelow, unmountBelow } from './mounts.js'
 export {

@@ -13,7 +13,19 @@ export function startTicks(pid: number): string | undefined {
   }
 }
 
-export function isAlive(p: { pid: number; startTicks: string } | null | undefined): boolean {
+/** A process as another command finds it again: its pid and start time. */
+export interface ProcessIdentity {
+  pid: number
+  startTicks: string
+}
+
+/** `pid` as it is now (start time '' when it is already gone). */
+export function processIdentity(pid: number): ProcessIdentity {
+  return { pid, startTicks: startTicks(pid) ?? '' }
+}
+
+/** Whether the very process `p` recorded still runs (same pid, same start time, not a zombie). */
+export function isAlive(p: ProcessIdentity | null | undefined): boolean {
   return !!p && startTicks(p.pid) === p.startTicks
 }
 

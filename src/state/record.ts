@@ -4,6 +4,7 @@ import type { CgroupPlan } from '../cgroups/index.js'
 import type { SpawnPlan } from '../spawn/index.js'
 import type { EventRecord } from './events.js'
 import type { ContainerStatus, PodPhase, Stored } from './status.js'
+import type { ProcessIdentity } from './proc.js'
 
 /** A container's status as pod.json holds it (dates as ISO strings), with its namespaces. */
 export type ContainerRecord = Stored<ContainerStatus> & {
@@ -27,14 +28,14 @@ export interface PodRecord {
   createdAt: string
   startTime?: string
   /** The process that owns the pod; null once it has exited. */
-  supervisor: { pid: number; startTicks: string } | null
+  supervisor: ProcessIdentity | null
   /** A foreground `run` owns it (the CLI process is `supervisor`): its directory goes when it ends. */
   foreground?: boolean
   phase: PodPhase
   /** Set when the pod could not start (the sandbox failed). */
   error?: { message: string; hint?: string }
   spec: PodSpec
-  pause?: { pid: number; startTicks: string; namespaces: Record<string, number>; plan?: SpawnPlan }
+  pause?: ProcessIdentity & { namespaces: Record<string, number>; plan?: SpawnPlan }
   cgroups?: CgroupsRecord
   podIP: string
   /** Every pod address (IPv4 first), from CNI. */
