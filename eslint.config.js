@@ -17,7 +17,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       'no-shadow-restricted-names': 'error',
+      // A local named `process` hides Node's global from the code below it.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "VariableDeclarator > Identifier.id[name='process'], :function > Identifier.params[name='process']",
+          message: "a local named `process` shadows Node's global: name what it holds (child, pause, handle)",
+        },
+      ],
     },
+  },
+  {
+    // prettier breaks code at 160 columns but never a string or a comment: those are ours to break.
+    files: ['src/**/*.ts'],
+    rules: { 'max-len': ['error', { code: 160, ignoreUrls: true }] },
   },
   {
     // tap tracks every t.test() it was handed and awaits it: a top-level t.test is not a floating promise.

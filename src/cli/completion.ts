@@ -15,5 +15,6 @@ complete -o filenames -F _pod_launch_complete pod-launch
 /** The completion script for `shell`; zsh runs the bash one through bashcompinit. */
 export function completionScript(shell: string): string {
   if (shell === 'bash') return BASH
-  return `# pod-launch completion (zsh): source <(pod-launch completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${BASH.split('\n').slice(1).join('\n')}`
+  const header = '# pod-launch completion (zsh): source <(pod-launch completion zsh)\nautoload -U +X bashcompinit && bashcompinit'
+  return `${header}\n${BASH.split('\n').slice(1).join('\n')}`
 }

@@ -328,7 +328,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     )
     .command(
       'image',
-      'images: image pull REF, image import FILE [name:tag] (docker save / OCI archive, every image it holds), image ls, image inspect NAME, image rm [--force] NAME, image login|logout HOST',
+      'images: image pull REF, image import FILE [name:tag] (docker save / OCI archive, every image it holds), ' +
+        'image ls, image inspect NAME, image rm [--force] NAME, image login|logout HOST',
       image,
     )
     .command(

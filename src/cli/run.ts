@@ -96,7 +96,8 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const client = target && new ForegroundClient(target.container, io)
   if (target && target.others.length > 0) {
     io.err(
-      `pod-launch: attaching our terminal to container ${target.container.name} only (the first with stdin or tty); not attached: ${target.others.join(', ')}\n`,
+      `pod-launch: attaching our terminal to container ${target.container.name} only (the first with stdin or tty); ` +
+        `not attached: ${target.others.join(', ')}\n`,
     )
   }
   if (target?.container.tty && target.container.stdin && process.stdin.isTTY)

@@ -16,7 +16,8 @@ export const memoryLimit: Lab = {
   title: 'limits.memory becomes the cgroup memory limit; past it the kernel OOM-kills the container',
   async run(l) {
     l.say(
-      'The hog container has limits.memory: 32Mi and keeps allocating. pod-launch wrote 32Mi = 33554432 bytes to its cgroup; the kernel\'s OOM killer sends SIGKILL when it goes past, and the cgroup counts the kill, so the status says OOMKilled, not just "killed".',
+      'The hog container has limits.memory: 32Mi and keeps allocating. pod-launch wrote 32Mi = 33554432 bytes to its cgroup; ' +
+        'the kernel\'s OOM killer sends SIGKILL when it goes past, and the cgroup counts the kill, so the status says OOMKilled, not just "killed".',
     )
     const p = await l.pod('mem', {
       containers: [
@@ -76,7 +77,8 @@ export const gracefulStop: Lab = {
   title: 'Stopping a pod: preStop, then SIGTERM, then SIGKILL when the grace period ends',
   async run(l) {
     l.say(
-      'polite handles SIGTERM and exits 0; its preStop hook runs first, inside the container. stubborn ignores SIGTERM and is killed when terminationGracePeriodSeconds (2) runs out.',
+      'polite handles SIGTERM and exits 0; its preStop hook runs first, inside the container. ' +
+        'stubborn ignores SIGTERM and is killed when terminationGracePeriodSeconds (2) runs out.',
     )
     const p = await l.pod('stop', {
       terminationGracePeriodSeconds: 2,
@@ -116,7 +118,8 @@ export const hostNamespaces: Lab = {
   title: "hostNetwork, hostPID, hostIPC: which namespaces stay the host's",
   async run(l) {
     l.say(
-      "A normal pod gets its own net, uts, ipc (through pause) and pid; the host* fields keep those of the host instead. The mount namespace is always the container's own.",
+      'A normal pod gets its own net, uts, ipc (through pause) and pid; the host* fields keep those of the host instead. ' +
+        "The mount namespace is always the container's own.",
     )
     const host = namespaceInodes('self')
     const plain = await l.pod('plain', { containers: [{ name: 'c', command: ['sleep', '0.3'] }] })

@@ -8,7 +8,9 @@ const node = process.execPath
 const server = (port: number, other: number) =>
   `const net = require('net'); net.createServer(s => s.end('hello from :${port}\\n')).listen(${port}, '127.0.0.1', () => {
     console.log('listening on 127.0.0.1:${port}')
-    const go = () => net.connect(${other}, '127.0.0.1').on('data', d => console.log('reached :${other}: ' + String(d).trim())).on('error', () => setTimeout(go, 50))
+    const go = () => net.connect(${other}, '127.0.0.1')
+      .on('data', d => console.log('reached :${other}: ' + String(d).trim()))
+      .on('error', () => setTimeout(go, 50))
     go()
   })`
 
@@ -17,7 +19,8 @@ export const sharedNet: Lab = {
   title: 'Containers of a pod share one network namespace: localhost reaches the other container',
   async run(l) {
     l.say(
-      "Two containers, the seeds' servers on 8080 and 8081. Each connects to the other over 127.0.0.1: they are in the network namespace pause made, so one loopback serves both.",
+      "Two containers, the seeds' servers on 8080 and 8081. Each connects to the other over 127.0.0.1: " +
+        'they are in the network namespace pause made, so one loopback serves both.',
     )
     const a = await l.pod('net', {
       containers: [

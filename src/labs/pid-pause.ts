@@ -18,7 +18,8 @@ export const pidSharing: Lab = {
     l.show('b sees', alone.lines('b')[0])
     l.check('each container is pid 1 of its own namespace', alone.lines('a')[0].startsWith('sh is pid 1') && alone.lines('b')[0].startsWith('sh is pid 1'))
     l.say(
-      'With shareProcessNamespace: true, pause is PID 1 of one pid namespace for the whole pod. A config-reloader sidecar can find the server and send it SIGHUP, as with nginx.',
+      'With shareProcessNamespace: true, pause is PID 1 of one pid namespace for the whole pod. ' +
+        'A config-reloader sidecar can find the server and send it SIGHUP, as with nginx.',
     )
     const shared = await l.pod('shared', {
       shareProcessNamespace: true,
@@ -76,7 +77,8 @@ export const pauseRole: Lab = {
     l.check('the container restarted', p.pod.runners[0].status.restartCount === 1)
     l.check('into the same net namespace', runs.length === 2 && runs[0] === runs[1] && runs[0].endsWith(`net:[${p.pod.sandbox.namespaces.net}]`))
     l.say(
-      'Now kill pause. Nothing holds the pod together any more: pod-launch ends the pod as Failed (Kubernetes would build a new sandbox and restart every container).',
+      'Now kill pause. Nothing holds the pod together any more: pod-launch ends the pod as Failed ' +
+        '(Kubernetes would build a new sandbox and restart every container).',
     )
     process.kill(p.pod.sandbox.pid, 'SIGKILL')
     const result = await p.pod.wait()

@@ -4,7 +4,7 @@
 // place of what only a run knows; plus every cgroup write with the
 // Kubernetes field it came from, probes, stdio and the network.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
-import { isSidecar, type PodSpec } from '../spec/index.js'
+import { isSidecar, type ContainerSpec, type PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/index.js'
 import { planContainer, planPause, type SpawnPlan } from './plan.js'
 import { resolveImage, type ImageSource } from '../rootfs/index.js'
@@ -28,9 +28,8 @@ function seccompLines(spec: PodSpec, opts: { seccompDefault?: boolean }): { line
   for (const c of [...spec.initContainers, ...spec.containers]) {
     const p = prepared?.get(c.name)
     const choice = p?.choice ?? chooseProfile(c, opts)
-    const size = p?.filter
-      ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'}`
-      : ''
+    const when = c.securityContext.allowPrivilegeEscalation === false ? 'last before execve (no_new_privs)' : 'before the identity change'
+    const size = p?.filter ? `, ${p.filter.bpf.length / 8} BPF instructions loaded ${when}` : ''
     out.set(c.name, `${describeChoice(choice)}${size}${error && choice.type === 'Localhost' ? `; run would fail: ${error}` : ''}`)
   }
   return { lines: out, prepared }
@@ -78,12 +77,26 @@ export interface PodPlan {
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
 
+/** A container's stdio as the spawn sets it up: a pty (tty) or pipes into the CRI log. */
+function describeStdio(c: ContainerSpec): string {
+  if (c.tty) {
+    const input = `${c.stdin ? ', input from attach' : ', no input (stdin: false)'}${c.stdinOnce ? ', input stops after the first attach session' : ''}`
+    return (
+      "tty: after the mounts, open /dev/ptmx (the container's devpts), unlockpt, slave as fds 0-2 and controlling terminal (TIOCSCTTY); " +
+      `master sent to the runtime over a socketpair (SCM_RIGHTS)${input}`
+    )
+  }
+  const stdin = c.stdin ? `a pipe fed by attach${c.stdinOnce ? ', closed after the first attach session (stdinOnce)' : ', never closed'}` : '/dev/null'
+  return `stdin ${stdin}; stdout, stderr: pipes into the CRI log`
+}
+
 /** uid, gid, groups and capability masks, as the child will set them. */
 function describeIdentity(plan: SpawnPlan): string {
   const id = plan.identity
   if (!id) return 'those of the caller'
   const hex = (v: string) => BigInt(v).toString(16).padStart(16, '0')
-  return `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]; bounding ${hex(id.capBounding)}, permitted/effective ${hex(id.capEffective)}${plan.noNewPrivs ? '; no_new_privs' : ''}`
+  const caps = `bounding ${hex(id.capBounding)}, permitted/effective ${hex(id.capEffective)}`
+  return `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]; ${caps}${plan.noNewPrivs ? '; no_new_privs' : ''}`
 }
 
 /** Each mount step of a plan in words (mkdir steps left out). */
@@ -100,7 +113,8 @@ function describeMounts(plan: SpawnPlan): string[] {
       if (m.kind === 'write') return `write ${JSON.stringify(m.source)} to ${m.target} (sysctl, in the pod's namespaces)`
       if (m.kind === 'pivot') return `pivot_root ${m.target} (old root detached)`
       if (m.kind && m.kind !== 'mount') return `${m.kind} ${m.target}${m.source ? ` -> ${m.source}` : ''}`
-      return `mount ${m.source ?? 'none'} on ${m.target}${m.fstype ? ` type ${m.fstype}` : ''}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`
+      const type = m.fstype ? ` type ${m.fstype}` : ''
+      return `mount ${m.source ?? 'none'} on ${m.target}${type}${m.flags ? ` (${flagNames(m.flags)})` : ''}${m.data ? ` ${m.data}` : ''}`
     })
 }
 
@@ -169,9 +183,7 @@ export function explainPod(
       who,
       cgroup,
       ...described,
-      stdio: c.tty
-        ? `tty: after the mounts, open /dev/ptmx (the container's devpts), unlockpt, slave as fds 0-2 and controlling terminal (TIOCSCTTY); master sent to the runtime over a socketpair (SCM_RIGHTS)${c.stdin ? ', input from attach' : ', no input (stdin: false)'}${c.stdinOnce ? ', input stops after the first attach session' : ''}`
-        : `stdin ${c.stdin ? `a pipe fed by attach${c.stdinOnce ? ', closed after the first attach session (stdinOnce)' : ', never closed'}` : '/dev/null'}; stdout, stderr: pipes into the CRI log`,
+      stdio: describeStdio(c),
       seccomp: seccomp.lines.get(c.name)!,
       probes: (['startup', 'liveness', 'readiness'] as const).flatMap(k => {
         const probe = c[`${k}Probe`]

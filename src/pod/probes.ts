@@ -182,6 +182,8 @@ export function describeProbe(kind: ProbeKind, p: Probe, hostNetwork: boolean): 
   const h = p.handler
   const where = hostNetwork ? "from the host's network namespace" : "from inside the pod's network namespace"
   const addr = (host: string | undefined, port: number) => `${host ?? '<pod IP or 127.0.0.1>'}:${port}`
+  const unverified = (scheme: string) => (scheme === 'HTTPS' ? ' (certificate not verified, as kubelet)' : '')
+  const headers = (hs: readonly { name: string }[]) => (hs.length ? ` with ${hs.map(x => x.name).join(', ')}` : '')
   const what =
     h.kind === 'exec'
       ? `exec ${JSON.stringify(h.command)} in the container`
@@ -189,7 +191,8 @@ export function describeProbe(kind: ProbeKind, p: Probe, hostNetwork: boolean): 
         ? `tcp connect ${addr(h.host, h.port)} ${where}`
         : h.kind === 'grpc'
           ? `grpc.health.v1.Health/Check service ${JSON.stringify(h.service)} at ${addr(undefined, h.port)} ${where}`
-          : `GET ${h.scheme.toLowerCase()}://${addr(h.host, h.port)}${h.path}${h.headers.length ? ` with ${h.headers.map(x => x.name).join(', ')}` : ''} ${where}${h.scheme === 'HTTPS' ? ' (certificate not verified, as kubelet)' : ''}`
+          : `GET ${h.scheme.toLowerCase()}://${addr(h.host, h.port)}${h.path}${headers(h.headers)} ${where}${unverified(h.scheme)}`
   const grace = p.terminationGracePeriodSeconds === undefined ? '' : `, kill grace ${p.terminationGracePeriodSeconds}s`
-  return `${kind}: ${what}; every ${p.periodSeconds}s after ${p.initialDelaySeconds}s, timeout ${p.timeoutSeconds}s, success ${p.successThreshold}, failure ${p.failureThreshold}${grace}`
+  const thresholds = `success ${p.successThreshold}, failure ${p.failureThreshold}`
+  return `${kind}: ${what}; every ${p.periodSeconds}s after ${p.initialDelaySeconds}s, timeout ${p.timeoutSeconds}s, ${thresholds}${grace}`
 }

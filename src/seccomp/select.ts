@@ -68,7 +68,9 @@ export function loadLocalhostProfile(path: string, field: string): SeccompProfil
     throw PodError.system('seccomp.profile', e, `${at}: ${path}`, {
       exitCode: 2,
       code: (e as { code?: string }).code,
-      hint: `write the profile there (a relative localhostProfile is resolved below ${LOCALHOST_PROFILE_DIR}, as Kubernetes resolves it below kubelet's seccomp directory)`,
+      hint:
+        `write the profile there (a relative localhostProfile is resolved below ${LOCALHOST_PROFILE_DIR}, ` +
+        "as Kubernetes resolves it below kubelet's seccomp directory)",
     })
   }
   const { profile, problems } = parseProfile(text)

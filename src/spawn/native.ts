@@ -12,7 +12,11 @@ import { PodError } from '../errors.js'
 export type NsType = 'user' | 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'time' | 'mnt'
 
 export interface NativeMount {
-  /** mount(2) (default), or make the mountpoint: mkdir, an empty file, a symlink (source = link text); or write source to the existing file target (a sysctl). */
+  /**
+   * mount(2) (default), or make the mountpoint: mkdir, an empty file, a
+   * symlink (source = link text); or write source to the existing file target
+   * (a sysctl).
+   */
   kind?: 'mount' | 'mkdir' | 'file' | 'symlink' | 'pivot' | 'write'
   /** Skip when the target does not exist (masked paths). */
   optional?: boolean

@@ -42,7 +42,8 @@ export function parseResourceFieldRef(c: Checker, v: unknown, path: string, volu
       } else if (q.nanos % NANO !== 0n || !BYTE_DIVISORS.has(q.nanos / NANO)) {
         c.fail(
           `${path}.divisor`,
-          `${JSON.stringify(o.divisor)}: only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the ${resource.split('.')[1]} resource`,
+          `${JSON.stringify(o.divisor)}: only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei ` +
+            `are supported with the ${resource.split('.')[1]} resource`,
         )
       }
     }

@@ -197,7 +197,8 @@ function parseSysctls(c: Checker, v: unknown, path: string): Sysctl[] {
     if (!ns)
       return c.fail(
         `${p}.name`,
-        `forbidden sysctl: "${name}" not allowlisted: it is not namespaced, so setting it would change the whole host (namespaced: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)`,
+        `forbidden sysctl: "${name}" not allowlisted: it is not namespaced, so setting it would change the whole host ` +
+          '(namespaced: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)',
       )
     out.push({ name, value, namespace: ns[2] })
   })

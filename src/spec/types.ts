@@ -66,7 +66,10 @@ export interface VolumeMount {
 
 export interface Volume {
   name: string
-  /** The source kind (`hostPath`, `emptyDir`, `downwardAPI`, ...) and its fields as written (downwardAPI: `{ items: DownwardAPIItem[], defaultMode }`, validated). */
+  /**
+   * The source kind (`hostPath`, `emptyDir`, `downwardAPI`, ...) and its
+   * fields as written (downwardAPI: `{ items: DownwardAPIItem[], defaultMode }`, validated).
+   */
   kind: string
   source: Record<string, unknown>
 }

@@ -239,7 +239,8 @@ function parseDownwardAPIVolume(c: Checker, o: Record<string, unknown>, path: st
       if (fieldRef && !VOLUME_FIELD_PATHS.test(fieldRef))
         c.fail(
           `${p}.fieldRef.fieldPath`,
-          `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']`,
+          `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, ` +
+            "metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']",
         )
     }
     const resourceFieldRef =

@@ -41,7 +41,8 @@ export function existingTarget(root: string, parts: string[], entry: string): st
     const st = lstatOrNull(dir)
     if (st === null || !st.isDirectory())
       throw new UnsafeEntry(
-        `hardlink "${entry}": its target's parent "${dir.slice(root.length + 1)}" is ${st === null ? 'missing' : st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`,
+        `hardlink "${entry}": its target's parent "${dir.slice(root.length + 1)}" is ` +
+          (st === null ? 'missing' : st.isSymbolicLink() ? 'a symlink' : 'not a directory'),
       )
   }
   const target = join(root, ...parts)
