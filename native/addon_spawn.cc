@@ -37,25 +37,8 @@ std::vector<char *> CStrings(std::vector<std::string> &v) {
   return out;
 }
 
-void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
-  spawn_plan &p = op.plan;
-  memset(&p, 0, sizeof p);
-  op.argv_s = StringArray(env, o, "argv", true);
-  if (op.argv_s.empty())
-    throw PlanError(env, "argv must not be empty");
-  op.envp_s = StringArray(env, o, "envp", true);
-  if (!OptString(env, o, "file", op.file))
-    op.file = op.argv_s[0];
-  op.argv = CStrings(op.argv_s);
-  op.envp = CStrings(op.envp_s);
-  p.file = op.file.c_str();
-  p.argv = op.argv.data();
-  p.envp = op.envp.data();
-  p.search_path =
-      OptString(env, o, "searchPath", op.search_path) ? op.search_path.c_str() : nullptr;
-  p.cwd = OptString(env, o, "cwd", op.cwd) ? op.cwd.c_str() : nullptr;
-  p.hostname = OptString(env, o, "hostname", op.hostname) ? op.hostname.c_str() : nullptr;
-
+// join: [{type, fd}] in ns.c's order (setns(2) of each, by the child).
+void ReadJoin(Napi::Env env, Napi::Object o, spawn_plan &p) {
   Napi::Value join = o.Get("join");
   if (!join.IsUndefined()) {
     if (!join.IsArray())
@@ -81,6 +64,10 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       p.join_count++;
     }
   }
+}
+
+// unshare: namespace names; pid is made at clone, the rest by unshare(2).
+void ReadUnshare(Napi::Env env, Napi::Object o, spawn_plan &p) {
   for (const std::string &type : StringArray(env, o, "unshare", false)) {
     int flag = ns_flag(type.c_str());
     if (!flag)
@@ -90,12 +77,11 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
     else
       p.unshare_flags |= flag;
   }
-  p.pidns_fd = IntField(env, o, "pidns", -1);
-  p.loopback = o.Get("loopback").ToBoolean();
-  p.new_session = o.Get("newSession").ToBoolean();
-  p.die_with_parent = o.Get("dieWithParent").ToBoolean();
-  p.no_new_privs = o.Get("noNewPrivs").ToBoolean();
-  p.nofile_soft = (unsigned long)IntField(env, o, "nofileSoft", 0);
+}
+
+// identity: {uid, gid, groups, capBounding, capEffective} (credentials(7)).
+void ReadIdentity(Napi::Env env, Napi::Object o, OwnedPlan &op) {
+  spawn_plan &p = op.plan;
   Napi::Value ident = o.Get("identity");
   if (ident.IsObject()) {
     Napi::Object id = ident.As<Napi::Object>();
@@ -118,6 +104,11 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
     p.cap_bounding = std::stoull(bnd);
     p.cap_effective = std::stoull(eff);
   }
+}
+
+// seccomp: a Buffer of struct sock_filter, copied (the child reads it after clone).
+void ReadSeccomp(Napi::Env env, Napi::Object o, OwnedPlan &op) {
+  spawn_plan &p = op.plan;
   Napi::Value filter = o.Get("seccomp");
   if (!filter.IsUndefined() && !filter.IsNull()) {
     if (!filter.IsBuffer())
@@ -131,9 +122,24 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
     p.seccomp_filter = op.seccomp.data();
     p.seccomp_len = (unsigned short)n;
   }
-  p.legacy_clone = o.Get("legacyClone").ToBoolean();
-  p.cgroup_fd = IntField(env, o, "cgroupFd", -1);
+}
 
+// enum spawn_mount_kind of a NativeMount kind, or -1.
+int MountKind(const std::string &kind) {
+  static const struct {
+    const char *name;
+    int kind;
+  } kinds[] = {{"mount", MOUNT_MOUNT},     {"mkdir", MOUNT_MKDIR}, {"file", MOUNT_FILE},
+               {"symlink", MOUNT_SYMLINK}, {"pivot", MOUNT_PIVOT}, {"write", MOUNT_WRITE}};
+  for (const auto &k : kinds)
+    if (kind == k.name)
+      return k.kind;
+  return -1;
+}
+
+// mounts: [{kind, source, target, fstype, flags, data, mode, optional}] in order.
+void ReadMounts(Napi::Env env, Napi::Object o, OwnedPlan &op) {
+  spawn_plan &p = op.plan;
   Napi::Value mounts = o.Get("mounts");
   if (!mounts.IsUndefined()) {
     if (!mounts.IsArray())
@@ -157,19 +163,8 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
       sm.flags = f.IsNumber() ? (unsigned long)f.As<Napi::Number>().Int64Value() : 0;
       std::string kind = "mount";
       OptString(env, m, "kind", kind);
-      if (kind == "mount")
-        sm.kind = MOUNT_MOUNT;
-      else if (kind == "mkdir")
-        sm.kind = MOUNT_MKDIR;
-      else if (kind == "file")
-        sm.kind = MOUNT_FILE;
-      else if (kind == "symlink")
-        sm.kind = MOUNT_SYMLINK;
-      else if (kind == "pivot")
-        sm.kind = MOUNT_PIVOT;
-      else if (kind == "write")
-        sm.kind = MOUNT_WRITE;
-      else
+      sm.kind = MountKind(kind);
+      if (sm.kind < 0)
         throw PlanError(env, "mounts[" + std::to_string(i) + "].kind: unknown " + kind);
       sm.mode = (unsigned)IntField(env, m, "mode", 0755);
       sm.optional = m.Get("optional").ToBoolean();
@@ -192,7 +187,10 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
     p.mounts = op.mounts.data();
     p.mount_count = (int)op.mounts.size();
   }
+}
 
+// stdio: three fds; tty: {socket, rows, cols} (needs newSession, read first).
+void ReadStdio(Napi::Env env, Napi::Object o, spawn_plan &p) {
   Napi::Value stdio = o.Get("stdio");
   if (!stdio.IsArray() || stdio.As<Napi::Array>().Length() != 3)
     throw PlanError(env, "stdio must be an array of three fds");
@@ -219,6 +217,41 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
     if (!p.new_session)
       throw PlanError(env, "tty needs newSession (the slave becomes the controlling terminal)");
   }
+}
+
+// The whole plan, in spawn.h's field order. Throws PlanError naming the field.
+void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
+  spawn_plan &p = op.plan;
+  memset(&p, 0, sizeof p);
+  op.argv_s = StringArray(env, o, "argv", true);
+  if (op.argv_s.empty())
+    throw PlanError(env, "argv must not be empty");
+  op.envp_s = StringArray(env, o, "envp", true);
+  if (!OptString(env, o, "file", op.file))
+    op.file = op.argv_s[0];
+  op.argv = CStrings(op.argv_s);
+  op.envp = CStrings(op.envp_s);
+  p.file = op.file.c_str();
+  p.argv = op.argv.data();
+  p.envp = op.envp.data();
+  p.search_path =
+      OptString(env, o, "searchPath", op.search_path) ? op.search_path.c_str() : nullptr;
+  p.cwd = OptString(env, o, "cwd", op.cwd) ? op.cwd.c_str() : nullptr;
+  p.hostname = OptString(env, o, "hostname", op.hostname) ? op.hostname.c_str() : nullptr;
+  ReadJoin(env, o, p);
+  ReadUnshare(env, o, p);
+  p.pidns_fd = IntField(env, o, "pidns", -1);
+  p.loopback = o.Get("loopback").ToBoolean();
+  p.new_session = o.Get("newSession").ToBoolean();
+  p.die_with_parent = o.Get("dieWithParent").ToBoolean();
+  p.no_new_privs = o.Get("noNewPrivs").ToBoolean();
+  p.nofile_soft = (unsigned long)IntField(env, o, "nofileSoft", 0);
+  ReadIdentity(env, o, op);
+  ReadSeccomp(env, o, op);
+  p.legacy_clone = o.Get("legacyClone").ToBoolean();
+  p.cgroup_fd = IntField(env, o, "cgroupFd", -1);
+  ReadMounts(env, o, op);
+  ReadStdio(env, o, p);
 }
 
 Napi::Value Spawn(const Napi::CallbackInfo &info) {

@@ -59,3 +59,28 @@ t.test('useNative puts a fake in place of the addon until restored', async t => 
   restore()
   t.equal(native(), real)
 })
+
+t.test('a plan of the wrong shape is refused before anything is made, naming the field', async t => {
+  const base = { argv: ['/bin/true'], envp: [], stdio: [0, 1, 2] as [number, number, number] }
+  const refused = (plan: object, message: string) =>
+    t.throws(() => native().spawn({ ...base, ...plan }), { step: 'spawn.plan', code: 'ERR_INVALID_ARG_TYPE', message: `spawn.plan: ${message}` })
+  refused({ argv: [] }, 'argv must not be empty')
+  refused(
+    {
+      join: [
+        { type: 'mnt', fd: 3 },
+        { type: 'net', fd: 4 },
+      ],
+    },
+    'join must follow the order of `namespaces`',
+  )
+  refused({ join: [{ type: 'bogus', fd: 3 }] }, 'join[0].type: unknown namespace bogus')
+  refused({ unshare: ['bogus'] }, 'unshare: unknown namespace bogus')
+  refused({ identity: { uid: 0, gid: 0, groups: [] } }, 'identity.capBounding and identity.capEffective are required (decimal strings)')
+  refused({ seccomp: Buffer.alloc(7) }, 'seccomp must hold 1 to 4096 BPF instructions (8 bytes each)')
+  refused({ mounts: [{ kind: 'bind', target: '/x' }] }, 'mounts[0].kind: unknown bind')
+  refused({ mounts: [{ kind: 'write', target: '/proc/sys/x' }] }, 'mounts[].source is required for a write')
+  refused({ mounts: [{ source: 'tmpfs' }] }, 'mounts[0].target is required')
+  refused({ stdio: [0, 1] }, 'stdio must be an array of three fds')
+  refused({ tty: { socket: 5, rows: 24, cols: 80 } }, 'tty needs newSession (the slave becomes the controlling terminal)')
+})
