@@ -173,7 +173,8 @@ export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number>
   if (w)
     io.err(
       `pod-launch: pod ${started.name}: ${w.containers.length > 1 ? 'containers' : 'container'} ${w.containers.join(', ')}: ${w.reason}: ${w.message ?? ''}\n` +
-        `hint: the pod waits and pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it; pod-launch rm --force ${started.name} gives up\n`,
+        `hint: the pod waits and pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it; ` +
+        `pod-launch rm --force ${started.name} gives up\n`,
     )
   io.out(`${started.id}\n`)
   return 0
