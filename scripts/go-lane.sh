@@ -86,8 +86,10 @@ fi
 # 3. The tests, with the registry served for them all.
 work="$(mktemp -d -t pl-go-lane.XXXXXX)"
 registry_serve "$registry" "$work"
-# The lane's own exit status, not the registry's (killed by SIGTERM: 143).
-trap 'rc=$?; kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; rm -rf "$work"; exit $rc' EXIT
+# The lane's own exit status, not the registry's: under set -e a failing command in the trap
+# (wait returns 143 for the registry we just killed, kill fails if it is gone) would end the
+# script with ITS status, so each is `|| true`.
+trap 'rc=$?; kill "$REG_PID" 2>/dev/null || true; wait "$REG_PID" 2>/dev/null || true; rm -rf "$work"; exit $rc' EXIT
 export POD_LAUNCH_CRITEST_REGISTRY="$REG"
 
 files=("$@")
