@@ -70,11 +70,12 @@ function flockOrThrow(fd: number, file: string): boolean {
 }
 
 /**
- * Hold an exclusive lock on `file` while `fn` runs. Waits up to `timeoutMs`
+ * Hold an exclusive lock on `file` while `fn` runs. Waits up to `timeoutMs` (a minute: 20 commands
+ * started at once on a loaded host queue longer than 10 s behind short holds)
  * for another holder; then fails naming the file. An aborted `signal` stops
  * the wait (with its AbortError).
  */
-export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeoutMs = 10_000, signal?: AbortSignal): Promise<T> {
+export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeoutMs = 60_000, signal?: AbortSignal): Promise<T> {
   let fd: number
   try {
     fd = openSync(file, 'a', 0o600)
