@@ -6,10 +6,11 @@ const skip = requires('root', 'built')
 
 // The seeds' story: a web server and a sidecar in one pod with a shared
 // process namespace; the sidecar finds the server by name and sends it SIGHUP
-// to reload, as one would `kill -HUP $(pidof nginx)`.
+// to reload, as one would `kill -HUP $(pidof nginx)`. pgrep -o: the oldest match, not
+// the server's own fork for `sleep` caught before its exec (still named "sh -c trap...").
 t.test('with shareProcessNamespace a sidecar sees the server and signals it by pid', { skip }, async t => {
   const server = "trap 'echo reloaded; exit 0' HUP; echo serving; while :; do sleep 0.05; done"
-  const sidecar = ['until pid=$(pgrep -f "^sh -c trap"); do sleep 0.05; done', 'echo found server pid $pid', 'ps -o pid=,args= -p 1', 'kill -HUP $pid'].join(
+  const sidecar = ['until pid=$(pgrep -o -f "^sh -c trap"); do sleep 0.05; done', 'echo found server pid $pid', 'ps -o pid=,args= -p 1', 'kill -HUP $pid'].join(
     '; ',
   )
   const { pod, lines, waitFor } = await start(
