@@ -9,6 +9,10 @@ export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== nu
 
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+/** An env var name (the API server's IsEnvVarName). */
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
+/** A key of a ConfigMap or Secret (IsConfigMapKey): also the default file name in a volume. */
+export const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/
 
 export class Checker {
   problems: SpecProblem[] = []
@@ -118,6 +122,30 @@ export class Checker {
     else if (!DNS1123_LABEL.test(v)) {
       this.fail(path, `"${v}" must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit`)
     }
+  }
+
+  /** An object name (metadata.name, a reference to a ConfigMap or Secret): a DNS-1123 subdomain. */
+  subdomain(v: string, path: string): void {
+    if (v.length > 253) this.fail(path, 'must be no more than 253 characters')
+    else if (!DNS1123_SUBDOMAIN.test(v)) this.fail(path, `"${v}" must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.'`)
+  }
+
+  /** A ConfigMap or Secret key, as IsConfigMapKey checks it. */
+  configKey(v: string, path: string): void {
+    if (v.length > 253) this.fail(path, 'must be no more than 253 characters')
+    else if (!CONFIG_KEY.test(v)) this.fail(path, `"${v}" must consist of alphanumeric characters, '-', '_' or '.'`)
+    else if (v === '.' || v === '..' || v.startsWith('..')) this.fail(path, `"${v}" must not be '.' or '..', nor start with '..'`)
+  }
+
+  /** A file mode of a volume (defaultMode, items[].mode): 0 to 0777, as octal 0644 or decimal 420. */
+  mode(v: unknown, path: string): number | undefined {
+    return this.int(v, path, 0, 0o777)
+  }
+
+  /** A file path inside a volume (items[].path): relative, no '..' element, not starting with '..'. */
+  relPath(v: string, path: string): void {
+    if (v.startsWith('/') || v.split('/').includes('..') || v.startsWith('..'))
+      this.fail(path, `"${v}" must be a relative path without '..' and must not start with '..'`)
   }
 
   absPath(v: string | undefined, path: string): void {

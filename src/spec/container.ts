@@ -1,14 +1,13 @@
 // One container (or init container) of a manifest -> ContainerSpec, problems by field path.
 import { isIP } from 'node:net'
 import { Checker, isObj, type Obj } from './checker.js'
-import { ENV_FIELD_PATHS, parseResourceFieldRef } from './downward.js'
+import { parseEnv, parseEnvFrom } from './env-vars.js'
 import { quantityMilli, quantityValue } from './quantity.js'
 import type { ResourceList, Resources } from './resources.js'
 import { parseProbes } from './probes.js'
 import { parseContainerSecurity, type SecuritySettings } from './security.js'
-import type { ContainerPort, ContainerSpec, EnvVar, ExecHandler, VolumeMount } from './types.js'
+import type { ContainerPort, ContainerSpec, ExecHandler, VolumeMount } from './types.js'
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/
 
 const KNOWN = [
@@ -21,6 +20,7 @@ const KNOWN = [
   'command',
   'args',
   'env',
+  'envFrom',
   'workingDir',
   'ports',
   'resources',
@@ -70,7 +70,6 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     o.imagePullPolicy === undefined
       ? undefined
       : c.oneOf(o.imagePullPolicy, `${path}.imagePullPolicy`, ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent')
-  if (o.envFrom !== undefined) c.fail(`${path}.envFrom`, NO_API_OBJECTS)
   const command = c.strArray(o.command, `${path}.command`)
   const args = c.strArray(o.args, `${path}.args`)
   const typesOk = (o.command === undefined || command !== undefined) && (o.args === undefined || args !== undefined)
@@ -98,6 +97,7 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     command,
     args,
     env: parseEnv(c, o.env, `${path}.env`),
+    ...(o.envFrom !== undefined && o.envFrom !== null ? { envFrom: parseEnvFrom(c, o.envFrom, `${path}.envFrom`) } : {}),
     workingDir,
     ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
     resources: parseResources(c, o.resources, `${path}.resources`),
@@ -142,42 +142,6 @@ function parseRestartPolicy(c: Checker, o: Obj, path: string, isInit: boolean): 
     return undefined
   }
   return 'Always'
-}
-
-/** ConfigMaps and Secrets live in an API server; a pod here has none to read. */
-const NO_API_OBJECTS = 'ConfigMaps and Secrets do not exist here (pod-launch has no API server): write the variables under env with value or fieldRef'
-
-function parseEnv(c: Checker, v: unknown, path: string): EnvVar[] {
-  const out: EnvVar[] = []
-  for (const [i, e] of c.list(v, path).entries()) {
-    const p = `${path}[${i}]`
-    const eo = c.obj(e, p, true)
-    if (!eo) continue
-    c.fields(eo, p, ['name', 'value', 'valueFrom'])
-    const name = c.str(eo.name, `${p}.name`, true)
-    if (name && !ENV_NAME.test(name)) c.fail(`${p}.name`, `"${name}" must consist of letters, digits, '_', '-' or '.', and not start with a digit`)
-    const value = c.str(eo.value, `${p}.value`)
-    let fieldRef: string | undefined
-    let resourceFieldRef: EnvVar['resourceFieldRef']
-    const from = c.obj(eo.valueFrom, `${p}.valueFrom`)
-    if (from) {
-      c.fields(from, `${p}.valueFrom`, ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'])
-      const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter(k => from[k] !== undefined && from[k] !== null)
-      if (sources.length === 0) c.fail(`${p}.valueFrom`, 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`')
-      else if (sources.length > 1) c.fail(`${p}.valueFrom`, `may not have more than one field specified at a time (found ${sources.join(', ')})`)
-      for (const k of ['configMapKeyRef', 'secretKeyRef']) if (sources.includes(k)) c.fail(`${p}.valueFrom.${k}`, NO_API_OBJECTS)
-      const ref = c.obj(from.fieldRef, `${p}.valueFrom.fieldRef`)
-      if (ref) {
-        c.fields(ref, `${p}.valueFrom.fieldRef`, ['fieldPath', 'apiVersion'])
-        fieldRef = c.str(ref.fieldPath, `${p}.valueFrom.fieldRef.fieldPath`, true)
-        if (fieldRef && !ENV_FIELD_PATHS.test(fieldRef)) c.fail(`${p}.valueFrom.fieldRef.fieldPath`, `"${fieldRef}" is not a supported field path`)
-      }
-      if (from.resourceFieldRef !== undefined) resourceFieldRef = parseResourceFieldRef(c, from.resourceFieldRef, `${p}.valueFrom.resourceFieldRef`, false)
-      if (value) c.fail(`${p}.valueFrom`, 'may not be specified when `value` is not empty')
-    }
-    if (name) out.push(fieldRef ? { name, fieldRef } : resourceFieldRef ? { name, resourceFieldRef } : { name, value: value ?? '' })
-  }
-  return out
 }
 
 function parsePorts(c: Checker, v: unknown, path: string, ctx: ContainerContext): ContainerPort[] {

@@ -1,7 +1,11 @@
-// A container's environment and argv at start time (pure): downward-API
-// fieldRefs resolved, $(VAR) expanded as Kubernetes does, in list order.
+// A container's environment and argv at start time (pure): envFrom, then
+// env in list order (later wins), downward-API fieldRefs and ConfigMap and
+// Secret keys resolved, $(VAR) expanded as Kubernetes does. Values from a
+// Secret are sealed: plans, explain and inspect show a stand-in instead.
+import { ENV_NAME } from './checker.js'
 import { formatMap, resourceValue, type NodeAllocatable } from './downward.js'
 import { expand } from './expand.js'
+import { findObject, objectStrings, type PodObjects } from './objects.js'
 import type { ContainerSpec, PodSpec } from './types.js'
 
 /** What the downward API can read that is only known at run time. */
@@ -14,6 +18,8 @@ export interface RuntimeFacts {
   nodeName: string
   /** What a resourceFieldRef to an unset limit reports (the node's cpu count, MemTotal, root filesystem size). */
   allocatable?: NodeAllocatable
+  /** The ConfigMaps and Secrets the pod may read (missing non-optional ones were refused before: configProblems). */
+  objects?: PodObjects
 }
 
 export function fieldValue(pod: PodSpec, path: string, facts: RuntimeFacts): string {
@@ -50,20 +56,66 @@ export function fieldValue(pod: PodSpec, path: string, facts: RuntimeFacts): str
   }
 }
 
+/** A container's environment: the values, and what stands in for the sealed ones (from a Secret, or expanded from one). */
+export interface ResolvedEnv {
+  env: Map<string, string>
+  /** name -> what plans, explain and inspect show in place of the value (kubectl describe's words, or the unexpanded text). */
+  sealed: Map<string, string>
+}
+
 /** name -> value, in the order Kubernetes defines them (later wins). */
 export function resolveEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts): Map<string, string> {
+  return resolveContainerEnv(pod, c, facts).env
+}
+
+/**
+ * kubelet's makeEnvironmentVariables: every envFrom source's keys (prefixed;
+ * keys that are not variable names skipped), then env in order; a value's
+ * $(VAR) sees the variables defined before it. A missing optional object or
+ * key defines nothing.
+ */
+export function resolveContainerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts): ResolvedEnv {
   const env = new Map<string, string>()
-  for (const e of c.env) {
-    // A value may refer to variables defined before it; fieldRef values are taken as they are.
-    if (e.fieldRef) env.set(e.name, fieldValue(pod, e.fieldRef, facts))
-    else if (e.resourceFieldRef) env.set(e.name, resourceValue(pod, e.resourceFieldRef, c, facts.allocatable))
-    else
-      env.set(
-        e.name,
-        expand(e.value ?? '', n => env.get(n)),
-      )
+  const sealed = new Map<string, string>()
+  const objects = facts.objects ?? { configMaps: [], secrets: [] }
+  const lookup = (kind: 'ConfigMap' | 'Secret', name: string) => {
+    const o = findObject(objects, kind, pod.namespace, name)
+    return o && objectStrings(o)
   }
-  return env
+  const set = (name: string, value: string, shown?: string) => {
+    env.set(name, value)
+    if (shown === undefined) sealed.delete(name)
+    else sealed.set(name, shown)
+  }
+  for (const from of c.envFrom ?? []) {
+    const kind = from.configMapRef ? 'ConfigMap' : 'Secret'
+    const name = (from.configMapRef ?? from.secretRef)!.name
+    const values = lookup(kind, name)
+    for (const k of [...(values?.keys() ?? [])].sort()) {
+      const key = from.prefix + k
+      if (!ENV_NAME.test(key)) continue // kubelet skips it (an InvalidEnvironmentVariableNames event)
+      set(key, values!.get(k)!, kind === 'Secret' ? `<set to the key '${k}' in secret '${name}'>` : undefined)
+    }
+  }
+  for (const e of c.env) {
+    const ref = e.configMapKeyRef ?? e.secretKeyRef
+    if (ref) {
+      const kind = e.configMapKeyRef ? 'ConfigMap' : 'Secret'
+      const value = lookup(kind, ref.name)?.get(ref.key)
+      if (value !== undefined) set(e.name, value, kind === 'Secret' ? `<set to the key '${ref.key}' in secret '${ref.name}'>` : undefined)
+    } else if (e.fieldRef) set(e.name, fieldValue(pod, e.fieldRef, facts))
+    else if (e.resourceFieldRef) set(e.name, resourceValue(pod, e.resourceFieldRef, c, facts.allocatable))
+    else {
+      // A value may refer to variables defined before it; one that reads a sealed value is sealed, shown unexpanded there.
+      let readsSealed = false
+      const value = expand(e.value ?? '', n => {
+        if (sealed.has(n)) readsSealed = true
+        return env.get(n)
+      })
+      set(e.name, value, readsSealed ? expand(e.value ?? '', n => (sealed.has(n) ? undefined : env.get(n))) : undefined)
+    }
+  }
+  return { env, sealed }
 }
 
 /**
@@ -71,6 +123,7 @@ export function resolveEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts):
  * + args, or `fromImage` (the image's Entrypoint/Cmd already combined with
  * them by the Kubernetes rules) when the image has a config.
  */
-export function containerArgv(c: ContainerSpec, env: Map<string, string>, fromImage?: string[]): string[] {
-  return (fromImage ?? [...(c.command ?? []), ...(c.args ?? [])]).map(s => expand(s, n => env.get(n)))
+export function containerArgv(c: ContainerSpec, env: Map<string, string>, fromImage?: string[], sealed?: ReadonlyMap<string, string>): string[] {
+  // With `sealed`: the argv as shown, a sealed variable left as $(NAME).
+  return (fromImage ?? [...(c.command ?? []), ...(c.args ?? [])]).map(s => expand(s, n => (sealed?.has(n) ? undefined : env.get(n))))
 }

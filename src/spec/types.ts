@@ -4,7 +4,7 @@ import type { PodSecurity, SecuritySettings } from './security.js'
 export type { PodSecurity, SecuritySettings, Sysctl } from './security.js'
 export type { ResourceList, Resources } from './resources.js'
 
-/** An env var as written: a literal value or a downward-API field reference. */
+/** An env var as written: a literal value, a downward-API field reference, or a key of a ConfigMap or Secret. */
 export interface EnvVar {
   name: string
   /** Literal value ($(VAR) not yet expanded). */
@@ -13,7 +13,47 @@ export interface EnvVar {
   fieldRef?: string
   /** valueFrom.resourceFieldRef: a container's limit or request in `divisor` units. */
   resourceFieldRef?: ResourceFieldRef
+  /** valueFrom.configMapKeyRef: one key of a ConfigMap of the pod's namespace. */
+  configMapKeyRef?: KeySelector
+  /** valueFrom.secretKeyRef: one key of a Secret of the pod's namespace. */
+  secretKeyRef?: KeySelector
 }
+
+/** core/v1 ConfigMapKeySelector / SecretKeySelector. */
+export interface KeySelector {
+  name: string
+  key: string
+  /** A missing object or key is skipped instead of failing the container (CreateContainerConfigError). */
+  optional: boolean
+}
+
+/** core/v1 EnvFromSource: every key of a ConfigMap or Secret as a variable, `prefix` prepended. */
+export interface EnvFromSource {
+  prefix: string
+  configMapRef?: { name: string; optional: boolean }
+  secretRef?: { name: string; optional: boolean }
+}
+
+/** core/v1 KeyToPath: one key of a ConfigMap or Secret as the file `path` of a volume. */
+export interface KeyToPath {
+  key: string
+  path: string
+  /** Unset: the volume's defaultMode. */
+  mode?: number
+}
+
+/** A configMap or secret volume (or one source of a projected volume), validated. */
+export interface ObjectVolumeSource {
+  /** configMap.name, secret.secretName. */
+  name: string
+  /** Unset: every key, each as a file of its name. */
+  items?: KeyToPath[]
+  optional: boolean
+}
+
+/** One source of a projected volume. */
+export type ProjectedSource =
+  ({ kind: 'configMap' } & ObjectVolumeSource) | ({ kind: 'secret' } & ObjectVolumeSource) | { kind: 'downwardAPI'; items: DownwardAPIItem[] }
 
 /** A downward-API reference to a container's resources (core/v1 ResourceFieldSelector). */
 export interface ResourceFieldRef {
@@ -67,8 +107,12 @@ export interface VolumeMount {
 export interface Volume {
   name: string
   /**
-   * The source kind (`hostPath`, `emptyDir`, `downwardAPI`, ...) and its
-   * fields as written (downwardAPI: `{ items: DownwardAPIItem[], defaultMode }`, validated).
+   * The source kind (`hostPath`, `emptyDir`, `downwardAPI`, `configMap`,
+   * `secret`, `projected`) and its fields: as written for hostPath and
+   * emptyDir; validated for the others (downwardAPI: `{ items:
+   * DownwardAPIItem[], defaultMode }`; configMap and secret:
+   * ObjectVolumeSource & `{ defaultMode }`; projected: `{ sources:
+   * ProjectedSource[], defaultMode }`).
    */
   kind: string
   source: Record<string, unknown>
@@ -108,6 +152,8 @@ export interface ContainerSpec {
   command?: string[]
   args?: string[]
   env: EnvVar[]
+  /** envFrom, in order (before env: a variable of env wins). Unset: none. */
+  envFrom?: EnvFromSource[]
   /** Unset: the image's WorkingDir, else `/`. */
   workingDir?: string
   ports: ContainerPort[]

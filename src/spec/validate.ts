@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto'
 import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
 import { MAX_CPU_MILLI, parseContainer, type ContainerContext } from './container.js'
 import { parseDNS, parseHostAliases } from './dns.js'
-import { parseResourceFieldRef, VOLUME_FIELD_PATHS } from './downward.js'
 import { checkSysctlHosts, parsePodSecurity } from './security.js'
-import type { ContainerSpec, DownwardAPIItem, ParseResult, PodSpec, SpecProblem, Volume } from './types.js'
+import type { ContainerSpec, ParseResult, PodSpec, SpecProblem } from './types.js'
+import { parseMetadata } from './metadata.js'
+import { API_DATA_VOLUMES, parseVolumes, rawDownwardItems } from './volumes.js'
 
 export interface ValidateOptions {
   /**
@@ -19,8 +20,7 @@ export interface ValidateOptions {
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
-const VOLUME_KINDS = ['hostPath', 'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral', 'csi', 'nfs', 'image']
-
+/** The fields of a Pod's spec we honour. */
 const POD_KNOWN = [
   'securityContext',
   'containers',
@@ -65,6 +65,9 @@ const POD_LATER: Record<string, string> = {
   hostUsers: 'user namespaces not supported yet',
 }
 
+/** Every field of a Pod's spec we know (honoured or not). */
+export const POD_FIELDS: readonly string[] = [...POD_KNOWN, ...Object.keys(POD_LATER)]
+
 /** Validate a manifest object; returns the PodSpec or every problem found. */
 export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { result?: ParseResult; problems: SpecProblem[] } {
   const strict = opts.strict ?? false
@@ -83,27 +86,13 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   if (top.apiVersion !== 'v1') c.fail('apiVersion', `must be "v1", not ${JSON.stringify(top.apiVersion)}`)
   if (top.kind !== 'Pod') c.fail('kind', `must be "Pod", not ${JSON.stringify(top.kind)}`)
 
-  const meta = c.obj(top.metadata, 'metadata', true) ?? {}
-  c.fields(meta, 'metadata', ['name', 'namespace', 'labels', 'annotations', 'uid', 'creationTimestamp', 'resourceVersion'], {
-    generateName: 'use metadata.name',
-    ownerReferences: 'ignored',
-    finalizers: 'ignored',
-  })
-  const name = c.str(meta.name, 'metadata.name', true)
-  if (name) {
-    if (name.length > 253) c.fail('metadata.name', 'must be no more than 253 characters')
-    else if (!DNS1123_SUBDOMAIN.test(name)) c.fail('metadata.name', `"${name}" must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.'`)
-  }
-  const namespace = c.str(meta.namespace, 'metadata.namespace') ?? 'default'
-  if (meta.namespace !== undefined) c.dnsLabel(namespace, 'metadata.namespace')
-  const labels = c.strMap(meta.labels, 'metadata.labels')
-  const annotations = c.strMap(meta.annotations, 'metadata.annotations')
+  const { name, namespace, labels, annotations } = parseMetadata(c, top.metadata)
 
   const spec = c.obj(top.spec, 'spec', misplaced.length === 0) ?? {}
   c.fields(spec, 'spec', POD_KNOWN, POD_LATER)
   const volumes = parseVolumes(c, spec.volumes)
   const podSecurity = parsePodSecurity(c, spec.securityContext, 'spec.securityContext')
-  const readOnlyVolumes = new Set(volumes.filter(v => v.kind === 'downwardAPI').map(v => v.name))
+  const readOnlyVolumes = new Set(volumes.filter(v => API_DATA_VOLUMES.includes(v.kind)).map(v => v.name))
   // Every volume named in spec.volumes, refused ones too: a mount of a refused volume is not a second problem.
   const declared = c
     .list(spec.volumes, 'spec.volumes')
@@ -182,84 +171,6 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   return { result: { spec: pod, unsupported: c.unsupported, warnings: [] }, problems: [] }
 }
 
-function parseVolumes(c: Checker, v: unknown): Volume[] {
-  const out: Volume[] = []
-  c.list(v, 'spec.volumes').forEach((e, i) => {
-    const p = `spec.volumes[${i}]`
-    const o = c.obj(e, p, true)
-    if (!o) return
-    const name = c.str(o.name, `${p}.name`, true)
-    if (name) c.dnsLabel(name, `${p}.name`)
-    if (name && out.some(x => x.name === name)) c.fail(`${p}.name`, `"${name}" is a duplicate`)
-    const kinds = Object.keys(o).filter(k => k !== 'name')
-    if (kinds.length !== 1) return c.fail(p, `must have exactly one volume source (${VOLUME_KINDS.slice(0, 4).join(', ')}, ...), found ${kinds.length}`)
-    if (!VOLUME_KINDS.includes(kinds[0])) return c.fail(`${p}.${kinds[0]}`, 'is not a volume source')
-    if (kinds[0] !== 'hostPath' && kinds[0] !== 'emptyDir' && kinds[0] !== 'downwardAPI')
-      return c.fail(`${p}.${kinds[0]}`, `${kinds[0]} volumes are not supported yet: use emptyDir, hostPath or downwardAPI`)
-    let source = c.obj(o[kinds[0]], `${p}.${kinds[0]}`) ?? {}
-    if (kinds[0] === 'downwardAPI') source = parseDownwardAPIVolume(c, source, `${p}.downwardAPI`)
-    if (kinds[0] === 'emptyDir') {
-      c.fields(source, `${p}.emptyDir`, ['medium', 'sizeLimit'])
-      c.oneOf(source.medium, `${p}.emptyDir.medium`, ['', 'Memory'], '')
-      c.quantity(source.sizeLimit, `${p}.emptyDir.sizeLimit`)
-    }
-    if (kinds[0] === 'hostPath') {
-      const path = c.str(source.path, `${p}.hostPath.path`, true)
-      c.absPath(path, `${p}.hostPath.path`)
-      c.oneOf(source.type, `${p}.hostPath.type`, ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'], '')
-    }
-    if (name) out.push({ name, kind: kinds[0], source })
-  })
-  return out
-}
-
-/** downwardAPI: items[{path, fieldRef | resourceFieldRef, mode}], defaultMode (validateDownwardAPIVolumeSource). */
-function parseDownwardAPIVolume(c: Checker, o: Record<string, unknown>, path: string): { items: DownwardAPIItem[]; defaultMode: number } {
-  c.fields(o, path, ['items', 'defaultMode'])
-  const mode = (v: unknown, p: string) => c.int(v, p, 0, 0o777)
-  const defaultMode = mode(o.defaultMode, `${path}.defaultMode`) ?? 0o644
-  const items: DownwardAPIItem[] = []
-  const paths = new Set<string>()
-  c.list(o.items, `${path}.items`).forEach((e, i) => {
-    const p = `${path}.items[${i}]`
-    const io = c.obj(e, p, true)
-    if (!io) return
-    c.fields(io, p, ['path', 'fieldRef', 'resourceFieldRef', 'mode'])
-    const file = c.str(io.path, `${p}.path`, true)
-    if (file && (file.startsWith('/') || file.split('/').includes('..') || file.startsWith('..')))
-      c.fail(`${p}.path`, `"${file}" must be a relative path without '..' and must not start with '..'`)
-    if (file && paths.has(file.replace(/\/+$/, ''))) c.fail(`${p}.path`, `"${file}" is a duplicate`)
-    if (file) paths.add(file.replace(/\/+$/, ''))
-    const itemMode = mode(io.mode, `${p}.mode`)
-    let fieldRef: string | undefined
-    const ref = c.obj(io.fieldRef, `${p}.fieldRef`)
-    if (ref) {
-      c.fields(ref, `${p}.fieldRef`, ['fieldPath', 'apiVersion'])
-      fieldRef = c.str(ref.fieldPath, `${p}.fieldRef.fieldPath`, true)
-      if (fieldRef && !VOLUME_FIELD_PATHS.test(fieldRef))
-        c.fail(
-          `${p}.fieldRef.fieldPath`,
-          `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, ` +
-            "metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']",
-        )
-    }
-    const resourceFieldRef =
-      io.resourceFieldRef === undefined || io.resourceFieldRef === null
-        ? undefined
-        : parseResourceFieldRef(c, io.resourceFieldRef, `${p}.resourceFieldRef`, true)
-    if (ref && io.resourceFieldRef !== undefined && io.resourceFieldRef !== null) c.fail(p, 'fieldRef and resourceFieldRef can not be specified simultaneously')
-    else if (!ref && (io.resourceFieldRef === undefined || io.resourceFieldRef === null)) c.fail(p, 'required: one of fieldRef and resourceFieldRef')
-    if (file)
-      items.push({
-        path: file,
-        ...(fieldRef ? { fieldRef } : {}),
-        ...(resourceFieldRef ? { resourceFieldRef } : {}),
-        ...(itemMode !== undefined ? { mode: itemMode } : {}),
-      })
-  })
-  return { items, defaultMode }
-}
-
 /** A resourceFieldRef's containerName must name a container of the pod (kubelet fails the pod otherwise). */
 function checkResourceRefs(c: Checker, spec: Record<string, unknown>, names: Set<string>): void {
   const check = (ref: unknown, p: string) => {
@@ -276,14 +187,7 @@ function checkResourceRefs(c: Checker, spec: Record<string, unknown>, names: Set
         )
     })
   }
-  const raw = Array.isArray(spec.volumes) ? (spec.volumes as unknown[]) : []
-  raw.forEach((v, i) => {
-    const items = (v as { downwardAPI?: { items?: unknown } })?.downwardAPI?.items
-    if (Array.isArray(items))
-      items.forEach((item, j) =>
-        check((item as { resourceFieldRef?: unknown })?.resourceFieldRef, `spec.volumes[${i}].downwardAPI.items[${j}].resourceFieldRef`),
-      )
-  })
+  for (const { item, path } of rawDownwardItems(spec.volumes)) check((item as { resourceFieldRef?: unknown })?.resourceFieldRef, `${path}.resourceFieldRef`)
 }
 
 function deepFreeze<T>(v: T): T {

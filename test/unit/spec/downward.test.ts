@@ -189,30 +189,6 @@ t.test('bad downward API references are refused by field path', async t => {
   ])
 })
 
-t.test('envFrom, configMapKeyRef and secretKeyRef are refused naming the field: no ConfigMaps or Secrets here', async t => {
-  const why = 'ConfigMaps and Secrets do not exist here (pod-launch has no API server): write the variables under env with value or fieldRef'
-  t.same(
-    problems({
-      containers: [
-        {
-          name: 'a',
-          command: ['x'],
-          envFrom: [{ configMapRef: { name: 'cfg' } }],
-          env: [
-            { name: 'A', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'a' } } },
-            { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'b' } } },
-          ],
-        },
-      ],
-    }),
-    [
-      `spec.containers[0].envFrom: ${why}`,
-      `spec.containers[0].env[0].valueFrom.configMapKeyRef: ${why}`,
-      `spec.containers[0].env[1].valueFrom.secretKeyRef: ${why}`,
-    ],
-  )
-})
-
 t.test("label and annotation values are quoted as Go's %q does", async t => {
   t.equal(goQuote('plain'), '"plain"')
   t.equal(goQuote('a "b"\\c'), '"a \\"b\\"\\\\c"')

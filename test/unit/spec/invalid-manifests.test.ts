@@ -48,7 +48,16 @@ const data = { volumes: [{ name: 'data', emptyDir: {} }] }
 const cases: Case[] = [
   // apiVersion / kind
   { rule: 'an apiVersion other than v1 is refused', manifest: { ...one({}), apiVersion: 'apps/v1' }, problems: ['apiVersion: must be "v1", not "apps/v1"'] },
-  { rule: 'a kind other than Pod is refused', manifest: { ...one({}), kind: 'Deployment' }, problems: ['kind: must be "Pod", not "Deployment"'] },
+  {
+    rule: "a Deployment written with a pod's spec is refused, saying where the pod's fields belong",
+    manifest: { ...one({}), kind: 'Deployment' },
+    problems: [
+      'apiVersion: must be "apps/v1", not "v1"',
+      'spec.containers: is a field of the pod template: indent it under spec.template.spec',
+      'spec.template: required',
+      'spec.selector: required',
+    ],
+  },
 
   // metadata.name
   {
@@ -618,7 +627,9 @@ t.test('a YAML file with a syntax error is a spec.parse error, exit 2, nothing c
   t.equal(r.code, 2)
   t.match(
     r.err,
-    new RegExp(`^pod-launch: spec\\.parse: ${r.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S.*\\nhint: the file must be one YAML or JSON Pod manifest\\n$`),
+    new RegExp(
+      `^pod-launch: spec\\.parse: ${r.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S.*\\nhint: the file must be YAML or JSON: Kubernetes objects, one per document \\(separated by ---\\)\\n$`,
+    ),
   )
   t.match(r.err, / at line 7, column 1/, 'the YAML error says where')
   t.notMatch(r.err, /spec\.invalid/)
