@@ -1,14 +1,16 @@
 // `run -d`: validate, record, start one supervisor per pod in its own
 // session, and return once the pod is Running (or with its start error).
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
 import { planNetwork } from '../net/index.js'
-import type { PodSpec } from '../spec/index.js'
+import { noObjects, type PodObjects, type PodSpec } from '../spec/index.js'
+import { checkPodConfig } from '../pod/index.js'
+import { handOverObjects } from './pod-objects.js'
 import { crashPoint } from '../crash-point.js'
-import { ensureRoot, isAlive, listPods, podDir, readRecord, specFile, processIdentity, withLock, writeRecord, type PodRecord } from '../state/index.js'
+import { ensureRoot, isAlive, listPods, podDir, readRecord, specFile, processIdentity, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { removePod } from './ops.js'
 import type { SupervisedOptions } from './supervisor.js'
 
@@ -53,7 +55,9 @@ export async function runDetached(
   root: string,
   options: SupervisedOptions = {},
   warn: (m: string) => void = m => process.stderr.write(`warning: ${m}\n`),
+  objects: PodObjects = noObjects(),
 ): Promise<DetachedStart> {
+  checkPodConfig(spec, objects)
   // The network plan here too: its warning (no plugins) reaches the user, and a hostPort without CNI fails with nothing made.
   planNetwork(spec, options, warn)
   ensureRoot(root)
@@ -61,7 +65,14 @@ export async function runDetached(
   await withLock(join(root, '.lock'), () => {
     assertNameFree(root, spec.name)
     mkdirSync(dir, { mode: 0o711 })
-    writeFileSync(specFile(dir), JSON.stringify({ spec, options }))
+    try {
+      const configMaps = handOverObjects(spec, root, objects)
+      writeFileSync(specFile(dir), JSON.stringify({ spec, options, configMaps }))
+    } catch (e) {
+      unmountBelow(dir)
+      rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
     const record: PodRecord = {
       id: spec.uid,
       name: spec.name,

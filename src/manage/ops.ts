@@ -13,6 +13,7 @@ import {
   readRecord,
   resolvePod,
   runningContainerStatuses,
+  secretsDir,
   stopFile,
   unmountBelow,
   volumesDir,
@@ -116,6 +117,7 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     await killOrphaned(r)
     await waitGone(r.pause, 5000)
     unmountBelow(volumesDir(podDir(root, id)))
+    unmountBelow(secretsDir(podDir(root, id)))
     r = { ...r, phase: isEnded(r) ? r.phase : 'Failed', supervisor: null }
     writeRecord(root, r)
   }

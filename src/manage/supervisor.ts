@@ -6,9 +6,10 @@ import { closeSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import { KUBELET_BACKOFF, Pod, type BackoffOptions } from '../pod/index.js'
 import type { NetworkOptions } from '../net/index.js'
-import type { PodSpec } from '../spec/index.js'
+import type { ConfigMapObject, PodSpec } from '../spec/index.js'
+import { takeOverObjects } from './pod-objects.js'
 import { crashPoint } from '../crash-point.js'
-import { podDir, readRecord, specFile, stopFile, processIdentity, writeRecord } from '../state/index.js'
+import { podDir, readRecord, specFile, stopFile, processIdentity, unmountBelow, writeRecord } from '../state/index.js'
 import { RecordKeeper } from './recorder.js'
 
 /** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
@@ -43,7 +44,11 @@ function reporter(fd: number): { send: (msg: object) => void; readonly done: boo
 
 export async function supervise(root: string, id: string, reportFd = 3): Promise<number> {
   const dir = podDir(root, id)
-  const { spec, options } = JSON.parse(readFileSync(specFile(dir), 'utf8')) as { spec: PodSpec; options: SupervisedOptions }
+  const { spec, options, configMaps } = JSON.parse(readFileSync(specFile(dir), 'utf8')) as {
+    spec: PodSpec
+    options: SupervisedOptions
+    configMaps?: ConfigMapObject[]
+  }
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
   const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: processIdentity(process.pid) }, m => log(`warning: ${m}`))
   writeRecord(root, keeper.record)
@@ -67,6 +72,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
       ...options,
       imagePullBackoff: options.backoff ?? KUBELET_BACKOFF,
       signal: starting.signal,
+      objects: takeOverObjects(dir, configMaps),
       stateRoot: root,
       keepState: true,
       dieWithParent: false,
@@ -85,6 +91,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   } catch (e) {
     const err = e instanceof PodError ? e : PodError.system('pod.start', e)
     log(`start failed: ${err.message}`)
+    unmountBelow(dir) // the secrets tmpfs `run -d` made, when the start failed before the pod took it over
     if (client.done) {
       // The client was told the pod waits: it stays, Failed, with why (rm removes it).
       keeper.record = { ...keeper.record, phase: 'Failed', supervisor: null, error: { message: err.message, ...(err.hint && { hint: err.hint }) } }

@@ -4,10 +4,10 @@
 // place of what only a run knows; plus every cgroup write with the
 // Kubernetes field it came from, probes, stdio and the network.
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
-import { isSidecar, type ContainerSpec, type PodSpec } from '../spec/index.js'
+import { isSidecar, type ContainerSpec, type NodeAllocatable, type PodObjects, type PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/index.js'
 import { planContainer, planPause, type SpawnPlan } from './plan.js'
-import { resolveImage, type ImageSource } from '../rootfs/index.js'
+import { onTmpfs, resolveImage, volumePayload, type ImageSource } from '../rootfs/index.js'
 import { nodeFacts } from './node.js'
 import { etcDir, volumeDir } from '../state/index.js'
 import { join } from 'node:path'
@@ -73,6 +73,25 @@ export interface PodPlan {
   cgroupPlan: CgroupPlan
   /** What happens to the pod's network (CNI ADD, loopback only, the host's). */
   network: string
+  /** Each volume of API data: its files, modes and where they are kept (never a Secret's values). */
+  volumes: string[]
+}
+
+/** A volume of API data in words: `cfg (configMap game-demo, on the pod's disk): game.properties 0644, ...`. */
+function describeVolumes(spec: PodSpec, objects: PodObjects | undefined, allocatable?: NodeAllocatable): string[] {
+  return spec.volumes.flatMap(v => {
+    const files = volumePayload(spec, v, objects ?? { configMaps: [], secrets: [] }, allocatable)
+    if (!files) return []
+    const what =
+      v.kind === 'configMap' || v.kind === 'secret'
+        ? `${v.kind} ${String(v.source.name)}`
+        : v.kind === 'projected'
+          ? `projected from ${(v.source.sources as { kind: string; name?: string }[]).map(s => (s.name ? `${s.kind} ${s.name}` : s.kind)).join(', ')}`
+          : v.kind
+    const where = onTmpfs(v) ? 'on a tmpfs of its own' : "on the pod's disk"
+    const list = files.map(f => `${f.path} ${f.mode.toString(8).padStart(4, '0')}`).join(', ')
+    return [`${v.name} (${what}, ${where}, read-only, ..data layout): ${list || 'no files'}`]
+  })
 }
 
 const CLONE = (t: NsType) => `CLONE_NEW${t === 'mnt' ? 'NS' : t.toUpperCase()}`
@@ -141,7 +160,7 @@ function describePlan(
 
 export function explainPod(
   spec: PodSpec,
-  opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean } & NetworkOptions = {},
+  opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean; objects?: PodObjects } & NetworkOptions = {},
 ): PodPlan {
   const host = detectCgroups()
   const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
@@ -152,7 +171,7 @@ export function explainPod(
   const seccomp = seccompLines(spec, opts)
   const pause: ProcessPlan = { who: 'pause', cgroup: cgroupPlan.pause.rel, ...describePlan(pausePlan, []), ...security }
   const node = nodeFacts()
-  const facts = { ...node, podIP: spec.hostNetwork ? node.hostIP : '' }
+  const facts = { ...node, podIP: spec.hostNetwork ? node.hostIP : '', objects: opts.objects }
   const etc = etcDir(POD_DIR)
   const inputs = {
     podDir: POD_DIR,
@@ -200,5 +219,6 @@ export function explainPod(
     cgroupWrites: formatPlan(cgroupPlan),
     cgroupPlan,
     network: describeNetwork(spec, opts),
+    volumes: describeVolumes(spec, opts.objects, node.allocatable),
   }
 }

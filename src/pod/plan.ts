@@ -13,13 +13,13 @@ import {
   DEFAULT_PATH,
   capabilityMasks,
   containerArgv,
-  resolveEnv,
+  resolveContainerEnv,
   type ContainerSpec,
   type PodSpec,
   type RuntimeFacts,
   type Sysctl,
 } from '../spec/index.js'
-import { native, pausePath, type NativeMount, type NativePlan, type NsType, nsRef, PLAN_VERSION, type PlanJoin, type SpawnPlan } from '../spawn/index.js'
+import { native, pausePath, type NativeMount, type NativePlan, type NsType, nsRef, PLAN_VERSION, type PlanJoin, type SealedLists, type SpawnPlan } from '../spawn/index.js'
 export {
   bindPlan,
   checkPlan,
@@ -27,12 +27,14 @@ export {
   parseNsRef,
   planPaths,
   PLAN_VERSION,
+  unsealPlan,
+  type SealedLists,
   type PlanBindings,
   type PlanJoin,
   type PlanPid,
   type SpawnPlan,
 } from '../spawn/index.js'
-import { rootfsDir, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
+import { rootfsDir, sealedFile, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
 
 /** Namespaces pause makes (in join order). hostNetwork implies the host's uts too, as in Kubernetes. */
 export function sandboxNamespaces(spec: PodSpec): NsType[] {
@@ -101,6 +103,16 @@ export function joinsNothing(who: string): (path: string) => number {
 
 /** Container environment as the CRI runtimes build it: PATH, HOSTNAME, HOME, the image's Env, then the spec's. */
 export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image?: ImageSource): Map<string, string> {
+  return containerEnvSealed(pod, c, facts, image).env
+}
+
+/** containerEnv, and the stand-ins of the variables whose values come from Secrets. */
+function containerEnvSealed(
+  pod: PodSpec,
+  c: ContainerSpec,
+  facts: RuntimeFacts,
+  image?: ImageSource,
+): { env: Map<string, string>; sealed: Map<string, string> } {
   const env = new Map<string, string>([
     ['PATH', DEFAULT_PATH],
     // containerd: the sandbox's hostname; a hostNetwork pod has the host's.
@@ -108,8 +120,9 @@ export function containerEnv(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts
     ['HOME', '/root'],
   ])
   const config = image?.kind === 'layers' ? image.config : undefined
-  for (const [k, v] of imageEnv(config ?? {}, resolveEnv(pod, c, facts))) env.set(k, v)
-  return env
+  const spec = resolveContainerEnv(pod, c, facts)
+  for (const [k, v] of imageEnv(config ?? {}, spec.env)) env.set(k, v)
+  return { env, sealed: spec.sealed }
 }
 
 /** What a container runs, as kubelet decides it from the manifest and the image config. */
@@ -121,12 +134,17 @@ export interface RunConfig {
   user?: { uid: number; gid: number }
   /** Groups the image's /etc/group gives the user (containerd adds them). */
   imageGroups?: number[]
+  /** Variables whose values come from Secrets: name -> the stand-in plans show. */
+  sealed: Map<string, string>
+  /** argv with those variables unexpanded, as plans show it. */
+  shownArgv: string[]
 }
 
 export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, image: ImageSource = { kind: 'host' }): RunConfig {
-  const env = containerEnv(pod, c, facts, image)
+  const { env, sealed } = containerEnvSealed(pod, c, facts, image)
   const config = image.kind === 'layers' ? image.config : undefined
-  const argv = containerArgv(c, env, config && imageArgv(config, c.command, c.args))
+  const fromImage = config && imageArgv(config, c.command, c.args)
+  const argv = containerArgv(c, env, fromImage)
   if (argv.length === 0) {
     throw new PodError(`container.command: container ${c.name}: no command: neither the manifest nor image ${c.image} gives one`, {
       step: 'container.command',
@@ -136,7 +154,8 @@ export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, i
   }
   const user = config?.user && image.kind === 'layers' ? resolveImageUser(image.layers, config.user) : undefined
   const imageGroups = image.kind === 'layers' ? imageAdditionalGids(image.layers, c.securityContext.runAsUser ?? user?.uid ?? 0) : undefined
-  return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user, imageGroups }
+  const shownArgv = sealed.size > 0 ? containerArgv(c, env, fromImage, sealed) : argv
+  return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user, imageGroups, sealed, shownArgv }
 }
 
 export const envList = (env: Map<string, string>): string[] => [...env].map(([k, v]) => `${k}=${v}`)
@@ -201,6 +220,8 @@ export interface ContainerPlanInputs {
   volumes: Map<string, string>
   /** The container's compiled seccomp filter (preparePodSeccomp); undefined = Unconfined. */
   seccomp?: Buffer
+  /** Store the real envp and argv of a container that reads Secrets at `file` (the plan itself shows stand-ins); unset: nothing is written (explain). */
+  seal?: (file: string, lists: SealedLists) => void
 }
 
 /**
@@ -210,7 +231,11 @@ export interface ContainerPlanInputs {
  */
 export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlanInputs): SpawnPlan {
   const run = runConfig(pod, c, inp.facts, inp.image)
-  const { env, argv } = run
+  const { env, sealed } = run
+  const argv = run.shownArgv
+  const shownEnv = new Map([...env].map(([k, v]) => [k, sealed.get(k) ?? v]))
+  const sealedAt = sealed.size > 0 ? { file: sealedFile(inp.podDir, c.name), argv: argv.some((a, i) => a !== run.argv[i]) } : undefined
+  if (sealedAt) inp.seal?.(sealedAt.file, { envp: envList(env), argv: run.argv })
   const image = inp.image
   const mounts = rootfsMounts({
     root: rootfsDir(inp.podDir, c.name),
@@ -231,8 +256,8 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     version: PLAN_VERSION,
     file: argv[0],
     argv,
-    envp: envList(env),
-    searchPath: env.get('PATH'),
+    envp: envList(shownEnv),
+    ...(sealed.has('PATH') ? {} : { searchPath: env.get('PATH') }),
     cwd: run.workingDir,
     join: joinList(new Map(shared.filter(t => t !== 'pid').map(t => [t, nsRef('pause', t)]))),
     ...(shared.includes('pid') ? { pidns: nsRef('pause', 'pid') } : {}),
@@ -242,6 +267,7 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     nofileSoft: CONTAINER_NOFILE_SOFT,
     ...containerIdentity(c, run.user, run.imageGroups),
     ...(inp.seccomp ? { seccomp: inp.seccomp.toString('base64') } : {}),
+    ...(sealedAt ? { sealed: sealedAt } : {}),
   }
 }
 
@@ -272,5 +298,7 @@ export function planExec(container: SpawnPlan, argv: string[], opts: { newSessio
     ...(container.identity ? { identity: container.identity } : {}),
     ...(container.noNewPrivs !== undefined ? { noNewPrivs: container.noNewPrivs } : {}),
     ...(container.seccomp ? { seccomp: container.seccomp } : {}),
+    // The container's real env (its argv is not the exec's).
+    ...(container.sealed ? { sealed: { file: container.sealed.file, argv: false } } : {}),
   }
 }

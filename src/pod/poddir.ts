@@ -4,7 +4,26 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { PodError } from '../errors.js'
-import { containerDir, containersDir, logFile, logsDir, podDir, rootfsDir, shmDir, terminationLogFile, upperDir, workDir } from '../state/index.js'
+import {
+  containerDir,
+  containersDir,
+  logFile,
+  logsDir,
+  mountTmpfs,
+  mountsBelow,
+  podDir,
+  rootfsDir,
+  secretsDir,
+  shmDir,
+  terminationLogFile,
+  unmountBelow,
+  upperDir,
+  workDir,
+} from '../state/index.js'
+import type { SealedLists } from '../spawn/index.js'
+
+/** The secrets tmpfs' limit: the Secrets a pod reads (1 MiB each at most) and each container's env, with room to spare. */
+export const SECRETS_TMPFS_BYTES = 64 << 20
 
 export class PodDir {
   readonly root: string
@@ -63,6 +82,28 @@ export class PodDir {
     writeFileSync(file, '', { mode: 0o666, flag: 'wx' })
     chmodSync(file, 0o666)
     return file
+  }
+
+  /**
+   * The pod's secrets tmpfs (the pod reads a Secret): made before anything
+   * is written there; unmounted by `closeSecrets`, or by rm --force and gc.
+   */
+  openSecrets(): void {
+    if (mountsBelow(secretsDir(this.root)).length > 0) return // a detached start made it and put the Secrets there
+    mountTmpfs(secretsDir(this.root), { mode: 0o700, sizeBytes: SECRETS_TMPFS_BYTES }, 'the secrets directory')
+  }
+
+  closeSecrets(): void {
+    unmountBelow(secretsDir(this.root))
+  }
+
+  /** A container's real envp and argv, on the secrets tmpfs only (owner-only). */
+  seal(file: string, lists: SealedLists): void {
+    try {
+      writeFileSync(file, JSON.stringify(lists), { mode: 0o600 })
+    } catch (e) {
+      throw PodError.system('state.seal', e, file)
+    }
   }
 
   remove(): void {

@@ -14,7 +14,8 @@ import { PodError } from '../errors.js'
 import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource } from '../rootfs/index.js'
 import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../seccomp/index.js'
-import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
+import { readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
+import { checkPodConfig } from './config.js'
 import type { NsType } from '../spawn/index.js'
 import { stopProcess } from '../spawn/index.js'
 import { containerDir, DEFAULT_STATE_ROOT } from '../state/index.js'
@@ -59,6 +60,8 @@ export interface SandboxOptions extends NetworkOptions {
   onWarning?: Warn
   /** The parent of pause and the containers (default: a DirectHost, children of this process). */
   host?: (ctx: HostContext) => ProcessHost
+  /** The ConfigMaps and Secrets the pod may read (env, envFrom, configMap, secret and projected volumes). */
+  objects?: PodObjects
 }
 
 /** A container created in the sandbox: its plan is built (and stored by the caller), not yet run. */
@@ -149,7 +152,9 @@ export class PodSandbox {
     const warn = opts.onWarning ?? defaultWarn
     const emit = opts.onEvent ?? (() => {})
     const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
-    // Seccomp profiles first: a Localhost profile that does not parse fails
+    // Its ConfigMaps and Secrets first: a missing one fails before anything is made.
+    checkPodConfig(spec, opts.objects)
+    // Seccomp profiles next: a Localhost profile that does not parse fails
     // before anything is made; each distinct filter is compiled once here.
     const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
     for (const w of seccompWarnings(seccomp)) warn(w)
@@ -162,6 +167,11 @@ export class PodSandbox {
     try {
       dir.create()
       if (!opts.keepState) sb.made.push(`remove ${dir.root}`, () => dir.remove())
+      if (readsSecrets(spec)) {
+        // Before anything of a Secret is written: its values live on this tmpfs (and secret volumes on their own).
+        dir.openSecrets()
+        sb.made.push('unmount the secrets tmpfs', () => dir.closeSecrets())
+      }
       crashPoint('pod-dir')
       const cgroupPlan = planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
       opts.onIntent?.({ cgroups: cgroupPlan })
@@ -177,7 +187,7 @@ export class PodSandbox {
       crashPoint('cgroups')
       // Volumes before any process: a bad hostPath fails here, with nothing running.
       const node = nodeFacts()
-      const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable })
+      const volumes = prepareVolumes(spec, dir.root, { allocatable: node.allocatable, objects: opts.objects })
       sb.volumes = volumes.sources
       sb.made.push('unmount volumes', () => volumes.release())
       crashPoint('volumes')
@@ -204,7 +214,7 @@ export class PodSandbox {
       // The pod's /etc files once its IP is known (its own line in /etc/hosts).
       const podIP = sb.podIPs[0] ?? ''
       sb.etc = writeEtcFiles(spec, dir.root, podIP, { warn })
-      sb.facts = { ...node, podIP }
+      sb.facts = { ...node, podIP, objects: opts.objects }
     } catch (e) {
       await sb.remove()
       throw e
@@ -259,6 +269,7 @@ export class PodSandbox {
       etc: this.etc,
       volumes: this.volumes,
       seccomp: own.seccomp ?? this.seccomp.get(spec.name)?.filter?.bpf,
+      seal: (file, lists) => this.dir.seal(file, lists),
     })
     this.images.set(spec.name, image)
     this.cgroups.addContainer(spec)

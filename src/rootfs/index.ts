@@ -1,5 +1,6 @@
 export { rootfsMounts, DEVICES, type RootfsInputs, type RootSource } from './plan.js'
 export { prepareVolumes, type PreparedVolumes } from './volumes.js'
+export { onTmpfs, volumePayload, type VolumeFile } from './api-volumes.js'
 export { writeEtcFiles, type EtcFiles } from './etc-files.js'
 export { MASKED_PATHS, READONLY_PATHS } from './masks.js'
 export { resolveImage, resolveImages, podImages, type ImageSource, type ImageOptions } from './image.js'

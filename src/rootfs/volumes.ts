@@ -1,24 +1,15 @@
 // Volumes: emptyDir (per pod under its directory, removed with it; medium
 // Memory is a tmpfs of sizeLimit), hostPath (with Kubernetes' type checks),
-// downwardAPI (files written once, laid out as kubelet's AtomicWriter does,
-// always mounted read-only).
+// and the API data volumes of api-volumes.ts: downwardAPI and configMap on
+// the pod's disk, secret and projected on a tmpfs of their own.
 // Prepared once per pod in our own mount namespace; each container binds
 // them at its volumeMounts (readOnly, subPath).
-import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { volumeDir } from '../state/index.js'
+import { chmodSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { mountTmpfs, volumeDir } from '../state/index.js'
 import { PodError } from '../errors.js'
-import {
-  fieldValue,
-  parseQuantity,
-  quantityValue,
-  resourceValue,
-  type DownwardAPIItem,
-  type NodeAllocatable,
-  type PodSpec,
-  type Volume,
-  type VolumeMount,
-} from '../spec/index.js'
+import { noObjects, parseQuantity, quantityValue, type NodeAllocatable, type PodObjects, type PodSpec, type Volume, type VolumeMount } from '../spec/index.js'
+import { onTmpfs, payloadBytes, volumePayload, writeAtomicVolume } from './api-volumes.js'
 import { native, type NativeMount } from '../spawn/index.js'
 import { bindPath } from './host-image.js'
 
@@ -69,32 +60,6 @@ function checkHostPath(v: Volume, i: number): string {
 }
 
 /**
- * A downwardAPI volume's files, as kubelet's AtomicWriter lays them out: the
- * files in a timestamped `..<time>` directory, `..data` pointing at it, and a
- * symlink per top-level name through `..data`.
- */
-export function writeDownwardAPIVolume(spec: PodSpec, v: Volume, dir: string, allocatable?: NodeAllocatable): void {
-  const { items, defaultMode } = v.source as { items: DownwardAPIItem[]; defaultMode: number }
-  const now = new Date().toISOString().replace(/[-T:]/g, '_').replace(/\..*/, '')
-  const data = `..${now}.${process.hrtime.bigint() % 1_000_000_000n}`
-  mkdirSync(join(dir, data), { recursive: true, mode: 0o755 })
-  const tops = new Set<string>()
-  for (const item of items) {
-    const file = join(dir, data, item.path)
-    mkdirSync(dirname(file), { recursive: true, mode: 0o755 })
-    const text = item.fieldRef
-      ? fieldValue(spec, item.fieldRef, { podIP: '', hostIP: '', nodeName: '' })
-      : resourceValue(spec, item.resourceFieldRef!, undefined, allocatable)
-    const mode = item.mode ?? defaultMode
-    writeFileSync(file, text, { mode })
-    chmodSync(file, mode) // no umask
-    tops.add(item.path.split('/')[0])
-  }
-  symlinkSync(data, join(dir, '..data'))
-  for (const top of tops) symlinkSync(join('..data', top), join(dir, top))
-}
-
-/**
  * kubelet's SetVolumeOwnership for an fsGroup: everything in the volume gets
  * that group; files group-readable (and writable unless read-only),
  * directories set-gid and group-searchable (and writable unless read-only).
@@ -118,7 +83,7 @@ export function setVolumeOwnership(dir: string, fsGroup: number | undefined, rea
 }
 
 /** Make every volume's source on the host. Throws `volume.*` naming the volume. */
-export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatable?: NodeAllocatable } = {}): PreparedVolumes {
+export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatable?: NodeAllocatable; objects?: PodObjects } = {}): PreparedVolumes {
   const sources = new Map<string, string>()
   const mounted: string[] = []
   const release = () => {
@@ -132,32 +97,35 @@ export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatab
         chmodSync(dir, 0o777) // as kubelet: writable by any uid in the pod
         if (v.source.medium === 'Memory') {
           const size = v.source.sizeLimit === undefined ? undefined : parseQuantity(v.source.sizeLimit)
-          const f = native().mountFlags
-          const data = `mode=1777${size ? `,size=${quantityValue(size)}` : ''}`
-          try {
-            native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, data)
-          } catch (e) {
-            throw PodError.system('volume.mount', e, `spec.volumes[${i}] (${v.name}): tmpfs (${data}) on ${dir}`)
-          }
+          mountTmpfs(dir, { mode: 0o1777, sizeBytes: size ? quantityValue(size) : undefined }, `spec.volumes[${i}] (${v.name})`)
           mounted.push(dir)
         }
         setVolumeOwnership(dir, spec.securityContext.fsGroup, false)
         sources.set(v.name, dir)
       } else if (v.kind === 'hostPath') {
         sources.set(v.name, checkHostPath(v, i))
-      } else if (v.kind === 'downwardAPI') {
+      } else {
+        const files = volumePayload(spec, v, opts.objects ?? noObjects(), opts.allocatable)
+        if (!files) {
+          throw new PodError(`volume.kind: spec.volumes[${i}] (${v.name}): ${v.kind} volumes are not supported`, {
+            step: 'volume.kind',
+            code: 'ENOTSUP',
+            exitCode: 2,
+            hint: 'use emptyDir, hostPath, downwardAPI, configMap, secret or projected',
+          })
+        }
         const dir = volumeDir(podRoot, v.name)
-        mkdirSync(dir, { recursive: true, mode: 0o755 })
-        writeDownwardAPIVolume(spec, v, dir, opts.allocatable)
+        if (onTmpfs(v)) {
+          mountTmpfs(dir, { mode: 0o1777, sizeBytes: payloadBytes(files) }, `spec.volumes[${i}] (${v.name})`)
+          mounted.push(dir)
+        } else {
+          // kubelet's emptyDir wrapper of a configMap volume: writable by any uid; the files inside are read-only mounted anyway.
+          mkdirSync(dir, { recursive: true, mode: v.kind === 'configMap' ? 0o777 : 0o755 })
+          if (v.kind === 'configMap') chmodSync(dir, 0o777)
+        }
+        writeAtomicVolume(dir, files)
         setVolumeOwnership(dir, spec.securityContext.fsGroup, true)
         sources.set(v.name, dir)
-      } else {
-        throw new PodError(`volume.kind: spec.volumes[${i}] (${v.name}): ${v.kind} volumes are not supported yet`, {
-          step: 'volume.kind',
-          code: 'ENOTSUP',
-          exitCode: 2,
-          hint: 'use emptyDir, hostPath or downwardAPI; configMap and secret volumes come later',
-        })
       }
     })
   } catch (e) {

@@ -19,6 +19,8 @@ export {
   parseNsRef,
   planPaths,
   PLAN_VERSION,
+  unsealPlan,
+  type SealedLists,
   type PlanBindings,
   type PlanJoin,
   type PlanPid,

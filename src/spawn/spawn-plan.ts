@@ -2,6 +2,7 @@
 // JSON, namespace fds as references to named paths, and its binding to the
 // addon's NativePlan at spawn time. Lives below pod/ so the pod record can
 // store it.
+import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { NativeMount, NativePlan, NsType } from './native.js'
 
@@ -43,6 +44,47 @@ export interface SpawnPlan {
   identity?: NativePlan['identity']
   noNewPrivs?: boolean
   seccomp?: string
+  /**
+   * Values from Secrets never enter a plan (it is stored in pod.json and
+   * printed by explain and inspect): `envp` (and `argv` when `argv` is set)
+   * show stand-ins, and the real lists are in `file`, a JSON `{envp, argv}`
+   * on the pod's tmpfs (state/layout.ts sealedFile), read at spawn.
+   */
+  sealed?: { file: string; argv: boolean }
+}
+
+/** What a sealed file holds: the real envp and argv of a container. */
+export interface SealedLists {
+  envp: string[]
+  argv: string[]
+}
+
+/** The real envp and argv of a plan (its sealed file read, when it has one). Throws `plan.sealed`. */
+export function unsealPlan(plan: SpawnPlan): Pick<SpawnPlan, 'envp' | 'argv' | 'file' | 'searchPath'> {
+  if (!plan.sealed) return { envp: plan.envp, argv: plan.argv, file: plan.file, searchPath: plan.searchPath }
+  const hint = 'the pod lost its secrets tmpfs: restart it (pod-launch rm --force, then run again)'
+  let text: string
+  try {
+    text = readFileSync(plan.sealed.file, 'utf8')
+  } catch (e) {
+    throw PodError.system('plan.sealed', e, plan.sealed.file, { hint })
+  }
+  let lists: SealedLists
+  try {
+    lists = JSON.parse(text) as SealedLists
+  } catch {
+    // JSON.parse quotes the text it failed on: never a Secret's value in a message.
+    throw new PodError(`plan.sealed: ${plan.sealed.file}: not a sealed env file`, { step: 'plan.sealed', code: 'EINVAL', hint })
+  }
+  const argv = plan.sealed.argv ? lists.argv : plan.argv
+  // A PATH from a Secret: the plan has no searchPath, the sealed envp has it.
+  const path = lists.envp.find(e => e.startsWith('PATH='))?.slice(5)
+  return {
+    envp: lists.envp,
+    argv,
+    file: plan.sealed.argv && plan.file === plan.argv[0] ? argv[0] : plan.file,
+    searchPath: plan.searchPath ?? path,
+  }
 }
 
 /** What only the spawn itself knows: fds behind the plan's paths, stdio, tty, cgroup. */
@@ -82,9 +124,10 @@ export function checkPlan(plan: unknown, who: string): SpawnPlan {
 
 /** The NativePlan the addon executes: the plan with its paths bound to fds. */
 export function bindPlan(plan: SpawnPlan, b: PlanBindings): NativePlan {
-  const { version: _v, join, pidns, seccomp, ...rest } = plan
+  const { version: _v, join, pidns, seccomp, sealed: _s, ...rest } = plan
   return {
     ...rest,
+    ...unsealPlan(plan),
     join: join.map(j => ({ type: j.type, fd: b.fdOf(j.path) })),
     ...(pidns ? { pidns: b.fdOf(pidns) } : {}),
     ...(seccomp ? { seccomp: Buffer.from(seccomp, 'base64') } : {}),

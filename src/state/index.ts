@@ -4,7 +4,7 @@ export { writeRecord, readRecord, listPodIds, ensureRoot, withLock } from './sto
 export * from './layout.js'
 export { startTicks, isAlive, podOfProcess, processesByPod, processIdentity, type ProcessIdentity } from './proc.js'
 export { resolvePod, listPods, type PodRef } from './resolve.js'
-export { mountsBelow, unmountBelow } from './mounts.js'
+export { mountsBelow, mountTmpfs, unmountBelow } from './mounts.js'
 export {
   exitReason,
   stateName,

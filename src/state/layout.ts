@@ -26,6 +26,15 @@ export const etcDir = (podDir: string): string => join(podDir, 'etc')
 /** emptyDir volumes, one directory (or tmpfs) each. */
 export const volumesDir = (podDir: string): string => join(podDir, 'volumes')
 export const volumeDir = (podDir: string, volume: string): string => join(volumesDir(podDir), volume)
+/**
+ * A tmpfs of the pod's (made when it reads a Secret): what must never reach
+ * a disk. The Secrets handed to a detached pod's owner, and each container's
+ * sealed env and argv (values from Secrets, which plans, pod.json and
+ * explain show only as a stand-in).
+ */
+export const secretsDir = (podDir: string): string => join(podDir, 'secrets')
+export const secretObjectsFile = (podDir: string): string => join(secretsDir(podDir), 'objects.json')
+export const sealedFile = (podDir: string, container: string): string => join(secretsDir(podDir), `${container}.json`)
 /** The attach sockets of a detached pod. */
 export const attachDir = (podDir: string): string => join(podDir, 'attach')
 

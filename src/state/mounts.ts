@@ -1,8 +1,26 @@
-// Mounts of ours left in the host's mount namespace: the only ones are the
-// tmpfs of `emptyDir: {medium: Memory}` volumes under a pod's directory.
-// A supervisor that died cannot unmount them; rm --force and gc do.
-import { readFileSync } from 'node:fs'
+// Mounts of ours left in the host's mount namespace: the only ones are
+// tmpfs under a pod's directory (`emptyDir: {medium: Memory}`, secret and
+// projected volumes, the pod's secrets directory). A supervisor that died
+// cannot unmount them; rm --force and gc do.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { PodError } from '../errors.js'
 import { native } from '../spawn/index.js'
+
+/**
+ * Mount a tmpfs (nosuid, nodev) on `dir`, made if missing; `mode` of its
+ * root, `sizeBytes` its limit. Throws `volume.mount` naming `what` (the
+ * volume) and the mount.
+ */
+export function mountTmpfs(dir: string, opts: { mode: number; sizeBytes?: number }, what: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const f = native().mountFlags
+  const data = `mode=${opts.mode.toString(8)}${opts.sizeBytes ? `,size=${opts.sizeBytes}` : ''}`
+  try {
+    native().mount('tmpfs', dir, 'tmpfs', f.MS_NOSUID | f.MS_NODEV, data)
+  } catch (e) {
+    throw PodError.system('volume.mount', e, `${what}: tmpfs (${data}) on ${dir}`)
+  }
+}
 
 /** Mount points at or below `dir` in our mount namespace, deepest first. */
 export function mountsBelow(dir: string): string[] {

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseManifest } from '../../../src/index.js'
 import { containerEnv, joinsNothing, planContainer, planExec, planHostCheck, planPause, sandboxNamespaces } from '../../../src/pod/index.js'
 import { bindPlan, checkPlan, parseNsRef, planPaths, PLAN_VERSION, useNative, type SpawnPlan } from '../../../src/spawn/index.js'
@@ -173,6 +175,65 @@ t.test('capabilities: never more than this process holds, nor than the kernel kn
   const old = useNative(fakeNative({ capLast: () => 37 }))
   t.teardown(old)
   t.match(identityOf({}, { privileged: true }), { capBounding: ((1n << 38n) - 1n).toString() }, 'a 5.8 kernel (cap_last_cap 37): 38 capabilities')
+
+t.test('values from Secrets never enter a plan: envp and argv show stand-ins, the real lists go to the sealed file and come back at bind', async t => {
+  const s = parseManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web' },
+    spec: {
+      containers: [
+        {
+          name: 'a',
+          command: ['connect', '--password=$(PW)', '$(HOST)'],
+          env: [
+            { name: 'HOST', value: 'db' },
+            { name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+            { name: 'URL', value: 'pg://u:$(PW)@$(HOST)' },
+          ],
+        },
+      ],
+    },
+  }).spec
+  const objects = {
+    configMaps: [],
+    secrets: [{ kind: 'Secret' as const, name: 'db', namespace: 'default', type: 'Opaque', data: { password: Buffer.from('s3cr3t').toString('base64') } }],
+  }
+  const dir = t.testdir({ secrets: {} })
+  const sealed: Record<string, unknown> = {}
+  const p = planContainer(s, s.containers[0], {
+    podDir: dir,
+    image: { kind: 'host' },
+    facts: { ...facts, objects },
+    etc,
+    volumes: new Map(),
+    seal: (file, lists) => {
+      sealed[file] = lists
+      writeFileSync(file, JSON.stringify(lists))
+    },
+  })
+  t.notMatch(JSON.stringify(p), /s3cr3t/, 'not in the plan')
+  t.same(p.argv, ['connect', '--password=$(PW)', 'db'])
+  t.ok(p.envp.includes("PW=<set to the key 'password' in secret 'db'>"))
+  t.ok(p.envp.includes('URL=pg://u:$(PW)@db'))
+  t.same(p.sealed, { file: join(dir, 'secrets', 'a.json'), argv: true })
+  t.same(Object.keys(sealed), [join(dir, 'secrets', 'a.json')])
+  const bound = bind(p)
+  t.same(bound.argv, ['connect', '--password=s3cr3t', 'db'])
+  t.ok(bound.envp.includes('PW=s3cr3t') && bound.envp.includes('URL=pg://u:s3cr3t@db'))
+  t.notOk('sealed' in bound, 'the addon never sees the field')
+  const ex = planExec(p, ['env'])
+  t.same(ex.sealed, { file: p.sealed!.file, argv: false }, 'exec keeps the real env, with its own argv')
+  const be = bind(ex)
+  t.same(be.argv, ['env'])
+  t.ok(be.envp.includes('PW=s3cr3t'))
+  writeFileSync(p.sealed!.file, 'garbage s3cr3t')
+  t.throws(() => bind(p), { step: 'plan.sealed', message: /not a sealed env file$/ })
+  try {
+    bind(p)
+  } catch (e) {
+    t.notMatch((e as Error).message, /s3cr3t/, 'a broken file is never quoted')
+  }
 })
 
 t.test("the host check's process is planned too: true in our namespaces, a seccomp filter with no_new_privs", async t => {
