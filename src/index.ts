@@ -29,7 +29,30 @@ export {
   type AttachedIo,
   type WindowSize,
 } from './pod/index.js'
-export { isSidecar, parseManifest, parseManifestText, readManifest, type PodSpec, type ParseResult, type ContainerSpec } from './spec/index.js'
+export {
+  isSidecar,
+  parseManifest,
+  parseManifestText,
+  readManifest,
+  readManifestSet,
+  parseManifestSetText,
+  describeOrigin,
+  notRunLine,
+  originLabel,
+  objectStrings,
+  referencedObjects,
+  objectRefs,
+  type PodSpec,
+  type ParseResult,
+  type ContainerSpec,
+  type ManifestSet,
+  type PodDocument,
+  type DocumentOrigin,
+  type PodObjects,
+  type ConfigMapObject,
+  type SecretObject,
+} from './spec/index.js'
+export { checkPodConfig } from './pod/index.js'
 export { closestName } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
 
@@ -135,6 +158,23 @@ export {
   type GcOptions,
   type DetachedStart,
   type LogOptions,
+  loadManifestFile,
+  manifestKey,
+  manifestPath,
+  podWarnings,
+  MANIFEST_ANNOTATION,
+  DOCUMENT_ANNOTATION,
+  type ManifestFileOptions,
+  type ManifestPods,
+  bootPods,
+  listPersisted,
+  persistPod,
+  unpersistManifest,
+  unpersistPod,
+  DEFAULT_PERSIST_ROOT,
+  type BootResult,
+  type PersistedPod,
+  type SupervisedOptions,
 } from './manage/index.js'
 export {
   listPods,

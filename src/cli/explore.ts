@@ -1,15 +1,88 @@
 // explain, ns, tree, check: show how a pod is (or would be) built.
-import { checkHost, explainPod, loadManifest, NS_COLUMNS, podNamespaces, podTree } from '../index.js'
+import {
+  checkHost,
+  checkPodConfig,
+  explainPod,
+  loadManifestFile,
+  NS_COLUMNS,
+  objectRefs,
+  originLabel,
+  podNamespaces,
+  podTree,
+  podWarnings,
+  type DocumentOrigin,
+  type ManifestPods,
+  type PodPlan,
+} from '../index.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
-export function explainCommand(manifest: string, json: boolean, opts: Parameters<typeof explainPod>[1] & { strict?: boolean }, io: Io): number {
-  const spec = loadManifest(manifest, m => io.err(`warning: ${m}\n`), { strict: opts?.strict ?? true })
-  const plan = explainPod(spec, opts)
+export interface ExplainOptions extends NonNullable<Parameters<typeof explainPod>[1]> {
+  strict?: boolean
+  configMaps?: string[]
+  secrets?: string[]
+}
+
+/** explain FILE: what each document would become, then what `run` would do for each pod. */
+export function explainCommand(manifest: string, json: boolean, opts: ExplainOptions, io: Io): number {
+  const m = loadManifestFile(manifest, { strict: opts.strict ?? true, configMaps: opts.configMaps, secrets: opts.secrets, check: false })
+  for (const w of [...m.warnings, ...m.pods.flatMap(p => podWarnings(m, p))]) io.err(`warning: ${w}\n`)
+  const pods = m.pods.map(p => {
+    let failure: string | undefined
+    try {
+      checkPodConfig(p.parsed.spec, m.objects)
+    } catch (e) {
+      failure = (e as Error).message
+    }
+    return { doc: p, plan: explainPod(p.parsed.spec, { ...opts, objects: m.objects }), failure }
+  })
+  const documents = documentLines(m)
+  // One document, one pod: the plan alone, as it always was.
+  const single = documents.length === 1 && pods.length === 1
   if (json) {
-    io.out(JSON.stringify(plan, null, 2) + '\n')
+    const withFailure = (p: (typeof pods)[number]) => ({ ...p.plan, ...(p.failure ? { runWouldFail: p.failure } : {}) })
+    io.out(JSON.stringify(single ? withFailure(pods[0]) : { documents, pods: pods.map(withFailure) }, null, 2) + '\n')
     return 0
   }
+  const out: string[] = []
+  if (!single)
+    out.push(`${m.source}: ${documents.length} document${documents.length === 1 ? '' : 's'}; nothing is created.`, ...documents.map(d => `  ${d}`), '')
+  pods.forEach((p, i) => out.push(...(i > 0 ? [''] : []), ...(p.failure ? [`pod ${p.plan.pod}: run would fail: ${p.failure}`, ''] : []), ...planLines(p.plan)))
+  io.out(out.join('\n') + (out.length ? '\n' : ''))
+  return 0
+}
+
+/** One line per document, in file order: what it becomes. */
+function documentLines(m: ManifestPods): string[] {
+  const readers = (kind: string, o: { namespace: string; name: string }) =>
+    m.pods
+      .filter(p => p.parsed.spec.namespace === o.namespace && objectRefs(p.parsed.spec).some(r => r.kind === kind && r.name === o.name))
+      .map(p => p.parsed.spec.name)
+  const objects = [...m.objects.configMaps, ...m.objects.secrets]
+  const lines: { origin: DocumentOrigin; text: string }[] = [
+    ...m.pods.map(p => ({
+      origin: p.origin,
+      text: `${p.origin.kind} ${p.origin.name} -> pod ${p.parsed.spec.name}${p.origin.kind === 'Pod' ? '' : ' (its template, run once)'}`,
+    })),
+    ...m.notRun.map(n => ({ origin: n.origin, text: `${n.origin.kind} ${n.origin.name}: not run: ${n.reason}` })),
+    ...m.objectOrigins.map(origin => {
+      const o = objects.find(x => x.kind === origin.kind && x.name === origin.name && x.namespace === origin.namespace)!
+      const keys = Object.keys(o.data)
+        .concat(o.kind === 'ConfigMap' ? Object.keys(o.binaryData) : [])
+        .sort()
+      const by = readers(o.kind, o)
+      const secret = o.kind === 'Secret' ? ` (${o.type}; values not shown)` : ''
+      return {
+        origin,
+        text: `${o.kind} ${o.name}: ${keys.length} key${keys.length === 1 ? '' : 's'} (${keys.join(', ')})${secret}${by.length ? `, read by pod ${by.join(', ')}` : ', read by no pod'}`,
+      }
+    }),
+  ]
+  const order = (o: DocumentOrigin) => o.document * 1e6 + (o.item ?? 0)
+  return lines.sort((a, b) => order(a.origin) - order(b.origin)).map(l => `document ${originLabel(l.origin)}: ${l.text}`)
+}
+
+function planLines(plan: PodPlan): string[] {
   const lines: string[] = [`pod ${plan.pod}: nothing is created; this is what \`run\` would do, in order.`, '']
   lines.push(`1. cgroups (${plan.cgroupMode}):`, ...plan.cgroupWrites.map(w => `   ${w}`), '')
   plan.processes.forEach((p, i) => {
@@ -24,13 +97,17 @@ export function explainCommand(manifest: string, json: boolean, opts: Parameters
     lines.push(`   child:  chdir ${p.workingDir}; signals reset; only fds 0-2; execve ${JSON.stringify(p.argv)}`)
     if (p.stdio) lines.push(`   stdio:  ${p.stdio}`)
     if (p.env.length) lines.push(`   env:    ${p.env.join(' ')}`)
+    if (p.plan?.sealed)
+      lines.push(
+        `   sealed: values from Secrets are not in the plan: the real ${p.plan.sealed.argv ? 'env and argv are' : 'env is'} read at spawn from ${p.plan.sealed.file} (a tmpfs)`,
+      )
     for (const probe of p.probes ?? []) lines.push(`   probe:  ${probe}`)
     lines.push(`   capabilities: ${p.capabilities}`, `   seccomp: ${p.seccomp}`, '')
   })
+  for (const v of plan.volumes) lines.push(`volume ${v}`)
   if (plan.hostNamespaces.length) lines.push(`shared with the host: ${plan.hostNamespaces.join(', ')}`)
   lines.push(`network: ${plan.network}`)
-  io.out(lines.join('\n') + '\n')
-  return 0
+  return lines
 }
 
 export function nsCommand(root: string, ref: string, json: boolean, io: Io): number {

@@ -2,13 +2,14 @@
 // checks on argv that yargs does not make (unknown commands, number options).
 import { existsSync, statSync } from 'node:fs'
 import type { Argv } from 'yargs'
-import { DEFAULT_STATE_ROOT, PodError, closestName } from '../index.js'
+import { DEFAULT_PERSIST_ROOT, DEFAULT_STATE_ROOT, PodError, closestName } from '../index.js'
 
 export class UsageError extends Error {}
 
 /** Global options: name -> [environment variable, description]. */
 const GLOBALS = {
-  root: ['POD_LAUNCH_ROOT', 'state root'],
+  root: ['POD_LAUNCH_ROOT', 'state root: runtime state, gone at reboot (default /run/pod-launch)'],
+  'persist-root': ['POD_LAUNCH_PERSIST_ROOT', 'what survives a reboot: pods kept with run -d --persist (default /var/lib/pod-launch)'],
   'cgroup-parent': ['POD_LAUNCH_CGROUP_PARENT', 'parent of the pod cgroup below each hierarchy root (default pod-launch)'],
   network: ['POD_LAUNCH_NETWORK', 'cni: the CNI network of --cni-conf-dir (default); none: loopback only'],
   'cni-conf-dir': [
@@ -22,6 +23,7 @@ const GLOBALS = {
 /** The global options as parsed, with the environment filled in. */
 export interface Globals {
   root: string
+  persistRoot: string
   cgroupParent?: string
   network?: 'cni' | 'none'
   cniConfDir?: string
@@ -43,7 +45,13 @@ export function globalOptions(y: Argv, env: NodeJS.ProcessEnv): Argv {
         type: 'string',
         describe: text,
         global: true,
-        ...(name === 'root' ? { default: fromEnv ?? DEFAULT_STATE_ROOT } : fromEnv ? { default: fromEnv } : {}),
+        ...(name === 'root'
+          ? { default: fromEnv ?? DEFAULT_STATE_ROOT }
+          : name === 'persist-root'
+            ? { default: fromEnv ?? DEFAULT_PERSIST_ROOT }
+            : fromEnv
+              ? { default: fromEnv }
+              : {}),
       })
   }
   return y.group(Object.keys(GLOBALS), 'Global options:')
@@ -52,6 +60,7 @@ export function globalOptions(y: Argv, env: NodeJS.ProcessEnv): Argv {
 export function globalsOf(a: Record<string, unknown>): Globals {
   return {
     root: a.root as string,
+    persistRoot: a.persistRoot as string,
     cgroupParent: a.cgroupParent as string | undefined,
     network: a.network as 'cni' | 'none' | undefined,
     cniConfDir: a.cniConfDir as string | undefined,
@@ -92,6 +101,9 @@ export const strictOption = {
 /** Options that take a value, so that the word after them is not a command. */
 const VALUED = new Set([
   'root',
+  'persist-root',
+  'configmap',
+  'secret',
   'cgroup-parent',
   'network',
   'cni-conf-dir',
@@ -134,7 +146,7 @@ export function checkCommandWord(argv: string[], commands: string[]): void {
 }
 
 /** Commands that make or act on processes, cgroups and namespaces. */
-const ROOT_COMMANDS = new Set(['run', 'stop', 'rm', 'exec', 'attach', 'gc', 'lab', 'ns', 'tree', 'stats', '__supervise'])
+const ROOT_COMMANDS = new Set(['run', 'down', 'boot', 'stop', 'rm', 'exec', 'attach', 'gc', 'lab', 'ns', 'tree', 'stats', '__supervise'])
 
 /** One clear message before anything is tried, rather than an EACCES from deep inside. */
 export function requireRoot(command: string, uid = process.getuid?.() ?? 0): void {

@@ -1,10 +1,10 @@
 // pod-launch command line. Prints through output.ts; never touches the kernel.
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
-import { loadManifest, supervise } from '../index.js'
+import { loadManifestFile, manifestPath, supervise } from '../index.js'
 import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
 import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
-import { runCommand, runDetachedCommand } from './run.js'
+import { bootCommand, downCommand, podsOfFile, runCommand, runDetachedCommand } from './manifest-run.js'
 import { imageCommand } from './image.js'
 import { attachCommand } from './attach.js'
 import { criCommand } from './cri.js'
@@ -26,9 +26,24 @@ import {
 
 const gracePeriod = { type: 'string', coerce: wholeNumber('grace-period', { negativeIsDefault: true }) } as const
 
+/** --configmap / --secret: repeatable, each a comma-separated list (as podman kube play takes them). */
+const pathList = (what: string) =>
+  ({
+    type: 'string',
+    describe: `files (or directories of files) of ${what} documents the pods may read; repeatable, or comma-separated`,
+    coerce: (v: unknown): string[] => (Array.isArray(v) ? v : [v]).flatMap(x => String(x).split(',')).filter(Boolean),
+  }) as const
+
 function runOptions(y: Argv) {
   return y
-    .positional('manifest', { type: 'string', describe: 'Pod manifest (YAML or JSON)', demandOption: true })
+    .positional('manifest', {
+      type: 'string',
+      describe: 'manifest (YAML or JSON): Pods, workloads (Deployment, Job, ...), ConfigMaps and Secrets, as documents or a List',
+      demandOption: true,
+    })
+    .option('configmap', pathList('ConfigMap'))
+    .option('secret', pathList('Secret'))
+    .option('persist', { type: 'boolean', describe: 'with -d: keep the pods so that `pod-launch boot` starts them again after a reboot' })
     .option('grace-period', {
       ...gracePeriod,
       describe: "seconds between SIGTERM and SIGKILL on Ctrl-C; negative: the pod's terminationGracePeriodSeconds (default)",
@@ -55,7 +70,11 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
   const run = h((a, g) => {
     // The manifest's problems first: they need no root to be found.
     if (process.getuid?.() !== 0) {
-      loadManifest(a.manifest as string, m => io.err(`warning: ${m}\n`), { strict: a.strict as boolean })
+      loadManifestFile(a.manifest as string, {
+        strict: a.strict as boolean,
+        configMaps: a.configmap as string[] | undefined,
+        secrets: a.secret as string[] | undefined,
+      })
       requireRoot('run')
     }
     const args = {
@@ -72,6 +91,10 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       cniBinDir: g.cniBinDir,
       seccompDefault: a.seccompDefault as boolean | undefined,
       strict: a.strict as boolean,
+      configMaps: a.configmap as string[] | undefined,
+      secrets: a.secret as string[] | undefined,
+      persist: a.persist as boolean | undefined,
+      persistRoot: g.persistRoot,
     }
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
@@ -222,9 +245,30 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     )
     .command(
       'rm <pods..>',
-      'remove stopped pods (--force stops them first)',
+      'remove stopped pods (--force stops them first); a manifest FILE names the pods `run FILE` made',
       y => podsArg(y).option('force', { alias: 'f', type: 'boolean', describe: 'stop running pods first' }),
-      h((a, g) => rmCommand(g.root, a.pods as string[], !!a.force, io)),
+      h((a, g) => {
+        // A path to a manifest (a/b.yaml, ./pod.json) stands for the pods run FILE made, as kubectl delete -f.
+        const isFile = (r: string) => (r.includes('/') || /\.(ya?ml|json)$/i.test(r)) && manifestPath(r) !== undefined
+        const refs = (a.pods as string[]).map(String).flatMap(r => (isFile(r) ? podsOfFile(g.root, r).map(p => p.id) : [r]))
+        return rmCommand(g.root, refs, !!a.force, io, g.persistRoot)
+      }),
+    )
+    .command(
+      'down <manifest>',
+      'stop and remove the pods `run FILE` made (as kubectl delete -f, podman kube down), and forget them for boot',
+      y =>
+        y
+          .positional('manifest', { type: 'string', demandOption: true, describe: 'the manifest file given to run' })
+          .option('grace-period', { ...gracePeriod, describe: "seconds before SIGKILL; negative: each pod's terminationGracePeriodSeconds (default)" })
+          .option('force', { type: 'boolean', describe: 'kill at once' }),
+      h((a, g) => downCommand(g.root, g.persistRoot, a.manifest as string, { gracePeriodSeconds: a.gracePeriod as number | undefined, force: !!a.force }, io)),
+    )
+    .command(
+      'boot',
+      'start every pod kept with run -d --persist (pod-launch-boot.service runs this at boot)',
+      y => y,
+      h((_a, g) => bootCommand(g.persistRoot, io)),
     )
     .command(
       'stats <pod>',
@@ -252,6 +296,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         json(y.positional('manifest', { type: 'string', demandOption: true }))
           .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' })
           .option('seccomp-default', { type: 'boolean', describe: 'as for run' })
+          .option('configmap', pathList('ConfigMap'))
+          .option('secret', pathList('Secret'))
           .option('strict', strictOption),
       h((a, g) =>
         explainCommand(
@@ -259,6 +305,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           !!a.json,
           {
             strict: a.strict as boolean,
+            configMaps: a.configmap as string[] | undefined,
+            secrets: a.secret as string[] | undefined,
             cgroupParent: g.cgroupParent,
             pidsLimit: a.pidsLimit as number | undefined,
             seccompDefault: a.seccompDefault as boolean | undefined,
@@ -373,6 +421,8 @@ export const COMMANDS = [
   'attach',
   'stop',
   'rm',
+  'down',
+  'boot',
   'stats',
   'gc',
   'explain',

@@ -1,5 +1,6 @@
 // The management commands: ps, inspect, logs, exec, stop, rm (detached pods).
 import {
+  DEFAULT_PERSIST_ROOT,
   displayPhase,
   gc,
   execInPod,
@@ -14,6 +15,7 @@ import {
   removePod,
   runningContainerStatuses,
   stopPod,
+  unpersistPod,
   type GcOptions,
   type LogOptions,
   type PodRecord,
@@ -87,9 +89,10 @@ export async function stopCommand(root: string, refs: string[], grace: number | 
   return 0
 }
 
-export async function rmCommand(root: string, refs: string[], force: boolean, io: Io): Promise<number> {
+export async function rmCommand(root: string, refs: string[], force: boolean, io: Io, persistRoot = DEFAULT_PERSIST_ROOT): Promise<number> {
   for (const ref of refs) {
     const r = await removePod(root, ref, { force })
+    unpersistPod(persistRoot, r.id) // a pod kept for boot is forgotten when it is removed
     io.out(`${r.name}\n`)
   }
   return 0

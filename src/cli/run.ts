@@ -5,9 +5,7 @@ import {
   KUBELET_BACKOFF,
   PodError,
   crashPoint,
-  loadManifest,
   parseBackoff,
-  runDetached,
   startForeground,
   stateName,
   stateReason,
@@ -15,7 +13,10 @@ import {
   type ContainerStatus,
   type Pod,
   type PodEvent,
+  type PodObjects,
   type PodResult,
+  type PodSpec,
+  type DetachedStart,
 } from '../index.js'
 import { processIo, type Io } from './output.js'
 import { pullProgress } from './pull-progress.js'
@@ -37,12 +38,18 @@ export interface RunArgs {
   seccompDefault?: boolean
   /** Unknown fields and a missing image are errors (the default), else warnings. */
   strict?: boolean
+  /** --configmap, --secret: files (or directories) of ConfigMaps and Secrets the pods may read. */
+  configMaps?: string[]
+  secrets?: string[]
+  /** run -d --persist: keep the pods for `pod-launch boot` under `persistRoot`. */
+  persist?: boolean
+  persistRoot?: string
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`
 
 /** Lifecycle events worth a line on the terminal while the pod runs (or waits for its images). */
-function describe(e: PodEvent, retried: Set<string>): string | undefined {
+export function describe(e: PodEvent, retried: Set<string>): string | undefined {
   switch (e.type) {
     case 'image-pull': {
       const who = `${e.containers.length > 1 ? 'containers' : 'container'} ${e.containers.join(', ')}`
@@ -72,7 +79,7 @@ function describe(e: PodEvent, retried: Set<string>): string | undefined {
 }
 
 /** The pod options of `run`, foreground or detached. */
-function podOptions(args: RunArgs) {
+export function podOptions(args: RunArgs) {
   const { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault } = args
   return { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault, backoff: backoffOf(args) }
 }
@@ -87,10 +94,9 @@ function backoffOf(args: RunArgs): BackoffOptions | undefined {
   return backoff
 }
 
-/** Run in the foreground: Ctrl-C stops gracefully, a second Ctrl-C kills. */
-export async function runCommand(args: RunArgs, io: Io): Promise<number> {
+/** One pod in the foreground, our terminal attached to its first stdin or tty container. Ctrl-C stops gracefully, a second Ctrl-C kills. */
+export async function runOne(spec: PodSpec, objects: PodObjects, args: RunArgs, io: Io): Promise<number> {
   const options = podOptions(args)
-  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`), { strict: args.strict ?? true })
   // One container gets our terminal: the first with stdin or tty, as kubectl attach picks one.
   const target = foregroundTarget(spec)
   const client = target && new ForegroundClient(target.container, io)
@@ -130,6 +136,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
       ...options,
       imagePullBackoff: options.backoff ?? KUBELET_BACKOFF,
       signal: starting.signal,
+      objects,
       onPull: pullProgress({ write: io.err, isTTY: io === processIo && !!process.stderr.isTTY }),
       onEvent: e => {
         const line = describe(e, retried)
@@ -164,18 +171,13 @@ export function summary(r: PodResult): string {
   return `pod ${r.name}: ${r.phase}\n${table(['CONTAINER', 'STATE', 'REASON', 'EXIT', 'RESTARTS', 'MESSAGE'], rows)}`
 }
 
-/** `run -d`: print the pod id once it is Running. */
-export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number> {
-  const options = podOptions(args)
-  const spec = loadManifest(args.manifest, m => io.err(`warning: ${m}\n`), { strict: args.strict ?? true })
-  const started = await runDetached(spec, args.root ?? DEFAULT_STATE_ROOT, options, m => io.err(`warning: ${m}\n`))
+/** What `run -d` says of a pod that waits for its images (ImagePullBackOff), or nothing. */
+export function waitingNote(started: DetachedStart): string {
   const w = started.waiting
-  if (w)
-    io.err(
-      `pod-launch: pod ${started.name}: ${w.containers.length > 1 ? 'containers' : 'container'} ${w.containers.join(', ')}: ${w.reason}: ${w.message ?? ''}\n` +
-        `hint: the pod waits and pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it; ` +
-        `pod-launch rm --force ${started.name} gives up\n`,
-    )
-  io.out(`${started.id}\n`)
-  return 0
+  if (!w) return ''
+  return (
+    `pod-launch: pod ${started.name}: ${w.containers.length > 1 ? 'containers' : 'container'} ${w.containers.join(', ')}: ${w.reason}: ${w.message ?? ''}\n` +
+    `hint: the pod waits and pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it; ` +
+    `pod-launch rm --force ${started.name} gives up\n`
+  )
 }

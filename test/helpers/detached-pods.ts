@@ -1,7 +1,8 @@
 // Detached pods (run -d) in a state root of the test's own: the root is
 // removed at teardown with every pod left in it (rm --force), and `leftovers`
 // lists what a removed pod still holds (state dir, live pause, cgroup dirs).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cli } from './cli.js'
@@ -62,4 +63,69 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(r => setTimeout(r, 50))
   }
+}
+
+/**
+ * What a reboot does to the pods under `root`, without one: every process of
+ * theirs (supervisor, pause, containers, anything in their cgroups) SIGKILLed,
+ * their cgroups gone, every mount below the root (tmpfs) gone, and the state
+ * root emptied, as /run is at boot. Nothing of pod-launch is used for it.
+ */
+export async function simulateReboot(root: string): Promise<void> {
+  const ids = existsSync(root) ? readdirSync(root).filter(d => /^[0-9a-f-]{36}$/.test(d)) : []
+  const records = ids.flatMap(id => {
+    try {
+      return [JSON.parse(readFileSync(join(root, id, 'pod.json'), 'utf8')) as PodRecordLite & { cgroups?: { paths?: { pod: string[] } } }]
+    } catch {
+      return []
+    }
+  })
+  const cgroupDirs = (dir: string): string[] =>
+    existsSync(dir)
+      ? [
+          dir,
+          ...readdirSync(dir, { withFileTypes: true })
+            .filter(d => d.isDirectory())
+            .flatMap(d => cgroupDirs(join(dir, d.name))),
+        ]
+      : []
+  const procsIn = (dirs: string[]) =>
+    dirs.flatMap(d => {
+      try {
+        return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)
+      } catch {
+        return []
+      }
+    })
+  const kill = (pid: number) => {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
+  for (const r of records) if (r.supervisor) kill(r.supervisor.pid)
+  const dirs = records.flatMap(r => (r.cgroups?.paths?.pod ?? []).flatMap(cgroupDirs))
+  await until('every process of the pods gone', () => {
+    const pids = procsIn(dirs)
+    pids.forEach(kill)
+    return pids.length === 0
+  })
+  // Deepest first; a cgroup whose last process is still being reaped is EBUSY for a moment.
+  for (const d of [...dirs].sort((a, b) => b.length - a.length))
+    await until(`rmdir ${d}`, () => {
+      try {
+        if (existsSync(d)) rmdirSync(d)
+        return true
+      } catch {
+        return false
+      }
+    })
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map(l => l.split(' ')[4])
+    .filter(p => p && p.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length)
+  for (const m of mounts) execFileSync('umount', ['-l', m])
+  for (const entry of existsSync(root) ? readdirSync(root) : []) rmSync(join(root, entry), { recursive: true, force: true })
 }

@@ -65,18 +65,38 @@ const MISTAKES: Mistake[] = [
     err: /: 1 problem\n {2}containers: is a field of spec: indent it under spec:\nhint/,
   },
   {
-    what: 'a List of one Pod',
-    yaml: 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: web}\n  spec:\n    containers: [{name: app, image: host, command: [sleep, "1"]}]\n',
+    what: 'a typo inside a List item',
+    yaml: 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: cfg}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: web}\n  spec:\n    containers: [{name: app, image: host, comand: [sleep], args: ["1"]}]\n',
     code: 2,
-    err: /: 1 problem\n {2}kind: must be "Pod", not "List": give the Pod itself, or its items as documents separated by ---\nhint/,
+    err: /: 1 problem\n {2}Pod web \(document 1\.2\): spec\.containers\[0\]\.comand: unknown field \(did you mean "command"\?\)\n/,
   },
   {
-    what: 'a mount of a volume kind that is refused',
+    what: 'a configMap volume of a ConfigMap the file does not give',
     yaml: POD(
       'spec:\n  volumes:\n  - name: cfg\n    configMap: {name: x}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    volumeMounts: [{name: cfg, mountPath: /cfg}]\n',
     ),
     code: 2,
-    err: /: 1 problem\n {2}spec\.volumes\[0\]\.configMap: configMap volumes are not supported yet/,
+    err: /^pod-launch: pod\.config: pod web: volume cfg: FailedMount: MountVolume\.SetUp failed for volume "cfg" : configmap "x" not found\nhint: give the ConfigMap/,
+  },
+  {
+    what: 'an env key of a Secret the file does not give',
+    yaml: POD(
+      'spec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    env: [{name: PW, valueFrom: {secretKeyRef: {name: db, key: password}}}]\n',
+    ),
+    code: 2,
+    err: /^pod-launch: pod\.config: pod web: container app: CreateContainerConfigError: secret "db" not found\n/,
+  },
+  {
+    what: 'a Deployment whose selector does not select its template',
+    yaml: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers: [{name: app, image: host, command: [sleep, "1"]}]\n',
+    code: 2,
+    err: /: 1 problem\n {2}spec\.template\.metadata\.labels: `selector` does not match template `labels`\n/,
+  },
+  {
+    what: 'a file with no pod in it',
+    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n',
+    code: 2,
+    err: /^pod-launch: manifest\.empty: .*pod\.yaml: no Pod to run \(it holds ConfigMap cfg \(document 1\)\)\n/,
   },
 ]
 
