@@ -1,14 +1,38 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { readManifest } from '../../../src/index.js'
+import { readManifest, readManifestSet } from '../../../src/index.js'
 
 const dir = fileURLToPath(new URL('../../../examples/', import.meta.url))
 
-t.test('every example manifest parses', async t => {
+t.test('every example manifest parses, every document of it, strictly', async t => {
   const files = readdirSync(dir).filter(f => /\.(ya?ml|json)$/.test(f))
   t.ok(files.length >= 2)
-  for (const f of files) t.doesNotThrow(() => readManifest(dir + f), f)
+  for (const f of files) t.doesNotThrow(() => readManifestSet(dir + f, { strict: true }), f)
+})
+
+t.test("the Kubernetes docs' ConfigMap and Secret examples: the objects and the pods that read them, every field honoured", async t => {
+  const kinds = (f: string) => {
+    const s = readManifestSet(dir + f, { strict: true })
+    t.same(
+      s.pods.flatMap(p => p.parsed.unsupported),
+      [],
+      `${f}: every field is honoured`,
+    )
+    return [s.objects.configMaps.map(o => o.name), s.objects.secrets.map(o => o.name), s.pods.map(p => p.parsed.spec.name)]
+  }
+  t.same(kinds('configmap-game-demo.yaml'), [['game-demo'], [], ['configmap-demo-pod']])
+  t.same(kinds('configmap-envfrom.yaml'), [['special-config'], [], ['dapi-test-pod', 'dapi-test-pod-volume']])
+  t.same(kinds('secret-dotfile.yaml'), [[], ['dotfile-secret', 'backend-user'], ['secret-dotfiles-pod', 'env-single-secret']])
+  const web = readManifestSet(dir + 'web-deployment.yaml', { strict: true })
+  t.match(
+    web.pods.map(p => p.parsed.spec.name),
+    [/^web-[a-z0-9]+-[a-z0-9]{5}$/],
+  )
+  t.same(
+    web.notRun.map(n => n.origin.kind),
+    ['Service'],
+  )
 })
 
 t.test("the seeds' pod: two web containers on 8080 and 8081, a hostPath volume, Never, labels", async t => {
