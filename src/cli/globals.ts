@@ -8,8 +8,8 @@ export class UsageError extends Error {}
 
 /** Global options: name -> [environment variable, description]. */
 const GLOBALS = {
-  root: ['POD_LAUNCH_ROOT', 'state root: runtime state, gone at reboot (default /run/pod-launch)'],
-  'persist-root': ['POD_LAUNCH_PERSIST_ROOT', 'what survives a reboot: pods kept with run -d --persist (default /var/lib/pod-launch)'],
+  root: ['POD_LAUNCH_ROOT', 'state root: runtime state, gone at reboot'],
+  'persist-root': ['POD_LAUNCH_PERSIST_ROOT', 'what survives a reboot: pods kept with run -d --persist'],
   'cgroup-parent': ['POD_LAUNCH_CGROUP_PARENT', 'parent of the pod cgroup below each hierarchy root (default pod-launch)'],
   network: ['POD_LAUNCH_NETWORK', 'cni: the CNI network of --cni-conf-dir (default); none: loopback only'],
   'cni-conf-dir': [

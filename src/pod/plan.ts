@@ -19,7 +19,18 @@ import {
   type RuntimeFacts,
   type Sysctl,
 } from '../spec/index.js'
-import { native, pausePath, type NativeMount, type NativePlan, type NsType, nsRef, PLAN_VERSION, type PlanJoin, type SealedLists, type SpawnPlan } from '../spawn/index.js'
+import {
+  native,
+  pausePath,
+  type NativeMount,
+  type NativePlan,
+  type NsType,
+  nsRef,
+  PLAN_VERSION,
+  type PlanJoin,
+  type SealedLists,
+  type SpawnPlan,
+} from '../spawn/index.js'
 export {
   bindPlan,
   checkPlan,

@@ -175,6 +175,7 @@ t.test('capabilities: never more than this process holds, nor than the kernel kn
   const old = useNative(fakeNative({ capLast: () => 37 }))
   t.teardown(old)
   t.match(identityOf({}, { privileged: true }), { capBounding: ((1n << 38n) - 1n).toString() }, 'a 5.8 kernel (cap_last_cap 37): 38 capabilities')
+})
 
 t.test('values from Secrets never enter a plan: envp and argv show stand-ins, the real lists go to the sealed file and come back at bind', async t => {
   const s = parseManifest({
