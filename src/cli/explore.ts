@@ -74,7 +74,9 @@ function documentLines(m: ManifestPods): string[] {
       const secret = o.kind === 'Secret' ? ` (${o.type}; values not shown)` : ''
       return {
         origin,
-        text: `${o.kind} ${o.name}: ${keys.length} key${keys.length === 1 ? '' : 's'} (${keys.join(', ')})${secret}${by.length ? `, read by pod ${by.join(', ')}` : ', read by no pod'}`,
+        text:
+          `${o.kind} ${o.name}: ${keys.length} key${keys.length === 1 ? '' : 's'} (${keys.join(', ')})${secret}` +
+          `${by.length ? `, read by pod ${by.join(', ')}` : ', read by no pod'}`,
       }
     }),
   ]
@@ -99,7 +101,8 @@ function planLines(plan: PodPlan): string[] {
     if (p.env.length) lines.push(`   env:    ${p.env.join(' ')}`)
     if (p.plan?.sealed)
       lines.push(
-        `   sealed: values from Secrets are not in the plan: the real ${p.plan.sealed.argv ? 'env and argv are' : 'env is'} read at spawn from ${p.plan.sealed.file} (a tmpfs)`,
+        `   sealed: values from Secrets are not in the plan: the real ${p.plan.sealed.argv ? 'env and argv are' : 'env is'} ` +
+          `read at spawn from ${p.plan.sealed.file} (a tmpfs)`,
       )
     for (const probe of p.probes ?? []) lines.push(`   probe:  ${probe}`)
     lines.push(`   capabilities: ${p.capabilities}`, `   seccomp: ${p.seccomp}`, '')

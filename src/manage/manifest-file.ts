@@ -120,7 +120,9 @@ export function loadManifestFile(source: string, opts: ManifestFileOptions = {})
       step: 'pod.config',
       code: 'CreateContainerConfigError',
       exitCode: 2,
-      hint: 'give the ConfigMap or Secret in the same file (a document of its own), with --configmap FILE / --secret FILE, or mark the reference optional: true',
+      hint:
+        'give the ConfigMap or Secret in the same file (a document of its own), with --configmap FILE / --secret FILE, ' +
+        'or mark the reference optional: true',
     })
   }
   return result

@@ -146,7 +146,8 @@ function downwardItems(c: Checker, v: unknown, path: string): DownwardAPIItem[] 
       if (fieldRef && !VOLUME_FIELD_PATHS.test(fieldRef))
         c.fail(
           `${p}.fieldRef.fieldPath`,
-          `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']`,
+          `"${fieldRef}" is not supported in a downwardAPI volume: one of metadata.name, metadata.namespace, metadata.uid, ` +
+            "metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>']",
         )
     }
     const hasResource = io.resourceFieldRef !== undefined && io.resourceFieldRef !== null

@@ -182,7 +182,8 @@ export function workloadPod(c: Checker, top: Obj): WorkloadPod {
     const set = JOB_SETTINGS.filter(k => spec[k] !== undefined && spec[k] !== null)
     if (set.length > 0)
       warnings.push(
-        `Job ${name}: ${set.map(k => `${k} ${JSON.stringify(spec[k])}`).join(', ')} ignored: the template runs once, as one pod; nothing retries or counts completions`,
+        `Job ${name}: ${set.map(k => `${k} ${JSON.stringify(spec[k])}`).join(', ')} ignored: ` +
+          'the template runs once, as one pod; nothing retries or counts completions',
       )
   }
   if (!hasTemplate) return { warnings } // its problems are said; a pod of no template would only repeat them
