@@ -4,7 +4,17 @@
 import { lstatSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../errors.js'
-import { listImages, pullImage, removeImage, lookupImage, storePaths, type ImageRecord } from '../rootfs/images/index.js'
+import {
+  DEFAULT_REGISTRY,
+  listImages,
+  parseImageName,
+  pullImage,
+  removeImage,
+  lookupImage,
+  storePaths,
+  type Credentials,
+  type ImageRecord,
+} from '../rootfs/images/index.js'
 import { criError } from './status.js'
 import type { AuthConfig, FilesystemUsage, Image, ImageSpec } from './types.js'
 
@@ -38,20 +48,32 @@ export function criImage(r: ImageRecord): Image {
   }
 }
 
-/** Credentials of a PullImageRequest's auth: username/password, or `auth` (base64 of user:password). */
-export function pullCredentials(auth: AuthConfig | null): { username: string; password: string } | undefined {
+/**
+ * Credentials of a PullImageRequest's auth: username/password, `auth`
+ * (base64 of user:password), identity_token (an OAuth2 refresh token for the
+ * registry's token service) or registry_token (a bearer token sent to the
+ * registry as it is). With server_address set they are for that registry
+ * only, as containerd reads them.
+ */
+export function pullCredentials(auth: AuthConfig | null, registry?: string): Credentials | undefined {
   if (!auth) return undefined
+  if (auth.serverAddress && registry && serverHost(auth.serverAddress) !== registry) return undefined
   if (auth.username || auth.password) return { username: auth.username, password: auth.password }
+  if (auth.identityToken) return { username: '', password: '', identityToken: auth.identityToken }
   if (auth.auth) {
     const text = Buffer.from(auth.auth, 'base64').toString('utf8')
     const colon = text.indexOf(':')
     if (colon <= 0) throw criError('cri.PullImage', 'auth.auth', 'not base64 of user:password', 'INVALID_ARGUMENT')
     return { username: text.slice(0, colon), password: text.slice(colon + 1) }
   }
-  if (auth.identityToken || auth.registryToken) {
-    throw criError('cri.PullImage', 'auth', 'identity_token and registry_token are not supported', 'INVALID_ARGUMENT', 'pass username and password')
-  }
+  if (auth.registryToken) return { username: '', password: '', registryToken: auth.registryToken }
   return undefined
+}
+
+/** The registry a server_address names (`https://index.docker.io/v1/` is docker.io), as image names spell it. */
+function serverHost(address: string): string {
+  const host = new URL(/^[a-z]+:\/\//.test(address) ? address : `https://${address}`).host
+  return ['index.docker.io', 'registry-1.docker.io'].includes(host) ? DEFAULT_REGISTRY : host
 }
 
 function specName(step: string, spec: ImageSpec | null): string {
@@ -95,7 +117,7 @@ export class CriImages {
 
   async pull(spec: ImageSpec | null, auth: AuthConfig | null): Promise<string> {
     const name = specName('cri.PullImage', spec)
-    const r = await pullImage(name, { root: this.root, credentials: pullCredentials(auth), onWarning: this.onWarning })
+    const r = await pullImage(name, { root: this.root, credentials: pullCredentials(auth, parseImageName(name).registry), onWarning: this.onWarning })
     this.usage = undefined
     return r.id
   }

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 
 export const USER = 'tester'
 export const PASSWORD = 'pw-not-secret-42'
+/** The refresh token (an identity token) the fixture issuer takes for USER. */
+export const REFRESH_TOKEN = 'rt-not-secret-7'
 const ISSUER = fileURLToPath(new URL('../fixtures/token-issuer.mjs', import.meta.url))
 
 export interface Registry {
@@ -95,7 +97,7 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> 
     const key = join(dir, 'token.key')
     const cert = join(dir, 'token.crt')
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=pod-launch test token issuer', '-keyout', key, '-out', cert)
-    const issuer = spawn(process.execPath, [ISSUER, String(tport), key, USER, PASSWORD], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const issuer = spawn(process.execPath, [ISSUER, String(tport), key, USER, PASSWORD, REFRESH_TOKEN], { stdio: ['ignore', 'ignore', 'inherit'] })
     procs.push(issuer)
     await waitListening(tport, issuer, () => '')
     yaml += `auth:\n  token:\n    realm: http://127.0.0.1:${tport}/token\n    service: pod-launch-test\n    issuer: pod-launch-test-issuer\n    rootcertbundle: ${cert}\n`

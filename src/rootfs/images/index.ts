@@ -8,7 +8,7 @@ export { gcImageStore, type StoreGcAction } from './store-gc.js'
 export { DEFAULT_LIMITS, LAYER_LIMIT_ENV, IMAGE_LIMIT_ENV, parseSize, sizeLimits, type SizeLimits } from './limits.js'
 export { type ImageRecord, DEFAULT_STATE_ROOT, storePaths } from './store.js'
 export { type ImageConfig, parseImageConfig, parseOciIndex, parseOciManifest, parseDockerManifest, selectEntry, refNameOf } from './manifest.js'
-export { parseImageName, normalizeImageName, familiarName, type ImageRef } from './names.js'
+export { parseImageName, normalizeImageName, familiarName, DEFAULT_REGISTRY, type ImageRef } from './names.js'
 export { unpackLayer, OPAQUE_XATTR } from './extract.js'
 
 /**
@@ -28,6 +28,7 @@ export {
   removeCredentials,
   RegistryClient,
   readRegistriesConfig,
+  type Credentials,
   type PullEvent,
   type PullOptions,
 } from './registry/index.js'

@@ -1,36 +1,13 @@
 // The CRI server on a socket of its own, called through @grpc/grpc-js as
 // kubelet's client calls it (no root: an empty image store, no pods).
-import t, { type Test } from 'tap'
-import { credentials, makeGenericClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js'
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import t from 'tap'
+import { status, type ServiceError } from '@grpc/grpc-js'
+import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CriServer, criServices } from '../../../src/cri/index.js'
+import { CriServer } from '../../../src/cri/index.js'
+import { serveCri } from '../../helpers/cri-client.js'
 
-type Call = (req: object) => Promise<Record<string, unknown>>
-
-async function serve(t: Test, extra: Partial<Parameters<typeof CriServer.start>[0]> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'pl-cri-unit-'))
-  const server = await CriServer.start({ listen: `unix://${join(dir, 'cri.sock')}`, root: join(dir, 'root'), network: 'none', log: () => {}, ...extra })
-  const { runtime, image } = criServices()
-  const connect = (def: typeof runtime) => new (makeGenericClientConstructor(def, ''))(`unix://${server.socket}`, credentials.createInsecure())
-  const clients: Client[] = [connect(runtime), connect(image)]
-  const call =
-    (client: Client) =>
-    (method: string): Call =>
-    req =>
-      new Promise((resolve, reject) =>
-        (client as unknown as Record<string, (r: object, cb: (e: ServiceError | null, v: Record<string, unknown>) => void) => void>)[method](req, (e, v) =>
-          e ? reject(e) : resolve(v),
-        ),
-      )
-  t.teardown(async () => {
-    for (const c of clients) c.close()
-    await server.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return { server, dir, rt: call(clients[0]), img: call(clients[1]), raw: clients[0] }
-}
+const serve = serveCri
 
 t.test('Version answers all four fields', async t => {
   const { rt } = await serve(t)

@@ -85,10 +85,21 @@ export class RegistryClient {
     throw last
   }
 
-  /** Get a token (Bearer) or build the Basic header, for pulling this repository. */
+  /**
+   * Get a token (Bearer) or build the Basic header, for pulling this
+   * repository. A registry token is sent as it is; an identity token is
+   * exchanged at the token service for an access token (OAuth2 refresh_token
+   * grant, as docker does).
+   */
   private async authorize(challenge: Challenge | undefined): Promise<void> {
     const c = challenge ?? this.challenge
     if (!c) return
+    if (this.creds?.registryToken) {
+      this.authorization = `Bearer ${this.creds.registryToken}`
+      return
+    }
+    if (this.creds?.identityToken && c.scheme !== 'bearer')
+      throw this.unauthorized(`an identity token needs token authentication, and the registry asks for "${c.scheme}"`, true)
     const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined
     if (c.scheme === 'basic') {
       if (!basic) throw this.unauthorized('the registry wants a user name and password', false)
@@ -100,8 +111,7 @@ export class RegistryClient {
     if (c.params.service) url.searchParams.set('service', c.params.service)
     const scope = c.params.scope ?? (this.o.repository ? `repository:${this.o.repository}:pull` : undefined)
     if (scope) url.searchParams.set('scope', scope)
-    // The token service is another host: the registry's headers and client certificate are not for it.
-    const { res } = await fetchUrl(url, { ...this.http('registry.auth'), headers: undefined, cert: undefined }, basic ? { Authorization: basic } : {})
+    const { res } = await this.tokenRequest(url, basic)
     if (res.statusCode === 401 || res.statusCode === 403) {
       res.resume()
       throw this.unauthorized(`the token service ${url.host} refused ${this.creds ? 'the credentials' : 'anonymous access'} (${res.statusCode})`, !!this.creds)
@@ -115,6 +125,25 @@ export class RegistryClient {
     } catch {}
     if (!token) throw this.unauthorized(`the token service ${url.host} sent no token`, false)
     this.authorization = `Bearer ${token}`
+  }
+
+  /** GET the realm (anonymous or Basic), or POST a refresh_token grant for an identity token. */
+  private tokenRequest(url: URL, basic: string | undefined) {
+    // The token service is another host: the registry's headers and client certificate are not for it.
+    const o = { ...this.http('registry.auth'), headers: undefined, cert: undefined }
+    const refresh = this.creds?.identityToken
+    if (!refresh) return fetchUrl(url, o, basic ? { Authorization: basic } : {})
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'pod-launch' })
+    for (const k of ['service', 'scope']) if (url.searchParams.has(k)) form.set(k, url.searchParams.get(k)!)
+    const body = Buffer.from(form.toString())
+    return fetchUrl(
+      new URL(url.origin + url.pathname),
+      { ...o, method: 'POST', body },
+      {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Content-Length': String(body.length),
+      },
+    )
   }
 
   private unauthorized(reason: string, badCreds: boolean): PodError {

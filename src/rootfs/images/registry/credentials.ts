@@ -15,6 +15,10 @@ import { DEFAULT_REGISTRY } from '../names.js'
 export interface Credentials {
   username: string
   password: string
+  /** An OAuth2 refresh token for the registry's token service (docker's `identitytoken`, CRI identity_token). */
+  identityToken?: string
+  /** A bearer token sent to the registry as it is (docker's `registrytoken`, CRI registry_token). */
+  registryToken?: string
 }
 
 const HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io']
@@ -63,7 +67,9 @@ function keysFor(registry: string, repository?: string): string[] {
   return [...scoped, ...hosts]
 }
 
-function decode(entry: { auth?: string; username?: string; password?: string }): Credentials | undefined {
+function decode(entry: { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }): Credentials | undefined {
+  if (entry.registrytoken) return { username: '', password: '', registryToken: entry.registrytoken }
+  if (entry.identitytoken) return { username: entry.username ?? '', password: '', identityToken: entry.identitytoken }
   if (entry.username && entry.password) return { username: entry.username, password: entry.password }
   if (!entry.auth) return undefined
   const text = Buffer.from(entry.auth, 'base64').toString('utf8')

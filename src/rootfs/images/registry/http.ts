@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs'
 import { PodError } from '../../../errors.js'
 
 export interface HttpOptions {
-  method?: 'GET' | 'HEAD'
+  method?: 'GET' | 'HEAD' | 'POST'
+  /** The request body (POST). */
+  body?: Buffer
   headers?: Record<string, string>
   /** Extra CA certificates (PEM) for this host, added to the system's. */
   ca?: string[]
@@ -126,7 +128,7 @@ function once(url: URL, o: HttpOptions, headers: Record<string, string>): Promis
     })
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })))
     req.on('error', reject)
-    req.end()
+    req.end(o.body)
   })
 }
 
