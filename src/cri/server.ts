@@ -220,15 +220,7 @@ export class CriServer {
         return { status: containerStatus(c), info: req.verbose ? containerInfo(c) : {} }
       },
       UpdateContainerResources: (req: { containerId: string; linux: LinuxContainerResources | null }) => rt.updateResources(req.containerId, req.linux),
-      ReopenContainerLog: (req: { containerId: string }) => {
-        rt.mustContainer('cri.ReopenContainerLog', req.containerId)
-        throw criError(
-          'cri.ReopenContainerLog',
-          `container ${req.containerId}`,
-          'logs are written by this server until the pod shim holds them (issue 18)',
-          'UNIMPLEMENTED',
-        )
-      },
+      ReopenContainerLog: async (req: { containerId: string }) => void (await rt.reopenLog(req.containerId)),
       ExecSync: async (req: { containerId: string; cmd: string[]; timeout: string }) => rt.execSync(req.containerId, req.cmd, Number(req.timeout)),
       ContainerStats: (req: { containerId: string }) => ({ stats: this.containerStats(rt.mustContainer('cri.ContainerStats', req.containerId)) }),
       ListContainerStats: (req: { filter: { id: string; podSandboxId: string; labelSelector: Record<string, string> } | null }) => ({

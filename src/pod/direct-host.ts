@@ -35,6 +35,7 @@ class DirectProcess implements HostedProcess {
     private readonly child: ChildProcessHandle,
     private readonly io: RunStdio | undefined,
     finish: (child: ChildProcessHandle) => Promise<ProcessExit>,
+    private readonly log?: CriLogFile,
   ) {
     this.exited = finish(child)
   }
@@ -57,6 +58,11 @@ class DirectProcess implements HostedProcess {
 
   windowSize(): WindowSize | undefined {
     return this.io?.windowSize()
+  }
+
+  reopenLog(): Promise<void> {
+    if (!this.log) return Promise.reject(new PodError(`log.open: pid ${this.pid}: this process has no log`, { step: 'log.open', code: 'EINVAL' }))
+    return this.log.reopen()
   }
 }
 
@@ -94,13 +100,18 @@ export class DirectHost implements ProcessHost {
     const readers = io.readers(log, (stream, line) => onLine?.(req.name, stream, line), terminal)
     const started = new Date()
     const stdio = io
-    return new DirectProcess(child, io, async c => {
-      const exit = await this.exit(c, req, started)
-      await drain(readers, log)
-      stdio.ended(exit.exitCode)
-      stdio.close()
-      return exit
-    })
+    return new DirectProcess(
+      child,
+      io,
+      async c => {
+        const exit = await this.exit(c, req, started)
+        await drain(readers, log)
+        stdio.ended(exit.exitCode)
+        stdio.close()
+        return exit
+      },
+      log,
+    )
   }
 
   /** The exit, with the OOM verdict from the cgroup's counter. */

@@ -2,8 +2,9 @@
 // the CRI log file (`<RFC3339Nano> <stream> <F|P> <bytes>`), hand lines to the
 // caller. Backpressure: while the file or the terminal cannot keep up, the pipe
 // is paused, so the container blocks in write(2) instead of us buffering.
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, openSync, type WriteStream } from 'node:fs'
 import { Socket } from 'node:net'
+import { PodError } from '../errors.js'
 import type { Writable } from 'node:stream'
 
 export type Stream = 'stdout' | 'stderr'
@@ -76,14 +77,28 @@ export function parseCriLog(text: Buffer): { time: string; stream: Stream; full:
 /** One shared CRI log file for a container run (both streams write into it). */
 export class CriLogFile {
   readonly path: string
-  private readonly file: WriteStream
-  readonly closed: Promise<void>
+  private file: WriteStream
+  private ended = false
 
+  /**
+   * Opens (creates) the file at once: it exists when the container's start
+   * returns, as kubelet and critest read it then. Throws `log.open`.
+   */
   constructor(path: string) {
     this.path = path
-    this.file = createWriteStream(path, { flags: 'a', mode: 0o640 })
-    this.closed = new Promise(resolve => this.file.on('close', () => resolve()))
-    this.file.on('error', () => {}) // reported through `closed`; a full disk must not crash the supervisor
+    this.file = CriLogFile.open(path)
+  }
+
+  private static open(path: string): WriteStream {
+    let fd: number
+    try {
+      fd = openSync(path, 'a', 0o640)
+    } catch (e) {
+      throw PodError.system('log.open', e, path, { hint: "the log's directory must exist (kubelet makes the pod's log directory)" })
+    }
+    const file = createWriteStream('', { fd })
+    file.on('error', () => {}) // a full disk must not crash the supervisor: output is dropped, the pipe released
+    return file
   }
 
   /** Write one record; false when the caller should wait for `drain`. */
@@ -96,10 +111,31 @@ export class CriLogFile {
     return this.file
   }
 
-  end(): Promise<void> {
-    this.file.end()
-    return this.closed
+  /**
+   * CRI ReopenContainerLog: kubelet renamed the file (rotation); the records
+   * written so far go on into it, the next ones into a new file at the path.
+   * Throws `log.open` (the old file stays in use then).
+   */
+  async reopen(): Promise<void> {
+    if (this.ended) return // the run is over: nothing more will be written
+    const old = this.file
+    this.file = CriLogFile.open(this.path)
+    await closeStream(old)
   }
+
+  end(): Promise<void> {
+    this.ended = true
+    return closeStream(this.file)
+  }
+}
+
+/** End a file stream; resolves once what was written is in the file and it is closed. */
+function closeStream(file: WriteStream): Promise<void> {
+  return new Promise(resolve => {
+    if (file.closed) return resolve()
+    file.once('close', () => resolve())
+    file.end()
+  })
 }
 
 export interface PipeReader {

@@ -72,6 +72,8 @@ export interface HostedProcess {
   detach(client: AttachClient): void
   /** The tty's window size (io `log` with tty). */
   windowSize(): WindowSize | undefined
+  /** CRI ReopenContainerLog (io `log`): close the log file and open its path again, after kubelet renamed it. Throws `log.open`. */
+  reopenLog(): Promise<void>
 }
 
 /** The parent of a pod's pause and containers. */

@@ -1,7 +1,7 @@
 // CRI log format: what a container wrote comes back byte for byte from the
 // records, whatever the chunking of the pipe.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { CriLogFile, MAX_RECORD_BYTES, RecordSplitter, parseCriLog, rfc3339Nano, type Stream } from '../../../src/pod/logs.js'
 
@@ -258,4 +258,21 @@ t.test('a CriLogFile appends to an existing log, as for a restarted container', 
     parseCriLog(readFileSync(join(dir, 'c.log'))).map(r => r.content.toString()),
     ['first', 'second'],
   )
+})
+
+t.test('a CriLogFile exists once made, and reopen moves the next records to a new file at its path (ReopenContainerLog)', async t => {
+  const dir = t.testdir()
+  const path = join(dir, 'c.log')
+  const log = new CriLogFile(path)
+  t.ok(existsSync(path), 'the file is there before anything is written')
+  log.write('stdout', Buffer.from('before'), true)
+  renameSync(path, `${path}.1`)
+  await log.reopen()
+  log.write('stdout', Buffer.from('after'), true)
+  await log.end()
+  await log.reopen() // after the end: nothing to write, nothing opened
+  const words = (p: string) => parseCriLog(readFileSync(p)).map(r => r.content.toString())
+  t.same(words(`${path}.1`), ['before'])
+  t.same(words(path), ['after'])
+  t.throws(() => new CriLogFile(join(dir, 'missing', 'c.log')), { code: 'ENOENT', message: /^log\.open: .*missing\/c\.log: no such file/ })
 })
