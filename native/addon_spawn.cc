@@ -130,7 +130,8 @@ int MountKind(const std::string &kind) {
     const char *name;
     int kind;
   } kinds[] = {{"mount", MOUNT_MOUNT},     {"mkdir", MOUNT_MKDIR}, {"file", MOUNT_FILE},
-               {"symlink", MOUNT_SYMLINK}, {"pivot", MOUNT_PIVOT}, {"write", MOUNT_WRITE}};
+               {"symlink", MOUNT_SYMLINK}, {"pivot", MOUNT_PIVOT}, {"write", MOUNT_WRITE},
+               {"mask", MOUNT_MASK}};
   for (const auto &k : kinds)
     if (kind == k.name)
       return k.kind;

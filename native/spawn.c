@@ -144,14 +144,26 @@ static int mount_step(const struct spawn_mount *m) {
     return symlink(m->source, m->target) < 0 && errno != EEXIST ? -1 : 0;
   case MOUNT_PIVOT:
     /* pivot_root(2) "new_root and put_old may be the same directory": the
-     * old root is stacked on top and detached at once (as runc does). */
+     * old root is stacked on top and detached at once (as runc does). Made
+     * a recursive slave first, so that the detach does not propagate to the
+     * host through mounts still shared with it (mount propagation of
+     * volumes: mount_namespaces(7)). */
     if (chdir(m->target) < 0)
       return -1;
     if (syscall(SYS_pivot_root, ".", ".") < 0)
       return -1;
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+      return -1;
     if (umount2(".", MNT_DETACH) < 0)
       return -1;
     return chdir("/");
+  case MOUNT_MASK:
+    /* runc's maskPath: binding a file over a directory fails with ENOTDIR. */
+    if (mount("/dev/null", m->target, NULL, MS_BIND, NULL) == 0 || errno == ENOENT)
+      return 0;
+    if (errno != ENOTDIR)
+      return -1;
+    return mount("tmpfs", m->target, "tmpfs", MS_RDONLY, "size=0");
   default:
     if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
       return m->optional && errno == ENOENT ? 0 : -1;

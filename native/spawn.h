@@ -13,14 +13,17 @@
 
 /* One step of the mount plan: a mount(2), or making its mountpoint. */
 /* MOUNT_WRITE: write `source` to the existing file `target` (a sysctl under
- * /proc/sys, in the namespaces the child is in by then). */
+ * /proc/sys, in the namespaces the child is in by then).
+ * MOUNT_MASK: hide `target` as runc's maskPath does: /dev/null bound over a
+ * file, an empty read-only tmpfs over a directory, nothing when it is missing. */
 enum spawn_mount_kind {
   MOUNT_MOUNT,
   MOUNT_MKDIR,
   MOUNT_FILE,
   MOUNT_SYMLINK,
   MOUNT_PIVOT,
-  MOUNT_WRITE
+  MOUNT_WRITE,
+  MOUNT_MASK
 };
 
 struct spawn_mount {

@@ -9,7 +9,11 @@ import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import type { NetworkOptions } from '../net/index.js'
 import { PodSandbox, execCapture, planExec, type HostedProcess, type ProcessExit, type SandboxContainer } from '../pod/index.js'
+import { preparePodSeccomp, SeccompCache, seccompWarnings } from '../seccomp/index.js'
 import { logFile } from '../state/index.js'
+import { PodError } from '../errors.js'
+import { resolveImageUser, type ImageRecord } from '../rootfs/images/index.js'
+import { checkPropagation, criDevices } from './host-paths.js'
 import { findImage } from './images.js'
 import { criError, notFound } from './status.js'
 import { containerSpec, criResources, mountSources, portMappings, sandboxSpec, stopSignal } from './translate.js'
@@ -52,6 +56,21 @@ export interface ContainerRecord {
   signal: NodeJS.Signals
 }
 
+/** A user name in the image's /etc/passwd; throws INVALID_ARGUMENT naming the field when the image has none. */
+function imageUserByName(step: string, image: ImageRecord, name: string): { uid: number; gid: number } {
+  try {
+    return resolveImageUser(image.layers, name)
+  } catch (e) {
+    if (!(e instanceof PodError)) throw e
+    throw criError(
+      step,
+      `config.linux.security_context.run_as_username ${JSON.stringify(name)}`,
+      `no such user in the /etc/passwd of image ${image.names[0] ?? image.id}`,
+      'INVALID_ARGUMENT',
+    )
+  }
+}
+
 export type ContainerEvent = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT'
 
 export interface RuntimeOptions extends NetworkOptions {
@@ -72,6 +91,8 @@ function lookup<T>(all: Map<string, T>, id: string): T | undefined {
 export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, ContainerRecord] }> {
   readonly sandboxes = new Map<string, SandboxRecord>()
   readonly containers = new Map<string, ContainerRecord>()
+  /** Compiled seccomp filters, by profile and capabilities (most containers share one). */
+  private readonly seccomp = new SeccompCache()
 
   constructor(private readonly o: RuntimeOptions) {
     super()
@@ -141,6 +162,9 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     if (s.state !== 'SANDBOX_READY') throw criError(step, `sandbox ${s.id}`, 'is not ready (stopped)', 'FAILED_PRECONDITION')
     const id = randomBytes(32).toString('hex')
     const spec = containerSpec(id, config)
+    const devices = criDevices(config)
+    if (devices.length > 0) spec.devices = devices
+    checkPropagation(config, s.sandbox.dir.root)
     const image = findImage(this.o.root, spec.image)
     if (!image) {
       throw criError(
@@ -151,8 +175,21 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
         'kubelet pulls it first (PullImage)',
       )
     }
+    // run_as_username: the image's /etc/passwd gives the uid, and the group unless run_as_group does (containerd's WithUser).
+    const username = config.linux?.securityContext?.runAsUsername
+    if (username && spec.securityContext.runAsUser === undefined) {
+      const user = imageUserByName(step, image, username)
+      spec.securityContext.runAsUser = user.uid
+      spec.securityContext.runAsGroup ??= user.gid
+    }
+    // Its seccomp filter (a Localhost profile read and checked here), compiled as a pod's containers' are.
+    const seccomp = preparePodSeccomp({ ...s.sandbox.spec, initContainers: [], containers: [spec] }, {}, this.seccomp)
+    for (const w of seccompWarnings(seccomp)) this.o.warn(w)
     for (const [name, path] of mountSources(id, config)) s.sandbox.volumes.set(name, path)
-    const created = s.sandbox.createContainer(spec, false, { image: { kind: 'layers', layers: image.layers, config: image.config } })
+    const created = s.sandbox.createContainer(spec, false, {
+      image: { kind: 'layers', layers: image.layers, config: image.config },
+      seccomp: seccomp.get(spec.name)?.filter?.bpf,
+    })
     const logDir = (sandboxConfig ?? s.config).logDirectory
     const logPath = logDir && config.logPath ? join(logDir, config.logPath) : logFile(s.sandbox.dir.root, id, 0)
     const rec: ContainerRecord = {
@@ -231,6 +268,14 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     }
     this.containers.delete(c.id)
     this.emit('event', 'CONTAINER_DELETED_EVENT', c)
+  }
+
+  /** ReopenContainerLog: after kubelet renamed the log, new records go to a new file at log_path. Running containers only, as containerd. */
+  async reopenLog(id: string): Promise<void> {
+    const step = 'cri.ReopenContainerLog'
+    const c = this.mustContainer(step, id)
+    if (c.state !== 'CONTAINER_RUNNING' || !c.process) throw criError(step, `container ${c.id}`, 'is not running', 'FAILED_PRECONDITION')
+    await c.process.reopenLog()
   }
 
   /** New cpu/memory limits in the container's cgroup (kept in its config for ContainerStatus). */

@@ -13,6 +13,7 @@ import type {
   Int64,
   LinuxContainerResources,
   LinuxContainerSecurityContext,
+  Mount,
   NamespaceOption,
   PodSandboxConfig,
   SecurityProfile,
@@ -134,6 +135,9 @@ export function criSecurity(s: LinuxContainerSecurityContext | null | undefined)
     readOnlyRootFilesystem: !!s?.readonlyRootfs,
     capabilities: { add: (s?.capabilities?.addCapabilities ?? []).map(capName), drop: (s?.capabilities?.dropCapabilities ?? []).map(capName) },
   }
+  // As containerd: the request's lists, none when it sends none (kubelet sends runc's defaults, or none for procMount Unmasked).
+  out.maskedPaths = [...(s?.maskedPaths ?? [])]
+  out.readonlyPaths = [...(s?.readonlyPaths ?? [])]
   if (s?.runAsUser) out.runAsUser = num(s.runAsUser.value)
   if (s?.runAsGroup) out.runAsGroup = num(s.runAsGroup.value)
   if (s?.noNewPrivs) out.allowPrivilegeEscalation = false
@@ -174,7 +178,7 @@ export function containerSpec(name: string, c: ContainerConfig): ContainerSpec {
     ...(c.workingDir ? { workingDir: c.workingDir } : {}),
     ports: [],
     resources,
-    volumeMounts: c.mounts.map((m, i) => ({ name: `${name}-m${i}`, mountPath: m.containerPath, readOnly: m.readonly })),
+    volumeMounts: c.mounts.map((m, i) => ({ name: `${name}-m${i}`, mountPath: m.containerPath, readOnly: m.readonly, ...propagation(m.propagation) })),
     lifecycle: {},
     securityContext: criSecurity(c.linux?.securityContext),
     terminationMessagePath: '/dev/termination-log',
@@ -183,6 +187,13 @@ export function containerSpec(name: string, c: ContainerConfig): ContainerSpec {
     stdinOnce: c.stdinOnce,
     tty: c.tty,
   }
+}
+
+const PROPAGATION = { PROPAGATION_HOST_TO_CONTAINER: 'HostToContainer', PROPAGATION_BIDIRECTIONAL: 'Bidirectional' } as const
+
+/** A CRI mount's propagation as a volume mount's (PROPAGATION_PRIVATE, the zero value: none). */
+function propagation(p: Mount['propagation'] | undefined): { propagation?: 'HostToContainer' | 'Bidirectional' } {
+  return p === 'PROPAGATION_HOST_TO_CONTAINER' || p === 'PROPAGATION_BIDIRECTIONAL' ? { propagation: PROPAGATION[p] } : {}
 }
 
 /** Volume name -> host path of a container's CRI mounts (containerSpec's volume mounts). */

@@ -259,6 +259,9 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     workingDir: run.workingDir,
     readOnlyRoot: c.securityContext.readOnlyRootFilesystem,
     privileged: c.securityContext.privileged,
+    devices: c.devices,
+    maskedPaths: c.securityContext.maskedPaths,
+    readonlyPaths: c.securityContext.readonlyPaths,
   })
   const shared = sandboxNamespaces(pod)
   // A new pid namespace unless the pod shares pause's or the host's.

@@ -1,8 +1,9 @@
-// runc's default masked and read-only paths (libcontainer/specconv): masked
-// files get /dev/null bound over them, masked directories an empty read-only
-// tmpfs; read-only paths are bound onto themselves read-only. Missing ones are
-// skipped, as runc does.
-import { existsSync, statSync } from 'node:fs'
+// Masked and read-only paths, applied after pivot_root in the container's
+// own view (as runc applies them: a symlink in the image resolves inside the
+// container). A masked path gets /dev/null bound over it, or an empty
+// read-only tmpfs when it is a directory; a read-only path is bound onto
+// itself read-only. Missing ones are skipped, as runc does. The defaults are
+// runc's (libcontainer/specconv), which kubelet also sends over the CRI.
 import type { NativeMount } from '../spawn/index.js'
 import type { Flags } from './paths.js'
 
@@ -22,21 +23,12 @@ export const MASKED_PATHS = [
 ]
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
 
-export function maskMounts(f: Flags, root: string): NativeMount[] {
-  const m: NativeMount[] = []
-  for (const p of MASKED_PATHS) {
-    // The container's /proc and /sys have the host's shape: look there to tell files from directories.
-    if (!existsSync(p)) continue
-    const isDir = statSync(p).isDirectory()
-    m.push(
-      isDir
-        ? { source: 'tmpfs', target: `${root}${p}`, fstype: 'tmpfs', flags: f.MS_RDONLY, data: 'size=0', optional: true }
-        : { source: '/dev/null', target: `${root}${p}`, flags: f.MS_BIND, optional: true },
-    )
-  }
-  for (const p of READONLY_PATHS) {
-    m.push({ source: `${root}${p}`, target: `${root}${p}`, flags: f.MS_BIND | f.MS_REC, optional: true })
-    m.push({ target: `${root}${p}`, flags: f.MS_BIND | f.MS_REMOUNT | f.MS_RDONLY | f.MS_REC, optional: true })
+/** The mounts of `masked` and `readOnly` (container paths), for the plan's steps after pivot_root. */
+export function maskMounts(f: Flags, masked: readonly string[] = MASKED_PATHS, readOnly: readonly string[] = READONLY_PATHS): NativeMount[] {
+  const m: NativeMount[] = masked.map(p => ({ kind: 'mask', target: p }))
+  for (const p of readOnly) {
+    m.push({ source: p, target: p, flags: f.MS_BIND | f.MS_REC, optional: true })
+    m.push({ target: p, flags: f.MS_BIND | f.MS_REMOUNT | f.MS_RDONLY | f.MS_REC, optional: true })
   }
   return m
 }

@@ -1,20 +1,24 @@
 // A container's whole mount plan, executed in order by its child (after
 // unshare(CLONE_NEWNS), before chdir and exec; native/spawn.c):
-//  1. / recursively private: nothing propagates back to the host;
+//  1. / recursively private: nothing propagates back to the host (with a
+//     propagating volume, the ties are kept and contained: propagation.ts);
 //  2. the root filesystem on its staging directory R: the host view (tmpfs +
 //     read-only binds), or an overlay of the image (lower) and a fresh upper;
 //  3. R/proc (new, this pid namespace), R/sys read-only, a minimal runc-like
 //     R/dev (host device nodes, new devpts, mqueue, the pod's shm);
 //  4. /etc/hosts, /etc/hostname, /etc/resolv.conf of the pod; the
 //     termination-log; the volumes (readOnly, subPath);
-//  5. masked and read-only paths; the working directory made;
-//  6. R read-only when readOnlyRootFilesystem; pivot_root into R, old root detached.
+//  5. the working directory made;
+//  6. R read-only when readOnlyRootFilesystem; pivot_root into R, old root detached;
+//  7. masked and read-only paths, in the container's own view.
 import { readdirSync, readlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type NativeMount, native } from '../spawn/index.js'
+import type { DeviceMapping } from '../spec/index.js'
 import type { EtcFiles } from './etc-files.js'
-import { bindPath, hostImageMounts } from './host-image.js'
+import { bindPath, bindReadOnly, hostImageMounts } from './host-image.js'
 import { maskMounts } from './masks.js'
+import { propagatingTargets, withPropagation } from './propagation.js'
 import { inRoot, mkdirs } from './paths.js'
 import { volumeMounts } from './volumes.js'
 
@@ -36,6 +40,11 @@ export interface RootfsInputs {
   readOnlyRoot: boolean
   /** privileged: the host's devices in /dev, /sys writable, no masked paths (as runc does for privileged). */
   privileged?: boolean
+  /** Host device nodes at container paths (CRI devices), besides DEVICES. */
+  devices?: readonly DeviceMapping[]
+  /** Container paths to mask and to make read-only (default runc's: MASKED_PATHS, READONLY_PATHS). */
+  maskedPaths?: readonly string[]
+  readonlyPaths?: readonly string[]
 }
 
 /** What the container's /dev makes itself (its own devpts, shm, mqueue, the fd links): not taken from the host's. */
@@ -91,6 +100,11 @@ function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
   ]) {
     m.push({ kind: 'symlink', source: to, target: `${d}/${name}` })
   }
+  for (const dv of inp.devices ?? []) {
+    const target = inRoot(r, dv.containerPath)
+    m.push(...mkdirs(r, dirname(dv.containerPath)), { kind: 'file', target, mode: 0o666 })
+    m.push(...(dv.readOnly ? bindReadOnly(f, dv.hostPath, target, false) : [{ source: dv.hostPath, target, flags: f.MS_BIND }]))
+  }
   return [...m, ...termLog(r, inp)]
 }
 
@@ -108,16 +122,19 @@ function termLog(r: string, inp: RootfsInputs): NativeMount[] {
 export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
   const f = native().mountFlags
   const r = inp.root
-  const m: NativeMount[] = [{ target: '/', flags: f.MS_REC | f.MS_PRIVATE }]
+  const m: NativeMount[] = []
   if (inp.source.kind === 'host') m.push(...hostImageMounts(f, r))
   else {
-    // overlayfs(5): the leftmost lowerdir is the top layer.
+    // overlayfs(5): the leftmost lowerdir is the top layer. Not nosuid: a setuid
+    // program of the image works unless no_new_privs (allowPrivilegeEscalation:
+    // false) says otherwise, as with containerd's rootfs; nodev stays (no device
+    // cgroup here to stop a device node shipped in an image).
     const lower = [...inp.source.lower].reverse().join(':')
     m.push({
       source: 'overlay',
       target: r,
       fstype: 'overlay',
-      flags: f.MS_NOSUID | f.MS_NODEV,
+      flags: f.MS_NODEV,
       data: `lowerdir=${lower},upperdir=${inp.source.upper},workdir=${inp.source.work}`,
     })
   }
@@ -133,10 +150,12 @@ export function rootfsMounts(inp: RootfsInputs): NativeMount[] {
     ...bindPath(f, inp.etc.hostname, r, '/etc/hostname', false),
     ...bindPath(f, inp.etc.resolvConf, r, '/etc/resolv.conf', false),
     ...volumeMounts(r, inp.volumes.mounts, inp.volumes.sources),
-    ...(inp.privileged ? [] : maskMounts(f, r)),
     ...mkdirs(r, inp.workingDir),
   )
   if (inp.readOnlyRoot) m.push({ target: r, flags: f.MS_BIND | f.MS_REMOUNT | f.MS_RDONLY })
   m.push({ kind: 'pivot', target: r })
-  return m
+  if (!inp.privileged) m.push(...maskMounts(f, inp.maskedPaths, inp.readonlyPaths))
+  const propagating = propagatingTargets(r, inp.volumes.mounts)
+  // Nothing shared with the host, unless a volume asks for propagation (propagation.ts).
+  return propagating.size > 0 ? withPropagation(f, m, r, propagating) : [{ target: '/', flags: f.MS_REC | f.MS_PRIVATE }, ...m]
 }

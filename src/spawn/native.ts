@@ -15,9 +15,10 @@ export interface NativeMount {
   /**
    * mount(2) (default), or make the mountpoint: mkdir, an empty file, a
    * symlink (source = link text); or write source to the existing file target
-   * (a sysctl).
+   * (a sysctl); or mask target (runc's maskPath: /dev/null over a file, an
+   * empty read-only tmpfs over a directory, nothing when missing).
    */
-  kind?: 'mount' | 'mkdir' | 'file' | 'symlink' | 'pivot' | 'write'
+  kind?: 'mount' | 'mkdir' | 'file' | 'symlink' | 'pivot' | 'write' | 'mask'
   /** Skip when the target does not exist (masked paths). */
   optional?: boolean
   mode?: number

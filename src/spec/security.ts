@@ -78,6 +78,9 @@ export interface SecuritySettings {
   fsGroup?: number
   /** seccompProfile as asked (container's over pod's), with the field it came from; undefined: the runtime's default. */
   seccompProfile?: SeccompProfileRef
+  /** Container paths masked and made read-only (CRI: the request's lists); undefined: runc's defaults. */
+  maskedPaths?: string[]
+  readonlyPaths?: string[]
 }
 
 /** spec.securityContext also carries what applies to the pod as a whole. */

@@ -102,6 +102,8 @@ export interface VolumeMount {
   mountPath: string
   readOnly: boolean
   subPath?: string
+  /** CRI Mount.propagation (rslave, rshared); unset: private, the only mode a manifest gets here. */
+  propagation?: 'HostToContainer' | 'Bidirectional'
 }
 
 export interface Volume {
@@ -178,6 +180,16 @@ export interface ContainerSpec {
   stdinOnce: boolean
   /** A pseudo-terminal as stdin, stdout and stderr (allocated in the container's devpts). */
   tty: boolean
+  /** CRI only (kubelet's device plugins): host device nodes bound into the container. */
+  devices?: DeviceMapping[]
+}
+
+/** A host device node at a path of the container. */
+export interface DeviceMapping {
+  hostPath: string
+  containerPath: string
+  /** Without write access (CRI permissions without `w`): bound read-only. */
+  readOnly: boolean
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'

@@ -191,6 +191,34 @@ t.test('a container: command and args as given, env from bytes, mounts as volume
   t.end()
 })
 
+t.test('mount propagation and the masked / read-only path lists of the request', t => {
+  const m = {
+    containerPath: '/data',
+    hostPath: '/srv/data',
+    readonly: false,
+    selinuxRelabel: false,
+    propagation: 'PROPAGATION_BIDIRECTIONAL' as const,
+    uidMappings: [],
+    gidMappings: [],
+    recursiveReadOnly: false,
+    image: null,
+    imageSubPath: '',
+    mountOptions: [],
+  }
+  const spec = containerSpec(
+    'id1',
+    container({ mounts: [m, { ...m, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }, { ...m, propagation: 'PROPAGATION_PRIVATE' }] }),
+  )
+  t.same(
+    spec.volumeMounts.map(v => v.propagation),
+    ['Bidirectional', 'HostToContainer', undefined],
+  )
+  const sc = { maskedPaths: ['/bin/ls'], readonlyPaths: ['/tmp'] } as never
+  t.match(criSecurity(sc), { maskedPaths: ['/bin/ls'], readonlyPaths: ['/tmp'] })
+  t.match(criSecurity(null), { maskedPaths: [], readonlyPaths: [] }, 'none asked, none applied (as containerd)')
+  t.end()
+})
+
 t.test("stop signal: the CRI's, else the image's StopSignal, else SIGTERM", t => {
   t.equal(stopSignal('SIGNAL_SIGINT'), 'SIGINT')
   t.equal(stopSignal('SIGNAL_RUNTIME_DEFAULT', 'SIGQUIT'), 'SIGQUIT')
