@@ -3,6 +3,21 @@
 # directory is filled once per image build (registry_fill) and then served as
 # it is by every run (pulls only read it).
 
+# daemon CMD...: start CMD in the background (its pid in $!) so that it never
+# outlives this shell: it gets SIGTERM when the shell dies, however it dies
+# (setpriv --pdeathsig; an EXIT trap does not run on SIGKILL), and it holds
+# none of the shell's inherited descriptors (a `flock /work/.itest.lock` fd
+# held by a leaked daemon would block every other test run).
+daemon() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec setpriv --pdeathsig TERM -- "$@"
+  ) &
+}
+
 _free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 
 # registry_serve DATA WORKDIR: serve DATA; sets REG (127.0.0.1:port) and REG_PID.
@@ -12,7 +27,7 @@ registry_serve() {
   REG="127.0.0.1:$port"
   mkdir -p "$dir"
   printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' "$data" "$REG" >"$dir/registry.yml"
-  /usr/bin/docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
+  daemon /usr/bin/docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1
   REG_PID=$!
   for ((i = 0; i < 200; i++)); do
     curl -sf "http://$REG/v2/" >/dev/null && return 0

@@ -5,9 +5,16 @@
 # skopeo copy oci:OUTDIR/layout:REF docker://<registry>/DEST).
 #   scripts/make-critest-images.sh OUTDIR
 # What each image must hold, and where it comes from here:
-#   busybox:1.29-2        Debian's busybox-static + /etc/passwd with www-data (33)
+#   busybox:1.29-2        Debian's busybox-static, its applets hard links as in the
+#                         upstream image (a masked /bin/ls must not mask busybox),
+#                         /etc/passwd with www-data (33); the applets critest runs
+#                         that Debian's build lacks: pgrep/pkill (toybox) and ipcs
+#                         (util-linux), with the glibc they need
 #   nginx:1.14-2          Debian's nginx-light on a Debian minbase (mmdebstrap),
-#                         `nginx -g 'daemon off;'`: a master process, /run/nginx.pid, port 80
+#                         `nginx -g 'daemon off;'`: a master process, /run/nginx.pid, port 80;
+#                         grep is busybox's, which prints a match in /proc/1/cmdline (NUL
+#                         padded) as upstream's old GNU grep did, not "binary file matches"
+#                         on stderr as bookworm's GNU grep 3.8 does
 #   httpd:2.4.39-4        Debian's apache2 (Apache httpd 2.4) on the same base, run as `httpd`
 #                         in the foreground on port 80 (its start-up notice names "httpd")
 #   hostnet-nginx-amd64   the nginx image listening on 12003
@@ -26,6 +33,7 @@ run() { echo "+ $*"; "$@"; }
 
 need=()
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked\|static-pie' || need+=(busybox-static)
+[ -x /bin/toybox ] || need+=(toybox)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v gcc >/dev/null || need+=(gcc)
 if [ "${#need[@]}" -gt 0 ]; then
@@ -52,7 +60,22 @@ path_env='"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 bb="$work/busybox"
 run mkdir -p "$bb/bin" "$bb/etc" "$bb/tmp" "$bb/root" "$bb/var/www" "$bb/home" "$bb/var/run"
 run cp /bin/busybox "$bb/bin/busybox"
-for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$bb/bin/$applet"; done
+for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -f "$bb/bin/busybox" "$bb/bin/$applet"; done
+# with_libs DIR FILE...: FILE (a dynamic executable of this host) into DIR at its own path, with the libraries ldd names.
+with_libs() {
+  local dir="$1" f lib
+  shift
+  for f in "$@"; do
+    mkdir -p "$dir$(dirname "$f")" && cp -L "$f" "$dir$f"
+    for lib in $(ldd "$f" | grep -oE '/[^ ]+'); do
+      [ -e "$dir$lib" ] || { mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib"; }
+    done
+  done
+}
+with_libs "$bb" /bin/toybox /usr/bin/ipcs
+mv "$bb/usr/bin/ipcs" "$bb/bin/ipcs"
+rmdir "$bb/usr/bin" 2>/dev/null || true
+for applet in pgrep pkill; do rm -f "$bb/bin/$applet" && ln "$bb/bin/toybox" "$bb/bin/$applet"; done
 cat >"$bb/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/bin/false
@@ -121,10 +144,12 @@ run mmdebstrap --variant=minbase --include=nginx-light,apache2 \
 # Device nodes belong to the runtime's /dev, not to an image layer.
 run find "$deb/dev" -mindepth 1 -delete
 ng="$work/nginx"
-mkdir -p "$ng"
+mkdir -p "$ng/usr/local/bin"
+cp /bin/busybox "$ng/usr/local/bin/grep"
 image nginx e2e-test-images/nginx:1.14-2 "{$path_env,\"Cmd\":[\"nginx\",\"-g\",\"daemon off;\"],\"StopSignal\":\"SIGQUIT\"}" "$deb" "$ng"
 hn="$work/hostnet-nginx"
-mkdir -p "$hn/etc/nginx/sites-enabled"
+mkdir -p "$hn/etc/nginx/sites-enabled" "$hn/usr/local/bin"
+cp /bin/busybox "$hn/usr/local/bin/grep"
 printf 'server {\n  listen 12003 default_server;\n  root /var/www/html;\n  index index.html index.nginx-debian.html;\n}\n' >"$hn/etc/nginx/sites-enabled/default"
 image hostnet-nginx "k8s-staging-cri-tools/hostnet-nginx-$(dpkg --print-architecture):latest" \
   "{$path_env,\"Cmd\":[\"nginx\",\"-g\",\"daemon off;\"],\"StopSignal\":\"SIGQUIT\"}" "$deb" "$hn"

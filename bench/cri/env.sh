@@ -7,6 +7,8 @@
 # POD_LAUNCH_CRITEST_REGISTRY_DATA), docker-registry, containerd, runc, jq.
 
 CRI_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/critest-registry.sh
+. "$CRI_REPO/scripts/critest-registry.sh"
 
 run() { echo "+ $*" >&2; "$@"; }
 
@@ -19,8 +21,6 @@ wait_socket() { # PATH SECONDS
 
 # registry_start: the critest images served on 127.0.0.1 (scripts/critest-registry.sh). Sets REG.
 registry_start() {
-  # shellcheck source=scripts/critest-registry.sh
-  . "$CRI_REPO/scripts/critest-registry.sh"
   registry_serve "$POD_LAUNCH_CRITEST_REGISTRY_DATA" "$W/registry"
   echo "$REG_PID" >"$W/registry/pid"
 }
@@ -84,7 +84,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   [plugins."io.containerd.grpc.v1.cri".registry.mirrors."k8s.gcr.io"]
     endpoint = ["http://$REG"]
 EOF
-  containerd --config "$d/config.toml" >"$d/log" 2>&1 &
+  daemon containerd --config "$d/config.toml" >"$d/log" 2>&1
   echo $! >"$d/pid"
   wait_socket "$d/containerd.sock" 30
   ENDPOINT="unix://$d/containerd.sock"
@@ -115,7 +115,7 @@ podlaunch_start() {
   mkdir -p "$d"
   cni_conf "$d/net.d" pltcri0 198.18.64.0/24
   printf '{"mirrors":{"registry.k8s.io":["http://%s"],"gcr.io":["http://%s"],"k8s.gcr.io":["http://%s"]}}\n' "$REG" "$REG" "$REG" >"$d/registries.json"
-  POD_LAUNCH_REGISTRIES="$d/registries.json" node "$CRI_REPO/bin/pod-launch" cri --root "$d/root" --cgroup-parent pl-critest --cni-conf-dir "$d/net.d" \
+  POD_LAUNCH_REGISTRIES="$d/registries.json" daemon node "$CRI_REPO/bin/pod-launch" cri --root "$d/root" --cgroup-parent pl-critest --cni-conf-dir "$d/net.d" \
     --listen "unix://$d/cri.sock" >"$d/log" 2>&1 &
   echo $! >"$d/pid"
   wait_socket "$d/cri.sock" 30
