@@ -116,7 +116,7 @@ podlaunch_start() {
   cni_conf "$d/net.d" pltcri0 198.18.64.0/24
   printf '{"mirrors":{"registry.k8s.io":["http://%s"],"gcr.io":["http://%s"],"k8s.gcr.io":["http://%s"]}}\n' "$REG" "$REG" "$REG" >"$d/registries.json"
   POD_LAUNCH_REGISTRIES="$d/registries.json" daemon node "$CRI_REPO/bin/pod-launch" cri --root "$d/root" --cgroup-parent pl-critest --cni-conf-dir "$d/net.d" \
-    --listen "unix://$d/cri.sock" >"$d/log" 2>&1 &
+    --listen "unix://$d/cri.sock" >"$d/log" 2>&1
   echo $! >"$d/pid"
   wait_socket "$d/cri.sock" 30
   ENDPOINT="unix://$d/cri.sock"
