@@ -2,7 +2,7 @@
 import t from 'tap'
 import { hostname } from 'node:os'
 import { containerSpec, criResources, criSecurity, mountSources, portMappings, sandboxSpec, stopSignal } from '../../../src/cri/translate.js'
-import type { ContainerConfig, PodSandboxConfig } from '../../../src/cri/types.js'
+import type { ContainerConfig, Mount, PodSandboxConfig } from '../../../src/cri/types.js'
 
 const sandbox = (over: Partial<PodSandboxConfig> = {}): PodSandboxConfig => ({
   metadata: { name: 'web', uid: 'u1', namespace: 'ns1', attempt: 1 },
@@ -13,6 +13,22 @@ const sandbox = (over: Partial<PodSandboxConfig> = {}): PodSandboxConfig => ({
   labels: { app: 'web' },
   annotations: { a: 'b' },
   linux: null,
+  ...over,
+})
+
+/** A CRI Mount of /srv/data at /data, read-write, private. */
+const mount = (over: Partial<Mount> = {}): Mount => ({
+  containerPath: '/data',
+  hostPath: '/srv/data',
+  readonly: false,
+  selinuxRelabel: false,
+  propagation: 'PROPAGATION_PRIVATE',
+  uidMappings: [],
+  gidMappings: [],
+  recursiveReadOnly: false,
+  image: null,
+  imageSubPath: '',
+  mountOptions: [],
   ...over,
 })
 
@@ -155,21 +171,7 @@ t.test('a container: command and args as given, env from bytes, mounts as volume
     command: ['sh'],
     args: ['-c', 'true'],
     envs: [{ key: 'A', value: Buffer.from('1') }],
-    mounts: [
-      {
-        containerPath: '/data',
-        hostPath: '/srv/data',
-        readonly: true,
-        selinuxRelabel: false,
-        propagation: 'PROPAGATION_PRIVATE',
-        uidMappings: [],
-        gidMappings: [],
-        recursiveReadOnly: false,
-        image: null,
-        imageSubPath: '',
-        mountOptions: [],
-      },
-    ],
+    mounts: [mount({ readonly: true })],
   })
   const spec = containerSpec('id1', c)
   t.match(spec, { name: 'id1', image: 'busybox', command: ['sh'], args: ['-c', 'true'], env: [{ name: 'A', value: '1' }] })
@@ -192,19 +194,7 @@ t.test('a container: command and args as given, env from bytes, mounts as volume
 })
 
 t.test('mount propagation and the masked / read-only path lists of the request', t => {
-  const m = {
-    containerPath: '/data',
-    hostPath: '/srv/data',
-    readonly: false,
-    selinuxRelabel: false,
-    propagation: 'PROPAGATION_BIDIRECTIONAL' as const,
-    uidMappings: [],
-    gidMappings: [],
-    recursiveReadOnly: false,
-    image: null,
-    imageSubPath: '',
-    mountOptions: [],
-  }
+  const m = mount({ propagation: 'PROPAGATION_BIDIRECTIONAL' })
   const spec = containerSpec(
     'id1',
     container({ mounts: [m, { ...m, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }, { ...m, propagation: 'PROPAGATION_PRIVATE' }] }),
