@@ -19,7 +19,7 @@ function devicesBelow(dir: string, into: string): DeviceMapping[] {
     const st = statSync(host, { throwIfNoEntry: false })
     if (!st) return []
     if (st.isDirectory()) return devicesBelow(host, join(into, e.name))
-    return isDevice(st) ? [{ hostPath: host, containerPath: join(into, e.name), readOnly: false }] : []
+    return isDevice(st) ? [{ hostPath: host, containerPath: join(into, e.name) }] : []
   })
 }
 
@@ -38,11 +38,19 @@ export function criDevices(c: ContainerConfig): DeviceMapping[] {
     const at = `config.devices[${i}]`
     if (!d.containerPath.startsWith('/')) throw criError(step, `${at}.container_path`, `"${d.containerPath}" must be absolute`, 'INVALID_ARGUMENT')
     if (!/^[rwm]*$/.test(d.permissions)) throw criError(step, `${at}.permissions`, `"${d.permissions}" is not a subset of "rwm"`, 'INVALID_ARGUMENT')
+    // Empty is containerd's "rwm". Narrower access needs the device cgroup (a read-only bind does not stop writes to a device node).
+    if (d.permissions !== '' && !(d.permissions.includes('r') && d.permissions.includes('w')))
+      throw criError(
+        step,
+        `${at}.permissions`,
+        `"${d.permissions}": only read-write access ("rw", "rwm") is given, as no device cgroup is set up to restrict it`,
+        'INVALID_ARGUMENT',
+        'ask for "rw" (device plugins do)',
+      )
     const st = statSync(d.hostPath, { throwIfNoEntry: false })
     if (!st) throw criError(step, `${at}.host_path`, `${d.hostPath}: no such device`, 'INVALID_ARGUMENT')
-    const readOnly = !d.permissions.includes('w') && d.permissions !== ''
-    if (isDevice(st)) return [{ hostPath: d.hostPath, containerPath: d.containerPath, readOnly }]
-    if (st.isDirectory()) return devicesBelow(d.hostPath, d.containerPath).map(x => ({ ...x, readOnly }))
+    if (isDevice(st)) return [{ hostPath: d.hostPath, containerPath: d.containerPath }]
+    if (st.isDirectory()) return devicesBelow(d.hostPath, d.containerPath)
     throw criError(step, `${at}.host_path`, `${d.hostPath}: not a device node or a directory of them`, 'INVALID_ARGUMENT')
   })
 }

@@ -16,7 +16,7 @@ import { dirname } from 'node:path'
 import { type NativeMount, native } from '../spawn/index.js'
 import type { DeviceMapping } from '../spec/index.js'
 import type { EtcFiles } from './etc-files.js'
-import { bindPath, bindReadOnly, hostImageMounts } from './host-image.js'
+import { bindPath, hostImageMounts } from './host-image.js'
 import { maskMounts } from './masks.js'
 import { propagatingTargets, withPropagation } from './propagation.js'
 import { inRoot, mkdirs } from './paths.js'
@@ -103,7 +103,7 @@ function devMounts(r: string, inp: RootfsInputs): NativeMount[] {
   for (const dv of inp.devices ?? []) {
     const target = inRoot(r, dv.containerPath)
     m.push(...mkdirs(r, dirname(dv.containerPath)), { kind: 'file', target, mode: 0o666 })
-    m.push(...(dv.readOnly ? bindReadOnly(f, dv.hostPath, target, false) : [{ source: dv.hostPath, target, flags: f.MS_BIND }]))
+    m.push({ source: dv.hostPath, target, flags: f.MS_BIND })
   }
   return [...m, ...termLog(r, inp)]
 }

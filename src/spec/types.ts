@@ -188,8 +188,6 @@ export interface ContainerSpec {
 export interface DeviceMapping {
   hostPath: string
   containerPath: string
-  /** Without write access (CRI permissions without `w`): bound read-only. */
-  readOnly: boolean
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
