@@ -67,6 +67,10 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  # This host's root lacks CAP_SYS_RESOURCE (CapEff bit 24 clear), so runc's nsexec cannot lower
+  # oom_score_adj to the sandbox's -998 ("failed to update /proc/self/oom_score_adj: Permission
+  # denied", then "can't get final child's PID from pipe: EOF"): keep scores >= containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
