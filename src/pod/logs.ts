@@ -2,7 +2,8 @@
 // the CRI log file (`<RFC3339Nano> <stream> <F|P> <bytes>`), hand lines to the
 // caller. Backpressure: while the file or the terminal cannot keep up, the pipe
 // is paused, so the container blocks in write(2) instead of us buffering.
-import { createWriteStream, openSync, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs'
+import { dirname } from 'node:path'
 import { Socket } from 'node:net'
 import { PodError } from '../errors.js'
 import type { Writable } from 'node:stream'
@@ -92,9 +93,11 @@ export class CriLogFile {
   private static open(path: string): WriteStream {
     let fd: number
     try {
+      // Its directory made as containerd makes it (kubelet's pod log directory is made by kubelet; ours by us).
+      mkdirSync(dirname(path), { recursive: true, mode: 0o755 })
       fd = openSync(path, 'a', 0o640)
     } catch (e) {
-      throw PodError.system('log.open', e, path, { hint: "the log's directory must exist (kubelet makes the pod's log directory)" })
+      throw PodError.system('log.open', e, path)
     }
     const file = createWriteStream('', { fd })
     file.on('error', () => {}) // a full disk must not crash the supervisor: output is dropped, the pipe released

@@ -260,7 +260,7 @@ t.test('a CriLogFile appends to an existing log, as for a restarted container', 
   )
 })
 
-t.test('a CriLogFile exists once made, and reopen moves the next records to a new file at its path (ReopenContainerLog)', async t => {
+t.test('a CriLogFile exists once made (its directory too), and reopen moves the next records to a new file at its path (ReopenContainerLog)', async t => {
   const dir = t.testdir()
   const path = join(dir, 'c.log')
   const log = new CriLogFile(path)
@@ -274,5 +274,12 @@ t.test('a CriLogFile exists once made, and reopen moves the next records to a ne
   const words = (p: string) => parseCriLog(readFileSync(p)).map(r => r.content.toString())
   t.same(words(`${path}.1`), ['before'])
   t.same(words(path), ['after'])
-  t.throws(() => new CriLogFile(join(dir, 'missing', 'c.log')), { code: 'ENOENT', message: /^log\.open: .*missing\/c\.log: no such file/ })
+  const made = new CriLogFile(join(dir, 'new', 'c.log'))
+  t.ok(existsSync(join(dir, 'new', 'c.log')), 'its directory is made (as containerd makes it)')
+  await made.end()
+  t.throws(
+    () => new CriLogFile(join(path, 'c.log')),
+    { code: 'EEXIST', message: /^log\.open: .*c\.log\/c\.log: file already exists/ },
+    'a file where its directory should be',
+  )
 })
