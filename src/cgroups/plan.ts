@@ -31,6 +31,8 @@ export interface CgroupPlan {
   enable: string[]
   /** Everything, absolute and in order. */
   ops: CgroupOp[]
+  /** Planned with singleProcessOOMKill (containers added later get no memory.oom.group either). */
+  singleProcessOOMKill?: boolean
 }
 
 export interface PlanOptions {
@@ -38,6 +40,8 @@ export interface PlanOptions {
   parent?: string
   /** pids.max of the pod cgroup. */
   pidsLimit?: number
+  /** kubelet's singleProcessOOMKill: no memory.oom.group=1 on v2, the OOM killer takes one process, not the container. */
+  singleProcessOOMKill?: boolean
 }
 
 export const DEFAULT_PARENT = 'pod-launch'
@@ -91,7 +95,7 @@ export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOp
   const containers = [...pod.initContainers, ...pod.containers].map(c => ({
     who: c.name,
     rel: `${podRel}/${c.name}`,
-    writes: containerWrites(v, c.resources),
+    writes: containerWrites(v, c.resources, opts),
   }))
   const nodes = [podNode, pause, ...containers]
   const hs = host.hierarchies
@@ -115,7 +119,8 @@ export function planPodCgroups(pod: PodResources, host: CgroupHost, opts: PlanOp
   }
   // Pod limits before container limits: a v1 child's cfs quota may not exceed its parent's.
   nodes.forEach((n, i) => ops.push(...writeOps(n, routed[i])))
-  return { mode: host.mode, hierarchies: hs, parent, pod: podNode, pause, containers, enable, ops }
+  const single = opts.singleProcessOOMKill ? { singleProcessOOMKill: true } : {}
+  return { mode: host.mode, hierarchies: hs, parent, pod: podNode, pause, containers, enable, ops, ...single }
 }
 
 function writeOps(n: CgroupNode, routed: { w: CgroupWrite; h: Hierarchy }[]): CgroupOp[] {
@@ -132,7 +137,7 @@ export function planContainerCgroup(plan: CgroupPlan, c: { name: string; resourc
   if (plan.containers.some(n => n.who === c.name)) {
     throw new PodError(`cgroup.plan: container ${c.name}: the pod has a cgroup of this name`, { step: 'cgroup.plan', code: 'EEXIST' })
   }
-  const node: CgroupNode = { who: c.name, rel: `${plan.pod.rel}/${c.name}`, writes: containerWrites(plan.mode === 'v2' ? 2 : 1, c.resources) }
+  const node: CgroupNode = { who: c.name, rel: `${plan.pod.rel}/${c.name}`, writes: containerWrites(plan.mode === 'v2' ? 2 : 1, c.resources, plan) }
   const routed = node.writes.map(w => ({ w, h: hierarchyFor(plan.hierarchies, w, node) }))
   const mkdirs: CgroupOp[] = plan.hierarchies.map(h => ({ op: 'mkdir', path: join(h.path, node.rel), who: node.who }))
   return { node, ops: [...mkdirs, ...writeOps(node, routed)] }
@@ -142,7 +147,7 @@ export function planContainerCgroup(plan: CgroupPlan, c: { name: string; resourc
 export function planContainerUpdate(plan: CgroupPlan, c: { name: string; resources: Resources }): CgroupOp[] {
   const old = plan.containers.find(n => n.who === c.name)
   if (!old) throw new PodError(`cgroup.plan: container ${c.name}: the pod has no cgroup of this name`, { step: 'cgroup.plan', code: 'ENOENT' })
-  const node: CgroupNode = { ...old, writes: containerWrites(plan.mode === 'v2' ? 2 : 1, c.resources) }
+  const node: CgroupNode = { ...old, writes: containerWrites(plan.mode === 'v2' ? 2 : 1, c.resources, plan) }
   return writeOps(
     node,
     node.writes.map(w => ({ w, h: hierarchyFor(plan.hierarchies, w, node) })),

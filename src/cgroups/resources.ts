@@ -113,7 +113,7 @@ function hugetlbWrites(v: CgroupVersion, pages: Record<string, number>, where: s
 }
 
 /** The writes into one container's cgroup (kubelet's container config, then runc). */
-export function containerWrites(v: CgroupVersion, r: Resources): CgroupWrite[] {
+export function containerWrites(v: CgroupVersion, r: Resources, opts: { singleProcessOOMKill?: boolean } = {}): CgroupWrite[] {
   const out = cpuWrites(v, r.requests.cpuMilli, r.limits.cpuMilli, '')
   const mem = r.limits.memoryBytes
   if (mem !== undefined && mem > 0) {
@@ -126,7 +126,7 @@ export function containerWrites(v: CgroupVersion, r: Resources): CgroupWrite[] {
       out.push({ file: 'memory.swap.max', value: '0', from: `${from} (swap off)`, ifExists: true })
     }
   }
-  if (v === 2) {
+  if (v === 2 && !opts.singleProcessOOMKill) {
     // kubelet >= 1.32 on cgroup v2 (singleProcessOOMKill=false): an OOM kills the whole container.
     out.push({ file: 'memory.oom.group', value: '1', from: 'kubelet default on cgroup v2 (singleProcessOOMKill false)', ifExists: true })
   }

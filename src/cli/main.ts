@@ -52,6 +52,10 @@ function runOptions(y: Argv) {
     .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
     .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
     .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'pids.max of the pod cgroup' })
+    .option('single-process-oom-kill', {
+      type: 'boolean',
+      describe: "cgroup v2: the OOM killer takes one process, not the whole container (kubelet's singleProcessOOMKill; default: memory.oom.group=1)",
+    })
     .option('image-fallback', { type: 'string', choices: ['host'], describe: 'run containers whose image is not in the local store on the host view' })
     .option('seccomp-default', {
       type: 'boolean',
@@ -85,6 +89,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       root: g.root,
       cgroupParent: g.cgroupParent,
       pidsLimit: a.pidsLimit as number | undefined,
+      singleProcessOOMKill: a.singleProcessOomKill as boolean | undefined,
       imageFallback: a.imageFallback as 'host' | undefined,
       network: g.network,
       cniConfDir: g.cniConfDir,
@@ -295,6 +300,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       y =>
         json(y.positional('manifest', { type: 'string', demandOption: true }))
           .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'as for run' })
+          .option('single-process-oom-kill', { type: 'boolean', describe: 'as for run' })
           .option('seccomp-default', { type: 'boolean', describe: 'as for run' })
           .option('configmap', pathList('ConfigMap'))
           .option('secret', pathList('Secret'))
@@ -309,6 +315,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             secrets: a.secret as string[] | undefined,
             cgroupParent: g.cgroupParent,
             pidsLimit: a.pidsLimit as number | undefined,
+            singleProcessOOMKill: a.singleProcessOomKill as boolean | undefined,
             seccompDefault: a.seccompDefault as boolean | undefined,
             stateRoot: g.root,
             network: g.network,

@@ -31,6 +31,7 @@ export interface RunArgs {
   root?: string
   cgroupParent?: string
   pidsLimit?: number
+  singleProcessOOMKill?: boolean
   imageFallback?: 'host'
   network?: 'cni' | 'none'
   cniConfDir?: string
@@ -80,8 +81,8 @@ export function describe(e: PodEvent, retried: Set<string>): string | undefined 
 
 /** The pod options of `run`, foreground or detached. */
 export function podOptions(args: RunArgs) {
-  const { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault } = args
-  return { cgroupParent, pidsLimit, imageFallback, network, cniConfDir, cniBinDir, seccompDefault, backoff: backoffOf(args) }
+  const { cgroupParent, pidsLimit, singleProcessOOMKill, imageFallback, network, cniConfDir, cniBinDir, seccompDefault } = args
+  return { cgroupParent, pidsLimit, singleProcessOOMKill, imageFallback, network, cniConfDir, cniBinDir, seccompDefault, backoff: backoffOf(args) }
 }
 
 /** --backoff: restarts (CrashLoopBackOff) and image pulls (ImagePullBackOff); default kubelet's. */

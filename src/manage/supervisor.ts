@@ -16,6 +16,7 @@ import { RecordKeeper } from './recorder.js'
 export interface SupervisedOptions extends NetworkOptions {
   cgroupParent?: string
   pidsLimit?: number
+  singleProcessOOMKill?: boolean
   imageFallback?: 'host'
   seccompDefault?: boolean
   /** Restart and image-pull back-off (default kubelet's). */

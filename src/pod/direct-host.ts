@@ -118,9 +118,11 @@ export class DirectHost implements ProcessHost {
   private async exit(child: ChildProcessHandle, req: StartRequest, startedAt: Date): Promise<ProcessExit> {
     const status = await child.exited.catch(() => ({ code: null, signal: 'SIGKILL' as const, exitCode: 137 }))
     const finishedAt = new Date()
-    // The kernel's OOM killer sends SIGKILL; only the cgroup's count tells it from an ordinary kill.
-    // Without a memory limit, skip the kernel's short delay before it counts.
-    const oomKilled = status.signal === 'SIGKILL' && req.memoryLimited === true && (await this.opts.cgroups.oomKilledAfterExit(req.cgroup))
+    // OOMKilled as containerd reports it: the cgroup counted an OOM kill during this run, whichever process it
+    // hit (a child killed, the main process exiting 1 after it, included). The kernel counts a kill just after
+    // its SIGKILL: a limited process ended by SIGKILL is waited for briefly; any other exit is looked at once.
+    const hit = status.signal === 'SIGKILL' && req.memoryLimited === true
+    const oomKilled = await this.opts.cgroups.oomKilledAfterExit(req.cgroup, hit ? 100 : 0)
     return { ...status, startedAt, finishedAt, oomKilled }
   }
 

@@ -160,10 +160,17 @@ function describePlan(
 
 export function explainPod(
   spec: PodSpec,
-  opts: { cgroupParent?: string; pidsLimit?: number; stateRoot?: string; seccompDefault?: boolean; objects?: PodObjects } & NetworkOptions = {},
+  opts: {
+    cgroupParent?: string
+    pidsLimit?: number
+    singleProcessOOMKill?: boolean
+    stateRoot?: string
+    seccompDefault?: boolean
+    objects?: PodObjects
+  } & NetworkOptions = {},
 ): PodPlan {
   const host = detectCgroups()
-  const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
+  const cgroupPlan = planPodCgroups(spec, host, { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit, singleProcessOOMKill: opts.singleProcessOOMKill })
   const pausePlan = planPause(spec, 'pause')
   const made = pausePlan.unshare
   const hostNs = (['ipc', 'uts', 'net', 'pid'] as NsType[]).filter(t => (t === 'pid' ? spec.hostPID : !made.includes(t)))

@@ -41,8 +41,10 @@ export interface StartRequest {
   cgroup: Who
   io: ProcessIo
   /**
-   * A SIGKILL with no memory limit on the container is not an OOM kill of
-   * ours to report (kubelet): with false the host skips the OOM check.
+   * The container has a memory limit: a SIGKILL that ends it may be the
+   * OOM killer's, counted by the kernel just after it (the host waits
+   * briefly for the count). Any run whose cgroup counted an OOM kill is
+   * oomKilled, whatever its exit (containerd).
    */
   memoryLimited?: boolean
 }

@@ -52,6 +52,8 @@ export interface SandboxOptions extends NetworkOptions {
   dieWithParent?: boolean
   cgroupParent?: string
   pidsLimit?: number
+  /** kubelet's singleProcessOOMKill: on cgroup v2 no memory.oom.group=1 (the OOM killer takes one process, not the container). */
+  singleProcessOOMKill?: boolean
   imageFallback?: 'host'
   seccompDefault?: boolean
   /** Called with the cgroup plan once the pod's directory exists and before any cgroup or process does (a throw aborts). */
@@ -173,7 +175,11 @@ export class PodSandbox {
         sb.made.push('unmount the secrets tmpfs', () => dir.closeSecrets())
       }
       crashPoint('pod-dir')
-      const cgroupPlan = planPodCgroups(spec, detectCgroups(), { parent: opts.cgroupParent, pidsLimit: opts.pidsLimit })
+      const cgroupPlan = planPodCgroups(spec, detectCgroups(), {
+        parent: opts.cgroupParent,
+        pidsLimit: opts.pidsLimit,
+        singleProcessOOMKill: opts.singleProcessOOMKill,
+      })
       opts.onIntent?.({ cgroups: cgroupPlan })
       crashPoint('intent')
       // Cgroups first: every process enters its cgroup before it execs. Their

@@ -108,6 +108,14 @@ t.test('a container with no resources gets the minimum shares and nothing else',
   )
 })
 
+t.test("singleProcessOOMKill (kubelet's option): no memory.oom.group on v2, the OOM killer takes one process", async t => {
+  t.same(
+    containerWrites(2, res(), { singleProcessOOMKill: true }).map(w => w.file),
+    ['cpu.weight'],
+  )
+  t.same(containerWrites(1, res(), { singleProcessOOMKill: true }), containerWrites(1, res()), 'v1 has no group kill either way')
+})
+
 const pod = (containers: Resources[], init: Resources[] = []): PodResources => ({
   uid: 'u',
   name: 'p',
