@@ -98,6 +98,7 @@ function planLines(plan: PodPlan): string[] {
     for (const m of p.mounts) lines.push(`   child:  ${m}`)
     lines.push(`   child:  chdir ${p.workingDir}; signals reset; only fds 0-2; execve ${JSON.stringify(p.argv)}`)
     if (p.stdio) lines.push(`   stdio:  ${p.stdio}`)
+    if (p.stop) lines.push(`   stop:   ${p.stop}`)
     if (p.env.length) lines.push(`   env:    ${p.env.join(' ')}`)
     if (p.plan?.sealed)
       lines.push(

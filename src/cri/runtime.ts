@@ -14,6 +14,7 @@ import { logFile } from '../state/index.js'
 import { PodError } from '../errors.js'
 import { resolveImageUser, type ImageRecord } from '../rootfs/images/index.js'
 import { checkPropagation, criDevices } from './host-paths.js'
+import { signalNumber } from '../spec/index.js'
 import { findImage } from './images.js'
 import { criError, notFound } from './status.js'
 import { containerSpec, criResources, mountSources, portMappings, sandboxSpec, stopSignal } from './translate.js'
@@ -53,7 +54,8 @@ export interface ContainerRecord {
   created: SandboxContainer
   process?: HostedProcess
   exited?: Promise<ProcessExit>
-  signal: NodeJS.Signals
+  /** The canonical stop signal name (translate.ts stopSignal). */
+  signal: string
 }
 
 /** A user name in the image's /etc/passwd; throws INVALID_ARGUMENT naming the field when the image has none. */
@@ -250,7 +252,7 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     const c = this.container(id)
     if (!c?.process || c.state !== 'CONTAINER_RUNNING') return
     const s = this.mustSandbox('cri.StopContainer', c.sandboxId)
-    await s.sandbox.stopContainer(c.process, Math.max(0, timeoutSec) * 1000, c.signal)
+    await s.sandbox.stopContainer(c.process, Math.max(0, timeoutSec) * 1000, signalNumber(c.signal) ?? 'SIGTERM')
     await c.exited
     await s.sandbox.killLeftovers(c.created.spec.name)
   }

@@ -5,7 +5,7 @@
 // pod-level security into each container and expanded env; here the CRI's
 // numbers become ours. Pure; throws PodError `cri.<Method>` naming the field.
 import { hostname } from 'node:os'
-import type { ContainerSpec, PodSpec, Resources, SecuritySettings, Sysctl } from '../spec/index.js'
+import { DEFAULT_STOP_SIGNAL, parseStopSignal, type ContainerSpec, type PodSpec, type Resources, type SecuritySettings, type Sysctl } from '../spec/index.js'
 import type { PortMapping as NetPortMapping } from '../net/index.js'
 import { criError } from './status.js'
 import type {
@@ -201,11 +201,20 @@ export function mountSources(name: string, c: ContainerConfig): [string, string]
   return c.mounts.map((m, i) => [`${name}-m${i}`, m.hostPath])
 }
 
-/** SIGNAL_SIGTERM -> SIGTERM; SIGNAL_RUNTIME_DEFAULT (or unset) -> the image's StopSignal, else SIGTERM. */
-export function stopSignal(criSignal: string, imageStopSignal?: string): NodeJS.Signals {
-  if (criSignal && criSignal !== 'SIGNAL_RUNTIME_DEFAULT') return criSignal.replace(/^SIGNAL_/, '') as NodeJS.Signals
-  const s = imageStopSignal?.toUpperCase()
-  if (s && /^SIG[A-Z0-9]+$/.test(s)) return s as NodeJS.Signals
-  if (s && /^[A-Z0-9]+$/.test(s)) return `SIG${s}` as NodeJS.Signals
-  return 'SIGTERM'
+/**
+ * The canonical stop signal name (SIGQUIT, SIGRTMIN+1): SIGNAL_SIGRTMINPLUS1 -> SIGRTMIN+1; SIGNAL_RUNTIME_DEFAULT
+ * (or unset) -> the image's StopSignal as containerd parses it (parseStopSignal), else SIGTERM.
+ */
+export function stopSignal(criSignal: string, imageStopSignal?: string): string {
+  if (criSignal && criSignal !== 'SIGNAL_RUNTIME_DEFAULT')
+    return criSignal
+      .replace(/^SIGNAL_/, '')
+      .replace('PLUS', '+')
+      .replace('MINUS', '-')
+  return (imageStopSignal === undefined ? undefined : parseStopSignal(imageStopSignal)) ?? DEFAULT_STOP_SIGNAL
+}
+
+/** SIGRTMIN+1 -> SIGNAL_SIGRTMINPLUS1 (the CRI's enum name). */
+export function criSignalName(signal: string): string {
+  return `SIGNAL_${signal.replace('+', 'PLUS').replace('-', 'MINUS')}`
 }

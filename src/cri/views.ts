@@ -2,7 +2,7 @@
 // ContainerStatus, the stats; and the List* filters as kubelet and crictl
 // send them.
 import type { CgroupStats } from '../cgroups/index.js'
-import { namespaceModes } from './translate.js'
+import { criSignalName, namespaceModes } from './translate.js'
 import { nowNs, type ContainerRecord, type ContainerState, type SandboxRecord, type SandboxState } from './runtime.js'
 import type { Labels } from './types.js'
 
@@ -92,7 +92,7 @@ export function containerStatus(c: ContainerRecord) {
     mounts: c.config.mounts,
     logPath: c.logPath,
     resources: c.config.linux?.resources ? { linux: c.config.linux.resources } : null,
-    stopSignal: `SIGNAL_${c.signal}`,
+    stopSignal: criSignalName(c.signal),
   }
 }
 

@@ -23,7 +23,7 @@ import {
   type PodRecord,
   type ProcessIdentity,
 } from '../state/index.js'
-import { isSidecar } from '../spec/index.js'
+import { isSidecar, signalNumber } from '../spec/index.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const isEnded = (r: PodRecord) => r.phase === 'Succeeded' || r.phase === 'Failed'
@@ -63,12 +63,24 @@ async function killOrphaned(r: PodRecord): Promise<void> {
   if (isAlive(r.pause)) tryKill(r.pause!.pid)
 }
 
-function tryKill(pid: number): void {
+function tryKill(pid: number, signal: NodeJS.Signals | number = 'SIGKILL'): void {
   try {
-    process.kill(pid, 'SIGKILL')
+    process.kill(pid, signal)
   } catch {
     // already gone
   }
+}
+
+/**
+ * A graceful stop with no supervisor left: each live container's stop signal
+ * (its stored plan's: lifecycle.stopSignal, the image's StopSignal, SIGTERM),
+ * then up to `graceMs` for them to exit. killOrphaned does the rest.
+ */
+async function signalOrphaned(r: PodRecord, graceMs: number): Promise<void> {
+  const live = [...r.initContainerStatuses, ...r.containerStatuses].filter(s => stillOurs(s) !== undefined)
+  for (const s of live) tryKill(s.pid!, signalNumber(s.plan?.stopSignal ?? '') ?? 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline && live.some(s => stillOurs(s) !== undefined)) await sleep(50)
 }
 
 async function waitGone(p: ProcessIdentity | null | undefined, timeoutMs: number): Promise<boolean> {
@@ -110,9 +122,11 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     // An owner that was dying already, or died during its stop, leaves the rest to us.
   }
   if (teardownUnfinished(r)) {
-    // The supervisor died (before the pod ended, or in its teardown): nobody will tear the pod down but us. DEL first,
-    // while pause still holds the netns (the bridge plugin removes its
-    // masquerade rules only when it can see the pod's interface).
+    // The supervisor died (before the pod ended, or in its teardown): nobody will tear the pod down but us.
+    // A graceful stop first gives the containers their stop signals. Then DEL, while pause still holds the
+    // netns (the bridge plugin removes its masquerade rules only when it can see the pod's interface).
+    const graceMs = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds) * 1000
+    if (!isEnded(r) && graceMs > 0) await signalOrphaned(r, graceMs)
     await releaseNetwork(root, id, r.name, opts.onWarning ?? stderrWarn)
     await killOrphaned(r)
     await waitGone(r.pause, 5000)

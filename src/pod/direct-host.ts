@@ -44,7 +44,7 @@ class DirectProcess implements HostedProcess {
     return this.child.pid
   }
 
-  kill(signal: NodeJS.Signals): boolean {
+  kill(signal: NodeJS.Signals | number): boolean {
     return this.child.kill(signal)
   }
 

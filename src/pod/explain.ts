@@ -6,7 +6,7 @@
 import { detectCgroups, formatPlan, planPodCgroups, type CgroupPlan } from '../cgroups/index.js'
 import { isSidecar, type ContainerSpec, type NodeAllocatable, type PodObjects, type PodSpec } from '../spec/index.js'
 import { native, type NsType } from '../spawn/index.js'
-import { planContainer, planPause, type SpawnPlan } from './plan.js'
+import { planContainer, planPause, stopSignalOf, type SpawnPlan } from './plan.js'
 import { onTmpfs, resolveImage, volumePayload, type ImageSource } from '../rootfs/index.js'
 import { nodeFacts } from './node.js'
 import { etcDir, volumeDir } from '../state/index.js'
@@ -56,6 +56,8 @@ export interface ProcessPlan {
   probes?: string[]
   /** What fds 0-2 are (containers). */
   stdio?: string
+  /** How a graceful stop ends it (containers): the stop signal and where it comes from, then SIGKILL. */
+  stop?: string
   /** The plan itself, as `run` stores and executes it (absent when run would refuse the container). */
   plan?: SpawnPlan
 }
@@ -158,6 +160,13 @@ function describePlan(
   }
 }
 
+function describeStop(spec: PodSpec, c: ContainerSpec, image: ImageSource): string {
+  const s = stopSignalOf(c, image)
+  const ignored = s.ignored !== undefined ? `; the image's StopSignal ${JSON.stringify(s.ignored)} names no signal` : ''
+  const kill = `SIGKILL ${spec.terminationGracePeriodSeconds} s later (terminationGracePeriodSeconds)`
+  return `${c.lifecycle.preStop ? 'preStop, then ' : ''}${s.signal} (${s.from}${ignored}), ${kill}`
+}
+
 export function explainPod(
   spec: PodSpec,
   opts: {
@@ -211,6 +220,7 @@ export function explainPod(
       ...described,
       stdio: describeStdio(c),
       seccomp: seccomp.lines.get(c.name)!,
+      stop: describeStop(spec, c, image),
       probes: (['startup', 'liveness', 'readiness'] as const).flatMap(k => {
         const probe = c[`${k}Probe`]
         return probe ? [describeProbe(k, probe, spec.hostNetwork)] : []

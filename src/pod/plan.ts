@@ -13,6 +13,8 @@ import {
   DEFAULT_PATH,
   capabilityMasks,
   containerArgv,
+  DEFAULT_STOP_SIGNAL,
+  parseStopSignal,
   resolveContainerEnv,
   type ContainerSpec,
   type PodSpec,
@@ -169,6 +171,20 @@ export function runConfig(pod: PodSpec, c: ContainerSpec, facts: RuntimeFacts, i
   return { argv, env, workingDir: imageWorkingDir(config ?? {}, c.workingDir), user, imageGroups, sealed, shownArgv }
 }
 
+/**
+ * The signal a graceful stop sends first, and where it comes from, as the
+ * 1.33 order has it: lifecycle.stopSignal, else the image's StopSignal
+ * (parsed as containerd does), else SIGTERM. `ignored`: an image StopSignal
+ * that names no signal (SIGTERM is used).
+ */
+export function stopSignalOf(c: ContainerSpec, image: ImageSource = { kind: 'host' }): { signal: string; from: string; ignored?: string } {
+  if (c.lifecycle.stopSignal) return { signal: c.lifecycle.stopSignal, from: 'lifecycle.stopSignal' }
+  const raw = image.kind === 'layers' ? image.config?.stopSignal : undefined
+  const parsed = raw === undefined ? undefined : parseStopSignal(raw)
+  if (parsed) return { signal: parsed, from: `the image's StopSignal` }
+  return { signal: DEFAULT_STOP_SIGNAL, from: 'the default', ...(raw !== undefined && { ignored: raw }) }
+}
+
 export const envList = (env: Map<string, string>): string[] => [...env].map(([k, v]) => `${k}=${v}`)
 
 /** setns(2) entries in the addon's join order (pid is never setns'd: the parent places it). */
@@ -282,6 +298,7 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     ...containerIdentity(c, run.user, run.imageGroups),
     ...(inp.seccomp ? { seccomp: inp.seccomp.toString('base64') } : {}),
     ...(sealedAt ? { sealed: sealedAt } : {}),
+    stopSignal: stopSignalOf(c, image).signal,
   }
 }
 

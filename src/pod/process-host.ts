@@ -68,7 +68,7 @@ export interface HostedProcess {
    */
   readonly exited: Promise<ProcessExit>
   /** Send a signal; false once it has exited. */
-  kill(signal: NodeJS.Signals): boolean
+  kill(signal: NodeJS.Signals | number): boolean
   /** Attach a client to this run (io `log`): output from now on, input and resizes; `client.ended` when it ends. */
   attach(client: AttachClient): void
   detach(client: AttachClient): void

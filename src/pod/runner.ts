@@ -1,13 +1,13 @@
 // One container's life: start (spawn + postStart), wait, capture logs and the
 // termination message, restart under the pod's policy with kubelet's backoff,
-// stop (preStop, SIGTERM, SIGKILL after the grace period).
+// stop (preStop, the stop signal, SIGKILL after the grace period).
 import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
-import type { ContainerSpec, PodSpec, RuntimeFacts } from '../spec/index.js'
+import { signalNumber, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import type { NsType } from '../spawn/index.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
-import { planExec, type SpawnPlan } from './plan.js'
+import { planExec, stopSignalOf, type SpawnPlan } from './plan.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { isSidecar } from './ordering.js'
@@ -110,6 +110,7 @@ export class ContainerRunner {
       restartCount: 0,
       started: false,
       ready: false,
+      stopSignal: stopSignalOf(spec, ctx.sandbox.images.get(spec.name)).signal,
     }
     this.backoff = new Backoff(ctx.backoff)
   }
@@ -304,7 +305,8 @@ export class ContainerRunner {
 
   /**
    * Stop: no more restarts; when running, preStop (within the grace period),
-   * then SIGTERM, and SIGKILL when the grace period is over. `turn` (a
+   * then the plan's stop signal (SIGTERM unless lifecycle.stopSignal or the
+   * image's StopSignal says otherwise), and SIGKILL when the grace period is over. `turn` (a
    * sidecar's) holds the SIGTERM back until the containers it serves have
    * exited, as kubelet's termination ordering does; one whose turn comes
    * late still gets MIN_STOP_WINDOW_MS. `graceMs` 0 kills at once; a second
@@ -322,7 +324,7 @@ export class ContainerRunner {
   }
 
   /**
-   * preStop (first call of a run only), SIGTERM (after `turn`, if given),
+   * preStop (first call of a run only), the stop signal (after `turn`, if given),
    * SIGKILL at the deadline; resolves when the process has exited. Later
    * calls only bring the SIGKILL forward.
    */
@@ -358,7 +360,8 @@ export class ContainerRunner {
         // Its turn (or the deadline) came: at least kubelet's minimum window between SIGTERM and SIGKILL.
         if (!this.killTimer) this.killAt(Math.max(deadline, Date.now() + MIN_STOP_WINDOW_MS), cur.child)
       }
-      if (graceMs > 0 && !gone && Date.now() < this.killDeadline) cur.child.kill('SIGTERM')
+      // The stop signal the plan carries (lifecycle.stopSignal, the image's StopSignal, SIGTERM).
+      if (graceMs > 0 && !gone && Date.now() < this.killDeadline) cur.child.kill(signalNumber(this.plan?.stopSignal ?? '') ?? 'SIGTERM')
       await exited
     } finally {
       clearTimeout(this.killTimer)

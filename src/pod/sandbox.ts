@@ -22,7 +22,7 @@ import { containerDir, DEFAULT_STATE_ROOT } from '../state/index.js'
 import { DirectHost } from './direct-host.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
 import { nodeFacts } from './node.js'
-import { parseNsRef, planContainer, planPause, sysctlPath, type SpawnPlan } from './plan.js'
+import { parseNsRef, planContainer, planPause, stopSignalOf, sysctlPath, type SpawnPlan } from './plan.js'
 import { PodDir } from './poddir.js'
 import type { HostedProcess, ProcessExit, ProcessHost, ProcessIo } from './process-host.js'
 import { UndoStack, type Warn } from './undo.js'
@@ -162,6 +162,10 @@ export class PodSandbox {
     for (const w of seccompWarnings(seccomp)) warn(w)
     // Images next: a missing one fails before anything is made.
     const images = resolveImages(spec, { imageFallback: opts.imageFallback, warn, storeRoot: opts.stateRoot })
+    for (const c of [...spec.initContainers, ...spec.containers]) {
+      const { ignored } = stopSignalOf(c, images.get(c.name))
+      if (ignored !== undefined) warn(`container ${c.name}: image ${c.image}: StopSignal ${JSON.stringify(ignored)} names no signal; stop sends SIGTERM`)
+    }
     // The network too: a bad conflist or a hostPort without CNI fails here.
     const network = planNetwork(spec, opts, warn)
     const dir = new PodDir(stateRoot, spec.uid)
@@ -297,7 +301,7 @@ export class PodSandbox {
   }
 
   /** StopContainer: `signal` (SIGTERM), then SIGKILL after `graceMs` (0: at once); resolves with the exit. */
-  stopContainer(proc: HostedProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<ProcessExit> {
+  stopContainer(proc: HostedProcess, graceMs: number, signal: NodeJS.Signals | number = 'SIGTERM'): Promise<ProcessExit> {
     return stopProcess(proc, graceMs, signal)
   }
 

@@ -154,9 +154,9 @@ export async function spawnProcess(plan: NativePlan, opts: SpawnOptions = {}): P
 
 /** SIGTERM (or `signal`), then SIGKILL after `graceMs`; resolves with the exit. */
 export async function stopProcess<T = ExitStatus>(
-  child: { kill(sig: NodeJS.Signals): boolean; readonly exited: Promise<T> },
+  child: { kill(sig: NodeJS.Signals | number): boolean; readonly exited: Promise<T> },
   graceMs: number,
-  signal: NodeJS.Signals = 'SIGTERM',
+  signal: NodeJS.Signals | number = 'SIGTERM',
 ): Promise<T> {
   if (graceMs > 0 && child.kill(signal)) {
     let timer: NodeJS.Timeout | undefined

@@ -44,6 +44,8 @@ export interface SpawnPlan {
   identity?: NativePlan['identity']
   noNewPrivs?: boolean
   seccomp?: string
+  /** A container's: the signal a graceful stop sends its main process first (then SIGKILL). Absent: SIGTERM. */
+  stopSignal?: string
   /**
    * Values from Secrets never enter a plan (it is stored in pod.json and
    * printed by explain and inspect): `envp` (and `argv` when `argv` is set)

@@ -5,6 +5,8 @@ import { parseEnv, parseEnvFrom } from './env-vars.js'
 import { quantityMilli, quantityValue } from './quantity.js'
 import type { ResourceList, Resources } from './resources.js'
 import { parseProbes } from './probes.js'
+import { LINUX_STOP_SIGNALS } from './signals.js'
+import { closestName } from './suggest.js'
 import { parseContainerSecurity, type SecuritySettings } from './security.js'
 import type { ContainerPort, ContainerSpec, ExecHandler, VolumeMount } from './types.js'
 
@@ -49,6 +51,8 @@ export interface ContainerContext {
   /** A missing image is a problem (else the host's filesystem). */
   strict?: boolean
   podSecurity: Partial<SecuritySettings>
+  /** spec.os.name when given (lifecycle.stopSignal needs it). */
+  os?: 'linux'
 }
 
 export function parseContainer(c: Checker, v: unknown, path: string, ctx: ContainerContext): ContainerSpec | undefined {
@@ -102,7 +106,7 @@ export function parseContainer(c: Checker, v: unknown, path: string, ctx: Contai
     ports: parsePorts(c, o.ports, `${path}.ports`, ctx),
     resources: parseResources(c, o.resources, `${path}.resources`),
     volumeMounts: parseMounts(c, o.volumeMounts, `${path}.volumeMounts`, ctx),
-    lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, plainInit),
+    lifecycle: parseLifecycle(c, o.lifecycle, `${path}.lifecycle`, plainInit, ctx),
     securityContext: parseContainerSecurity(c, o.securityContext, `${path}.securityContext`, ctx.podSecurity),
     terminationMessagePath,
     terminationMessagePolicy: c.oneOf(o.terminationMessagePolicy, `${path}.terminationMessagePolicy`, ['File', 'FallbackToLogsOnError'] as const, 'File'),
@@ -263,11 +267,21 @@ function parseMounts(c: Checker, v: unknown, path: string, ctx: ContainerContext
   return out
 }
 
-function parseLifecycle(c: Checker, v: unknown, path: string, plainInit: boolean): { postStart?: ExecHandler; preStop?: ExecHandler } {
+function parseLifecycle(c: Checker, v: unknown, path: string, plainInit: boolean, ctx: ContainerContext): ContainerSpec['lifecycle'] {
   const o = c.obj(v, path)
   if (!o) return {}
   if (plainInit) c.fail(path, 'may not be set for init containers without restartPolicy=Always')
-  c.fields(o, path, ['postStart', 'preStop'], { stopSignal: 'not supported yet' })
+  c.fields(o, path, ['postStart', 'preStop', 'stopSignal'])
+  const stopSignal = c.str(o.stopSignal, `${path}.stopSignal`)
+  // validateContainerStopSignal (1.33+): only with spec.os.name, and a signal Linux has.
+  if (stopSignal !== undefined && !ctx.os) c.fail(`${path}.stopSignal`, 'may not be set for containers with empty `spec.os.name`')
+  else if (stopSignal !== undefined && !LINUX_STOP_SIGNALS.includes(stopSignal)) {
+    const near = closestName(stopSignal, LINUX_STOP_SIGNALS)
+    c.fail(
+      `${path}.stopSignal`,
+      `unsupported value ${JSON.stringify(stopSignal)}${near ? ` (did you mean "${near}"?)` : ''}: a signal name such as SIGTERM, SIGQUIT, SIGUSR1, SIGRTMIN+3`,
+    )
+  }
   const handler = (h: unknown, p: string): ExecHandler | undefined => {
     const ho = c.obj(h, p)
     if (!ho) return undefined
@@ -285,7 +299,11 @@ function parseLifecycle(c: Checker, v: unknown, path: string, plainInit: boolean
     }
     return { command }
   }
-  return { postStart: handler(o.postStart, `${path}.postStart`), preStop: handler(o.preStop, `${path}.preStop`) }
+  return {
+    postStart: handler(o.postStart, `${path}.postStart`),
+    preStop: handler(o.preStop, `${path}.preStop`),
+    ...(stopSignal !== undefined && { stopSignal }),
+  }
 }
 
 export { isObj, type Obj }

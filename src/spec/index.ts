@@ -32,3 +32,4 @@ export { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityMasks, type SeccompProfil
 export { resolveEnv, resolveContainerEnv, containerArgv, fieldValue, type ResolvedEnv, type RuntimeFacts } from './env.js'
 export { formatMap, goQuote, resourceValue, ENV_FIELD_PATHS, VOLUME_FIELD_PATHS, type NodeAllocatable } from './downward.js'
 export { closestName, editDistance } from './suggest.js'
+export { DEFAULT_STOP_SIGNAL, LINUX_STOP_SIGNALS, parseStopSignal, signalNumber } from './signals.js'

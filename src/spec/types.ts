@@ -161,7 +161,8 @@ export interface ContainerSpec {
   ports: ContainerPort[]
   resources: Resources
   volumeMounts: VolumeMount[]
-  lifecycle: { postStart?: ExecHandler; preStop?: ExecHandler }
+  /** stopSignal (1.33+): what stop sends first, over the image's StopSignal (spec/signals.ts names). */
+  lifecycle: { postStart?: ExecHandler; preStop?: ExecHandler; stopSignal?: string }
   securityContext: SecuritySettings
   terminationMessagePath: string
   terminationMessagePolicy: 'File' | 'FallbackToLogsOnError'
@@ -220,6 +221,8 @@ export interface PodSpec {
   containers: ContainerSpec[]
   volumes: Volume[]
   securityContext: PodSecurity
+  /** spec.os: only linux pods run here. */
+  os?: { name: 'linux' }
 }
 
 export interface SpecProblem {

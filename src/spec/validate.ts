@@ -39,6 +39,7 @@ const POD_KNOWN = [
   'dnsConfig',
   'serviceAccountName',
   'serviceAccount',
+  'os',
 ]
 const POD_LATER: Record<string, string> = {
   nodeName: 'ignored: the pod runs on this host',
@@ -56,7 +57,6 @@ const POD_LATER: Record<string, string> = {
   overhead: 'ignored',
   topologySpreadConstraints: 'ignored',
   ephemeralContainers: 'not supported yet',
-  os: 'ignored',
   preemptionPolicy: 'ignored',
   priority: 'ignored',
   setHostnameAsFQDN: 'not supported yet',
@@ -92,12 +92,13 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   c.fields(spec, 'spec', POD_KNOWN, POD_LATER)
   const volumes = parseVolumes(c, spec.volumes)
   const podSecurity = parsePodSecurity(c, spec.securityContext, 'spec.securityContext')
+  const os = parseOS(c, spec.os)
   const readOnlyVolumes = new Set(volumes.filter(v => API_DATA_VOLUMES.includes(v.kind)).map(v => v.name))
   // Every volume named in spec.volumes, refused ones too: a mount of a refused volume is not a second problem.
   const declared = c
     .list(spec.volumes, 'spec.volumes')
     .flatMap(v => (typeof (v as { name?: unknown })?.name === 'string' ? [(v as { name: string }).name] : []))
-  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(declared), readOnlyVolumes, hostPorts, isInit, podSecurity, strict })
+  const ctx = (isInit: boolean): ContainerContext => ({ volumeNames: new Set(declared), readOnlyVolumes, hostPorts, isInit, podSecurity, strict, os })
   const hostPorts = new Set<string>()
   const names = new Set<string>()
   const containersOf = (field: 'containers' | 'initContainers', isInit: boolean): ContainerSpec[] => {
@@ -167,8 +168,23 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
     containers,
     volumes,
     securityContext: podSecurity,
+    ...(os ? { os: { name: os } } : {}),
   })
   return { result: { spec: pod, unsupported: c.unsupported, warnings: [] }, problems: [] }
+}
+
+/**
+ * spec.os.name (validateOS): linux or windows. A Windows pod does not run on
+ * this Linux host: kubelet refuses it at admission (PodOSNotSupported).
+ */
+function parseOS(c: Checker, v: unknown): 'linux' | undefined {
+  const o = c.obj(v, 'spec.os')
+  if (!o) return undefined
+  c.fields(o, 'spec.os', ['name'])
+  const name = c.str(o.name, 'spec.os.name', true)
+  if (name === 'windows') c.fail('spec.os.name', '"windows": this host runs Linux pods (kubelet: PodOSNotSupported)')
+  else if (name !== undefined && name !== 'linux') c.fail('spec.os.name', `must be "linux" or "windows", not ${JSON.stringify(name)}`)
+  return name === 'linux' ? 'linux' : undefined
 }
 
 /** A resourceFieldRef's containerName must name a container of the pod (kubelet fails the pod otherwise). */

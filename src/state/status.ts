@@ -36,6 +36,8 @@ export interface ContainerStatus {
   pid?: number
   /** The CRI log file of the current (or last) run. */
   logPath?: string
+  /** The signal a graceful stop sends first (1.33 status: lifecycle.stopSignal, the image's StopSignal, or SIGTERM). */
+  stopSignal?: string
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed'

@@ -1,7 +1,7 @@
 // The CRI's configs as our PodSpec / ContainerSpec (src/cri/translate.ts).
 import t from 'tap'
 import { hostname } from 'node:os'
-import { containerSpec, criResources, criSecurity, mountSources, portMappings, sandboxSpec, stopSignal } from '../../../src/cri/translate.js'
+import { containerSpec, criResources, criSecurity, mountSources, portMappings, sandboxSpec, stopSignal, criSignalName } from '../../../src/cri/translate.js'
 import type { ContainerConfig, Mount, PodSandboxConfig } from '../../../src/cri/types.js'
 
 const sandbox = (over: Partial<PodSandboxConfig> = {}): PodSandboxConfig => ({
@@ -214,5 +214,9 @@ t.test("stop signal: the CRI's, else the image's StopSignal, else SIGTERM", t =>
   t.equal(stopSignal('SIGNAL_RUNTIME_DEFAULT', 'SIGQUIT'), 'SIGQUIT')
   t.equal(stopSignal('', 'WINCH'), 'SIGWINCH')
   t.equal(stopSignal('SIGNAL_RUNTIME_DEFAULT'), 'SIGTERM')
+  t.equal(stopSignal('SIGNAL_SIGRTMINPLUS1'), 'SIGRTMIN+1')
+  t.equal(stopSignal('', '3'), 'SIGQUIT', 'a number, as containerd parses it')
+  t.equal(stopSignal('', 'NOPE'), 'SIGTERM', 'a StopSignal that names no signal')
+  t.equal(criSignalName('SIGRTMAX-2'), 'SIGNAL_SIGRTMAXMINUS2')
   t.end()
 })

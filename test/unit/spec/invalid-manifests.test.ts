@@ -488,6 +488,26 @@ const cases: Case[] = [
     problems: ['spec.containers[0].lifecycle.preStop.exec.command: required'],
   },
   {
+    rule: 'lifecycle.stopSignal needs spec.os.name (validateContainerStopSignal)',
+    manifest: one({ lifecycle: { stopSignal: 'SIGQUIT' } }),
+    problems: ['spec.containers[0].lifecycle.stopSignal: may not be set for containers with empty `spec.os.name`'],
+  },
+  {
+    rule: 'lifecycle.stopSignal must be a signal Linux has, spelt as the API server lists them',
+    manifest: one({ lifecycle: { stopSignal: 'QUIT' } }, { os: { name: 'linux' } }),
+    problems: ['spec.containers[0].lifecycle.stopSignal: unsupported value "QUIT": a signal name such as SIGTERM, SIGQUIT, SIGUSR1, SIGRTMIN+3'],
+  },
+  {
+    rule: 'a Windows pod is refused on this Linux host (kubelet: PodOSNotSupported)',
+    manifest: one({}, { os: { name: 'windows' } }),
+    problems: ['spec.os.name: "windows": this host runs Linux pods (kubelet: PodOSNotSupported)'],
+  },
+  {
+    rule: 'spec.os.name is required and one of linux, windows',
+    manifest: one({}, { os: { name: 'plan9' } }),
+    problems: ['spec.os.name: must be "linux" or "windows", not "plan9"'],
+  },
+  {
     rule: 'an exec hook with an empty command is refused',
     manifest: one({ lifecycle: { postStart: { exec: { command: [] } } } }),
     problems: ['spec.containers[0].lifecycle.postStart.exec.command: required: a non-empty command'],
