@@ -55,13 +55,16 @@ const HINTS: Record<string, string> = {
   'cgroup.enter EPERM': 'run as root: moving a process between cgroups needs write access to cgroup.procs',
   'cgroup.kill EBUSY': 'a process survives SIGKILL (stuck in uninterruptible sleep, state D): see /proc/<pid>/stack; the pod cgroup stays until it exits',
   'cgroup.remove EBUSY': 'processes remain in the cgroup: kill them first (killAll), then remove',
+  'state.* ENOSPC': "the state root's filesystem is full: free space on it (pod-launch rm the ended pods, pod-launch gc) or give --root on a larger one",
+  'state.* EDQUOT': "the disk quota of the state root's filesystem is used up: free space on it (pod-launch rm the ended pods, pod-launch gc)",
   '* EPERM': 'run as root (sudo pod-launch ...): namespaces need CAP_SYS_ADMIN',
   '* ENOSPC': 'a namespace limit was reached: see /proc/sys/user/max_*_namespaces',
   'spec.invalid': 'fix the manifest fields listed above; see the Kubernetes Pod reference',
 }
 
 export function hintFor(step: string, code?: string): string | undefined {
-  return (code && HINTS[`${step} ${code}`]) ?? HINTS[step] ?? (code ? HINTS[`* ${code}`] : undefined)
+  if (!code) return HINTS[step]
+  return HINTS[`${step} ${code}`] ?? HINTS[step] ?? HINTS[`${step.split('.')[0]}.* ${code}`] ?? HINTS[`* ${code}`]
 }
 
 /** Descriptions libuv's map lacks (strerror(3) wording, lower case). */
@@ -121,6 +124,11 @@ export class PodError extends Error {
     const reason = cause instanceof Error ? cause.message : String(cause)
     return new PodError(`${step}: ${object ? object + ': ' : ''}${reason}`, { step, cause, ...extra })
   }
+}
+
+/** One line for a warning: the error's message and, when it has one, its hint. */
+export function describeFailure(e: unknown): string {
+  return e instanceof PodError ? `${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}` : e instanceof Error ? e.message : String(e)
 }
 
 /** Run `fn`, treating ENOENT as "already gone". */

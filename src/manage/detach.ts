@@ -76,13 +76,21 @@ export async function runDetached(
   const dir = podDir(root, spec.uid)
   await withLock(join(root, '.lock'), () => {
     assertNameFree(root, spec.name)
-    mkdirSync(dir, { mode: 0o711 })
+    try {
+      mkdirSync(dir, { mode: 0o711 })
+    } catch (e) {
+      throw PodError.system('state.mkdir', e, dir)
+    }
     try {
       const configMaps = handOverObjects(spec, root, objects)
-      writeFileSync(specFile(dir), JSON.stringify({ spec, options, configMaps }))
+      try {
+        writeFileSync(specFile(dir), JSON.stringify({ spec, options, configMaps }))
+      } catch (e) {
+        throw PodError.system('state.write', e, specFile(dir))
+      }
     } catch (e) {
       unmountBelow(dir)
-      rmSync(dir, { recursive: true, force: true })
+      rmSync(dir, { recursive: true, force: true }) // a full disk leaves no pod dir
       throw e
     }
     const record: PodRecord = {
@@ -98,7 +106,12 @@ export async function runDetached(
       initContainerStatuses: [],
       containerStatuses: [],
     }
-    writeRecord(root, record)
+    try {
+      writeRecord(root, record)
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
   })
   crashPoint('client-record')
   const logFd = openSync(join(dir, 'supervisor.log'), 'a', 0o640)

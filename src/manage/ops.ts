@@ -1,20 +1,20 @@
 // stop, rm, inspect: act on a pod through its supervisor when it lives, and
 // directly (pids checked by start time) when it does not.
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodCgroups, realFs, type CgroupStats } from '../cgroups/index.js'
-import { PodError } from '../errors.js'
+import { describeFailure, PodError } from '../errors.js'
 import { detachFromRecord } from '../net/index.js'
 import {
   displayPhase,
   isAlive,
   isReady,
   podDir,
+  processesByPod,
   readRecord,
   resolvePod,
   runningContainerStatuses,
   secretsDir,
-  stopFile,
   unmountBelow,
   volumesDir,
   withLock,
@@ -24,6 +24,7 @@ import {
   type ProcessIdentity,
 } from '../state/index.js'
 import { isSidecar, signalNumber } from '../spec/index.js'
+import { killContainers, writeStopRequest } from './stop-request.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const isEnded = (r: PodRecord) => r.phase === 'Succeeded' || r.phase === 'Failed'
@@ -61,6 +62,11 @@ async function killOrphaned(r: PodRecord): Promise<void> {
     if (pid) tryKill(pid)
   }
   if (isAlive(r.pause)) tryKill(r.pause!.pid)
+}
+
+/** Something of the pod still runs: its owner, or (not ended) any process in a cgroup of it. */
+function stillRuns(r: PodRecord): boolean {
+  return isAlive(r.supervisor) || (!isEnded(r) && processesByPod().has(r.id))
 }
 
 function tryKill(pid: number, signal: NodeJS.Signals | number = 'SIGKILL'): void {
@@ -106,11 +112,16 @@ async function releaseNetwork(root: string, id: string, name: string, warn: Warn
 
 async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?: number; force?: boolean; onWarning?: Warn }): Promise<PodRecord> {
   let r = readRecord(root, id)
+  const warn = opts.onWarning ?? stderrWarn
+  const graceMs = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds) * 1000
   if (isAlive(r.supervisor)) {
-    writeFileSync(stopFile(podDir(root, id)), JSON.stringify(opts))
+    // The request first, then the signal; on a full disk the request may not be written: the signal still goes
+    // (the supervisor then stops with the pod's own grace) and a shorter grace, or --force, is kept by us.
+    // A foreground run takes no request file: its signal handler stops with the run's own grace.
+    const written = !r.foreground && writeStopRequest(root, r, opts, warn)
     process.kill(r.supervisor!.pid, 'SIGTERM')
-    const grace = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds)
-    if (!(await waitGone(r.supervisor, grace * 1000 + 15_000))) {
+    if (!written && graceMs < r.spec.terminationGracePeriodSeconds * 1000 && !(await waitGone(r.supervisor, graceMs))) await killContainers(r)
+    if (!(await waitGone(r.supervisor, graceMs + 15_000))) {
       throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, {
         step: 'pod.stop',
         hint: `pod-launch rm --force ${r.name}`,
@@ -125,15 +136,18 @@ async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?:
     // The supervisor died (before the pod ended, or in its teardown): nobody will tear the pod down but us.
     // A graceful stop first gives the containers their stop signals. Then DEL, while pause still holds the
     // netns (the bridge plugin removes its masquerade rules only when it can see the pod's interface).
-    const graceMs = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds) * 1000
     if (!isEnded(r) && graceMs > 0) await signalOrphaned(r, graceMs)
-    await releaseNetwork(root, id, r.name, opts.onWarning ?? stderrWarn)
+    await releaseNetwork(root, id, r.name, warn)
     await killOrphaned(r)
     await waitGone(r.pause, 5000)
     unmountBelow(volumesDir(podDir(root, id)))
     unmountBelow(secretsDir(podDir(root, id)))
     r = { ...r, phase: isEnded(r) ? r.phase : 'Failed', supervisor: null }
-    writeRecord(root, r)
+    try {
+      writeRecord(root, r)
+    } catch (e) {
+      warn(`pod ${r.name}: stopped, but its record is not updated: ${describeFailure(e)}`) // a full disk never undoes a stop
+    }
   }
   return r
 }
@@ -163,7 +177,7 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
     try {
       const r = readRecord(root, id)
       name = r.name
-      if (!isEnded(r) || isAlive(r.supervisor)) {
+      if (stillRuns(r)) {
         if (!opts.force) {
           throw new PodError(`pod.rm: ${r.name}: the pod is ${displayPhase(r, isAlive(r.supervisor))}`, {
             step: 'pod.rm',
@@ -173,7 +187,8 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
         }
         await stopLocked(root, id, { force: true, onWarning: opts.onWarning })
       } else {
-        // Ended, but its owner may have died in the middle of the teardown: what the record names goes too.
+        // Ended (or nothing of it runs: a stop whose last record write a full disk refused), but its owner may
+        // have died in the middle of the teardown: what the record names goes too.
         await killOrphaned(r)
       }
     } catch (e) {

@@ -7,11 +7,14 @@ import { crashPoint } from '../crash-point.js'
 import { imagePullView, type ImagePullEvent, type Pod, type PodEvent, type PodOptions } from '../pod/index.js'
 import { addEvent, podDir, processIdentity, writeRecord, type PodRecord, type WaitingReason } from '../state/index.js'
 import { containerFieldPath, podSnapshot, waitingStatuses } from './snapshot.js'
+import { describeFailure, type PodError } from '../errors.js'
 
 export class RecordKeeper {
   private pod?: Pod
   /** Containers waiting for their image, before the pod exists (ErrImagePull...). */
   private readonly waiting = new Map<string, { reason: WaitingReason; message?: string }>()
+  /** The last write failure warned about: one warning per kind of failure, not one per event. */
+  private failing?: string
 
   constructor(
     private readonly root: string,
@@ -24,14 +27,17 @@ export class RecordKeeper {
     this.pod = pod
   }
 
-  /** Write the record now; a failure is a warning (teardown never waits on a record write). */
+  /** Write the record now; a failure is a warning (teardown never waits on a record write), once until a write succeeds. */
   save(): void {
     if (this.pod) this.record = podSnapshot(this.pod, this.record)
     if (!existsSync(podDir(this.root, this.record.id))) return // removed with the pod
     try {
       writeRecord(this.root, this.record)
+      this.failing = undefined
     } catch (e) {
-      this.warn(`pod ${this.record.name}: record not written: ${(e as Error).message}`)
+      const code = (e as PodError).code ?? 'error'
+      if (this.failing !== code) this.warn(`pod ${this.record.name}: record not written (ps and inspect show an older state): ${describeFailure(e)}`)
+      this.failing = code
     }
   }
 

@@ -2,15 +2,16 @@
 // its own session. It owns the pod as `run` does, writes pod.json after every
 // state change, reports "started" (or the start error) to the `run -d` client
 // on fd 3, and exits once the pod has ended and been torn down.
-import { closeSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import { KUBELET_BACKOFF, Pod, type BackoffOptions } from '../pod/index.js'
 import type { NetworkOptions } from '../net/index.js'
 import type { ConfigMapObject, PodSpec } from '../spec/index.js'
 import { takeOverObjects } from './pod-objects.js'
 import { crashPoint } from '../crash-point.js'
-import { podDir, readRecord, specFile, stopFile, processIdentity, unmountBelow, writeRecord } from '../state/index.js'
+import { podDir, readRecord, specFile, processIdentity, unmountBelow, writeRecord } from '../state/index.js'
 import { RecordKeeper } from './recorder.js'
+import { readStopRequest } from './stop-request.js'
 
 /** The run options a detached pod keeps (spec.json holds `{spec, options}`). */
 export interface SupervisedOptions extends NetworkOptions {
@@ -50,17 +51,16 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
     options: SupervisedOptions
     configMaps?: ConfigMapObject[]
   }
+  // Our log is best effort: on a full disk a line is lost, never the pod (an unhandled write error would end us).
+  process.stderr.on('error', () => {})
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
   const keeper = new RecordKeeper(root, { ...readRecord(root, id), supervisor: processIdentity(process.pid) }, m => log(`warning: ${m}`))
-  writeRecord(root, keeper.record)
-  crashPoint('supervisor-record')
   const client = reporter(reportFd)
   let pod: Pod | undefined
   // A stop while the images are pulled or awaited ends the wait.
   const starting = new AbortController()
   const stopRequested = () => {
-    const file = stopFile(dir)
-    const req = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { gracePeriodSeconds?: number; force?: boolean }) : {}
+    const req = readStopRequest(dir)
     log(`stop requested: ${JSON.stringify(req)}`)
     crashPoint('stop-requested')
     if (pod) void pod.stop(req)
@@ -69,6 +69,8 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   process.on('SIGTERM', stopRequested)
   process.on('SIGINT', stopRequested)
   try {
+    writeRecord(root, keeper.record)
+    crashPoint('supervisor-record')
     pod = await Pod.start(spec, {
       ...options,
       imagePullBackoff: options.backoff ?? KUBELET_BACKOFF,

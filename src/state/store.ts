@@ -2,6 +2,7 @@
 // fsync, rename: readers never see half a file), a flock per pod so two
 // commands never act on one pod at once.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, existsSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
 import { native } from '../spawn/index.js'
@@ -70,6 +71,21 @@ function flockOrThrow(fd: number, file: string): boolean {
 }
 
 /**
+ * The lock file, opened (made when missing). A full disk may refuse to make
+ * it: then its directory is locked instead (coarser, but stop and rm never
+ * wait on free space; a lock file that exists opens without any).
+ */
+function openLockFile(file: string): number {
+  try {
+    return openSync(file, 'a', 0o600)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e
+    return openSync(dirname(file), 'r')
+  }
+}
+
+/**
  * Hold an exclusive lock on `file` while `fn` runs. Waits up to `timeoutMs` (a minute: 20 commands
  * started at once on a loaded host queue longer than 10 s behind short holds)
  * for another holder; then fails naming the file. An aborted `signal` stops
@@ -78,7 +94,7 @@ function flockOrThrow(fd: number, file: string): boolean {
 export async function withLock<T>(file: string, fn: () => Promise<T> | T, timeoutMs = 60_000, signal?: AbortSignal): Promise<T> {
   let fd: number
   try {
-    fd = openSync(file, 'a', 0o600)
+    fd = openLockFile(file)
   } catch (e) {
     throw PodError.system('state.lock', e, file)
   }
