@@ -83,8 +83,8 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
   const misplaced = Object.keys(top).filter(k => POD_KNOWN.includes(k) || k in POD_LATER)
   for (const k of misplaced) c.fail(k, `is a field of spec: indent it under spec:`)
   c.fields(Object.fromEntries(Object.entries(top).filter(([k]) => !misplaced.includes(k))), '', ['apiVersion', 'kind', 'metadata', 'spec', 'status'])
-  if (top.apiVersion !== 'v1') c.fail('apiVersion', `must be "v1", not ${JSON.stringify(top.apiVersion)}`)
-  if (top.kind !== 'Pod') c.fail('kind', `must be "Pod", not ${JSON.stringify(top.kind)}`)
+  if (top.apiVersion !== 'v1') c.fail('apiVersion', top.apiVersion === undefined ? 'required: "v1"' : `must be "v1", not ${JSON.stringify(top.apiVersion)}`)
+  if (top.kind !== 'Pod') c.fail('kind', top.kind === undefined ? 'required: "Pod"' : `must be "Pod", not ${JSON.stringify(top.kind)}`)
 
   const { name, namespace, labels, annotations } = parseMetadata(c, top.metadata)
 
