@@ -71,6 +71,8 @@ export function describe(e: PodEvent, retried: Set<string>): string | undefined 
       return `container ${e.container}: ${e.hook} hook failed: ${e.message}`
     case 'container-killing':
       return `container ${e.container}: ${e.message}`
+    case 'sandbox-changed':
+      return `${e.reason}: ${e.message}`
     case 'probe-failed':
       // Readiness failures are routine (a container that is not ready yet): only the ones that lead to a kill.
       return e.probe === 'readiness' ? undefined : `container ${e.container}: ${e.message}`

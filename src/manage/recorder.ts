@@ -52,6 +52,9 @@ export class RecordKeeper {
     if (e.type === 'pod-removed') return
     if (e.type === 'image-pull') return this.onImagePull(e)
     if (e.type === 'sandbox-started') this.record.pause = { ...processIdentity(e.pid), namespaces: e.namespaces }
+    // kubelet records SandboxChanged (Normal) on the pod when it re-creates a dead sandbox.
+    if (e.type === 'sandbox-changed')
+      this.record = { ...this.record, events: addEvent(this.record.events ?? [], { type: 'Normal', reason: e.reason, message: e.message }) }
     this.save()
     if (e.type === 'sandbox-started') crashPoint('sandbox-recorded')
   }

@@ -1,4 +1,5 @@
-export { Pod, printLine, type PodEvent, type PodOptions, type PodResult } from './pod.js'
+export { Pod } from './pod.js'
+export { printLine, type PodEvent, type PodOptions, type PodResult } from './pod-options.js'
 export type { OutputLine, Stream } from './logs.js'
 export { parseCriLog, rfc3339Nano, MAX_RECORD_BYTES } from './logs.js'
 export { namespaceInodes, NS_TYPES } from './namespaces.js'

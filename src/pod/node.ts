@@ -36,6 +36,8 @@ export function nodeAllocatable(): NodeAllocatable {
 }
 
 /** The node's part of the runtime facts (the pod IP comes from the network). */
-export function nodeFacts(): { hostIP: string; nodeName: string; allocatable: NodeAllocatable } {
+export type NodeFacts = { hostIP: string; nodeName: string; allocatable: NodeAllocatable }
+
+export function nodeFacts(): NodeFacts {
   return { hostIP: hostIP(), nodeName: hostname(), allocatable: nodeAllocatable() }
 }

@@ -4,85 +4,29 @@
 import type { PodSpec } from '../spec/index.js'
 import type { NsType } from '../spawn/index.js'
 import type { CgroupStats, PodCgroups } from '../cgroups/index.js'
-import { KUBELET_BACKOFF, type BackoffOptions } from './backoff.js'
+import { KUBELET_BACKOFF } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import type { PodDir } from './poddir.js'
 import { stopPrerequisites } from './ordering.js'
 import { ContainerRunner, type RunnerContext, type RunnerEvent } from './runner.js'
-import { PodSandbox, type SandboxEvent, type SandboxOptions } from './sandbox.js'
+import { PodSandbox } from './sandbox.js'
 import { DirectHost } from './direct-host.js'
 import type { ContainerStatus, PodPhase, Terminated } from '../state/index.js'
 import { UndoStack, type Warn } from './undo.js'
 import { listenAttach } from './attach-server.js'
-import type { AttachClient } from './stdio.js'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 import { DEFAULT_STATE_ROOT } from '../state/index.js'
-import type { PullEvent } from '../rootfs/index.js'
-import { ensurePodImages, type ImagePullEvent } from './image-pulls.js'
-
-export type PodEvent =
-  | SandboxEvent
-  | { type: 'pod-phase'; pod: string; phase: PodPhase }
-  | { type: 'pod-removed'; pod: string }
-  | { type: 'sandbox-died'; pod: string; pid: number; signal: NodeJS.Signals | null; exitCode: number }
-  | (ImagePullEvent & { pod: string })
-  | (RunnerEvent & { pod: string })
-
-export interface PodOptions extends Omit<SandboxOptions, 'onEvent'> {
-  /** Each line a container prints; default: `[name] line` on our stdout/stderr. */
-  onOutput?: (line: OutputLine) => void
-  /** Lifecycle events, in order (for tools, tests and the labs). */
-  onEvent?: (event: PodEvent) => void
-  /** Restart backoff (default: kubelet's 10 s doubling to 5 min). */
-  backoff?: BackoffOptions
-  /** Progress of the image pulls imagePullPolicy asks for before the pod starts. */
-  onPull?: (event: PullEvent) => void
-  /**
-   * Retry a failed image pull with this back-off, as kubelet does (the
-   * containers wait in ErrImagePull / ImagePullBackOff; `image-pull` events
-   * say so). Default: the first failed pull fails the start.
-   */
-  imagePullBackoff?: BackoffOptions
-  /** Aborts the start while it pulls or waits for images (it then throws `image.pull`, EINTR). */
-  signal?: AbortSignal
-  /**
-   * Attach `client` to `container` from its first run on, following its
-   * restarts (the foreground terminal of `pod-launch run`). While the client
-   * is `active`, the default printer leaves that container's lines to it.
-   */
-  attach?: { container: string; client: AttachClient }
-  /** Listen on `<pod dir>/attach/<container>.sock` for `pod-launch attach` (the supervisor). */
-  attachSockets?: boolean
-}
-
-export interface PodResult {
-  name: string
-  uid: string
-  phase: PodPhase
-  /** Why the pod ended Failed when no container says it (pause died). */
-  reason?: string
-  /** The first failing container's exit code (in the order they failed for good), else 0. */
-  exitCode: number
-  initContainerStatuses: ContainerStatus[]
-  containerStatuses: ContainerStatus[]
-}
-
-let quietEpipe = false
-/** Print a container line as `[name] line` on our stdout or stderr. A closed reader (`| head`) is not an error. */
-export function printLine({ container, stream, line }: OutputLine, eol = '\n'): void {
-  if (!quietEpipe) {
-    quietEpipe = true
-    for (const s of [process.stdout, process.stderr]) {
-      s.on('error', e => {
-        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e
-      })
-    }
-  }
-  ;(stream === 'stderr' ? process.stderr : process.stdout).write(`[${container}] ${line}${eol}`)
-}
+import { ensurePodImages } from './image-pulls.js'
+import { printLine, type PodEvent, type PodOptions, type PodResult } from './pod-options.js'
 
 const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
+
+/** kubelet's event (reason SandboxChanged) when pause died and the pod gets a new sandbox. */
+export const SANDBOX_CHANGED = 'Pod sandbox changed, it will be killed and re-created.'
+
+/** A container that ended for good with exit 0 (OnFailure starts it no more). */
+const succeeded = (r: ContainerRunner) => 'terminated' in r.status.state && r.status.state.terminated.exitCode === 0
 
 /** A running pod. Create with `Pod.start`; `wait` for it or `stop` it. */
 export class Pod {
@@ -107,6 +51,8 @@ export class Pod {
   private terminateGraceMs?: number
   private onRunning!: () => void
   readonly running: Promise<void>
+  /** Pause died and a new sandbox follows: resolves once every container of the old one was killed. */
+  private replacing?: Promise<void>
 
   private constructor(spec: PodSpec, sandbox: PodSandbox, runners: [ContainerRunner[], ContainerRunner[]], undo: UndoStack, opts: PodOptions) {
     this.spec = spec
@@ -168,7 +114,6 @@ export class Pod {
         pod: spec,
         dir: sandbox.dir,
         sandbox,
-        facts: sandbox.facts,
         backoff: opts.backoff ?? KUBELET_BACKOFF,
         emit: (e: RunnerEvent) => emit({ ...e, pod: spec.name }),
         warn,
@@ -235,54 +180,14 @@ export class Pod {
   }
 
   private async lifecycle(): Promise<PodResult> {
-    // Pause holds the pod's namespaces: if it dies the pod cannot go on. Kubernetes
-    // would make a new sandbox and restart every container; we end the pod as Failed.
-    void this.sandbox.process.exited.then(exit => {
-      if (this.stopping || this.tearingDown) return
-      this.sandboxDied = `pause (pid ${this.sandbox.pid}) died: ${exit.signal ?? `exit ${exit.code}`}`
-      this.warn(`pod ${this.name}: ${this.sandboxDied}; stopping the pod`)
-      this.emit({ type: 'sandbox-died', pod: this.name, pid: this.sandbox.pid, signal: exit.signal, exitCode: exit.exitCode })
-      void this.stop({ force: true })
-    })
-    let initFailed = false
-    const sidecarRuns: Promise<Terminated>[] = []
-    for (const r of this.initRunners) {
-      if (this.stopping) break
-      if (r.sidecar) {
-        // A sidecar lets the next container go once it has started, and runs on beside them.
-        let started!: () => void
-        const isStarted = new Promise<void>(res => (started = res))
-        const run = r.run(this.restartRule(true, true), started)
-        sidecarRuns.push(run)
-        await Promise.race([isStarted, run])
-        continue
-      }
-      const t = await r.run(this.restartRule(true))
-      if (t.exitCode !== 0) {
-        this.recordFailure(t)
-        initFailed = true
-        break
-      }
-    }
-    const runs: Promise<Terminated>[] = []
-    if (!initFailed && !this.stopping) {
-      // Started in order, each after the previous one's postStart, as kubelet does.
-      for (const r of this.runners) {
-        if (this.stopping) break
-        let started!: () => void
-        const isStarted = new Promise<void>(res => (started = res))
-        runs.push(r.run(this.restartRule(false), started).then(t => (this.recordFailure(t), t)))
-        await isStarted
-      }
-      if (runs.length > 0) this.setPhase('Running')
-    }
-    this.onRunning()
-    await Promise.all(runs)
-    if (sidecarRuns.length > 0) {
-      // The containers are done for good: the sidecars are stopped (kubelet kills the pod),
-      // and their exit codes do not count: the phase comes from the containers alone.
-      await (this.terminating ?? this.terminate(this.spec.terminationGracePeriodSeconds * 1000))
-      await Promise.all(sidecarRuns)
+    this.watchSandbox()
+    let initFailed = await this.runGeneration(true)
+    // Pause died (kubelet's SandboxChanged): the containers were killed; a new sandbox, then they start again.
+    while (this.replacing && !this.stopping) {
+      await this.replacing
+      this.replacing = undefined
+      if (this.stopping || !(await this.recreateSandbox())) break
+      initFailed = await this.runGeneration(false)
     }
     crashPoint('containers-stopped')
     this.setPhase(initFailed || this.failures.length > 0 || this.sandboxDied ? 'Failed' : 'Succeeded')
@@ -299,6 +204,110 @@ export class Pod {
       initContainerStatuses: init,
       containerStatuses: containers,
     }
+  }
+
+  /**
+   * One sandbox's run: the init containers in order, then the containers
+   * (in a new sandbox, those kubelet starts again: all, but under OnFailure
+   * not one that succeeded). Resolves when every run has ended for good, or
+   * was killed because pause died. Returns whether an init container failed.
+   */
+  private async runGeneration(first: boolean): Promise<boolean> {
+    const over = () => this.stopping !== undefined || this.replacing !== undefined
+    this.failures.length = 0
+    let initFailed = false
+    const sidecarRuns: Promise<Terminated>[] = []
+    for (const r of this.initRunners) {
+      if (over()) break
+      if (r.sidecar) {
+        // A sidecar lets the next container go once it has started, and runs on beside them.
+        let started!: () => void
+        const isStarted = new Promise<void>(res => (started = res))
+        const run = r.run(this.restartRule(true, true), started)
+        sidecarRuns.push(run)
+        await Promise.race([isStarted, run])
+        continue
+      }
+      const t = await r.run(this.restartRule(true))
+      if (over()) break
+      if (t.exitCode !== 0) {
+        this.recordFailure(t)
+        initFailed = true
+        break
+      }
+    }
+    const runs: Promise<Terminated>[] = []
+    if (!initFailed && !over()) {
+      // Started in order, each after the previous one's postStart, as kubelet does.
+      for (const r of this.runners) {
+        if (over()) break
+        if (!first && this.spec.restartPolicy === 'OnFailure' && succeeded(r)) continue
+        let started!: () => void
+        const isStarted = new Promise<void>(res => (started = res))
+        // A run that pause's death cut short is no result of the pod's.
+        runs.push(r.run(this.restartRule(false), started).then(t => (this.replacing ? undefined : this.recordFailure(t), t)))
+        await isStarted
+      }
+      if (runs.length > 0 && !over()) this.setPhase('Running')
+    }
+    if (first) this.onRunning()
+    await Promise.all(runs)
+    if (sidecarRuns.length > 0) {
+      // The containers are done for good: the sidecars are stopped (kubelet kills the pod),
+      // and their exit codes do not count: the phase comes from the containers alone.
+      if (!this.replacing) await (this.terminating ?? this.terminate(this.spec.terminationGracePeriodSeconds * 1000))
+      await Promise.all(sidecarRuns)
+    }
+    return initFailed
+  }
+
+  /**
+   * Pause holds the pod's namespaces: when it dies, kubelet kills the
+   * containers and makes a new sandbox for them (event SandboxChanged),
+   * unless the restartPolicy would start none of them again: a Never pod
+   * that has run ends (Failed), as does an OnFailure pod whose containers
+   * all succeeded.
+   */
+  private watchSandbox(): void {
+    const pause = this.sandbox.process
+    void pause.exited.then(exit => {
+      if (this.stopping || this.tearingDown || pause !== this.sandbox.process) return
+      const what = `pause (pid ${pause.pid}) died: ${exit.signal ?? `exit ${exit.code}`}`
+      this.emit({ type: 'sandbox-died', pod: this.name, pid: pause.pid, signal: exit.signal, exitCode: exit.exitCode })
+      if (!this.startsAgain()) {
+        this.sandboxDied = what
+        this.warn(`pod ${this.name}: ${what}; stopping the pod`)
+        void this.stop({ force: true })
+        return
+      }
+      this.warn(`pod ${this.name}: ${what}; ${SANDBOX_CHANGED}`)
+      this.emit({ type: 'sandbox-changed', pod: this.name, reason: 'SandboxChanged', message: SANDBOX_CHANGED })
+      // kubelet kills the containers (each with its grace, preStop and stop signal) before the new sandbox.
+      const graceMs = this.spec.terminationGracePeriodSeconds * 1000
+      this.replacing = Promise.all([...this.initRunners, ...this.runners].map(r => r.interrupt(graceMs))).then(() => {})
+    })
+  }
+
+  /** kubelet's computePodActions for a dead sandbox: is there anything to start in a new one? */
+  private startsAgain(): boolean {
+    const all = [...this.initRunners, ...this.runners]
+    if (this.spec.restartPolicy === 'Never') return !all.some(r => r.hasRun)
+    if (this.spec.restartPolicy === 'OnFailure') return !this.runners.every(succeeded)
+    return true
+  }
+
+  /** The old sandbox's pause and network go, a new pause and network come; false: it could not be made. */
+  private async recreateSandbox(): Promise<boolean> {
+    try {
+      await this.sandbox.recreate()
+    } catch (e) {
+      this.sandboxDied = `the pod sandbox could not be re-created: ${(e as Error).message}`
+      this.warn(`pod ${this.name}: ${this.sandboxDied}`)
+      return false
+    }
+    for (const r of [...this.initRunners, ...this.runners]) r.newSandbox()
+    this.watchSandbox()
+    return true
   }
 
   /** A container's runner by name (init containers included). */

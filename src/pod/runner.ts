@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
-import { signalNumber, type ContainerSpec, type PodSpec, type RuntimeFacts } from '../spec/index.js'
+import { signalNumber, type ContainerSpec, type PodSpec } from '../spec/index.js'
 import type { NsType } from '../spawn/index.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { planExec, stopSignalOf, type SpawnPlan } from './plan.js'
@@ -39,7 +39,6 @@ export interface RunnerContext {
   dir: PodDir
   /** The sandbox the container runs in: its plan, start, stop and cgroups. */
   sandbox: PodSandbox
-  facts: RuntimeFacts
   backoff: BackoffOptions
   emit: (e: RunnerEvent) => void
   warn: (m: string) => void
@@ -89,6 +88,8 @@ export class ContainerRunner {
   private readonly clients = new Map<AttachClient, boolean>()
   private readonly backoff: Backoff
   private stopping = false
+  /** Its sandbox died: the current run ends without a restart (the pod starts it again in a new one). */
+  private interrupted = false
   private wakeUp?: () => void
   /** The earliest SIGKILL time any stop asked for, and its timer. */
   private killDeadline = Infinity
@@ -136,6 +137,10 @@ export class ContainerRunner {
    * however many restarts that takes. Resolves with the last termination.
    */
   async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
+    // A new instance of a container that ran before (in a new sandbox) is a restart, as kubelet counts it.
+    const s = this.status.state
+    if ('terminated' in s) this.status.lastState = { terminated: s.terminated }
+    if ('terminated' in s || ('waiting' in s && s.waiting.reason === 'CrashLoopBackOff')) this.status.restartCount++
     let fired = false
     const once = () => {
       if (fired) return
@@ -154,7 +159,7 @@ export class ContainerRunner {
       const t = await this.runOnce(once)
       // A probe kill restarts the container unless the policy is Never, whatever its exit code (kubelet).
       const probeRestart = this.probeKill !== undefined && this.ctx.pod.restartPolicy !== 'Never'
-      if (this.stopping || !(restart(t) || probeRestart)) return t
+      if (this.stopping || this.interrupted || !(restart(t) || probeRestart)) return t
       const ranFor = t.startedAt ? t.finishedAt.getTime() - t.startedAt.getTime() : 0
       const delayMs = this.backoff.next(ranFor)
       this.status.lastState = { terminated: t }
@@ -165,7 +170,7 @@ export class ContainerRunner {
         this.wakeUp = () => (clearTimeout(timer), resolve())
       })
       this.wakeUp = undefined
-      if (this.stopping) return t
+      if (this.stopping || this.interrupted) return t
       this.status.restartCount++
     }
   }
@@ -201,8 +206,8 @@ export class ContainerRunner {
     } catch {
       // exited already: a zombie has no ns files
     }
-    // Stopped while we were starting it: it must not outlive the pod.
-    if (this.stopping) child.kill('SIGKILL')
+    // Stopped (or its sandbox lost) while we were starting it: it must not outlive the pod.
+    if (this.stopping || this.interrupted) child.kill('SIGKILL')
     crashPoint('container-started')
     ctx.emit({ type: 'container-started', container: spec.name, pid: child.pid, restartCount: this.status.restartCount })
     const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(child) : true
@@ -324,6 +329,30 @@ export class ContainerRunner {
   }
 
   /**
+   * Pause died: kill the current run (preStop, stop signal, SIGKILL after
+   * `graceMs`, as kubelet kills a pod) and end run() without a restart; the
+   * pod starts this container again in its new sandbox.
+   */
+  async interrupt(graceMs: number): Promise<void> {
+    this.interrupted = true
+    this.wakeUp?.()
+    this.probes?.stop()
+    const cur = this.current
+    if (cur) await this.terminate(cur, graceMs)
+  }
+
+  /** The pod has a new sandbox: the next run starts in it, with a plan of its own (namespaces, env: status.podIP). */
+  newSandbox(): void {
+    this.interrupted = false
+    this.created = undefined
+  }
+
+  /** Whether this container has been started (or tried to) in this pod. */
+  get hasRun(): boolean {
+    return !('waiting' in this.status.state) || this.status.restartCount > 0
+  }
+
+  /**
    * preStop (first call of a run only), the stop signal (after `turn`, if given),
    * SIGKILL at the deadline; resolves when the process has exited. Later
    * calls only bring the SIGKILL forward.
@@ -412,7 +441,7 @@ export class ContainerRunner {
       netnsFd: ctx.pod.hostNetwork ? undefined : (ctx.sandbox.shared.get('net') ?? -1),
       // The pod IP once CNI gave one; a hostNetwork pod (whose podIP is the node's) and a
       // loopback-only pod are probed on their loopback, so probes never leave the pod's namespace.
-      address: (!ctx.pod.hostNetwork && ctx.facts.podIP) || '127.0.0.1',
+      address: (!ctx.pod.hostNetwork && ctx.sandbox.facts.podIP) || '127.0.0.1',
       exec: (argv, timeoutMs) => this.exec(argv, timeoutMs),
     }
     const probes = { startup: spec.startupProbe, liveness: spec.livenessProbe, readiness: spec.readinessProbe }

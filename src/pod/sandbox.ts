@@ -11,7 +11,7 @@ import { closeSync, openSync, rmSync } from 'node:fs'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type PodCgroups } from '../cgroups/index.js'
 import { crashPoint } from '../crash-point.js'
 import { PodError } from '../errors.js'
-import { attachNetwork, planNetwork, type NetworkOptions } from '../net/index.js'
+import { attachNetwork, planNetwork, type NetworkOptions, type NetworkPlan } from '../net/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource } from '../rootfs/index.js'
 import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../seccomp/index.js'
 import { readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
@@ -21,7 +21,7 @@ import { stopProcess } from '../spawn/index.js'
 import { containerDir, DEFAULT_STATE_ROOT } from '../state/index.js'
 import { DirectHost } from './direct-host.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
-import { nodeFacts } from './node.js'
+import { nodeFacts, type NodeFacts } from './node.js'
 import { parseNsRef, planContainer, planPause, stopSignalOf, sysctlPath, type SpawnPlan } from './plan.js'
 import { PodDir } from './poddir.js'
 import type { HostedProcess, ProcessExit, ProcessHost, ProcessIo } from './process-host.js'
@@ -123,8 +123,10 @@ export class PodSandbox {
   cgroups!: PodCgroups
   /** An open /dev/null (stdin of exec'd processes). */
   devNull = -1
-  /** Undone by stop(): the network, pause, the namespace fds. */
+  /** Undone by stop() (and by recreate()): the network, pause, the namespace fds. */
   private readonly running = new UndoStack()
+  /** What recreate() needs to make pause, the network and the /etc files again. */
+  private again?: { network: NetworkPlan; node: NodeFacts; stateRoot: string; emit: (e: SandboxEvent) => void; objects?: PodObjects }
   /** Undone by remove(): /dev/null, volumes, cgroups, the directory. */
   private readonly made = new UndoStack()
   private stopped?: Promise<void>
@@ -208,28 +210,53 @@ export class PodSandbox {
       const ctx: HostContext = { spec, dir, cgroups, devNull, nsFd: sb.pauseFd, dieWithParent }
       sb.host = opts.host ? opts.host(ctx) : new DirectHost({ ...ctx })
       sb.made.push('release the process host', () => sb.host.close())
-      await sb.startPause()
-      crashPoint('sandbox')
-      emit({ type: 'sandbox-started', pod: spec.name, pid: sb.pid, namespaces: sb.namespaces })
-      // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
-      sb.podIPs = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
-      if (network.kind === 'cni') {
-        // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
-        // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
-        const holder = `/proc/${process.pid}/fd/${sb.shared.get('net')}`
-        const attached = await attachNetwork(network, spec, stateRoot, sb.pid, (what, fn) => sb.running.push(what, fn), holder)
-        sb.podIPs = attached.podIPs
-        emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs: sb.podIPs })
-      }
-      // The pod's /etc files once its IP is known (its own line in /etc/hosts).
-      const podIP = sb.podIPs[0] ?? ''
-      sb.etc = writeEtcFiles(spec, dir.root, podIP, { warn })
-      sb.facts = { ...node, podIP, objects: opts.objects }
+      sb.again = { network, node, stateRoot, emit, objects: opts.objects }
+      await sb.startRunning()
     } catch (e) {
       await sb.remove()
       throw e
     }
     return sb
+  }
+
+  /**
+   * pause, the network (CNI ADD; DEL registered before the first plugin
+   * runs), then the pod's /etc files with its IP: each undo in `running`.
+   */
+  private async startRunning(): Promise<void> {
+    const { spec } = this
+    const { network, node, stateRoot, emit, objects } = this.again!
+    await this.startPause()
+    crashPoint('sandbox')
+    emit({ type: 'sandbox-started', pod: spec.name, pid: this.pid, namespaces: this.namespaces })
+    // hostNetwork: the pod's IP is the node's, as Kubernetes reports it; else CNI's.
+    this.podIPs = spec.hostNetwork && node.hostIP ? [node.hostIP] : []
+    if (network.kind === 'cni') {
+      // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
+      // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
+      const holder = `/proc/${process.pid}/fd/${this.shared.get('net')}`
+      const attached = await attachNetwork(network, spec, stateRoot, this.pid, (what, fn) => this.running.push(what, fn), holder)
+      this.podIPs = attached.podIPs
+      emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs: this.podIPs })
+    }
+    // The pod's /etc files once its IP is known (its own line in /etc/hosts).
+    const podIP = this.podIPs[0] ?? ''
+    this.etc = writeEtcFiles(spec, this.dir.root, podIP, { warn: this.warn })
+    this.facts = { ...node, podIP, objects }
+  }
+
+  /**
+   * pause died: what kubelet does for a changed sandbox once the containers
+   * are killed. The old network goes (CNI DEL through our fd to its netns),
+   * then a new pause in new namespaces, CNI ADD and the /etc files with the
+   * new IP. The cgroups, volumes and directory stay. Containers created
+   * before must be created again (their plans name the old namespaces).
+   * Throws like create; stop() and remove() still undo what was made.
+   */
+  async recreate(): Promise<void> {
+    if (this.stopped) throw new PodError(`sandbox.recreate: ${this.spec.name}: the sandbox is stopped`, { step: 'sandbox.recreate', code: 'EINVAL' })
+    await this.running.run(this.warn) // empties it for the new pieces
+    await this.startRunning()
   }
 
   /** pause: new namespaces, the pod's sysctls, /dev/null as stdio; then its namespaces opened for the containers. */

@@ -98,13 +98,24 @@ export function tempDir(t: T, prefix: string): string {
  */
 export function testNetwork(
   t: T,
-  opts: { name: string; bridge: string; rangeStart?: string; rangeEnd?: string; extraPlugins?: object[]; binDir?: string; portmap?: boolean },
+  opts: {
+    name: string
+    bridge: string
+    rangeStart?: string
+    rangeEnd?: string
+    extraPlugins?: object[]
+    binDir?: string
+    portmap?: boolean
+    /** A /24 of 198.18.0.0/15 other than 198.18.0.0/24 (its gateway is .1): a file whose bridge may run beside network.test.ts. */
+    subnet?: string
+  },
 ): TestNetwork {
   const dir = tempDir(t, 'pl-cni-net-')
   const confDir = join(dir, 'net.d')
   const ipamDir = join(dir, 'ipam')
   mkdirSync(confDir, { recursive: true })
-  const range: Record<string, string> = { subnet: '198.18.0.0/24', gateway: '198.18.0.1' }
+  const subnet = opts.subnet ?? '198.18.0.0/24'
+  const range: Record<string, string> = { subnet, gateway: subnet.replace(/0\/24$/, '1') }
   if (opts.rangeStart) range.rangeStart = opts.rangeStart
   if (opts.rangeEnd) range.rangeEnd = opts.rangeEnd
   const conf = {
