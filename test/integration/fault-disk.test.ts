@@ -198,7 +198,7 @@ t.test(
     t.equal(end.signal, null, 'the run ended by itself')
     t.notMatch(stderr, /MaxListenersExceededWarning/)
     t.notMatch(stderr, /pod-launch: ENOSPC/)
-    t.equal(existsSync(join(out, 'got')) && readFileSync(join(out, 'got'), 'utf8').trim(), 'TERM', 'its stop signal reached it')
+    t.equal(existsSync(join(out, 'got')) && readFileSync(join(out, 'got'), 'utf8').trim(), 'TERM', `its stop signal reached it (${stderr.slice(-2000)})`)
     t.same(await settledLeaks(root, parent), NO_LEAKS, 'nothing left')
   },
 )
