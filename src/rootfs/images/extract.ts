@@ -246,7 +246,7 @@ export async function unpackLayer(source: string | Readable, dest: string, opts:
       parser.end()
     }
     const input = typeof source === 'string' ? createReadStream(source) : source
-    if (opts.compression === 'gzip') await pipeline(input, createGunzip(), sink)
+    if (opts.compression === 'gzip') await pipeline(input, createGunzip({ chunkSize: 256 << 10 }), sink)
     else if (opts.compression === 'zstd') await pipeline(input, createZstdDecompress(), sink)
     else await pipeline(input, sink)
     await done
