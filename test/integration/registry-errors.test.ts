@@ -2,8 +2,9 @@
 // in front (test/fixtures/registry-proxy.mjs) for what a registry cannot be
 // made to do: each failure is one line naming the image and the step, exit
 // 1, and nothing reaches the store. Also: a blob CDN on another host gets no
-// Authorization; SIGKILL mid-pull leaves no image and the next pull works;
-// two pulls of one image at once download its layers once; a full disk.
+// Authorization; Ctrl-C mid-pull exits 130 leaving nothing, SIGKILL leaves no
+// image and a work dir that gc removes, and the next pull works; two pulls of
+// one image at once download its layers once; a full disk.
 import t from 'tap'
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
@@ -109,31 +110,43 @@ t.test('a blob redirected to another host is fetched there without the Authoriza
   )
 })
 
-t.test('SIGKILL mid-pull leaves no image; the next pull restarts cleanly', { skip }, async t => {
-  const root = store(t)
-  const child = spawn(process.execPath, [BIN, '--root', root, 'image', 'pull', `${host}/slow/busybox:1`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: process.env,
-  })
-  // The first layer line means downloads have started.
-  await new Promise<void>(resolve => {
-    let seen = ''
-    child.stderr.on('data', d => {
-      seen += d
-      if (/^pulling /m.test(seen)) resolve()
+for (const sig of ['SIGKILL', 'SIGINT'] as const) {
+  const what = sig === 'SIGKILL' ? 'SIGKILL mid-pull leaves no image and a work dir gc removes' : 'Ctrl-C mid-pull exits 130 leaving nothing'
+  t.test(`${what}; the next pull restarts cleanly`, { skip }, async t => {
+    const root = store(t)
+    const child = spawn(process.execPath, [BIN, '--root', root, 'image', 'pull', `${host}/slow/busybox:1`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: process.env,
     })
+    // The first layer line means downloads have started.
+    await new Promise<void>(resolve => {
+      let seen = ''
+      child.stderr.on('data', d => {
+        seen += d
+        if (/^pulling /m.test(seen)) resolve()
+      })
+    })
+    await new Promise(r => setTimeout(r, 300))
+    const gone = new Promise<[number | null, string | null]>(r => child.once('exit', (code, signal) => r([code, signal])))
+    child.kill(sig)
+    const [code, signal] = await gone
+    if (sig === 'SIGINT') t.equal(code, 130, 'Ctrl-C: exit 130')
+    else t.equal(signal, 'SIGKILL')
+    t.same(listImages(root), [], `no image after ${sig}`)
+    t.same(readdirSync(join(root, 'images', 'layers')), [], `no layer after ${sig}`)
+    if (sig === 'SIGKILL') {
+      t.equal(ls(join(root, 'images', 'tmp')).length, 1, "the killed pull's work dir is left")
+      const gc = await cli(root, 'gc')
+      t.equal(gc.code, 0, gc.stderr)
+      t.match(gc.stdout, /image-tmp\s+\S+pull-\d+-\d+-\S+\s+removed\s+an interrupted pull \(its process ended\)/)
+    }
+    t.same(ls(join(root, 'images', 'tmp')), [], 'no work dir is left')
+    const again = await cli(root, 'image', 'pull', '-q', `${host}/slow/busybox:1`)
+    t.equal(again.code, 0, again.stderr)
+    t.equal(listImages(root).length, 1)
+    t.same(ls(join(root, 'images', 'tmp')), [], 'the second pull leaves no work dir')
   })
-  await new Promise(r => setTimeout(r, 300))
-  const gone = new Promise(r => child.once('exit', r))
-  child.kill('SIGKILL')
-  await gone
-  t.same(listImages(root), [], 'no image after the kill')
-  t.same(readdirSync(join(root, 'images', 'layers')), [], 'no layer after the kill')
-  const again = await cli(root, 'image', 'pull', '-q', `${host}/slow/busybox:1`)
-  t.equal(again.code, 0, again.stderr)
-  t.equal(listImages(root).length, 1)
-  t.same(readdirSync(join(root, 'images', 'tmp')), [], "the killed pull's work dir is gone")
-})
+}
 
 t.test('two pulls of one image at once download each layer once', { skip }, async t => {
   const root = store(t)
