@@ -1,16 +1,13 @@
 // pod-launch command line. Prints through output.ts; never touches the kernel.
+//
+// Only yargs and the small modules every command needs are loaded at start:
+// each handler imports its command's module when it runs (`ps` never loads
+// the pod, image or network code), which keeps a call's fixed cost near Node's
+// own start-up (issue 21). Keep it so: no static import of ../index.js here or
+// in globals.ts/output.ts/table.ts.
 import yargs, { type Argv } from 'yargs'
 import { printError, processIo, type Io } from './output.js'
-import { loadManifestFile, manifestPath, supervise } from '../index.js'
-import { execCommand, gcCommand, inspectCommand, logsCommand, psCommand, rmCommand, statsCommand, stopCommand } from './manage.js'
-import { checkCommand, explainCommand, nsCommand, treeCommand } from './explore.js'
-import { bootCommand, downCommand, podsOfFile, runCommand, runDetachedCommand } from './manifest-run.js'
-import { imageCommand } from './image.js'
-import { attachCommand } from './attach.js'
-import { criCommand } from './cri.js'
 import { table } from './table.js'
-import { completionScript } from './completion.js'
-import { LABS, runLab } from '../labs/index.js'
 import {
   UsageError,
   asRootError,
@@ -71,9 +68,11 @@ const json = (y: Argv) => y.option('json', { type: 'boolean', describe: 'print J
 /** Build the parser: `handle(fn)` wraps each command's handler (the exit code is its result). */
 export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: Globals) => Promise<number> | number) => (a: unknown) => Promise<void>): Argv {
   const h = handle
-  const run = h((a, g) => {
+  const imageModule = () => import('./image.js')
+  const run = h(async (a, g) => {
     // The manifest's problems first: they need no root to be found.
     if (process.getuid?.() !== 0) {
+      const { loadManifestFile } = await import('../index.js')
       loadManifestFile(a.manifest as string, {
         strict: a.strict as boolean,
         configMaps: a.configmap as string[] | undefined,
@@ -101,6 +100,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       persist: a.persist as boolean | undefined,
       persistRoot: g.persistRoot,
     }
+    const { runCommand, runDetachedCommand } = await import('./manifest-run.js')
     return a.detach ? runDetachedCommand(args, io) : runCommand(args, io)
   })
   const flags = (a: Record<string, unknown>) => ({
@@ -119,19 +119,21 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         ['import <file> [name]', 'load'],
         'import a docker save or OCI archive into the local store: every image it holds (name:tag picks or names one)',
         y => y.positional('file', { type: 'string', demandOption: true }).positional('name', { type: 'string', describe: 'name:tag' }).options(sizeOptions),
-        h((a, g) => imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], flags(a), io, m => new UsageError(m))),
+        h(async (a, g) =>
+          (await imageModule()).imageCommand(g.root, 'import', [a.file as string, ...(a.name ? [a.name as string] : [])], flags(a), io, m => new UsageError(m)),
+        ),
       )
       .command(
         ['ls', 'list'],
         'list the local images: one row per name',
         y => y,
-        h((a, g) => imageCommand(g.root, 'ls', [], flags(a), io, m => new UsageError(m))),
+        h(async (a, g) => (await imageModule()).imageCommand(g.root, 'ls', [], flags(a), io, m => new UsageError(m))),
       )
       .command(
         'inspect <names..>',
         "print an image's config, manifest digest and layers (JSON)",
         y => y.positional('names', { type: 'string', array: true, demandOption: true }),
-        h((a, g) => imageCommand(g.root, 'inspect', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
+        h(async (a, g) => (await imageModule()).imageCommand(g.root, 'inspect', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
       )
       .command(
         ['rm <names..>', 'remove'],
@@ -140,7 +142,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           y
             .positional('names', { type: 'string', array: true, demandOption: true })
             .option('force', { alias: 'f', type: 'boolean', describe: 'remove even while a pod uses it: its layers stay until gc' }),
-        h((a, g) => imageCommand(g.root, 'rm', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
+        h(async (a, g) => (await imageModule()).imageCommand(g.root, 'rm', (a.names as string[]).map(String), flags(a), io, m => new UsageError(m))),
       )
       .command(
         'pull <ref>',
@@ -155,8 +157,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
               describe: 'give up on a registry silent this long, or a name that does not resolve in it (default 30s)',
             })
             .options(sizeOptions),
-        h((a, g) =>
-          imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), {
+        h(async (a, g) =>
+          (await imageModule()).imageCommand(g.root, 'pull', [a.ref as string], flags(a), io, m => new UsageError(m), {
             platform: a.platform as string | undefined,
             quiet: !!a.quiet,
             timeout: a.timeout as string | undefined,
@@ -171,8 +173,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             .positional('host', { type: 'string', demandOption: true })
             .option('username', { alias: 'u', type: 'string', describe: 'user name' })
             .option('password-stdin', { type: 'boolean', describe: 'read the password from stdin' }),
-        h((a, g) =>
-          imageCommand(g.root, 'login', [a.host as string], flags(a), io, m => new UsageError(m), {
+        h(async (a, g) =>
+          (await imageModule()).imageCommand(g.root, 'login', [a.host as string], flags(a), io, m => new UsageError(m), {
             username: a.username as string | undefined,
             passwordStdin: !!a.passwordStdin,
           }),
@@ -182,7 +184,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         'logout <host>',
         'remove the stored credentials for a registry',
         y => y.positional('host', { type: 'string', demandOption: true }),
-        h((a, g) => imageCommand(g.root, 'logout', [a.host as string], flags(a), io, m => new UsageError(m))),
+        h(async (a, g) => (await imageModule()).imageCommand(g.root, 'logout', [a.host as string], flags(a), io, m => new UsageError(m))),
       )
       .demandCommand(1, 'image: an action is required: pull, import, ls, inspect, rm, login or logout')
   const parser = yargs()
@@ -195,13 +197,13 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       'ps',
       'list pods',
       json,
-      h((a, g) => psCommand(g.root, !!a.json, io)),
+      h(async (a, g) => (await import('./ps.js')).psCommand(g.root, !!a.json, io)),
     )
     .command(
       'inspect <pod>',
       'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)',
       podArg,
-      h((a, g) => inspectCommand(g.root, a.pod as string, io)),
+      h(async (a, g) => (await import('./manage.js')).inspectCommand(g.root, a.pod as string, io)),
     )
     .command(
       'logs <pod>',
@@ -213,8 +215,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           .option('previous', { alias: 'p', type: 'boolean', describe: "the previous run's logs" })
           .option('timestamps', { type: 'boolean', describe: 'prefix each line with its RFC3339 time' })
           .option('tail', { type: 'string', coerce: wholeNumber('tail', { negativeIsDefault: true }), describe: 'the last N lines (negative: all)' }),
-      h((a, g) =>
-        logsCommand(
+      h(async (a, g) =>
+        (await import('./manage.js')).logsCommand(
           g.root,
           a.pod as string,
           { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined },
@@ -226,18 +228,18 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       'exec <pod> [command..]',
       'run a command in a running container: exec POD [-c C] -- CMD...',
       y => podArg(y).option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' }),
-      h((a, g) => {
+      h(async (a, g) => {
         const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String)
         if (cmd.length === 0) throw new UsageError('exec: a command is required\nusage: pod-launch exec POD [-c CONTAINER] -- COMMAND [ARG...]')
         requireRoot('exec')
-        return execCommand(g.root, a.pod as string, a.container as string | undefined, cmd)
+        return (await import('./manage.js')).execCommand(g.root, a.pod as string, a.container as string | undefined, cmd)
       }),
     )
     .command(
       'attach <pod>',
       "join a running container's tty or stdin and output (a detached pod); Ctrl-P Ctrl-Q detaches",
       y => podArg(y).option('container', { alias: 'c', type: 'string', describe: 'default: the first container with stdin or tty' }),
-      h((a, g) => attachCommand(g.root, a.pod as string, a.container as string | undefined, io)),
+      h(async (a, g) => (await import('./attach.js')).attachCommand(g.root, a.pod as string, a.container as string | undefined, io)),
     )
     .command(
       'stop <pods..>',
@@ -246,17 +248,19 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         podsArg(y)
           .option('grace-period', { ...gracePeriod, describe: "seconds before SIGKILL; negative: the pod's terminationGracePeriodSeconds (default)" })
           .option('force', { type: 'boolean', describe: 'kill at once' }),
-      h((a, g) => stopCommand(g.root, a.pods as string[], a.gracePeriod as number | undefined, !!a.force, io)),
+      h(async (a, g) => (await import('./manage.js')).stopCommand(g.root, a.pods as string[], a.gracePeriod as number | undefined, !!a.force, io)),
     )
     .command(
       'rm <pods..>',
       'remove stopped pods (--force stops them first); a manifest FILE names the pods `run FILE` made',
       y => podsArg(y).option('force', { alias: 'f', type: 'boolean', describe: 'stop running pods first' }),
-      h((a, g) => {
+      h(async (a, g) => {
+        const { manifestPath } = await import('../index.js')
+        const { podsOfFile } = await import('./manifest-run.js')
         // A path to a manifest (a/b.yaml, ./pod.json) stands for the pods run FILE made, as kubectl delete -f.
         const isFile = (r: string) => (r.includes('/') || /\.(ya?ml|json)$/i.test(r)) && manifestPath(r) !== undefined
         const refs = (a.pods as string[]).map(String).flatMap(r => (isFile(r) ? podsOfFile(g.root, r).map(p => p.id) : [r]))
-        return rmCommand(g.root, refs, !!a.force, io, g.persistRoot)
+        return (await import('./manage.js')).rmCommand(g.root, refs, !!a.force, io, g.persistRoot)
       }),
     )
     .command(
@@ -267,19 +271,27 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           .positional('manifest', { type: 'string', demandOption: true, describe: 'the manifest file given to run' })
           .option('grace-period', { ...gracePeriod, describe: "seconds before SIGKILL; negative: each pod's terminationGracePeriodSeconds (default)" })
           .option('force', { type: 'boolean', describe: 'kill at once' }),
-      h((a, g) => downCommand(g.root, g.persistRoot, a.manifest as string, { gracePeriodSeconds: a.gracePeriod as number | undefined, force: !!a.force }, io)),
+      h(async (a, g) =>
+        (await import('./manifest-run.js')).downCommand(
+          g.root,
+          g.persistRoot,
+          a.manifest as string,
+          { gracePeriodSeconds: a.gracePeriod as number | undefined, force: !!a.force },
+          io,
+        ),
+      ),
     )
     .command(
       'boot',
       'start every pod kept with run -d --persist (pod-launch-boot.service runs this at boot)',
       y => y,
-      h((_a, g) => bootCommand(g.persistRoot, io)),
+      h(async (_a, g) => (await import('./manifest-run.js')).bootCommand(g.persistRoot, io)),
     )
     .command(
       'stats <pod>',
       'cpu, memory and pids per container, from the cgroups',
       y => json(podArg(y)),
-      h((a, g) => statsCommand(g.root, a.pod as string, !!a.json, io)),
+      h(async (a, g) => (await import('./manage.js')).statsCommand(g.root, a.pod as string, !!a.json, io)),
     )
     .command(
       'gc',
@@ -292,7 +304,14 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
             describe: 'also scan this cgroup parent (repeatable; default pod-launch); the parents the records name are always scanned',
           })
           .option('all-roots', { type: 'boolean', alias: 'force', describe: 'also kill and remove orphans no record of this root names' }),
-      h((a, g) => gcCommand(g.root, { dryRun: !!a.dryRun, cgroupParents: a.cgroupParent as string[] | undefined, allRoots: !!a.allRoots }, !!a.json, io)),
+      h(async (a, g) =>
+        (await import('./manage.js')).gcCommand(
+          g.root,
+          { dryRun: !!a.dryRun, cgroupParents: a.cgroupParent as string[] | undefined, allRoots: !!a.allRoots },
+          !!a.json,
+          io,
+        ),
+      ),
     )
     .command(
       'explain <manifest>',
@@ -305,8 +324,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           .option('configmap', pathList('ConfigMap'))
           .option('secret', pathList('Secret'))
           .option('strict', strictOption),
-      h((a, g) =>
-        explainCommand(
+      h(async (a, g) =>
+        (await import('./explore.js')).explainCommand(
           a.manifest as string,
           !!a.json,
           {
@@ -330,26 +349,26 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       'ns <pod>',
       "the pod's processes against their namespace inodes",
       y => json(podArg(y)),
-      h((a, g) => nsCommand(g.root, a.pod as string, !!a.json, io)),
+      h(async (a, g) => (await import('./explore.js')).nsCommand(g.root, a.pod as string, !!a.json, io)),
     )
     .command(
       'tree <pod>',
       "the pod's cgroup tree with processes and limits",
       podArg,
-      h((a, g) => treeCommand(g.root, a.pod as string, io)),
+      h(async (a, g) => (await import('./explore.js')).treeCommand(g.root, a.pod as string, io)),
     )
     .command(
       'cri',
       'serve the Kubernetes CRI (runtime.v1 RuntimeService + ImageService) for kubelet and crictl on a unix socket, until SIGINT/SIGTERM',
       y => y.option('listen', { type: 'string', describe: 'unix:///path of the socket (default unix:///run/pod-launch/cri.sock)' }),
-      h((a, g) => criCommand(a.listen as string | undefined, g, io)),
+      h(async (a, g) => (await import('./cri.js')).criCommand(a.listen as string | undefined, g, io)),
     )
     .command(
       'check',
       'what this host supports, and in which mode each feature runs',
       y => json(y).option('seccomp-default', { type: 'boolean', describe: 'as for run' }),
-      h((a, g) =>
-        checkCommand(!!a.json, io, {
+      h(async (a, g) =>
+        (await import('./explore.js')).checkCommand(!!a.json, io, {
           seccompDefault: a.seccompDefault as boolean | undefined,
           network: g.network,
           cniConfDir: g.cniConfDir,
@@ -363,6 +382,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       y => y.positional('name', { type: 'string', describe: 'a lab, or list' }),
       h(async (a, g) => {
         const name = (a.name as string | undefined) ?? 'list'
+        const { LABS, runLab } = await import('../labs/index.js')
         if (name === 'list') {
           io.out(
             table(
@@ -391,8 +411,8 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       'completion <shell>',
       'print a shell completion script: source <(pod-launch completion bash)',
       y => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], demandOption: true }),
-      h(a => {
-        io.out(completionScript(a.shell as string))
+      h(async a => {
+        io.out((await import('./completion.js')).completionScript(a.shell as string))
         return 0
       }),
     )
@@ -400,7 +420,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       '__supervise <id>',
       false,
       y => y.positional('id', { type: 'string', demandOption: true }),
-      h((a, g) => supervise(g.root, a.id as string)),
+      h(async (a, g) => (await import('../index.js')).supervise(g.root, a.id as string)),
     )
   return globalOptions(parser, env)
     .completion('__completion', false)

@@ -1,5 +1,5 @@
 // All CLI printing of errors and warnings happens here, once.
-import { PodError } from '../index.js'
+import { PodError } from '../errors.js'
 
 export interface Io {
   out: (s: string) => void

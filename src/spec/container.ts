@@ -308,5 +308,4 @@ function parseLifecycle(c: Checker, v: unknown, path: string, plainInit: boolean
 
 export { isObj, type Obj }
 
-/** A sidecar: an init container with restartPolicy Always (Kubernetes 1.29+). */
-export const isSidecar = (c: { restartPolicy?: 'Always' }): boolean => c.restartPolicy === 'Always'
+export { isSidecar } from './sidecar.js'

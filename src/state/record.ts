@@ -1,5 +1,6 @@
 // The pod record (`<root>/<id>/pod.json`): what every management command reads.
-import { isSidecar, type PodSpec } from '../spec/index.js'
+import type { PodSpec } from '../spec/index.js'
+import { isSidecar } from '../spec/sidecar.js'
 import type { CgroupPlan } from '../cgroups/index.js'
 import type { SpawnPlan } from '../spawn/index.js'
 import type { EventRecord } from './events.js'

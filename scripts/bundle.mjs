@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// bundle.mjs - the CLI as one CommonJS file, dist/cli/pod-launch.cjs, and its V8
+// code cache, dist/cli/pod-launch.cjs.cache; bin/pod-launch runs them (see its
+// comment). Run after `tsc -b` (npm run build and prepare do): it bundles the
+// compiled dist/cli/main.js, so the bundle is exactly what tsc emitted.
+//
+// Why: Node resolving and compiling ~100 ESM modules at every start was most of
+// a CLI call's fixed cost (issue 21). One CommonJS file can be compiled from a
+// code cache (vm.Script cachedData; Node 20 has no module compile cache), which
+// ESM cannot. esbuild (a devDependency, never loaded at run time) is the
+// bundler that does this in one call with no plugins.
+//
+// The bundle sits at dist/cli/, the same depth as every compiled module, so the
+// paths they build from import.meta.url (the addon, package.json, proto/, bin/)
+// point where they did. Left out of it, loaded from node_modules when used:
+// yaml (already a runtime require, YAML input only) and the gRPC stack (the
+// `cri` server only).
+import { build } from 'esbuild'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { rmSync } from 'node:fs'
+
+// What yargs costs at load for its help output alone: string-width makes two
+// Intl.Segmenters and /\p{RGI_Emoji}/v-style regexps at its top level (ICU data
+// and huge character sets: ~40 ms of CPU here), wrap-ansi builds ansi-styles'
+// tables, and its platform shim loads node:assert for two checks. Those modules
+// are loaded on first call instead: the shim below exports a function that requires the
+// real module (still in the bundle) when help text is first measured.
+const LAZY = /^(string-width|wrap-ansi|assert|node:assert)$/
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: LAZY }, async a => {
+      if (a.pluginData === 'real' || !/[/\\]node_modules[/\\]/.test(a.importer)) return undefined
+      if (a.path.endsWith('assert')) return /[/\\]yargs[/\\]/.test(a.importer) ? { path: 'assert', namespace: 'lazy-assert' } : undefined
+      const real = await b.resolve(a.path, { resolveDir: a.resolveDir, kind: a.kind, pluginData: 'real' })
+      return { path: real.path, namespace: 'lazy' }
+    })
+    b.onResolve({ filter: /.*/, namespace: 'lazy' }, a => ({ path: a.path }))
+    // string-width's answer for printable ASCII is its length (all our help text): it loads only for other text.
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, a => ({
+      contents: `let real
+const load = () => (real ??= require(${JSON.stringify(a.path)}).default)
+export default ${/string-width/.test(a.path) ? '(s, o) => (typeof s === "string" && /^[\\x20-\\x7e]*$/.test(s) ? s.length : load()(s, o))' : '(...args) => load()(...args)'}`,
+      loader: 'js',
+    }))
+    b.onLoad({ filter: /.*/, namespace: 'lazy-assert' }, () => ({
+      // yargs checks its own invariants on every parse: node:assert only when one fails.
+      contents: `exports.strictEqual = (a, b, m) => Object.is(a, b) || require('node:assert').strictEqual(a, b, m)
+exports.notStrictEqual = (a, b, m) => Object.is(a, b) && require('node:assert').notStrictEqual(a, b, m)`,
+      loader: 'js',
+    }))
+  },
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const out = join(root, 'dist', 'cli', 'pod-launch.cjs')
+rmSync(`${out}.cache`, { force: true })
+await build({
+  entryPoints: [join(root, 'dist', 'cli', 'main.js')],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['@grpc/grpc-js', '@grpc/proto-loader'],
+  define: { 'import.meta.url': 'import_meta_url' },
+  banner: { js: 'var import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyModules],
+  logLevel: 'warning',
+})
+// The code cache: bin/pod-launch compiles the bundle once with POD_LAUNCH_WRITE_CODE_CACHE
+// set, which writes it (and exits without running a command).
+const { execFileSync } = await import('node:child_process')
+execFileSync(process.execPath, [join(root, 'bin', 'pod-launch')], { env: { ...process.env, POD_LAUNCH_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' })
