@@ -422,6 +422,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       y => y.positional('id', { type: 'string', demandOption: true }),
       h(async (a, g) => (await import('../index.js')).supervise(g.root, a.id as string)),
     )
+  skipHelpCache(parser)
   return globalOptions(parser, env)
     .completion('__completion', false)
     .wrap(Math.min(100, process.stdout.columns || 100))
@@ -437,6 +438,20 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
 }
 
 type A = Record<string, unknown>
+
+/**
+ * yargs renders a command's whole help text before running its handler, in
+ * case the handler shows it later. Ours never do (fail() throws, --help is
+ * answered before any handler), and that rendering (cliui, wrap-ansi) was a
+ * third of `ps`'s start-up: it is skipped. yargs' usage instance is internal,
+ * so this does nothing if its shape changes.
+ */
+function skipHelpCache(parser: Argv): void {
+  type Usage = { cacheHelpMessage?: () => void }
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.()
+  const usage = internal?.getUsageInstance?.()
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {}
+}
 
 /** The command words (for "unknown command" and completion). */
 export const COMMANDS = [
