@@ -19,6 +19,7 @@ import { build } from 'esbuild'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 
 // What yargs costs at load for its help output alone: string-width makes two
 // Intl.Segmenters and /\p{RGI_Emoji}/v-style regexps at its top level (ICU data
@@ -65,11 +66,16 @@ await build({
   target: 'node20',
   external: ['@grpc/grpc-js', '@grpc/proto-loader'],
   define: { 'import.meta.url': 'import_meta_url' },
-  banner: { js: 'var import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  // The file is one function expression, CommonJS' module wrapper written out, so that bin/pod-launch
+  // compiles it as it is (no 700 KB string concatenation at every start).
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {\n"use strict";\nvar import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  footer: { js: '})' },
   plugins: [lazyModules],
+  // Smaller source, smaller cache, less to read and collect at start (-30%); names are kept for stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 })
-// The code cache: bin/pod-launch compiles the bundle once with POD_LAUNCH_WRITE_CODE_CACHE
-// set, which writes it (and exits without running a command).
-const { execFileSync } = await import('node:child_process')
+// The code cache: bin/pod-launch, with POD_LAUNCH_WRITE_CODE_CACHE=1, compiles the bundle, parses
+// `--version` (printing nothing) and writes it.
 execFileSync(process.execPath, [join(root, 'bin', 'pod-launch')], { env: { ...process.env, POD_LAUNCH_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' })
