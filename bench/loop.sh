@@ -46,8 +46,8 @@ cmd_of() {
     node0) CMD=(node -e 0) ;;   # Node's own start-up, nothing loaded
     # Node start-up + loading the library (dist/index.js, the addon not yet), no pod
     pl-libload) CMD=(node --input-type=module -e "await import('$PLROOT/dist/index.js')") ;;
-    # Node start-up + loading pod-launch's CLI module graph (yargs too), no pod
-    pl-load) CMD=(node --input-type=module -e "await import('$PLROOT/dist/cli/main.js')") ;;
+    # the CLI as users run it (bin/pod-launch: the bundle from its code cache, yargs), no pod: its fixed cost
+    pl-load) CMD=(node "$PLROOT/bin/pod-launch" --version) ;;
     *) echo "loop.sh: unknown runtime $1" >&2; exit 2 ;;
   esac
 }
