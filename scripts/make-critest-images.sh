@@ -5,8 +5,8 @@
 # skopeo copy oci:OUTDIR/layout:REF docker://<registry>/DEST).
 #   scripts/make-critest-images.sh OUTDIR
 # What each image must hold, and where it comes from here:
-#   busybox:1.29-2        Debian's busybox-static, its applets hard links as in the
-#                         upstream image (a masked /bin/ls must not mask busybox),
+#   busybox:1.29-2        Debian's (dynamic) busybox with its libraries, its applets hard
+#                         links as in the upstream image (a masked /bin/ls must not mask busybox),
 #                         /etc/passwd with www-data (33); the applets critest runs
 #                         that Debian's build lacks: pgrep/pkill (toybox) and ipcs
 #                         (util-linux), with the glibc they need
@@ -56,22 +56,35 @@ image() { # REF DEST CONFIG LAYER_DIR...
 }
 path_env='"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]'
 
-# Layer: busybox with the users of the upstream busybox image.
-bb="$work/busybox"
-run mkdir -p "$bb/bin" "$bb/etc" "$bb/tmp" "$bb/root" "$bb/var/www" "$bb/home" "$bb/var/run"
-run cp /bin/busybox "$bb/bin/busybox"
-for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -f "$bb/bin/busybox" "$bb/bin/$applet"; done
-# with_libs DIR FILE...: FILE (a dynamic executable of this host) into DIR at its own path, with the libraries ldd names.
+# libs_of DIR FILE: the libraries ldd names for FILE (a dynamic executable) into DIR at their own paths.
+libs_of() {
+  local lib
+  for lib in $(ldd "$2" | grep -oE '/[^ ]+'); do
+    [ -e "$1$lib" ] || { mkdir -p "$1$(dirname "$lib")" && cp -L "$lib" "$1$lib"; }
+  done
+}
+# with_libs DIR FILE...: FILE (a dynamic executable of this host) into DIR at its own path, with its libraries.
 with_libs() {
-  local dir="$1" f lib
+  local dir="$1" f
   shift
   for f in "$@"; do
     mkdir -p "$dir$(dirname "$f")" && cp -L "$f" "$dir$f"
-    for lib in $(ldd "$f" | grep -oE '/[^ ]+'); do
-      [ -e "$dir$lib" ] || { mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib"; }
-    done
+    libs_of "$dir" "$f"
   done
 }
+
+# Layer: busybox with the users of the upstream busybox image. Debian's dynamic
+# busybox (package busybox, fetched with apt-get download), not busybox-static:
+# the static build runs its applets without exec (FEATURE_SH_STANDALONE), so a
+# masked /bin/ls would not stop `sh -c ls`, which critest's MaskedPaths spec
+# expects of the upstream image.
+bb="$work/busybox"
+run mkdir -p "$bb/bin" "$bb/etc" "$bb/tmp" "$bb/root" "$bb/var/www" "$bb/home" "$bb/var/run"
+(cd "$work" && run apt-get download -qq busybox) || { run apt-get update -qq && (cd "$work" && run apt-get download -qq busybox); }
+run dpkg-deb -x "$work"/busybox_*.deb "$work/busybox-deb"
+run cp "$work/busybox-deb/bin/busybox" "$bb/bin/busybox"
+libs_of "$bb" "$bb/bin/busybox"
+for applet in $("$bb/bin/busybox" --list); do [ "$applet" = busybox ] || ln -f "$bb/bin/busybox" "$bb/bin/$applet"; done
 with_libs "$bb" /bin/toybox /usr/bin/ipcs
 mv "$bb/usr/bin/ipcs" "$bb/bin/ipcs"
 rmdir "$bb/usr/bin" 2>/dev/null || true
