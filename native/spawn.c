@@ -114,6 +114,28 @@ static int load_seccomp(const struct spawn_plan *p) {
 
 /* child: async-signal-safe only. mount(2), mkdir(2), open(2), symlink(2):
  * an existing mountpoint (EEXIST) is fine. Returns 0, or -1 with errno. */
+/* pivot_root(2) "new_root and put_old may be the same directory": the old
+ * root is stacked on top and detached at once (as runc does). It is made a
+ * recursive slave first, so that the detach does not propagate to the host
+ * through mounts still shared with it (mount propagation of volumes:
+ * mount_namespaces(7)). "." after the pivot names the new root for mount(2)
+ * (which does not follow the mount stacked on the cwd; umount2 does), so the
+ * old root is reached through a descriptor opened before, as runc does:
+ * otherwise the container's own rshared mounts would become slaves. */
+static int pivot_step(const char *target) {
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0)
+    return -1;
+  int rc = -1;
+  if (chdir(target) == 0 && syscall(SYS_pivot_root, ".", ".") == 0 && fchdir(oldroot) == 0 &&
+      mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) == 0 && umount2(".", MNT_DETACH) == 0)
+    rc = chdir("/");
+  int saved = errno;
+  close(oldroot);
+  errno = saved;
+  return rc;
+}
+
 static int mount_step(const struct spawn_mount *m) {
   int fd;
   switch (m->kind) {
@@ -143,20 +165,7 @@ static int mount_step(const struct spawn_mount *m) {
   case MOUNT_SYMLINK:
     return symlink(m->source, m->target) < 0 && errno != EEXIST ? -1 : 0;
   case MOUNT_PIVOT:
-    /* pivot_root(2) "new_root and put_old may be the same directory": the
-     * old root is stacked on top and detached at once (as runc does). Made
-     * a recursive slave first, so that the detach does not propagate to the
-     * host through mounts still shared with it (mount propagation of
-     * volumes: mount_namespaces(7)). */
-    if (chdir(m->target) < 0)
-      return -1;
-    if (syscall(SYS_pivot_root, ".", ".") < 0)
-      return -1;
-    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-      return -1;
-    if (umount2(".", MNT_DETACH) < 0)
-      return -1;
-    return chdir("/");
+    return pivot_step(m->target);
   case MOUNT_MASK:
     /* runc's maskPath: binding a file over a directory fails with ENOTDIR. */
     if (mount("/dev/null", m->target, NULL, MS_BIND, NULL) == 0 || errno == ENOENT)

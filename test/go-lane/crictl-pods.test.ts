@@ -73,6 +73,8 @@ t.test('crictl runs a pod through pod-launch cri', { skip }, async t => {
   t.match(await ok('ps', '-a', '--pod', pod), /app\s+0\s/)
   await ok('start', app)
   await ok('start', done)
+  // `once` exits on its own: wait until crictl sees it exited, then only `app` runs.
+  for (let i = 0; i < 50 && !(await c.crictl('ps', '--state', 'Exited', '-q')).stdout.includes(done); i++) await new Promise(r => setTimeout(r, 100))
   t.match(await ok('ps', '--state', 'Running', '-q'), new RegExp(`^${app}$`), 'ps --state Running lists the running one')
 
   for (let i = 0; i < 50 && !readFileSync(join(logs, 'app.log'), 'utf8').includes('oops'); i++) await new Promise(r => setTimeout(r, 100))
