@@ -2,8 +2,10 @@
 // volumes in kubelet's layout (..data, one symlink per key, modes, items,
 // subPath, binaryData bytes, read-only; secret and projected on tmpfs),
 // envFrom and key refs, --configmap / --secret files and directories, and a
-// missing one failing with kubelet's reason before anything is made.
+// missing one failing with kubelet's reason before anything is made; the
+// Kubernetes docs' examples as published, their images from a local mirror.
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +13,7 @@ import { requires } from '../helpers/requires.js'
 import { cli } from '../helpers/cli.js'
 import { newRoot } from '../helpers/detached-pods.js'
 import { uniqueName } from '../helpers/pods.js'
+import { startRegistry } from '../helpers/registry.js'
 
 const skip = requires('root', 'built')
 type Obj = Record<string, unknown>
@@ -252,12 +255,30 @@ t.test("a missing ConfigMap or Secret fails with kubelet's reason, before anythi
 
 const example = (name: string) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url))
 
-t.test("the Kubernetes docs' ConfigMap and Secret examples run unchanged (but for image: host)", { skip }, async t => {
+t.test("the Kubernetes docs' ConfigMap and Secret examples run as published, their images pulled from a mirror", { skip }, async t => {
   const root = newRoot(t)
+  // registry.k8s.io/busybox and alpine (docker.io/library/alpine) from a registry on 127.0.0.1, named as
+  // registries.json mirrors: the files name the published images, no traffic leaves the host.
+  const images = t.testdir()
+  execFileSync('bash', [fileURLToPath(new URL('../../scripts/make-test-images.sh', import.meta.url)), images], { stdio: 'ignore' })
+  const reg = await startRegistry()
+  t.teardown(() => reg.stop())
+  reg.push(`oci:${images}/busybox-oci:latest`, 'busybox:latest')
+  reg.push(`oci:${images}/busybox-oci:latest`, 'library/alpine:latest')
+  const registries = join(images, 'registries.json')
+  writeFileSync(registries, JSON.stringify({ mirrors: { 'registry.k8s.io': [`http://${reg.host}`], 'docker.io': [`http://${reg.host}`] } }))
+  const before = process.env.POD_LAUNCH_REGISTRIES
+  process.env.POD_LAUNCH_REGISTRIES = registries
+  t.teardown(() => {
+    if (before === undefined) delete process.env.POD_LAUNCH_REGISTRIES
+    else process.env.POD_LAUNCH_REGISTRIES = before
+  })
   const env = await cli(root, 'run', example('configmap-envfrom.yaml'))
   t.equal(env.code, 0, env.stderr)
-  t.match(env.stdout, '[dapi-test-pod/test-container] SPECIAL_LEVEL=very\n[dapi-test-pod/test-container] SPECIAL_TYPE=charm\n')
-  t.match(env.stdout, '[dapi-test-pod-volume/test-container] SPECIAL_LEVEL\n[dapi-test-pod-volume/test-container] SPECIAL_TYPE\n')
+  t.match(env.stdout, '[dapi-test-pod/test-container] SPECIAL_LEVEL=very\n')
+  t.match(env.stdout, '[dapi-test-pod/test-container] SPECIAL_TYPE=charm\n')
+  t.match(env.stdout, '[dapi-test-pod-volume/test-container] SPECIAL_LEVEL\n')
+  t.match(env.stdout, '[dapi-test-pod-volume/test-container] SPECIAL_TYPE\n')
   const secret = await cli(root, 'run', example('secret-dotfile.yaml'))
   t.equal(secret.code, 0, secret.stderr)
   t.match(secret.stdout, /\[secret-dotfiles-pod\/dotfile-test-container\] lrwxrwxrwx .* \.secret-file -> \.\.data\/\.secret-file\n/)
