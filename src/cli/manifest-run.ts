@@ -99,6 +99,8 @@ async function runManyForeground(m: ManifestPods, args: RunArgs, io: Io): Promis
         }),
       )
     }
+    // Interrupted while the last one started (it returns as soon as it exists): it goes with the others.
+    if (starting.signal.aborted) throw new PodError(`run: ${m.pods.at(-1)!.parsed.spec.name}: interrupted while it started`, { step: 'run', code: 'EINTR' })
   } catch (e) {
     process.off('SIGINT', onStartSignal)
     process.off('SIGTERM', onStartSignal)

@@ -174,13 +174,16 @@ export function summary(r: PodResult): string {
   return `pod ${r.name}: ${r.phase}\n${table(['CONTAINER', 'STATE', 'REASON', 'EXIT', 'RESTARTS', 'MESSAGE'], rows)}`
 }
 
-/** What `run -d` says of a pod that waits for its images (ImagePullBackOff), or nothing. */
+/** What `run -d` says of a pod that waits (for its images: ImagePullBackOff; on a failing init container: CrashLoopBackOff), or nothing. */
 export function waitingNote(started: DetachedStart): string {
   const w = started.waiting
   if (!w) return ''
+  const again =
+    w.reason === 'CrashLoopBackOff'
+      ? `restarts it with back-off (CrashLoopBackOff): pod-launch logs ${started.name} -c ${w.containers[0]} shows why`
+      : `pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it`
   return (
     `pod-launch: pod ${started.name}: ${w.containers.length > 1 ? 'containers' : 'container'} ${w.containers.join(', ')}: ${w.reason}: ${w.message ?? ''}\n` +
-    `hint: the pod waits and pulls again with back-off (ImagePullBackOff): pod-launch ps / inspect ${started.name} show it; ` +
-    `pod-launch rm --force ${started.name} gives up\n`
+    `hint: the pod waits and ${again}; pod-launch rm --force ${started.name} gives up\n`
   )
 }

@@ -59,12 +59,17 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   let pod: Pod | undefined
   // A stop while the images are pulled or awaited ends the wait.
   const starting = new AbortController()
+  // A stop before the start returned: the start ends its wait (pulls, a postStart, a sidecar's start), then the pod stops.
+  let stopBeforeStart: ReturnType<typeof readStopRequest> | undefined
   const stopRequested = () => {
     const req = readStopRequest(dir)
     log(`stop requested: ${JSON.stringify(req)}`)
     crashPoint('stop-requested')
     if (pod) void pod.stop(req)
-    else starting.abort()
+    else {
+      stopBeforeStart = req
+      starting.abort()
+    }
   }
   process.on('SIGTERM', stopRequested)
   process.on('SIGINT', stopRequested)
@@ -91,6 +96,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
           client.send({ ok: true, id, phase: 'Pending', waiting: { containers: e.containers, reason: 'ErrImagePull', message: e.error } })
       },
     })
+    if (stopBeforeStart) void pod.stop(stopBeforeStart)
   } catch (e) {
     const err = e instanceof PodError ? e : PodError.system('pod.start', e)
     log(`start failed: ${err.message}`)
@@ -108,10 +114,21 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   keeper.attach(pod)
   keeper.save()
   crashPoint('running')
-  client.send({ ok: true, id, phase: pod.phase })
+  client.send({ ok: true, id, phase: pod.phase, ...backOffWaiting(pod) })
   const result = await pod.wait()
   keeper.record = { ...keeper.record, phase: result.phase, supervisor: null }
   keeper.save()
   log(`pod ended: ${result.phase}`)
   return 0
+}
+
+/** A pod that could not run yet because a container restarts with back-off (Init:CrashLoopBackOff): who, and why. */
+function backOffWaiting(pod: Pod): { waiting?: { containers: string[]; reason: string; message?: string } } {
+  if (pod.phase !== 'Pending') return {}
+  const { init, containers } = pod.statuses
+  const looping = [...init, ...containers].filter(s => 'waiting' in s.state && s.state.waiting.reason === 'CrashLoopBackOff')
+  if (looping.length === 0) return {}
+  const last = looping[0].lastState?.terminated
+  const why = last ? `exited ${last.exitCode} (${last.reason ?? 'Error'})${last.message ? `: ${last.message.split('\n')[0]}` : ''}` : 'exited'
+  return { waiting: { containers: looping.map(s => s.name), reason: 'CrashLoopBackOff', message: why } }
 }

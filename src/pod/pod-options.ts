@@ -34,7 +34,7 @@ export interface PodOptions extends Omit<SandboxOptions, 'onEvent'> {
    * say so). Default: the first failed pull fails the start.
    */
   imagePullBackoff?: BackoffOptions
-  /** Aborts the start while it pulls or waits for images (it then throws `image.pull`, EINTR). */
+  /** Aborts the start: while it pulls or waits for images it throws `image.pull` (EINTR); once the pod exists it returns the pod, for the caller to stop. */
   signal?: AbortSignal
   /**
    * Attach `client` to `container` from its first run on, following its

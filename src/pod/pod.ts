@@ -76,7 +76,8 @@ export class Pod {
 
   /**
    * Create the sandbox and start the pod: init containers in order, then the
-   * containers. Resolves once the pod is Running (or already ended). Throws
+   * containers. Resolves once the pod is Running (or already ended, or
+   * Pending with a container in CrashLoopBackOff before it could run). Throws
    * a PodError (`state.*`, `spawn.*`, `child.*`, `ns.*`) when the sandbox
    * cannot be made, after undoing everything it created. A container that
    * cannot start is a container status (ContainerCannotRun), as in Kubernetes.
@@ -91,6 +92,10 @@ export class Pod {
       opts.onOutput ?? ((l: OutputLine) => (fg?.client.active?.() ? (l.container === fg.container ? undefined : printLine(l, '\r\n')) : printLine(l)))
     const terminal = opts.onOutput ? undefined : { stdout: process.stdout, stderr: process.stderr }
     let pod: Pod
+    // A container in CrashLoopBackOff before the pod could run (a failing init container or sidecar, kubelet's
+    // Init:CrashLoopBackOff): the start has done what it can; the pod waits on, and a caller must not wait with it.
+    let backingOff!: () => void
+    const inBackOff = new Promise<void>(resolve => (backingOff = resolve))
     try {
       // Images first, as kubelet pulls them (retried with a back-off when given): nothing of the pod is made until they are here.
       await ensurePodImages(spec, {
@@ -115,7 +120,10 @@ export class Pod {
         dir: sandbox.dir,
         sandbox,
         backoff: opts.backoff ?? KUBELET_BACKOFF,
-        emit: (e: RunnerEvent) => emit({ ...e, pod: spec.name }),
+        emit: (e: RunnerEvent) => {
+          if (e.type === 'container-restarting') backingOff()
+          emit({ ...e, pod: spec.name })
+        },
         warn,
       }
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
@@ -140,7 +148,9 @@ export class Pod {
       emit({ type: 'pod-removed', pod: spec.name })
       throw e
     }
-    await Promise.race([pod.running, pod.finished.catch(() => {})])
+    // A stop (the signal) while the start waits: the caller gets the pod to stop it.
+    const aborted = new Promise<void>(resolve => (opts.signal?.aborted ? resolve() : opts.signal?.addEventListener('abort', () => resolve(), { once: true })))
+    await Promise.race([pod.running, pod.finished.catch(() => {}), inBackOff, aborted])
     return pod
   }
 
@@ -229,12 +239,13 @@ export class Pod {
         continue
       }
       const t = await r.run(this.restartRule(true))
-      if (over()) break
+      // Failed, or stopped before it succeeded (a stop in Init:CrashLoopBackOff): the pod never ran, it failed.
       if (t.exitCode !== 0) {
         this.recordFailure(t)
         initFailed = true
         break
       }
+      if (over()) break
     }
     const runs: Promise<Terminated>[] = []
     if (!initFailed && !over()) {
