@@ -128,9 +128,13 @@ export async function settledLeaks(root: string, parent: string): Promise<Leaks>
 export const NO_LEAKS: Leaks = { processes: [], cgroups: [], mounts: [], podDirs: [], logs: [] }
 
 /** `pod-launch --root ROOT ARGS...` with extra environment; never rejects. */
+/** A CLI call that has not returned by then is killed (signal SIGKILL in the result): a hang fails its own assertion, not the file. */
+export const CLI_BOUND_MS = 150_000
+
 export function cliEnv(root: string, env: Record<string, string>, ...args: string[]): Promise<Out & { signal: NodeJS.Signals | null }> {
+  const options = { maxBuffer: 1 << 24, env: { ...process.env, ...env }, timeout: CLI_BOUND_MS, killSignal: 'SIGKILL' as const }
   return new Promise(resolve =>
-    execFile(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [BIN, '--root', root, ...args], options, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, signal: err?.signal ?? null, stdout, stderr }),
     ),
   )

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { requires } from '../helpers/requires.js'
-import { cliEnv, newRoot, NO_LEAKS, settledLeaks, uniqueParent, writeManifest } from '../helpers/faults.js'
+import { CLI_BOUND_MS, cliEnv, newRoot, NO_LEAKS, settledLeaks, uniqueParent, writeManifest } from '../helpers/faults.js'
 import { explainPod, parseManifestText, PodError } from '../../src/index.js'
 import { validatePod } from '../../src/spec/index.js'
 
@@ -223,12 +223,13 @@ t.test(`${CASES} mutated manifests (seed ${seed}): each a result or a clean refu
   for (const [i, m] of sample.entries()) {
     const file = writeManifest(t, m as object, `fuzz-${i}.json`)
     const r = await cliEnv(root, {}, 'run', '-d', '--cgroup-parent', parent, file)
+    t.equal(r.signal, null, `case ${i}: run -d returned (seed ${seed}; killed after ${CLI_BOUND_MS / 1000} s: ${JSON.stringify(m)})`)
     t.notMatch(r.stderr, /\n\s+at \S+ \(/, `case ${i}: no stack trace`)
     t.ok([0, 1, 2].includes(r.code), `case ${i}: exit ${r.code}`)
     if (r.code === 0) {
       ran++
       const rm = await cliEnv(root, {}, 'rm', '--force', r.stdout.trim().split('\n').pop()!)
-      t.equal(rm.code, 0, rm.stderr)
+      t.equal(rm.code, 0, `case ${i}: rm --force (seed ${seed}): ${rm.signal ?? ''} ${rm.stderr} ${JSON.stringify(m)}`)
     }
   }
   t.comment(`CLI sample: ${sample.length} manifests, ${ran} started and removed`)
