@@ -1,12 +1,34 @@
 // `exec POD [-c C] -- CMD...`: join a running container's namespaces (pause's
-// shared ones and its own mnt and pid) through the native spawn.
+// shared ones and its own mnt and pid) through the native spawn. The CRI's
+// streaming Exec prepares its target the same way (prepareExec).
 import { PodError } from '../errors.js'
-import { closeNamespaces, execAttached, openNamespaces, planExec } from '../pod/index.js'
+import { closeNamespaces, execAttached, openNamespaces, planExec, type ExecTarget } from '../pod/index.js'
 import { checkPlan, parseNsRef } from '../spawn/index.js'
 import { isAlive, resolvePod, runningContainerStatuses } from '../state/index.js'
 import { recordCgroups } from './ops.js'
 
-export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
+export interface PreparedExec {
+  /** `pod/container`, for messages. */
+  name: string
+  target: ExecTarget
+  /** Close pause's namespace fds (after the spawn). */
+  close(): void
+}
+
+/**
+ * The target for running `argv` in a running container of a detached pod:
+ * the container's stored plan, copied (no image lookup, no re-derivation;
+ * containerd's exec copies spec.Process). `newSession`: a session of its own
+ * (a terminal), else Ctrl-C on our terminal reaches it, as with `podman exec`.
+ * Throws `exec` (no such container, not running, no plan).
+ */
+export function prepareExec(
+  root: string,
+  ref: string,
+  container: string | undefined,
+  argv: string[],
+  opts: { newSession: boolean; devNull: number },
+): PreparedExec {
   const { record: r, error } = resolvePod(root, ref)
   if (!r) throw error!
   // A sidecar runs beside the containers: exec reaches it with -c, as kubectl's does.
@@ -29,20 +51,27 @@ export async function execInPod(root: string, ref: string, container: string | u
       code: 'ENOENT',
       hint: 'the pod was started by an older pod-launch: restart it',
     })
-  // The container's stored plan, copied: no image lookup, no re-derivation (containerd's exec copies spec.Process).
-  // Not in a new session: Ctrl-C on our terminal reaches it, as with `podman exec`.
-  const plan = planExec(checkPlan(status.plan, `${r.name}/${status.name}`), argv, { newSession: false })
+  const plan = planExec(checkPlan(status.plan, `${r.name}/${status.name}`), argv, { newSession: opts.newSession })
   const pauseTypes = plan.join
     .map(j => parseNsRef(j.path))
     .filter(ref => ref.who === 'pause')
     .map(ref => ref.type)
   const shared = openNamespaces(r.pause!.pid, pauseTypes)
+  const cg = recordCgroups(r)
+  const name = status.name
+  return {
+    name: `${r.name}/${name}`,
+    target: { pid: status.pid, plan, shared, devNull: opts.devNull, enter: cg && (pid => cg.enter(pid, name, { exec: true })) },
+    close: () => closeNamespaces(shared),
+  }
+}
+
+export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
+  const exec = prepareExec(root, ref, container, argv, { newSession: false, devNull: 0 })
   try {
-    const cg = recordCgroups(r)
-    const name = status.name
-    const exit = await execAttached({ pid: status.pid, plan, shared, devNull: 0, enter: cg && (pid => cg.enter(pid, name, { exec: true })) })
+    const exit = await execAttached(exec.target)
     return exit.exitCode
   } finally {
-    closeNamespaces(shared)
+    exec.close()
   }
 }

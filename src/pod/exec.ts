@@ -4,7 +4,7 @@
 // through the pidfd.
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { type NativePlan, type NsType, makePipe, spawnProcess, type ExitStatus, bindPlan, parseNsRef, type SpawnPlan } from '../spawn/index.js'
+import { type NativePlan, type NsType, makePipe, spawnProcess, type ExitStatus, bindPlan, parseNsRef, type PlanBindings, type SpawnPlan } from '../spawn/index.js'
 import { PodError } from '../errors.js'
 import { closeAll, openNamespaces } from './namespaces.js'
 
@@ -28,7 +28,11 @@ export interface ExecResult extends ExitStatus {
 const MAX_OUTPUT = 10 * 1024
 
 /** The plan bound to fds: pause's from `shared`, the container's (mnt, pid) opened from its pid; close `own` after the spawn. */
-function bind(target: ExecTarget, stdio: [number, number, number]): { plan: NativePlan; own: Map<NsType, number> } {
+function bind(
+  target: ExecTarget,
+  stdio: [number, number, number],
+  extra: Partial<Pick<PlanBindings, 'dieWithParent'>> = {},
+): { plan: NativePlan; own: Map<NsType, number> } {
   const own = openNamespaces(
     target.pid,
     target.plan.join
@@ -44,7 +48,7 @@ function bind(target: ExecTarget, stdio: [number, number, number]): { plan: Nati
     return fd
   }
   try {
-    return { plan: bindPlan(target.plan, { fdOf, stdio, dieWithParent: true }), own }
+    return { plan: bindPlan(target.plan, { fdOf, stdio, dieWithParent: true, ...extra }), own }
   } catch (e) {
     closeAll(own)
     throw e
@@ -57,6 +61,60 @@ export async function execAttached(target: ExecTarget): Promise<ExitStatus> {
   try {
     const child = await spawnProcess(plan, { beforeGo: target.enter })
     return await child.exited
+  } finally {
+    closeAll(own)
+  }
+}
+
+/** An exec'd process on pipes: ours are the other ends. */
+export interface ExecPipes {
+  pid: number
+  /** Its stdin (undefined when it got /dev/null): end() gives it EOF. */
+  readonly stdin?: Socket
+  readonly stdout: Socket
+  readonly stderr: Socket
+  /** The exit, once it ended and its stdout and stderr reached EOF (or 500 ms passed). */
+  readonly exited: Promise<ExitStatus>
+  kill(signal: NodeJS.Signals): void
+}
+
+/**
+ * Run the plan with pipes for stdout and stderr, and for stdin when asked
+ * (else target.devNull), as containerd's exec does for a CRI Exec without a
+ * tty. Not killed with us: it ends when its input ends or its container stops.
+ */
+export async function execWithPipes(target: ExecTarget, opts: { stdin: boolean }): Promise<ExecPipes> {
+  const made: number[] = []
+  const pipe = () => {
+    const p = makePipe('exec')
+    made.push(...p)
+    return p
+  }
+  let own = new Map<NsType, number>()
+  try {
+    const out = pipe()
+    const err = pipe()
+    const input = opts.stdin ? pipe() : undefined
+    const bound = bind(target, [input ? input[0] : target.devNull, out[1], err[1]], { dieWithParent: false })
+    own = bound.own
+    const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
+    // The child holds its own copies; ours of its ends go, ours become sockets.
+    for (const fd of [out[1], err[1], ...(input ? [input[0]] : [])]) closeSync(fd)
+    made.length = 0
+    const stdout = new Socket({ fd: out[0], readable: true, writable: false })
+    const stderr = new Socket({ fd: err[0], readable: true, writable: false })
+    const stdin = input ? new Socket({ fd: input[1], readable: false, writable: true }) : undefined
+    for (const s of [stdout, stderr, stdin]) s?.on('error', () => {}) // EPIPE once it stopped reading
+    const eof = (s: Socket) => new Promise(resolve => s.once('close', resolve))
+    const exited = child.exited.then(async status => {
+      await Promise.race([Promise.all([eof(stdout), eof(stderr)]), new Promise(res => setTimeout(res, 500))])
+      stdin?.destroy()
+      return status
+    })
+    return { pid: child.pid, stdin, stdout, stderr, exited, kill: sig => void child.kill(sig) }
+  } catch (e) {
+    made.forEach(fd => closeSync(fd))
+    throw e
   } finally {
     closeAll(own)
   }

@@ -40,14 +40,18 @@ const errText = (e: unknown): string => {
 
 const hostPort = (host: string, port: number) => (isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`)
 
-/** A TCP connection from inside the target's network namespace; rejects with a Go-like `dial tcp` message. */
-export function connectInPod(target: ProbeTarget, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+/**
+ * A TCP connection from inside a network namespace (`netnsFd`; undefined:
+ * the host's own), as probes and CRI port-forward make them; rejects with a
+ * Go-like `dial tcp` message.
+ */
+export function connectInPod(netnsFd: number | undefined, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const where = `dial tcp ${hostPort(host, port)}`
     let s: Socket
     try {
       // net.Socket({fd}) wraps the unconnected socket; connect() then runs uv_tcp_connect on that very fd.
-      s = target.netnsFd === undefined ? new Socket() : new Socket({ fd: native().netnsSocket(target.netnsFd, isIPv6(host) ? 6 : 4) })
+      s = netnsFd === undefined ? new Socket() : new Socket({ fd: native().netnsSocket(netnsFd, isIPv6(host) ? 6 : 4) })
     } catch (e) {
       reject(PodError.system('probe.socket', e, `${where} in the pod's network namespace`))
       return
@@ -74,7 +78,7 @@ export function connectInPod(target: ProbeTarget, host: string, port: number, ti
 
 export async function tcpProbe(h: { port: number; host?: string }, target: ProbeTarget, timeoutMs: number, signal: AbortSignal): Promise<ProbeOutcome> {
   try {
-    const s = await connectInPod(target, h.host ?? target.address, h.port, timeoutMs, signal)
+    const s = await connectInPod(target.netnsFd, h.host ?? target.address, h.port, timeoutMs, signal)
     s.destroy()
     return { result: 'success', message: '' }
   } catch (e) {
@@ -91,7 +95,7 @@ async function httpGetOnce(
   deadline: number,
   signal: AbortSignal,
 ) {
-  const plainSocket = await connectInPod(target, host, h.port, Math.max(1, deadline - Date.now()), signal)
+  const plainSocket = await connectInPod(target.netnsFd, host, h.port, Math.max(1, deadline - Date.now()), signal)
   let socket: Socket = plainSocket
   try {
     if (h.scheme === 'HTTPS') {
@@ -238,7 +242,7 @@ export async function grpcProbe(h: { port: number; service: string }, target: Pr
   const deadline = Date.now() + timeoutMs
   let socket: Socket
   try {
-    socket = await connectInPod(target, target.address, h.port, timeoutMs, signal)
+    socket = await connectInPod(target.netnsFd, target.address, h.port, timeoutMs, signal)
   } catch (e) {
     return { result: 'failure', message: `failed to connect service at "${addr}": ${(e as Error).message}` }
   }
