@@ -8,7 +8,7 @@ import { ResizeDecoder, encodeStatus, exitStatus, internalError, SUCCESS } from 
 import { RequestCache, MAX_IN_FLIGHT } from '../../../../src/cri/streaming/tokens.js'
 import { expectedStreams } from '../../../../src/cri/streaming/remotecommand.js'
 
-// The protocol against the real Go clients, over real pods, is test/go/streaming.test.ts.
+// The protocol against the real Go clients, over real pods, is test/go-lane/streaming.test.ts.
 // Here: the server's own rules with a runtime that echoes.
 
 const exec = { containerId: 'c1', cmd: ['cat'], tty: false, stdin: true, stdout: true, stderr: true }
