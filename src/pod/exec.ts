@@ -4,7 +4,17 @@
 // through the pidfd.
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { type NativePlan, type NsType, makePipe, spawnProcess, type ExitStatus, bindPlan, parseNsRef, type PlanBindings, type SpawnPlan } from '../spawn/index.js'
+import {
+  type NativePlan,
+  type NsType,
+  makePipe,
+  spawnProcess,
+  type ExitStatus,
+  bindPlan,
+  parseNsRef,
+  type PlanBindings,
+  type SpawnPlan,
+} from '../spawn/index.js'
 import { PodError } from '../errors.js'
 import { closeAll, openNamespaces } from './namespaces.js'
 
