@@ -175,6 +175,13 @@ t.test('the streaming server with the Go clients, over a pod', { skip }, async t
     t.equal(r.result.exitCode, 5)
   })
 
+  t.test('exec streams 15 MB of output intact, as fast as the client reads it', async t => {
+    const r = await execClient(exec(['seq', '1', '2000000']), [])
+    const want = Array.from({ length: 2_000_000 }, (_, i) => `${i + 1}\n`).join('')
+    t.equal(r.stdout.length, want.length)
+    t.ok(r.stdout === want, 'byte for byte')
+  })
+
   t.test('exec of a command the container lacks: the error reaches the client', async t => {
     const r = await execClient(exec(['/no/such/command']), [])
     t.match(r.result.error, /error executing command in container: .*\/no\/such\/command/)
