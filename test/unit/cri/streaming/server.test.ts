@@ -1,12 +1,14 @@
 import t, { type Test } from 'tap'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { Readable, type Duplex } from 'node:stream'
 import { WebSocket } from 'ws'
 import { StreamingServer, type CommandIo, type StreamingRuntime } from '../../../../src/cri/streaming/index.js'
 import { ResizeDecoder, encodeStatus, exitStatus, internalError, SUCCESS } from '../../../../src/cri/streaming/status.js'
 import { RequestCache, MAX_IN_FLIGHT } from '../../../../src/cri/streaming/tokens.js'
 import { expectedStreams } from '../../../../src/cri/streaming/remotecommand.js'
+import { CONTROL, FLAG_FIN } from '../../../../src/cri/streaming/spdy-frames.js'
+import { SpdyTestClient } from '../../../helpers/spdy-client.js'
 
 // The protocol against the real Go clients, over real pods, is test/go-lane/streaming.test.ts.
 // Here: the server's own rules with a runtime that echoes.
@@ -27,7 +29,9 @@ function echoRuntime(log: string[] = []): StreamingRuntime {
     },
     async portForward(_id, port, stream: Duplex) {
       if (port === 9) throw new Error('dial tcp 127.0.0.1:9: connect: connection refused')
-      for await (const chunk of stream) stream.write(Buffer.concat([Buffer.from(`${port}:`), chunk as Buffer]))
+      // Not `for await`: ending the iteration would destroy the stream (a reset) before our answer is out.
+      stream.on('data', (chunk: Buffer) => stream.write(Buffer.concat([Buffer.from(`${port}:`), chunk])))
+      await new Promise(resolve => stream.once('end', resolve))
       stream.end()
     },
   }
@@ -214,4 +218,62 @@ t.test('the server listens where it is told and reports a taken port', async t =
   t.teardown(() => blocker.close())
   const port = (blocker.address() as { port: number }).port
   await t.rejects(StreamingServer.start({ runtime: echoRuntime(), port }), { step: 'streaming.listen', code: 'EADDRINUSE' })
+})
+
+/** An upgraded SPDY connection to `url` speaking `protocol`, as a test client. */
+async function spdyConnect(url: string, protocol: string): Promise<SpdyTestClient> {
+  const u = new URL(url)
+  const socket = connect(Number(u.port), u.hostname)
+  await new Promise(resolve => socket.once('connect', resolve))
+  socket.write(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`)
+  const head = await new Promise<Buffer>(resolve => {
+    let buf = Buffer.alloc(0)
+    const on = (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      const end = buf.indexOf('\r\n\r\n')
+      if (end < 0) return
+      socket.off('data', on)
+      if (end + 4 < buf.length) socket.unshift(buf.subarray(end + 4))
+      resolve(buf.subarray(0, end))
+    }
+    socket.on('data', on)
+  })
+  if (!head.toString().startsWith('HTTP/1.1 101')) throw new Error(head.toString())
+  return new SpdyTestClient(socket)
+}
+
+t.test('SPDY remotecommand: the command starts once every stream is there; the Status ends the session', async t => {
+  const log: string[] = []
+  const s = await server(t, echoRuntime(log))
+  const c = await spdyConnect(s.getExec({ ...exec, cmd: ['fail'] }).url, 'v4.channel.k8s.io')
+  t.teardown(() => c.socket.destroy())
+  await c.synStream(1, { streamType: 'error' })
+  await c.synStream(3, { streamType: 'stdin' })
+  await c.synStream(5, { streamType: 'stdout' })
+  await c.until('three replies', () => c.controls(CONTROL.SYN_REPLY).length === 3)
+  t.same(log, [], 'not started: stderr is still missing')
+  await c.synStream(7, { streamType: 'stderr' })
+  c.data(3, 'typed')
+  c.data(3, '', FLAG_FIN)
+  await c.until('GOAWAY', () => c.controls(CONTROL.GOAWAY).length === 1)
+  t.same(log, ['exec fail'])
+  t.equal(c.dataOn(5).toString(), 'typed')
+  t.equal(c.dataOn(7).toString(), 'to stderr')
+  t.same(JSON.parse(c.dataOn(1).toString()), exitStatus(['fail'], 7))
+  t.ok(c.finOn(1) && c.finOn(5) && c.finOn(7), 'error, stdout and stderr ended with FIN')
+})
+
+t.test("SPDY port-forward: streams paired by requestID; a failure goes on that pair's error stream", async t => {
+  const s = await server(t)
+  const c = await spdyConnect(s.getPortForward({ podSandboxId: 'p', port: [] }).url, 'portforward.k8s.io')
+  t.teardown(() => c.socket.destroy())
+  await c.synStream(1, { streamType: 'error', port: '9', requestID: '0' })
+  await c.synStream(3, { streamType: 'error', port: '8080', requestID: '1' })
+  await c.synStream(5, { streamType: 'data', port: '8080', requestID: '1' })
+  await c.synStream(7, { streamType: 'data', port: '9', requestID: '0' })
+  c.data(5, 'abc', FLAG_FIN)
+  await c.until('both pairs done', () => c.finOn(5) && c.finOn(1))
+  t.equal(c.dataOn(5).toString(), '8080:abc')
+  t.equal(c.dataOn(3).toString(), '', 'no error for the good pair')
+  t.equal(c.dataOn(1).toString(), 'error forwarding port 9 to pod p, uid : dial tcp 127.0.0.1:9: connect: connection refused')
 })
