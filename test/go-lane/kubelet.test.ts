@@ -4,7 +4,7 @@
 // static-pod scenarios on `pod-launch cri` follow the CRI RuntimeService.
 import t, { type Test } from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,7 +31,9 @@ function kubeletBinary(): { path?: string; skip: string | false } {
 const gate = requires('root') || (existsSync('/usr/bin/containerd') ? false : 'needs Debian containerd (apt-get install containerd)')
 const kubelet = gate ? { skip: gate } : kubeletBinary()
 
-/** Debian's containerd with a root, state, socket and CNI config of its own under `dir`. */
+let stopContainerd: () => Promise<void> = async () => {}
+
+/** Debian's containerd with a root, state, socket and CNI config of its own under `dir`; `stopContainerd` ends it. */
 async function startContainerd(t: Test, dir: string): Promise<string> {
   for (const d of ['root', 'state', 'net.d']) mkdirSync(join(dir, d), { recursive: true })
   writeFileSync(
@@ -52,21 +54,27 @@ async function startContainerd(t: Test, dir: string): Promise<string> {
     ].join('\n'),
   )
   const p = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: 'ignore' })
-  t.teardown(async () => {
+  stopContainerd = async () => {
     if (p.exitCode !== null || p.signalCode !== null) return
     const exited = new Promise(resolve => p.once('exit', resolve))
     p.kill('SIGTERM')
     await exited
-  })
+  }
+  t.teardown(stopContainerd)
   await until('the containerd socket', () => existsSync(join(dir, 'containerd.sock')), 30_000)
   return `unix://${dir}/containerd.sock`
 }
 
 t.test('kubelet runs standalone on this host (failCgroupV1: false) against a CRI runtime', { skip: kubelet.skip }, async t => {
   const dir = mkdtempSync(join(tmpdir(), 'pl-kubelet-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const endpoint = await startContainerd(t, join(dir, 'containerd'))
   const k = new Kubelet(t, { binary: kubelet.path!, endpoint, dir: join(dir, 'kubelet') })
+  // One teardown in order: kubelet (and its mounts, cgroups), containerd, then the directory.
+  t.teardown(async () => {
+    await k.stop()
+    await stopContainerd()
+    rmSync(dir, { recursive: true, force: true })
+  })
   k.start()
   let pods: Awaited<ReturnType<Kubelet['pods']>> | undefined
   await until(
@@ -82,6 +90,12 @@ t.test('kubelet runs standalone on this host (failCgroupV1: false) against a CRI
   })
   t.same(pods!.items ?? [], [], 'no static pod yet: an empty PodList')
   t.notMatch(k.log, /kubelet is configured to not run on a host using cgroup v1/)
-  await until('kubelet to sync with the runtime', () => /Kubelet started|Starting to listen read-only/.test(k.log) || k.log.includes('Started kubelet'), 60_000)
   await k.stop()
+  t.same(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter(l => l.includes(dir)),
+    [],
+    'no mount of its left after it stopped',
+  )
 })

@@ -2,7 +2,7 @@
 // directory, a CRI endpoint of the test's choice, everything of its own under
 // one directory and one cgroup root (/pl-kubelet-<pid>), all removed at
 // teardown. Built from k8s.io/kubernetes by scripts/go-tools.sh kubelet.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
@@ -75,6 +75,11 @@ export class Kubelet {
     this.podLogs = join(opts.dir, 'pod-logs')
     this.readOnlyPort = opts.readOnlyPort ?? 10355
     t.teardown(() => this.stop())
+  }
+
+  /** Where everything of this kubelet lives. */
+  get dir(): string {
+    return this.opts.dir
   }
 
   /** Write the config, make the cgroup root, start kubelet. */
@@ -154,7 +159,11 @@ export class Kubelet {
     return this.get<PodList>('/pods')
   }
 
-  /** SIGTERM, then SIGKILL after 10 s; then its cgroup root goes. */
+  /**
+   * SIGTERM, then SIGKILL after 10 s; then what it left goes: the mounts
+   * under its directory (it bind-mounts its root dir onto itself, shared, for
+   * volume propagation) and its cgroup root.
+   */
   async stop(): Promise<void> {
     const p = this.proc
     if (p && p.exitCode === null && p.signalCode === null) {
@@ -165,6 +174,12 @@ export class Kubelet {
       clearTimeout(timer)
     }
     this.proc = undefined
+    const dir = this.opts.dir
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map(l => l.split(' ')[4])
+      .filter(m => m === dir || m?.startsWith(`${dir}/`))
+    for (const m of [...new Set(mounts)].sort().reverse()) execFileSync('umount', ['-l', m])
     for (const h of hierarchies()) removeTree(join(h, this.cgroupRoot))
   }
 }
