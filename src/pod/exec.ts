@@ -8,6 +8,8 @@ import {
   type NativePlan,
   type NsType,
   makePipe,
+  makeSocketPair,
+  native,
   spawnProcess,
   type ExitStatus,
   bindPlan,
@@ -17,6 +19,7 @@ import {
 } from '../spawn/index.js'
 import { PodError } from '../errors.js'
 import { closeAll, openNamespaces } from './namespaces.js'
+import { ptySocket, type WindowSize } from './stdio.js'
 
 export interface ExecTarget {
   /** pid of the container's main process (host view): `<container>` in the plan. */
@@ -41,7 +44,7 @@ const MAX_OUTPUT = 10 * 1024
 function bind(
   target: ExecTarget,
   stdio: [number, number, number],
-  extra: Partial<Pick<PlanBindings, 'dieWithParent'>> = {},
+  extra: Partial<Pick<PlanBindings, 'dieWithParent' | 'tty'>> = {},
 ): { plan: NativePlan; own: Map<NsType, number> } {
   const own = openNamespaces(
     target.pid,
@@ -126,6 +129,65 @@ export async function execWithPipes(target: ExecTarget, opts: { stdin: boolean }
     made.forEach(fd => closeSync(fd))
     throw e
   } finally {
+    closeAll(own)
+  }
+}
+
+/** An exec'd process on a pseudo-terminal made in the container's devpts (its 0-2 and controlling tty); ours is the master. */
+export interface ExecTerminal {
+  pid: number
+  /** The master: the process's output (stdout and stderr together), and its input. */
+  readonly terminal: Socket
+  /** TIOCSWINSZ on the master (the process gets SIGWINCH). */
+  resize(size: WindowSize): void
+  /** The exit, once it ended and the terminal's output was read (or 500 ms passed). */
+  readonly exited: Promise<ExitStatus>
+  kill(signal: NodeJS.Signals): void
+}
+
+/**
+ * Run the plan on a terminal, as containerd's exec does for a CRI Exec with
+ * tty: the child makes the pty in the container (native/spawn.c, as for a
+ * container with tty) and sends us the master. Not killed with us.
+ */
+export async function execWithTerminal(target: ExecTarget, size?: WindowSize): Promise<ExecTerminal> {
+  const [ours, theirs] = makeSocketPair('exec terminal')
+  let own = new Map<NsType, number>()
+  const fds = [ours, theirs]
+  try {
+    const tty = { socket: theirs, rows: size?.rows ?? 0, cols: size?.cols ?? 0 }
+    const bound = bind(target, [target.devNull, target.devNull, target.devNull], { dieWithParent: false, tty })
+    own = bound.own
+    const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
+    let masterFd: number
+    try {
+      masterFd = native().recvFd(ours)
+    } catch (e) {
+      child.kill('SIGKILL')
+      await child.exited
+      throw PodError.system('tty.receive', e, 'exec')
+    }
+    let open = true
+    const terminal = ptySocket(masterFd)
+    terminal.on('error', () => {}) // EIO once the last slave holder is gone
+    const closed = new Promise(resolve => terminal.once('close', resolve))
+    void closed.then(() => (open = false))
+    const exited = child.exited.then(async status => {
+      await Promise.race([closed, new Promise(res => setTimeout(res, 500))])
+      terminal.destroy()
+      return status
+    })
+    return {
+      pid: child.pid,
+      terminal,
+      resize: s => {
+        if (open && s.rows > 0 && s.cols > 0) native().setWinsize(masterFd, s.rows, s.cols)
+      },
+      exited,
+      kill: sig => void child.kill(sig),
+    }
+  } finally {
+    fds.forEach(fd => closeSync(fd))
     closeAll(own)
   }
 }

@@ -48,7 +48,7 @@ export interface AttachClient {
  * slaves), so, as node-pty does, open a libuv pipe handle on it:
  * uv_pipe_open makes the fd non-blocking and does plain read/write on it.
  */
-function ptySocket(fd: number): Socket {
+export function ptySocket(fd: number): Socket {
   type PipeWrap = { Pipe: new (type: number) => { open(fd: number): void }; constants: { SOCKET: number } }
   const { Pipe, constants } = (process as unknown as { binding(name: 'pipe_wrap'): PipeWrap }).binding('pipe_wrap')
   const handle = new Pipe(constants.SOCKET)

@@ -2,4 +2,4 @@
 // WebSockets); a runtime plugs in behind StreamingRuntime.
 export { StreamingServer, INVALID_REQUEST, type StreamingServerOptions } from './server.js'
 export type { AttachRequest, CommandIo, ExecRequest, PortForwardRequest, StreamingRuntime, TerminalSize } from './types.js'
-export { PodStreamingRuntime, podRefTargets, type StreamTargets } from './pod-runtime.js'
+export { PodStreamingRuntime, forwardFrom, podRefTargets, streamExec, type StreamTargets } from './pod-runtime.js'

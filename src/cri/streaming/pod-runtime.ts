@@ -9,9 +9,9 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { PodError } from '../../errors.js'
 import { attachPod, prepareExec } from '../../manage/index.js'
-import { closeNamespaces, connectInPod, execWithPipes, openNamespaces } from '../../pod/index.js'
+import { closeNamespaces, connectInPod, execWithPipes, execWithTerminal, openNamespaces, type ExecTarget } from '../../pod/index.js'
 import { resolvePod } from '../../state/index.js'
-import type { AttachRequest, CommandIo, ExecRequest, StreamingRuntime } from './types.js'
+import type { AttachRequest, CommandIo, ExecRequest, StreamingRuntime, TerminalSize } from './types.js'
 
 /** Where a CRI id leads among our pods (the CRI service knows its own id scheme). */
 export interface StreamTargets {
@@ -33,47 +33,25 @@ export function podRefTargets(root: string): StreamTargets {
   }
 }
 
-const CONNECT_TIMEOUT_MS = 10_000
-
 export class PodStreamingRuntime implements StreamingRuntime {
   constructor(private readonly targets: StreamTargets) {}
 
   async exec(req: ExecRequest, io: CommandIo): Promise<number> {
-    if (req.tty) throw new PodError('exec: a terminal (tty) is not served yet', { step: 'exec', code: 'ENOTSUP' })
     const t = this.targets.container(req.containerId)
     const devNull = openSync('/dev/null', 'r+')
-    let prepared
-    let proc
-    try {
-      prepared = prepareExec(t.root, t.pod, t.container, req.cmd, { newSession: true, devNull })
-      proc = await execWithPipes(prepared.target, { stdin: !!io.stdin })
-    } finally {
+    let prepared: ReturnType<typeof prepareExec> | undefined
+    let held = true
+    const release = () => {
+      if (!held) return
+      held = false
       prepared?.close()
       closeSync(devNull)
     }
-    const { stdin, stdout, stderr } = proc
-    if (io.stdin && stdin) io.stdin.pipe(stdin)
-    for (const [from, to] of [
-      [stdout, io.stdout],
-      [stderr, io.stderr],
-    ] as const) {
-      if (to) from.pipe(to, { end: false })
-      else from.resume()
-    }
-    // The client left: its streams are gone; the command goes on (as with kubelet) with its output dropped.
-    const onAbort = () => {
-      stdin?.destroy()
-      for (const s of [stdout, stderr]) {
-        s.unpipe()
-        s.resume()
-      }
-    }
-    io.signal.addEventListener('abort', onAbort, { once: true })
     try {
-      return (await proc.exited).exitCode
+      prepared = prepareExec(t.root, t.pod, t.container, req.cmd, { newSession: true, devNull })
+      return await streamExec(prepared.target, req, io, release)
     } finally {
-      io.signal.removeEventListener('abort', onAbort)
-      if (io.stdin && stdin) io.stdin.unpipe(stdin)
+      release()
     }
   }
 
@@ -105,19 +83,98 @@ export class PodStreamingRuntime implements StreamingRuntime {
     if (!r.pause || r.phase !== 'Running') {
       throw new PodError(`port-forward: ${r.name}: the pod is not running (${r.phase})`, { step: 'port-forward', code: 'ESRCH' })
     }
-    const ns = r.spec.hostNetwork ? undefined : openNamespaces(r.pause.pid, ['net'])
-    const gone = new AbortController()
-    const onClose = () => gone.abort()
-    stream.once('close', onClose)
-    let socket: Socket
-    try {
-      socket = await connectInPod(ns?.get('net'), '127.0.0.1', port, CONNECT_TIMEOUT_MS, gone.signal)
-    } finally {
+    let ns = r.spec.hostNetwork ? undefined : openNamespaces(r.pause.pid, ['net'])
+    const release = () => {
       if (ns) closeNamespaces(ns)
-      stream.off('close', onClose)
+      ns = undefined
     }
-    await pipeBoth(stream, socket)
+    try {
+      await forwardFrom(ns?.get('net'), port, stream, release)
+    } finally {
+      release()
+    }
   }
+}
+
+/**
+ * Run an exec for a streaming client: on pipes, or on a terminal made in the
+ * container when `req.tty`; `started` runs once the process runs (the target's
+ * fds may go then). Resolves with the exit code once its output was handed on.
+ */
+export async function streamExec(target: ExecTarget, req: ExecRequest, io: CommandIo, started: () => void = () => {}): Promise<number> {
+  if (req.tty) {
+    const size = (s?: TerminalSize) => (s ? { rows: s.height, cols: s.width } : undefined)
+    const proc = await execWithTerminal(target, size(io.size))
+    started()
+    const { terminal } = proc
+    io.onResize(s => proc.resize(size(s)!))
+    if (io.size) proc.resize(size(io.size)!) // a size that came while it started
+    // The client's end of input is not the terminal's: the process reads on until it exits (as containerd's exec).
+    if (io.stdin) io.stdin.pipe(terminal, { end: false })
+    if (io.stdout) terminal.pipe(io.stdout, { end: false })
+    else terminal.resume()
+    return relay(
+      proc,
+      io,
+      () => io.stdin?.unpipe(terminal),
+      () => {
+        terminal.unpipe()
+        terminal.resume()
+      },
+    )
+  }
+  const proc = await execWithPipes(target, { stdin: !!io.stdin })
+  started()
+  const { stdin, stdout, stderr } = proc
+  if (io.stdin && stdin) io.stdin.pipe(stdin)
+  for (const [from, to] of [
+    [stdout, io.stdout],
+    [stderr, io.stderr],
+  ] as const) {
+    if (to) from.pipe(to, { end: false })
+    else from.resume()
+  }
+  const unpipeInput = () => io.stdin && stdin && io.stdin.unpipe(stdin)
+  return relay(proc, io, unpipeInput, () => {
+    unpipeInput()
+    stdin?.destroy()
+    for (const s of [stdout, stderr]) {
+      s.unpipe()
+      s.resume()
+    }
+  })
+}
+
+/** Wait for the exit; a client that left has its streams dropped (the command goes on, as with kubelet). */
+async function relay(proc: { exited: Promise<{ exitCode: number }> }, io: CommandIo, done: () => void, drop: () => void): Promise<number> {
+  io.signal.addEventListener('abort', drop, { once: true })
+  try {
+    return (await proc.exited).exitCode
+  } finally {
+    io.signal.removeEventListener('abort', drop)
+    done()
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * Connect to 127.0.0.1:`port` from the network namespace `netnsFd` (undefined:
+ * the host's) and pipe `stream` both ways until either side ends; `connected`
+ * runs once the socket is there (the namespace fd may go then).
+ */
+export async function forwardFrom(netnsFd: number | undefined, port: number, stream: Duplex, connected: () => void = () => {}): Promise<void> {
+  const gone = new AbortController()
+  const onClose = () => gone.abort()
+  stream.once('close', onClose)
+  let socket: Socket
+  try {
+    socket = await connectInPod(netnsFd, '127.0.0.1', port, CONNECT_TIMEOUT_MS, gone.signal)
+  } finally {
+    stream.off('close', onClose)
+  }
+  connected()
+  await pipeBoth(stream, socket)
 }
 
 /** Copy both ways with half-closes passed on; resolves once both directions ended or either side was torn down. */
