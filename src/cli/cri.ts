@@ -3,9 +3,17 @@ import { DEFAULT_CRI_LISTEN, serveCri } from '../index.js'
 import type { Globals } from './globals.js'
 import type { Io } from './output.js'
 
-export async function criCommand(listen: string | undefined, g: Globals, io: Io): Promise<number> {
+export interface CriFlags {
+  listen?: string
+  streamAddress?: string
+  streamPort?: number
+}
+
+export async function criCommand(f: CriFlags, g: Globals, io: Io): Promise<number> {
   const server = await serveCri({
-    listen: listen ?? DEFAULT_CRI_LISTEN,
+    listen: f.listen ?? DEFAULT_CRI_LISTEN,
+    streamAddress: f.streamAddress,
+    streamPort: f.streamPort,
     root: g.root,
     cgroupParent: g.cgroupParent,
     network: g.network,
@@ -13,7 +21,7 @@ export async function criCommand(listen: string | undefined, g: Globals, io: Io)
     cniBinDir: g.cniBinDir,
     log: line => io.err(`${line}\n`),
   })
-  io.err(`pod-launch cri: serving runtime.v1 on unix://${server.socket} (state root ${g.root})\n`)
+  io.err(`pod-launch cri: serving runtime.v1 on unix://${server.socket} (state root ${g.root}), streaming on ${server.streamingUrl}\n`)
   const signal = await new Promise<NodeJS.Signals>(resolve => {
     process.once('SIGINT', () => resolve('SIGINT'))
     process.once('SIGTERM', () => resolve('SIGTERM'))

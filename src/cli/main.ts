@@ -360,8 +360,21 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     .command(
       'cri',
       'serve the Kubernetes CRI (runtime.v1 RuntimeService + ImageService) for kubelet and crictl on a unix socket, until SIGINT/SIGTERM',
-      y => y.option('listen', { type: 'string', describe: 'unix:///path of the socket (default unix:///run/pod-launch/cri.sock)' }),
-      h(async (a, g) => (await import('./cri.js')).criCommand(a.listen as string | undefined, g, io)),
+      y =>
+        y
+          .option('listen', { type: 'string', describe: 'unix:///path of the socket (default unix:///run/pod-launch/cri.sock)' })
+          .option('stream-address', {
+            type: 'string',
+            describe: 'address of the streaming server of exec/attach/port-forward (default 127.0.0.1; kubelet must reach it)',
+          })
+          .option('stream-port', { type: 'string', coerce: wholeNumber('stream-port'), describe: 'its port (default 0: any free one)' }),
+      h(async (a, g) =>
+        (await import('./cri.js')).criCommand(
+          { listen: a.listen as string | undefined, streamAddress: a.streamAddress as string | undefined, streamPort: a.streamPort as number | undefined },
+          g,
+          io,
+        ),
+      ),
     )
     .command(
       'check',

@@ -39,6 +39,8 @@ import type { ContainerConfig, LinuxContainerResources, PodSandboxConfig } from 
 import { criServices } from './proto.js'
 import { runtimeConditions, version } from './runtime-info.js'
 import { criError, toServiceError } from './status.js'
+import { StreamingServer } from './streaming/index.js'
+import { CriStreams } from './streams.js'
 
 /** Exec/Attach/PortForward: URLs of the streaming server (issue 20), which plugs in here. */
 export interface StreamingUrls {
@@ -53,7 +55,16 @@ export interface CriServerOptions extends NetworkOptions {
   /** State root of pods and the image store (default /run/pod-launch). */
   root?: string
   cgroupParent?: string
+  /**
+   * Exec/Attach/PortForward: by default a streaming server of our own
+   * (src/cri/streaming/) on `streamAddress`:`streamPort`; pass `streaming`
+   * to hand out another server's URLs instead.
+   */
   streaming?: StreamingUrls
+  /** The streaming server's address (default 127.0.0.1; the URLs name it, so kubelet must reach it). */
+  streamAddress?: string
+  /** Its port (default 0: any free one). */
+  streamPort?: number
   /** One line per failed call and per warning; default stderr. */
   log?: (line: string) => void
 }
@@ -89,6 +100,9 @@ export class CriServer {
   readonly runtime: CriRuntime
   private readonly log: (line: string) => void
   private podCidr = ''
+  private streaming?: StreamingUrls
+  private readonly streams: CriStreams
+  private ownStreaming?: StreamingServer
 
   private constructor(private readonly opts: CriServerOptions) {
     this.socket = socketPath(opts.listen ?? DEFAULT_CRI_LISTEN)
@@ -103,19 +117,35 @@ export class CriServer {
       cniBinDir: opts.cniBinDir,
       warn: m => this.log(`warning: ${m}`),
     })
+    this.streams = new CriStreams(this.runtime)
   }
 
   /** Bind the socket and serve. Throws `cri.listen`. */
   static async start(opts: CriServerOptions = {}): Promise<CriServer> {
     const s = new CriServer(opts)
+    s.streaming = opts.streaming
+    if (!s.streaming) {
+      s.ownStreaming = await StreamingServer.start({
+        runtime: s.streams,
+        address: opts.streamAddress,
+        port: opts.streamPort,
+        onError: m => s.log(`cri: streaming: ${m}`),
+      })
+      s.streaming = s.ownStreaming
+    }
     const { runtime, image } = criServices()
     s.grpc.addService(runtime, { ...s.wrap(s.runtimeHandlers()), GetContainerEvents: s.containerEvents })
     s.grpc.addService(image, s.wrap(s.imageHandlers()))
-    mkdirSync(dirname(s.socket), { recursive: true, mode: 0o711 })
-    await clearStaleSocket(s.socket)
-    await new Promise<void>((resolve, reject) =>
-      s.grpc.bindAsync(`unix://${s.socket}`, ServerCredentials.createInsecure(), e => (e ? reject(PodError.system('cri.listen', e, s.socket)) : resolve())),
-    )
+    try {
+      mkdirSync(dirname(s.socket), { recursive: true, mode: 0o711 })
+      await clearStaleSocket(s.socket)
+      await new Promise<void>((resolve, reject) =>
+        s.grpc.bindAsync(`unix://${s.socket}`, ServerCredentials.createInsecure(), e => (e ? reject(PodError.system('cri.listen', e, s.socket)) : resolve())),
+      )
+    } catch (e) {
+      await s.ownStreaming?.close()
+      throw e
+    }
     // Root only: whoever can talk to this socket can run anything as root.
     chmodSync(s.socket, 0o600)
     return s
@@ -134,6 +164,12 @@ export class CriServer {
       this.grpc.tryShutdown(() => (clearTimeout(timer), resolve()))
     })
     rmSync(this.socket, { force: true })
+    await this.ownStreaming?.close()
+  }
+
+  /** http://address:port of the streaming server of our own (undefined when `streaming` was given). */
+  get streamingUrl(): string | undefined {
+    return this.ownStreaming?.baseUrl
   }
 
   private wrap(handlers: Record<string, Handler>): UntypedServiceImplementation {
@@ -157,10 +193,7 @@ export class CriServer {
 
   private runtimeHandlers(): Record<string, Handler> {
     const net: NetworkOptions = { network: this.opts.network, cniConfDir: this.opts.cniConfDir, cniBinDir: this.opts.cniBinDir }
-    const streaming = this.opts.streaming
-    const unimplemented = (what: string) => () => {
-      throw criError(`cri.${what}`, what, 'the streaming server is not part of this build yet', 'UNIMPLEMENTED')
-    }
+    const streaming = this.streaming!
     return {
       Version: () => version(),
       Status: (req: { verbose: boolean }) => ({
@@ -177,9 +210,10 @@ export class CriServer {
       },
       ...this.sandboxHandlers(),
       ...this.containerHandlers(),
-      Exec: streaming ? (req: unknown) => streaming.getExec(req) : unimplemented('Exec'),
-      Attach: streaming ? (req: unknown) => streaming.getAttach(req) : unimplemented('Attach'),
-      PortForward: streaming ? (req: unknown) => streaming.getPortForward(req) : unimplemented('PortForward'),
+      // As containerd: a container that is not running has no exec or attach (FAILED_PRECONDITION), an unknown id is NOT_FOUND.
+      Exec: (req: { containerId: string }) => (this.streams.running('cri.Exec', req.containerId), streaming.getExec(req)),
+      Attach: (req: { containerId: string }) => (this.streams.running('cri.Attach', req.containerId), streaming.getAttach(req)),
+      PortForward: (req: { podSandboxId: string }) => (this.streams.ready('cri.PortForward', req.podSandboxId), streaming.getPortForward(req)),
     }
   }
 

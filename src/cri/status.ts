@@ -5,6 +5,7 @@
 // (the hint after it on a second line).
 import { status as Status, type ServiceError } from '@grpc/grpc-js'
 import { PodError } from '../errors.js'
+import { INVALID_REQUEST } from './streaming/server.js'
 
 const BY_CODE: Record<string, Status> = {
   NOT_FOUND: Status.NOT_FOUND,
@@ -31,7 +32,8 @@ export const notFound = (step: string, what: string, id: string): PodError => cr
 /** The status a failed call answers with. */
 export function toServiceError(e: unknown): Partial<ServiceError> {
   if (e instanceof PodError) {
-    const code = (e.code ? BY_CODE[e.code] : undefined) ?? Status.UNKNOWN
+    // The streaming server's refusals of a request (kubelet's server answers them InvalidArgument too).
+    const code = e.step === INVALID_REQUEST ? Status.INVALID_ARGUMENT : ((e.code ? BY_CODE[e.code] : undefined) ?? Status.UNKNOWN)
     return { code, details: e.hint ? `${e.message}\nhint: ${e.hint}` : e.message }
   }
   const message = e instanceof Error ? e.message : String(e)

@@ -79,9 +79,20 @@ t.test('bad requests are InvalidArgument with the field named', async t => {
   })
 })
 
-t.test('streaming calls and methods outside our .proto answer Unimplemented', async t => {
-  const { rt, raw } = await serve(t)
-  await t.rejects(rt('Exec')({ containerId: 'x', cmd: ['sh'] }), { code: status.UNIMPLEMENTED })
+t.test('streaming calls: a streaming server of our own on 127.0.0.1; unknown ids are NotFound', async t => {
+  const { rt, server } = await serve(t)
+  t.match(server.streamingUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+  await t.rejects(rt('Exec')({ containerId: 'x', cmd: ['sh'], stdout: true }), { code: status.NOT_FOUND, details: /^cri\.Exec: container "x": not found/ })
+  await t.rejects(rt('Attach')({ containerId: 'x', stdout: true }), { code: status.NOT_FOUND })
+  await t.rejects(rt('PortForward')({ podSandboxId: 'x', port: [80] }), { code: status.NOT_FOUND, details: /^cri\.PortForward: sandbox "x"/ })
+  const other = await serve(t, {
+    streaming: { getExec: () => ({ url: 'http://x/exec' }), getAttach: () => ({ url: '' }), getPortForward: () => ({ url: '' }) },
+  })
+  t.equal(other.server.streamingUrl, undefined, 'another server given: none of our own')
+})
+
+t.test('methods outside our .proto answer Unimplemented', async t => {
+  const { raw } = await serve(t)
   const unknown = await new Promise<ServiceError | null>(resolve =>
     raw.makeUnaryRequest(
       '/runtime.v1.RuntimeService/CheckpointContainer',
