@@ -23,7 +23,17 @@ export { KUBELET_BACKOFF, parseBackoff, parseDurationMs, type BackoffOptions } f
 export { imagePullView, type ImagePullEvent, type ImagePullState, type KubeletEvent } from './image-pulls.js'
 export { DEFAULT_STATE_ROOT } from '../state/index.js'
 export { stateName, stateReason, type ContainerStatus, type ContainerState, type PodPhase, type Terminated } from '../state/index.js'
-export { execAttached, execCapture, execInContainer, execWithPipes, execWithTerminal, type CapturedExec, type ExecPipes, type ExecTerminal, type ExecTarget } from './exec.js'
+export {
+  execAttached,
+  execCapture,
+  execInContainer,
+  execWithPipes,
+  execWithTerminal,
+  type CapturedExec,
+  type ExecPipes,
+  type ExecTerminal,
+  type ExecTarget,
+} from './exec.js'
 export { connectInPod } from './probe-kinds.js'
 export { openNamespaces, closeAll as closeNamespaces } from './namespaces.js'
 export { isSidecar, stopPrerequisites } from './ordering.js'
