@@ -4,7 +4,7 @@
 // interactive forms (-it) on a real pseudo-terminal made by script(1).
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
 import { crictlBin, critestRegistry, requiresGoLane, startCri, type CriServer } from '../helpers/cri.js'
@@ -79,13 +79,20 @@ t.test('crictl exec, attach and port-forward through pod-launch cri', { skip }, 
   const onTerminal = (...args: string[]) => ['-qfec', `stty rows 33 cols 101; exec ${[crictlBin(), ...crictlArgs(...args)].join(' ')}`, '/dev/null']
 
   const podFile = join(c.dir, 'pod.json')
+  const logs = join(c.dir, 'logs')
+  mkdirSync(logs)
   writeFileSync(
     podFile,
-    JSON.stringify({ metadata: { name: 'streams', uid: 'streams-uid', namespace: 'team-s', attempt: 1 }, hostname: 'streams-host', linux: {} }),
+    JSON.stringify({
+      metadata: { name: 'streams', uid: 'streams-uid', namespace: 'team-s', attempt: 1 },
+      hostname: 'streams-host',
+      log_directory: logs,
+      linux: {},
+    }),
   )
   const ctr = (name: string, command: string[], extra: object = {}) => {
     const file = join(c.dir, `${name}.json`)
-    writeFileSync(file, JSON.stringify({ metadata: { name }, image: { image }, command, linux: {}, ...extra }))
+    writeFileSync(file, JSON.stringify({ metadata: { name }, image: { image }, command, log_path: `${name}.log`, linux: {}, ...extra }))
     return file
   }
   await ok('pull', image)

@@ -131,6 +131,12 @@ t.test('the streaming server with the Go clients, over a pod', { skip }, async t
   })
   const run = await cli(root, '--network', 'none', 'run', '-d', file)
   t.equal(run.code, 0, `run -d: ${run.stderr}`)
+  const ps = await cli(root, 'ps', '-a')
+  t.comment(ps.stdout, ps.stderr)
+  for (const c of ['shell', 'web']) {
+    const l = await cli(root, 'logs', name, '-c', c)
+    t.comment(`${c}: ${l.stdout} ${l.stderr}`)
+  }
   const srv = await StreamingServer.start({ runtime: new PodStreamingRuntime(podRefTargets(root)), onError: m => t.comment(`server: ${m}`) })
   t.teardown(() => srv.close())
   const shell = `${name}/shell`
