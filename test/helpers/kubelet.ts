@@ -160,9 +160,10 @@ export class Kubelet {
   }
 
   /**
-   * SIGTERM, then SIGKILL after 10 s; then what it left goes: the mounts
-   * under its directory (it bind-mounts its root dir onto itself, shared, for
-   * volume propagation) and its cgroup root.
+   * SIGTERM, then SIGKILL after 10 s; then the mounts under its directory go
+   * (it bind-mounts its root dir onto itself, shared, for volume
+   * propagation). Its cgroup root holds the runtime's pods: removeCgroupRoot
+   * once they are gone.
    */
   async stop(): Promise<void> {
     const p = this.proc
@@ -180,6 +181,10 @@ export class Kubelet {
       .map(l => l.split(' ')[4])
       .filter(m => m === dir || m?.startsWith(`${dir}/`))
     for (const m of [...new Set(mounts)].sort().reverse()) execFileSync('umount', ['-l', m])
+  }
+
+  /** Remove the cgroup root (made by start) and what kubelet made under it; throws EBUSY while a process is in it. */
+  removeCgroupRoot(): void {
     for (const h of hierarchies()) removeTree(join(h, this.cgroupRoot))
   }
 }
