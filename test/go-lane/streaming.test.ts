@@ -4,10 +4,10 @@
 // Go lane: needs root and Go (scripts/go-tools.sh builds the client).
 import t, { type Test } from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodStreamingRuntime, StreamingServer, podRefTargets } from '../../src/cri/streaming/index.js'
 import { cli } from '../helpers/cli.js'
@@ -62,6 +62,7 @@ function execClient(url: string, args: string[], input = '', endWhen?: RegExp): 
     p.on('close', code => {
       clearTimeout(timer)
       const text = existsSync(result) ? readFileSync(result, 'utf8') : '{"error":"no result written"}'
+      rmSync(dirname(result), { recursive: true, force: true })
       resolve({ code: code ?? -1, stdout, stderr, result: JSON.parse(text) as Run['result'] })
     })
     if (endWhen) p.stdin.write(input)
