@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import {
   DEFAULT_REGISTRY,
+  ensureStore,
   listImages,
   parseImageName,
   pullImage,
@@ -149,11 +150,17 @@ export class CriImages {
     this.usage = undefined
   }
 
-  /** Bytes and inodes under the store (cached for 10 s: kubelet asks every few seconds). */
+  /**
+   * Bytes and inodes under the store (cached for 10 s: kubelet asks every few
+   * seconds). kubelet asks before any pull and stats the mountpoint named, so
+   * the store is made first, as containerd makes its content store at start.
+   */
   fsInfo(): FilesystemUsage[] {
-    const store = storePaths(this.root).store
+    const paths = storePaths(this.root)
+    const store = paths.store
     const now = Date.now()
     if (!this.usage || now - this.usage.at > 10_000) {
+      ensureStore(paths)
       const u = { bytes: 0, inodes: 0 }
       walk(store, u)
       this.usage = { at: now, ...u }

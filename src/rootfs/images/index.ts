@@ -6,7 +6,7 @@ export { lookupImage, listImages, removeImage, inspectImage, type Removed, type 
 export { beginIngest, Ingest, type NewImage, type IngestOptions } from './ingest.js'
 export { gcImageStore, type StoreGcAction } from './store-gc.js'
 export { DEFAULT_LIMITS, LAYER_LIMIT_ENV, IMAGE_LIMIT_ENV, parseSize, sizeLimits, type SizeLimits } from './limits.js'
-export { type ImageRecord, DEFAULT_STATE_ROOT, storePaths } from './store.js'
+export { type ImageRecord, DEFAULT_STATE_ROOT, ensureStore, storePaths } from './store.js'
 export { type ImageConfig, parseImageConfig, parseOciIndex, parseOciManifest, parseDockerManifest, selectEntry, refNameOf } from './manifest.js'
 export { parseImageName, normalizeImageName, familiarName, DEFAULT_REGISTRY, type ImageRef } from './names.js'
 export { unpackLayer, OPAQUE_XATTR } from './extract.js'

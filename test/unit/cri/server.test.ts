@@ -64,6 +64,8 @@ t.test('the ImageService on an empty store: no image, an empty list, an idempote
   t.same(await img('RemoveImage')({ image: { image: 'busybox' } }), {})
   const fs = (await img('ImageFsInfo')({})) as { imageFilesystems: { fsId: { mountpoint: string }; usedBytes: { value: string } }[] }
   t.match(fs.imageFilesystems[0].fsId.mountpoint, /\/root\/images$/)
+  // kubelet stats the mountpoint before it pulls anything: it must exist.
+  t.ok(statSync(fs.imageFilesystems[0].fsId.mountpoint).isDirectory(), 'the image store exists before any pull')
 })
 
 t.test('bad requests are InvalidArgument with the field named', async t => {
