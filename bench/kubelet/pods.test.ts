@@ -8,30 +8,17 @@
 // Not in the CI lane until it passes (docs/kubelet.md says where it stands);
 // run it with: bash scripts/go-lane.sh bench/kubelet/pods.test.ts
 import t from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
 import { get } from 'node:http'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { guardHost, testNetwork } from '../../test/helpers/cni.js'
-import { requiresGoLane, startCri, type CriServer } from '../../test/helpers/cri.js'
-import { until } from '../../test/helpers/detached-pods.js'
-import { Kubelet, type PodList } from '../../test/helpers/kubelet.js'
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const tool = (name: string) =>
-  execFileSync('bash', [join(REPO, 'scripts/go-tools.sh'), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
+import { requiresGoLane } from '../../test/helpers/cri.js'
+import { goTool, KubeletLane, IMAGE, NODE } from '../../test/helpers/kubelet-lane.js'
 
 const skip = requiresGoLane()
-const BRIDGE = 'pltkube1'
-const NODE = 'pl-kubelet'
-const IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2'
 const PORT = 10350
-
-type Pod = PodList['items'][number]
-type Status = NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number]
 
 /** GET or POST a path of kubelet's own (TLS, self-signed, anonymous) server. */
 function kubeletApi(path: string, method = 'GET'): Promise<{ status: number; body: string }> {
@@ -70,43 +57,16 @@ function streamExec(
 }
 
 t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
-  guardHost(t, [BRIDGE])
-  const net = testNetwork(t, { name: 'pl-kubelet-net', bridge: BRIDGE })
-  const dir = mkdtempSync(join(tmpdir(), 'pl-kubelet-'))
-  let cri: CriServer | undefined
-  let k: Kubelet | undefined
-  // One teardown in order: kubelet (its mounts, cgroups), then what is left in pod-launch cri, then the directory.
-  t.teardown(async () => {
-    await k?.stop()
-    await cri?.destroy()
-    k?.removeCgroupRoot()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  cri = await startCri({ cniConfDir: net.confDir, mirrors: true, cgroupParent: 'pl-kubelet-pods' })
-  const c = cri
-  k = new Kubelet(t, { binary: tool('kubelet'), endpoint: c.endpoint, dir: join(dir, 'kubelet'), port: PORT })
-  const kube = k
-  const client = tool('streamclient')
-  kube.start()
-
-  const pods = async () => (await kube.pods().catch((): PodList => ({ items: [] }))).items ?? []
-  const pod = async (name: string) => (await pods()).find(p => p.metadata.name === `${name}-${NODE}`)
-  const status = async (name: string, container: string): Promise<Status | undefined> =>
-    (await pod(name))?.status?.containerStatuses?.find(s => s.name === container)
-  const waitFor = async (what: string, fn: () => Promise<boolean>, ms = 180_000) =>
-    until(what, fn, ms).catch(e => {
-      t.comment(kube.log.slice(-6000))
-      t.comment(c.log().slice(-3000))
-      throw e
-    })
-  const manifest = (name: string, spec: object) => {
-    const file = join(kube.manifests, `${name}.json`)
-    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec }))
-    return file
-  }
-  const crictlIds = async (...filter: string[]) => (await c.crictl('ps', '-a', '-q', ...filter)).stdout.trim().split('\n').filter(Boolean)
-
-  await waitFor('kubelet /pods', async () => (await kube.pods().catch(() => undefined)) !== undefined)
+  const lane = await KubeletLane.start(t, { bridge: 'pltkube1', cgroupParent: 'pl-kubelet-pods', port: PORT })
+  const kube = lane.kube
+  const c = lane.cri
+  const client = goTool('streamclient')
+  const pod = (name: string) => lane.pod(name)
+  const status = (name: string, container: string) => lane.status(name, container)
+  const waitFor = (what: string, fn: () => Promise<boolean>, ms?: number) => lane.waitFor(what, fn, ms)
+  const manifest = (name: string, spec: object) => lane.manifest(name, spec)
+  const crictlIds = (...filter: string[]) => lane.containerIds(...filter)
+  const podId = async (name: string) => (await lane.sandboxIds(name))[0]
   t.notMatch(kube.log, /kubelet is configured to not run on a host using cgroup v1/, 'it runs on this hybrid host (failCgroupV1: false)')
 
   t.test('a two-container pod sharing an emptyDir starts', async t => {
@@ -132,7 +92,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
       const p = await pod('share')
       return p?.status?.phase === 'Running' && (p.status.containerStatuses ?? []).filter(s => s.state.running).length === 2
     })
-    t.equal((await crictlIds('--pod', (await podId(c, 'share'))!, '--state', 'Running')).length, 2, 'crictl ps shows both running')
+    t.equal((await crictlIds('--pod', (await podId('share'))!, '--state', 'Running')).length, 2, 'crictl ps shows both running')
     // What the README shows: kubelet's view and ours.
     const p = (await pod('share'))!
     t.comment(`/pods: ${p.metadata.name} ${p.status?.phase} ${(p.status?.containerStatuses ?? []).map(s => `${s.name}:${Object.keys(s.state)[0]}`).join(' ')}`)
@@ -173,9 +133,9 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
     pf.stdin.end()
     pf.kill('SIGTERM')
 
-    const sandbox = (await podId(c, 'share'))!
+    const sandbox = (await podId('share'))!
     unlinkSync(file)
-    await waitFor('the pod removed after its manifest went', async () => (await c.crictl('pods', '-q')).stdout.trim() === '' && !(await pod('share')))
+    await waitFor('the pod removed after its manifest went', () => lane.gone('share'))
     t.notOk(existsSync(join(c.root, sandbox)), 'no state directory of the sandbox is left')
     t.same(await crictlIds(), [], 'no container is left')
   })
@@ -189,7 +149,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
     const s = (await status('crash', 'fails'))!
     t.equal(s.lastState?.terminated?.exitCode, 3, 'the last exit code')
     unlinkSync(file)
-    await waitFor('crash removed', async () => !(await pod('crash')) && (await c.crictl('pods', '-q')).stdout.trim() === '')
+    await waitFor('crash removed', () => lane.gone('crash'))
   })
 
   t.test('an exec liveness probe and an httpGet readiness probe', async t => {
@@ -212,7 +172,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
     await c.crictl('exec', '-s', id, 'rm', '/tmp/alive')
     await waitFor('restarted by the liveness probe', async () => ((await status('probes', 'web'))?.restartCount ?? 0) >= 1)
     unlinkSync(file)
-    await waitFor('probes removed', async () => !(await pod('probes')) && (await c.crictl('pods', '-q')).stdout.trim() === '')
+    await waitFor('probes removed', () => lane.gone('probes'))
   })
 
   t.test('a memory hog is reported OOMKilled', async t => {
@@ -230,7 +190,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
     await waitFor('OOMKilled', async () => (await status('hog', 'hog'))?.state.terminated?.reason === 'OOMKilled')
     t.equal((await status('hog', 'hog'))!.state.terminated?.exitCode, 137, 'killed by SIGKILL')
     unlinkSync(file)
-    await waitFor('hog removed', async () => !(await pod('hog')) && (await c.crictl('pods', '-q')).stdout.trim() === '')
+    await waitFor('hog removed', () => lane.gone('hog'))
   })
 
   t.test("kubelet's log has no repeated error from a call to our runtime", async t => {
@@ -251,12 +211,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
     kube.removeCgroupRoot()
     const mine = readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
-      .filter(l => l.includes(dir))
+      .filter(l => l.includes(kube.dir))
     t.same(mine, [])
   })
 })
-
-/** The sandbox id of a static pod by its name (crictl pods --name). */
-async function podId(c: CriServer, name: string): Promise<string | undefined> {
-  return (await c.crictl('pods', '-q', '--name', `${name}-${NODE}`)).stdout.trim().split('\n').filter(Boolean)[0]
-}
