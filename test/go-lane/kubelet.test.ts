@@ -4,9 +4,10 @@
 // a two-container pod sharing an emptyDir, exec, logs and port-forward
 // through kubelet's own server, a crash loop with kubelet's backoff, an exec
 // liveness and an httpGet readiness probe, an OOM kill, and removal of the
-// manifest leaving nothing behind. Go lane: root, Go, the lane's registry.
-// Not in the CI lane until it passes (docs/kubelet.md says where it stands);
-// run it with: bash scripts/go-lane.sh bench/kubelet/pods.test.ts
+// manifest leaving nothing behind. Go lane: root, Go, the lane's registry;
+// kubelet is built once per go.sum (docs/kubelet.md). Alone:
+//   bash scripts/go-lane.sh test/go-lane/kubelet.test.ts
+// The restart scenario is bench/kubelet/restart.test.ts (it cannot pass yet).
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
@@ -14,8 +15,8 @@ import { get } from 'node:http'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { requiresGoLane } from '../../test/helpers/cri.js'
-import { goTool, KubeletLane, IMAGE, NODE } from '../../test/helpers/kubelet-lane.js'
+import { requiresGoLane } from '../helpers/cri.js'
+import { goTool, KubeletLane, IMAGE, NODE } from '../helpers/kubelet-lane.js'
 
 const skip = requiresGoLane()
 const PORT = 10350
