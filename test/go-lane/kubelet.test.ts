@@ -93,7 +93,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
       const p = await pod('share')
       return p?.status?.phase === 'Running' && (p.status.containerStatuses ?? []).filter(s => s.state.running).length === 2
     })
-    t.equal((await crictlIds('--pod', (await podId('share'))!, '--state', 'Running')).length, 2, 'crictl ps shows both running')
+    t.equal((await crictlIds('--pod', await podId('share'), '--state', 'Running')).length, 2, 'crictl ps shows both running')
     // What the README shows: kubelet's view and ours.
     const p = (await pod('share'))!
     t.comment(`/pods: ${p.metadata.name} ${p.status?.phase} ${(p.status?.containerStatuses ?? []).map(s => `${s.name}:${Object.keys(s.state)[0]}`).join(' ')}`)
@@ -134,7 +134,7 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
     pf.stdin.end()
     pf.kill('SIGTERM')
 
-    const sandbox = (await podId('share'))!
+    const sandbox = await podId('share')
     unlinkSync(file)
     await waitFor('the pod removed after its manifest went', () => lane.gone('share'))
     t.notOk(existsSync(join(c.root, sandbox)), 'no state directory of the sandbox is left')
