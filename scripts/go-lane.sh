@@ -5,10 +5,11 @@
 #      pins) through the Go module proxy: nothing of cri-tools is committed but
 #      that wrapper's go.mod/go.sum. Binaries are cached per (go version,
 #      go.sum) under $POD_LAUNCH_GO_CACHE (default /var/cache/pod-launch/go-lane);
+#      client-go's streaming clients and kubelet likewise (scripts/go-tools.sh);
 #   2. build the images critest pulls (scripts/make-critest-images.sh), cached
 #      per script version in the same place;
 #   3. run the tap files of test/go-lane/ (the .proto drift test, crictl end to
-#      end, critest against `pod-launch cri`) and print one closing line
+#      end, critest, the streaming clients and kubelet against `pod-launch cri`) and print one closing line
 #      `N passed, N failed, N skipped` (critest's own totals are printed above it).
 #   scripts/go-lane.sh [test/go-lane/x.test.ts ...]
 #   eval "$(scripts/go-lane.sh --prepare)"   # only 1 and 2; prints the exports
@@ -53,6 +54,14 @@ else
   echo "go-lane: crictl and critest from the cache ($bin)"
 fi
 export POD_LAUNCH_CRICTL="$bin/crictl" POD_LAUNCH_CRITEST="$bin/critest"
+# client-go's streaming clients and kubelet (k8s.io/kubernetes; ~10 min of CPU
+# and 2.5 GB the first time), cached the same way by scripts/go-tools.sh; the
+# tests ask go-tools.sh again and get the cached paths.
+for tool in streamclient kubelet; do
+  t=$SECONDS
+  path="$(bash scripts/go-tools.sh "$tool")"
+  echo "go-lane: $tool ready in $(secs "$t") ($path)"
+done
 
 # 2. The images critest pulls.
 ikey="$(cat scripts/make-critest-images.sh scripts/oci-layout.mjs build/Release/pause | sha256sum | cut -c1-16)"
