@@ -66,6 +66,24 @@ void ReadJoin(Napi::Env env, Napi::Object o, spawn_plan &p) {
   }
 }
 
+// cgroupTasks: fds of cgroup v1 `tasks` files the child writes "0" to.
+void ReadCgroupTasks(Napi::Env env, Napi::Object o, spawn_plan &p) {
+  Napi::Value v = o.Get("cgroupTasks");
+  if (v.IsUndefined())
+    return;
+  if (!v.IsArray())
+    throw PlanError(env, "cgroupTasks must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() > SPAWN_MAX_CGROUP_TASKS)
+    throw PlanError(env, "cgroupTasks has too many entries");
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value fd = a.Get(i);
+    if (!fd.IsNumber())
+      throw PlanError(env, "cgroupTasks[" + std::to_string(i) + "] must be an fd");
+    p.cgroup_task_fd[p.cgroup_task_count++] = fd.As<Napi::Number>().Int32Value();
+  }
+}
+
 // unshare: namespace names; pid is made at clone, the rest by unshare(2).
 void ReadUnshare(Napi::Env env, Napi::Object o, spawn_plan &p) {
   for (const std::string &type : StringArray(env, o, "unshare", false)) {
@@ -251,6 +269,7 @@ void ReadPlan(Napi::Env env, Napi::Object o, OwnedPlan &op) {
   ReadSeccomp(env, o, op);
   p.legacy_clone = o.Get("legacyClone").ToBoolean();
   p.cgroup_fd = IntField(env, o, "cgroupFd", -1);
+  ReadCgroupTasks(env, o, p);
   ReadMounts(env, o, op);
   ReadStdio(env, o, p);
 }

@@ -20,6 +20,7 @@
   X(STEP_SPAWN_PIDNS, "spawn.pidns")                                                               \
   X(STEP_SPAWN_CLONE, "spawn.clone")                                                               \
   X(STEP_CHILD_PDEATHSIG, "child.pdeathsig")                                                       \
+  X(STEP_CHILD_CGROUP, "child.cgroup")                                                             \
   X(STEP_CHILD_SETNS, "child.setns")                                                               \
   X(STEP_CHILD_UNSHARE, "child.unshare")                                                           \
   X(STEP_CHILD_SETSID, "child.setsid")                                                             \

@@ -191,11 +191,18 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
   if (p->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     report_fail(report_fd, STEP_CHILD_PDEATHSIG, -1);
 
-  /* 1. Wait for the go byte. The parent first places us (cgroup.procs) and
-   * may abort by closing the pipe: EOF means exit quietly. */
+  /* 1. Wait for the go byte. The parent first places us (cgroup.procs, where
+   * clone3 did not and we do not: 1b) and may abort by closing the pipe: EOF
+   * means exit quietly. */
   if (read(go_fd, &go, 1) != 1)
     _exit(127);
   close(go_fd);
+
+  /* 1b. Into our cgroup v1 hierarchies: "0" to a `tasks` file moves the
+   * writing thread, our only one (spawn.h: cgroup_task_fd). */
+  for (i = 0; i < p->cgroup_task_count; i++)
+    if (write(p->cgroup_task_fd[i], "0", 1) != 1)
+      report_fail(report_fd, STEP_CHILD_CGROUP, i);
 
   /* 2. Join the pod's namespaces, in ns.c's order (user, ipc, uts, net, pid,
    * cgroup, time, mnt). The fds were opened by the parent before clone, so

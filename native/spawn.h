@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #define SPAWN_MAX_JOIN 8
+#define SPAWN_MAX_CGROUP_TASKS 16
 #define SPAWN_MAX_MOUNTS 1024
 
 /* One step of the mount plan: a mount(2), or making its mountpoint. */
@@ -79,6 +80,14 @@ struct spawn_plan {
   const void *seccomp_filter;
   unsigned short seccomp_len; /* instructions, at most BPF_MAXINSNS */
   int cgroup_fd;              /* -1, or a cgroup2 directory fd: clone3 CLONE_INTO_CGROUP */
+  /* cgroup v1 `tasks` files (opened O_WRONLY by the parent): the child
+   * writes "0" to each right after the go byte, which moves its one thread,
+   * i.e. the whole process, into that cgroup. A thread moving itself skips
+   * the global cgroup_threadgroup_rwsem that a write of a pid to
+   * cgroup.procs takes (an RCU grace period, ~12 ms on this kind of VM,
+   * per placement). */
+  int cgroup_task_fd[SPAWN_MAX_CGROUP_TASKS];
+  int cgroup_task_count;
 };
 
 struct spawn_result {

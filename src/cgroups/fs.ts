@@ -25,6 +25,8 @@ export interface CgroupFs {
   exists(path: string): boolean
   /** An O_RDONLY|O_DIRECTORY fd of a cgroup2 directory (for CLONE_INTO_CGROUP). */
   openDir(path: string): number
+  /** An O_WRONLY fd of a control file, never O_CREAT (a cgroup v1 `tasks` file a child writes itself to). */
+  openWrite(path: string): number
   close(fd: number): void
   /** kill(2); ESRCH is thrown like any error. */
   kill(pid: number, signal: NodeJS.Signals): void
@@ -58,6 +60,7 @@ export const realFs: CgroupFs = {
       .map(d => d.name),
   exists: path => existsSync(path),
   openDir: path => openSync(path, constants.O_RDONLY | constants.O_DIRECTORY),
+  openWrite: path => openSync(path, constants.O_WRONLY),
   close: fd => closeSync(fd),
   kill: (pid, signal) => void process.kill(pid, signal),
 }

@@ -24,6 +24,8 @@ export class PodCgroups {
   private readonly fs: CgroupFs
   private readonly oomBaseline = new Map<Who, number>()
   private readonly fds = new Map<Who, number>()
+  /** Open cgroup v1 `tasks` files per cgroup (spawnPlacement), closed by remove(). */
+  private readonly taskFds = new Map<Who, number[]>()
 
   constructor(plan: CgroupPlan, fs: CgroupFs) {
     this.plan = plan
@@ -67,13 +69,14 @@ export class PodCgroups {
     if (n.who === 'pod')
       throw new PodError(`cgroup.enter: ${n.rel}: the pod cgroup holds no process itself (pause or a container)`, { step: 'cgroup.enter', code: 'EINVAL' })
     if (!opts.exec) this.oomBaseline.set(n.who, oomKillCount(this.fs, this.plan.hierarchies, n.rel))
-    for (const h of this.plan.hierarchies) {
-      const file = join(h.path, n.rel, 'cgroup.procs')
-      try {
-        this.fs.writeFile(file, String(pid))
-      } catch (cause) {
-        throw PodError.system('cgroup.enter', cause, `${file} = "${pid}"`, { path: file })
-      }
+    for (const h of this.plan.hierarchies) this.writeProcs(join(h.path, n.rel, 'cgroup.procs'), pid)
+  }
+
+  private writeProcs(file: string, pid: number): void {
+    try {
+      this.fs.writeFile(file, String(pid))
+    } catch (cause) {
+      throw PodError.system('cgroup.enter', cause, `${file} = "${pid}"`, { path: file })
     }
   }
 
@@ -96,6 +99,46 @@ export class PodCgroups {
       this.fds.set(n.who, fd)
     }
     return fd
+  }
+
+  /**
+   * How a new process of `who` (not an exec) gets into its cgroups without
+   * cgroup.procs writes: clone3 starts it in the cgroup2 one (`cgroupFd`, v2
+   * and hybrid), and it writes "0" to each cgroup v1 `tasks` file itself
+   * (`tasks`, fds kept open until remove(); `paths` for messages), which
+   * moves its single thread without the global lock a write of its pid to
+   * cgroup.procs takes (an RCU grace period per placement). Then call
+   * placed() before the go byte. Throws PodError `cgroup.enter`.
+   */
+  spawnPlacement(who: Who): { cgroupFd?: number; tasks: number[]; paths: string[] } {
+    const n = this.node(who)
+    const v1 = this.plan.hierarchies.filter(h => h.version === 1)
+    const paths = v1.map(h => join(h.path, n.rel, 'tasks'))
+    let tasks = this.taskFds.get(n.who)
+    if (!tasks) {
+      tasks = []
+      try {
+        for (const file of paths) tasks.push(this.fs.openWrite(file))
+      } catch (cause) {
+        for (const fd of tasks) this.fs.close(fd)
+        throw PodError.system('cgroup.enter', cause, paths[tasks.length], { path: paths[tasks.length] })
+      }
+      this.taskFds.set(n.who, tasks)
+    }
+    return { cgroupFd: this.cgroupFd(who), tasks, paths }
+  }
+
+  /**
+   * The parent's part of a spawnPlacement() start, after clone and before
+   * the go byte: the OOM baseline oomKilled() compares with, and the cgroup2
+   * cgroup.procs when clone3 did not place the child (`intoCgroup` false: no
+   * clone3 or no CLONE_INTO_CGROUP). Throws PodError `cgroup.enter`.
+   */
+  placed(pid: number, who: Who, intoCgroup: boolean): void {
+    const n = this.node(who)
+    this.oomBaseline.set(n.who, oomKillCount(this.fs, this.plan.hierarchies, n.rel))
+    if (intoCgroup) return
+    for (const h of this.plan.hierarchies.filter(h => h.version === 2)) this.writeProcs(join(h.path, n.rel, 'cgroup.procs'), pid)
   }
 
   /** Usage of one container (or `pause`), or of the whole pod when `who` is omitted. Throws `cgroup.read`. */
@@ -227,8 +270,9 @@ export class PodCgroups {
    * processes); ENOENT is fine. Throws PodError `cgroup.remove`.
    */
   async remove(): Promise<void> {
-    for (const fd of this.fds.values()) this.fs.close(fd)
+    for (const fd of [...this.fds.values(), ...[...this.taskFds.values()].flat()]) this.fs.close(fd)
     this.fds.clear()
+    this.taskFds.clear()
     const deadline = Date.now() + REMOVE_TIMEOUT_MS
     for (const dir of this.dirsBottomUp()) {
       for (;;) {

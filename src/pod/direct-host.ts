@@ -73,10 +73,12 @@ export class DirectHost implements ProcessHost {
 
   async start(req: StartRequest): Promise<HostedProcess> {
     const { cgroups, devNull, nsFd, dieWithParent } = this.opts
-    const cgroupFd = cgroups.cgroupFd(req.cgroup)
-    const beforeGo = (pid: number) => cgroups.enter(pid, req.cgroup)
+    // Into its cgroups before it execs: clone3 and the child itself place it (PodCgroups.spawnPlacement).
+    const { cgroupFd, tasks: cgroupTasks, paths } = cgroups.spawnPlacement(req.cgroup)
+    const placement = { cgroupFd, cgroupTasks }
+    const spawnOpts = { beforeGo: (pid: number, into: boolean) => cgroups.placed(pid, req.cgroup, into), paths: { cgroupTasks: paths } }
     if (req.io.kind === 'null') {
-      const child = await spawnProcess(bindPlan(req.plan, { fdOf: nsFd, stdio: [devNull, devNull, devNull], dieWithParent, cgroupFd }), { beforeGo })
+      const child = await spawnProcess(bindPlan(req.plan, { fdOf: nsFd, stdio: [devNull, devNull, devNull], dieWithParent, ...placement }), spawnOpts)
       return new DirectProcess(child, undefined, c => this.exit(c, req, new Date()))
     }
     // The log file exists from the first attempt on, even when the start fails (kubelet shows it empty).
@@ -85,7 +87,7 @@ export class DirectHost implements ProcessHost {
     let child: ChildProcessHandle | undefined
     try {
       io = new RunStdio({ name: req.name, stdin: req.io.stdin, stdinOnce: req.io.stdinOnce, tty: req.io.tty }, devNull, req.io.size)
-      child = await spawnProcess(bindPlan(req.plan, { fdOf: nsFd, stdio: io.plan.stdio, tty: io.plan.tty, dieWithParent, cgroupFd }), { beforeGo })
+      child = await spawnProcess(bindPlan(req.plan, { fdOf: nsFd, stdio: io.plan.stdio, tty: io.plan.tty, dieWithParent, ...placement }), spawnOpts)
       io.afterSpawn(true) // the child holds its own copies now; with a tty, take the master
     } catch (e) {
       if (child) {

@@ -68,10 +68,16 @@ export interface NativePlan {
   seccomp?: Buffer
   /**
    * A cgroup2 directory fd (PodCgroups.cgroupFd): clone3 starts the child in
-   * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): keep writing
-   * cgroup.procs in beforeGo as well (a no-op when already placed).
+   * that cgroup (CLONE_INTO_CGROUP). Ignored by clone(2): write cgroup.procs
+   * in beforeGo when `NativeSpawned.intoCgroup` is false.
    */
   cgroupFd?: number
+  /**
+   * cgroup v1 `tasks` files opened for writing (PodCgroups.spawnPlacement):
+   * right after the go byte the child writes "0" to each, moving itself,
+   * before anything else it does; fails as `child.cgroup` (arg: the index).
+   */
+  cgroupTasks?: number[]
 }
 
 /** A seccomp profile for libseccomp, already filtered by caps and arch. */

@@ -80,8 +80,8 @@ export function makeSocketPair(what: string): [number, number] {
 }
 
 export interface SpawnOptions {
-  /** Runs after clone, before the child may proceed (e.g. write cgroup.procs). */
-  beforeGo?: (pid: number) => void
+  /** Runs after clone, before the child may proceed (e.g. write cgroup.procs where clone3 did not place it: `intoCgroup` false). */
+  beforeGo?: (pid: number, intoCgroup: boolean) => void
   /** Paths behind the plan's fds, for error messages. */
   paths?: PlanPaths
   /** Keep Node's loop alive while the child runs (default true). */
@@ -123,7 +123,7 @@ export async function spawnProcess(plan: NativePlan, opts: SpawnOptions = {}): P
   let report: Buffer
   try {
     try {
-      opts.beforeGo?.(spawned.pid)
+      opts.beforeGo?.(spawned.pid, spawned.intoCgroup)
       writeSync(spawned.goFd, Buffer.from([1]))
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e

@@ -47,6 +47,8 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
       if (m.kind === 'write') return `write ${JSON.stringify(m.source)} to ${m.target}`
       return m.kind && m.kind !== 'mount' ? `${m.kind} ${m.target}` : `${m.source ?? m.fstype ?? 'remount'} on ${m.target}`
     }
+    case 'child.cgroup':
+      return paths.cgroupTasks?.[arg] ?? `cgroup tasks file #${arg}`
     case 'child.chdir':
       return plan.cwd ?? '?'
     case 'child.tty':
@@ -65,6 +67,8 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
 /** Paths behind the fds of a plan (for messages): join[i] -> /proc/<pid>/ns/<type>. */
 export interface PlanPaths {
   join?: string[]
+  /** The `tasks` file behind each fd of cgroupTasks. */
+  cgroupTasks?: string[]
 }
 
 export function reportError(report: StepReport, steps: Record<string, number>, plan: NativePlan, paths?: PlanPaths): PodError {

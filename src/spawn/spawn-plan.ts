@@ -96,6 +96,7 @@ export interface PlanBindings {
   stdio: [number, number, number]
   tty?: NativePlan['tty']
   cgroupFd?: number
+  cgroupTasks?: number[]
   dieWithParent: boolean
 }
 
@@ -136,6 +137,7 @@ export function bindPlan(plan: SpawnPlan, b: PlanBindings): NativePlan {
     stdio: b.stdio,
     ...(b.tty ? { tty: b.tty } : {}),
     ...(b.cgroupFd !== undefined ? { cgroupFd: b.cgroupFd } : {}),
+    ...(b.cgroupTasks?.length ? { cgroupTasks: b.cgroupTasks } : {}),
     dieWithParent: b.dieWithParent,
   }
 }

@@ -179,6 +179,9 @@ export class FakeCgroupFs implements CgroupFs {
   openDir(path: string): number {
     return realFs.openDir(path)
   }
+  openWrite(path: string): number {
+    return realFs.openWrite(path)
+  }
   close(fd: number): void {
     realFs.close(fd)
   }

@@ -16,6 +16,7 @@ const STEP_NAMES = [
   'spawn.pidns',
   'spawn.clone',
   'child.pdeathsig',
+  'child.cgroup',
   'child.setns',
   'child.unshare',
   'child.setsid',

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { fstatSync } from 'node:fs'
+import { fstatSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createPodCgroups, detectCgroups, planPodCgroups } from '../../../src/cgroups/index.js'
 import type { PodResources, Resources } from '../../../src/spec/resources.js'
@@ -125,6 +125,39 @@ t.test('cgroupFd: a cgroup2 directory fd on v2 and hybrid, none on v1', async t 
   t.throws(() => fstatSync(fd), { code: 'EBADF' }, 'remove() closed it')
   const v1 = setup(t, 'v1')
   t.equal(createPodCgroups(v1.plan, v1.fs).cgroupFd('app'), undefined)
+})
+
+t.test('spawnPlacement: the cgroup2 fd and open v1 tasks files; placed() writes cgroup.procs only where clone3 did not place the child', async t => {
+  const hy = setup(t, 'hybrid')
+  const cg = createPodCgroups(hy.plan, hy.fs)
+  const p = cg.spawnPlacement('app')
+  t.equal(p.cgroupFd, cg.cgroupFd('app'))
+  const v1 = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer']
+  t.same(
+    p.paths,
+    v1.map(h => `${hy.fs.root}/${h}/pod-launch/pod-abc/app/tasks`),
+  )
+  t.equal(p.tasks.length, 5)
+  for (const fd of p.tasks) t.ok(fstatSync(fd).isFile())
+  t.same(cg.spawnPlacement('app').tasks, p.tasks, 'cached')
+  hy.fs.writes.length = 0
+  cg.placed(4242, 'app', true)
+  t.same(hy.fs.writes, [], 'born in its cgroup2 cgroup, moved itself in v1: nothing to write')
+  cg.placed(4242, 'app', false)
+  t.same(hy.fs.writes, [['unified/pod-launch/pod-abc/app/cgroup.procs', '4242']], 'no CLONE_INTO_CGROUP: cgroup.procs of cgroup2')
+  writeFileSync(`${hy.fs.root}/unified/pod-launch/pod-abc/app/cgroup.procs`, '') // 4242 "exited"
+  await cg.remove()
+  t.throws(() => fstatSync(p.tasks[0]), { code: 'EBADF' }, 'remove() closed them')
+  const v2 = setup(t, 'v2')
+  const p2 = createPodCgroups(v2.plan, v2.fs).spawnPlacement('app')
+  t.same([p2.tasks, p2.paths], [[], []], 'v2: no v1 hierarchy')
+  t.ok(p2.cgroupFd !== undefined)
+  const old = setup(t, 'v1')
+  const cg1 = createPodCgroups(old.plan, old.fs)
+  old.fs.writes.length = 0
+  cg1.placed(7, 'app', false)
+  t.same(old.fs.writes, [], 'v1 only: the child moves itself everywhere')
+  t.throws(() => cg1.spawnPlacement('nope'), { step: 'cgroup.enter', code: 'ENOENT' })
 })
 
 t.test('oomKilled: v1 memory.oom_control oom_kill above the count at enter', async t => {
