@@ -41,8 +41,8 @@ export function bindReadOnly(f: Flags, source: string, target: string, recursive
  * A bind mount of a host file or directory at the container path `path`
  * inside `root`, its mountpoint made first (a missing source is taken as a directory).
  */
-export function bindPath(f: Flags, source: string, root: string, path: string, readOnly: boolean): NativeMount[] {
-  const isDir = existsSync(source) ? statSync(source).isDirectory() : !/\/(hosts|hostname|resolv\.conf|termination-log)$/.test(source)
+export function bindPath(f: Flags, source: string, root: string, path: string, readOnly: boolean, sourceIsDir?: boolean): NativeMount[] {
+  const isDir = sourceIsDir ?? (existsSync(source) ? statSync(source).isDirectory() : !/\/(hosts|hostname|resolv\.conf|termination-log)$/.test(source))
   const target = inRoot(root, path)
   const point: NativeMount[] = isDir ? mkdirs(root, path) : [...mkdirs(root, dirname(path)), { kind: 'file', target, mode: 0o644 }]
   return [...point, ...(readOnly ? bindReadOnly(f, source, target) : [{ source, target, flags: f.MS_BIND | f.MS_REC }])]
@@ -50,20 +50,21 @@ export function bindPath(f: Flags, source: string, root: string, path: string, r
 
 export function hostImageMounts(f: Flags, root: string): NativeMount[] {
   const m: NativeMount[] = [{ source: 'tmpfs', target: root, fstype: 'tmpfs', flags: f.MS_NOSUID | f.MS_NODEV, data: 'mode=755,size=65536k' }]
+  // One lstat per host entry (and an existsSync per symlink), for every container of every pod.
   for (const d of TOP) {
     const host = `/${d}`
-    if (!existsSync(host)) continue
-    const st = lstatSync(host)
+    const st = lstatSync(host, { throwIfNoEntry: false })
+    if (!st || (st.isSymbolicLink() && !existsSync(host))) continue // missing, or a dangling link
     if (st.isSymbolicLink()) m.push({ kind: 'symlink', source: readlinkSync(host), target: `${root}/${d}` })
     else if (st.isDirectory()) m.push({ kind: 'mkdir', target: `${root}/${d}`, mode: 0o755 }, ...bindReadOnly(f, host, `${root}/${d}`))
   }
   m.push({ kind: 'mkdir', target: `${root}/etc`, mode: 0o755 })
   for (const e of ETC) {
     const host = `/etc/${e}`
-    if (!existsSync(host)) continue
-    const st = lstatSync(host)
+    const st = lstatSync(host, { throwIfNoEntry: false })
+    if (!st || (st.isSymbolicLink() && !existsSync(host))) continue // missing, or a dangling link
     if (st.isSymbolicLink()) m.push({ kind: 'symlink', source: readlinkSync(host), target: `${root}/etc/${e}` })
-    else m.push(...bindPath(f, host, root, `/etc/${e}`, true))
+    else m.push(...bindPath(f, host, root, `/etc/${e}`, true, st.isDirectory()))
   }
   for (const d of ['root', 'home', 'run', 'var', 'var/tmp', 'opt', 'mnt']) m.push({ kind: 'mkdir', target: `${root}/${d}`, mode: 0o755 })
   return m
