@@ -22,11 +22,11 @@ export interface TestNetwork {
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
-/** `iptables-save` lines (counters dropped) by table: chains (`:NAME`) and rules (`-A ...`). */
-export function iptablesState(): Map<string, string[]> {
+/** `iptables-save` (`ip6tables-save` for family 6) lines (counters dropped) by table: chains (`:NAME`) and rules (`-A ...`). */
+export function iptablesState(family: 4 | 6 = 4): Map<string, string[]> {
   const out = new Map<string, string[]>()
   let table = ''
-  for (const line of run('iptables-save', []).split('\n')) {
+  for (const line of run(family === 6 ? 'ip6tables-save' : 'iptables-save', []).split('\n')) {
     if (line.startsWith('*')) out.set((table = line.slice(1)), [])
     else if (line.startsWith(':') && line.split(' ')[1] === '-')
       out.get(table)!.push(line.split(' ')[0]) // user chains only
@@ -54,21 +54,22 @@ function ruleArgs(line: string): string[] {
 }
 
 /** Remove the rules, then the chains, that `after` has and `before` had not. */
-export function iptablesRestore(before: Map<string, string[]>): void {
-  const after = iptablesState()
+export function iptablesRestore(before: Map<string, string[]>, family: 4 | 6 = 4): void {
+  const iptables = family === 6 ? 'ip6tables' : 'iptables'
+  const after = iptablesState(family)
   for (const [table, lines] of after) {
     const old = new Set(before.get(table) ?? [])
     for (const l of lines.filter(l => l.startsWith('-A') && !old.has(l))) {
       const [, ...rest] = ruleArgs(l)
       try {
-        run('iptables', ['-w', '-t', table, '-D', ...rest])
+        run(iptables, ['-w', '-t', table, '-D', ...rest])
       } catch {
         // removed meanwhile
       }
     }
     const chains = lines.filter(l => l.startsWith(':') && !old.has(l)).map(l => l.slice(1))
-    for (const c of chains) run('iptables', ['-w', '-t', table, '-F', c])
-    for (const c of chains) run('iptables', ['-w', '-t', table, '-X', c])
+    for (const c of chains) run(iptables, ['-w', '-t', table, '-F', c])
+    for (const c of chains) run(iptables, ['-w', '-t', table, '-X', c])
   }
 }
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import { guardHost, testNetwork } from './cni.js'
+import { guardHost, iptablesRestore, iptablesState, testNetwork } from './cni.js'
 import { startCri, type CriServer } from './cri.js'
 import { until } from './detached-pods.js'
 import { Kubelet, type PodList } from './kubelet.js'
@@ -50,6 +50,10 @@ export class KubeletLane {
   /** Start both and wait until kubelet answers /pods. */
   static async start(t: Test, o: LaneOptions): Promise<KubeletLane> {
     guardHost(t, [o.bridge])
+    // kubelet makes chains of its own (KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT) in both families:
+    // guardHost gives back IPv4's, this IPv6's. Teardowns run last-in first-out: both after kubelet stopped.
+    const ip6Before = iptablesState(6)
+    t.teardown(() => iptablesRestore(ip6Before, 6))
     const net = testNetwork(t, { name: `${o.cgroupParent}-net`, bridge: o.bridge })
     const dir = mkdtempSync(join(tmpdir(), 'pl-kubelet-'))
     let lane: KubeletLane | undefined
