@@ -19,6 +19,9 @@ wait_socket() { # PATH SECONDS
   return 1
 }
 
+# The cgroup parent of bench/cri/run.sh's memory sandboxes, for both runtimes.
+MEM_CGROUP_PARENT=pltcri-mem
+
 # registry_start: the critest images served on 127.0.0.1 (scripts/critest-registry.sh). Sets REG.
 registry_start() {
   registry_serve "$POD_LAUNCH_CRITEST_REGISTRY_DATA" "$W/registry"
@@ -104,13 +107,21 @@ containerd_stop() {
   kill "$pid" 2>/dev/null && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   # Shims whose -address is our socket (they outlive containerd by design).
   for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $d/containerd.sock" || true); do kill -9 "$p" 2>/dev/null || true; done
-  grep -o " $d/[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  # (Each step may find nothing: under set -e and pipefail a grep without a match would end the cleanup.)
+  { grep -o " $d/[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   ip link del pltctrd0 2>/dev/null || true
   # critest's cgroup_parent when RuntimeConfig is unimplemented (containerd 1.6): remove what runc left empty.
-  for c in /sys/fs/cgroup/*/pod.slice /sys/fs/cgroup/unified/pod.slice; do
-    [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-  done
+  rm_empty_cgroups pod.slice "$MEM_CGROUP_PARENT"
   rm -f "$d/pid"
+}
+
+rm_empty_cgroups() { # NAME...: the (empty) cgroup trees /NAME of every hierarchy
+  local n c
+  for n in "$@"; do
+    for c in /sys/fs/cgroup/*/"$n" /sys/fs/cgroup/"$n"; do
+      [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+  done
 }
 
 # podlaunch_start: `pod-launch cri` with its own root, cgroup parent and CNI conf. Sets ENDPOINT.
@@ -134,6 +145,7 @@ podlaunch_stop() {
   pid="$(cat "$d/pid")"
   kill "$pid" 2>/dev/null && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   node "$CRI_REPO/bin/pod-launch" --root "$d/root" gc --cgroup-parent pl-critest >/dev/null 2>&1 || true
+  rm_empty_cgroups pl-critest "$MEM_CGROUP_PARENT"
   ip link del pltcri0 2>/dev/null || true
   rm -f "$d/pid"
 }

@@ -11,10 +11,11 @@ const lines = []
 const say = s => lines.push(s)
 
 say(`# critest: containerd vs pod-launch (${dir})\n`)
-if (existsSync(join(dir, 'critest.txt'))) {
+const runs = ['critest.txt', 'benchmark.txt'].filter(f => existsSync(join(dir, f)))
+if (runs.length) {
   say('| run | passed | failed | skipped | specs |')
   say('|---|---:|---:|---:|---:|')
-  for (const l of readFileSync(join(dir, 'critest.txt'), 'utf8').trim().split('\n')) {
+  for (const l of runs.flatMap(f => readFileSync(join(dir, f), 'utf8').trim().split('\n'))) {
     const m = /^(\S+): (\d+) passed, (\d+) failed, (\d+) skipped \(of (\d+)\)/.exec(l)
     if (m) say(`| ${m[1]} | ${m[2]} | ${m[3]} | ${m[4]} | ${m[5]} |`)
   }
@@ -22,7 +23,15 @@ if (existsSync(join(dir, 'critest.txt'))) {
 }
 
 // Specs containerd passes here that pod-launch does not (the goal).
-const states = f => (existsSync(f) ? new Map(readFileSync(f, 'utf8').trim().split('\n').map(l => l.split('\t').reverse())) : new Map())
+const states = f =>
+  existsSync(f)
+    ? new Map(
+        readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .map(l => l.split('\t').reverse()),
+      )
+    : new Map()
 const ctrd = states(join(dir, 'containerd.states'))
 const ours = states(join(dir, 'pod-launch.states'))
 if (ctrd.size && ours.size) {
@@ -42,7 +51,20 @@ for (const f of readdirSync(dir).filter(f => /_benchmark_data-.*\.json$/.test(f)
   const data = JSON.parse(readFileSync(join(dir, f), 'utf8'))
   for (const [i, op] of data.operationsNames.entries()) {
     const ms = median(data.datapoints.map(d => d.operationsDurationsNs[i] / 1e6))
-    ;((bench[`${kind} ${op}`] ??= {})[rt] = ms)
+    ;(bench[`${kind} ${op}`] ??= {})[rt] = ms
+  }
+}
+// "start a container from scratch" (RunPodSandbox, CreateContainer, StartContainer, StopPodSandbox,
+// RemovePodSandbox) is one gmeasure duration in the ginkgo report, not a data file.
+for (const f of readdirSync(dir).filter(f => /-benchmark\.json$/.test(f))) {
+  const rt = f.replace(/-benchmark\.json$/, '')
+  for (const spec of JSON.parse(readFileSync(join(dir, f), 'utf8')).flatMap(s => s.SpecReports ?? [])) {
+    for (const e of spec.ReportEntries ?? []) {
+      const exp = e.Value?.AsJSON ? JSON.parse(e.Value.AsJSON) : undefined
+      for (const m of exp?.Measurements ?? []) {
+        if (m.Durations?.length) (bench[`pod+container ${m.Name}`] ??= {})[rt] = median(m.Durations.map(d => d / 1e6))
+      }
+    }
   }
 }
 if (Object.keys(bench).length) {
@@ -57,12 +79,16 @@ if (Object.keys(bench).length) {
 }
 
 if (existsSync(join(dir, 'memory.txt'))) {
-  say('Memory: PSS of the runtime\'s own processes (never pause nor a container)\n')
-  say('| runtime | sandboxes | idle MB | with sandboxes MB | per sandbox MB | processes |')
-  say('|---|---:|---:|---:|---:|---:|')
+  say("Memory of the runtime's own processes (never pause nor a container), MB: PSS, and in")
+  say('brackets Pss_Anon (heaps and stacks; PSS also splits executable pages with every other')
+  say('process mapping them). Per sandbox: the Pss_Anon growth over idle, divided by N.\n')
+  say('| runtime | sandboxes | processes | idle | with the sandboxes | after removal | per sandbox (anon) |')
+  say('|---|---:|---:|---:|---:|---:|---:|')
+  const mb = kb => (Number(kb) / 1024).toFixed(1)
   for (const l of readFileSync(join(dir, 'memory.txt'), 'utf8').trim().split('\n')) {
-    const [rt, n, idle, busy, procs] = l.split(' ')
-    say(`| ${rt} | ${n} | ${(idle / 1024).toFixed(1)} | ${(busy / 1024).toFixed(1)} | ${((busy - idle) / 1024 / n).toFixed(2)} | ${procs} |`)
+    const [rt, n, procs, idle, idleAnon, busy, busyAnon, after, afterAnon] = l.split(' ')
+    const perPod = ((busyAnon - idleAnon) / 1024 / n).toFixed(2)
+    say(`| ${rt} | ${n} | ${procs} | ${mb(idle)} (${mb(idleAnon)}) | ${mb(busy)} (${mb(busyAnon)}) | ${mb(after)} (${mb(afterAnon)}) | ${perPod} |`)
   }
 }
 console.log(lines.join('\n'))
