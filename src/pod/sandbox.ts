@@ -7,7 +7,9 @@
 // the /etc files; then containers created from their plans and started,
 // stopped and removed through the sandbox's ProcessHost. Every step registers
 // its undo; `stop` and `remove` run them.
-import { closeSync, openSync, rmSync } from 'node:fs'
+import { closeSync, openSync, renameSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type PodCgroups } from '../cgroups/index.js'
 import { crashPoint } from '../crash-point.js'
 import { PodError } from '../errors.js'
@@ -130,6 +132,8 @@ export class PodSandbox {
   /** Undone by remove(): /dev/null, volumes, cgroups, the directory. */
   private readonly made = new UndoStack()
   private stopped?: Promise<void>
+  /** Container directories being deleted (removeContainer). */
+  private readonly removing = new Set<Promise<void>>()
   private removed?: Promise<void>
 
   private constructor(
@@ -337,10 +341,27 @@ export class PodSandbox {
     await this.cgroups.killAll(name)
   }
 
-  /** RemoveContainer: anything left in its cgroup, then its root, layers and termination-log. */
+  /**
+   * RemoveContainer: anything left in its cgroup, then its root, layers and
+   * termination-log. The directory is renamed away at once and deleted in the
+   * background (each unlink and rmdir can take milliseconds on a busy disk, as
+   * containerd leaves a removed container's snapshot to its garbage
+   * collector); remove() waits for these deletions.
+   */
   async removeContainer(c: SandboxContainer): Promise<void> {
     await this.killLeftovers(c.spec.name)
-    rmSync(containerDir(this.dir.root, c.spec.name), { recursive: true, force: true })
+    const dir = containerDir(this.dir.root, c.spec.name)
+    const doomed = join(dirname(dir), `.removed-${basename(dir)}`)
+    try {
+      renameSync(dir, doomed)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw PodError.system('container.remove', e, dir)
+    }
+    const done: Promise<void> = rm(doomed, { recursive: true, force: true })
+      .catch((e: Error) => this.warn(`container.remove: ${doomed}: ${e.message}`))
+      .finally(() => this.removing.delete(done))
+    this.removing.add(done)
   }
 
   /**
@@ -353,6 +374,8 @@ export class PodSandbox {
 
   /** RemovePodSandbox: stop, then everything the sandbox made (volumes, cgroups, the directory unless keepState). Once. */
   remove(): Promise<void> {
-    return (this.removed ??= this.stop().then(() => this.made.run(this.warn)))
+    return (this.removed ??= this.stop()
+      .then(() => Promise.all(this.removing))
+      .then(() => this.made.run(this.warn)))
   }
 }
