@@ -65,12 +65,13 @@ export interface UnpackOptions {
 /** Never set from a layer: they would change what overlayfs shows (opaque dirs, redirects). */
 const REFUSED_XATTR = /^trusted\.overlay\./
 
-/** Remove whatever an earlier entry left at `path` (tar semantics: the later entry wins). */
-function clear(path: string, keepDir = false): void {
+/** Remove whatever an earlier entry left at `path` (tar semantics: the later entry wins); true when something was. */
+function clear(path: string, keepDir = false): boolean {
   const st = lstatOrNull(path)
-  if (st === null || (keepDir && st.isDirectory())) return
+  if (st === null || (keepDir && st.isDirectory())) return false
   if (st.isDirectory()) rmSync(path, { recursive: true, force: true })
   else unlinkSync(path)
+  return true
 }
 
 function fsCall<T>(step: string, path: string, fn: () => T): T {
@@ -83,6 +84,8 @@ function fsCall<T>(step: string, path: string, fn: () => T): T {
 
 class LayerWriter {
   size = 0
+  /** Directories checked or made (ensureParents), forgotten whenever anything is removed. */
+  private readonly dirs = new Set<string>()
   constructor(
     private readonly root: string,
     private readonly opts: UnpackOptions,
@@ -108,6 +111,10 @@ class LayerWriter {
     }
   }
 
+  private clear(path: string, keepDir = false): void {
+    if (clear(path, keepDir)) this.dirs.clear()
+  }
+
   private warn(entry: string, what: string): void {
     this.opts.onWarning?.(`image.unpack: ${this.opts.label}: ${entry}: ${what}`)
   }
@@ -121,10 +128,10 @@ class LayerWriter {
     const gid = e.gid ?? 0
     const mode = (e.mode ?? 0o644) & 0o7777
     if (base.startsWith(WHITEOUT_PREFIX)) return void (this.whiteout(e.path, parts), e.resume())
-    const path = ensureParents(this.root, parts, e.path)
+    const path = ensureParents(this.root, parts, e.path, this.dirs)
     switch (e.type) {
       case 'Directory':
-        clear(path, true)
+        this.clear(path, true)
         if (lstatOrNull(path) === null) mkdirSync(path, { mode: 0o700 })
         lchownSync(path, uid, gid)
         chmodSync(path, mode)
@@ -133,7 +140,7 @@ class LayerWriter {
       case 'File':
       case 'OldFile':
       case 'ContiguousFile': {
-        clear(path)
+        this.clear(path)
         const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
         e.on('data', (chunk: Buffer) => {
           try {
@@ -158,14 +165,14 @@ class LayerWriter {
       }
       case 'SymbolicLink':
         if (!e.linkpath) throw new UnsafeEntry(`symlink "${e.path}" has no target`)
-        clear(path)
+        this.clear(path)
         symlinkSync(e.linkpath, path)
         lchownSync(path, uid, gid)
         this.setXattrs(e.path, path)
         return void e.resume()
       case 'Link': {
         const target = existingTarget(this.root, entryComponents(e.linkpath ?? '', 'hardlink target'), e.path)
-        clear(path)
+        this.clear(path)
         linkSync(target, path)
         this.setXattrs(e.path, path)
         return void e.resume()
@@ -179,15 +186,15 @@ class LayerWriter {
   private whiteout(entry: string, parts: string[]): void {
     const base = parts[parts.length - 1]
     if (base === OPAQUE_MARKER) {
-      const dir = ensureParents(this.root, [...parts.slice(0, -1), '.'], entry)
+      const dir = ensureParents(this.root, [...parts.slice(0, -1), '.'], entry, this.dirs)
       fsCall('image.unpack', dir, () => native().lsetxattr(dir, OPAQUE_XATTR, 'y'))
       return
     }
     if (base.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return this.warn(entry, 'unknown .wh..wh. marker (skipped)')
     const name = base.slice(WHITEOUT_PREFIX.length)
     if (name === '' || name === '.' || name === '..') throw new UnsafeEntry(`whiteout "${entry}" names no file`)
-    const path = ensureParents(this.root, [...parts.slice(0, -1), name], entry)
-    clear(path)
+    const path = ensureParents(this.root, [...parts.slice(0, -1), name], entry, this.dirs)
+    this.clear(path)
     fsCall('image.unpack', path, () => native().mknod(path, fsc.S_IFCHR, 0, 0))
   }
 }

@@ -19,16 +19,20 @@ export function entryComponents(path: string, what = 'path'): string[] {
 /**
  * Make sure every parent of `parts` under `root` is a real directory (made
  * 0755 when missing); a symlink or a file on the way is refused. Returns the
- * full path of `parts`.
+ * full path of `parts`. `known`: directories already checked (or made) by
+ * this writer, not lstat'ed again; the caller empties it whenever it removes
+ * anything (the only way one of them could stop being a directory).
  */
-export function ensureParents(root: string, parts: string[], entry: string): string {
+export function ensureParents(root: string, parts: string[], entry: string, known?: Set<string>): string {
   let dir = root
-  for (const p of parts.slice(0, -1)) {
-    dir = join(dir, p)
+  for (let i = 0; i < parts.length - 1; i++) {
+    dir = `${dir}/${parts[i]}`
+    if (known?.has(dir)) continue
     const st = lstatOrNull(dir)
     if (st === null) mkdirSync(dir, { mode: 0o755 })
     else if (st.isSymbolicLink()) throw new UnsafeEntry(`"${entry}" would be written through the symlink "${dir.slice(root.length + 1)}"`)
     else if (!st.isDirectory()) throw new UnsafeEntry(`"${entry}": "${dir.slice(root.length + 1)}" is not a directory`)
+    known?.add(dir)
   }
   return join(root, ...parts)
 }
