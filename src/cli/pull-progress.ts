@@ -1,6 +1,7 @@
 // Pull progress as `docker pull` prints it. On a TTY: one live line per
 // layer (`<digest12>: Downloading  12.3 MB / 45.6 MB  8.1 MB/s`) redrawn in
-// place, then a summary; otherwise one line per finished layer. --quiet
+// place, then a summary (the download's time, then the unpack's after the
+// last blob was on disk); otherwise one line per finished layer. --quiet
 // prints nothing but the final reference.
 import type { PullEvent } from '../index.js'
 
@@ -10,7 +11,14 @@ export interface ProgressSink {
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
-const WORDS = { waiting: 'Waiting', exists: 'Already exists', downloading: 'Downloading', extracting: 'Extracting', done: 'Pull complete' } as const
+const WORDS = {
+  waiting: 'Waiting',
+  exists: 'Already exists',
+  downloading: 'Downloading',
+  downloaded: 'Download complete',
+  extracting: 'Extracting',
+  done: 'Pull complete',
+} as const
 
 export function pullProgress(sink: ProgressSink, now: () => number = Date.now): (e: PullEvent) => void {
   const order: string[] = []
@@ -56,7 +64,9 @@ export function pullProgress(sink: ProgressSink, now: () => number = Date.now): 
       return
     }
     redraw(true)
-    const secs = e.elapsedMs / 1000
-    sink.write(`Digest: ${e.digest}\nStatus: downloaded ${mb(e.downloadedBytes)} in ${secs.toFixed(1)} s for ${e.image} (image ${e.id.slice(7, 19)})\n`)
+    const dl = e.downloadMs / 1000
+    const unpack = (e.elapsedMs - e.downloadMs) / 1000
+    const times = `downloaded ${mb(e.downloadedBytes)} in ${dl.toFixed(1)} s, unpacked in ${unpack.toFixed(1)} s`
+    sink.write(`Digest: ${e.digest}\nStatus: ${times} for ${e.image} (image ${e.id.slice(7, 19)})\n`)
   }
 }

@@ -180,7 +180,7 @@ t.test('a full disk during the pull fails with ENOSPC and stores nothing', { ski
   t.match(
     lines[at],
     new RegExp(
-      `^pod-launch: image\\.unpack: ${host.replace(/\./g, '\\.')}/public/busybox:1: layer sha256:[0-9a-f]{64}: (the store's filesystem is nearly full|no space left on the store's filesystem)`,
+      `^pod-launch: image\\.(pull|unpack): ${host.replace(/\./g, '\\.')}/public/busybox:1: layer sha256:[0-9a-f]{64}: (the store's filesystem is nearly full|no space left on the store's filesystem)`,
     ),
   )
   t.match(lines[at + 1], /^hint: nothing was stored; free space/)

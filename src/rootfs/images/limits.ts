@@ -69,25 +69,28 @@ export function tooLarge(image: string, layer: string, what: 'layer' | 'image', 
 }
 
 /**
- * Throws `image.unpack` (ENOSPC) when the filesystem of `dir` has less free
- * space than the floor; else returns how many bytes may be written before
- * the next check (half the headroom, 1-64 MiB), so the floor is seen before
- * the disk is full.
+ * Throws `<step>` (default `image.unpack`; ENOSPC) when the filesystem of
+ * `dir` would have less free space than the floor after `need` more bytes;
+ * else returns how many bytes may be written before the next check (half
+ * the headroom, 1-64 MiB), so the floor is seen before the disk is full.
  */
-export function checkFreeSpace(dir: string, image: string, layer: string): number {
+export function checkFreeSpace(dir: string, image: string, layer: string, o: { need?: number; step?: string } = {}): number {
+  const step = o.step ?? 'image.unpack'
   let st
   try {
     st = statfsSync(dir)
   } catch (e) {
-    throw PodError.system('image.unpack', e, dir)
+    throw PodError.system(step, e, dir)
   }
   const free = st.bavail * st.bsize
   const floor = Math.min(RESERVE_BYTES, Math.floor(st.blocks * st.bsize * RESERVE_FRACTION))
-  if (free >= floor) return Math.min(64 * 2 ** 20, Math.max(2 ** 20, Math.floor((free - floor) / 2)))
+  const left = free - (o.need ?? 0)
+  if (left >= floor) return Math.min(64 * 2 ** 20, Math.max(2 ** 20, Math.floor((left - floor) / 2)))
+  const needs = o.need ? `, ${formatSize(o.need)} needed` : ''
   throw new PodError(
-    `image.unpack: ${image}: layer ${layer}: the store's filesystem is nearly full (${formatSize(free)} free, ${formatSize(floor)} kept free)`,
+    `${step}: ${image}: layer ${layer}: the store's filesystem is nearly full (${formatSize(free)} free${needs}, ${formatSize(floor)} kept free)`,
     {
-      step: 'image.unpack',
+      step,
       code: 'ENOSPC',
       path: dir,
       hint: 'nothing was stored; free space on the filesystem of the state root (pod-launch gc, image rm) or use another --root',

@@ -6,8 +6,10 @@
 // error), `verdict` still reads the rest of the body, so a corrupt download
 // is reported as the digest mismatch it is, not as a bad tar.
 import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { PodError } from '../../../errors.js'
 import type { Descriptor } from '../manifest.js'
 import type { RegistryClient } from './client.js'
@@ -112,4 +114,39 @@ export async function openBlob(client: RegistryClient, image: string, d: Descrip
   const res = await client.get(path, 'registry.blob')
   await client.expectOk(res, 'registry.blob', `blob ${d.digest}`)
   return new BlobStream(res, image, d, client.urlOf(path), onBytes)
+}
+
+/**
+ * GET the blob `d` into `file` (created, 0600), its size and sha256 checked
+ * as it is written: when this resolves the file is the blob. `track` sees
+ * the stream while it flows (to destroy it on Ctrl-C). Throws as openBlob,
+ * and `image.pull` for a write that fails (ENOSPC...).
+ */
+export async function downloadBlob(
+  client: RegistryClient,
+  image: string,
+  d: Descriptor,
+  file: string,
+  onBytes: (n: number) => void,
+  track: Set<BlobStream>,
+): Promise<void> {
+  const body = await openBlob(client, image, d, onBytes)
+  track.add(body)
+  try {
+    await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }))
+  } catch (e) {
+    if (e instanceof PodError || (e as Error).name === 'AbortError') throw e
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new PodError(`image.pull: ${image}: layer ${d.digest}: no space left on the store's filesystem`, {
+        step: 'image.pull',
+        code: 'ENOSPC',
+        path: file,
+        cause: e,
+        hint: 'nothing was stored; free space on the filesystem of the state root (pod-launch gc, image rm) or use another --root',
+      })
+    }
+    throw PodError.system('image.pull', e, file)
+  } finally {
+    track.delete(body)
+  }
 }
