@@ -1,10 +1,11 @@
 // Pulling from a real registry (Debian's docker-registry, distribution 2.8,
 // plain HTTP on 127.0.0.1), filled by skopeo from scripts/make-test-images.sh:
-// by tag and by digest, an OCI index with two platforms, Docker schema2, an
-// uncompressed + zstd image; layers in the store are not fetched again; a pod
+// by tag and by digest, an OCI index with two platforms, Docker schema2 and a
+// Docker manifest list, an uncompressed + zstd image; plain HTTP refused for
+// a registry that is not loopback unless it is marked insecure; layers in the store are not fetched again; a pod
 // whose image is only in the registry is pulled on run.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +32,8 @@ t.before(async () => {
   reg.push(`oci:${images}/busybox-oci:latest`, 'test/docker:1', ['--format', 'v2s2'])
   reg.push(`oci:${images}/busybox-zstd:zstd`, 'test/zstd:1', ['--preserve-digests'])
   reg.push(`oci:${images}/busybox-multi:multi`, 'test/multi:1', ['--all'])
+  // skopeo converts the OCI index into a Docker manifest list (and each manifest into schema2).
+  reg.push(`oci:${images}/busybox-multi:multi`, 'test/list:1', ['--all', '--format', 'v2s2'])
 })
 t.teardown(async () => {
   await reg?.stop()
@@ -77,7 +80,7 @@ t.test('on a TTY, image pull and run draw one live line per layer (redrawn in pl
   t.match(pull.out, `pulling ${reg.host}/test/busybox:1 (sha256:`)
   t.match(pull.out, /\x1b\[2A\x1b\[2K[0-9a-f]{12}: Pull complete {2}[\d.]+ MB\r?\n\x1b\[2K[0-9a-f]{12}: Pull complete/, 'both layer lines rewritten in place')
   t.notMatch(pull.out, /in [\d.]+ s\r?\n/, 'no per-layer log lines (the non-TTY form)')
-  t.match(pull.out, /Status: downloaded [\d.]+ MB in [\d.]+ s for /)
+  t.match(pull.out, /Status: downloaded [\d.]+ MB in [\d.]+ s, unpacked in [\d.]+ s for /)
   const fresh = store(t)
   const pod = join(fresh, 'pod.json')
   writeFileSync(
@@ -127,6 +130,57 @@ t.test("an index gives this host's platform, or the one --platform names; none f
   const all = listImages(root)
   t.equal(all.length, 2, 'two platform images (two config ids)')
   t.equal(all.filter(i => i.names.includes(`${reg.host}/test/multi:1`)).length, 1, 'the tag moved to the last one pulled')
+})
+
+t.test("a Docker manifest list (schema2 list) gives this host's platform, or the one --platform names", { skip }, async t => {
+  const res = await fetch(`http://${reg.host}/v2/test/list/manifests/1`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json' },
+  })
+  t.equal(res.headers.get('content-type'), 'application/vnd.docker.distribution.manifest.list.v2+json', 'the registry serves a Docker manifest list')
+  const list = (await res.json()) as { manifests: { mediaType: string; platform: { architecture: string } }[] }
+  t.same(
+    list.manifests.map(m => m.mediaType),
+    ['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.v2+json'],
+  )
+  const root = store(t)
+  const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim()
+  const mine = await cli(root, 'image', 'pull', `${reg.host}/test/list:1`)
+  t.equal(mine.code, 0, mine.stderr)
+  t.equal(listImages(root)[0].architecture, arch)
+  const theirs = await cli(root, 'image', 'pull', '-q', '--platform', `linux/${other}`, `${reg.host}/test/list:1`)
+  t.equal(theirs.code, 0, theirs.stderr)
+  const byArch = listImages(root).map(i => i.architecture)
+  t.same(byArch.sort(), [arch, other].sort(), 'both platforms of the list pulled')
+})
+
+t.test('a registry that is not loopback is not spoken to in plain HTTP unless it is marked insecure', { skip }, async t => {
+  // registry.test names the test registry (127.0.0.1) in a private /etc/hosts: not a loopback NAME, so HTTPS only.
+  const root = store(t)
+  writeFileSync(join(root, 'hosts'), '127.0.0.1 registry.test\n')
+  const name = `registry.test:${reg.port}/test/busybox:1`
+  const pull = (registries: string) =>
+    new Promise<{ code: number; stderr: string }>(resolve =>
+      execFile(
+        'unshare',
+        ['-m', 'sh', '-c', `mount --bind ${join(root, 'hosts')} /etc/hosts && exec ${process.execPath} ${BIN} --root ${root} image pull -q ${name}`],
+        { env: { ...process.env, POD_LAUNCH_REGISTRIES: registries } },
+        (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      ),
+    )
+  const refused = await pull(join(root, 'none.json'))
+  t.equal(refused.code, 1)
+  t.same(refused.stderr.split('\n').slice(0, 2), [
+    `pod-launch: registry.ping: ${name}: registry.test:${reg.port} does not speak HTTPS (TLS handshake: wrong version number), and plain HTTP is used only for loopback registries and those marked insecure`,
+    `hint: if you trust the network to it, list "registry.test:${reg.port}" under "insecure" in ${join(root, 'none.json')} (docs/images.md)`,
+  ])
+  t.same(listImages(root), [], 'nothing stored')
+  writeFileSync(join(root, 'registries.json'), JSON.stringify({ insecure: [`registry.test:${reg.port}`] }))
+  const allowed = await pull(join(root, 'registries.json'))
+  t.equal(allowed.code, 0, allowed.stderr)
+  t.same(
+    listImages(root).flatMap(i => i.names),
+    [name, `registry.test:${reg.port}/test/busybox@${listImages(root)[0].manifestDigest}`],
+  )
 })
 
 t.test('an uncompressed and a zstd layer unpack into the same layers as the gzip image', { skip }, async t => {

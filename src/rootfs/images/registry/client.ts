@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import { PodError } from '../../../errors.js'
 import { parseChallenge, type Challenge } from './challenge.js'
 import { type Credentials, findCredentials } from './credentials.js'
-import { endpointsFor, type Endpoint, type RegistriesConfig } from './hosts.js'
+import { endpointsFor, registriesFile, type Endpoint, type RegistriesConfig } from './hosts.js'
 import { fetchUrl, readBody, UNREACHABLE } from './http.js'
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -78,6 +78,8 @@ export class RegistryClient {
           last = e
           // HTTPS refused by a plain-HTTP registry (EPROTO): try HTTP where that is allowed; a bad certificate is reported.
           const code = (e as PodError).code ?? ''
+          if (code === 'EPROTO' && /wrong version number/.test((e as Error).message) && base.protocol === 'https:' && !ep.allowHttp)
+            last = this.plainHttpRefused(base, e)
           if (code !== 'EPROTO' && code !== 'ECONNRESET' && !UNREACHABLE.has(code)) throw e
         }
       }
@@ -144,6 +146,17 @@ export class RegistryClient {
         'Content-Length': String(body.length),
       },
     )
+  }
+
+  /** Docker's rule: plain HTTP only for loopback registries and those the user marks insecure. */
+  private plainHttpRefused(base: URL, cause: unknown): PodError {
+    const why = `${base.host} does not speak HTTPS (TLS handshake: wrong version number)`
+    return new PodError(`registry.ping: ${this.o.image}: ${why}, and plain HTTP is used only for loopback registries and those marked insecure`, {
+      step: 'registry.ping',
+      code: 'REGISTRY_PLAIN_HTTP',
+      cause,
+      hint: `if you trust the network to it, list "${base.host}" under "insecure" in ${registriesFile()} (docs/images.md)`,
+    })
   }
 
   private unauthorized(reason: string, badCreds: boolean): PodError {

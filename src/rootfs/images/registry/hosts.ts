@@ -51,8 +51,13 @@ export interface Endpoint {
 
 const stringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(s => typeof s === 'string')
 
+/** The registries.json in use: POD_LAUNCH_REGISTRIES, else /etc/pod-launch/registries.json. */
+export function registriesFile(): string {
+  return process.env.POD_LAUNCH_REGISTRIES ?? DEFAULT_REGISTRIES_FILE
+}
+
 /** Throws `registry.config` (REGISTRY_CONFIG_INVALID) naming the file and field. */
-export function readRegistriesConfig(file = process.env.POD_LAUNCH_REGISTRIES ?? DEFAULT_REGISTRIES_FILE): RegistriesConfig {
+export function readRegistriesConfig(file = registriesFile()): RegistriesConfig {
   const config: RegistriesConfig = { insecure: [], mirrors: {}, certsDirs: DEFAULT_CERTS_DIRS }
   if (!existsSync(file)) return config
   const bad = badConfig(file, 'see docs/images.md (registries.json)')
