@@ -7,6 +7,10 @@
 #   sudo bench/pull.sh
 #   sudo RUNS=10 bench/pull.sh
 #   sudo LOCK=/work/.itest.lock bench/pull.sh    # registries and pulls under a lock (flock)
+# pod-launch's pull downloads every blob to disk (verified as written), then
+# unpacks; its summary line gives the unpack time after the last blob was on
+# disk, so the report has both pl (all of it, like ctr) and pl-download (the
+# wall time without that tail, like skopeo copy, which does not unpack).
 #
 # Environment (all optional):
 #   RUNS=7 WARMUP=1      counted / warm-up repetitions (every tool each time, order rotated)
@@ -181,7 +185,7 @@ fi
 # --- 6. timed pulls, interleaved -------------------------------------------------
 cmd_of() {
   case $1 in
-    pl) echo "$PLNODE $PLROOT/bin/pod-launch --root $WORK/pl image pull -q $IMG" ;;
+    pl) echo "$PLNODE $PLROOT/bin/pod-launch --root $WORK/pl image pull $IMG" ;;
     skopeo) echo "skopeo copy --quiet --src-tls-verify=false docker://$IMG oci:$WORK/sk:1" ;;
     ctr) echo "ctr -a $WORK/ctr/sock -n bench image pull --plain-http $IMG" ;;
   esac
@@ -203,10 +207,17 @@ for ((r = 0; r < WARMUP + RUNS; r++)); do
     reset_of "$t"
     sync
     start=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o "$WORK/rss" $(cmd_of "$t") >/dev/null 9>&-
+    /usr/bin/time -f '%M' -o "$WORK/rss" $(cmd_of "$t") >"$WORK/out" 2>&1 9>&-
     end=$EPOCHREALTIME
     ((r < WARMUP)) && continue
     echo "$t $(awk "BEGIN { print $end - $start }") $(cat "$WORK/rss")" >>"$OUT/samples.txt"
+    # pod-launch's summary: "downloaded N MB in A s, unpacked in B s": its pull without the unpack
+    # that follows the last blob on disk is the wall time minus B (what skopeo copy does).
+    if [[ $t == pl ]]; then
+      tail=$(sed -n 's/^Status: downloaded .* unpacked in \([0-9.]*\) s .*/\1/p' "$WORK/out")
+      [[ -n $tail ]] || die "no summary line from pod-launch: $(cat "$WORK/out")"
+      echo "pl-download $(awk "BEGIN { print $end - $start - $tail }") -" >>"$OUT/samples.txt"
+    fi
   done
 done
 for t in "${tools[@]}"; do reset_of "$t"; done
@@ -228,15 +239,17 @@ BIG_MB=$BIG_MB node - "$OUT/samples.txt" "$compressed" <<'EOF' | tee "$OUT/repor
 const [file, bytes] = process.argv.slice(2)
 const rows = require('fs').readFileSync(file, 'utf8').trim().split('\n').map(l => l.split(' '))
 const by = {}
-for (const [t, s, kb] of rows) (by[t] ??= []).push({ s: +s, kb: +kb })
+for (const [t, s, kb] of rows) (by[t] ??= []).push({ s: +s, kb: kb === '-' ? NaN : +kb })
 const q = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v[Math.min(v.length - 1, Math.floor(p * (v.length - 1) + 0.5))] }
 const med = t => q(by[t].map(x => x.s), 0.5)
 console.log(`pull of a 3-layer image, ${(bytes / 1e6).toFixed(0)} MB compressed, loopback registry; ${by.pl?.length ?? 0} runs each`)
-console.log('tool     median s   p90 s   MB/s   peak RSS MB   pl / tool')
+console.log('like with like: pl (download + unpack) against ctr; pl-download (the pull up to the last blob verified on disk) against skopeo')
+console.log('tool          median s   p90 s   MB/s   peak RSS MB   pl / tool   pl-download / tool')
 for (const t of Object.keys(by).filter(t => !t.startsWith('big-'))) {
   const m = med(t)
   const rss = q(by[t].map(x => x.kb), 0.5) / 1024
-  console.log(`${t.padEnd(8)} ${m.toFixed(3).padStart(8)} ${q(by[t].map(x => x.s), 0.9).toFixed(3).padStart(7)} ${(bytes / 1e6 / m).toFixed(0).padStart(6)} ${rss.toFixed(0).padStart(13)} ${(med('pl') / m).toFixed(2).padStart(11)}`)
+  const ratio = (a) => (by[a] ? (med(a) / m).toFixed(2) : '-')
+  console.log(`${t.padEnd(12)} ${m.toFixed(3).padStart(9)} ${q(by[t].map(x => x.s), 0.9).toFixed(3).padStart(7)} ${(bytes / 1e6 / m).toFixed(0).padStart(6)} ${(isNaN(rss) ? '-' : rss.toFixed(0)).padStart(13)} ${ratio('pl').padStart(11)} ${ratio('pl-download').padStart(20)}`)
 }
 for (const [t, name] of [['big-pl', 'pod-launch'], ['big-skopeo', 'skopeo']]) {
   const b = by[t]?.[0]
