@@ -32,6 +32,7 @@ import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
 import { PodError } from '../../errors.js'
 import { native } from '../../spawn/index.js'
+import { paceBuffers } from './gc-pacer.js'
 import { createZstdDecompress } from './zstd.js'
 import { UnsafeEntry, ensureParents, entryComponents, existingTarget, lstatOrNull } from './safe-path.js'
 import { TarXattrScanner } from './tar-xattrs.js'
@@ -247,6 +248,7 @@ export async function unpackLayer(source: string | Readable, dest: string, opts:
           throw err
         }
         hash.update(chunk)
+        paceBuffers(chunk.length)
         xattrs.feed(chunk)
         if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), done])
       }

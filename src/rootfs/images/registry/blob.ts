@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { PodError } from '../../../errors.js'
+import { paceBuffers } from '../gc-pacer.js'
 import type { Descriptor } from '../manifest.js'
 import type { RegistryClient } from './client.js'
 import { networkError } from './http.js'
@@ -65,6 +66,7 @@ export class BlobStream extends Readable {
       return this.fail(blobMismatch(this.image, this.d, `more than the ${this.d.size} bytes the manifest gives`))
     }
     this.hash.update(chunk)
+    paceBuffers(chunk.length)
     if (this.destroyed) return // the reader gave up: keep hashing for the verdict
     this.onBytes(chunk.length)
     if (!this.push(chunk)) this.res.pause()
