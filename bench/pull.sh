@@ -17,6 +17,7 @@
 #   TOOLS                default "pl skopeo ctr" (ctr only when containerd is installed)
 #   LAYER_MB=80          uncompressed MB of each of the 3 layers (~100 MB gzip'ed in all)
 #   BIG_MB=1024          the one-layer image whose pull's peak RSS is measured (0: skip)
+#   BIG_RUNS=3           pod-launch pulls of it (the report gives each and the most)
 #   WORK                 scratch folder (default /tmp/plpull; removed at the end unless KEEP_WORK=1)
 #   OUT                  results (default bench/results/pull-<UTC time>)
 #   SKIP_INSTALL=1       do not apt-get install missing tools
@@ -207,16 +208,17 @@ for ((r = 0; r < WARMUP + RUNS; r++)); do
     reset_of "$t"
     sync
     start=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o "$WORK/rss" $(cmd_of "$t") >"$WORK/out" 2>&1 9>&-
+    /usr/bin/time -f '%M %U %S' -o "$WORK/rss" $(cmd_of "$t") >"$WORK/out" 2>&1 9>&-
     end=$EPOCHREALTIME
     ((r < WARMUP)) && continue
-    echo "$t $(awk "BEGIN { print $end - $start }") $(cat "$WORK/rss")" >>"$OUT/samples.txt"
+    read -r kb usr sys <"$WORK/rss"
+    echo "$t $(awk "BEGIN { print $end - $start }") $kb $(awk "BEGIN { print $usr + $sys }")" >>"$OUT/samples.txt"
     # pod-launch's summary: "downloaded N MB in A s, unpacked in B s": its pull without the unpack
     # that follows the last blob on disk is the wall time minus B (what skopeo copy does).
     if [[ $t == pl ]]; then
       tail=$(sed -n 's/^Status: downloaded .* unpacked in \([0-9.]*\) s .*/\1/p' "$WORK/out")
       [[ -n $tail ]] || die "no summary line from pod-launch: $(cat "$WORK/out")"
-      echo "pl-download $(awk "BEGIN { print $end - $start - $tail }") -" >>"$OUT/samples.txt"
+      echo "pl-download $(awk "BEGIN { print $end - $start - $tail }") - -" >>"$OUT/samples.txt"
     fi
   done
 done
@@ -224,10 +226,12 @@ for t in "${tools[@]}"; do reset_of "$t"; done
 
 # --- 7. peak RSS of a pull of a 1 GB layer (pod-launch, then skopeo beside it) -------
 if ((BIG_MB > 0)); then
-  run /usr/bin/time -f '%M %e' -o "$WORK/bigrss" $PLNODE "$PLROOT/bin/pod-launch" --root "$WORK/pl" image pull -q "$REG/bench/big:1" >/dev/null 9>&-
-  read -r bigrss bigsecs <"$WORK/bigrss"
-  echo "big-pl $bigsecs $bigrss" >>"$OUT/samples.txt"
-  rm -rf "$WORK/pl"
+  for ((i = 0; i < ${BIG_RUNS:-3}; i++)); do
+    run /usr/bin/time -f '%M %e' -o "$WORK/bigrss" $PLNODE "$PLROOT/bin/pod-launch" --root "$WORK/pl" image pull -q "$REG/bench/big:1" >/dev/null 9>&-
+    read -r bigrss bigsecs <"$WORK/bigrss"
+    echo "big-pl $bigsecs $bigrss" >>"$OUT/samples.txt"
+    rm -rf "$WORK/pl"
+  done
   run /usr/bin/time -f '%M %e' -o "$WORK/bigrss" skopeo copy --quiet --src-tls-verify=false "docker://$REG/bench/big:1" "oci:$WORK/sk:1" >/dev/null 9>&-
   read -r bigrss bigsecs <"$WORK/bigrss"
   echo "big-skopeo $bigsecs $bigrss" >>"$OUT/samples.txt"
@@ -239,21 +243,22 @@ BIG_MB=$BIG_MB node - "$OUT/samples.txt" "$compressed" <<'EOF' | tee "$OUT/repor
 const [file, bytes] = process.argv.slice(2)
 const rows = require('fs').readFileSync(file, 'utf8').trim().split('\n').map(l => l.split(' '))
 const by = {}
-for (const [t, s, kb] of rows) (by[t] ??= []).push({ s: +s, kb: kb === '-' ? NaN : +kb })
+for (const [t, s, kb, cpu] of rows) (by[t] ??= []).push({ s: +s, kb: kb === '-' ? NaN : +kb, cpu: cpu === undefined || cpu === '-' ? NaN : +cpu })
 const q = (xs, p) => { const v = [...xs].sort((a, b) => a - b); return v[Math.min(v.length - 1, Math.floor(p * (v.length - 1) + 0.5))] }
 const med = t => q(by[t].map(x => x.s), 0.5)
 console.log(`pull of a 3-layer image, ${(bytes / 1e6).toFixed(0)} MB compressed, loopback registry; ${by.pl?.length ?? 0} runs each`)
 console.log('like with like: pl (download + unpack) against ctr; pl-download (the pull up to the last blob verified on disk) against skopeo')
-console.log('tool          median s   p90 s   MB/s   peak RSS MB   pl / tool   pl-download / tool')
+console.log('tool          median s   p90 s   MB/s   peak RSS MB   CPU s (user+sys)   pl / tool   pl-download / tool')
 for (const t of Object.keys(by).filter(t => !t.startsWith('big-'))) {
   const m = med(t)
   const rss = q(by[t].map(x => x.kb), 0.5) / 1024
+  const cpu = q(by[t].map(x => x.cpu), 0.5)
   const ratio = (a) => (by[a] ? (med(a) / m).toFixed(2) : '-')
-  console.log(`${t.padEnd(12)} ${m.toFixed(3).padStart(9)} ${q(by[t].map(x => x.s), 0.9).toFixed(3).padStart(7)} ${(bytes / 1e6 / m).toFixed(0).padStart(6)} ${(isNaN(rss) ? '-' : rss.toFixed(0)).padStart(13)} ${ratio('pl').padStart(11)} ${ratio('pl-download').padStart(20)}`)
+  console.log(`${t.padEnd(12)} ${m.toFixed(3).padStart(9)} ${q(by[t].map(x => x.s), 0.9).toFixed(3).padStart(7)} ${(bytes / 1e6 / m).toFixed(0).padStart(6)} ${(isNaN(rss) ? '-' : rss.toFixed(0)).padStart(13)} ${(isNaN(cpu) ? '-' : cpu.toFixed(2)).padStart(18)} ${ratio('pl').padStart(11)} ${ratio('pl-download').padStart(20)}`)
 }
 for (const [t, name] of [['big-pl', 'pod-launch'], ['big-skopeo', 'skopeo']]) {
-  const b = by[t]?.[0]
-  if (b) console.log(`${name} pull of one ${process.env.BIG_MB} MiB layer: ${b.s} s, peak RSS ${(b.kb / 1024).toFixed(0)} MB`)
+  const b = by[t]
+  if (b) console.log(`${name} pull of one ${process.env.BIG_MB} MiB layer (${b.length}x): ${b.map(x => x.s).join(', ')} s, peak RSS ${b.map(x => (x.kb / 1024).toFixed(0)).join(', ')} MB (most ${(Math.max(...b.map(x => x.kb)) / 1024).toFixed(0)})`)
 }
 EOF
 echo "pull.sh: results in $OUT" >&2
