@@ -5,8 +5,8 @@
 // was not there before, and restores net.ipv4.ip_forward (the bridge plugin
 // sets it for isGateway).
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export interface TestNetwork {
@@ -70,6 +70,28 @@ export function iptablesRestore(before: Map<string, string[]>, family: 4 | 6 = 4
     const chains = lines.filter(l => l.startsWith(':') && !old.has(l)).map(l => l.slice(1))
     for (const c of chains) run(iptables, ['-w', '-t', table, '-F', c])
     for (const c of chains) run(iptables, ['-w', '-t', table, '-X', c])
+  }
+}
+
+/**
+ * Why this kernel cannot carry a CNI bridge network, or false when it can.
+ * Probed in a throwaway net namespace (nothing on the host changes): a bridge,
+ * a veth pair and `iptables-save`. Only a kernel that lacks these and has no
+ * /lib/modules/<release> to load them from is named; any other failure is left
+ * for the test to report. The cgroup v2 VM (in-cgroup2-vm) is such a kernel:
+ * Debian builds bridge, veth and nf_tables as modules, its initramfs loads
+ * only virtio, 9p, overlay and loop, and the guest has no /lib/modules.
+ */
+export function cniKernelMissing(): string | false {
+  const probe = 'ip link add plprobe0 type bridge && ip link add plprobe1 type veth peer name plprobe2 && iptables-save >/dev/null'
+  try {
+    execFileSync('unshare', ['--net', 'sh', '-c', probe], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    return false
+  } catch (e) {
+    const said = String((e as { stderr?: string }).stderr ?? '').trim().split('\n')[0] ?? ''
+    const missing = /Unknown device type|Protocol not supported|Table does not exist/.test(said)
+    if (!missing || existsSync(`/lib/modules/${release()}`)) return false
+    return `kernel ${release()} cannot make a bridge, a veth or an nf_tables table (${said}) and has no /lib/modules/${release()} to load them from`
   }
 }
 

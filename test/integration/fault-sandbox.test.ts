@@ -3,19 +3,21 @@
 // network and ADD of the new, /etc/hosts with the new IP) and the containers
 // start again under the restartPolicy, counted as restarts, with the event
 // SandboxChanged. A Never pod that has run is not restarted: it ends Failed.
-// The CNI network is the test's own (bridge plt5, 198.19.5.0/24).
-import t from 'tap'
+// The CNI network is the test's own (bridge plt5, 198.19.5.0/24); the CNI
+// case needs a kernel with bridge, veth and nf_tables (the host lane).
+import t, { type Test } from 'tap'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { requires } from '../helpers/requires.js'
 import { manifest, start, uniqueName } from '../helpers/pods.js'
-import { guardHost, testNetwork } from '../helpers/cni.js'
+import { cniKernelMissing, guardHost, testNetwork, type TestNetwork } from '../helpers/cni.js'
 import { cliEnv, newRoot, NO_LEAKS, onlyRecord, settledLeaks, uniqueParent, waitUntil, writeManifest } from '../helpers/faults.js'
 import type { PodEvent } from '../../src/index.js'
 
 const skip = requires('root', 'built') || (existsSync('/usr/lib/cni/bridge') ? false : 'needs containernetworking-plugins in /usr/lib/cni')
 const BRIDGE = 'plt5'
 const SUBNET = '198.19.5.0/24'
-if (!skip) guardHost(t, [BRIDGE])
+const noCni = skip ? false : cniKernelMissing()
+if (!skip && !noCni) guardHost(t, [BRIDGE])
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
 /** Prints its net namespace and its own line of /etc/hosts, then runs until stopped. */
@@ -25,36 +27,43 @@ const reporter = {
 }
 const fast = { initialMs: 100, maxMs: 100, resetAfterMs: 1_000_000 }
 
-t.test('pause killed (Always): the containers are killed, a new sandbox (new pause, namespaces, DEL+ADD, /etc/hosts) runs them again', { skip }, async t => {
-  const net = testNetwork(t, { name: 'plt-sbx', bridge: BRIDGE, subnet: SUBNET, rangeStart: '198.19.5.10', rangeEnd: '198.19.5.19' })
+/**
+ * pause SIGKILLed under restartPolicy Always: the container is killed and runs
+ * again in a new sandbox. With `net` (a CNI network of the test's own) also
+ * DEL of the old network and ADD of the new, the new IP in /etc/hosts.
+ */
+async function alwaysAfterPauseDies(t: Test, net?: TestNetwork) {
   const events: PodEvent[] = []
   const c = await start(t, manifest(uniqueName('sbx'), [reporter], { restartPolicy: 'Always' }), {
-    network: 'cni',
-    cniConfDir: net.confDir,
+    ...(net ? { network: 'cni' as const, cniConfDir: net.confDir } : {}),
     backoff: fast,
     onEvent: e => events.push(e),
   })
   await c.waitFor('app', /^run /)
-  const old = { pid: c.pod.sandbox.pid, net: c.pod.sandbox.namespaces.net, ip: c.pod.podIPs[0] }
-  t.same(net.reserved(), [old.ip])
-  // Held open, the old namespace cannot be freed, so the kernel cannot give its inode number to the new one.
-  const holdOld = openSync(`/proc/${old.pid}/ns/net`, 'r')
-  t.teardown(() => closeSync(holdOld))
+  const old = { pid: c.pod.sandbox.pid, net: c.pod.sandbox.namespaces.net, uts: c.pod.sandbox.namespaces.uts, ip: c.pod.podIPs[0] ?? '' }
+  if (net) t.same(net.reserved(), [old.ip])
+  // Held open, the old namespaces cannot be freed, so the kernel cannot give their inode numbers to the new ones.
+  const holdOld = ['net', 'uts'].map(ns => openSync(`/proc/${old.pid}/ns/${ns}`, 'r'))
+  t.teardown(() => holdOld.forEach(fd => closeSync(fd)))
   process.kill(old.pid, 'SIGKILL')
   t.ok(await waitUntil(() => c.lines('app').length >= 2), 'the container ran again')
   const [first, second] = c.lines('app')
   t.equal(first, `run net:[${old.net}] hosts=${old.ip}`)
-  const now = { pid: c.pod.sandbox.pid, net: c.pod.sandbox.namespaces.net, ip: c.pod.podIPs[0] }
+  const now = { pid: c.pod.sandbox.pid, net: c.pod.sandbox.namespaces.net, uts: c.pod.sandbox.namespaces.uts, ip: c.pod.podIPs[0] ?? '' }
   t.not(now.pid, old.pid, 'a new pause')
   t.ok(alive(now.pid) && !alive(old.pid))
-  t.not(now.net, old.net, 'new namespaces')
-  t.equal(second, `run net:[${now.net}] hosts=${now.ip}`, 'the container runs in the new net namespace, /etc/hosts has the new IP')
-  t.same(net.reserved(), [now.ip], 'the old address released by DEL, the new one reserved by ADD')
-  t.equal(net.ports().length, 1, 'one veth on the bridge: the old one went')
+  t.not(now.net, old.net, 'a new net namespace')
+  t.not(now.uts, old.uts, 'a new uts namespace')
+  t.equal(second, `run net:[${now.net}] hosts=${now.ip}`, 'the container runs in the new net namespace' + (net ? ', /etc/hosts has the new IP' : ''))
+  if (net) {
+    t.not(now.ip, '', 'an address from the new ADD')
+    t.same(net.reserved(), [now.ip], 'the old address released by DEL, the new one reserved by ADD')
+    t.equal(net.ports().length, 1, 'one veth on the bridge: the old one went')
+    t.equal(events.filter(e => e.type === 'network-attached').length, 2)
+  }
   const changed = events.filter(e => e.type === 'sandbox-changed')
   t.match(changed, [{ reason: 'SandboxChanged', message: 'Pod sandbox changed, it will be killed and re-created.' }], "kubelet's event, once")
   t.equal(events.filter(e => e.type === 'sandbox-started').length, 2)
-  t.equal(events.filter(e => e.type === 'network-attached').length, 2)
   const s = c.pod.runners[0].status
   t.equal(s.restartCount, 1, 'restartCount counts the new instance')
   t.match(s.lastState, { terminated: { reason: 'Error' } }, 'the killed instance is its lastState')
@@ -62,9 +71,21 @@ t.test('pause killed (Always): the containers are killed, a new sandbox (new pau
   t.equal(c.pod.phase, 'Running')
   const result = await c.pod.stop({ force: true })
   t.equal(result.reason, undefined, 'the pod did not fail for it')
-  t.same(net.reserved(), [], 'every address released at the end')
-  t.same(net.ports(), [])
-})
+  if (net) {
+    t.same(net.reserved(), [], 'every address released at the end')
+    t.same(net.ports(), [])
+  }
+}
+
+t.test('pause killed (Always): the container is killed, a new sandbox (new pause and namespaces) runs it again', { skip }, t => alwaysAfterPauseDies(t))
+
+// The network half needs a kernel that makes bridges, veths and nf_tables tables. The cgroup v2 VM's does not
+// (cniKernelMissing names why); what it proves does not depend on the cgroup version, so it runs on the host lane.
+if (!skip && noCni) t.comment(`the CNI case runs on the host lane only: ${noCni}`)
+else
+  t.test('pause killed (Always) on a CNI network: DEL of the old network, ADD of the new, /etc/hosts with the new IP', { skip }, t =>
+    alwaysAfterPauseDies(t, testNetwork(t, { name: 'plt-sbx', bridge: BRIDGE, subnet: SUBNET, rangeStart: '198.19.5.10', rangeEnd: '198.19.5.19' })),
+  )
 
 t.test('pause killed (Never, containers running): they are killed, no new sandbox, the pod ends Failed', { skip }, async t => {
   const events: PodEvent[] = []
