@@ -88,7 +88,10 @@ export function cniKernelMissing(): string | false {
     execFileSync('unshare', ['--net', 'sh', '-c', probe], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
     return false
   } catch (e) {
-    const said = String((e as { stderr?: string }).stderr ?? '').trim().split('\n')[0] ?? ''
+    const said =
+      String((e as { stderr?: string }).stderr ?? '')
+        .trim()
+        .split('\n')[0] ?? ''
     const missing = /Unknown device type|Protocol not supported|Table does not exist/.test(said)
     if (!missing || existsSync(`/lib/modules/${release()}`)) return false
     return `kernel ${release()} cannot make a bridge, a veth or an nf_tables table (${said}) and has no /lib/modules/${release()} to load them from`

@@ -3,6 +3,8 @@
 // after that step (by name, never by timing); then `rm --force` or `gc`
 // (alternately) must leave nothing: no process, pod cgroup, mount, pod
 // directory or log file. Detached (run -d, stop) and foreground runs.
+// POD_LAUNCH_TEST_CRASH_STEPS=a,b,... runs only those steps: the cgroup v2 VM
+// lane (scripts/test.sh v2) runs the steps where cgroups exist, in emulation.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,6 +14,14 @@ import { manifest, uniqueName } from '../helpers/pods.js'
 import { cliEnv, newRoot, NO_LEAKS, onlyRecord, runForeground, settledLeaks, uniqueParent, waitUntil, writeManifest } from '../helpers/faults.js'
 
 const skip = requires('root', 'built')
+/** The steps this run crashes at: every one, or POD_LAUNCH_TEST_CRASH_STEPS's (each a step's name). */
+const STEPS: readonly CrashStep[] = (() => {
+  const only = process.env.POD_LAUNCH_TEST_CRASH_STEPS?.split(',').filter(Boolean)
+  if (!only) return CRASH_STEPS
+  const unknown = only.filter(s => !(CRASH_STEPS as readonly string[]).includes(s))
+  if (unknown.length > 0) throw new Error(`POD_LAUNCH_TEST_CRASH_STEPS: no such step ${unknown.join(', ')} (steps: ${CRASH_STEPS.join(', ')})`)
+  return CRASH_STEPS.filter(s => only.includes(s))
+})()
 const STOP_STEPS: readonly CrashStep[] = ['stop-requested', 'containers-stopped', 'teardown-step']
 /** Steps only `run -d` passes (the client, then the supervisor taking the record over). */
 const DETACHED_ONLY: readonly CrashStep[] = ['client-record', 'supervisor-record']
@@ -46,7 +56,7 @@ async function recover(root: string, other: string, i: number): Promise<string[]
 }
 
 t.test('run -d / stop: a SIGKILL after each step, then rm --force or gc leave nothing', { skip }, async t => {
-  for (const [i, step] of CRASH_STEPS.entries()) {
+  for (const [i, step] of STEPS.entries()) {
     await t.test(step, async t => {
       const root = newRoot(t)
       const parent = uniqueParent(t, 'crash')
@@ -75,7 +85,7 @@ t.test('run -d / stop: a SIGKILL after each step, then rm --force or gc leave no
 })
 
 t.test('foreground run: a SIGKILL after each step, then rm --force or gc leave nothing', { skip }, async t => {
-  for (const [i, step] of CRASH_STEPS.filter(s => !DETACHED_ONLY.includes(s)).entries()) {
+  for (const [i, step] of STEPS.filter(s => !DETACHED_ONLY.includes(s)).entries()) {
     await t.test(step, async t => {
       const root = newRoot(t)
       const parent = uniqueParent(t, 'fgcrash')
