@@ -232,6 +232,9 @@ void ReadStdio(Napi::Env env, Napi::Object o, spawn_plan &p) {
       throw PlanError(env, "tty.rows and tty.cols must be 0-65535");
     p.tty_rows = (unsigned short)rows;
     p.tty_cols = (unsigned short)cols;
+    // An exec'd process's terminal is not the container's console (runc exec).
+    Napi::Value console = t.Get("console");
+    p.tty_console = console.IsUndefined() ? 1 : console.ToBoolean();
     // TIOCSCTTY needs a session leader without a terminal (ioctl_tty(2)).
     if (!p.new_session)
       throw PlanError(env, "tty needs newSession (the slave becomes the controlling terminal)");

@@ -253,9 +253,10 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
 
   /* 10. The terminal, after the mounts (from the container's own devpts, as
    * runc does before finalizing the rootfs) and before we drop privileges. */
-  int slave = p->tty_socket >= 0 ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols,
-                                             p->set_identity ? (int)p->uid : -1, report_fd)
-                                 : -1;
+  int slave = p->tty_socket >= 0
+                  ? tty_setup(p->tty_socket, p->tty_rows, p->tty_cols,
+                              p->set_identity ? (int)p->uid : -1, p->tty_console, report_fd)
+                  : -1;
 
   /* 11. Seccomp without no_new_privs: a privileged operation, so load it
    * while we still hold CAP_SYS_ADMIN, before the identity change (runc's

@@ -63,6 +63,7 @@ struct spawn_plan {
    * the slave its stdin, stdout, stderr and controlling terminal. */
   int tty_socket;
   unsigned short tty_rows, tty_cols; /* initial window size; 0 0 = leave unset */
+  int tty_console;                   /* bind the slave on /dev/console (not for an exec) */
   int legacy_clone;                  /* use clone(2) even when clone3(2) exists (tests) */
   /* Identity and privileges (capabilities(7), credentials(7)); set_identity 0 = keep ours. */
   int set_identity;

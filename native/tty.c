@@ -103,7 +103,8 @@ static int mount_console(const char *slave) {
  * (runc's mountConsole), set the window size, send
  * the master to the parent and make the slave our controlling terminal
  * (we are a session leader since step 4 of spawn.c). Returns the slave fd. */
-int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int report_fd) {
+int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int console,
+              int report_fd) {
   int zero = 0;
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -118,7 +119,9 @@ int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int
     slave = open_slave_by_path(path);
   if (slave < 0)
     report_fail(report_fd, STEP_CHILD_TTY, TTY_OPEN_SLAVE);
-  if (mount_console(path) < 0)
+  /* Only a container's first process owns /dev/console: an exec'd one
+   * (runc exec) must not overmount it in the mount namespace it joined. */
+  if (console && mount_console(path) < 0)
     report_fail(report_fd, STEP_CHILD_TTY, TTY_CONSOLE);
   /* The container's user owns its terminal (runc's fixStdioPermissions; the
    * group stays devpts' tty): it can reopen /dev/tty, as under runc. */

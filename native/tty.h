@@ -5,11 +5,13 @@
 #define POD_LAUNCH_TTY_H
 
 /* child: async-signal-safe only. Open the container's /dev/ptmx, unlock and
- * open the slave, bind it on /dev/console, set the window size (rows and
+ * open the slave, bind it on /dev/console (`console` 1: a container's own
+ * process, not an exec'd one), set the window size (rows and
  * cols 0: leave it), give the slave to uid `owner` (> 0), send the master
  * over `sock` (SCM_RIGHTS), make the slave the controlling terminal. Returns the slave fd
  * (close-on-exec); on failure reports child.tty with a sub-step (the record's arg) and _exit(127)s.
  */
-int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int report_fd);
+int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int console,
+              int report_fd);
 
 #endif

@@ -28,6 +28,7 @@ export {
   type AttachClient,
   type AttachedIo,
   type WindowSize,
+  type ExecTerminal,
 } from './pod/index.js'
 export {
   isSidecar,
@@ -145,6 +146,8 @@ export {
   inspectPod,
   podStats,
   execInPod,
+  execTerminal,
+  type ExecOptions,
   podLogs,
   gc,
   podNamespaces,

@@ -226,13 +226,17 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     )
     .command(
       'exec <pod> [command..]',
-      'run a command in a running container: exec POD [-c C] -- CMD...',
-      y => podArg(y).option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' }),
+      'run a command in a running container: exec [-i] [-t] POD [-c C] -- CMD... (-it: a shell on a tty; Ctrl-P Ctrl-Q leaves it)',
+      y =>
+        podArg(y)
+          .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' })
+          .option('stdin', { alias: 'i', type: 'boolean', describe: 'pass our stdin to the command (else it reads /dev/null)' })
+          .option('tty', { alias: 't', type: 'boolean', describe: 'a terminal made in the container: raw input, window size, Ctrl-P Ctrl-Q detaches' }),
       h(async (a, g) => {
         const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String)
-        if (cmd.length === 0) throw new UsageError('exec: a command is required\nusage: pod-launch exec POD [-c CONTAINER] -- COMMAND [ARG...]')
+        if (cmd.length === 0) throw new UsageError(EXEC_USAGE)
         requireRoot('exec')
-        return (await import('./manage.js')).execCommand(g.root, a.pod as string, a.container as string | undefined, cmd)
+        return (await import('./exec.js')).execCommand(g.root, a.pod as string, cmd, { container: a.container as string | undefined, stdin: !!a.stdin, tty: !!a.tty }, io)
       }),
     )
     .command(
@@ -466,6 +470,8 @@ function skipHelpCache(parser: Argv): void {
   if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {}
 }
 
+const EXEC_USAGE = 'exec: a command is required\nusage: pod-launch exec [-i] [-t] POD [-c CONTAINER] -- COMMAND [ARG...]'
+
 /** The command words (for "unknown command" and completion). */
 export const COMMANDS = [
   'run',
@@ -514,7 +520,12 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
     if (printed) io.out(`${printed}\n`)
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`pod-launch: ${e.message}\nhint: pod-launch --help\n`)
+      // A command's own help is nearer than the overview, as kubectl's "See 'kubectl exec -h'".
+      const word = firstWord(argv)
+      const command = word !== undefined && COMMANDS.includes(word) && !word.startsWith('__') ? word : undefined
+      const message =
+        command === 'exec' && /^Not enough non-option arguments/.test(e.message) ? EXEC_USAGE.replace('a command is', 'a pod and a command are') : e.message
+      io.err(`pod-launch: ${message}\nhint: pod-launch ${command ? `${command} ` : ''}--help\n`)
       return 2
     }
     return printError(io, asRootError(e), debug)

@@ -1,8 +1,7 @@
-// The management commands (ps is in ps.ts): inspect, logs, exec, stop, rm (detached pods).
+// The management commands (ps is in ps.ts, exec in exec.ts): inspect, logs, stop, rm (detached pods).
 import {
   DEFAULT_PERSIST_ROOT,
   gc,
-  execInPod,
   inspectPod,
   podLogs,
   podStats,
@@ -23,10 +22,6 @@ export function inspectCommand(root: string, ref: string, io: Io): number {
 export async function logsCommand(root: string, ref: string, opts: LogOptions, io: Io & { raw?: (b: Buffer) => void }): Promise<number> {
   await podLogs(root, ref, opts, b => (io.raw ? io.raw(b) : io.out(b.toString('utf8'))))
   return 0
-}
-
-export async function execCommand(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
-  return execInPod(root, ref, container, argv)
 }
 
 export async function stopCommand(root: string, refs: string[], grace: number | undefined, force: boolean, io: Io): Promise<number> {

@@ -1,8 +1,9 @@
 // `exec POD [-c C] -- CMD...`: join a running container's namespaces (pause's
 // shared ones and its own mnt and pid) through the native spawn. The CRI's
 // streaming Exec prepares its target the same way (prepareExec).
+import { closeSync, openSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import { closeNamespaces, execAttached, openNamespaces, planExec, type ExecTarget } from '../pod/index.js'
+import { closeNamespaces, execAttached, execWithTerminal, openNamespaces, planExec, type ExecTarget, type ExecTerminal, type WindowSize } from '../pod/index.js'
 import { checkPlan, parseNsRef } from '../spawn/index.js'
 import { isAlive, resolvePod, runningContainerStatuses } from '../state/index.js'
 import { recordCgroups } from './ops.js'
@@ -66,12 +67,56 @@ export function prepareExec(
   }
 }
 
-export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[]): Promise<number> {
-  const exec = prepareExec(root, ref, container, argv, { newSession: false, devNull: 0 })
+export interface ExecOptions {
+  /** Pass our stdin (kubectl exec -i); else the command reads /dev/null. */
+  stdin?: boolean
+}
+
+/** prepareExec with /dev/null open for it; `release` closes both. */
+function prepareWithDevNull(
+  root: string,
+  ref: string,
+  container: string | undefined,
+  argv: string[],
+  newSession: boolean,
+): { exec: PreparedExec; release(): void } {
+  let devNull: number
   try {
-    const exit = await execAttached(exec.target)
-    return exit.exitCode
+    devNull = openSync('/dev/null', 'r+')
+  } catch (e) {
+    throw PodError.system('exec.open', e, '/dev/null')
+  }
+  try {
+    const exec = prepareExec(root, ref, container, argv, { newSession, devNull })
+    return {
+      exec,
+      release: () => {
+        exec.close()
+        closeSync(devNull)
+      },
+    }
+  } catch (e) {
+    closeSync(devNull)
+    throw e
+  }
+}
+
+/** Run `argv` in the container with our stdout and stderr (and stdin with `stdin`); resolves with its exit code. */
+export async function execInPod(root: string, ref: string, container: string | undefined, argv: string[], opts: ExecOptions = {}): Promise<number> {
+  const { exec, release } = prepareWithDevNull(root, ref, container, argv, false)
+  try {
+    return (await execAttached(exec.target, { stdin: opts.stdin ?? false })).exitCode
   } finally {
-    exec.close()
+    release()
+  }
+}
+
+/** Run `argv` in the container on a pty of its own (exec -t), `size` rows x cols; the caller relays the terminal. */
+export async function execTerminal(root: string, ref: string, container: string | undefined, argv: string[], size?: WindowSize): Promise<ExecTerminal> {
+  const { exec, release } = prepareWithDevNull(root, ref, container, argv, true)
+  try {
+    return await execWithTerminal(exec.target, size)
+  } finally {
+    release()
   }
 }

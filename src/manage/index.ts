@@ -1,7 +1,7 @@
 export { runDetached, type DetachedStart } from './detach.js'
 export { supervise } from './supervisor.js'
 export { stopPod, removePod, inspectPod, podStats } from './ops.js'
-export { execInPod, prepareExec, type PreparedExec } from './exec.js'
+export { execInPod, execTerminal, prepareExec, type ExecOptions, type PreparedExec } from './exec.js'
 export { podLogs, type LogOptions } from './logs.js'
 export { gc, type GcAction, type GcOptions } from './gc.js'
 export { podNamespaces, podTree, NS_COLUMNS, type NsRow, type TreeNode } from './explore.js'

@@ -68,9 +68,9 @@ function bind(
   }
 }
 
-/** Run `argv` in the container with our own stdio (`pod-launch exec`); resolves with its exit. */
-export async function execAttached(target: ExecTarget): Promise<ExitStatus> {
-  const { plan, own } = bind(target, [0, 1, 2])
+/** Run `argv` in the container with our stdout and stderr, and our stdin when `stdin` (else target.devNull); resolves with its exit. */
+export async function execAttached(target: ExecTarget, opts: { stdin?: boolean } = {}): Promise<ExitStatus> {
+  const { plan, own } = bind(target, [opts.stdin === false ? target.devNull : 0, 1, 2])
   try {
     const child = await spawnProcess(plan, { beforeGo: target.enter })
     return await child.exited
@@ -155,7 +155,8 @@ export async function execWithTerminal(target: ExecTarget, size?: WindowSize): P
   let own = new Map<NsType, number>()
   const fds = [ours, theirs]
   try {
-    const tty = { socket: theirs, rows: size?.rows ?? 0, cols: size?.cols ?? 0 }
+    // Not the container's console: an exec'd process leaves /dev/console alone (runc exec).
+    const tty = { socket: theirs, rows: size?.rows ?? 0, cols: size?.cols ?? 0, console: false }
     const bound = bind(target, [target.devNull, target.devNull, target.devNull], { dieWithParent: false, tty })
     own = bound.own
     const child = await spawnProcess(bound.plan, { beforeGo: target.enter })

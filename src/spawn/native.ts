@@ -50,9 +50,10 @@ export interface NativePlan {
    * A pseudo-terminal made by the child in its own /dev after the mounts: the
    * master is sent back over `socket` (our socketpair end; `recvFd` on the
    * other), the slave becomes fds 0-2 and the controlling terminal (needs
-   * newSession). rows/cols 0: size left unset.
+   * newSession). rows/cols 0: size left unset. `console` (default true) also
+   * binds the slave on /dev/console: false for an exec'd process (runc exec).
    */
-  tty?: { socket: number; rows: number; cols: number }
+  tty?: { socket: number; rows: number; cols: number; console?: boolean }
   legacyClone?: boolean
   /** Become this user, with these groups and capability sets (masks as decimal strings, bit n = cap n). */
   identity?: { uid: number; gid: number; groups: number[]; capBounding: string; capEffective: string }

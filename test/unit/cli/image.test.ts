@@ -60,6 +60,6 @@ t.test('image import without a file, or an unknown action, is a usage error (exi
   ]) {
     const c = io()
     t.equal(await main([...argv, '--root', t.testdir()], c.io), 2, argv.join(' '))
-    t.match(c.err(), /hint: pod-launch --help/)
+    t.match(c.err(), /hint: pod-launch image --help/)
   }
 })

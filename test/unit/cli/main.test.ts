@@ -19,7 +19,7 @@ t.test('--help lists the run command and exits 0', async t => {
 t.test('no manifest is a usage error, exit 2, with a hint', async t => {
   const c = io()
   t.equal(await main(['run'], c.io), 2)
-  t.match(c.err(), /^pod-launch: .*\nhint: pod-launch --help\n$/)
+  t.match(c.err(), /^pod-launch: .*\nhint: pod-launch run --help\n$/)
 })
 
 t.test('an invalid manifest exits 2 listing every field, before anything is created', async t => {
@@ -115,7 +115,7 @@ t.test('number options must be integers; a negative grace period is the default'
 t.test('exec without a command prints its usage, exit 2', async t => {
   const c = io()
   t.equal(await main(['exec', 'x'], c.io), 2)
-  t.match(c.err(), /exec: a command is required\nusage: pod-launch exec POD/)
+  t.match(c.err(), /exec: a command is required\nusage: pod-launch exec \[-i\] \[-t\] POD/)
 })
 
 t.test('commands that act on pods say that root is needed, once, before trying', async t => {

@@ -37,9 +37,14 @@ const MISTAKES: Mistake[] = [
     what: 'a grace period that is not a number',
     argv: ['stop', 'web', '--grace-period', 'abc'],
     code: 2,
-    err: 'pod-launch: --grace-period abc: must be an integer\nhint: pod-launch --help\n',
+    err: 'pod-launch: --grace-period abc: must be an integer\nhint: pod-launch stop --help\n',
   },
-  { what: 'exec without a command', argv: ['exec', 'web'], code: 2, err: /^pod-launch: exec: a command is required\nusage: pod-launch exec POD/ },
+  {
+    what: 'exec without a command',
+    argv: ['exec', 'web'],
+    code: 2,
+    err: /^pod-launch: exec: a command is required\nusage: pod-launch exec \[-i\] \[-t\] POD .*\nhint: pod-launch exec --help\n$/,
+  },
   {
     what: 'a typo of a field',
     yaml: POD('spec:\n  containers:\n  - name: app\n    image: host\n    comand: [sleep, "1"]\n    args: ["1"]\n'),
