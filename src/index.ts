@@ -54,7 +54,7 @@ export {
   type SecretObject,
 } from './spec/index.js'
 export { checkPodConfig } from './pod/index.js'
-export { closestName } from './spec/index.js'
+export { closestName, formatBytes } from './spec/index.js'
 export { spawnProcess, native, pausePath, type ExitStatus, type NativePlan } from './spawn/index.js'
 
 export interface RunPodOptions extends PodOptions {
@@ -178,6 +178,31 @@ export {
   type BootResult,
   type PersistedPod,
   type SupervisedOptions,
+  kubePod,
+  containerID,
+  podSummary,
+  selectPods,
+  parseSelector,
+  matchesSelector,
+  type PodSummary,
+  type ContainerSummary,
+  type Selector,
+  podEvents,
+  type PodEventRow,
+  waitForPod,
+  parseWaitFor,
+  parseDuration,
+  type WaitFor,
+  watchStats,
+  type StatsRow,
+  copyFromPod,
+  copyToPod,
+  parseCpArg,
+  portForward,
+  parsePortPair,
+  type PortPair,
+  type PortForward,
+  type ForwardEvents,
 } from './manage/index.js'
 export {
   listPods,
@@ -187,8 +212,9 @@ export {
   isReady,
   runningContainerStatuses,
   type PodRecord,
-  type EventRecord,
   type PodRef,
+  type PodCondition,
+  type EventRecord,
 } from './state/index.js'
 export { DEFAULT_STATE_ROOT } from './state/index.js'
 export {

@@ -3,7 +3,7 @@
 // our terminal, window size changes forwarded, Ctrl-P Ctrl-Q leaves the
 // session); the command's exit code passes through.
 import { execInPod, execTerminal } from '../index.js'
-import type { Io } from './output.js'
+import { defaultedNote, type Io } from './output.js'
 import { LocalTerminal } from './terminal.js'
 
 export interface ExecFlags {
@@ -16,15 +16,12 @@ export interface ExecFlags {
 export const NO_TTY = 'Unable to use a TTY - input is not a terminal or the right kind of file'
 
 export async function execCommand(root: string, ref: string, argv: string[], flags: ExecFlags, io: Io, term = new LocalTerminal()): Promise<number> {
-  let tty = flags.tty
   // As kubectl: -it with input that is not a terminal runs on pipes (a pty would echo and cook it).
-  if (tty && flags.stdin && !term.isTTY) {
-    io.err(`${NO_TTY}\n`)
-    tty = false
-  }
-  if (!tty) return execInPod(root, ref, flags.container, argv, { stdin: flags.stdin })
+  const noTty = flags.tty && flags.stdin && !term.isTTY
+  const onDefault = defaultedNote(io)
+  if (!flags.tty || noTty) return execInPod(root, ref, flags.container, argv, { stdin: flags.stdin, onDefault, onFound: () => noTty && io.err(`${NO_TTY}\n`) })
 
-  const session = await execTerminal(root, ref, flags.container, argv, term.size())
+  const session = await execTerminal(root, ref, flags.container, argv, term.size(), onDefault)
   const raw = flags.stdin && term.isTTY
   return new Promise<number>(resolve => {
     let detached = false

@@ -119,6 +119,17 @@ const VALUED = new Set([
   'strict',
   'o',
   'output',
+  'l',
+  'selector',
+  'filter',
+  'since',
+  'since-time',
+  'for',
+  'timeout',
+  'interval',
+  'address',
+  'c',
+  'container',
 ])
 
 /** The first word of argv that is not an option or an option's value. */
@@ -150,7 +161,7 @@ export function checkCommandWord(argv: string[], commands: string[]): void {
 }
 
 /** Commands that make or act on processes, cgroups and namespaces. */
-const ROOT_COMMANDS = new Set(['run', 'down', 'boot', 'stop', 'rm', 'exec', 'attach', 'gc', 'lab', 'ns', 'tree', 'stats', '__supervise'])
+const ROOT_COMMANDS = new Set(['run', 'down', 'boot', 'stop', 'rm', 'exec', 'attach', 'cp', 'port-forward', 'gc', 'lab', 'ns', 'tree', 'stats', '__supervise'])
 
 /** One clear message before anything is tried, rather than an EACCES from deep inside. */
 export function requireRoot(command: string, uid = process.getuid?.() ?? 0): void {

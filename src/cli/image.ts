@@ -2,11 +2,14 @@
 // image pull REF | image login HOST | image logout HOST: registries.
 import { familiarName, importImages, inspectImage, listImages, parseImageName, parseSize, removeImage, type ImageRecord } from '../index.js'
 import { registryCommand, type RegistryFlags } from './image-registry.js'
+import { printData, type Format } from './format.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
 export interface ImageFlags {
   json: boolean
+  /** image ls -o. */
+  format?: Format
   force: boolean
   maxLayerSize?: string
   maxImageSize?: string
@@ -46,10 +49,10 @@ const tags = (r: ImageRecord) => r.names.filter(n => !n.includes('@'))
 const shown = (r: ImageRecord) => tags(r).map(familiarName)
 
 /** One row per name (REPOSITORY, TAG), as docker images and crictl images list them; an image without one is <none>. */
-function rows(all: ImageRecord[]): string[][] {
+function rows(all: ImageRecord[], more: (r: ImageRecord) => string[] = () => []): string[][] {
   const out: string[][] = []
   for (const r of all) {
-    const row = (repo: string, tag: string) => [repo, tag, r.id.slice(7, 19), ago(r.created), humanSize(r.size)]
+    const row = (repo: string, tag: string) => [repo, tag, r.id.slice(7, 19), ago(r.created), humanSize(r.size), ...more(r)]
     const names = tags(r)
     if (names.length === 0) out.push(row('<none>', '<none>'))
     for (const n of names) {
@@ -91,13 +94,26 @@ export async function imageCommand(
     case 'ls':
     case 'list': {
       const all = listImages(root)
-      if (json)
+      const format = flags.format ?? (json ? 'json' : 'table')
+      if (format === 'json' || format === 'yaml')
+        printData(
+          io,
+          format,
+          all.map(r => ({ ...r, repoTags: tags(r), repoDigests: r.names.filter(n => n.includes('@')) })),
+        )
+      else if (format === 'name')
         io.out(
-          JSON.stringify(
-            all.map(r => ({ ...r, repoTags: tags(r), repoDigests: r.names.filter(n => n.includes('@')) })),
-            null,
-            2,
-          ) + '\n',
+          all
+            .flatMap(r => (tags(r).length ? tags(r) : [r.id]))
+            .map(n => `${n}\n`)
+            .join(''),
+        )
+      else if (format === 'wide')
+        io.out(
+          table(
+            ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'DIGEST', 'LAYERS', 'FULL ID'],
+            rows(all, r => [r.names.find(n => n.includes('@'))?.split('@')[1] ?? r.manifestDigest ?? '<none>', String(r.layers.length), r.id]),
+          ),
         )
       else io.out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows(all)))
       return 0

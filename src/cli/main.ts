@@ -6,8 +6,9 @@
 // own start-up (issue 21). Keep it so: no static import of ../index.js here or
 // in globals.ts/output.ts/table.ts.
 import yargs, { type Argv } from 'yargs'
-import { printError, processIo, type Io } from './output.js'
+import { defaultedNote, printError, processIo, type Io } from './output.js'
 import { table } from './table.js'
+import { formatOf, outputOptions, type Format } from './format.js'
 import {
   UsageError,
   asRootError,
@@ -105,6 +106,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
   })
   const flags = (a: Record<string, unknown>) => ({
     json: !!a.json,
+    format: a.output as Format | undefined,
     force: !!a.force,
     maxLayerSize: a.maxLayerSize as string | undefined,
     maxImageSize: a.maxImageSize as string | undefined,
@@ -126,7 +128,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       .command(
         ['ls', 'list'],
         'list the local images: one row per name',
-        y => y,
+        y => outputOptions(y, 'image records with full ids (json, yaml), digest, layers and full id (wide), or the names'),
         h(async (a, g) => (await imageModule()).imageCommand(g.root, 'ls', [], flags(a), io, m => new UsageError(m))),
       )
       .command(
@@ -195,34 +197,92 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     .command('$0 <manifest>', false, runOptions, run)
     .command(
       'ps',
-      'list pods',
-      json,
-      h(async (a, g) => (await import('./ps.js')).psCommand(g.root, !!a.json, io)),
+      'list pods: -l and --filter choose them; --json gives one object per pod, -o json|yaml the Kubernetes Pods',
+      y =>
+        outputOptions(y, 'the pods as a List of Kubernetes Pods (json, yaml) or pod/NAME')
+          .option('selector', { alias: 'l', type: 'string', describe: 'label selector: key=value, key!=value, key in (a,b), key notin (a,b), key, !key' })
+          .option('filter', {
+            alias: 'f',
+            type: 'string',
+            array: true,
+            describe: 'name=REGEX, id=PREFIX, label=KEY[=VALUE], phase=PHASE (or status=), namespace=NS; repeatable',
+          }),
+      h(async (a, g) =>
+        (await import('./ps.js')).psCommand(
+          g.root,
+          { format: formatOf(a), kube: a.output !== undefined, selector: a.selector as string | undefined, filters: a.filter as string[] | undefined },
+          io,
+        ),
+      ),
     )
     .command(
       'inspect <pod>',
-      'the pod as JSON (Kubernetes status shape, plus pids, namespaces, cgroups)',
-      podArg,
-      h(async (a, g) => (await import('./manage.js')).inspectCommand(g.root, a.pod as string, io)),
+      'the pod as Kubernetes shows it (kubectl get pod -o json|yaml): the spec as the API server defaults it, the status kubelet writes; ours under podLaunch',
+      y => outputOptions(podArg(y), 'json (default), yaml, wide (its ps line) or pod/NAME'),
+      h(async (a, g) =>
+        (await import('./manage.js')).inspectCommand(g.root, a.pod as string, (a.output as 'json' | 'yaml' | 'wide' | 'name' | undefined) ?? 'json', io),
+      ),
     )
     .command(
       'logs <pod>',
-      "a container's logs",
+      "a container's logs (kubectl logs): -c, --all-containers, -f, --since, --tail, --prefix",
       y =>
         podArg(y)
-          .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' })
+          .option('container', {
+            alias: 'c',
+            type: 'string',
+            describe: 'the container (default: the kubectl.kubernetes.io/default-container annotation, else the first)',
+          })
+          .option('all-containers', { type: 'boolean', describe: 'every container, init containers first, each line prefixed [container]' })
           .option('follow', { alias: 'f', type: 'boolean', describe: 'keep printing new lines' })
           .option('previous', { alias: 'p', type: 'boolean', describe: "the previous run's logs" })
           .option('timestamps', { type: 'boolean', describe: 'prefix each line with its RFC3339 time' })
-          .option('tail', { type: 'string', coerce: wholeNumber('tail', { negativeIsDefault: true }), describe: 'the last N lines (negative: all)' }),
+          .option('tail', { type: 'string', coerce: wholeNumber('tail', { negativeIsDefault: true }), describe: 'the last N lines (negative: all)' })
+          .option('since', { type: 'string', describe: 'only lines newer than this: 30s, 5m, 1h' })
+          .option('since-time', { type: 'string', describe: 'only lines at or after this RFC3339 time' })
+          .option('prefix', { type: 'boolean', describe: 'prefix each line with [pod/NAME/CONTAINER]' })
+          .conflicts('since', 'since-time')
+          .conflicts('container', 'all-containers'),
       h(async (a, g) =>
         (await import('./manage.js')).logsCommand(
           g.root,
           a.pod as string,
-          { container: a.container as string, follow: !!a.follow, previous: !!a.previous, timestamps: !!a.timestamps, tail: a.tail as number | undefined },
+          {
+            container: a.container as string | undefined,
+            allContainers: !!a.allContainers,
+            prefix: !!a.prefix,
+            follow: !!a.follow,
+            previous: !!a.previous,
+            timestamps: !!a.timestamps,
+            tail: a.tail as number | undefined,
+            sinceMs: await sinceOf(a.since as string | undefined, a.sinceTime as string | undefined),
+            onDefault: defaultedNote(io),
+          },
           io,
         ),
       ),
+    )
+    .command(
+      'events [pod]',
+      "a pod's events as kubectl describe lists them (every pod's without POD)",
+      y => outputOptions(y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix' }), 'core/v1 Events (json, yaml)'),
+      h(async (a, g) => (await import('./events.js')).eventsCommand(g.root, a.pod as string | undefined, formatOf(a), io)),
+    )
+    .command(
+      'wait <pod>',
+      'wait for a condition of a pod (kubectl wait): --for=condition=Ready, --for=condition=Ready=false, --for=delete',
+      y =>
+        podArg(y)
+          .option('for', { type: 'string', demandOption: true, describe: 'condition=NAME[=true|false] (Ready, ContainersReady, Initialized, ...) or delete' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'give up after this long (30s, 5m; 0: check once)' }),
+      h(async (a, g) => {
+        const { parseWaitFor, waitForPod } = await import('../index.js')
+        const forWhat = parseWaitFor(a.for as string)
+        const ms = await duration(a.timeout as string, '--timeout')
+        const name = await waitForPod(g.root, a.pod as string, forWhat, ms < 0 ? 7 * 86_400_000 : ms)
+        io.out(`pod/${name} condition met\n`)
+        return 0
+      }),
     )
     .command(
       'exec <pod> [command..]',
@@ -237,6 +297,52 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         if (cmd.length === 0) throw new UsageError(EXEC_USAGE)
         requireRoot('exec')
         return (await import('./exec.js')).execCommand(g.root, a.pod as string, cmd, { container: a.container as string | undefined, stdin: !!a.stdin, tty: !!a.tty }, io)
+      }),
+    )
+    .command(
+      'cp <src> <dest>',
+      'copy files into or out of a running container (kubectl cp): cp POD:/path LOCAL, cp LOCAL POD:/path (the image needs tar)',
+      y =>
+        y
+          .positional('src', { type: 'string', demandOption: true, describe: 'POD:PATH or a local path' })
+          .positional('dest', { type: 'string', demandOption: true, describe: 'a local path or POD:PATH' })
+          .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' }),
+      h(async (a, g) => {
+        const { copyFromPod, copyToPod, parseCpArg } = await import('../index.js')
+        const src = parseCpArg(String(a.src))
+        const dest = parseCpArg(String(a.dest))
+        if (!!src.pod === !!dest.pod)
+          throw new UsageError('cp: one side is POD:PATH and the other a local path\nusage: pod-launch cp POD:PATH LOCAL | pod-launch cp LOCAL POD:PATH')
+        const container = a.container as string | undefined
+        if (src.pod) await copyFromPod(g.root, src.pod, container, src.path, dest.path)
+        else await copyToPod(g.root, dest.pod!, container, src.path, dest.path)
+        return 0
+      }),
+    )
+    .command(
+      'port-forward <pod> <ports..>',
+      "forward local ports to a pod (kubectl port-forward): LOCAL:REMOTE, REMOTE or :REMOTE; from the host's loopback into the pod's network namespace",
+      y =>
+        podArg(y)
+          .positional('ports', { type: 'string', array: true, demandOption: true, describe: '8080:80, 80 or :80' })
+          .option('address', { type: 'string', array: true, default: ['localhost'], describe: 'addresses to listen on (localhost: 127.0.0.1 and ::1)' }),
+      h(async (a, g) => {
+        const { parsePortPair, portForward } = await import('../index.js')
+        const pairs = (a.ports as string[]).map(p => parsePortPair(String(p)))
+        const fwd = await portForward(g.root, a.pod as string, pairs, (a.address as string[]).map(String), {
+          listening: (address, local, remote) => io.out(`Forwarding from ${address.includes(':') ? `[${address}]` : address}:${local} -> ${remote}\n`),
+          connection: local => io.out(`Handling connection for ${local}\n`),
+          error: m => io.err(`pod-launch: ${m}\n`),
+        })
+        const stop = () => fwd.stop()
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+        const why = await fwd.done
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        if (why === 'stopped') return 0
+        io.err(`pod-launch: ${why}\n`)
+        return 1
       }),
     )
     .command(
@@ -293,9 +399,16 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     )
     .command(
       'stats <pod>',
-      'cpu, memory and pids per container, from the cgroups',
-      y => json(podArg(y)),
-      h(async (a, g) => (await import('./manage.js')).statsCommand(g.root, a.pod as string, !!a.json, io)),
+      'cpu (millicores and % of one CPU over --interval), memory (and % of its limit), pids per container and for the pod, from the cgroups',
+      y =>
+        outputOptions(podArg(y), 'the rows as data (json, yaml), with limits, peak and OOM kills (wide), or the container names')
+          .option('watch', { alias: 'w', type: 'boolean', describe: 'print again every interval until the pod stops' })
+          .option('interval', { type: 'string', default: '1s', describe: 'how long each CPU reading spans (kubectl duration: 500ms, 2s)' }),
+      h(async (a, g) => {
+        const intervalMs = await duration(a.interval as string, '--interval')
+        if (intervalMs < 100) throw new UsageError(`--interval ${String(a.interval)}: must be at least 100ms`)
+        return (await import('./manage.js')).statsCommand(g.root, a.pod as string, { format: formatOf(a), watch: !!a.watch, intervalMs }, io)
+      }),
     )
     .command(
       'gc',
@@ -470,6 +583,20 @@ function skipHelpCache(parser: Argv): void {
   if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {}
 }
 
+/** A kubectl duration in ms (its parser loaded when a command takes one). */
+async function duration(s: string, option: string): Promise<number> {
+  return (await import('../manage/duration.js')).parseDuration(s, option)
+}
+
+/** --since (a duration back from now) or --since-time (RFC3339) as a time in ms. */
+async function sinceOf(since: string | undefined, sinceTime: string | undefined): Promise<number | undefined> {
+  if (since !== undefined) return Date.now() - (await duration(since, '--since'))
+  if (sinceTime === undefined) return undefined
+  const t = Date.parse(sinceTime)
+  if (Number.isNaN(t)) throw new UsageError(`--since-time ${sinceTime}: not an RFC3339 time (e.g. 2025-01-31T10:00:00Z)`)
+  return t
+}
+
 const EXEC_USAGE = 'exec: a command is required\nusage: pod-launch exec [-i] [-t] POD [-c CONTAINER] -- COMMAND [ARG...]'
 
 /** The command words (for "unknown command" and completion). */
@@ -480,6 +607,10 @@ export const COMMANDS = [
   'logs',
   'exec',
   'attach',
+  'events',
+  'wait',
+  'cp',
+  'port-forward',
   'stop',
   'rm',
   'down',

@@ -132,7 +132,7 @@ async function runManyForeground(m: ManifestPods, args: RunArgs, io: Io): Promis
     process.off('SIGTERM', onSignal)
   }
   const results = names.map(n => ended.find(r => r.name === n)!)
-  io.err(results.map(summary).join('\n'))
+  io.err(results.map(r => summary(r, pods.find(p => p.spec.name === r.name)?.spec)).join('\n'))
   return ended.find(r => r.phase === 'Failed')?.exitCode ?? ended.find(r => r.exitCode !== 0)?.exitCode ?? 0
 }
 

@@ -27,3 +27,6 @@ export function printError(io: Io, e: unknown, debug = false): number {
   if (debug && err?.stack) io.err(`${err.stack}\n`)
   return 1
 }
+
+/** kubectl's note when it picked a container for you. */
+export const defaultedNote = (io: Io) => (chosen: string, all: string[]) => io.err(`Defaulted container "${chosen}" out of: ${all.join(', ')}\n`)

@@ -1,51 +1,58 @@
-// `pod-launch ps`: its own module, loading only the state records and the
-// spec's isSidecar (not the pod, image or network code), so a call costs
-// little more than Node's start-up (main.ts loads it when ps runs).
-import { isSidecar } from '../spec/sidecar.js'
-import { displayPhase, isAlive, isReady, listPods, podStatusText, runningContainerStatuses, type PodRecord } from '../state/index.js'
+// `pod-launch ps`: its own module, loading only the state records, the
+// selectors, the summaries and the Pod object builder (leaf modules, not the
+// pod, image or network code), so a call costs little more than Node's
+// start-up (main.ts loads it when ps runs).
+import { hostname } from 'node:os'
+import { kubePod } from '../manage/kube-pod.js'
+import { selectPods } from '../manage/select.js'
+import { podSummary, type PodSummary } from '../manage/summary.js'
+import { listPods } from '../state/index.js'
+import { kubeList, printData, shortAge, type Format } from './format.js'
 import type { Io } from './output.js'
 import { table } from './table.js'
 
-function age(iso: string | undefined): string {
-  if (!iso) return '-'
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`
+export interface PsOptions {
+  format: Format
+  /** -o json|yaml: the pods as Kubernetes objects (kubectl get pods); --json: podman's summaries. */
+  kube?: boolean
+  selector?: string
+  filters?: string[]
 }
 
-/** READY and RESTARTS as kubectl counts them: the containers and the sidecars. */
-function row(r: PodRecord) {
-  const all = runningContainerStatuses(r)
-  const ready = all.filter(isReady).length
-  const restarts = all.reduce((n, s) => n + s.restartCount, 0)
-  const total = r.spec.containers.length + r.spec.initContainers.filter(isSidecar).length
-  const alive = isAlive(r.supervisor)
-  return {
-    pod: r.name,
-    id: r.id.slice(0, 12),
-    phase: displayPhase(r, alive),
-    status: podStatusText(r, alive),
-    ready: `${ready}/${total}`,
-    restarts,
-    age: age(r.startTime ?? r.createdAt),
-    ip: r.podIP || '-',
+// STATUS as kubectl get pods prints it (ImagePullBackOff, CrashLoopBackOff, Completed, Init:0/1...); --json has the phase too.
+export const PS_HEAD = ['POD', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP']
+export const PS_WIDE = ['NODE', 'OWNER', 'CONTAINERS', 'IMAGES']
+
+/** One pod's ps line; `wide` adds the node, the owner, each container's state and the images. */
+export function psRow(p: PodSummary, wide: boolean): string[] {
+  const row = [p.pod, wide ? p.id : p.id.slice(0, 12), p.ready, p.status, String(p.restarts), shortAge(p.startTime ?? p.createdAt), p.ip || '-']
+  if (!wide) return row
+  const owner = p.owner ? `${p.owner.foreground ? 'run' : 'run -d'} ${p.owner.pid}${p.owner.alive ? '' : ' (gone)'}` : '-'
+  const containers = p.containers.filter(c => !c.init || c.sidecar).map(c => `${c.name}:${c.reason || c.state}`)
+  const images = [...new Set(p.containers.map(c => c.image))]
+  return [...row, hostname(), owner, containers.join(',') || '-', images.join(',') || '-']
+}
+
+/** `ps`: the table; `--json` the summaries; `-o json|yaml` the pods as Kubernetes objects (a List); `-o name` pod/NAME. */
+export function psCommand(root: string, opts: PsOptions, io: Io): number {
+  const pods = selectPods(listPods(root), opts)
+  switch (opts.format) {
+    case 'json':
+    case 'yaml':
+      printData(io, opts.format, opts.kube ? kubeList(pods.flatMap(p => (p.record ? [kubePod(root, p.record)] : []))) : pods.map(podSummary))
+      return 0
+    case 'name':
+      io.out(pods.map(p => `pod/${p.record?.name ?? p.id}\n`).join(''))
+      return 0
+    default: {
+      const wide = opts.format === 'wide'
+      io.out(
+        table(
+          wide ? [...PS_HEAD, ...PS_WIDE] : PS_HEAD,
+          pods.map(p => psRow(podSummary(p), wide)),
+        ),
+      )
+      return 0
+    }
   }
-}
-
-export function psCommand(root: string, json: boolean, io: Io): number {
-  const pods = listPods(root)
-  const rows = pods.map(p =>
-    p.record
-      ? row(p.record)
-      : { pod: '?', id: p.id.slice(0, 12), phase: 'Unknown', status: 'Unknown', ready: '-', restarts: 0, age: '-', ip: '-', error: p.error?.message },
-  )
-  if (json) io.out(JSON.stringify(rows, null, 2) + '\n')
-  else
-    io.out(
-      table(
-        // STATUS as kubectl get pods prints it (ImagePullBackOff, CrashLoopBackOff, Completed...); --json has the phase too.
-        ['POD', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP'],
-        rows.map(r => [r.pod, r.id, r.ready, r.status, String(r.restarts), r.age, r.ip]),
-      ),
-    )
-  return 0
 }

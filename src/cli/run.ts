@@ -17,6 +17,7 @@ import {
   type PodResult,
   type PodSpec,
   type DetachedStart,
+  formatBytes,
 } from '../index.js'
 import { processIo, type Io } from './output.js'
 import { pullProgress } from './pull-progress.js'
@@ -153,12 +154,17 @@ export async function runOne(spec: PodSpec, objects: PodObjects, args: RunArgs, 
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  io.err(summary(result))
+  io.err(summary(result, pod.spec))
   return result.exitCode
 }
 
-/** The closing table: every container's state, reason, exit code, restarts. */
-export function summary(r: PodResult): string {
+/** The closing table: every container's state, reason, exit code, restarts; an OOM kill names the limit it hit. */
+export function summary(r: PodResult, spec?: PodSpec): string {
+  const limitOf = (name: string) => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].find(c => c.name === name)?.resources.limits.memoryBytes
+  const oomMessage = (name: string) => {
+    const limit = limitOf(name)
+    return limit === undefined ? 'killed by the kernel at the pod memory limit' : `killed at its memory limit (limits.memory ${formatBytes(limit)})`
+  }
   const row = (s: ContainerStatus) => {
     const t = 'terminated' in s.state ? s.state.terminated : undefined
     return [
@@ -167,7 +173,7 @@ export function summary(r: PodResult): string {
       stateReason(s.state),
       t ? String(t.exitCode) + (t.signal ? ` (${t.signal})` : '') : '',
       String(s.restartCount),
-      t?.message?.split('\n')[0] ?? '',
+      t?.message?.split('\n')[0] ?? (t?.reason === 'OOMKilled' ? oomMessage(s.name) : ''),
     ]
   }
   const rows = [...r.initContainerStatuses, ...r.containerStatuses].map(row)

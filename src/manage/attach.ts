@@ -62,6 +62,14 @@ export async function attachPod(root: string, ref: string, container?: string): 
     const all = [...r.spec.initContainers, ...r.spec.containers].map(c => c.name)
     throw new PodError(`attach: ${r.name}: no container ${container}`, { step: 'attach', code: 'ENOENT', exitCode: 2, hint: `containers: ${all.join(', ')}` })
   }
+  const spec = [...r.spec.initContainers, ...r.spec.containers].find(c => c.name === name)
+  if (spec && !spec.stdin && !spec.tty) {
+    throw new PodError(`attach: ${r.name}/${name}: the container has neither stdin nor tty: there is nothing to attach to`, {
+      step: 'attach',
+      code: 'EINVAL',
+      hint: `pod-launch logs -f ${r.name}${container ? ` -c ${name}` : ''} follows its output; pod-launch exec -it ${r.name} -- sh runs a shell in it`,
+    })
+  }
   if (!isAlive(r.supervisor)) {
     throw new PodError(`attach: ${r.name}: the pod has no live supervisor (${r.phase})`, {
       step: 'attach',

@@ -12,8 +12,6 @@ import { handOverObjects } from './pod-objects.js'
 import { crashPoint } from '../crash-point.js'
 import {
   ensureRoot,
-  isAlive,
-  listPods,
   podDir,
   readRecord,
   specFile,
@@ -24,25 +22,10 @@ import {
   type PodRecord,
 } from '../state/index.js'
 import { removePod } from './ops.js'
+import { assertHostPortsFree, assertNameFree } from './admit.js'
 import type { SupervisedOptions } from './supervisor.js'
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
-
-/** Names must be unique among live pods (not yet ended, or with a live supervisor). */
-function assertNameFree(root: string, name: string): void {
-  for (const p of listPods(root)) {
-    const r = p.record
-    if (!r || r.name !== name) continue
-    if (isAlive(r.supervisor) || (r.phase !== 'Succeeded' && r.phase !== 'Failed')) {
-      throw new PodError(`pod.create: ${name}: a pod of this name exists (${r.id.slice(0, 12)})`, {
-        step: 'pod.create',
-        code: 'EEXIST',
-        exitCode: 1,
-        hint: `remove it first: pod-launch rm --force ${name}`,
-      })
-    }
-  }
-}
 
 /** The supervisor log's last line ('' when there is none). */
 function logTail(file: string): string {
@@ -76,6 +59,7 @@ export async function runDetached(
   const dir = podDir(root, spec.uid)
   await withLock(join(root, '.lock'), () => {
     assertNameFree(root, spec.name)
+    assertHostPortsFree(root, spec)
     try {
       mkdirSync(dir, { mode: 0o711 })
     } catch (e) {

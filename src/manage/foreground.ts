@@ -2,22 +2,19 @@
 // pod while it runs, and when the CLI is killed (its containers die with it)
 // the record names the cgroups, mounts and directory gc must remove.
 import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 import { Pod, type PodOptions } from '../pod/index.js'
 import type { PodSpec } from '../spec/index.js'
-import { ensureRoot, podDir, processIdentity, writeRecord } from '../state/index.js'
+import { ensureRoot, podDir, processIdentity, withLock, writeRecord } from '../state/index.js'
+import { assertHostPortsFree } from './admit.js'
 import { RecordKeeper } from './recorder.js'
 
 /** Pod.start with a record under `root` from before anything exists; the pod's directory goes when it ends. */
 export async function startForeground(spec: PodSpec, root: string, opts: PodOptions = {}): Promise<Pod> {
   ensureRoot(root)
   const dir = podDir(root, spec.uid)
-  try {
-    mkdirSync(dir, { mode: 0o711 })
-  } catch (e) {
-    throw PodError.system('state.mkdir', e, dir)
-  }
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`))
   const keeper = new RecordKeeper(
     root,
@@ -36,9 +33,23 @@ export async function startForeground(spec: PodSpec, root: string, opts: PodOpti
     },
     warn,
   )
+  // Checked and recorded under the root's lock: a second start sees this pod's ports.
+  await withLock(join(root, '.lock'), () => {
+    assertHostPortsFree(root, spec)
+    try {
+      mkdirSync(dir, { mode: 0o711 })
+    } catch (e) {
+      throw PodError.system('state.mkdir', e, dir)
+    }
+    try {
+      writeRecord(root, keeper.record)
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
+  })
   let pod: Pod
   try {
-    writeRecord(root, keeper.record)
     pod = await Pod.start(spec, {
       ...opts,
       stateRoot: root,

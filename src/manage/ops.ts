@@ -8,7 +8,6 @@ import { detachFromRecord } from '../net/index.js'
 import {
   displayPhase,
   isAlive,
-  isReady,
   podDir,
   processesByPod,
   readRecord,
@@ -23,8 +22,9 @@ import {
   type PodRecord,
   type ProcessIdentity,
 } from '../state/index.js'
-import { isSidecar, signalNumber } from '../spec/index.js'
+import { signalNumber } from '../spec/index.js'
 import { killContainers, writeStopRequest } from './stop-request.js'
+import { kubePod } from './kube-pod.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const isEnded = (r: PodRecord) => r.phase === 'Succeeded' || r.phase === 'Failed'
@@ -203,55 +203,14 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
   })
 }
 
-/** The pod as JSON in Kubernetes shape, plus ours (`podLaunch`). */
+/** The pod as Kubernetes would show it (kubectl get pod -o json), ours under `podLaunch`. */
 export function inspectPod(root: string, ref: string): Record<string, unknown> {
-  const { id, record: r, error } = resolvePod(root, ref)
+  const { record: r, error } = resolvePod(root, ref)
   if (!r) throw error!
-  const live = isAlive(r.supervisor)
-  // ContainersReady counts the sidecars too (kubelet 1.29+).
-  const beside = runningContainerStatuses(r)
-  const unready = beside.filter(s => !isReady(s)).map(s => s.name)
-  const allReady = r.containerStatuses.length > 0 && unready.length === 0
-  const sidecar = (name: string) => r.spec.initContainers.some(c => c.name === name && isSidecar(c))
-  // Initialized: every plain init container exited 0 and every sidecar started, or the containers have been started.
-  const initDone = r.initContainerStatuses.every(s => (sidecar(s.name) ? s.started === true : 'terminated' in s.state && s.state.terminated.exitCode === 0))
-  const appStarted = r.containerStatuses.some(s => !('waiting' in s.state) || s.restartCount > 0)
-  // kubelet's shape: a False condition says which containers hold it back.
-  const cond = (type: string, ok: boolean, why?: { reason: string; message: string }) => ({ type, status: ok ? 'True' : 'False', ...(!ok && why) })
-  const notReady = { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` }
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: r.name, namespace: r.namespace, uid: r.id, labels: r.spec.labels, annotations: r.spec.annotations, creationTimestamp: r.createdAt },
-    spec: r.spec,
-    status: {
-      phase: displayPhase(r, live),
-      ...(r.error && { message: r.error.message }),
-      conditions: [
-        cond('PodScheduled', true),
-        cond('Initialized', initDone || appStarted),
-        cond('ContainersReady', allReady, notReady),
-        cond('Ready', allReady, notReady),
-      ],
-      podIP: r.podIP,
-      podIPs: (r.podIPs ?? (r.podIP ? [r.podIP] : [])).map(ip => ({ ip })),
-      startTime: r.startTime,
-      initContainerStatuses: r.initContainerStatuses,
-      containerStatuses: r.containerStatuses.map(s => ({ ...s, ready: isReady(s) })),
-    },
-    podLaunch: {
-      id,
-      dir: podDir(root, id),
-      supervisor: r.supervisor && { ...r.supervisor, alive: live },
-      pause: r.pause,
-      cgroups: r.cgroups,
-      // kubelet's events for the pod, as kubectl describe lists them (image pulls...).
-      events: r.events ?? [],
-    },
-  }
+  return kubePod(root, r)
 }
 
-/** cpu, memory, pids per container and for the pod, read from its cgroups. */
+/** cpu, memory, pids per container and for the pod, read from its cgroups (throws `stats` when the pod is not running). */
 export function podStats(root: string, ref: string): { name: string; stats: CgroupStats }[] {
   const { record: r, error } = resolvePod(root, ref)
   if (!r) throw error!

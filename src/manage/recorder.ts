@@ -1,13 +1,17 @@
 // A pod's record kept by its owner (the supervisor of a detached pod, the CLI
 // process of a foreground one): the cgroup plan before any cgroup or process
 // exists, then a snapshot after every lifecycle event. So whatever moment the
-// owner dies at, rm --force and gc find everything the pod made.
+// owner dies at, rm --force and gc find everything the pod made. The record
+// also carries what kubelet would publish: the pod's conditions with their
+// transition times and its events.
 import { existsSync } from 'node:fs'
 import { crashPoint } from '../crash-point.js'
 import { imagePullView, type ImagePullEvent, type Pod, type PodEvent, type PodOptions } from '../pod/index.js'
 import { addEvent, podDir, processIdentity, writeRecord, type PodRecord, type WaitingReason } from '../state/index.js'
 import { containerFieldPath, podSnapshot, waitingStatuses } from './snapshot.js'
 import { describeFailure, type PodError } from '../errors.js'
+import { updateConditions } from './conditions.js'
+import { kubeletEvents, stoppingEvents } from './events.js'
 
 export class RecordKeeper {
   private pod?: Pod
@@ -30,6 +34,7 @@ export class RecordKeeper {
   /** Write the record now; a failure is a warning (teardown never waits on a record write), once until a write succeeds. */
   save(): void {
     if (this.pod) this.record = podSnapshot(this.pod, this.record)
+    this.record = { ...this.record, conditions: updateConditions(this.record) }
     if (!existsSync(podDir(this.root, this.record.id))) return // removed with the pod
     try {
       writeRecord(this.root, this.record)
@@ -53,10 +58,23 @@ export class RecordKeeper {
     if (e.type === 'image-pull') return this.onImagePull(e)
     if (e.type === 'sandbox-started') this.record.pause = { ...processIdentity(e.pid), namespaces: e.namespaces }
     // kubelet records SandboxChanged (Normal) on the pod when it re-creates a dead sandbox.
-    if (e.type === 'sandbox-changed')
-      this.record = { ...this.record, events: addEvent(this.record.events ?? [], { type: 'Normal', reason: e.reason, message: e.message }) }
+    if (e.type === 'sandbox-changed') this.addEvents([{ type: 'Normal', reason: e.reason, message: e.message }])
+    this.addEvents(kubeletEvents(e, this.record))
     this.save()
     if (e.type === 'sandbox-started') crashPoint('sandbox-recorded')
+  }
+
+  /** kubelet's events for these, counted with the ones before (state/events.ts). */
+  private addEvents(added: Parameters<typeof addEvent>[1][]): void {
+    let events = this.record.events ?? []
+    for (const ev of added) events = addEvent(events, ev)
+    this.record = { ...this.record, events }
+  }
+
+  /** A stop was asked for: kubelet's `Killing` event for each running container. */
+  stopping(): void {
+    this.addEvents(stoppingEvents(this.record))
+    this.save()
   }
 
   /** The containers' Waiting reasons and kubelet's events while the images are pulled. */

@@ -64,6 +64,7 @@ export async function supervise(root: string, id: string, reportFd = 3): Promise
   const stopRequested = () => {
     const req = readStopRequest(dir)
     log(`stop requested: ${JSON.stringify(req)}`)
+    keeper.stopping()
     crashPoint('stop-requested')
     if (pod) void pod.stop(req)
     else {

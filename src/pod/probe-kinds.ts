@@ -68,7 +68,7 @@ export function connectInPod(netnsFd: number | undefined, host: string, port: nu
       } else resolve(s)
     }
     const onError = (e: Error) => done(new Error(`${where}: connect: ${errText(e)}`))
-    const onAbort = () => done(new Error(`${where}: probe stopped`))
+    const onAbort = () => done(new Error(`${where}: stopped`))
     const timer = setTimeout(() => done(new Error(`${where}: i/o timeout`)), timeoutMs)
     signal.addEventListener('abort', onAbort)
     s.on('error', onError)

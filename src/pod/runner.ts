@@ -113,6 +113,8 @@ export class ContainerRunner {
       ready: false,
       stopSignal: stopSignalOf(spec, ctx.sandbox.images.get(spec.name)).signal,
     }
+    const image = ctx.sandbox.images.get(spec.name)
+    if (image?.kind === 'layers' && image.imageID) this.status.imageID = image.imageID
     this.backoff = new Backoff(ctx.backoff)
   }
 

@@ -16,7 +16,7 @@ import { PodError } from '../errors.js'
 import { attachNetwork, planNetwork, type NetworkOptions, type NetworkPlan } from '../net/index.js'
 import { prepareVolumes, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource } from '../rootfs/index.js'
 import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../seccomp/index.js'
-import { readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
+import { formatBytes, readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { checkPodConfig } from './config.js'
 import type { NsType } from '../spawn/index.js'
 import { stopProcess } from '../spawn/index.js'
@@ -102,6 +102,28 @@ export function sysctlError(e: unknown, spec: PodSpec, plan: SpawnPlan): unknown
     cause: e,
     hint: `check the name and value (inside a pod: cat ${sysctlPath(s.name)}); see sysctl(8)`,
   })
+}
+
+/**
+ * pause's namespaces could not be opened: it died at once. Say why, and a
+ * pod memory limit too small even for pause (the kernel's OOM kill in the
+ * pod cgroup) by name, rather than the missing /proc file.
+ */
+async function pauseDied(e: unknown, spec: PodSpec, pause: HostedProcess, cgroups: PodCgroups): Promise<unknown> {
+  const exit = await Promise.race([pause.exited, new Promise<undefined>(res => setTimeout(res, 1000, undefined))])
+  if (!exit) return e
+  const limits = spec.containers.map(c => c.resources.limits.memoryBytes)
+  const podLimit = limits.every(l => l !== undefined) ? limits.reduce((n, l) => n + l, 0) : undefined
+  // The kill is counted in pause's cgroup or, where the kernel counts it at the limit's level only, the pod's.
+  const oom = exit.signal === 'SIGKILL' && (exit.oomKilled || (await cgroups.oomKilledAfterExit('pause')) || cgroups.oomKilled('pod'))
+  if (oom && podLimit !== undefined) {
+    return new PodError(
+      `sandbox.start: ${spec.name}: pause (pid ${pause.pid}) was killed by the pod's memory limit: ${formatBytes(podLimit)}, the sum of its containers' limits.memory, is too small to start the pod`,
+      { step: 'sandbox.start', code: 'OOMKilled', cause: e, hint: 'raise resources.limits.memory: the pod cgroup holds pause and every container' },
+    )
+  }
+  const how = exit.signal ? `was killed by ${exit.signal}${oom ? ' (an OOM kill in the pod cgroup)' : ''}` : `exited with code ${exit.exitCode}`
+  return new PodError(`sandbox.start: ${spec.name}: pause (pid ${pause.pid}) ${how} as it started`, { step: 'sandbox.start', code: 'ESRCH', cause: e })
 }
 
 const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
@@ -277,7 +299,13 @@ export class PodSandbox {
       pause.kill('SIGKILL')
       await pause.exited
     })
-    for (const [type, fd] of openNamespaces(pause.pid, this.plan.unshare)) this.shared.set(type, fd)
+    let opened: Map<NsType, number>
+    try {
+      opened = openNamespaces(pause.pid, this.plan.unshare)
+    } catch (e) {
+      throw await pauseDied(e, spec, pause, this.cgroups)
+    }
+    for (const [type, fd] of opened) this.shared.set(type, fd)
     this.running.push('close namespace fds', () => closeAll(this.shared))
     this.namespaces = namespaceInodes(pause.pid)
   }

@@ -6,9 +6,10 @@ import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
 import type { PodImage } from './images/registry/index.js'
-import { DEFAULT_STATE_ROOT, listImages, lookupImage, resolveImageUser, type ImageConfig } from './images/index.js'
+import { DEFAULT_STATE_ROOT, listImages, lookupImage, missingImageHint, resolveImageUser, type ImageConfig } from './images/index.js'
 
-export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig }
+/** `imageID`: what kubelet reports as a container's imageID (the repo digest, else the config digest). */
+export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig; imageID?: string }
 
 export interface ImageOptions {
   /** `host`: run a container whose image is not found locally on the host view (with a warning). */
@@ -24,7 +25,7 @@ export interface ImageOptions {
 function lookupStore(root: string, name: string): ImageSource | undefined {
   try {
     const img = lookupImage(root, name)
-    return { kind: 'layers', layers: img.layers, config: img.config }
+    return { kind: 'layers', layers: img.layers, config: img.config, imageID: img.names.find(n => n.includes('@')) ?? img.id }
   } catch (e) {
     if ((e as PodError).code === 'IMAGE_NOT_FOUND') return undefined
     throw e
@@ -37,7 +38,7 @@ function neverPull(image: string, where: string): PodError {
     step: 'image.resolve',
     code: 'ErrImageNeverPull',
     exitCode: 1,
-    hint: `import it first (pod-launch image import FILE ${image}), or run with --image-fallback host`,
+    hint: `${missingImageHint(image)}; or run with --image-fallback host`,
   })
 }
 
@@ -77,7 +78,7 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
       step: 'image.resolve',
       code: 'IMAGE_NOT_FOUND',
       exitCode: 1,
-      hint: `import it (pod-launch image import FILE ${image}), use image: host or a directory, or run with --image-fallback host`,
+      hint: `${missingImageHint(image)}; image: host runs it on the host's filesystem, --image-fallback host does that for missing images`,
     },
   )
 }

@@ -26,7 +26,7 @@ export {
   type ObjectRef,
 } from './config-refs.js'
 export { generateName, podTemplateHash, WORKLOADS } from './workloads.js'
-export { parseQuantity, quantityMilli, quantityValue, type Quantity } from './quantity.js'
+export { formatBytes, parseQuantity, quantityMilli, quantityValue, type Quantity } from './quantity.js'
 export { isSidecar } from './container.js'
 export { CAPABILITIES, DEFAULT_CAPABILITIES, capabilityMasks, type SeccompProfileRef } from './security.js'
 export { resolveEnv, resolveContainerEnv, containerArgv, fieldValue, type ResolvedEnv, type RuntimeFacts } from './env.js'

@@ -52,3 +52,15 @@ export function quantityValue(q: Quantity): number {
 export function quantityMilli(q: Quantity): number {
   return Number(ceilDiv(q.nanos, 1_000_000n))
 }
+
+/** Bytes as Kubernetes would write them back: the largest binary suffix that divides them (`64Mi`, `600Ki`), else a plain number. */
+export function formatBytes(bytes: number): string {
+  for (const [suffix, n] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const)
+    if (bytes >= n && bytes % n === 0) return `${bytes / n}${suffix}`
+  return String(bytes)
+}

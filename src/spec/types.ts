@@ -223,6 +223,8 @@ export interface PodSpec {
   securityContext: PodSecurity
   /** spec.os: only linux pods run here. */
   os?: { name: 'linux' }
+  /** The manifest's spec as written, unknown fields dropped: what `inspect` prints, with the API server's defaults. */
+  manifestSpec?: Record<string, unknown>
 }
 
 export interface SpecProblem {

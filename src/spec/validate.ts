@@ -169,6 +169,7 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
     volumes,
     securityContext: podSecurity,
     ...(os ? { os: { name: os } } : {}),
+    manifestSpec: manifestSpec(spec, c.unsupported),
   })
   return { result: { spec: pod, unsupported: c.unsupported, warnings: [] }, problems: [] }
 }
@@ -204,6 +205,20 @@ function checkResourceRefs(c: Checker, spec: Record<string, unknown>, names: Set
     })
   }
   for (const { item, path } of rawDownwardItems(spec.volumes)) check((item as { resourceFieldRef?: unknown })?.resourceFieldRef, `${path}.resourceFieldRef`)
+}
+
+/** The spec as written, for `inspect` to print as the API server stores it: unknown fields dropped (as it drops them). */
+function manifestSpec(spec: Record<string, unknown>, unsupported: string[]): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(spec)) as Record<string, unknown>
+  for (const u of unsupported) {
+    const m = /^spec\.(.+) \(unknown field\)$/.exec(u)
+    if (!m) continue
+    const keys = [...m[1].matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map(k => k[1] ?? Number(k[2]))
+    let at: unknown = copy
+    for (const k of keys.slice(0, -1)) at = (at as Record<string | number, unknown> | undefined)?.[k]
+    if (typeof at === 'object' && at !== null) delete (at as Record<string | number, unknown>)[keys[keys.length - 1]]
+  }
+  return copy
 }
 
 function deepFreeze<T>(v: T): T {

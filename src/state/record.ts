@@ -15,6 +15,15 @@ export type ContainerRecord = Stored<ContainerStatus> & {
   plan?: SpawnPlan
 }
 
+/** A pod condition as kubelet reports it (core/v1 PodCondition). */
+export interface PodCondition {
+  type: string
+  status: 'True' | 'False'
+  reason?: string
+  message?: string
+  lastTransitionTime: string
+}
+
 /** The pod's cgroups: the plan applied and the directories made (per hierarchy). */
 export interface CgroupsRecord {
   plan?: CgroupPlan
@@ -43,6 +52,8 @@ export interface PodRecord {
   podIPs?: string[]
   initContainerStatuses: ContainerRecord[]
   containerStatuses: ContainerRecord[]
+  /** status.conditions with their transition times (manage/conditions.ts). */
+  conditions?: PodCondition[]
   /** kubelet's events for the pod (image pulls...), newest last. */
   events?: EventRecord[]
 }

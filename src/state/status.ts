@@ -34,6 +34,8 @@ export interface ContainerStatus {
   ready: boolean
   /** Host pid of the current (or last) main process. */
   pid?: number
+  /** The image as kubelet reports it: repo digest or config digest (none for host and directory images). */
+  imageID?: string
   /** The CRI log file of the current (or last) run. */
   logPath?: string
   /** The signal a graceful stop sends first (1.33 status: lifecycle.stopSignal, the image's StopSignal, or SIGTERM). */

@@ -48,13 +48,13 @@ t.test('the full cycle: run -d, ps, inspect, logs -f across a restart, exec, sto
   t.match(id, /^[0-9a-f-]{36}$/, 'prints the pod id')
 
   const ps = await cli(root, 'ps', '--json')
-  t.match(JSON.parse(ps.stdout), [{ pod: name, id: id.slice(0, 12), phase: 'Running' }])
+  t.match(JSON.parse(ps.stdout), [{ pod: name, id, phase: 'Running' }])
 
   const inspect = JSON.parse((await cli(root, 'inspect', name)).stdout)
   t.equal(inspect.status.phase, 'Running')
   t.equal(inspect.metadata.uid, id)
   t.ok(inspect.podLaunch.pause.pid > 0)
-  t.ok(inspect.status.containerStatuses.find((c: { name: string }) => c.name === 'side').pid > 0)
+  t.ok(inspect.podLaunch.containers.side.pid > 0)
 
   // logs -f by id prefix: the first run's lines, then the restarted run's.
   const follow = spawn(process.execPath, [BIN, '--root', root, 'logs', '-f', '-c', 'web', id.slice(0, 8)])
@@ -66,7 +66,7 @@ t.test('the full cycle: run -d, ps, inspect, logs -f across a restart, exec, sto
   t.match(followed, /^start\nmore\nstart\n/, 'logs -f followed the restart into the next log file')
 
   // exec joins the container's namespaces.
-  const side = inspect.status.containerStatuses.find((c: { name: string }) => c.name === 'side')
+  const side = inspect.podLaunch.containers.side
   const exec = await cli(root, 'exec', name, '-c', 'side', '--', 'sh', '-c', 'for n in uts ipc net pid mnt; do readlink /proc/self/ns/$n; done; exit 7')
   t.equal(exec.code, 7, 'the exit code passes through')
   const want = ['uts', 'ipc', 'net', 'pid', 'mnt'].map(n => `${n}:[${statSync(`/proc/${side.pid}/ns/${n}`).ino}]`)

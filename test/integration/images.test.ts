@@ -288,7 +288,7 @@ t.test('a missing image lists the images there are and how to import one', { ski
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     message: /^image\.resolve: nginx: no such image in the local store \(.*\); available: busybox:latest \(sha256:[0-9a-f]{12}\)$/,
-    hint: /pod-launch image import FILE \[name:tag\]/,
+    hint: /^pull it: pod-launch image pull nginx; or import .*docker save nginx .*skopeo copy docker:\/\/nginx docker-archive:img\.tar:nginx\), then pod-launch image import img\.tar$/,
   })
 })
 

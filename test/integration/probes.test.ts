@@ -502,10 +502,11 @@ t.test('ps shows READY n/m and inspect the Ready and ContainersReady conditions 
   t.equal(await until('side ready', async () => ((await ps()) === '1/2' ? '1/2' : undefined)), '1/2')
   let inspect = JSON.parse((await cli(root, 'inspect', name)).stdout)
   t.match(inspect.status.conditions, [
-    { type: 'PodScheduled' },
+    { type: 'PodReadyToStartContainers', status: 'True' },
     { type: 'Initialized', status: 'True' },
-    { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' },
     { type: 'Ready', status: 'False' },
+    { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' },
+    { type: 'PodScheduled' },
   ])
   t.same(
     inspect.status.containerStatuses.map((s: { ready: boolean }) => s.ready),
@@ -514,9 +515,9 @@ t.test('ps shows READY n/m and inspect the Ready and ContainersReady conditions 
   writeFileSync(join(root, id, 'shm', 'ready'), '')
   t.equal(await until('app ready', async () => ((await ps()) === '2/2' ? '2/2' : undefined)), '2/2')
   inspect = JSON.parse((await cli(root, 'inspect', name)).stdout)
-  t.match(inspect.status.conditions.slice(2), [
-    { type: 'ContainersReady', status: 'True' },
+  t.match(inspect.status.conditions.slice(2, 4), [
     { type: 'Ready', status: 'True' },
+    { type: 'ContainersReady', status: 'True' },
   ])
   t.equal((await cli(root, 'stop', name)).code, 0)
 })

@@ -257,12 +257,14 @@ t.test('detached: ps counts the sidecar in READY, inspect shows it in initContai
   const ps = JSON.parse((await cli(root, 'ps', '--json')).stdout)
   t.match(ps, [{ pod: name, phase: 'Running', ready: '2/2', restarts: 0 }], 'READY counts the sidecar, as kubectl does')
   const inspect = JSON.parse((await cli(root, 'inspect', name)).stdout)
-  t.match(inspect.status.initContainerStatuses, [{ name: 'proxy', sidecar: true, started: true, ready: true, restartCount: 0, state: { running: {} } }])
+  t.match(inspect.status.initContainerStatuses, [{ name: 'proxy', started: true, ready: true, restartCount: 0, state: { running: {} } }])
+  t.match(inspect.podLaunch.containers.proxy, { sidecar: true })
   t.match(inspect.status.conditions, [
-    { type: 'PodScheduled', status: 'True' },
+    { type: 'PodReadyToStartContainers', status: 'True' },
     { type: 'Initialized', status: 'True' },
-    { type: 'ContainersReady', status: 'True' },
     { type: 'Ready', status: 'True' },
+    { type: 'ContainersReady', status: 'True' },
+    { type: 'PodScheduled', status: 'True' },
   ])
   const exec = await cli(root, 'exec', name, '-c', 'proxy', '--', 'sh', '-c', 'echo in $(cat /proc/1/cmdline | tr "\\0" " ")')
   t.equal(exec.code, 0, exec.stderr)

@@ -185,7 +185,7 @@ t.test('attach with stdinOnce: our input, then EOF when the session ends; the co
 t.test('attach names a missing container and a pod that is not running', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('attach-bad')
-  const file = pod(t, name, [{ name: 'main', command: ['sh', '-c', 'echo done'] }])
+  const file = pod(t, name, [{ name: 'main', command: ['sh', '-c', 'echo done'], stdin: true }])
   const run = await cli(root, ['run', '-d', file])
   t.equal(run.code, 0, run.stderr)
   const missing = await cli(root, ['attach', name, '-c', 'nope'])

@@ -30,10 +30,16 @@ export function lookupImage(root: string = DEFAULT_STATE_ROOT, name: string): Im
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     path: p.store,
-    hint:
-      'pull it (pod-launch image pull NAME), or import it with pod-launch image import FILE [name:tag] ' +
-      '(FILE from docker save, podman save, or skopeo copy ... oci-archive:FILE)',
+    hint: missingImageHint(name),
   })
+}
+
+/** The real ways to get an image into the store, for every "no such image" error. */
+export function missingImageHint(name: string): string {
+  return (
+    `pull it: pod-launch image pull ${name}; or import an archive made elsewhere: docker save ${name} -o img.tar ` +
+    `(or skopeo copy docker://${name} docker-archive:img.tar:${name}), then pod-launch image import img.tar`
+  )
 }
 
 /** Every image in the store, sorted by id. */

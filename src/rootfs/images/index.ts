@@ -2,7 +2,7 @@
 // docker-archives, resolve names as Kubernetes does, list and remove.
 // The container start takes ImageRecord.layers as overlayfs lowerdirs.
 export { importImage, importImages, type ImportOptions } from './import.js'
-export { lookupImage, listImages, removeImage, inspectImage, type Removed, type RemoveOptions, type ImageInspect } from './catalog.js'
+export { lookupImage, missingImageHint, listImages, removeImage, inspectImage, type Removed, type RemoveOptions, type ImageInspect } from './catalog.js'
 export { beginIngest, Ingest, type NewImage, type IngestOptions } from './ingest.js'
 export { gcImageStore, type StoreGcAction } from './store-gc.js'
 export { DEFAULT_LIMITS, LAYER_LIMIT_ENV, IMAGE_LIMIT_ENV, parseSize, sizeLimits, type SizeLimits } from './limits.js'

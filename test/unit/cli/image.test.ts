@@ -47,7 +47,7 @@ t.test('image rm of a missing image exits 1 naming what there is and how to impo
   t.equal(await main(['image', 'rm', 'alpine', '--root', root], c.io), 1)
   t.match(
     c.err(),
-    /^pod-launch: image\.resolve: alpine: no such image in the local store \(.*\); available: busybox:latest \(sha256:aaaaaaaaaaaa\)\nhint: .*pod-launch image import FILE \[name:tag\]/,
+    /^pod-launch: image\.resolve: alpine: no such image in the local store \(.*\); available: busybox:latest \(sha256:aaaaaaaaaaaa\)\nhint: pull it: pod-launch image pull alpine; or import an archive made elsewhere: docker save alpine -o img\.tar \(or skopeo copy docker:\/\/alpine docker-archive:img\.tar:alpine\), then pod-launch image import img\.tar\n$/,
   )
 })
 

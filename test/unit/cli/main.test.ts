@@ -44,7 +44,7 @@ t.test('an unknown command is a usage error naming the nearest command, exit 2',
   const c = io()
   t.equal(await main(['sp'], c.io), 2)
   t.equal(c.err(), "pod-launch: unknown command 'sp' (did you mean 'ps'?)\nhint: pod-launch --help\n")
-  for (const word of ['pull', 'events', 'completely']) {
+  for (const word of ['pull', 'cpp', 'completely']) {
     const d = io()
     t.equal(await main([word, 'x'], d.io), 2, word)
     t.match(d.err(), new RegExp(`^pod-launch: unknown command '${word}'`))
@@ -89,7 +89,7 @@ t.test('POD_LAUNCH_ROOT is the state root when --root is not given', async t => 
   const root = t.testdir({ [id]: { 'pod.json': 'not json' } })
   const c = io()
   t.equal(await main(['ps', '--json'], c.io, { POD_LAUNCH_ROOT: root }), 0)
-  t.match(c.out(), /"id": "0123abcd-000"/)
+  t.match(c.out(), /"id": "0123abcd-0000-4000-8000-000000000000"/, 'the full id')
   const d = io()
   t.equal(await main(['ps', '--json', '--root', t.testdir()], d.io, { POD_LAUNCH_ROOT: root }), 0)
   t.equal(d.out(), '[]\n')

@@ -33,7 +33,7 @@ t.test('a missing image names what the store holds and how to import', async t =
     step: 'image.resolve',
     code: 'IMAGE_NOT_FOUND',
     message: `image.resolve: alpine:3: no such image in the local store (${join(root, 'images')}); available: busybox:latest (sha256:aaaaaaaaaaaa); quay.io/x/y:1 (sha256:bbbbbbbbbbbb)`,
-    hint: /pod-launch image import FILE \[name:tag\]/,
+    hint: /^pull it: pod-launch image pull alpine:3; or import an archive made elsewhere: docker save alpine:3 -o img\.tar \(or skopeo copy docker:\/\/alpine:3 docker-archive:img\.tar:alpine:3\), then pod-launch image import img\.tar$/,
   })
   t.throws(() => lookupImage(t.testdir({}), 'busybox'), { message: /available: none$/ })
   t.throws(() => lookupImage(root, 'busybox:2'), { code: 'IMAGE_NOT_FOUND' })
