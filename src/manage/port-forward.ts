@@ -83,7 +83,8 @@ export async function portForward(root: string, ref: string, pairs: PortPair[], 
     if (!isAlive(pause)) stop(`lost connection to pod ${r.name}: its sandbox is gone`)
   }, 500)
 
-  const forward = (local: number, remote: number) => (client: Socket) => {
+  const forward = (server: Server, remote: number) => (client: Socket) => {
+    const local = (server.address() as { port: number }).port
     on.connection(local)
     sockets.add(client)
     client.on('error', () => {})
@@ -113,7 +114,7 @@ export async function portForward(root: string, ref: string, pairs: PortPair[], 
       // kubectl's `localhost`: 127.0.0.1, and ::1 where the host has IPv6.
       const expanded = addresses.flatMap(a => (a === 'localhost' ? [{ a: '127.0.0.1' }, { a: '::1', optional: true }] : [{ a }]))
       for (const { a: address, optional } of expanded) {
-        const server = createServer({ pauseOnConnect: true }, forward(local, p.remote))
+        const server: Server = createServer({ pauseOnConnect: true }, client => forward(server, p.remote)(client))
         const ok = await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
           server.listen(local, address, () => resolve())

@@ -218,7 +218,7 @@ t.test("logs: the default container with kubectl's note, --all-containers with [
   const name = uniqueName('logs')
   await runDetached(t, root, {
     ...manifest(name, [
-      { name: 'a', command: ['sh', '-c', 'echo a1; echo a2; sleep 3; echo a3; sleep 600'] },
+      { name: 'a', command: ['sh', '-c', 'echo a1; echo a2; sleep 5; echo a3; sleep 600'] },
       { name: 'b', command: ['sh', '-c', 'echo b1; sleep 600'] },
     ]),
     metadata: { name, annotations: { 'kubectl.kubernetes.io/default-container': 'b' } },
@@ -232,8 +232,14 @@ t.test("logs: the default container with kubectl's note, --all-containers with [
   t.equal(all.stderr, '', 'no note: no container was chosen for you')
   const prefixed = await cli(root, 'logs', name, '-c', 'a', '--prefix', '--tail', '1')
   t.equal(prefixed.stdout, `[pod/${name}/a] a3\n`)
-  const recent = await cli(root, 'logs', name, '-c', 'a', '--since', '2s')
-  t.equal(recent.stdout, 'a3\n', 'only the line of the last 2 s (a1, a2 came 3 s before a3)')
+  const stamped = (await cli(root, 'logs', name, '-c', 'a', '--timestamps', '--tail', '1')).stdout
+  const a3At = stamped.split(' ')[0]
+  t.equal((await cli(root, 'logs', name, '-c', 'a', '--since-time', a3At)).stdout, 'a3\n', 'from the time a3 was written')
+  // A window that reaches back to a3 (and 2.5 s more) but not to a1 and a2, 5 s before it.
+  const window = Math.ceil((Date.now() - Date.parse(a3At) + 2500) / 1000)
+  const recent = await cli(root, 'logs', name, '-c', 'a', '--since', `${window}s`)
+  t.equal(recent.stdout, 'a3\n', `--since ${window}s: only a3`)
+  t.equal((await cli(root, 'logs', name, '-c', 'a', '--since', '1h')).stdout, 'a1\na2\na3\n')
   const future = await cli(root, 'logs', name, '--all-containers', '--since-time', new Date(Date.now() + 60_000).toISOString())
   t.equal(future.stdout, '')
   const both = await cli(root, 'logs', name, '-c', 'a', '--all-containers')

@@ -1,6 +1,6 @@
-// cp and port-forward against running containers, and what the CLI refuses or
-// explains at start: a hostPort a live pod holds, a memory limit too small
-// for pause or the container, attach to a container with nothing to attach.
+// cp and port-forward against running containers, and what the CLI refuses
+// at once: a hostPort a live pod holds, attach to a container with nothing to
+// attach to. (A memory limit too small to start: memory-limit-start.test.ts.)
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
@@ -44,14 +44,15 @@ t.test('cp: a file and a directory into a running container and back out, as kub
   t.equal((await cli(root, 'cp', `${name}:/etc/hostname`, out)).code, 0)
   t.equal(readFileSync(join(out, 'hostname'), 'utf8').trim(), name, "into the existing directory: the container's /etc/hostname")
 
-  // A symlink in the container that points at the host's view of a path stays a link: nothing is written through it.
+  // A symlink in the container naming a host path, then a file "through" it: nothing lands outside the destination.
   t.equal((await cli(root, 'exec', name, '--', 'sh', '-c', `mkdir -p /tmp/evil && ln -s ${out} /tmp/evil/link`)).code, 0)
   t.equal((await cli(root, 'cp', `${name}:/tmp/evil`, join(out, 'evil'))).code, 0)
-  t.equal(readlinkSync(join(out, 'evil', 'link')), out, 'copied as a link')
+  t.notOk(readlinkSync(join(out, 'evil', 'link')).startsWith('/'), 'the link is copied made relative (node-tar), never to the host path')
+  t.same(readdirSync(out).sort(), ['back.txt', 'evil', 'hostname', 'tree2'], 'nothing written beside the destination')
 
   const missing = await cli(root, 'cp', `${name}:/no/such`, out)
   t.equal(missing.code, 1)
-  t.match(missing.stderr, /^pod-launch: cp: .*\/no\/such.*: tar in the container exited 1: .*No such file or directory/)
+  t.match(missing.stderr, /^pod-launch: cp: .*\/no\/such.*: tar in the container exited \d+: .*No such file or directory/)
   const both = await cli(root, 'cp', join(dir, 'hello.txt'), join(out, 'x'))
   t.equal(both.code, 2)
   t.match(both.stderr, /cp: one side is POD:PATH and the other a local path/)
@@ -129,35 +130,6 @@ t.test('a hostPort a live pod holds is refused before anything is made; free aga
   t.equal((await cli(root, 'rm', '--force', a)).code, 0)
   const again = await cli(root, 'run', '-d', file)
   t.equal(again.code, 0, again.stderr)
-})
-
-t.test('a memory limit too small for pause, or for the container, says so, naming the limit', { skip }, async t => {
-  const root = newRoot(t)
-  const tiny = writeManifest(t, manifest(uniqueName('oom-pause'), [{ name: 'c', command: ['sleep', '5'], resources: { limits: { memory: '64Ki' } } } as never]))
-  const r = await cli(root, 'run', tiny)
-  t.equal(r.code, 1)
-  t.match(
-    r.stderr,
-    /^pod-launch: sandbox\.start: .*: pause \(pid \d+\) was killed by the pod's memory limit: 64Ki, the sum of its containers' limits\.memory, is too small to start the pod\n/,
-  )
-  t.match(r.stderr, /hint: raise resources\.limits\.memory/)
-  t.notMatch(r.stderr, /ns\.open/)
-  t.same(
-    readdirSync(root).filter(d => !d.startsWith('.')),
-    [],
-    'nothing left',
-  )
-  // Enough for pause (the pod total), too little for a shell in the container.
-  const small = manifest(uniqueName('oom-c'), [
-    {
-      name: 'c',
-      command: ['sh', '-c', 'echo started; x=$(head -c 8000000 /dev/zero | tr "\\0" a); echo never'],
-      resources: { limits: { memory: '4Mi' } },
-    } as never,
-  ])
-  const c = await cli(root, 'run', writeManifest(t, small))
-  t.equal(c.code, 137, c.stderr)
-  t.match(c.stderr, /c +Terminated +OOMKilled +137 \(SIGKILL\) +0 +killed at its memory limit \(limits\.memory 4Mi\)/)
 })
 
 t.test('attach to a container with neither stdin nor tty says so at once', { skip }, async t => {

@@ -135,7 +135,7 @@ const MISTAKES: Mistake[] = [
   },
   {
     what: '16. a memory limit too small to start',
-    kernel: ['test/integration/cli-tools.test.ts', 'a memory limit too small for pause, or for the container, says so'],
+    kernel: ['test/integration/memory-limit-start.test.ts', 'a memory limit too small for pause, or for the container, says so'],
   },
   {
     what: '17. not root: one clear message, not EACCES from scandir',
