@@ -1,4 +1,13 @@
-export { type ContainerRecord, type CgroupsRecord, type PodRecord, type PodCondition, displayPhase, isReady, podStatusText, runningContainerStatuses } from './record.js'
+export {
+  type ContainerRecord,
+  type CgroupsRecord,
+  type PodRecord,
+  type PodCondition,
+  displayPhase,
+  isReady,
+  podStatusText,
+  runningContainerStatuses,
+} from './record.js'
 export { addEvent, MAX_EVENTS, type EventRecord } from './events.js'
 export { writeRecord, readRecord, listPodIds, ensureRoot, withLock } from './store.js'
 export * from './layout.js'

@@ -30,10 +30,10 @@ t.test('ps: -o wide, -o name, -l selectors, --filter, --json summaries and -o js
   await runDetached(t, root, { ...manifest(db, [{ name: 'db', command: ['sleep', '600'] }]), metadata: { name: db, labels: { app: 'db' } } })
 
   const table = await cli(root, 'ps')
-  t.match(table.stdout, /^POD +ID +PHASE +READY +RESTARTS +AGE +IP\n/)
+  t.match(table.stdout, /^POD +ID +READY +STATUS +RESTARTS +AGE +IP\n/)
   const wide = await cli(root, 'ps', '-o', 'wide')
-  t.match(wide.stdout, /^POD +ID +PHASE +READY +RESTARTS +AGE +IP +NODE +OWNER +CONTAINERS +IMAGES\n/)
-  t.match(wide.stdout, new RegExp(`${web} +${webId} +Running +1/1 .* ${hostname()} +run -d \\d+ +app:Running +host\\n`), 'the full id, node, owner, containers')
+  t.match(wide.stdout, /^POD +ID +READY +STATUS +RESTARTS +AGE +IP +NODE +OWNER +CONTAINERS +IMAGES\n/)
+  t.match(wide.stdout, new RegExp(`${web} +${webId} +1/1 +Running .* ${hostname()} +run -d \\d+ +app:Running +host\\n`), 'the full id, node, owner, containers')
   t.equal((await cli(root, 'ps', '-l', 'app=web', '-o', 'name')).stdout, `pod/${web}\n`)
   t.equal((await cli(root, 'ps', '-l', 'app in (web,db),tier!=fe', '-o', 'name')).stdout, `pod/${db}\n`)
   t.equal((await cli(root, 'ps', '-l', '!tier', '--filter', `name=${db.slice(0, 8)}`, '-o', 'name')).stdout, `pod/${db}\n`)
@@ -46,6 +46,7 @@ t.test('ps: -o wide, -o name, -l selectors, --filter, --json summaries and -o js
       id: webId,
       namespace: 'default',
       phase: 'Running',
+      status: 'Running',
       ready: '1/1',
       labels: { app: 'web', tier: 'fe' },
       createdAt: /^\d{4}-/,
@@ -139,7 +140,7 @@ t.test('inspect: the Pod as the API server and kubelet would show it, ours under
   const yaml = parseYaml((await cli(root, 'inspect', name, '-o', 'yaml')).stdout)
   t.same(yaml.spec, pod.spec, 'the same object as YAML')
   t.equal((await cli(root, 'inspect', name, '-o', 'name')).stdout, `pod/${name}\n`)
-  t.match((await cli(root, 'inspect', name, '-o', 'wide')).stdout, new RegExp(`^POD .*\\n${name} +${id} +Running`))
+  t.match((await cli(root, 'inspect', name, '-o', 'wide')).stdout, new RegExp(`^POD .*\\n${name} +${id} +1/1 +Running`))
 })
 
 t.test("events: kubelet's reasons as kubectl describe lists them, counted; stop adds Killing", { skip }, async t => {
