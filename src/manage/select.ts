@@ -77,7 +77,8 @@ export function matchesSelector(labels: Record<string, string>, sel: Selector): 
 }
 
 const FILTER_KEYS = ['name', 'id', 'label', 'phase', 'status', 'namespace'] as const
-const FILTER_HINT = `filters: ${FILTER_KEYS.map(k => `${k}=...`).join(', ')} (label=KEY or label=KEY=VALUE; phase: Pending, Running, Succeeded, Failed, Unknown)`
+const FILTER_HINT =
+  `filters: ${FILTER_KEYS.map(k => `${k}=...`).join(', ')} ` + '(label=KEY or label=KEY=VALUE; phase: Pending, Running, Succeeded, Failed, Unknown)'
 
 /** One --filter: a predicate on a pod. */
 function filterOf(f: string): [string, (p: PodRef) => boolean] {

@@ -118,7 +118,8 @@ async function pauseDied(e: unknown, spec: PodSpec, pause: HostedProcess, cgroup
   const oom = exit.signal === 'SIGKILL' && (exit.oomKilled || (await cgroups.oomKilledAfterExit('pause')) || cgroups.oomKilled('pod'))
   if (oom && podLimit !== undefined) {
     return new PodError(
-      `sandbox.start: ${spec.name}: pause (pid ${pause.pid}) was killed by the pod's memory limit: ${formatBytes(podLimit)}, the sum of its containers' limits.memory, is too small to start the pod`,
+      `sandbox.start: ${spec.name}: pause (pid ${pause.pid}) was killed by the pod's memory limit: ${formatBytes(podLimit)}, ` +
+        "the sum of its containers' limits.memory, is too small to start the pod",
       { step: 'sandbox.start', code: 'OOMKilled', cause: e, hint: 'raise resources.limits.memory: the pod cgroup holds pause and every container' },
     )
   }
