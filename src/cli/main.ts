@@ -64,6 +64,11 @@ function runOptions(y: Argv) {
 
 const podArg = (y: Argv) => y.positional('pod', { type: 'string', describe: 'pod name, id or unique id prefix', demandOption: true })
 const podsArg = (y: Argv) => y.positional('pods', { type: 'string', array: true, describe: 'pod names, ids or unique id prefixes', demandOption: true })
+const CONTAINER_OPTION = {
+  alias: 'c',
+  type: 'string',
+  describe: 'the container (default: the kubectl.kubernetes.io/default-container annotation, else the first)',
+} as const
 const json = (y: Argv) => y.option('json', { type: 'boolean', describe: 'print JSON' })
 
 /** Build the parser: `handle(fn)` wraps each command's handler (the exit code is its result). */
@@ -228,11 +233,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       "a container's logs (kubectl logs): -c, --all-containers, -f, --since, --tail, --prefix",
       y =>
         podArg(y)
-          .option('container', {
-            alias: 'c',
-            type: 'string',
-            describe: 'the container (default: the kubectl.kubernetes.io/default-container annotation, else the first)',
-          })
+          .option('container', CONTAINER_OPTION)
           .option('all-containers', { type: 'boolean', describe: 'every container, init containers first, each line prefixed [container]' })
           .option('follow', { alias: 'f', type: 'boolean', describe: 'keep printing new lines' })
           .option('previous', { alias: 'p', type: 'boolean', describe: "the previous run's logs" })
@@ -289,7 +290,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       'run a command in a running container: exec [-i] [-t] POD [-c C] -- CMD... (-it: a shell on a tty; Ctrl-P Ctrl-Q leaves it)',
       y =>
         podArg(y)
-          .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' })
+          .option('container', CONTAINER_OPTION)
           .option('stdin', { alias: 'i', type: 'boolean', describe: 'pass our stdin to the command (else it reads /dev/null)' })
           .option('tty', { alias: 't', type: 'boolean', describe: 'a terminal made in the container: raw input, window size, Ctrl-P Ctrl-Q detaches' }),
       h(async (a, g) => {
@@ -306,7 +307,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         y
           .positional('src', { type: 'string', demandOption: true, describe: 'POD:PATH or a local path' })
           .positional('dest', { type: 'string', demandOption: true, describe: 'a local path or POD:PATH' })
-          .option('container', { alias: 'c', type: 'string', describe: 'the container (default: the first)' }),
+          .option('container', CONTAINER_OPTION),
       h(async (a, g) => {
         const { copyFromPod, copyToPod, parseCpArg } = await import('../index.js')
         const src = parseCpArg(String(a.src))
