@@ -27,6 +27,13 @@ export function writeManifest(t: T, m: object): string {
   return file
 }
 
+/** `run -d` of manifest `m`; the pod's id, or throws with run's stderr. */
+export async function runDetached(t: T, root: string, m: object): Promise<string> {
+  const run = await cli(root, 'run', '-d', writeManifest(t, m))
+  if (run.code !== 0) throw new Error(`run -d: ${run.stderr}`)
+  return run.stdout.trim()
+}
+
 export interface PodRecordLite {
   id: string
   phase: string

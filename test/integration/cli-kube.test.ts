@@ -7,17 +7,9 @@ import { parse as parseYaml } from 'yaml'
 import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { cli } from '../helpers/cli.js'
-import { newRoot, until, writeManifest } from '../helpers/detached-pods.js'
+import { newRoot, runDetached, until } from '../helpers/detached-pods.js'
 
 const skip = requires('root', 'built')
-
-type T = Parameters<typeof newRoot>[0]
-
-async function runDetached(t: T, root: string, m: object): Promise<string> {
-  const run = await cli(root, 'run', '-d', writeManifest(t, m))
-  if (run.code !== 0) throw new Error(`run -d: ${run.stderr}`)
-  return run.stdout.trim()
-}
 
 t.test('ps: -o wide, -o name, -l selectors, --filter, --json summaries and -o json as a List of Pods', { skip }, async t => {
   const root = newRoot(t)

@@ -9,17 +9,9 @@ import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { BIN, cli } from '../helpers/cli.js'
-import { newRoot, readPodRecord, until, writeManifest } from '../helpers/detached-pods.js'
+import { newRoot, readPodRecord, runDetached, until, writeManifest } from '../helpers/detached-pods.js'
 
 const skip = requires('root', 'built')
-
-type T = Parameters<typeof newRoot>[0]
-
-async function runDetached(t: T, root: string, m: object): Promise<string> {
-  const run = await cli(root, 'run', '-d', writeManifest(t, m))
-  if (run.code !== 0) throw new Error(`run -d: ${run.stderr}`)
-  return run.stdout.trim()
-}
 
 t.test('cp: a file and a directory into a running container and back out, as kubectl cp; into an existing directory', { skip }, async t => {
   const root = newRoot(t)
