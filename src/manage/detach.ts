@@ -10,17 +10,7 @@ import { noObjects, type PodObjects, type PodSpec } from '../spec/index.js'
 import { checkPodConfig } from '../pod/index.js'
 import { handOverObjects } from './pod-objects.js'
 import { crashPoint } from '../crash-point.js'
-import {
-  ensureRoot,
-  podDir,
-  readRecord,
-  specFile,
-  processIdentity,
-  unmountBelow,
-  withLock,
-  writeRecord,
-  type PodRecord,
-} from '../state/index.js'
+import { ensureRoot, podDir, readRecord, specFile, processIdentity, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { removePod } from './ops.js'
 import { assertHostPortsFree, assertNameFree } from './admit.js'
 import type { SupervisedOptions } from './supervisor.js'

@@ -112,8 +112,8 @@ t.test('a Secret read by env, argv and a volume: the container has it, no disk f
     )
   }
   const inspect = await cli(root, 'inspect', n)
-  const app = (JSON.parse(inspect.stdout) as { podLaunch: { containers: Record<string, { plan: { envp: string[]; argv: string[]; sealed: unknown } }> } }).podLaunch
-    .containers.app
+  const app = (JSON.parse(inspect.stdout) as { podLaunch: { containers: Record<string, { plan: { envp: string[]; argv: string[]; sealed: unknown } }> } })
+    .podLaunch.containers.app
   t.ok(app.plan.envp.includes(`PW=<set to the key 'password' in secret '${n}-db'>`), 'a stand-in in the stored plan')
   t.ok(app.plan.envp.includes('URL=pg://app:$(PW)@db'))
   t.same(app.plan.argv, ['sh', '-c', 'sleep 600; true', 'sh', '--password=$(PW)'])
