@@ -159,7 +159,8 @@ const MISTAKES: Mistake[] = [
 
 t.test('the table has each of the 19 mistakes of issue 22', async t => {
   t.same(
-    [...new Set(MISTAKES.map(m => Number(/^(\d+)/.exec(m.what)![1])))],
+    // Unnumbered rows are later ones (issue 23's whole files), beside the 19.
+    [...new Set(MISTAKES.flatMap(m => /^(\d+)/.exec(m.what)?.slice(1).map(Number) ?? []))],
     Array.from({ length: 19 }, (_, i) => i + 1),
   )
 })
