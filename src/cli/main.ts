@@ -297,7 +297,13 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
         const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String)
         if (cmd.length === 0) throw new UsageError(EXEC_USAGE)
         requireRoot('exec')
-        return (await import('./exec.js')).execCommand(g.root, a.pod as string, cmd, { container: a.container as string | undefined, stdin: !!a.stdin, tty: !!a.tty }, io)
+        return (await import('./exec.js')).execCommand(
+          g.root,
+          a.pod as string,
+          cmd,
+          { container: a.container as string | undefined, stdin: !!a.stdin, tty: !!a.tty },
+          io,
+        )
       }),
     )
     .command(
