@@ -68,8 +68,10 @@ t.test('exec -it: Ctrl-P Ctrl-Q leaves the session (exit 0) and the shell gets t
   const name = await sleeper(t, root)
   const term = new Terminal(t, `${NODE} ${BIN} --root ${root} exec -it ${name} -- sh`)
   await term.path()
-  term.type('echo $$ > /tmp/exec-shell.pid; echo pid-saved\r')
-  await term.waitFor(/\npid-saved\r/)
+  // Typed ahead of the shell's prompt: the line's echo and the prompt may come first, so the
+  // output is told from the echo by what only the shell computes.
+  term.type('echo $$ > /tmp/exec-shell.pid; echo pid-saved-$((6*7))\r')
+  await term.waitFor(/pid-saved-42\r/)
   term.type('\x10\x11')
   await term.waitFor(/detached from exec sh/)
   t.equal((await term.waitFor(/script-rc=(\d+)/))[1], '0', 'detaching exits 0')
