@@ -1,32 +1,14 @@
 // docs/cli.md: every command's --help, made by the parser itself, so the
 // reference and --help cannot differ (test/unit/cli/reference.test.ts checks).
-import { main } from './main.js'
+import { COMMANDS, main } from './main.js'
 
-const PAGES = [
+/** `image`'s subcommands, in the order its --help lists them. */
+const IMAGE_COMMANDS = ['import', 'ls', 'rm', 'inspect', 'pull', 'login', 'logout']
+
+/** A page per command word users type (so a new command cannot be left out), and one per `image` subcommand. */
+const PAGES: string[][] = [
   [],
-  ['run'],
-  ['ps'],
-  ['inspect'],
-  ['logs'],
-  ['exec'],
-  ['attach'],
-  ['stop'],
-  ['rm'],
-  ['stats'],
-  ['gc'],
-  ['explain'],
-  ['ns'],
-  ['tree'],
-  ['check'],
-  ['lab'],
-  ['image', 'import'],
-  ['image', 'ls'],
-  ['image', 'rm'],
-  ['image', 'inspect'],
-  ['image', 'pull'],
-  ['image', 'login'],
-  ['image', 'logout'],
-  ['completion'],
+  ...COMMANDS.filter(c => !c.startsWith('__') && c !== 'help').flatMap(c => (c === 'image' ? [[c], ...IMAGE_COMMANDS.map(s => [c, s])] : [[c]])),
 ]
 
 /** The Markdown reference of the CLI. */
