@@ -8,11 +8,11 @@ import type { Io } from './output.js'
 export type Format = 'table' | 'wide' | 'json' | 'yaml' | 'name'
 const FORMATS = ['json', 'yaml', 'wide', 'name'] as const
 
-/** `-o/--output` and `--json` on a command. */
-export function outputOptions(y: Argv, what: string): Argv {
+/** `-o/--output` and `--json` on a command (`json`: what --json prints, if not -o json's). */
+export function outputOptions(y: Argv, what: string, json = 'the same as -o json'): Argv {
   return y
     .option('output', { alias: 'o', type: 'string', choices: FORMATS, describe: `json, yaml, wide (more columns) or name: ${what}` })
-    .option('json', { type: 'boolean', describe: 'the same as -o json' })
+    .option('json', { type: 'boolean', describe: json })
 }
 
 export function formatOf(a: Record<string, unknown>): Format {

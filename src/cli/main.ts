@@ -204,7 +204,11 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       'ps',
       'list pods: -l and --filter choose them; --json gives one object per pod, -o json|yaml the Kubernetes Pods',
       y =>
-        outputOptions(y, 'the pods as a List of Kubernetes Pods (json, yaml) or pod/NAME')
+        outputOptions(
+          y,
+          'the pods as a List of Kubernetes Pods (json, yaml) or pod/NAME',
+          'one summary per pod (podman ps --format json): full id, labels, phase, start time, each container',
+        )
           .option('selector', { alias: 'l', type: 'string', describe: 'label selector: key=value, key!=value, key in (a,b), key notin (a,b), key, !key' })
           .option('filter', {
             alias: 'f',
