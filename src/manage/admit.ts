@@ -2,6 +2,7 @@
 // the root's lock before anything of it is made: its name, and its host
 // ports (the scheduler's NodePorts check: one hostPort, protocol and host IP
 // per node; a hostNetwork pod's container ports are host ports).
+import { mkdirSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
 import { isAlive, listPods, type PodRecord } from '../state/index.js'
@@ -66,4 +67,15 @@ export function assertHostPortsFree(root: string, spec: PodSpec): void {
     exitCode: 1,
     hint: 'choose another hostPort, or stop that pod first (pod-launch stop NAME)',
   })
+}
+
+/** Under the root's lock: admit a new pod (its name too when `uniqueName`, its host ports), then make its directory. */
+export function admitPod(root: string, spec: PodSpec, dir: string, uniqueName: boolean): void {
+  if (uniqueName) assertNameFree(root, spec.name)
+  assertHostPortsFree(root, spec)
+  try {
+    mkdirSync(dir, { mode: 0o711 })
+  } catch (e) {
+    throw PodError.system('state.mkdir', e, dir)
+  }
 }

@@ -1,7 +1,7 @@
 // `run -d`: validate, record, start one supervisor per pod in its own
 // session, and return once the pod is Running (or with its start error).
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodError } from '../errors.js'
@@ -12,7 +12,7 @@ import { handOverObjects } from './pod-objects.js'
 import { crashPoint } from '../crash-point.js'
 import { ensureRoot, podDir, readRecord, specFile, processIdentity, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { removePod } from './ops.js'
-import { assertHostPortsFree, assertNameFree } from './admit.js'
+import { admitPod } from './admit.js'
 import type { SupervisedOptions } from './supervisor.js'
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
@@ -48,13 +48,7 @@ export async function runDetached(
   ensureRoot(root)
   const dir = podDir(root, spec.uid)
   await withLock(join(root, '.lock'), () => {
-    assertNameFree(root, spec.name)
-    assertHostPortsFree(root, spec)
-    try {
-      mkdirSync(dir, { mode: 0o711 })
-    } catch (e) {
-      throw PodError.system('state.mkdir', e, dir)
-    }
+    admitPod(root, spec, dir, true)
     try {
       const configMaps = handOverObjects(spec, root, objects)
       try {

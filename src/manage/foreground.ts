@@ -1,14 +1,13 @@
 // `run` in the foreground keeps a record too: ps, inspect, stop and rm see the
 // pod while it runs, and when the CLI is killed (its containers die with it)
 // the record names the cgroups, mounts and directory gc must remove.
-import { mkdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 import { Pod, type PodOptions } from '../pod/index.js'
 import type { PodSpec } from '../spec/index.js'
 import { ensureRoot, podDir, processIdentity, withLock, writeRecord } from '../state/index.js'
-import { assertHostPortsFree } from './admit.js'
+import { admitPod } from './admit.js'
 import { RecordKeeper } from './recorder.js'
 
 /** Pod.start with a record under `root` from before anything exists; the pod's directory goes when it ends. */
@@ -35,12 +34,7 @@ export async function startForeground(spec: PodSpec, root: string, opts: PodOpti
   )
   // Checked and recorded under the root's lock: a second start sees this pod's ports.
   await withLock(join(root, '.lock'), () => {
-    assertHostPortsFree(root, spec)
-    try {
-      mkdirSync(dir, { mode: 0o711 })
-    } catch (e) {
-      throw PodError.system('state.mkdir', e, dir)
-    }
+    admitPod(root, spec, dir, false)
     try {
       writeRecord(root, keeper.record)
     } catch (e) {
