@@ -26,6 +26,12 @@ export class PodCgroups {
   private readonly fds = new Map<Who, number>()
   /** Open cgroup v1 `tasks` files per cgroup (spawnPlacement), closed by remove(). */
   private readonly taskFds = new Map<Who, number[]>()
+  /**
+   * The pod's directories (deepest first) as killAll() of the whole pod last
+   * walked them with no process left in any: remove() rmdirs these without
+   * walking the tree again. Forgotten by anything that may add a process or a cgroup.
+   */
+  private emptyTree?: string[]
 
   constructor(plan: CgroupPlan, fs: CgroupFs) {
     this.plan = plan
@@ -47,6 +53,7 @@ export class PodCgroups {
    */
   addContainer(c: { name: string; resources: Resources }): void {
     if (this.plan.containers.some(n => n.who === c.name)) return
+    this.emptyTree = undefined
     const { node, ops } = planContainerCgroup(this.plan, c)
     applyOps(this.fs, ops)
     this.plan.containers.push(node)
@@ -65,6 +72,7 @@ export class PodCgroups {
    * the baseline oomKilled() compares with. Throws PodError `cgroup.enter`.
    */
   enter(pid: number, who: Who, opts: EnterOptions = {}): void {
+    this.emptyTree = undefined
     const n = this.node(who)
     if (n.who === 'pod')
       throw new PodError(`cgroup.enter: ${n.rel}: the pod cgroup holds no process itself (pause or a container)`, { step: 'cgroup.enter', code: 'EINVAL' })
@@ -111,6 +119,7 @@ export class PodCgroups {
    * placed() before the go byte. Throws PodError `cgroup.enter`.
    */
   spawnPlacement(who: Who): { cgroupFd?: number; tasks: number[]; paths: string[] } {
+    this.emptyTree = undefined
     const n = this.node(who)
     const v1 = this.plan.hierarchies.filter(h => h.version === 1)
     const paths = v1.map(h => join(h.path, n.rel, 'tasks'))
@@ -189,12 +198,18 @@ export class PodCgroups {
     return out
   }
 
-  private pids(rel: string): number[] {
+  /** The pids in `rel`'s cgroups and below, in every hierarchy, and the directories read (deepest first). */
+  private scan(rel: string): { pids: number[]; dirs: string[] } {
     const pids = new Set<number>()
-    for (const dir of this.dirsBottomUp(rel)) {
+    const dirs = this.dirsBottomUp(rel)
+    for (const dir of dirs) {
       for (const line of (readOptional(this.fs, join(dir, 'cgroup.procs')) ?? '').split('\n')) if (line.trim()) pids.add(Number(line))
     }
-    return [...pids]
+    return { pids: [...pids], dirs }
+  }
+
+  private pids(rel: string): number[] {
+    return this.scan(rel).pids
   }
 
   private write(file: string, value: string, step = 'cgroup.kill'): boolean {
@@ -220,8 +235,11 @@ export class PodCgroups {
     const v2 = this.plan.hierarchies.find(h => h.version === 2)
     const deadline = Date.now() + KILL_TIMEOUT_MS
     for (let round = 0; ; round++) {
-      const pids = this.pids(rel)
-      if (pids.length === 0) return
+      const { pids, dirs } = this.scan(rel)
+      if (pids.length === 0) {
+        if (who === 'pod') this.emptyTree = dirs
+        return
+      }
       if (Date.now() > deadline) {
         throw new PodError(`cgroup.kill: ${rel}: ${pids.length} processes remain after ${KILL_TIMEOUT_MS / 1000}s (${pids.slice(0, 10).join(' ')})`, {
           step: 'cgroup.kill',
@@ -274,7 +292,10 @@ export class PodCgroups {
     this.fds.clear()
     this.taskFds.clear()
     const deadline = Date.now() + REMOVE_TIMEOUT_MS
-    for (const dir of this.dirsBottomUp()) {
+    // Right after killAll() found the pod empty, its walk is the whole tree: no process is left to make a cgroup.
+    const dirs = this.emptyTree ?? this.dirsBottomUp()
+    this.emptyTree = undefined
+    for (const dir of dirs) {
       for (;;) {
         try {
           this.fs.rmdir(dir)

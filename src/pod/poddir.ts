@@ -2,7 +2,8 @@
 // each container's termination-log file. Removed with the pod. Paths come
 // from state/layout.ts; this class only makes and removes them.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { readdir, rm, rmdir, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { PodError } from '../errors.js'
 import {
   containerDir,
@@ -106,7 +107,46 @@ export class PodDir {
     }
   }
 
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true })
+  /**
+   * The whole directory, as rm -rf. Its subtrees go concurrently on libuv's
+   * thread pool: on ext4 with online discard (this project's VMs), each
+   * directory's rmdir waits for the disk to discard its block (0.2-13 ms
+   * each, ~35 directories in a pod of 10 containers).
+   */
+  remove(): Promise<void> {
+    return removeTree(this.root)
   }
+}
+
+/**
+ * rm -rf of a tree of plain files and directories: one readdir with types
+ * per directory, its entries all at once (rm's own walk tries rmdir first
+ * and lstats every entry), then the directory. Missing paths are fine; a
+ * type that is not a directory, file, link, fifo or socket goes to rm.
+ */
+async function removeTree(dir: string): Promise<void> {
+  let entries
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return
+    if (code === 'ENOTDIR') return rm(dir, { force: true })
+    throw e
+  }
+  const done = await Promise.allSettled(
+    entries.map(d => {
+      const path = join(dir, d.name)
+      if (d.isDirectory()) return removeTree(path)
+      if (d.isFile() || d.isSymbolicLink() || d.isFIFO() || d.isSocket()) return unlink(path).catch(missingOk)
+      return rm(path, { recursive: true, force: true })
+    }),
+  )
+  // Every removal has ended before the first failure is thrown: nothing goes on in the background.
+  for (const r of done) if (r.status === 'rejected') throw r.reason
+  await rmdir(dir).catch(missingOk)
+}
+
+function missingOk(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e
 }

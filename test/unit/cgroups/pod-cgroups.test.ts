@@ -235,6 +235,32 @@ t.test('remove: every cgroup bottom-up in every hierarchy, nested ones too, then
   t.pass('a second remove is fine (ENOENT)')
 })
 
+t.test('remove right after killAll found the pod empty rmdirs the tree that walk read, without reading it again', async t => {
+  const { fs, root, plan } = setup(t, 'hybrid')
+  const cg = createPodCgroups(plan, fs)
+  fs.mkdir(join(root, 'memory/pod-launch/pod-abc/app/nested'))
+  const walked: string[] = []
+  const subdirs = fs.subdirs.bind(fs)
+  fs.subdirs = (path: string) => (walked.push(path), subdirs(path))
+  await cg.killAll()
+  const once = walked.length
+  t.ok(once > 0, 'killAll walked the tree')
+  await cg.remove()
+  t.equal(walked.length, once, 'remove read no directory again')
+  t.same(fs.leftovers(), [])
+  t.notOk(fs.exists(join(root, 'memory/pod-launch')), 'nested ones and the parent too')
+})
+
+t.test('a cgroup made after killAll (addContainer) is still removed: the walk is read again', async t => {
+  const { fs, root, plan } = setup(t, 'hybrid')
+  const cg = createPodCgroups(plan, fs)
+  await cg.killAll()
+  cg.addContainer({ name: 'late', resources: res() })
+  t.ok(fs.exists(join(root, 'memory/pod-launch/pod-abc/late')))
+  await cg.remove()
+  t.same(fs.leftovers(), [])
+})
+
 t.test('remove keeps the parent another pod still uses', async t => {
   const { fs, host, plan } = setup(t, 'v2')
   const a = createPodCgroups(plan, fs)
