@@ -534,8 +534,10 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
           return 0
         }
         const color = io === processIo && !!process.stdout.isTTY
+        // stateRoot: the pods' directories; root: the image store under it (as run's).
         const pod = {
           root: g.root,
+          stateRoot: g.root,
           ...(g.cgroupParent ? { cgroupParent: g.cgroupParent } : {}),
           ...(g.network ? { network: g.network, cniConfDir: g.cniConfDir, cniBinDir: g.cniBinDir } : {}),
         }
