@@ -1,5 +1,5 @@
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { main } from '../../../src/cli/main.js'
 import { asRootError, requireRoot, wholeNumber } from '../../../src/cli/globals.js'
@@ -82,6 +82,59 @@ t.test('global options are taken by every command, before or after it', async t 
     t.equal(await main(argv, c.io), 0, argv.join(' '))
     t.equal(c.err(), '')
   }
+})
+
+t.test('check and explain use --network, --cni-conf-dir and --cni-bin-dir, or their env vars', async t => {
+  const conflist = {
+    cniVersion: '1.0.0',
+    name: 'plt-conf',
+    plugins: [{ type: 'bridge', bridge: 'plt-conf0', ipam: { type: 'host-local', subnet: '198.18.250.0/24' } }],
+  }
+  const pod = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n'
+  const dir = t.testdir({ 'net.d': { '10-plt.conflist': JSON.stringify(conflist) }, bin: { bridge: '#!/bin/sh\nexit 1\n' }, 'pod.yaml': pod })
+  chmodSync(join(dir, 'bin', 'bridge'), 0o755)
+  const conf = join(dir, 'net.d')
+  const file = join(conf, '10-plt.conflist')
+  const [bin, nobin] = [join(dir, 'bin'), join(dir, 'no-plugins')]
+  const run = async (argv: string[], env: NodeJS.ProcessEnv) => {
+    const c = io()
+    const code = await main(argv, c.io, env)
+    return { code, out: c.out() }
+  }
+  const check = async (argv: string[], env: NodeJS.ProcessEnv) =>
+    JSON.parse((await run(['check', '--json', ...argv], env)).out) as { status: string; feature: string; detail: string }[]
+  const explain = (argv: string[], env: NodeJS.ProcessEnv) => run(['explain', join(dir, 'pod.yaml'), ...argv], env)
+  for (const [how, opts, env] of [
+    ['options', (b: string) => ['--network', 'cni', '--cni-conf-dir', conf, '--cni-bin-dir', b], () => ({})],
+    ['env vars', () => [], (b: string) => ({ POD_LAUNCH_NETWORK: 'cni', POD_LAUNCH_CNI_CONF_DIR: conf, POD_LAUNCH_CNI_BIN_DIR: b })],
+  ] as const) {
+    const found = await check(opts(bin), env(bin))
+    t.match(
+      found.find(l => l.feature === 'CNI network'),
+      { status: 'pass', detail: `plt-conf (cniVersion 1.0.0) from ${file}` },
+      `check: the conf dir (${how})`,
+    )
+    t.match(
+      found.find(l => l.feature === 'CNI plugins'),
+      { status: 'pass', detail: `bridge found in ${bin}` },
+      `check: the bin dir (${how})`,
+    )
+    const none = await check(opts(nobin), env(nobin))
+    t.match(
+      none.find(l => l.feature === 'CNI plugins'),
+      { status: 'warn', detail: `none of bridge in ${nobin}: pods get loopback only, hostPort is refused` },
+    )
+    const e = await explain(opts(bin), env(bin))
+    t.equal(e.code, 0)
+    t.match(e.out, `\nnetwork: CNI ADD of plt-conf from ${file} (bridge)`, `explain: the conf dir (${how})`)
+    t.match((await explain(opts(nobin), env(nobin))).out, `\nnetwork: loopback only: no CNI plugins in ${nobin}`, `explain: the bin dir (${how})`)
+  }
+  t.match(
+    (await check([], { POD_LAUNCH_NETWORK: 'none' })).find(l => l.feature === 'network'),
+    { status: 'warn', detail: /loopback only/ },
+    'check: POD_LAUNCH_NETWORK=none',
+  )
+  t.match((await explain([], { POD_LAUNCH_NETWORK: 'none' })).out, '\nnetwork: loopback only (--network none)', 'explain: POD_LAUNCH_NETWORK=none')
 })
 
 t.test('POD_LAUNCH_ROOT is the state root when --root is not given', async t => {
