@@ -242,7 +242,7 @@ t.test("logs: the default container with kubectl's note, --all-containers with [
   t.match(badSince.stderr, /--since: "yesterday": not a duration/)
 })
 
-t.test('stats: CPU in millicores and % of one CPU over the interval, memory against the limit; -o json; --watch until the pod ends', { skip }, async t => {
+t.test('stats: CPU in millicores and % of one CPU, memory against the limit; -o json|yaml|name|wide; --watch until the pod ends', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('stats')
   await runDetached(
@@ -272,6 +272,12 @@ t.test('stats: CPU in millicores and % of one CPU over the interval, memory agai
   t.match(
     rows.map(r => r.name),
     ['busy', 'idle', 'pod'],
+  )
+  t.equal((await cli(root, 'stats', name, '-o', 'name', '--interval', '100ms')).stdout, 'busy\nidle\npod\n', '-o name: the rows')
+  t.match(
+    parseYaml((await cli(root, 'stats', name, '-o', 'yaml', '--interval', '100ms')).stdout),
+    [{ name: 'busy', cpuLimitMilli: 250, memoryLimitBytes: 32 * 1024 * 1024 }, { name: 'idle' }, { name: 'pod' }],
+    '-o yaml: the rows as data',
   )
   const wide = await cli(root, 'stats', name, '-o', 'wide', '--interval', '200ms')
   t.match(wide.stdout, /CPU LIMIT +MEM LIMIT +PEAK +OOM KILLS\nbusy +\d+m .* 250m +32\.0Mi/)

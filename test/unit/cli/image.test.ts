@@ -2,6 +2,7 @@
 import t from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parse as parseYaml } from 'yaml'
 import { main } from '../../../src/cli/main.js'
 
 function io() {
@@ -38,6 +39,28 @@ t.test('image ls prints a table of the store, and --json the records', async t =
   t.same(img.layers, [join(root, 'images', 'layers', '1'.repeat(64))])
   t.equal(img.id, 'sha256:' + 'a'.repeat(64), 'the full id')
   t.same(img.repoTags, ['docker.io/library/busybox:latest'])
+})
+
+t.test('image ls -o yaml|name|wide: the records, the names, the table with digest, layers and full id', async t => {
+  const root = t.testdir()
+  storeWithBusybox(root)
+  const ls = async (format: string) => {
+    const c = io()
+    t.equal(await main(['image', 'ls', '-o', format, '--root', root], c.io), 0, format)
+    t.equal(c.err(), '')
+    return c.out()
+  }
+  t.match(parseYaml(await ls('yaml')), [{ id: 'sha256:' + 'a'.repeat(64), repoTags: ['docker.io/library/busybox:latest'], repoDigests: [] }])
+  const j = io()
+  t.equal(await main(['image', 'ls', '--json', '--root', root], j.io), 0)
+  t.equal(await ls('json'), j.out(), '-o json is --json')
+  t.equal(await ls('name'), 'docker.io/library/busybox:latest\n')
+  t.match(
+    await ls('wide'),
+    new RegExp(
+      `^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE +DIGEST +LAYERS +FULL ID\\nbusybox +latest +aaaaaaaaaaaa +.* +2MB +<none> +1 +sha256:${'a'.repeat(64)}\\n$`,
+    ),
+  )
 })
 
 t.test('image rm of a missing image exits 1 naming what there is and how to import', async t => {
