@@ -90,6 +90,14 @@ const MISTAKES: Mistake[] = [
     err: /: 1 problem\n {2}Pod web \(document 1\.2\): spec\.containers\[0\]\.comand: unknown field \(did you mean "command"\?\)\n/,
   },
   {
+    what: '12c. a volumeMount of a refused volume is not a second problem',
+    yaml: POD(
+      'spec:\n  volumes:\n  - name: data\n    nfs: {server: nfs.example, path: /exports}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    volumeMounts: [{name: data, mountPath: /data}]\n',
+    ),
+    code: 2,
+    err: /: 1 problem\n {2}spec\.volumes\[0\]\.nfs: nfs volumes are not supported: use hostPath, emptyDir, .*\nhint: /,
+  },
+  {
     what: '12b. a configMap volume of a ConfigMap the file does not give',
     yaml: POD(
       'spec:\n  volumes:\n  - name: cfg\n    configMap: {name: x}\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n    volumeMounts: [{name: cfg, mountPath: /cfg}]\n',
