@@ -2,30 +2,26 @@
 // root on the real kernel: archives naming several images (OCI layouts as
 // docker save a b and skopeo write them, docker-archives with several
 // RepoTags) import every name; image ls / inspect; layer xattrs
-// (security.capability) kept; expanded-size limits and the free-space floor
-// refuse a decompression bomb leaving nothing; gc removes interrupted
-// imports and never a live one; image rm of an image a live pod uses is
-// refused naming the pod. Every test uses its own --root.
-import t, { type Test } from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+// (security.capability) kept; image rm of an image a live pod uses is
+// refused naming the pod. Every test uses its own --root. The size limits,
+// the free-space floor and gc of interrupted imports (issue 24, item 8) are
+// in image-limits.test.ts.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
 import { native } from '../../src/index.js'
-import { beginIngest, importImages, inspectImage, listImages, lookupImage } from '../../src/rootfs/images/index.js'
-import { mountsBelow } from '../../src/state/index.js'
+import { importImages, inspectImage, listImages, lookupImage } from '../../src/rootfs/images/index.js'
 import { main } from '../../src/cli/main.js'
-import { BIN, cli } from '../helpers/cli.js'
+import { cli } from '../helpers/cli.js'
+import { dockerArchive, imageRoots, ociLayout } from '../helpers/image-layouts.js'
 import { makeTar } from '../helpers/tar-writer.js'
 import { requires } from '../helpers/requires.js'
 import { uniqueName } from '../helpers/pods.js'
 
 const skip = requires('root', 'built')
 const repo = new URL('../../', import.meta.url).pathname
-const sha = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex')
-const roots: string[] = []
+const { newRoot, leakCheck } = imageRoots('pl-image-store')
 let images = ''
 
 t.before(() => {
@@ -34,79 +30,10 @@ t.before(() => {
   execFileSync('bash', [join(repo, 'scripts/make-test-images.sh'), images], { stdio: ['ignore', 'ignore', 'inherit'] })
 })
 
-let work = ''
-/** A fresh state root of this test file, kept for the leak check at the end (t.testdir is for inputs). */
-function newRoot(): string {
-  if (!work) work = mkdtempSync(join(tmpdir(), 'pl-image-store-'))
-  const root = mkdtempSync(join(work, 'root-'))
-  roots.push(root)
-  return root
-}
-
 function io() {
   const out: string[] = []
   const err: string[] = []
   return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out: () => out.join(''), err: () => err.join('') }
-}
-
-interface Img {
-  names: string[]
-  layers: Buffer[]
-  cmd: string[]
-}
-
-/** An OCI layout holding several images, one index.json entry per name, annotated as `docker save a b` does. */
-function ociLayout(dir: string, imgs: Img[]): string {
-  mkdirSync(join(dir, 'blobs/sha256'), { recursive: true })
-  const blob = (b: Buffer | string) => {
-    writeFileSync(join(dir, 'blobs/sha256', sha(b).slice(7)), b)
-    return { digest: sha(b), size: Buffer.byteLength(b) }
-  }
-  const manifests: object[] = []
-  for (const img of imgs) {
-    const config = JSON.stringify({
-      created: '2025-06-01T00:00:00Z',
-      architecture: 'amd64',
-      os: 'linux',
-      config: { Cmd: img.cmd },
-      rootfs: { type: 'layers', diff_ids: img.layers.map(l => sha(l)) },
-    })
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(config) },
-      layers: img.layers.map(l => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...blob(gzipSync(l)) })),
-    })
-    const m = blob(manifest)
-    for (const name of img.names) {
-      const tag = name.split(':').pop()!
-      manifests.push({
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        ...m,
-        annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag },
-      })
-    }
-  }
-  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }))
-  return dir
-}
-
-/** A docker-archive directory: one manifest.json entry per image, with all its RepoTags. */
-function dockerArchive(dir: string, imgs: Img[]): string {
-  mkdirSync(dir, { recursive: true })
-  const entries = imgs.map((img, i) => {
-    const layers = img.layers.map((l, k) => {
-      mkdirSync(join(dir, `l${i}-${k}`))
-      writeFileSync(join(dir, `l${i}-${k}/layer.tar`), l)
-      return `l${i}-${k}/layer.tar`
-    })
-    const config = JSON.stringify({ os: 'linux', config: { Cmd: img.cmd }, rootfs: { type: 'layers', diff_ids: img.layers.map(l => sha(l)) } })
-    writeFileSync(join(dir, `${sha(config).slice(7)}.json`), config)
-    return { Config: `${sha(config).slice(7)}.json`, RepoTags: img.names, Layers: layers }
-  })
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(entries))
-  return dir
 }
 
 const tarDir = (dir: string, file: string) => execFileSync('tar', ['-C', dir, '-cf', file, '.'])
@@ -291,119 +218,6 @@ t.test('a layer may not set trusted.overlay.* xattrs (overlayfs would obey them)
   t.match(warnings, [/xattr trusted\.overlay\.opaque is not taken from a layer/])
 })
 
-/** A gzip layer of one file of `mib` MiB of zeros (about 1000:1). */
-function zeroLayer(mib: number): Buffer {
-  const body = Buffer.alloc(mib * 2 ** 20)
-  return makeTar([{ path: 'zeros', body }])
-}
-
-function storeIsEmpty(t: Test, root: string): void {
-  t.same(readdirSync(join(root, 'images/layers')), [], 'no layer stored')
-  t.same(readdirSync(join(root, 'images/images')), [], 'no image record')
-  t.same(readdirSync(join(root, 'images/tmp')), [], 'nothing left in tmp/')
-}
-
-t.test('a gzip layer that expands past --max-layer-size is refused naming image, layer and limit, leaving nothing', { skip }, async t => {
-  const root = newRoot()
-  const base = t.testdir({})
-  const layer = zeroLayer(96)
-  const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/bomb:1'], layers: [layer], cmd: ['sh'] }])
-  const gz = readdirSync(join(layout, 'blobs/sha256'))
-    .map(f => readFileSync(join(layout, 'blobs/sha256', f)))
-    .find(b => b[0] === 0x1f)!
-  t.ok(gz.length < 200_000, `the gzip blob is small (${gz.length} bytes)`)
-  const r = await cli(root, 'image', 'import', '--max-layer-size', '64MiB', layout)
-  t.equal(r.code, 1)
-  const [line, hint] = r.stderr.trimEnd().split('\n')
-  t.match(line, new RegExp(`^pod-launch: image\\.unpack: bomb:1: layer ${sha(gz)}: expands past the layer size limit of 64\\.0 MiB$`))
-  t.match(hint, /^hint: nothing was stored; .*--max-layer-size or POD_LAUNCH_MAX_LAYER_SIZE=SIZE/)
-  storeIsEmpty(t, root)
-  // The same limit from the environment; the default lets it in.
-  const viaEnv = await new Promise<number>(resolve =>
-    spawn(process.execPath, [BIN, '--root', root, 'image', 'import', layout], {
-      env: { ...process.env, POD_LAUNCH_MAX_LAYER_SIZE: '64Mi' },
-      stdio: 'ignore',
-    }).on('exit', c => resolve(c ?? -1)),
-  )
-  t.equal(viaEnv, 1)
-  storeIsEmpty(t, root)
-  t.equal((await cli(root, 'image', 'import', layout)).code, 0, 'under the 8 GiB default it imports')
-})
-
-t.test('layers that together expand past --max-image-size are refused, leaving nothing', { skip }, async t => {
-  const root = newRoot()
-  const base = t.testdir({})
-  const a = makeTar([{ path: 'a', body: Buffer.alloc(40 * 2 ** 20) }])
-  const b = makeTar([{ path: 'b', body: Buffer.alloc(40 * 2 ** 20, 1) }])
-  const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/big:1'], layers: [a, b], cmd: ['sh'] }])
-  const r = await cli(root, 'image', 'import', '--max-image-size', '64MiB', layout)
-  t.equal(r.code, 1)
-  t.match(r.stderr, /^pod-launch: image\.unpack: big:1: layer sha256:[0-9a-f]{64}: expands past the image size limit of 64\.0 MiB\n/)
-  storeIsEmpty(t, root)
-})
-
-t.test('an import that would fill the store filesystem stops at the free-space floor, leaving nothing', { skip }, async t => {
-  const root = newRoot()
-  const base = t.testdir({})
-  const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/fill:1'], layers: [zeroLayer(100)], cmd: ['sh'] }])
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', root])
-  t.teardown(() => execFileSync('umount', ['-l', root]))
-  const r = await cli(root, 'image', 'import', layout)
-  t.equal(r.code, 1)
-  t.match(
-    r.stderr,
-    /^pod-launch: image\.unpack: fill:1: layer sha256:[0-9a-f]{64}: the store's filesystem is nearly full \([\d.]+ \w+ free, 3\.2 MiB kept free\)\nhint: nothing was stored/,
-  )
-  storeIsEmpty(t, root)
-})
-
-/** The pid of a process that has exited (so no process has it now, until reuse). */
-function deadPid(): number {
-  const pid = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$"'], { encoding: 'utf8' }).trim())
-  return pid
-}
-
-t.test('gc removes what an interrupted import left and never a live import', { skip }, async t => {
-  const root = newRoot()
-  const tmp = join(root, 'images/tmp')
-  // A real interrupted import: SIGKILL while it unpacks a big layer.
-  const base = t.testdir({})
-  const layout = ociLayout(join(base, 'l'), [
-    { names: ['docker.io/library/slow:1'], layers: [makeTar([{ path: 'r', body: Buffer.alloc(200 * 2 ** 20, 7) }])], cmd: ['sh'] },
-  ])
-  const child = spawn(process.execPath, [BIN, '--root', root, 'image', 'import', layout], { stdio: 'ignore' })
-  const exited = new Promise(resolve => child.on('exit', resolve))
-  const started = Date.now()
-  let seen = ''
-  while (!seen && Date.now() - started < 60_000) {
-    seen = existsSync(tmp) ? (readdirSync(tmp).find(n => n.startsWith(`import-${child.pid}-`) && existsSync(join(tmp, n, 'layer-0', 'r'))) ?? '') : ''
-    if (!seen) await new Promise(r => setTimeout(r, 20))
-  }
-  t.ok(seen, 'the import was caught writing its layer')
-  child.kill('SIGKILL')
-  await exited
-  // Leftovers of other dead owners: a dead pid, and our own pid with another start time (a recycled pid).
-  const dead = deadPid()
-  mkdirSync(join(tmp, `pull-${dead}-12345-abcdef`, 'blobs'), { recursive: true })
-  writeFileSync(join(tmp, `pull-${dead}-12345-abcdef`, 'blobs', 'partial'), 'half a blob')
-  mkdirSync(join(tmp, `import-${process.pid}-1-recycled`))
-  // A live import in this process: never touched.
-  const live = beginIngest(root, 'pull')
-  t.teardown(() => live.close())
-  writeFileSync(live.path('blobs', 'partial'), 'downloading')
-  const dry = await cli(root, 'gc', '--dry-run', '--json')
-  t.equal(dry.code, 0, dry.stderr)
-  const planned = (JSON.parse(dry.stdout) as { kind: string; target: string }[]).filter(a => a.kind.startsWith('image-'))
-  t.same(planned.map(a => a.target).sort(), [join(tmp, seen), join(tmp, `import-${process.pid}-1-recycled`), join(tmp, `pull-${dead}-12345-abcdef`)].sort())
-  t.ok(existsSync(join(tmp, seen)), '--dry-run removed nothing')
-  const r = await cli(root, 'gc')
-  t.equal(r.code, 0, r.stderr)
-  t.match(r.stdout, /image-tmp\s+\S+pull-\d+-12345-abcdef\s+removed\s+an interrupted pull \(its process ended\)/)
-  t.same(readdirSync(tmp), [live.dir.split('/').pop()], 'only the live ingest is left')
-  t.equal(readFileSync(live.path('blobs', 'partial'), 'utf8'), 'downloading')
-  t.same(listImages(root), [], 'the killed import stored no image')
-})
-
 t.test('image rm of an image a live pod uses is refused naming the pod; --force removes the name, gc the layers', { skip }, async t => {
   const root = newRoot()
   await importImages(join(images, 'busybox-oci'), { root })
@@ -444,15 +258,5 @@ t.test('image rm of an image a live pod uses is refused naming the pod; --force 
 })
 
 t.test('leak check: no mount, tmp entry or pod left under any root of this file', { skip }, async t => {
-  for (const root of roots) {
-    t.same(mountsBelow(root), [], `${root}: no mount`)
-    const tmp = join(root, 'images/tmp')
-    t.same(existsSync(tmp) ? readdirSync(tmp) : [], [], `${root}: tmp/ empty`)
-    t.same(
-      readdirSync(root).filter(n => /^[0-9a-f-]{36}$/.test(n)),
-      [],
-      `${root}: no pod dir`,
-    )
-  }
-  if (work) rmSync(work, { recursive: true, force: true })
+  leakCheck(t)
 })
