@@ -34,22 +34,22 @@ function storeIsEmpty(t: Test, root: string): void {
 t.test('a gzip layer that expands past --max-layer-size is refused naming image, layer and limit, leaving nothing', { skip }, async t => {
   const root = newRoot()
   const base = t.testdir({})
-  const layer = zeroLayer(96)
+  const layer = zeroLayer(12)
   const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/bomb:1'], layers: [layer], cmd: ['sh'] }])
   const gz = readdirSync(join(layout, 'blobs/sha256'))
     .map(f => readFileSync(join(layout, 'blobs/sha256', f)))
     .find(b => b[0] === 0x1f)!
   t.ok(gz.length < 200_000, `the gzip blob is small (${gz.length} bytes)`)
-  const r = await cli(root, 'image', 'import', '--max-layer-size', '64MiB', layout)
+  const r = await cli(root, 'image', 'import', '--max-layer-size', '8MiB', layout)
   t.equal(r.code, 1)
   const [line, hint] = r.stderr.trimEnd().split('\n')
-  t.match(line, new RegExp(`^pod-launch: image\\.unpack: bomb:1: layer ${sha(gz)}: expands past the layer size limit of 64\\.0 MiB$`))
+  t.match(line, new RegExp(`^pod-launch: image\\.unpack: bomb:1: layer ${sha(gz)}: expands past the layer size limit of 8\\.0 MiB$`))
   t.match(hint, /^hint: nothing was stored; .*--max-layer-size or POD_LAUNCH_MAX_LAYER_SIZE=SIZE/)
   storeIsEmpty(t, root)
   // The same limit from the environment; the default lets it in.
   const viaEnv = await new Promise<number>(resolve =>
     spawn(process.execPath, [BIN, '--root', root, 'image', 'import', layout], {
-      env: { ...process.env, POD_LAUNCH_MAX_LAYER_SIZE: '64Mi' },
+      env: { ...process.env, POD_LAUNCH_MAX_LAYER_SIZE: '8Mi' },
       stdio: 'ignore',
     }).on('exit', c => resolve(c ?? -1)),
   )
@@ -61,26 +61,26 @@ t.test('a gzip layer that expands past --max-layer-size is refused naming image,
 t.test('layers that together expand past --max-image-size are refused, leaving nothing', { skip }, async t => {
   const root = newRoot()
   const base = t.testdir({})
-  const a = makeTar([{ path: 'a', body: Buffer.alloc(40 * 2 ** 20) }])
-  const b = makeTar([{ path: 'b', body: Buffer.alloc(40 * 2 ** 20, 1) }])
+  const a = makeTar([{ path: 'a', body: Buffer.alloc(5 * 2 ** 20) }])
+  const b = makeTar([{ path: 'b', body: Buffer.alloc(5 * 2 ** 20, 1) }])
   const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/big:1'], layers: [a, b], cmd: ['sh'] }])
-  const r = await cli(root, 'image', 'import', '--max-image-size', '64MiB', layout)
+  const r = await cli(root, 'image', 'import', '--max-image-size', '8MiB', layout)
   t.equal(r.code, 1)
-  t.match(r.stderr, /^pod-launch: image\.unpack: big:1: layer sha256:[0-9a-f]{64}: expands past the image size limit of 64\.0 MiB\n/)
+  t.match(r.stderr, /^pod-launch: image\.unpack: big:1: layer sha256:[0-9a-f]{64}: expands past the image size limit of 8\.0 MiB\n/)
   storeIsEmpty(t, root)
 })
 
 t.test('an import that would fill the store filesystem stops at the free-space floor, leaving nothing', { skip }, async t => {
   const root = newRoot()
   const base = t.testdir({})
-  const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/fill:1'], layers: [zeroLayer(100)], cmd: ['sh'] }])
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', root])
+  const layout = ociLayout(join(base, 'l'), [{ names: ['docker.io/library/fill:1'], layers: [zeroLayer(40)], cmd: ['sh'] }])
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', root])
   t.teardown(() => execFileSync('umount', ['-l', root]))
   const r = await cli(root, 'image', 'import', layout)
   t.equal(r.code, 1)
   t.match(
     r.stderr,
-    /^pod-launch: image\.unpack: fill:1: layer sha256:[0-9a-f]{64}: the store's filesystem is nearly full \([\d.]+ \w+ free, 3\.2 MiB kept free\)\nhint: nothing was stored/,
+    /^pod-launch: image\.unpack: fill:1: layer sha256:[0-9a-f]{64}: the store's filesystem is nearly full \([\d.]+ \w+ free, 1\.6 MiB kept free\)\nhint: nothing was stored/,
   )
   storeIsEmpty(t, root)
 })
