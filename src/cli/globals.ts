@@ -4,9 +4,8 @@ import { existsSync, statSync } from 'node:fs'
 import type { Argv } from 'yargs'
 // Leaf modules, not ../index.js: every command loads this file (see main.ts).
 import { PodError } from '../errors.js'
-import { DEFAULT_PERSIST_ROOT } from '../manage/persist.js'
 import { closestName } from '../spec/suggest.js'
-import { DEFAULT_STATE_ROOT } from '../state/layout.js'
+import { DEFAULT_PERSIST_ROOT, DEFAULT_STATE_ROOT } from '../state/layout.js'
 
 export class UsageError extends Error {}
 

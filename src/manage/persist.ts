@@ -15,7 +15,7 @@ import { runDetached } from './detach.js'
 import { removePod } from './ops.js'
 import type { SupervisedOptions } from './supervisor.js'
 
-export const DEFAULT_PERSIST_ROOT = '/var/lib/pod-launch'
+export { DEFAULT_PERSIST_ROOT } from '../state/layout.js'
 const ENTRY_VERSION = 1
 
 export interface PersistedPod {

@@ -6,6 +6,8 @@ import { join } from 'node:path'
 
 /** The state root when --root is not given: pods and the image store live below it. */
 export const DEFAULT_STATE_ROOT = '/run/pod-launch'
+/** Where `run --persist` keeps manifests for `boot` (manage/persist.ts); here, a leaf module, so the CLI's globals load nothing more. */
+export const DEFAULT_PERSIST_ROOT = '/var/lib/pod-launch'
 
 /** The pod record every management command reads. */
 export const RECORD_FILE = 'pod.json'
