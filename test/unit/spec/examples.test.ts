@@ -23,7 +23,8 @@ t.test("the Kubernetes docs' ConfigMap and Secret examples: the objects and the 
   }
   t.same(kinds('configmap-game-demo.yaml'), [['game-demo'], [], ['configmap-demo-pod']])
   t.same(kinds('configmap-envfrom.yaml'), [['special-config'], [], ['dapi-test-pod', 'dapi-test-pod-volume']])
-  t.same(kinds('secret-dotfile.yaml'), [[], ['dotfile-secret', 'backend-user'], ['secret-dotfiles-pod', 'env-single-secret']])
+  t.same(kinds('secret-dotfile.yaml'), [[], ['dotfile-secret'], ['secret-dotfiles-pod']])
+  t.same(kinds('secret-env-single.yaml'), [[], ['backend-user'], ['env-single-secret']])
   const web = readManifestSet(dir + 'web-deployment.yaml', { strict: true })
   t.match(
     web.pods.map(p => p.parsed.spec.name),
