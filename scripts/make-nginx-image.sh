@@ -17,9 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 layout="${1:?usage: make-nginx-image.sh LAYOUT}"
 run() { echo "+ $*"; "$@"; }
+# shellcheck source=lib/busybox-rootfs.sh
+. scripts/lib/busybox-rootfs.sh
 
-bb=/bin/busybox
-if ! { [ -x "$bb" ] && file -L "$bb" | grep -q 'statically linked\|static-pie'; }; then
+if ! { [ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked\|static-pie'; }; then
   run apt-get install -y -qq busybox-static || { run apt-get update -qq && run apt-get install -y -qq busybox-static; }
 fi
 
@@ -28,15 +29,10 @@ trap 'rm -rf "$work"' EXIT
 
 # Layer 1: a shell and its applets, the users.
 base="$work/base"
-run mkdir -p "$base/bin" "$base/etc" "$base/tmp" "$base/run" "$base/root"
-run cp "$bb" "$base/bin/busybox"
-echo "+ symlink every busybox applet into $base/bin"
-for applet in $("$bb" --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$base/bin/$applet"
-done
+busybox_rootfs "$base"
+run mkdir -p "$base/run"
 printf 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx user:/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$base/etc/passwd"
 printf 'root:x:0:\nnginx:x:101:\nnogroup:x:65534:\n' >"$base/etc/group"
-chmod 1777 "$base/tmp"
 
 # Layer 2: Debian's nginx, its libraries, the official image's configuration.
 ng="$work/nginx"

@@ -16,7 +16,8 @@ run() { echo "+ $*"; "$@"; }
 if ! dpkg -s busybox-static >/dev/null 2>&1 || ! command -v zstd >/dev/null; then
   run apt-get install -y busybox-static zstd || { run apt-get update && run apt-get install -y busybox-static zstd; }
 fi
-bb=/bin/busybox
+# shellcheck source=lib/busybox-rootfs.sh
+. "$(dirname "$0")/lib/busybox-rootfs.sh"
 
 run mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -25,19 +26,14 @@ trap 'rm -rf "$work"' EXIT
 
 # Layer 1: the busybox rootfs.
 l1="$work/l1"
-run mkdir -p "$l1/bin" "$l1/etc" "$l1/tmp" "$l1/data/opaque" "$l1/root"
-run cp "$bb" "$l1/bin/busybox"
-echo "+ symlink every busybox applet into $l1/bin"
-for applet in $("$bb" --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$l1/bin/$applet"
-done
+busybox_rootfs "$l1"
+run mkdir -p "$l1/data/opaque"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$l1/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$l1/etc/group"
 echo 'deleted by layer 2' >"$l1/etc/gone"
 echo old1 >"$l1/data/opaque/old1"
 echo old2 >"$l1/data/opaque/old2"
 echo kept >"$l1/data/kept"
-run chmod 1777 "$l1/tmp"
 
 # Layer 2: whiteout, opaque dir, a new file.
 l2="$work/l2"
