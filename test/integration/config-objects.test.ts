@@ -156,6 +156,41 @@ t.test('a secret volume is a tmpfs of its own (1777), defaultMode and items hono
   t.equal(r.lines[9], '440')
 })
 
+t.test("a secret volume's files are 0644 unless a mode says otherwise; an optional volume of a missing ConfigMap or Secret is empty", { skip }, async t => {
+  const root = newRoot(t)
+  const n = uniqueName('optvol')
+  const f = write(t.testdir(), 'opt.yaml', [
+    secret(`${n}-db`, { stringData: { token: 't0k' } }),
+    pod(
+      n,
+      ['stat -c "%a" /sec/..data/token', 'cat /sec/token; echo', 'for d in /cm /gone; do stat -c "%F" $d; ls $d | wc -l; done', 'stat -f -c %T /gone'].join(
+        '; ',
+      ),
+      {
+        volumes: [
+          { name: 'sec', secret: { secretName: `${n}-db` } },
+          { name: 'cm', configMap: { name: `${n}-no-such-cfg`, optional: true } },
+          { name: 'gone', secret: { secretName: `${n}-no-such-secret`, optional: true } },
+        ],
+      },
+      {
+        volumeMounts: [
+          { name: 'sec', mountPath: '/sec' },
+          { name: 'cm', mountPath: '/cm' },
+          { name: 'gone', mountPath: '/gone' },
+        ],
+      },
+    ),
+  ])
+  const r = await runLines(root, f)
+  t.equal(r.code, 0, r.stderr)
+  t.same(
+    r.lines,
+    ['644', 't0k', 'directory', '0', 'directory', '0', 'tmpfs'],
+    "kubelet's defaultMode 0644; optional: an empty volume, the secret one still on tmpfs",
+  )
+})
+
 t.test('envFrom (with prefix), configMapKeyRef and secretKeyRef set the env; $(VAR) sees them; optional missing ones define nothing', { skip }, async t => {
   const root = newRoot(t)
   const n = uniqueName('env')
