@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
 import { cli } from '../helpers/cli.js'
-import { newRoot } from '../helpers/detached-pods.js'
+import { newRoot, until } from '../helpers/detached-pods.js'
 import { uniqueName } from '../helpers/pods.js'
 import { startRegistry } from '../helpers/registry.js'
 
@@ -156,16 +156,20 @@ t.test('a secret volume is a tmpfs of its own (1777), defaultMode and items hono
   t.equal(r.lines[9], '440')
 })
 
-t.test("a secret volume's files are 0644 unless a mode says otherwise; an optional volume of a missing ConfigMap or Secret is empty", { skip }, async t => {
+t.test('secret volume files 0644 by default, a dotfile key hidden; an optional volume of a missing ConfigMap or Secret is empty', { skip }, async t => {
   const root = newRoot(t)
   const n = uniqueName('optvol')
   const f = write(t.testdir(), 'opt.yaml', [
-    secret(`${n}-db`, { stringData: { token: 't0k' } }),
+    secret(`${n}-db`, { stringData: { token: 't0k', '.hidden': 'h' } }),
     pod(
       n,
-      ['stat -c "%a" /sec/..data/token', 'cat /sec/token; echo', 'for d in /cm /gone; do stat -c "%F" $d; ls $d | wc -l; done', 'stat -f -c %T /gone'].join(
-        '; ',
-      ),
+      [
+        'stat -c "%a" /sec/..data/token',
+        'cat /sec/token; echo',
+        'ls /sec | tr "\\n" " "; readlink /sec/.hidden',
+        'for d in /cm /gone; do stat -c "%F" $d; ls $d | wc -l; done',
+        'stat -f -c %T /gone',
+      ].join('; '),
       {
         volumes: [
           { name: 'sec', secret: { secretName: `${n}-db` } },
@@ -186,8 +190,8 @@ t.test("a secret volume's files are 0644 unless a mode says otherwise; an option
   t.equal(r.code, 0, r.stderr)
   t.same(
     r.lines,
-    ['644', 't0k', 'directory', '0', 'directory', '0', 'tmpfs'],
-    "kubelet's defaultMode 0644; optional: an empty volume, the secret one still on tmpfs",
+    ['644', 't0k', 'token ..data/.hidden', 'directory', '0', 'directory', '0', 'tmpfs'],
+    "kubelet's defaultMode 0644; a dotfile key is a hidden file; optional: an empty volume, the secret one still on tmpfs",
   )
 })
 
@@ -302,6 +306,7 @@ t.test("the Kubernetes docs' ConfigMap and Secret examples run as published, the
   const reg = await startRegistry()
   t.teardown(() => reg.stop())
   reg.push(`oci:${images}/busybox-oci:latest`, 'busybox:latest')
+  reg.push(`oci:${images}/busybox-oci:latest`, 'busybox:1.27.2')
   reg.push(`oci:${images}/busybox-oci:latest`, 'library/alpine:latest')
   reg.push(`oci:${images}/nginx-oci:nginx`, 'library/nginx:latest')
   const registries = join(images, 'registries.json')
@@ -312,15 +317,22 @@ t.test("the Kubernetes docs' ConfigMap and Secret examples run as published, the
     if (before === undefined) delete process.env.POD_LAUNCH_REGISTRIES
     else process.env.POD_LAUNCH_REGISTRIES = before
   })
+  // "Configure a Pod to Use a ConfigMap": two pods named dapi-test-pod, run one after the other as the page does.
   const env = await cli(root, 'run', example('configmap-envfrom.yaml'))
   t.equal(env.code, 0, env.stderr)
-  t.match(env.stdout, '[dapi-test-pod/test-container] SPECIAL_LEVEL=very\n')
-  t.match(env.stdout, '[dapi-test-pod/test-container] SPECIAL_TYPE=charm\n')
-  t.match(env.stdout, '[dapi-test-pod-volume/test-container] SPECIAL_LEVEL\n')
-  t.match(env.stdout, '[dapi-test-pod-volume/test-container] SPECIAL_TYPE\n')
-  const secret = await cli(root, 'run', example('secret-dotfile.yaml'))
+  t.match(env.stdout, /^\[test-container\] SPECIAL_LEVEL=very$/m)
+  t.match(env.stdout, /^\[test-container\] SPECIAL_TYPE=charm$/m)
+  const vol = await cli(root, 'run', example('configmap-volume.yaml'))
+  t.equal(vol.code, 0, vol.stderr)
+  t.match(vol.stdout, /^\[test-container\] SPECIAL_LEVEL\n\[test-container\] SPECIAL_TYPE$/m)
+
+  // The Secret page's dotfile: `ls -l` shows no file ("total 0"); restartPolicy Always starts ls again.
+  const dotfile = example('secret-dotfile.yaml')
+  const secret = await cli(root, 'run', '-d', dotfile)
   t.equal(secret.code, 0, secret.stderr)
-  t.match(secret.stdout, /^\[dotfile-test-container\] lrwxrwxrwx .* \.secret-file -> \.\.data\/\.secret-file$/m)
+  await until('ls -l in secret-dotfiles-pod', async () => (await cli(root, 'logs', 'secret-dotfiles-pod')).stdout === 'total 0\n')
+  const dotDown = await cli(root, 'down', '--grace-period', '0', dotfile)
+  t.same([dotDown.code, dotDown.stdout], [0, 'secret-dotfiles-pod\n'], dotDown.stderr)
 
   const game = example('configmap-game-demo.yaml')
   const run = await cli(root, 'run', '-d', game)

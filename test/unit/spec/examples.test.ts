@@ -22,7 +22,8 @@ t.test("the Kubernetes docs' ConfigMap and Secret examples: the objects and the 
     return [s.objects.configMaps.map(o => o.name), s.objects.secrets.map(o => o.name), s.pods.map(p => p.parsed.spec.name)]
   }
   t.same(kinds('configmap-game-demo.yaml'), [['game-demo'], [], ['configmap-demo-pod']])
-  t.same(kinds('configmap-envfrom.yaml'), [['special-config'], [], ['dapi-test-pod', 'dapi-test-pod-volume']])
+  t.same(kinds('configmap-envfrom.yaml'), [['special-config'], [], ['dapi-test-pod']])
+  t.same(kinds('configmap-volume.yaml'), [['special-config'], [], ['dapi-test-pod']])
   t.same(kinds('secret-dotfile.yaml'), [[], ['dotfile-secret'], ['secret-dotfiles-pod']])
   t.same(kinds('secret-env-single.yaml'), [[], ['backend-user'], ['env-single-secret']])
   const web = readManifestSet(dir + 'web-deployment.yaml', { strict: true })
