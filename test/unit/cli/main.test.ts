@@ -148,6 +148,34 @@ t.test('POD_LAUNCH_ROOT is the state root when --root is not given', async t => 
   t.equal(d.out(), '[]\n')
 })
 
+t.test('POD_LAUNCH_CGROUP_PARENT and POD_LAUNCH_DEBUG stand for --cgroup-parent and --debug; the option wins', async t => {
+  const dir = t.testdir({
+    'pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: host\n    command: [sleep, "1"]\n',
+  })
+  const run = async (argv: string[], env: NodeJS.ProcessEnv) => {
+    const c = io()
+    const code = await main(argv, c.io, env)
+    return { code, out: c.out(), err: c.err() }
+  }
+  const explain = (argv: string[], env: NodeJS.ProcessEnv) => run(['explain', join(dir, 'pod.yaml'), '--network', 'none', ...argv], env)
+  t.match((await explain([], { POD_LAUNCH_CGROUP_PARENT: 'pl-envtest' })).out, /mkdir \/sys\/fs\/cgroup\/(\w+\/)?pl-envtest\/pod-/, 'the env var')
+  const both = (await explain(['--cgroup-parent', 'pl-flagtest'], { POD_LAUNCH_CGROUP_PARENT: 'pl-envtest' })).out
+  t.match(both, /\/pl-flagtest\/pod-/, 'the option over the env var')
+  t.notMatch(both, /pl-envtest/)
+  const quiet = await run(['--root', dir, 'inspect', 'nosuch'], {})
+  t.equal(quiet.err, `pod-launch: pod.resolve: nosuch: no such pod\nhint: pod-launch ps lists the pods under ${dir}\n`)
+  for (const env of [{ POD_LAUNCH_DEBUG: '1' }, { POD_LAUNCH_DEBUG: 'true' }]) {
+    const loud = await run(['--root', dir, 'inspect', 'nosuch'], env)
+    t.equal(loud.code, 1)
+    t.match(
+      loud.err,
+      /^pod-launch: pod\.resolve: nosuch: no such pod\n[^]*PodError: pod\.resolve: nosuch: no such pod\n +at /,
+      `the stack with ${JSON.stringify(env)}`,
+    )
+  }
+  t.equal((await run(['--root', dir, 'inspect', 'nosuch'], { POD_LAUNCH_DEBUG: '0' })).err, quiet.err, 'POD_LAUNCH_DEBUG=0 is off')
+})
+
 t.test('number options must be integers; a negative grace period is the default', async t => {
   for (const argv of [
     ['stop', 'x', '--grace-period', 'abc'],
