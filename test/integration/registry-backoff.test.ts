@@ -109,7 +109,13 @@ t.test('a detached pod waits in ErrImagePull then ImagePullBackOff, with kubelet
     return r?.phase === 'Running' && r
   })
   t.equal(running.status, 'Running')
-  const events = (await inspect(root, name)).podLaunch.events
+  const pod = await inspect(root, name)
+  t.match(
+    pod.status.containerStatuses[0],
+    { image, imageID: new RegExp(`^${reg.host.replace(/\./g, '\\.')}/late/busybox@sha256:[0-9a-f]{64}$`), containerID: /^pod-launch:\/\/[0-9a-f]{64}$/ },
+    "inspect: kubelet's imageID, the repo digest of the image pulled",
+  )
+  const events = pod.podLaunch.events
   const said = (reason: string, message: RegExp) => events.find(e => e.reason === reason && message.test(e.message))
   const q = image.replace(/\./g, '\\.')
   t.match(said('Pulling', new RegExp(`^Pulling image "${q}"$`)), { type: 'Normal', fieldPath: 'spec.containers{c}' })
