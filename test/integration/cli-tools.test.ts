@@ -1,9 +1,10 @@
 // cp and port-forward against running containers, and what the CLI refuses
 // at once: a hostPort a live pod holds, attach to a container with nothing to
-// attach to. (A memory limit too small to start: memory-limit-start.test.ts.)
+// attach to, a user who is not root. (A memory limit too small to start: memory-limit-start.test.ts.)
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
@@ -133,4 +134,55 @@ t.test('attach to a container with neither stdin nor tty says so at once', { ski
   t.match(r.stderr, `attach: ${name}/app: the container has neither stdin nor tty: there is nothing to attach to`)
   t.match(r.stderr, `hint: pod-launch logs -f ${name} follows its output`)
   t.equal(readPodRecord(root, id).phase, 'Running', 'the pod is left alone')
+})
+
+// The real thing, not requireRoot with a uid: the CLI run as nobody (it needs the checkout readable by
+// nobody), from a user's clean environment: `env -i`, since tap's process-info hook adds its NODE_OPTIONS
+// to every child's env (it would write into the checkout as nobody).
+const NOBODY = 65534
+const AS_NOBODY = ['-i', `PATH=${process.env.PATH}`, 'LANG=C', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath]
+const asNobody = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>(resolve =>
+    execFile('env', [...AS_NOBODY, BIN, ...args], { cwd: '/' }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  )
+function nobodyCannotRun(): string | false {
+  try {
+    execFileSync('env', [...AS_NOBODY, '-e', `require('fs').accessSync(${JSON.stringify(BIN)})`], { stdio: 'ignore', cwd: '/' })
+    return false
+  } catch {
+    return 'setpriv missing, or nobody cannot read the checkout'
+  }
+}
+const nobodySkip = skip || nobodyCannotRun()
+
+t.test('not root: one clear message naming the command or the state root, never EACCES from scandir (run as nobody)', { skip: nobodySkip }, async t => {
+  const root = newRoot(t) // made by root, mode 0700: nobody cannot read it
+  const dir = mkdtempSync(join(tmpdir(), 'pl-nobody-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  chmodSync(dir, 0o755)
+  const file = join(dir, 'pod.json')
+  writeFileSync(file, JSON.stringify(manifest(uniqueName('nobody'), [{ name: 'app', command: ['sleep', '600'] }])), { mode: 0o644 })
+  // Commands that only read the state root: the root's own error, naming it.
+  for (const args of [['ps'], ['logs', 'x']]) {
+    const r = await asNobody(['--root', root, ...args])
+    t.equal(r.code, 1, args.join(' '))
+    t.equal(r.stderr, `pod-launch: cli.root: ${root}: permission denied (running as uid ${NOBODY})\nhint: pod-launch needs root: sudo pod-launch ...\n`)
+  }
+  for (const args of [
+    ['run', file],
+    ['run', '-d', file],
+    ['exec', '-it', 'x', '--', 'sh'],
+    ['stop', 'x'],
+    ['rm', 'x'],
+  ]) {
+    const r = await asNobody(['--root', root, '--network', 'none', ...args])
+    t.equal(r.code, 1, args.join(' '))
+    t.equal(
+      r.stderr,
+      `pod-launch: cli.root: pod-launch ${args[0]}: needs root (running as uid ${NOBODY})\nhint: namespaces and cgroups need root: sudo pod-launch ${args[0]} ...\n`,
+    )
+  }
+  t.same(readdirSync(root), [], 'nothing was made')
 })

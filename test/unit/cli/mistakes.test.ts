@@ -147,7 +147,7 @@ const MISTAKES: Mistake[] = [
   },
   {
     what: '17. not root: one clear message, not EACCES from scandir',
-    kernel: ['test/unit/cli/main.test.ts', 'commands that act on pods say that root is needed'],
+    kernel: ['test/integration/cli-tools.test.ts', 'not root: one clear message naming the command or the state root'],
   },
   {
     what: '18. attach to a pod without a stdin/tty container',
