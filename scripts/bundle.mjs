@@ -76,6 +76,22 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
 })
+// The unpack worker (src/rootfs/images/unpack-thread.ts) as the bundle's sibling: a pull's worker
+// thread loads one file, not the compiled modules. A plain CommonJS file (its own start is off the
+// main thread; no code cache).
+await build({
+  entryPoints: [join(root, 'dist', 'rootfs', 'images', 'unpack-worker.js')],
+  outfile: join(root, 'dist', 'cli', 'unpack-worker.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  define: { 'import.meta.url': 'import_meta_url' },
+  banner: { js: 'var import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+})
 // The code cache: bin/pod-launch, with POD_LAUNCH_WRITE_CODE_CACHE=1, compiles the bundle, parses
 // `--version` (printing nothing) and writes it.
 execFileSync(process.execPath, [join(root, 'bin', 'pod-launch')], { env: { ...process.env, POD_LAUNCH_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' })

@@ -31,7 +31,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
 import { PodError } from '../../errors.js'
-import { native } from '../../spawn/index.js'
+import { native } from '../../spawn/native.js'
 import { paceBuffers } from './gc-pacer.js'
 import { createZstdDecompress } from './zstd.js'
 import { UnsafeEntry, ensureParents, entryComponents, existingTarget, lstatOrNull } from './safe-path.js'
@@ -254,7 +254,7 @@ export async function unpackLayer(source: string | Readable, dest: string, opts:
       }
       parser.end()
     }
-    const input = typeof source === 'string' ? createReadStream(source) : source
+    const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: 256 << 10 }) : source
     if (opts.compression === 'gzip') await pipeline(input, createGunzip({ chunkSize: 256 << 10 }), sink)
     else if (opts.compression === 'zstd') await pipeline(input, createZstdDecompress(), sink)
     else await pipeline(input, sink)
@@ -271,7 +271,9 @@ export async function unpackLayer(source: string | Readable, dest: string, opts:
         hint: 'the layer tries to write outside its directory: this archive is malformed or malicious; nothing was written outside the store',
       })
     }
-    if ((e as NodeJS.ErrnoException)?.errno !== undefined) throw PodError.system('image.unpack', e, opts.label)
+    // zlib's errors carry its own negative errno (Z_DATA_ERROR is -3): a corrupt stream, not a system call.
+    const sys = e as NodeJS.ErrnoException
+    if (sys?.errno !== undefined && !sys.code?.startsWith('Z_')) throw PodError.system('image.unpack', e, opts.label)
     throw new PodError(
       `image.unpack: ${opts.label}: not a valid tar${{ tar: '', gzip: '.gz', zstd: '.zst' }[opts.compression]} (${(e as Error)?.message ?? e})`,
       {

@@ -23,6 +23,7 @@ import { unpackLayer } from './extract.js'
 import { checkFreeSpace, IMAGE_LIMIT_ENV, LAYER_LIMIT_ENV, type SizeLimits, sizeLimits, tooLarge } from './limits.js'
 import type { ParsedConfig } from './manifest.js'
 import { type LayerBlob, verifyBlob } from './source.js'
+import type { UnpackThread } from './unpack-thread.js'
 import {
   configFile,
   dirSize,
@@ -87,29 +88,38 @@ export class Ingest {
 
   /**
    * Verify (when the blob has a digest) and unpack one layer blob, checking its
-   * uncompressed digest against `diffId` and the size limits of `image`.
+   * uncompressed digest against `diffId` and the size limits of `image`. With
+   * `thread`, a file blob is unpacked on that worker thread (unpack-thread.ts)
+   * and taken as verified already (a pull's download, checked as it was written).
    * Throws `image.verify`, `image.unpack` (IMAGE_TOO_LARGE, ENOSPC, IMAGE_LAYER_UNSAFE, IMAGE_INVALID).
    */
-  async addLayer(blob: LayerBlob, diffId: string, image: string): Promise<void> {
+  async addLayer(blob: LayerBlob, diffId: string, image: string, thread?: UnpackThread): Promise<void> {
     if (this.hasLayer(diffId)) return
-    if (typeof blob.source === 'string' && blob.digest !== undefined && blob.size !== undefined) await verifyBlob(blob.source, blob.digest, blob.size)
+    if (typeof blob.source === 'string' && blob.digest !== undefined && blob.size !== undefined && !thread)
+      await verifyBlob(blob.source, blob.digest, blob.size)
     const dest = join(this.dir, `layer-${this.n++}`)
     mkdirSync(dest, { mode: 0o755 })
     const used = this.expanded.get(image) ?? 0
     const imageLeft = this.limits.imageBytes - used
     const layerName = blob.digest ?? diffId
-    const byImage = imageLeft < this.limits.layerBytes
-    const r = await unpackLayer(blob.source, dest, {
-      compression: blob.compression,
-      label: blob.label,
-      onWarning: this.opts.onWarning,
-      maxBytes: Math.min(this.limits.layerBytes, imageLeft),
-      tooLarge: () =>
-        byImage
-          ? tooLarge(image, layerName, 'image', this.limits.imageBytes, IMAGE_LIMIT_ENV)
-          : tooLarge(image, layerName, 'layer', this.limits.layerBytes, LAYER_LIMIT_ENV),
-      checkSpace: () => checkFreeSpace(dest, image, layerName),
-    }).catch(e => {
+    const limit =
+      imageLeft < this.limits.layerBytes
+        ? { what: 'image' as const, bytes: this.limits.imageBytes, env: IMAGE_LIMIT_ENV }
+        : { what: 'layer' as const, bytes: this.limits.layerBytes, env: LAYER_LIMIT_ENV }
+    const maxBytes = Math.min(this.limits.layerBytes, imageLeft)
+    const { compression, label } = blob
+    const unpacked =
+      thread && typeof blob.source === 'string'
+        ? thread.unpack({ file: blob.source, dest, compression, label, maxBytes, image, layerName, limit }, this.opts.onWarning)
+        : unpackLayer(blob.source, dest, {
+            compression,
+            label,
+            onWarning: this.opts.onWarning,
+            maxBytes,
+            tooLarge: () => tooLarge(image, layerName, limit.what, limit.bytes, limit.env),
+            checkSpace: () => checkFreeSpace(dest, image, layerName),
+          })
+    const r = await unpacked.catch(e => {
       // The disk filled between two checks (or another writer filled it): the same one-line error.
       if ((e as PodError).code !== 'ENOSPC' || (e as PodError).message.startsWith(`image.unpack: ${image}:`)) throw e
       throw new PodError(`image.unpack: ${image}: layer ${layerName}: no space left on the store's filesystem`, {

@@ -7,8 +7,8 @@
 //      layers, PULL_PARALLEL at once (containerd's max_concurrent_downloads
 //      is 3), each into a file of the ingest with its size and digest
 //      checked in the same pass; as each one is on disk, unpack it (one
-//      unpack at a time, while the other downloads go on) and check its
-//      diff_id. A layer is downloaded whole before it is unpacked, as
+//      unpack at a time; on a worker thread while other downloads go on:
+//      unpack-thread.ts) and check its diff_id. A layer is downloaded whole before it is unpacked, as
 //      containerd does: the download runs at the network's pace, not the
 //      unpacker's, and its time is what `skopeo copy` is compared with
 //      (bench/README.md "Pulls");
@@ -18,8 +18,8 @@
 // gc once that process is gone).
 import { createHash } from 'node:crypto'
 import { createReadStream, mkdirSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Readable } from 'node:stream'
+import { join } from 'node:path'
 import { PodError } from '../../../errors.js'
 import { withLock } from '../../../state/index.js'
 import { beginIngest } from '../ingest.js'
@@ -27,6 +27,7 @@ import { checkFreeSpace, type SizeLimits } from '../limits.js'
 import { type Descriptor, parseImageConfig, parseJson } from '../manifest.js'
 import { parseImageName } from '../names.js'
 import { removeDeadIngests } from '../store-gc.js'
+import { UnpackThread } from '../unpack-thread.js'
 import { DEFAULT_STATE_ROOT, ensureStore, hexOf, type ImageRecord, type StorePaths, storePaths } from '../store.js'
 import { blobMismatch, type BlobStream, downloadBlob } from './blob.js'
 import { type Credentials } from './credentials.js'
@@ -77,7 +78,7 @@ async function fetchConfig(client: RegistryClient, image: string, d: Descriptor)
   return bytes
 }
 
-/** Run the functions given to it one at a time, in the order given (the unpacks: main-thread work, so two at once only take turns). */
+/** Run the functions given to it one at a time, in the order given (the unpacks: two at once on one disk only take turns). */
 function serially(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve()
   return fn => {
@@ -149,7 +150,11 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
       const ing = beginIngest(root, 'pull', { limits: opts.limits, onWarning: opts.onWarning })
       const bodies = new Set<BlobStream>()
       const streams = new Set<Readable>()
-      const abort = () => [...bodies, ...streams].forEach(b => b.destroy(Object.assign(new Error('pull interrupted'), { name: 'AbortError' })))
+      let thread: UnpackThread | undefined
+      const abort = () => {
+        ;[...bodies, ...streams].forEach(b => b.destroy(Object.assign(new Error('pull interrupted'), { name: 'AbortError' })))
+        void thread?.close()
+      }
       opts.signal?.addEventListener('abort', abort)
       try {
         const layers = manifest.layers.map((l, i) => ({ l, diffId: parsed.diffIds[i] }))
@@ -162,6 +167,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
         })
         let downloaded = 0
         let downloadedAt = started
+        let downloading = todo.length // layers not yet on disk
         const unpackOne = serially()
         await eachLimited(todo, PULL_PARALLEL, async ({ l, diffId }) => {
           opts.signal?.throwIfAborted()
@@ -182,18 +188,26 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
             bodies,
           )
           downloadedAt = Date.now()
+          downloading--
           emit({ type: 'layer', digest: l.digest, state: 'downloaded', bytes, size: l.size })
           await unpackOne(async () => {
             opts.signal?.throwIfAborted()
             emit({ type: 'layer', digest: l.digest, state: 'extracting', bytes, size: l.size })
-            // The file was verified as it was written: read as a stream (not hashed again), destroyed on Ctrl-C.
-            const source = createReadStream(file, { highWaterMark: 1 << 20 })
-            streams.add(source)
-            try {
-              const label = `${name} layer ${l.digest}`
-              await ing.addLayer({ source, compression: l.compression, digest: l.digest, size: l.size, label }, diffId, name)
-            } finally {
-              streams.delete(source)
+            // The file was verified as it was written: it is not hashed again. While other layers
+            // download, it is unpacked on a worker thread, so that their sockets never wait on its
+            // file-system calls (unpack-thread.ts), and so is every layer after it; a layer that is
+            // on disk when nothing else downloads (one-layer images) is unpacked here: nothing waits
+            // on it, and no second V8 heap is paid for.
+            const blob = { compression: l.compression, digest: l.digest, size: l.size, label: `${name} layer ${l.digest}` }
+            if (thread || downloading > 0) await ing.addLayer({ ...blob, source: file }, diffId, name, (thread ??= new UnpackThread()))
+            else {
+              const source = createReadStream(file, { highWaterMark: 1 << 20 }) // destroyed on Ctrl-C
+              streams.add(source)
+              try {
+                await ing.addLayer({ ...blob, source }, diffId, name)
+              } finally {
+                streams.delete(source)
+              }
             }
             rmSync(file, { force: true })
           })
@@ -212,6 +226,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
         return record
       } finally {
         opts.signal?.removeEventListener('abort', abort)
+        await thread?.close()
         ing.close()
       }
     })
