@@ -3,7 +3,7 @@
 // by tag and by digest, an OCI index with two platforms, Docker schema2 and a
 // Docker manifest list, an uncompressed + zstd image; plain HTTP refused for
 // a registry that is not loopback unless it is marked insecure; layers in the store are not fetched again; a pod
-// whose image is only in the registry is pulled on run.
+// whose image is only in the registry is pulled on run (IfNotPresent, Never, and Always for :latest).
 import t from 'tap'
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -238,6 +238,13 @@ t.test('a pod whose image is only in the registry is pulled on run and runs', { 
     spec: { ...m.spec, containers: [{ ...m.spec.containers[0], image: `${reg.host}/test/busybox:latest`, imagePullPolicy: 'Never' }] },
   }
   await t.rejects(run(t, never, { stateRoot: root }), { code: 'ErrImageNeverPull' })
+  // Always (:latest and no imagePullPolicy): every run asks the registry again, the image in the store or not.
+  for (const k of [1, 2]) {
+    const seen: string[] = []
+    const c = { ...m.spec.containers[0], image: `${reg.host}/test/busybox:latest` }
+    await run(t, { ...m, metadata: { name: uniqueName('pullrun') }, spec: { ...m.spec, containers: [c] } }, { stateRoot: root, onPull: e => seen.push(e.type) })
+    t.same([seen[0], seen.at(-1)], ['resolved', 'done'], `run ${k} of :latest pulls (Always)`)
+  }
 })
 
 t.test('an unknown tag and a port nobody listens on fail in one line naming the image and the step', { skip }, async t => {
