@@ -1,7 +1,8 @@
 // Registries that want TLS or credentials, as real set-ups of Debian's
 // docker-registry: TLS with a CA made here (trusted through certs.d),
 // htpasswd Basic auth, and token auth (the fixture issuer signs the JWTs);
-// image login / logout write and remove the credentials (mode 0600).
+// image login / logout write and remove the credentials (mode 0600); a pod
+// of a private image is pulled on run with the stored credentials.
 import t from 'tap'
 import { execFile, execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -177,6 +178,17 @@ t.test('token auth: anonymous Bearer for a public repository, credentials (from 
     join(env.HOME, '.docker', 'config.json'),
     JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }),
   )
+  // Pull-on-run takes the same credentials: a pod of the private image runs, its pull shown on stderr.
+  const pod = join(root, '..', 'pod.json')
+  const c = { name: 'c', image: `${r.host}/team/busybox:1`, command: ['cat', '/hello'] }
+  const spec = { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [c] }
+  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `tokenrun-${process.pid}` }, spec }))
+  const run = await pl(root, env, ['run', '--network', 'none', pod])
+  t.equal(run.code, 0, run.stderr)
+  // (its layers came with the public image: the private manifest is what needed the credentials)
+  t.match(run.stderr, new RegExp(`^pulling ${r.host}/team/busybox:1 \\(sha256:[0-9a-f]{64}\\)\\n`, 'm'))
+  t.match(run.stderr, new RegExp(`^Status: downloaded .* for ${r.host}/team/busybox:1 `, 'm'))
+  t.match(run.stdout + run.stderr, /\[c\] hello from layer 2/)
   const priv = await pl(root, env, ['image', 'pull', '-q', `${r.host}/team/busybox:1`])
   t.equal(priv.code, 0, priv.stderr)
   writeFileSync(join(env.HOME, '.docker', 'config.json'), JSON.stringify({ auths: { [r.host]: { auth: Buffer.from(`${USER}:nope`).toString('base64') } } }))
