@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "pod_launch",
-      "sources": ["native/addon.cc", "native/addon_spawn.cc", "native/addon_process.cc", "native/addon_fd.cc", "native/addon_seccomp.cc", "native/addon_fs.cc", "native/spawn.c", "native/ns.c", "native/report.c", "native/lo.c", "native/tty.c", "native/fsops.c", "native/filter.c", "native/netns.c"],
+      "sources": ["native/addon.cc", "native/addon_spawn.cc", "native/addon_process.cc", "native/addon_fd.cc", "native/addon_seccomp.cc", "native/addon_fs.cc", "native/plan-codec.c", "native/spawn.c", "native/ns.c", "native/report.c", "native/lo.c", "native/tty.c", "native/fsops.c", "native/filter.c", "native/netns.c"],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

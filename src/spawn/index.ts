@@ -2,6 +2,7 @@ export {
   native,
   useNative,
   pausePath,
+  shimPath,
   type Native,
   type NativeError,
   type NativePlan,
@@ -10,7 +11,7 @@ export {
   type NativeSeccompProfile,
   type NativeSpawned,
 } from './native.js'
-export { makePipe, makeSocketPair, spawnProcess, stopProcess, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
+export { makePipe, makeSocketPair, spawnProcess, stopProcess, signalNumber, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
 export { parseReport, reportError, reportObject, type StepReport } from './report.js'
 export {
   bindPlan,
@@ -26,3 +27,4 @@ export {
   type PlanPid,
   type SpawnPlan,
 } from './spawn-plan.js'
+export { encodePlan, cString, RecordWriter, PLAN_TAG, type PlanToEncode } from './plan-codec.js'

@@ -137,7 +137,8 @@ export interface Native {
     | 'MS_STRICTATIME',
     number
   >
-  spawn(plan: NativePlan): NativeSpawned
+  /** Clone a child running `plan` (encodePlan of a NativePlan: native/plan-codec.c decodes it); throws `spawn.plan` or a NativeError with `step`. */
+  spawn(plan: Buffer): NativeSpawned
   watch(pidfd: number, cb: (code: number | null, signal: number | null, error: Error | null) => void, ref?: boolean): void
   signal(pidfd: number, signal: number): number
   pidfdOpen(pid: number): number
@@ -236,15 +237,21 @@ export function useNative(fake: Native): () => void {
   }
 }
 
-/** Path of the pause executable built beside the addon. */
-export function pausePath(): string {
+/** Path of an executable built beside the addon (pause, pod-launch-shim). Throws `native.load`. */
+function builtExecutable(name: string): string {
   for (const dir of buildDirs) {
-    const file = join(dir, 'pause')
+    const file = join(dir, name)
     if (existsSync(file)) return file
   }
-  throw new PodError(`native.load: pause: not found under ${buildDirs.join(', ')}`, {
+  throw new PodError(`native.load: ${name}: not found under ${buildDirs.join(', ')}`, {
     step: 'native.load',
     code: 'ENOENT',
     hint: 'build it: npm run build:native',
   })
 }
+
+/** Path of the pause executable built beside the addon. */
+export const pausePath = (): string => builtExecutable('pause')
+
+/** Path of the pod shim executable (native/shim) built beside the addon. */
+export const shimPath = (): string => builtExecutable('pod-launch-shim')

@@ -3,6 +3,7 @@ import { closeSync, readSync, writeSync } from 'node:fs'
 import { constants } from 'node:os'
 import { PodError } from '../errors.js'
 import { native, type NativePlan } from './native.js'
+import { encodePlan } from './plan-codec.js'
 import { parseReport, reportError, RECORD_BYTES, type PlanPaths } from './report.js'
 
 export interface ExitStatus {
@@ -113,7 +114,7 @@ export async function spawnProcess(plan: NativePlan, opts: SpawnOptions = {}): P
   const addon = native()
   let spawned
   try {
-    spawned = addon.spawn(plan)
+    spawned = addon.spawn(encodePlan(plan))
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { step?: string }
     if (typeof err.errno !== 'number') throw new PodError(err.message, { step: err.step ?? 'spawn.plan', cause: e })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { closeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { native, useNative, type NativeError } from '../../../src/spawn/index.js'
+import { encodePlan, native, useNative, type NativeError } from '../../../src/spawn/index.js'
 import { fakeNative, MOUNT_FLAGS } from '../../helpers/fake-native.js'
 
 t.test('the fake carries the real addon constants: step ids, namespace order, mount flags', async t => {
@@ -40,7 +40,7 @@ t.test('a spawn the addon cannot start says which spawn step failed', async t =>
   // A pid namespace fd that is no namespace: setns(2) of pid_for_children fails before clone.
   const [r, w] = native().pipe()
   try {
-    native().spawn({ argv: ['/bin/true'], envp: [], stdio: [0, 1, 2], pidns: r })
+    native().spawn(encodePlan({ argv: ['/bin/true'], envp: [], stdio: [0, 1, 2], pidns: r }))
     t.fail('spawned')
   } catch (e) {
     t.match(e, { step: 'spawn.pidns', code: 'EINVAL', syscall: 'setns' })
@@ -60,27 +60,45 @@ t.test('useNative puts a fake in place of the addon until restored', async t => 
   t.equal(native(), real)
 })
 
-t.test('a plan of the wrong shape is refused before anything is made, naming the field', async t => {
+t.test('a malformed binary plan is refused by the decoder, naming what is wrong, and nothing is spawned', async t => {
+  const good = encodePlan({ argv: ['/bin/true'], envp: [], stdio: [0, 1, 2] })
+  t.throws(() => native().spawn(Buffer.from('nope')), { message: 'spawn.plan: not a version 1 plan (PLN1)' })
+  t.throws(() => native().spawn(good.subarray(0, good.length - 2)), { message: 'spawn.plan: truncated record' })
+  t.throws(() => native().spawn(encodePlan({ argv: [], envp: [], stdio: [0, 1, 2] })), { message: 'spawn.plan: argv must not be empty' })
+  t.throws(() => native().spawn(encodePlan({ argv: ['/bin/true'], envp: [] })), { message: 'spawn.plan: stdio[0] must be an open fd' })
+  t.throws(
+    () => native().spawn(encodePlan({ argv: ['/bin/true'], envp: [], stdio: [0, 1, 2], join: [{ type: 'net', fd: -1, ref: '/proc/<pause>/ns/net' }] })),
+    {
+      message: 'spawn.plan: join[0] is a reference (/proc/<pause>/ns/net), not an fd',
+    },
+  )
+  t.throws(
+    () =>
+      native().spawn(
+        encodePlan({
+          argv: ['/bin/true'],
+          envp: [],
+          stdio: [0, 1, 2],
+          join: [
+            { type: 'net', fd: 0 },
+            { type: 'ipc', fd: 0 },
+          ],
+        }),
+      ),
+    { message: 'spawn.plan: join must follow the order of `namespaces`' },
+  )
+  t.throws(() => encodePlan({ argv: ['a\0b'], envp: [] }), { message: /^spawn\.plan: "a\\u0000b": contains a NUL byte$/ })
+})
+
+t.test('every shape refusal of the decoder names the field, and nothing is spawned', async t => {
   const base = { argv: ['/bin/true'], envp: [], stdio: [0, 1, 2] as [number, number, number] }
   const refused = (plan: object, message: string) =>
-    t.throws(() => native().spawn({ ...base, ...plan }), { step: 'spawn.plan', code: 'ERR_INVALID_ARG_TYPE', message: `spawn.plan: ${message}` })
-  refused({ argv: [] }, 'argv must not be empty')
-  refused(
-    {
-      join: [
-        { type: 'mnt', fd: 3 },
-        { type: 'net', fd: 4 },
-      ],
-    },
-    'join must follow the order of `namespaces`',
-  )
-  refused({ join: [{ type: 'bogus', fd: 3 }] }, 'join[0].type: unknown namespace bogus')
-  refused({ unshare: ['bogus'] }, 'unshare: unknown namespace bogus')
-  refused({ identity: { uid: 0, gid: 0, groups: [] } }, 'identity.capBounding and identity.capEffective are required (decimal strings)')
+    t.throws(() => native().spawn(encodePlan({ ...base, ...plan })), { step: 'spawn.plan', code: 'ERR_INVALID_ARG_TYPE', message: `spawn.plan: ${message}` })
+  refused({ join: [{ type: 'bogus', fd: 3 }] }, 'join: unknown namespace')
+  refused({ unshare: ['bogus'] }, 'unshare: unknown namespace')
   refused({ seccomp: Buffer.alloc(7) }, 'seccomp must hold 1 to 4096 BPF instructions (8 bytes each)')
-  refused({ mounts: [{ kind: 'bind', target: '/x' }] }, 'mounts[0].kind: unknown bind')
-  refused({ mounts: [{ kind: 'write', target: '/proc/sys/x' }] }, 'mounts[].source is required for a write')
-  refused({ mounts: [{ source: 'tmpfs' }] }, 'mounts[0].target is required')
-  refused({ stdio: [0, 1] }, 'stdio must be an array of three fds')
+  refused({ mounts: [{ kind: 'write', target: '/proc/sys/x' }] }, 'mounts[].source is required for a symlink or a write')
+  refused({ mounts: [{ source: 'tmpfs' }] }, 'mounts[].target is required')
   refused({ tty: { socket: 5, rows: 24, cols: 80 } }, 'tty needs newSession (the slave becomes the controlling terminal)')
+  t.throws(() => encodePlan({ ...base, mounts: [{ kind: 'bind' as 'mount', target: '/x' }] }), { step: 'spawn.plan', message: 'spawn.plan: mounts[0].kind: unknown bind' })
 })
