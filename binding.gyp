@@ -15,6 +15,25 @@
       "cflags_cc": ["-fexceptions", "-std=c++17"]
     },
     {
+      "target_name": "pod-launch-shim",
+      "type": "executable",
+      "sources": [
+        "native/shim/shim.c",
+        "native/shim/proc.c",
+        "native/shim/io.c",
+        "native/shim/proto.c",
+        "native/shim/request.c",
+        "native/plan-codec.c",
+        "native/spawn.c",
+        "native/ns.c",
+        "native/report.c",
+        "native/lo.c",
+        "native/tty.c"
+      ],
+      "cflags": ["-Os", "-ffunction-sections", "-fdata-sections"],
+      "ldflags": ["-static", "-s", "-Wl,--gc-sections"]
+    },
+    {
       "target_name": "pause",
       "type": "executable",
       "sources": ["native/pause/pause.c"],

@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "netns.h"
+#include "tty.h"
 }
 
 namespace addon {
@@ -49,31 +50,9 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info) {
 // throws. Non-blocking: the child sent it before execve, so once the spawn
 // has succeeded it is already queued.
 Napi::Value RecvFd(const Napi::CallbackInfo &info) {
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  char byte;
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do
-    n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
+  int fd = tty_recv_fd(info[0].As<Napi::Number>().Int32Value());
+  if (fd < 0)
     throw SystemError(info.Env(), errno, "recvmsg");
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-    throw SystemError(info.Env(), EBADMSG, "recvmsg");
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return Napi::Number::New(info.Env(), fd);
 }
 

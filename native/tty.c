@@ -2,7 +2,8 @@
  * tty.c: the container's pseudo-terminal, made in the child (after clone(2),
  * before execve(2)): async-signal-safe only (signal-safety(7)). runc's
  * console socket design: the pty comes from the container's own devpts and
- * the master travels to the parent over a unix socket.
+ * the master travels to the parent over a unix socket; tty_recv_fd, at the
+ * end, is that parent's side (the addon's and the shim's).
  *
  * Man pages: pty(7), ptmx(4), ioctl_tty(2), unlockpt(3), unix(7) (SCM_RIGHTS),
  * sendmsg(2), mount(2).
@@ -138,4 +139,30 @@ int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int
   if (ioctl(slave, TIOCSCTTY, 0) < 0)
     report_fail(report_fd, STEP_CHILD_TTY, TTY_SETCTTY);
   return slave;
+}
+
+int tty_recv_fd(int sock) {
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+    errno = EBADMSG;
+    return -1;
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
 }

@@ -14,4 +14,9 @@
 int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int console,
               int report_fd);
 
+/* Parent side. The fd the child sent over `sock` (SCM_RIGHTS), close-on-exec,
+ * without waiting (it was sent before execve): the fd, or -1 with errno
+ * (EBADMSG when the message carried none). The addon and the shim use it. */
+int tty_recv_fd(int sock);
+
 #endif

@@ -140,7 +140,7 @@ export { attachPod, attachTarget, AttachConnection, type AttachHello } from './m
 export {
   runDetached,
   startForeground,
-  supervise,
+  runEngine,
   stopPod,
   removePod,
   inspectPod,

@@ -150,6 +150,24 @@ export class PodCgroups {
     for (const h of this.plan.hierarchies.filter(h => h.version === 2)) this.writeProcs(join(h.path, n.rel, 'cgroup.procs'), pid)
   }
 
+  /**
+   * Where a process of `who` is placed by someone else (the pod's shim):
+   * the cgroup.procs file of every hierarchy, the cgroup2 directory for
+   * clone3's CLONE_INTO_CGROUP (v2 and hybrid), and the file whose
+   * `oom_kill` counts its OOM kills (memory.events on v2, memory.oom_control on v1).
+   */
+  placement(who: Who): { procs: string[]; cgroup2Dir?: string; oomFile?: string } {
+    const n = this.node(who)
+    const v2 = this.plan.hierarchies.find(h => h.version === 2)
+    const v2mem = this.plan.hierarchies.find(h => h.version === 2 && h.controllers.includes('memory'))
+    const v1mem = this.plan.hierarchies.find(h => h.version === 1 && h.controllers.includes('memory'))
+    return {
+      procs: this.plan.hierarchies.map(h => join(h.path, n.rel, 'cgroup.procs')),
+      ...(v2 && { cgroup2Dir: join(v2.path, n.rel) }),
+      ...(v2mem ? { oomFile: join(v2mem.path, n.rel, 'memory.events') } : v1mem ? { oomFile: join(v1mem.path, n.rel, 'memory.oom_control') } : {}),
+    }
+  }
+
   /** Usage of one container (or `pause`), or of the whole pod when `who` is omitted. Throws `cgroup.read`. */
   stats(who: Who = 'pod'): CgroupStats {
     const n = this.node(who)

@@ -160,7 +160,7 @@ export function checkCommandWord(argv: string[], commands: string[]): void {
 }
 
 /** Commands that make or act on processes, cgroups and namespaces. */
-const ROOT_COMMANDS = new Set(['run', 'down', 'boot', 'stop', 'rm', 'exec', 'attach', 'cp', 'port-forward', 'gc', 'lab', 'ns', 'tree', 'stats', '__supervise'])
+const ROOT_COMMANDS = new Set(['run', 'down', 'boot', 'stop', 'rm', 'exec', 'attach', 'cp', 'port-forward', 'gc', 'lab', 'ns', 'tree', 'stats', '__engine'])
 
 /** One clear message before anything is tried, rather than an EACCES from deep inside. */
 export function requireRoot(command: string, uid = process.getuid?.() ?? 0): void {

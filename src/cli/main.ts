@@ -48,7 +48,11 @@ function runOptions(y: Argv) {
     })
     .option('force', { type: 'boolean', describe: 'on Ctrl-C kill at once (with --grace-period=0)' })
     .option('backoff', { type: 'string', describe: "restart backoff: initial[,max], e.g. 100ms or 1s,10s (default kubelet's 10s,5m)" })
-    .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background under a supervisor; print the pod id once Running' })
+    .option('detach', {
+      alias: 'd',
+      type: 'boolean',
+      describe: "run in the background, held by the pod's shim and driven by the root's engine; print the pod id once Running",
+    })
     .option('pids-limit', { type: 'string', coerce: wholeNumber('pids-limit', { min: 1 }), describe: 'pids.max of the pod cgroup' })
     .option('single-process-oom-kill', {
       type: 'boolean',
@@ -198,7 +202,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
     .scriptName('pod-launch')
     .usage('$0 [run] MANIFEST\n\nRun a Kubernetes Pod on this host.')
     .parserConfiguration({ 'populate--': true })
-    .command('run <manifest>', 'run a pod; in the foreground (Ctrl-C stops it) or with -d under a supervisor', runOptions, run)
+    .command('run <manifest>', 'run a pod; in the foreground (Ctrl-C stops it) or with -d in the background (docs/shim.md)', runOptions, run)
     .command('$0 <manifest>', false, runOptions, run)
     .command(
       'ps',
@@ -560,10 +564,10 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
       }),
     )
     .command(
-      '__supervise <id>',
+      '__engine',
       false,
-      y => y.positional('id', { type: 'string', demandOption: true }),
-      h(async (a, g) => (await import('../index.js')).supervise(g.root, a.id as string)),
+      y => y,
+      h(async (_a, g) => (await import('../index.js')).runEngine(g.root)),
     )
   skipHelpCache(parser)
   return globalOptions(parser, env)
@@ -638,7 +642,7 @@ export const COMMANDS = [
   'lab',
   'image',
   'completion',
-  '__supervise',
+  '__engine',
   '__completion',
   'help',
 ]

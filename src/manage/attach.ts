@@ -1,4 +1,4 @@
-// `attach POD [-c C]`: connect to the supervisor's attach socket of a
+// `attach POD [-c C]`: connect to the shim's attach socket of a
 // container (`<pod dir>/attach/<container>.sock`) and speak the framing of
 // pod/attach-protocol.ts. The terminal side (raw mode, keys) is the CLI's.
 import { EventEmitter } from 'node:events'
@@ -71,7 +71,7 @@ export async function attachPod(root: string, ref: string, container?: string): 
     })
   }
   if (!isAlive(r.supervisor)) {
-    throw new PodError(`attach: ${r.name}: the pod has no live supervisor (${r.phase})`, {
+    throw new PodError(`attach: ${r.name}: the pod is not running (${r.phase})`, {
       step: 'attach',
       code: 'ESRCH',
       hint: 'only a running detached pod (run -d) can be attached',
@@ -111,7 +111,7 @@ export async function attachPod(root: string, ref: string, container?: string): 
     })
     socket.on('error', () => {})
     socket.on('close', () => {
-      reject(new PodError(`attach: ${r.name}/${name}: the supervisor closed the connection`, { step: 'attach', code: 'ECONNRESET' }))
+      reject(new PodError(`attach: ${r.name}/${name}: the pod's shim closed the connection`, { step: 'attach', code: 'ECONNRESET' }))
       conn?.emit('exit', exitCode)
     })
   })

@@ -1,8 +1,9 @@
 // `check`: what this host supports and which mode each feature runs in.
-import { existsSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { release } from 'node:os'
 import { detectCgroups } from '../cgroups/index.js'
-import { native, pausePath, spawnProcess } from '../spawn/index.js'
+import { native, pausePath, shimPath, spawnProcess } from '../spawn/index.js'
 import { CNI_INSTALL_HINT, DEFAULT_BRIDGE, findConfList, findPlugin, networkSettings, parseProcRoutes, pickSubnet, type NetworkOptions } from '../net/index.js'
 import { RUNTIME_DEFAULT, SeccompCache, resolveRules } from '../seccomp/index.js'
 import { DEFAULT_CAPABILITIES } from '../spec/index.js'
@@ -123,6 +124,7 @@ export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOpti
     detail: /\toverlay\n/.test(fss) ? 'available' : 'not in /proc/filesystems',
     hint: /\toverlay\n/.test(fss) ? undefined : 'modprobe overlay (needed for image layers)',
   })
+  out.push(checkShim())
   out.push(await checkSeccomp(opts))
   const userns = Number(read('/proc/sys/user/max_user_namespaces').trim() || 0)
   out.push({
@@ -132,6 +134,35 @@ export async function checkHost(opts: { seccompDefault?: boolean } & NetworkOpti
   })
   out.push(...checkNetwork(opts))
   return out
+}
+
+/** Whether an ELF executable asks for a dynamic loader (a PT_INTERP program header). */
+function isDynamic(file: string): boolean {
+  const b = readFileSync(file)
+  const phoff = Number(b.readBigUInt64LE(0x20))
+  const size = b.readUInt16LE(0x36)
+  for (let i = 0; i < b.readUInt16LE(0x38); i++) if (b.readUInt32LE(phoff + i * size) === 3) return true
+  return false
+}
+
+/** The pod shim of detached pods: built, static (nothing to load when it starts), speaking our protocol. */
+function checkShim(): CheckLine {
+  try {
+    const file = shimPath()
+    const version = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout.trim()
+    if (!/protocol 1\b/.test(version)) throw new Error(`${file} --version says "${version}", not protocol 1`)
+    const kb = Math.round(statSync(file).size / 1024)
+    if (isDynamic(file))
+      return {
+        status: 'warn',
+        feature: 'pod shim',
+        detail: `${version}, ${kb} KiB, dynamically linked`,
+        hint: 'rebuild: npm run build:native (it links -static)',
+      }
+    return { status: 'pass', feature: 'pod shim', detail: `${version}, ${kb} KiB static: holds each detached pod (docs/shim.md)` }
+  } catch (e) {
+    return { status: 'fail', feature: 'pod shim', detail: (e as Error).message, hint: 'build it: npm run build:native (run -d needs it)' }
+  }
 }
 
 function freeSubnet(): string {

@@ -1,9 +1,7 @@
-// `run -d`: validate, record, start one supervisor per pod in its own
-// session, and return once the pod is Running (or with its start error).
-import { spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// `run -d`: validate, record, hand the pod to the root's engine (started on
+// demand), and return once the pod is Running (or with its start error).
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { PodError } from '../errors.js'
 import { planNetwork } from '../net/index.js'
 import { noObjects, type PodObjects, type PodSpec } from '../spec/index.js'
@@ -13,18 +11,8 @@ import { crashPoint } from '../crash-point.js'
 import { ensureRoot, podDir, readRecord, specFile, processIdentity, unmountBelow, withLock, writeRecord, type PodRecord } from '../state/index.js'
 import { removePod } from './ops.js'
 import { admitPod } from './admit.js'
-import type { SupervisedOptions } from './supervisor.js'
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pod-launch')
-
-/** The supervisor log's last line ('' when there is none). */
-function logTail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').pop()!.slice(0, 300)
-  } catch {
-    return ''
-  }
-}
+import { EngineGone, engineRequest } from './engine-client.js'
+import type { SupervisedOptions } from './engine.js'
 
 export interface DetachedStart {
   id: string
@@ -34,7 +22,7 @@ export interface DetachedStart {
   waiting?: { containers: string[]; reason: string; message?: string }
 }
 
-/** Start `spec` under a supervisor; resolves once it is Running. Throws its start error (nothing left). */
+/** Start `spec` under the root's engine; resolves once it is Running. Throws its start error (nothing left). */
 export async function runDetached(
   spec: PodSpec,
   root: string,
@@ -50,6 +38,7 @@ export async function runDetached(
   await withLock(join(root, '.lock'), () => {
     admitPod(root, spec, dir, true)
     try {
+      // ConfigMaps in spec.json, Secrets on the pod's secrets tmpfs: the engine reads them with takeOverObjects.
       const configMaps = handOverObjects(spec, root, objects)
       try {
         writeFileSync(specFile(dir), JSON.stringify({ spec, options, configMaps }))
@@ -66,7 +55,7 @@ export async function runDetached(
       name: spec.name,
       namespace: spec.namespace,
       createdAt: new Date().toISOString(),
-      // The owner until the supervisor takes over: a record is never ownerless while it is being started.
+      // The owner until the engine takes over: a record is never ownerless while it is being started.
       supervisor: processIdentity(process.pid),
       phase: 'Pending',
       spec,
@@ -82,39 +71,21 @@ export async function runDetached(
     }
   })
   crashPoint('client-record')
-  const logFd = openSync(join(dir, 'supervisor.log'), 'a', 0o640)
-  const child = spawn(process.execPath, [BIN, '__supervise', '--root', root, spec.uid], {
-    detached: true, // its own session: our terminal's signals and our exit do not reach it
-    stdio: ['ignore', logFd, logFd, 'pipe'],
-  })
-  closeSync(logFd)
-  const reply = await new Promise<string>(resolve => {
-    let text = ''
-    const pipe = child.stdio[3] as NodeJS.ReadableStream
-    pipe.setEncoding('utf8')
-    pipe.on('data', (d: string) => (text += d))
-    pipe.on('close', () => resolve(text))
-  })
-  child.unref()
-  let msg: { ok?: boolean; phase?: string; error?: { message: string; hint?: string; step?: string }; waiting?: DetachedStart['waiting'] }
   try {
-    msg = JSON.parse(reply)
-  } catch {
+    const reply = await engineRequest(root, { op: 'run', id: spec.uid })
+    return { id: spec.uid, name: spec.name, phase: reply.phase ?? 'Running', ...(reply.waiting && { waiting: reply.waiting }) }
+  } catch (e) {
+    if (!(e instanceof EngineGone)) throw e // a start error: the engine removed what it made
     // It died while starting the pod: whatever it made is named in the record; kill and remove it all.
-    const tail = logTail(join(dir, 'supervisor.log'))
     let cleanup = ''
     try {
       // Dead before it took the record over: the owner named there is us.
       const r = readRecord(root, spec.uid)
       if (r.supervisor?.pid === process.pid) writeRecord(root, { ...r, supervisor: null })
       await removePod(root, spec.uid, { force: true, onWarning: warn })
-    } catch (e) {
-      cleanup = `; cleaning up failed (${(e as Error).message}): pod-launch rm --force ${spec.uid}`
+    } catch (c) {
+      cleanup = `; cleaning up failed (${(c as Error).message}): pod-launch rm --force ${spec.uid}`
     }
-    throw new PodError(`pod.supervise: ${spec.name}: the supervisor exited without a word${tail ? ` (its last log line: ${tail})` : ''}${cleanup}`, {
-      step: 'pod.supervise',
-    })
+    throw new PodError(`pod.start: ${spec.name}: ${e.message.replace(/^pod\.engine: /, '')}${cleanup}`, { step: 'pod.start' })
   }
-  if (msg.error) throw new PodError(msg.error.message, { step: msg.error.step ?? 'pod.start', hint: msg.error.hint })
-  return { id: spec.uid, name: spec.name, phase: msg.phase ?? 'Running', ...(msg.waiting && { waiting: msg.waiting }) }
 }

@@ -2,7 +2,7 @@
 // no live pod owns, and nothing else. gc acts only on what it can prove is
 // its root's and dead; an orphan it cannot place in its root is reported and
 // left alone unless --all-roots (or --force) claims every orphan of ours.
-// - pods of this root whose owner (supervisor, or foreground CLI) died before
+// - pods of this root whose owner (shim, or foreground CLI) died before
 //   they ended: killed through their recorded cgroups, marked Failed (their
 //   logs stay until `rm`); a foreground pod's directory goes too, as its run would have;
 // - state directories without a readable record and with no live process in
@@ -12,15 +12,19 @@
 //   dead or ended pods; those no record places: reported (--all-roots: killed, removed);
 // - pause processes of ours orphaned to pid 1: placed by their cgroup; one no
 //   record of this root owns is reported (--all-roots: killed);
+// - shims no record of this root names (their engine died before recording
+//   them, or their pod is gone): ended, and their processes with them;
+//   another root's are reported (--all-roots: ended);
 // - in the image store, what interrupted imports and pulls left (rootfs/images/store-gc.ts).
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/index.js'
 import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
-import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, startTicks } from '../state/index.js'
+import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, recordFile, startTicks, type PodRecord } from '../state/index.js'
 import { removePod, stopPod, teardownUnfinished } from './ops.js'
 import { gcImageStore, type StoreGcAction } from '../rootfs/images/index.js'
+import { findShims } from '../shim/find.js'
 
 export interface GcAction {
   kind: 'pod' | 'state-dir' | 'cgroup' | 'process' | 'mount' | 'network' | StoreGcAction['kind']
@@ -81,6 +85,15 @@ async function killCgroup(dir: string): Promise<void> {
 
 const age = (path: string) => Date.now() - statSync(path).mtimeMs
 
+/** The record in a pod directory of another root, if readable. */
+function readRecordAt(dir: string): PodRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordFile(dir), 'utf8')) as PodRecord
+  } catch {
+    return undefined
+  }
+}
+
 function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -90,7 +103,7 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-/** A live process outside pod `uid` that is the parent of one inside it (its supervisor or foreground CLI): then it is no orphan. */
+/** A live process outside pod `uid` that is the parent of one inside it (its shim or foreground CLI): then it is no orphan. */
 function ownerOf(uid: string, pids: number[]): number | undefined {
   for (const pid of pids) {
     const ppid = parentOf(pid)
@@ -114,7 +127,7 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
       actions.push({
         kind: 'pod',
         target: `${r.name} (${p.id})`,
-        why: `its ${fg ? 'foreground run' : 'supervisor'} died before the pod was torn down: kill what is left, ${fg ? 'remove it' : 'mark it ended'}`,
+        why: `its ${fg ? 'foreground run' : 'shim'} died before the pod was torn down: kill what is left, ${fg ? 'remove it' : 'mark it ended'}`,
       })
       if (dryRun) continue
       // A foreground run removes its pod when it ends: gc finishes that run's teardown.
@@ -122,6 +135,28 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
       else await stopPod(root, p.id, { force: true, onWarning: () => {} })
     }
   }
+  // Shims no record names as its pod's owner (their engine died before recording them, or their pod
+  // directory is gone): ended first, so that the cgroups they held are found empty below.
+  const ended: number[] = []
+  for (const sh of findShims()) {
+    const mine = resolve(dirname(sh.dir)) === resolve(root)
+    const record = mine ? pods.find(p => p.id === basename(sh.dir))?.record : readRecordAt(sh.dir)
+    if (record?.supervisor?.pid === sh.pid && record.supervisor.startTicks === sh.startTicks) {
+      if (!mine) actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `a live pod of another root (${sh.dir}): left alone`, leftAlone: true })
+      continue
+    }
+    if (mine && existsSync(sh.dir) && age(sh.dir) < OLD_ENOUGH_MS) continue // a pod being started
+    if (!mine && !allRoots) {
+      actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `an orphaned shim of ${sh.dir}; ${NOT_OURS}`, leftAlone: true })
+      continue
+    }
+    actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `an orphaned shim of ${sh.dir} (no record names it): ended with its processes` })
+    if (!dryRun) {
+      tryKill(sh.pid, sh.startTicks)
+      ended.push(sh.pid)
+    }
+  }
+  for (let i = 0; i < 250 && ended.some(pid => startTicks(pid) !== undefined); i++) await new Promise(r => setTimeout(r, 20))
   // CNI DEL that never ran or failed (network records outlive the pod's directory until DEL succeeds).
   for (const id of networkRecordIds(root)) {
     if (live.has(id) || networkRecordLive(root, id)) continue

@@ -1,5 +1,5 @@
 export { runDetached, type DetachedStart } from './detach.js'
-export { supervise } from './supervisor.js'
+export { runEngine, type SupervisedOptions } from './engine.js'
 export { stopPod, removePod, inspectPod, podStats } from './ops.js'
 export { execInPod, execTerminal, prepareExec, type ExecOptions, type PreparedExec } from './exec.js'
 export { podLogs, type LogOptions } from './logs.js'
@@ -19,7 +19,6 @@ export {
   type ManifestPods,
 } from './manifest-file.js'
 export { bootPods, listPersisted, persistPod, unpersistManifest, unpersistPod, DEFAULT_PERSIST_ROOT, type BootResult, type PersistedPod } from './persist.js'
-export type { SupervisedOptions } from './supervisor.js'
 export { kubePod, containerID } from './kube-pod.js'
 export { podSummary, type PodSummary, type ContainerSummary } from './summary.js'
 export { selectPods, parseSelector, matchesSelector, type Selector } from './select.js'

@@ -1,4 +1,5 @@
-// stop, rm, inspect: act on a pod through its supervisor when it lives, and
+// stop, rm, inspect: act on a pod through its owner when it lives (the
+// engine of a detached pod, the CLI process of a foreground run), and
 // directly (pids checked by start time) when it does not.
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,7 +24,8 @@ import {
   type ProcessIdentity,
 } from '../state/index.js'
 import { signalNumber } from '../spec/index.js'
-import { killContainers, writeStopRequest } from './stop-request.js'
+import { findShims, isShim } from '../shim/find.js'
+import { EngineGone, engineRequest } from './engine-client.js'
 import { kubePod } from './kube-pod.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
@@ -48,8 +50,14 @@ export function recordCgroups(r: PodRecord): PodCgroups | undefined {
   return plan ? new PodCgroups(plan, realFs) : undefined
 }
 
-/** Kill what is left of a pod whose supervisor is gone: everything in its cgroups, then what they missed. */
-async function killOrphaned(r: PodRecord): Promise<void> {
+/**
+ * Kill what is left of a pod whose owner is gone: a shim of it the record
+ * does not name (its engine died before recording it; its processes die
+ * with it), everything in its cgroups, then what they missed.
+ */
+async function killOrphaned(root: string, r: PodRecord): Promise<void> {
+  const dir = podDir(root, r.id)
+  for (const s of findShims()) if (s.dir === dir) tryKill(s.pid)
   const cg = recordCgroups(r)
   if (cg) {
     await cg.killAll()
@@ -110,39 +118,63 @@ async function releaseNetwork(root: string, id: string, name: string, warn: Warn
   }
 }
 
+/** A foreground run: its CLI process stops the pod on SIGTERM (as on Ctrl-C). */
+async function stopForeground(r: PodRecord, opts: { gracePeriodSeconds?: number; force?: boolean }): Promise<void> {
+  process.kill(r.supervisor!.pid, 'SIGTERM')
+  const grace = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds)
+  if (!(await waitGone(r.supervisor, grace * 1000 + 15_000))) {
+    throw new PodError(`pod.stop: ${r.name}: its run (pid ${r.supervisor!.pid}) did not finish`, {
+      step: 'pod.stop',
+      hint: `pod-launch rm --force ${r.name}`,
+    })
+  }
+}
+
+/**
+ * A detached pod: its engine stops it (started on demand, it adopts the pod
+ * first). An engine that dies on the way is replaced (the stop is in the
+ * record: the next one goes on with it); a pod no engine can take over
+ * (its shim started, its sandbox not) loses its shim, and with it every
+ * process, and is cleaned from its record below.
+ */
+async function stopDetached(root: string, r: PodRecord, opts: { gracePeriodSeconds?: number; force?: boolean }): Promise<void> {
+  for (let attempt = 0; attempt < 3 && isAlive(r.supervisor); attempt++) {
+    try {
+      await engineRequest(root, { op: 'stop', id: r.id, ...opts })
+      return
+    } catch (e) {
+      if (e instanceof EngineGone) continue
+      if (!(e instanceof PodError && e.code === 'ENOENT')) throw e
+      if (isShim(r.supervisor!.pid)) tryKill(r.supervisor!.pid)
+      await waitGone(r.supervisor, 5000)
+      return
+    }
+  }
+}
+
 async function stopLocked(root: string, id: string, opts: { gracePeriodSeconds?: number; force?: boolean; onWarning?: Warn }): Promise<PodRecord> {
   let r = readRecord(root, id)
   const warn = opts.onWarning ?? stderrWarn
   const graceMs = opts.force ? 0 : (opts.gracePeriodSeconds ?? r.spec.terminationGracePeriodSeconds) * 1000
   if (isAlive(r.supervisor)) {
-    // The request first, then the signal; on a full disk the request may not be written: the signal still goes
-    // (the supervisor then stops with the pod's own grace) and a shorter grace, or --force, is kept by us.
-    // A foreground run takes no request file: its signal handler stops with the run's own grace.
-    const written = !r.foreground && writeStopRequest(root, r, opts, warn)
-    process.kill(r.supervisor!.pid, 'SIGTERM')
-    if (!written && graceMs < r.spec.terminationGracePeriodSeconds * 1000 && !(await waitGone(r.supervisor, graceMs))) await killContainers(r)
-    if (!(await waitGone(r.supervisor, graceMs + 15_000))) {
-      throw new PodError(`pod.stop: ${r.name}: the supervisor (pid ${r.supervisor!.pid}) did not finish`, {
-        step: 'pod.stop',
-        hint: `pod-launch rm --force ${r.name}`,
-      })
-    }
+    if (r.foreground) await stopForeground(r, opts)
+    else await stopDetached(root, r, opts)
     // A foreground run removes its pod directory as it ends.
     if (!existsSync(podDir(root, id))) return { ...r, phase: 'Failed', supervisor: null }
     r = readRecord(root, id)
     // An owner that was dying already, or died during its stop, leaves the rest to us.
   }
   if (teardownUnfinished(r)) {
-    // The supervisor died (before the pod ended, or in its teardown): nobody will tear the pod down but us.
+    // Its owner died (before the pod ended, or in its teardown): nobody will tear the pod down but us.
     // A graceful stop first gives the containers their stop signals. Then DEL, while pause still holds the
     // netns (the bridge plugin removes its masquerade rules only when it can see the pod's interface).
     if (!isEnded(r) && graceMs > 0) await signalOrphaned(r, graceMs)
     await releaseNetwork(root, id, r.name, warn)
-    await killOrphaned(r)
+    await killOrphaned(root, r)
     await waitGone(r.pause, 5000)
     unmountBelow(volumesDir(podDir(root, id)))
     unmountBelow(secretsDir(podDir(root, id)))
-    r = { ...r, phase: isEnded(r) ? r.phase : 'Failed', supervisor: null }
+    r = { ...r, phase: isEnded(r) ? r.phase : 'Failed', supervisor: null, stopping: undefined }
     try {
       writeRecord(root, r)
     } catch (e) {
@@ -189,7 +221,7 @@ export async function removePod(root: string, ref: string, opts: { force?: boole
       } else {
         // Ended (or nothing of it runs: a stop whose last record write a full disk refused), but its owner may
         // have died in the middle of the teardown: what the record names goes too.
-        await killOrphaned(r)
+        await killOrphaned(root, r)
       }
     } catch (e) {
       // A corrupt record must not make a pod unremovable with --force.

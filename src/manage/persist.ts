@@ -13,7 +13,7 @@ import { parseManifest, readManifestSet, type ConfigMapObject, type PodObjects, 
 import { isAlive, listPods } from '../state/index.js'
 import { runDetached } from './detach.js'
 import { removePod } from './ops.js'
-import type { SupervisedOptions } from './supervisor.js'
+import type { SupervisedOptions } from './engine.js'
 
 export { DEFAULT_PERSIST_ROOT } from '../state/layout.js'
 const ENTRY_VERSION = 1

@@ -1,4 +1,4 @@
-// A pod's record kept by its owner (the supervisor of a detached pod, the CLI
+// A pod's record kept by its owner (the engine of a detached pod, the CLI
 // process of a foreground one): the cgroup plan before any cgroup or process
 // exists, then a snapshot after every lifecycle event. So whatever moment the
 // owner dies at, rm --force and gc find everything the pod made. The record
@@ -44,6 +44,13 @@ export class RecordKeeper {
       if (this.failing !== code) this.warn(`pod ${this.record.name}: record not written (ps and inspect show an older state): ${describeFailure(e)}`)
       this.failing = code
     }
+  }
+
+  /** The pod's shim runs: from now on it is the process whose life is the pod's (written at once). */
+  setOwner(pid: number): void {
+    this.record = { ...this.record, supervisor: processIdentity(pid) }
+    writeRecord(this.root, this.record)
+    crashPoint('shim-recorded')
   }
 
   /** PodOptions.onIntent: the plan must be on disk before the cgroups exist (a failure aborts the start). */

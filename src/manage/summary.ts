@@ -36,7 +36,7 @@ export interface PodSummary {
   startTime?: string
   ip: string
   labels: Record<string, string>
-  /** Who owns it: a `run -d` supervisor, or the foreground `run` (null once the pod ended). */
+  /** Who owns it: a `run -d` pod's shim, or the foreground `run` (null once the pod ended). */
   owner: { pid: number; alive: boolean; foreground: boolean } | null
   containers: ContainerSummary[]
   error?: string

@@ -1,5 +1,16 @@
 export { Pod } from './pod.js'
-export { printLine, type PodEvent, type PodOptions, type PodResult } from './pod-options.js'
+export { printLine, type AdoptedPod, type PodEvent, type PodOptions, type PodResult } from './pod-options.js'
+export {
+  PodSandbox,
+  type AdoptedSandbox,
+  type ContainerStart,
+  type HostContext,
+  type SandboxContainer,
+  type SandboxEvent,
+  type SandboxOptions,
+} from './sandbox.js'
+export type { HostedProcess, ProcessExit, ProcessHost, ProcessIo, StartRequest } from './process-host.js'
+export { DirectHost, type DirectHostOptions } from './direct-host.js'
 export type { OutputLine, Stream } from './logs.js'
 export { parseCriLog, rfc3339Nano, MAX_RECORD_BYTES } from './logs.js'
 export { namespaceInodes, NS_TYPES } from './namespaces.js'
@@ -41,7 +52,5 @@ export { nodeFacts, hostIP, nodeAllocatable } from './node.js'
 export { FRAME, FrameDecoder, DetachKeys, encodeFrame, resizeFrame, parseResize, type Frame } from './attach-protocol.js'
 export { attachDir, attachFile, socketAddress } from './attach-server.js'
 export type { AttachClient, AttachedIo, WindowSize } from './stdio.js'
-export { PodSandbox, type SandboxContainer, type SandboxOptions } from './sandbox.js'
-export type { HostedProcess, ProcessExit, ProcessHost } from './process-host.js'
 export { checkPodConfig } from './config.js'
 export { PodDir, SECRETS_TMPFS_BYTES } from './poddir.js'

@@ -3,8 +3,9 @@
 import type { BackoffOptions } from './backoff.js'
 import type { OutputLine } from './logs.js'
 import type { RunnerEvent } from './runner.js'
-import type { SandboxEvent, SandboxOptions } from './sandbox.js'
-import type { ContainerStatus, PodPhase } from '../state/index.js'
+import type { AdoptedSandbox, SandboxEvent, SandboxOptions } from './sandbox.js'
+import type { HostedProcess } from './process-host.js'
+import type { ContainerRecord, ContainerStatus, PodPhase } from '../state/index.js'
 import type { AttachClient } from './stdio.js'
 import type { PullEvent } from '../rootfs/index.js'
 import type { ImagePullEvent } from './image-pulls.js'
@@ -44,6 +45,17 @@ export interface PodOptions extends Omit<SandboxOptions, 'onEvent'> {
   attach?: { container: string; client: AttachClient }
   /** Listen on `<pod dir>/attach/<container>.sock` for `pod-launch attach` (the supervisor). */
   attachSockets?: boolean
+}
+
+/** What a new engine takes over: the pod's record and what its host holds. */
+export interface AdoptedPod extends AdoptedSandbox {
+  phase: PodPhase
+  initContainerStatuses: ContainerRecord[]
+  containerStatuses: ContainerRecord[]
+  /** The host's current run of each container (running, or exited meanwhile). */
+  held: Map<string, { run: number; process: HostedProcess; running: boolean }>
+  /** A stop that was under way when the last engine died. */
+  stopping?: { gracePeriodSeconds?: number; force?: boolean }
 }
 
 export interface PodResult {

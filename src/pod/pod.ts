@@ -11,14 +11,14 @@ import { stopPrerequisites } from './ordering.js'
 import { ContainerRunner, type RunnerContext, type RunnerEvent } from './runner.js'
 import { PodSandbox } from './sandbox.js'
 import { DirectHost } from './direct-host.js'
-import type { ContainerStatus, PodPhase, Terminated } from '../state/index.js'
+import type { ContainerRecord, ContainerStatus, PodPhase, Terminated } from '../state/index.js'
 import { UndoStack, type Warn } from './undo.js'
 import { listenAttach } from './attach-server.js'
 import { PodError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
 import { DEFAULT_STATE_ROOT } from '../state/index.js'
 import { ensurePodImages } from './image-pulls.js'
-import { printLine, type PodEvent, type PodOptions, type PodResult } from './pod-options.js'
+import { printLine, type AdoptedPod, type PodEvent, type PodOptions, type PodResult } from './pod-options.js'
 
 const defaultWarn: Warn = m => process.stderr.write(`warning: ${m}\n`)
 
@@ -27,6 +27,19 @@ export const SANDBOX_CHANGED = 'Pod sandbox changed, it will be killed and re-cr
 
 /** A container that ended for good with exit 0 (OnFailure starts it no more). */
 const succeeded = (r: ContainerRunner) => 'terminated' in r.status.state && r.status.state.terminated.exitCode === 0
+
+/** What every container runner of the pod shares. */
+function runnerContext(sandbox: PodSandbox, opts: PodOptions, emit: (e: PodEvent) => void, warn: Warn): RunnerContext {
+  const pod = sandbox.spec
+  return {
+    pod,
+    dir: sandbox.dir,
+    sandbox,
+    backoff: opts.backoff ?? KUBELET_BACKOFF,
+    emit: (e: RunnerEvent) => emit({ ...e, pod: pod.name }),
+    warn,
+  }
+}
 
 /** A running pod. Create with `Pod.start`; `wait` for it or `stop` it. */
 export class Pod {
@@ -115,17 +128,12 @@ export class Pod {
       })
       const sb = sandbox
       undo.push('remove the sandbox', () => sb.remove())
-      const ctx: RunnerContext = {
-        pod: spec,
-        dir: sandbox.dir,
-        sandbox,
-        backoff: opts.backoff ?? KUBELET_BACKOFF,
-        emit: (e: RunnerEvent) => {
-          if (e.type === 'container-restarting') backingOff()
-          emit({ ...e, pod: spec.name })
-        },
-        warn,
+      // A restart before the pod runs (a looping init container or sidecar) ends the start's wait.
+      const onEvent = (e: PodEvent) => {
+        if (e.type === 'container-restarting') backingOff()
+        emit(e)
       }
+      const ctx = runnerContext(sandbox, opts, onEvent, warn)
       const make = (init: boolean) => (c: PodSpec['containers'][number]) => new ContainerRunner(ctx, c, init)
       const runners: [ContainerRunner[], ContainerRunner[]] = [spec.initContainers.map(make(true)), spec.containers.map(make(false))]
       const byName = (name: string) => [...runners[0], ...runners[1]].find(r => r.spec.name === name)
@@ -151,6 +159,36 @@ export class Pod {
     // A stop (the signal) while the start waits: the caller gets the pod to stop it.
     const aborted = new Promise<void>(resolve => (opts.signal?.aborted ? resolve() : opts.signal?.addEventListener('abort', () => resolve(), { once: true })))
     await Promise.race([pod.running, pod.finished.catch(() => {}), inBackOff, aborted])
+    return pod
+  }
+
+  /**
+   * Take over a pod whose host kept it running while no engine did (a new
+   * engine adopting a shim): the sandbox and each container from the record
+   * and what the host holds; restarts, probes and the pod's end resume from
+   * there, with the exits that happened meanwhile decided by the pod's
+   * policy. A stop that was under way (`stopping`) goes on.
+   */
+  static adopt(spec: PodSpec, opts: PodOptions, a: AdoptedPod): Pod {
+    const warn = opts.onWarning ?? defaultWarn
+    const emit = opts.onEvent ?? (() => {})
+    const sandbox = PodSandbox.adopt(spec, { ...opts, onWarning: warn }, a)
+    const ctx = runnerContext(sandbox, opts, emit, warn)
+    const adopt = (init: boolean, records: ContainerRecord[]) => (c: PodSpec['containers'][number]) => {
+      const r = new ContainerRunner(ctx, c, init)
+      const rec = records.find(s => s.name === c.name)
+      if (rec) r.adopt(rec, a.held.get(c.name))
+      return r
+    }
+    const runners: [ContainerRunner[], ContainerRunner[]] = [
+      spec.initContainers.map(adopt(true, a.initContainerStatuses)),
+      spec.containers.map(adopt(false, a.containerStatuses)),
+    ]
+    const undo = new UndoStack()
+    undo.push('remove the sandbox', () => sandbox.remove())
+    const pod = new Pod(spec, sandbox, runners, undo, opts)
+    if (a.phase === 'Running') pod.phase = 'Running'
+    if (a.stopping) void pod.stop(a.stopping)
     return pod
   }
 
@@ -283,9 +321,10 @@ export class Pod {
     const pause = this.sandbox.process
     void pause.exited.then(exit => {
       if (this.stopping || this.tearingDown || pause !== this.sandbox.process) return
-      const what = `pause (pid ${pause.pid}) died: ${exit.signal ?? `exit ${exit.code}`}`
+      const what = exit.lost ?? `pause (pid ${pause.pid}) died: ${exit.signal ?? `exit ${exit.code}`}`
       this.emit({ type: 'sandbox-died', pod: this.name, pid: pause.pid, signal: exit.signal, exitCode: exit.exitCode })
-      if (!this.startsAgain()) {
+      // A host that lost its processes (the pod's shim died) has lost the containers too: the pod ends.
+      if (exit.lost !== undefined || !this.startsAgain()) {
         this.sandboxDied = what
         this.warn(`pod ${this.name}: ${what}; stopping the pod`)
         void this.stop({ force: true })

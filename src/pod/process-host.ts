@@ -37,6 +37,8 @@ export interface StartRequest {
   name: string
   /** Its stored plan; `/proc/<pause>/ns/*` in it name the pod's pause (started first by the same host). */
   plan: SpawnPlan
+  /** Which run of the container this is (its restart count; 0 for pause). */
+  run?: number
   /** The cgroup it is born in: `pause` or the container's name. */
   cgroup: Who
   io: ProcessIo
@@ -55,6 +57,8 @@ export interface ProcessExit extends ExitStatus {
   finishedAt: Date
   /** The kernel's OOM killer ended this run (the cgroup's oom_kill counter grew while it ran). */
   oomKilled: boolean
+  /** The host lost the process rather than saw it exit (the pod's shim died): why. */
+  lost?: string
 }
 
 /** A process the host started: pause or one run of a container. */

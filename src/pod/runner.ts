@@ -19,7 +19,7 @@ import type { PodSandbox, SandboxContainer } from './sandbox.js'
 import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
 import type { ProbeTarget } from './probe-kinds.js'
 import type { Probe, ProbeKind } from '../spec/index.js'
-import { exitReason, terminationLogFile, type ContainerStatus, type Terminated } from '../state/index.js'
+import { exitReason, terminationLogFile, type ContainerRecord, type ContainerStatus, type Stored, type Terminated } from '../state/index.js'
 
 export type RunnerEvent =
   | { type: 'container-started'; container: string; pid: number; restartCount: number }
@@ -139,10 +139,11 @@ export class ContainerRunner {
    * however many restarts that takes. Resolves with the last termination.
    */
   async run(restart: (t: Terminated) => boolean, onStarted: () => void = () => {}): Promise<Terminated> {
-    // A new instance of a container that ran before (in a new sandbox) is a restart, as kubelet counts it.
+    // A new instance of a container that ran before (in a new sandbox) is a restart, as kubelet counts it;
+    // an adopted one (resume) decides on its recorded state in runLoop.
     const s = this.status.state
-    if ('terminated' in s) this.status.lastState = { terminated: s.terminated }
-    if ('terminated' in s || ('waiting' in s && s.waiting.reason === 'CrashLoopBackOff')) this.status.restartCount++
+    if (!this.resume && 'terminated' in s) this.status.lastState = { terminated: s.terminated }
+    if (!this.resume && ('terminated' in s || ('waiting' in s && s.waiting.reason === 'CrashLoopBackOff'))) this.status.restartCount++
     let fired = false
     const once = () => {
       if (fired) return
@@ -157,8 +158,17 @@ export class ContainerRunner {
   }
 
   private async runLoop(restart: (t: Terminated) => boolean, once: () => void): Promise<Terminated> {
+    const resume = this.resume
+    this.resume = undefined
+    // An adopted container: a termination to decide on (it ended while no engine held the pod),
+    // a restart that was due, or its running process.
+    let t = resume?.ended
+    if (t && !this.sidecar) once()
+    if (resume?.restartNow) this.status.restartCount++
+    let adopted = resume?.process
     for (;;) {
-      const t = await this.runOnce(once)
+      t ??= await this.runOnce(once, adopted)
+      adopted = undefined
       // A probe kill restarts the container unless the policy is Never, whatever its exit code (kubelet).
       const probeRestart = this.probeKill !== undefined && this.ctx.pod.restartPolicy !== 'Never'
       if (this.stopping || this.interrupted || !(restart(t) || probeRestart)) return t
@@ -174,11 +184,66 @@ export class ContainerRunner {
       this.wakeUp = undefined
       if (this.stopping || this.interrupted) return t
       this.status.restartCount++
+      t = undefined
     }
   }
 
-  /** One start-to-exit run. A start failure is a ContainerCannotRun termination (exit 128). */
-  private async runOnce(onStarted: () => void): Promise<Terminated> {
+  /** Set by adopt(): where the first round of the run loop starts. */
+  private resume?: { ended?: Terminated; restartNow?: boolean; process?: HostedProcess }
+
+  /**
+   * Take the container over from its record and the run its host holds (a
+   * new engine adopting a pod whose shim kept it): a running process is
+   * waited on (and probed) as if started here; an exit that happened
+   * meanwhile, or a restart that was due, is decided by the pod's policy
+   * when `run` is called, as kubelet does after a restart.
+   */
+  adopt(rec: ContainerRecord, held?: { run: number; process: HostedProcess; running: boolean }): void {
+    const revive = (t: Stored<Terminated>): Terminated => ({
+      ...t,
+      startedAt: t.startedAt ? new Date(t.startedAt) : undefined,
+      finishedAt: new Date(t.finishedAt),
+    })
+    Object.assign(this.status, {
+      restartCount: rec.restartCount,
+      started: rec.started,
+      ready: rec.ready,
+      pid: rec.pid,
+      logPath: rec.logPath,
+      ...(rec.lastState && { lastState: { terminated: revive(rec.lastState.terminated) } }),
+    })
+    if (rec.plan) this.created = { spec: this.spec, init: this.status.init, plan: rec.plan }
+    this.namespaces = rec.namespaces as Record<NsType, number> | undefined
+    const state = rec.state
+    if (held && held.run >= rec.restartCount) {
+      // Started by the host (perhaps after the record was last written): this run is the current one.
+      this.status.restartCount = held.run
+      this.status.pid = held.process.pid
+      this.status.state = { running: { startedAt: held.process.startedAt } }
+      this.resume = { process: held.process }
+    } else if ('running' in state) {
+      const lost: Terminated = {
+        exitCode: 137,
+        signal: 'SIGKILL',
+        reason: 'Error',
+        message: 'its process was gone when the engine took the pod over',
+        startedAt: new Date(state.running.startedAt),
+        finishedAt: new Date(),
+      }
+      this.status.state = { terminated: lost }
+      this.resume = { ended: lost }
+    } else if ('terminated' in state) {
+      const ended = revive(state.terminated)
+      this.status.state = { terminated: ended }
+      this.resume = { ended }
+    } else if (state.waiting.reason === 'CrashLoopBackOff') {
+      this.status.state = { waiting: { ...state.waiting } }
+      this.resume = { restartNow: true }
+    }
+  }
+
+  /** One start-to-exit run (of `adopted`, when the host already runs it). A start failure is a ContainerCannotRun termination (exit 128). */
+  private async runOnce(onStarted: () => void, adopted?: HostedProcess): Promise<Terminated> {
     const { ctx, spec } = this
     this.probeKill = undefined
     this.killing = false
@@ -188,7 +253,7 @@ export class ContainerRunner {
     this.status.logPath = logPath
     let child: HostedProcess
     try {
-      child = await ctx.sandbox.startContainer(this.createOnce(), { logPath, size: this.initialSize() })
+      child = adopted ?? (await ctx.sandbox.startContainer(this.createOnce(), { logPath, size: this.initialSize(), run: this.status.restartCount }))
     } catch (failure) {
       const error = failure instanceof PodError ? failure : PodError.system('spawn.clone', failure, spec.name)
       error.container ??= spec.name
@@ -210,9 +275,11 @@ export class ContainerRunner {
     }
     // Stopped (or its sandbox lost) while we were starting it: it must not outlive the pod.
     if (this.stopping || this.interrupted) child.kill('SIGKILL')
-    crashPoint('container-started')
-    ctx.emit({ type: 'container-started', container: spec.name, pid: child.pid, restartCount: this.status.restartCount })
-    const hookOk = spec.lifecycle.postStart && !this.stopping ? await this.postStart(child) : true
+    if (!adopted) {
+      crashPoint('container-started')
+      ctx.emit({ type: 'container-started', container: spec.name, pid: child.pid, restartCount: this.status.restartCount })
+    }
+    const hookOk = spec.lifecycle.postStart && !this.stopping && !adopted ? await this.postStart(child) : true
     // The probes decide `started` (startupProbe) and `ready` (readinessProbe).
     if (!this.stopping && hookOk) this.startProbes(child, startedAt)
     // kubelet starts the next container once this one's start (postStart included) returns;

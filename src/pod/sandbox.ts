@@ -10,17 +10,16 @@
 import { closeSync, openSync, renameSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { createPodCgroups, detectCgroups, planPodCgroups, type CgroupPlan, type PodCgroups } from '../cgroups/index.js'
+import { createPodCgroups, detectCgroups, planPodCgroups, PodCgroups, realFs, type CgroupPlan } from '../cgroups/index.js'
 import { crashPoint } from '../crash-point.js'
 import { PodError } from '../errors.js'
-import { attachNetwork, planNetwork, type NetworkOptions, type NetworkPlan } from '../net/index.js'
-import { prepareVolumes, resolveImages, writeEtcFiles, type EtcFiles, type ImageSource } from '../rootfs/index.js'
+import { attachNetwork, detachFromRecord, planNetwork, type NetworkOptions, type NetworkPlan } from '../net/index.js'
+import { etcFilePaths, prepareVolumes, resolveImages, volumeSources, writeEtcFiles, type EtcFiles, type ImageSource } from '../rootfs/index.js'
 import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../seccomp/index.js'
 import { formatBytes, readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { checkPodConfig } from './config.js'
-import type { NsType } from '../spawn/index.js'
-import { stopProcess } from '../spawn/index.js'
-import { containerDir, DEFAULT_STATE_ROOT } from '../state/index.js'
+import { stopProcess, type NsType } from '../spawn/index.js'
+import { containerDir, DEFAULT_STATE_ROOT, unmountBelow, volumesDir } from '../state/index.js'
 import { DirectHost } from './direct-host.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
 import { nodeFacts, type NodeFacts } from './node.js'
@@ -75,12 +74,25 @@ export interface SandboxContainer {
   readonly plan: SpawnPlan
 }
 
+/** What a new engine knows of a sandbox it takes over (the pod record and the host). */
+export interface AdoptedSandbox {
+  host: ProcessHost
+  /** pause as the host holds it (it may have exited meanwhile). */
+  pause: HostedProcess
+  pausePlan: SpawnPlan
+  namespaces: Record<NsType, number>
+  cgroupPlan: CgroupPlan
+  podIPs: string[]
+}
+
 /** Start options of one run of a container. */
 export interface ContainerStart {
   /** The run's CRI log file (kubelet's log_path under CRI; `<pod dir>/logs/<name>/<restart>.log` otherwise). */
   logPath: string
   /** The tty's first window size. */
   size?: { rows: number; cols: number }
+  /** Which run this is (the restart count). */
+  run?: number
 }
 
 /** pause's child.mount failure is a sysctl write: mounts[i] of its plan is sysctls[i] (planPause). */
@@ -247,6 +259,67 @@ export class PodSandbox {
   }
 
   /**
+   * A sandbox another process created, taken over (a new engine adopting a
+   * pod its shim kept running): its cgroups from the recorded plan, pause as
+   * the host holds it, the network from its CNI record; the inputs of plans
+   * (images, seccomp, volumes, /etc files) found again, nothing made anew.
+   * Its undo is the same as a created one's.
+   */
+  static adopt(spec: PodSpec, opts: SandboxOptions, a: AdoptedSandbox): PodSandbox {
+    const warn = opts.onWarning ?? defaultWarn
+    const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
+    const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
+    let images = new Map<string, ImageSource>()
+    try {
+      images = resolveImages(spec, { imageFallback: opts.imageFallback, warn: () => {}, storeRoot: opts.stateRoot })
+    } catch (e) {
+      warn(`pod ${spec.name}: its images cannot be resolved again (a container not yet created will not start): ${(e as Error).message}`)
+    }
+    const dir = new PodDir(stateRoot, spec.uid)
+    const sb = new PodSandbox(spec, dir, images, seccomp, warn)
+    if (!opts.keepState) sb.made.push(`remove ${dir.root}`, () => dir.remove())
+    const cgroups = new PodCgroups(a.cgroupPlan, realFs)
+    sb.cgroups = cgroups
+    sb.made.push('kill and remove the pod cgroups', async () => {
+      await cgroups.killAll()
+      await cgroups.remove()
+    })
+    sb.volumes = volumeSources(spec, dir.root)
+    sb.made.push('unmount volumes', () => unmountBelow(volumesDir(dir.root)))
+    const devNull = openSync('/dev/null', 'r+')
+    sb.devNull = devNull
+    sb.made.push('close /dev/null', () => closeSync(devNull))
+    sb.host = a.host
+    sb.made.push('release the process host', () => sb.host.close())
+    sb.plan = a.pausePlan
+    sb.process = a.pause
+    const pause = a.pause
+    sb.running.push(`stop pause (pid ${pause.pid})`, async () => {
+      pause.kill('SIGKILL')
+      await pause.exited
+    })
+    try {
+      for (const [type, fd] of openNamespaces(pause.pid, sb.plan.unshare)) sb.shared.set(type, fd)
+      sb.namespaces = namespaceInodes(pause.pid)
+    } catch {
+      sb.namespaces = a.namespaces // pause died meanwhile: the pod ends (the sandbox died)
+    }
+    sb.running.push('close namespace fds', () => closeAll(sb.shared))
+    const holder = sb.shared.has('net') ? `/proc/${process.pid}/fd/${sb.shared.get('net')}` : ''
+    sb.running.push('CNI DEL', async () => void (await detachFromRecord(stateRoot, spec.uid, holder)))
+    sb.podIPs = a.podIPs
+    sb.etc = etcFilePaths(dir.root)
+    sb.facts = { ...nodeFacts(), podIP: a.podIPs[0] ?? '' }
+    try {
+      // What recreate() needs should this pause die (a conflist gone since leaves the pod to end instead).
+      sb.again = { network: planNetwork(spec, opts, warn), node: nodeFacts(), stateRoot, emit: opts.onEvent ?? (() => {}), objects: opts.objects }
+    } catch (e) {
+      warn(`pod ${spec.name}: its network cannot be planned again (a new sandbox could not be made): ${(e as Error).message}`)
+    }
+    return sb
+  }
+
+  /**
    * pause, the network (CNI ADD; DEL registered before the first plugin
    * runs), then the pod's /etc files with its IP: each undo in `running`.
    */
@@ -357,7 +430,14 @@ export class PodSandbox {
     this.dir.rootfs(spec.name)
     if (this.images.get(spec.name)!.kind !== 'host') this.dir.freshLayer(spec.name)
     const io: ProcessIo = { kind: 'log', logPath: start.logPath, stdin: spec.stdin, stdinOnce: spec.stdinOnce, tty: spec.tty, size: start.size }
-    return this.host.start({ name: spec.name, plan: c.plan, cgroup: spec.name, io, memoryLimited: spec.resources.limits.memoryBytes !== undefined })
+    return this.host.start({
+      name: spec.name,
+      plan: c.plan,
+      run: start.run ?? 0,
+      cgroup: spec.name,
+      io,
+      memoryLimited: spec.resources.limits.memoryBytes !== undefined,
+    })
   }
 
   /** StopContainer: `signal` (SIGTERM), then SIGKILL after `graceMs` (0: at once); resolves with the exit. */

@@ -157,11 +157,16 @@ function hostResolvText(file: string | undefined): string {
   return ns.length > 0 && ns.every(n => n === '127.0.0.53') && existsSync(upstream) ? readOr(upstream, text) : text
 }
 
+/** Where the pod's three files are (pure: an adopted pod's are already written). */
+export function etcFilePaths(podRoot: string): EtcFiles {
+  const dir = etcDir(podRoot)
+  return { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') }
+}
+
 /** Write the pod's three files under `<podRoot>/etc`; `podIP` may be '' (loopback only: no own line). */
 export function writeEtcFiles(spec: PodSpec, podRoot: string, podIP: string | readonly string[] = '', opts: EtcFilesOptions = {}): EtcFiles {
-  const dir = etcDir(podRoot)
-  mkdirSync(dir, { recursive: true, mode: 0o755 })
-  const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') }
+  mkdirSync(etcDir(podRoot), { recursive: true, mode: 0o755 })
+  const files = etcFilePaths(podRoot)
   const ips = (typeof podIP === 'string' ? [podIP] : [...podIP]).filter(Boolean)
   const write = (file: string, text: string) => {
     writeFileSync(file, text, { mode: 0o644 })

@@ -82,6 +82,11 @@ export function setVolumeOwnership(dir: string, fsGroup: number | undefined, rea
   walk(dir)
 }
 
+/** Where each volume's source is, as prepareVolumes made it (pure: for a pod adopted by a new engine). */
+export function volumeSources(spec: PodSpec, podRoot: string): Map<string, string> {
+  return new Map(spec.volumes.map(v => [v.name, v.kind === 'hostPath' ? String(v.source.path) : volumeDir(podRoot, v.name)]))
+}
+
 /** Make every volume's source on the host. Throws `volume.*` naming the volume. */
 export function prepareVolumes(spec: PodSpec, podRoot: string, opts: { allocatable?: NodeAllocatable; objects?: PodObjects } = {}): PreparedVolumes {
   const sources = new Map<string, string>()

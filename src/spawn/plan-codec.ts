@@ -126,7 +126,7 @@ export function encodePlan(p: PlanToEncode): Buffer {
   if (p.hostname !== undefined) w.str(PLAN_TAG.HOSTNAME, p.hostname)
   const flags = (Object.keys(FLAG) as (keyof typeof FLAG)[]).reduce((f, k) => (p[k] ? f | FLAG[k] : f), 0)
   w.u32(PLAN_TAG.FLAGS, flags)
-  (p.mounts ?? []).forEach((m, i) => w.bytes(PLAN_TAG.MOUNT, mountRecord(m, i)))
+  for (const [i, m] of (p.mounts ?? []).entries()) w.bytes(PLAN_TAG.MOUNT, mountRecord(m, i))
   if (p.nofileSoft !== undefined) w.u64(PLAN_TAG.NOFILE, BigInt(p.nofileSoft))
   if (p.identity) {
     const id = p.identity

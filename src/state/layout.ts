@@ -11,15 +11,12 @@ export const DEFAULT_PERSIST_ROOT = '/var/lib/pod-launch'
 
 /** The pod record every management command reads. */
 export const RECORD_FILE = 'pod.json'
-/** A detached pod's `{spec, options}`, read by its supervisor. */
+/** A detached pod's `{spec, options}`, read by the engine that drives it. */
 export const SPEC_FILE = 'spec.json'
-/** A stop request for a detached pod's supervisor. */
-export const STOP_FILE = 'stop.json'
 
 export const podDir = (root: string, id: string): string => join(root, id)
 export const recordFile = (podDir: string): string => join(podDir, RECORD_FILE)
 export const specFile = (podDir: string): string => join(podDir, SPEC_FILE)
-export const stopFile = (podDir: string): string => join(podDir, STOP_FILE)
 
 /** The pod's /dev/shm (a pod without hostIPC). */
 export const shmDir = (podDir: string): string => join(podDir, 'shm')

@@ -37,8 +37,14 @@ export interface PodRecord {
   namespace: string
   createdAt: string
   startTime?: string
-  /** The process that owns the pod; null once it has exited. */
+  /**
+   * The process whose life is the pod's: a foreground run's CLI process; a
+   * detached pod's shim (its engine while the shim is not started yet).
+   * null once the pod ended and was torn down.
+   */
   supervisor: ProcessIdentity | null
+  /** A stop under way (a detached pod): an engine that takes the pod over finishes it. */
+  stopping?: { gracePeriodSeconds?: number; force?: boolean }
   /** A foreground `run` owns it (the CLI process is `supervisor`): its directory goes when it ends. */
   foreground?: boolean
   phase: PodPhase

@@ -111,6 +111,9 @@ export async function simulateReboot(root: string): Promise<void> {
       // gone already
     }
   }
+  // The root's engine too: after a boot none runs.
+  const engine = enginePid(root)
+  if (engine) kill(engine)
   for (const r of records) if (r.supervisor) kill(r.supervisor.pid)
   const dirs = records.flatMap(r => (r.cgroups?.paths?.pod ?? []).flatMap(cgroupDirs))
   await until('every process of the pods gone', () => {
@@ -135,4 +138,24 @@ export async function simulateReboot(root: string): Promise<void> {
     .sort((a, b) => b.length - a.length)
   for (const m of mounts) execFileSync('umount', ['-l', m])
   for (const entry of existsSync(root) ? readdirSync(root) : []) rmSync(join(root, entry), { recursive: true, force: true })
+}
+
+/** The pid of the root's engine (`pod-launch --root ROOT __engine`), if one runs. */
+export function enginePid(root: string): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')
+      if (argv.includes('__engine') && argv[argv.indexOf('--root') + 1] === root && startTicks(Number(name)) !== undefined) return Number(name)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined
+}
+
+/** SIGKILL `pid` and wait until it is gone (or a zombie). */
+export async function killAndWait(pid: number): Promise<void> {
+  process.kill(pid, 'SIGKILL')
+  while (startTicks(pid) !== undefined) await new Promise(r => setTimeout(r, 20))
 }

@@ -17,13 +17,25 @@ function startTicks(pid: string): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
 }
 
-/** Pids of every process whose `type` namespace has inode `ino` (and, if given, born before `bornBefore`). */
-export function processesInNamespace(type: 'uts' | 'pid' | 'net' | 'ipc', ino: number, bornBefore = Infinity): number[] {
+/** The pod uid whose cgroup holds `pid` (`.../pod-<uid>/...`), if any. */
+function podOf(pid: string): string | undefined {
+  return /\/pod-([0-9a-f-]{36})(?:\/|$)/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1]
+}
+
+/**
+ * Pids of every process whose `type` namespace has inode `ino` (and, if
+ * given, born before `bornBefore`). With `uid`, a process in another pod's
+ * cgroup is not counted: it is that pod's, in a namespace that got our
+ * freed inode while tests run in parallel.
+ */
+export function processesInNamespace(type: 'uts' | 'pid' | 'net' | 'ipc', ino: number, bornBefore = Infinity, uid?: string): number[] {
   const found: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     try {
-      if (statSync(`/proc/${name}/ns/${type}`).ino === ino && startTicks(name) < bornBefore) found.push(Number(name))
+      if (statSync(`/proc/${name}/ns/${type}`).ino !== ino || startTicks(name) >= bornBefore) continue
+      const pod = uid === undefined ? undefined : podOf(name)
+      if (pod === undefined || pod === uid) found.push(Number(name))
     } catch {
       // gone, or unreadable (pid 1 of this VM): not ours
     }

@@ -7,6 +7,7 @@ import { requires } from '../helpers/requires.js'
 import { BIN, cli } from '../helpers/cli.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { bootTicks, processesInNamespace } from '../helpers/procs.js'
+import { enginePid, killAndWait } from '../helpers/detached-pods.js'
 
 const skip = requires('root', 'built')
 
@@ -75,7 +76,7 @@ t.test('the full cycle: run -d, ps, inspect, logs -f across a restart, exec, sto
   const stop = await cli(root, 'stop', name, '--grace-period', '1')
   t.equal(stop.code, 0, stop.stderr)
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Failed' }])
-  t.same(processesInNamespace('uts', inspect.podLaunch.pause.namespaces.uts, bootTicks()), [], 'no process left')
+  t.same(processesInNamespace('uts', inspect.podLaunch.pause.namespaces.uts, bootTicks(), id), [], 'no process left')
 
   const rm = await cli(root, 'rm', name)
   t.equal(rm.code, 0, rm.stderr)
@@ -104,7 +105,7 @@ t.test('20 detached pods started in parallel from separate processes', { skip },
     ps.every(p => p.phase === 'Running'),
     'all Running',
   )
-  const uts = ids.map(id => record(root, id).pause.namespaces.uts as number)
+  const uts = ids.map(id => [id, record(root, id).pause.namespaces.uts as number] as const)
   const rm = await cli(root, 'rm', '--force', ...ids)
   t.equal(rm.code, 0, rm.stderr)
   t.same(
@@ -114,7 +115,7 @@ t.test('20 detached pods started in parallel from separate processes', { skip },
   )
   const end = bootTicks()
   t.same(
-    uts.flatMap(u => processesInNamespace('uts', u, end)),
+    uts.flatMap(([id, u]) => processesInNamespace('uts', u, end, id)),
     [],
     'no process left',
   )
@@ -141,23 +142,23 @@ t.test('two concurrent rm of one pod: one succeeds, the other says it is gone', 
   t.notMatch(loser.stderr, /\n\s+at /, 'no stack trace')
 })
 
-t.test('supervisor killed: ps says Unknown, containers keep running, rm --force cleans everything', { skip }, async t => {
+t.test('engine killed: the shim holds the pod (ps says Running, containers keep running); rm --force cleans everything', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('orphan')
   const file = writeManifest(t, manifest(name, [{ name: 'c', command: ['sleep', '600'] }], { shareProcessNamespace: true }))
   const id = (await cli(root, 'run', '-d', file)).stdout.trim()
   const r = record(root, id)
-  process.kill(r.supervisor.pid, 'SIGKILL')
-  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
-    await new Promise(res => setTimeout(res, 20))
-  t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Unknown' }])
+  const engine = enginePid(root)
+  t.ok(engine, 'one engine drives the root')
+  await killAndWait(engine!)
+  t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Running' }])
   t.ok(processesInNamespace('uts', r.pause.namespaces.uts).length >= 2, 'pause and the container still run')
   t.equal((await cli(root, 'rm', name)).code, 1, 'plain rm refuses a pod that may be running')
   const rm = await cli(root, 'rm', '--force', name)
   t.equal(rm.code, 0, rm.stderr)
   const end = bootTicks()
-  for (let i = 0; i < 100 && processesInNamespace('uts', r.pause.namespaces.uts, end).length > 0; i++) await new Promise(res => setTimeout(res, 20))
-  t.same(processesInNamespace('uts', r.pause.namespaces.uts, end), [], 'nothing left running')
+  for (let i = 0; i < 100 && processesInNamespace('uts', r.pause.namespaces.uts, end, id).length > 0; i++) await new Promise(res => setTimeout(res, 20))
+  t.same(processesInNamespace('uts', r.pause.namespaces.uts, end, id), [], 'nothing left running')
   t.notOk(existsSync(join(root, id)))
 })
 
@@ -180,7 +181,7 @@ t.test('bad references, unknown pods and a corrupt pod.json give clear errors, n
   t.match(usage.stderr, /exec: a command is required/)
 })
 
-t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod whose supervisor died', { skip }, async t => {
+t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod whose shim and engine died', { skip }, async t => {
   const root = newRoot(t)
   const { detectCgroups } = await import('../../src/cgroups/index.js')
   const { randomUUID } = await import('node:crypto')
@@ -201,9 +202,9 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
   const name = uniqueName('gc')
   const id = (await cli(root, 'run', '-d', writeManifest(t, manifest(name, [{ name: 'c', command: ['sleep', '600'] }])))).stdout.trim()
   const r = record(root, id)
-  process.kill(r.supervisor.pid, 'SIGKILL')
-  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
-    await new Promise(res => setTimeout(res, 20))
+  // Its engine first (else it would tear the pod down itself), then its shim: the pod's processes die with the shim.
+  await killAndWait(enginePid(root)!)
+  await killAndWait(r.supervisor.pid)
 
   const dry = JSON.parse((await cli(root, 'gc', '--dry-run', '--json', '--cgroup-parent', parent)).stdout) as {
     kind: string
@@ -231,12 +232,12 @@ t.test('gc removes a planted state dir and an empty pod cgroup, and cleans a pod
   const all = await cli(root, 'gc', '--cgroup-parent', parent, '--all-roots')
   t.equal(all.code, 0, all.stderr)
   t.notOk(existsSync(plantedCgroup), '--all-roots removes it')
-  t.same(processesInNamespace('uts', r.pause.namespaces.uts, bootTicks()), [], 'the orphaned pod is killed')
+  t.same(processesInNamespace('uts', r.pause.namespaces.uts, bootTicks(), id), [], 'the orphaned pod is killed')
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Failed' }], 'and kept as Failed until rm')
   t.ok(existsSync(join(root, id)), "a live or stopped pod's state is never touched")
 })
 
-t.test('rm --force of a pod whose supervisor died unmounts its Memory emptyDir', { skip }, async t => {
+t.test('rm --force of a pod whose shim and engine died unmounts its Memory emptyDir', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('memvol')
   const m = manifest(name, [{ name: 'c', command: ['sleep', '600'], volumeMounts: [{ name: 'm', mountPath: '/m' }] } as never], {
@@ -246,9 +247,9 @@ t.test('rm --force of a pod whose supervisor died unmounts its Memory emptyDir',
   const mountPoint = join(root, id, 'volumes', 'm')
   t.match(readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint, 'the tmpfs is mounted on the host side')
   const r = record(root, id)
-  process.kill(r.supervisor.pid, 'SIGKILL')
-  while (existsSync(`/proc/${r.supervisor.pid}`) && !/\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
-    await new Promise(res => setTimeout(res, 20))
+  // Its engine first (else it would tear the pod down itself), then its shim: the pod's processes die with the shim.
+  await killAndWait(enginePid(root)!)
+  await killAndWait(r.supervisor.pid)
   const rm = await cli(root, 'rm', '--force', name)
   t.equal(rm.code, 0, rm.stderr)
   t.notMatch(readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint, 'unmounted')

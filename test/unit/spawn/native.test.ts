@@ -100,5 +100,8 @@ t.test('every shape refusal of the decoder names the field, and nothing is spawn
   refused({ mounts: [{ kind: 'write', target: '/proc/sys/x' }] }, 'mounts[].source is required for a symlink or a write')
   refused({ mounts: [{ source: 'tmpfs' }] }, 'mounts[].target is required')
   refused({ tty: { socket: 5, rows: 24, cols: 80 } }, 'tty needs newSession (the slave becomes the controlling terminal)')
-  t.throws(() => encodePlan({ ...base, mounts: [{ kind: 'bind' as 'mount', target: '/x' }] }), { step: 'spawn.plan', message: 'spawn.plan: mounts[0].kind: unknown bind' })
+  t.throws(() => encodePlan({ ...base, mounts: [{ kind: 'bind' as 'mount', target: '/x' }] }), {
+    step: 'spawn.plan',
+    message: 'spawn.plan: mounts[0].kind: unknown bind',
+  })
 })

@@ -8,7 +8,6 @@ import {
   recordFile,
   rootfsDir,
   specFile,
-  stopFile,
   terminationLogFile,
   upperDir,
   volumeDir,
@@ -19,11 +18,10 @@ t.test('the pod directory layout is one set of pure paths below <root>/<uid>', a
   const dir = podDir(DEFAULT_STATE_ROOT, 'u1')
   t.equal(dir, '/run/pod-launch/u1')
   t.same(
-    [recordFile(dir), specFile(dir), stopFile(dir), etcDir(dir), volumeDir(dir, 'data'), attachDir(dir), logFile(dir, 'app', 2)],
+    [recordFile(dir), specFile(dir), etcDir(dir), volumeDir(dir, 'data'), attachDir(dir), logFile(dir, 'app', 2)],
     [
       '/run/pod-launch/u1/pod.json',
       '/run/pod-launch/u1/spec.json',
-      '/run/pod-launch/u1/stop.json',
       '/run/pod-launch/u1/etc',
       '/run/pod-launch/u1/volumes/data',
       '/run/pod-launch/u1/attach',
