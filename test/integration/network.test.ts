@@ -12,6 +12,7 @@ import { manifest, start, uniqueName } from '../helpers/pods.js'
 import { fakePluginDir, guardHost, tempDir, iptablesAdded, iptablesState, linkExists, testNetwork } from '../helpers/cni.js'
 import { PodError, startPod } from '../../src/index.js'
 import { checkFromRecord } from '../../src/net/index.js'
+import { enginePid, killAndWait } from '../helpers/detached-pods.js'
 
 const skip = requires('root', 'built') || (existsSync('/usr/lib/cni/bridge') ? false : 'needs containernetworking-plugins in /usr/lib/cni')
 const BB = '/usr/bin/busybox'
@@ -301,7 +302,7 @@ t.test('a failing plugin gives its message and code, and ADD is undone: nothing 
   t.same(existsSync(join(stateRoot, '.cni')) ? readdirSync(join(stateRoot, '.cni')) : [], [], 'no network record left')
 })
 
-t.test('a supervisor killed with SIGKILL still gets its CNI DEL on rm --force', { skip }, async t => {
+t.test('a pod whose engine and shim were SIGKILLed still gets its CNI DEL on rm --force', { skip }, async t => {
   const net = testNetwork(t, { name: 'plt-crash', bridge: BRIDGE, rangeStart: '198.18.0.30', rangeEnd: '198.18.0.39' })
   const root = newRoot(t)
   const name = uniqueName('crash')
@@ -321,10 +322,11 @@ t.test('a supervisor killed with SIGKILL still gets its CNI DEL on rm --force', 
   const ip = r.podIP as string
   t.match(ip, SUBNET)
   t.ok(podRules([ip]).length > 0, 'the pod has iptables rules (portmap, masquerade, firewall)')
-  process.kill(r.supervisor.pid, 'SIGKILL')
-  await waitFor('the supervisor to die', () => !existsSync(`/proc/${r.supervisor.pid}`) || /\) Z/.test(readFileSync(`/proc/${r.supervisor.pid}/stat`, 'utf8')))
+  // The engine first (it would tear the pod down itself), then the pod's shim, and its processes with it.
+  await killAndWait(enginePid(root)!)
+  await killAndWait(r.supervisor.pid)
   t.match(JSON.parse((await cli(root, 'ps', '--json')).stdout), [{ pod: name, phase: 'Unknown' }])
-  t.equal(net.ports().length, 1, 'the pod is still attached')
+  t.ok(net.reserved().length > 0 && podRules([ip]).length > 0, "the pod's address and rules are still held")
   const rm = await cli(root, 'rm', '--force', name)
   t.equal(rm.code, 0, rm.stderr)
   t.equal(rm.stderr, '', 'no warning')

@@ -455,7 +455,7 @@ t.test('probes leave no socket or timer behind when the pod stops', { skip }, as
   )
 })
 
-// ps and inspect read the record a detached pod's supervisor writes.
+// ps and inspect read the record a detached pod's engine writes.
 const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
 const cli = (root: string, ...args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>(resolve =>

@@ -207,7 +207,7 @@ t.test("a process exec'd into a container (a postStart hook) gets its filter", {
   t.same(lines('c'), ['Seccomp: 2'])
 })
 
-t.test("run -d --seccomp-default: the supervisor applies it, and exec gets the container's filter", { skip }, async t => {
+t.test("run -d --seccomp-default: the engine applies it, and exec gets the container's filter", { skip }, async t => {
   const BIN = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
   const root = mkdtempSync(join(tmpdir(), 'plt-seccomp-state-'))
   const cli = (...args: string[]) =>

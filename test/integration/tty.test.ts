@@ -135,7 +135,7 @@ t.test('attach to a detached pod: our terminal drives its tty, Ctrl-P Ctrl-Q det
   const id = run.stdout.trim()
   const sock = join(root, id, 'attach', 'sh.sock')
   const st = statSync(sock)
-  t.ok(st.isSocket(), 'the supervisor listens on attach/sh.sock')
+  t.ok(st.isSocket(), 'the shim listens on attach/sh.sock')
   t.equal(st.mode & 0o777, 0o600, 'mode 0600')
   t.equal(statSync(join(root, id, 'attach')).mode & 0o777, 0o700)
 
@@ -199,7 +199,7 @@ t.test('attach names a missing container and a pod that is not running', { skip 
   }
   const ended = await cli(root, ['attach', name])
   t.equal(ended.code, 1)
-  t.match(ended.stderr, /attach: .*(no live supervisor|not running)/)
+  t.match(ended.stderr, /attach: .*not running/)
 })
 
 t.test('a non-root tty container owns its terminal and can reopen /dev/tty', { skip }, async t => {
