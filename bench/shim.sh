@@ -42,6 +42,34 @@ if ((${#missing[@]})); then
 fi
 mkdir -p "$W" "$OUT"
 
+# Interrupted or failed: whatever a runtime still runs is ended (pods, shims, containerd, conmon's crun
+# containers), so nothing of the bench outlives it (a leaked daemon would hold the test lock).
+CD_PID=
+cleanup() {
+  local root d=$W/containerd
+  for root in "$W"/*-root; do
+    [[ -d $root ]] || continue
+    mapfile -t ids < <(find "$root" -mindepth 2 -maxdepth 2 -name pod.json -printf '%h\n' | xargs -rn1 basename)
+    ((${#ids[@]})) && node "$PLROOT/bin/pod-launch" --root "$root" --cgroup-parent "$PLCG" rm --force "${ids[@]}" >/dev/null 2>&1
+  done
+  if [[ -n $CD_PID ]]; then
+    local c=(ctr --address "$d/containerd.sock" -n bench) t
+    for t in $("${c[@]}" task ls -q 2>/dev/null); do "${c[@]}" task kill -s KILL "$t" >/dev/null 2>&1; done
+    sleep 1
+    for t in $("${c[@]}" task ls -q 2>/dev/null); do "${c[@]}" task delete -f "$t" >/dev/null 2>&1; done
+    for t in $("${c[@]}" container ls -q 2>/dev/null); do "${c[@]}" container delete "$t" >/dev/null 2>&1; done
+    kill "$CD_PID" 2>/dev/null
+    wait "$CD_PID" 2>/dev/null
+    umount -R "$d/state" 2>/dev/null
+  fi
+  if [[ -d $W/conmon/crun ]]; then
+    for t in $(crun --root="$W/conmon/crun" list -q 2>/dev/null); do crun --root="$W/conmon/crun" delete -f "$t" >/dev/null 2>&1; done
+  fi
+  return 0
+}
+trap 'cleanup' EXIT
+trap 'exit 130' INT TERM
+
 # --- helpers ------------------------------------------------------------------------------
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds, no fork
 pss_kb() { # summed Pss (kB) of the pids given
@@ -120,6 +148,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = "$d/containerd.sock.ttrpc"
 EOF
   containerd --config "$d/config.toml" >"$d/log" 2>&1 3>&- &
+  CD_PID=$!
   local cd_pid=$! c=(ctr --address "$d/containerd.sock" -n bench) lat=() t0 t1
   for i in $(seq 50); do [[ -S $d/containerd.sock ]] && break; sleep 0.1; done
   for ((i = 1; i <= n; i++)); do
@@ -149,6 +178,7 @@ EOF
   done
   kill "$cd_pid"
   wait "$cd_pid" 2>/dev/null || true
+  CD_PID=
   umount -R "$d/state" 2>/dev/null || true
   rm -rf "$d"
 }
