@@ -102,6 +102,39 @@ t.test('the engine SIGKILLed while 10 pods run: nothing is lost, logs flow, the 
   t.match(record(root, ids[9]), { phase: 'Failed', supervisor: null }, 'the stopped pod ended')
 })
 
+t.test('probes resume under the next engine: a liveness failure while no engine runs restarts the container once adopted', { skip }, async t => {
+  const root = newRoot(t)
+  const m = manifest(
+    uniqueName('probed'),
+    [
+      {
+        name: 'c',
+        // Healthy for 3 s, then unhealthy for good (the mark is on an emptyDir: it outlives restarts).
+        command: ['sh', '-c', 'sleep 3; touch /scratch/dead; exec sleep 600'],
+        volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+        livenessProbe: { exec: { command: ['sh', '-c', 'test ! -e /scratch/dead'] }, periodSeconds: 1, failureThreshold: 1, terminationGracePeriodSeconds: 1 },
+      } as never,
+    ],
+    { restartPolicy: 'Always', volumes: [{ name: 'scratch', emptyDir: {} }] },
+  )
+  const run = await cli(root, 'run', '-d', '--backoff', '100ms', writeManifest(t, m))
+  t.equal(run.code, 0, run.stderr)
+  const id = run.stdout.trim()
+  await killAndWait(enginePid(root)!)
+  await until('the container to turn unhealthy', () => existsSync(join(root, id, 'volumes', 'scratch', 'dead')), 30_000)
+  // No engine: nobody probes, the unhealthy container runs on.
+  await new Promise(r => setTimeout(r, 3000))
+  t.equal(record(root, id).containerStatuses[0].restartCount, 0, 'no restart while no engine runs')
+  t.notOk(existsSync(join(root, id, 'exits', 'c.json')), 'the container still runs')
+  // Any call that needs an engine starts one; it adopts the pod and probes it again.
+  const other = await cli(root, 'run', '-d', writeManifest(t, manifest(uniqueName('wake'), [{ name: 'w', command: ['sleep', '600'] }])))
+  t.equal(other.code, 0, other.stderr)
+  await until('the liveness probe of the new engine to restart it', () => record(root, id).containerStatuses[0].restartCount >= 1, 60_000)
+  const last = record(root, id).containerStatuses[0].lastState as { terminated?: { exitCode: number } }
+  t.ok([137, 143].includes(last.terminated?.exitCode ?? 0), `killed for its failed liveness probe (exit ${last.terminated?.exitCode})`)
+  t.match(readFileSync(join(root, id, 'engine.log'), 'utf8'), /adopted by engine \d+/)
+})
+
 t.test('a container flooding stdout while no engine runs does not block: the shim drains it to the log', { skip }, async t => {
   const root = newRoot(t)
   const m = manifest(
