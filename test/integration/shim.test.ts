@@ -82,6 +82,19 @@ t.test('the shim writes CRI logs (F and P records, both streams) and records eve
   t.ok(exit.finishedAtNs > exit.startedAtNs, 'with its times')
 })
 
+t.test("an OOM kill is the shim's verdict from the container cgroup's counter (v1 memory.oom_control, v2 memory.events)", { skip }, async t => {
+  const root = t.testdir()
+  const { result, pod } = await run(
+    t,
+    // tail keeps the line it reads, and /dev/zero has no newline: it grows until the limit kills it.
+    manifest(uniqueName('shimoom'), [{ name: 'c', command: ['tail', '/dev/zero'], resources: { limits: { memory: '24Mi' } } } as never]),
+    viaShim(root),
+  )
+  t.match(result.containerStatuses[0].state, { terminated: { exitCode: 137, reason: 'OOMKilled' } })
+  const exit = JSON.parse(readFileSync(join(pod.dir.root, 'exits', 'c.json'), 'utf8'))
+  t.match(exit, { name: 'c', signal: 9, oomKilled: true }, 'the exit on disk says OOM')
+})
+
 t.test('a container that cannot start is worded as a direct spawn words it, and nothing is left', { skip }, async t => {
   const root = t.testdir()
   const { result } = await run(t, manifest(uniqueName('shimfail'), [{ name: 'c', command: ['/no/such/program'] }]), viaShim(root))
