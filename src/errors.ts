@@ -58,6 +58,7 @@ const HINTS: Record<string, string> = {
   'state.* ENOSPC': "the state root's filesystem is full: free space on it (pod-launch rm the ended pods, pod-launch gc) or give --root on a larger one",
   'state.* EDQUOT': "the disk quota of the state root's filesystem is used up: free space on it (pod-launch rm the ended pods, pod-launch gc)",
   '* EPERM': 'run as root (sudo pod-launch ...): namespaces need CAP_SYS_ADMIN',
+  'state.write ENOSPC': "the state root's filesystem is full: free space there (rm ended pods, their logs go with them)",
   '* ENOSPC': 'a namespace limit was reached: see /proc/sys/user/max_*_namespaces',
   'spec.invalid': 'fix the manifest fields listed above; see the Kubernetes Pod reference',
 }

@@ -3,11 +3,12 @@
 // on teardown from a record kept under the state root (`.cni/<pod id>.json`:
 // the conflist, runtime args and the ADD result, as libcni caches them under
 // /var/lib/cni/results), so `rm --force` and `gc` can DEL after a crash.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
+import { native } from '../spawn/index.js'
 import { isAlive, processIdentity, type ProcessIdentity } from '../state/index.js'
 import { addNetwork, checkNetwork, delNetwork } from './cni.js'
 import { findConfList, loadConfList, type ConfList } from './conflist.js'
@@ -159,10 +160,44 @@ export interface NetworkRecord {
   pause: ProcessIdentity
   /** The ADD result so far (the last plugin's once ADD finished). */
   result?: Record<string, unknown>
+  /**
+   * The pod's netns bind-mounted beside this record (as containerd pins it):
+   * DEL still sees the pod's interface after pause died with its shim (the
+   * bridge plugin removes its masquerade rules only then). Gone with the record.
+   */
+  netnsPin?: string
 }
 
 const recordDir = (stateRoot: string) => join(stateRoot, '.cni')
 const recordFile = (stateRoot: string, id: string) => join(recordDir(stateRoot), `${id}.json`)
+const NSFS_MAGIC = 0x6e736673
+
+/** Bind `/proc/<pid>/ns/net` to `pin`; '' when the host refuses (DEL then needs pause alive, as before). */
+function pinNetns(pid: number, pin: string): string {
+  try {
+    closeSync(openSync(pin, 'w', 0o600))
+    native().mount(`/proc/${pid}/ns/net`, pin, null, native().mountFlags.MS_BIND, null)
+    return pin
+  } catch {
+    rmSync(pin, { force: true })
+    return ''
+  }
+}
+
+/** Whether `pin` still holds a network namespace (a bind mount of nsfs). */
+function pinHolds(pin: string | undefined): pin is string {
+  try {
+    return !!pin && statfsSync(pin).type === NSFS_MAGIC
+  } catch {
+    return false
+  }
+}
+
+function unpin(pin: string | undefined): void {
+  if (!pin) return
+  native().umount(pin, true)
+  rmSync(pin, { force: true })
+}
 
 export interface AttachedNetwork {
   podIPs: string[]
@@ -209,7 +244,13 @@ export async function attachNetwork(
   mkdirSync(recordDir(stateRoot), { recursive: true, mode: 0o700 })
   const file = recordFile(stateRoot, spec.uid)
   const save = () => writeJsonAtomic(file, record, 0o600, 'state.write')
+  // Named before it is made: a crash in between leaves a record whose pin DEL then removes.
+  record.netnsPin = join(recordDir(stateRoot), `${spec.uid}.netns`)
   save()
+  if (!pinNetns(pausePid, record.netnsPin)) {
+    record.netnsPin = undefined
+    save()
+  }
   const detach = (netnsFallback?: string) => detachFromRecord(stateRoot, spec.uid, netnsFallback)
   register(`CNI DEL of ${plan.list.name}`, async () => void (await detach(holder)))
   const result = await addNetwork(plan.list, plan.binDirs, runtime, r => {
@@ -242,9 +283,11 @@ export async function detachFromRecord(stateRoot: string, id: string, netnsFallb
     throw PodError.system('cni.del', e, file)
   }
   const alive = isAlive(record.pause)
-  const runtime = { ...record.runtime, netns: alive ? record.runtime.netns : netnsFallback }
+  const pinned = pinHolds(record.netnsPin) ? record.netnsPin : ''
+  const runtime = { ...record.runtime, netns: alive ? record.runtime.netns : pinned || netnsFallback }
   const cached = record.result ? parseResult(JSON.stringify(record.result), 'cache') : undefined
   await delNetwork(record.list, record.binDirs, runtime, cached)
+  unpin(record.netnsPin)
   rmSync(file, { force: true })
   return true
 }

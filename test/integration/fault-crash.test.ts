@@ -73,7 +73,13 @@ t.test('run -d / stop: a SIGKILL after each step, then rm --force or gc leave no
         const id = run.stdout.trim()
         const log = readFileSync(join(root, id, 'engine.log'), 'utf8')
         t.match(log, /stop requested/, 'the engine got the stop')
-        t.match(log.slice(log.indexOf('stop requested')), /adopted by engine \d+/, 'died before the end of it, and another took the pod over')
+        // Died before the end of it: a pod still running is taken over by the next engine; one already recorded as
+        // ended (a crash in its teardown) is skipped by it, and the stop itself ends the shim and finishes the teardown.
+        t.match(
+          log.slice(log.indexOf('stop requested')),
+          step === 'teardown-step' ? /adopted by engine \d+|"type":"pod-phase".*"phase":"Failed"/ : /adopted by engine \d+/,
+          'died before the end of it, and the stop was finished',
+        )
         t.equal(onlyRecord(root)?.supervisor ?? null, null, 'stop finished what the dead engine left')
       } else if (step === 'client-record') {
         t.equal(run.signal, 'SIGKILL', 'the client died')
