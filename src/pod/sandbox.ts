@@ -284,6 +284,7 @@ export class PodSandbox {
       await cgroups.killAll()
       await cgroups.remove()
     })
+    if (readsSecrets(spec)) sb.made.push('unmount the secrets tmpfs', () => dir.closeSecrets())
     sb.volumes = volumeSources(spec, dir.root)
     sb.made.push('unmount volumes', () => unmountBelow(volumesDir(dir.root)))
     const devNull = openSync('/dev/null', 'r+')
@@ -309,7 +310,7 @@ export class PodSandbox {
     sb.running.push('CNI DEL', async () => void (await detachFromRecord(stateRoot, spec.uid, holder)))
     sb.podIPs = a.podIPs
     sb.etc = etcFilePaths(dir.root)
-    sb.facts = { ...nodeFacts(), podIP: a.podIPs[0] ?? '' }
+    sb.facts = { ...nodeFacts(), podIP: a.podIPs[0] ?? '', objects: opts.objects }
     try {
       // What recreate() needs should this pause die (a conflist gone since leaves the pod to end instead).
       sb.again = { network: planNetwork(spec, opts, warn), node: nodeFacts(), stateRoot, emit: opts.onEvent ?? (() => {}), objects: opts.objects }
