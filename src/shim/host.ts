@@ -9,18 +9,22 @@ import { PodError } from '../errors.js'
 import type { PodCgroups } from '../cgroups/index.js'
 import type { HostedProcess, ProcessExit, ProcessHost, StartRequest } from '../pod/process-host.js'
 import type { AttachClient, WindowSize } from '../pod/stdio.js'
-import { encodePlan, native, reportObject, signalNumber, type NativePlan, type SpawnPlan } from '../spawn/index.js'
+import { encodePlan, native, reportObject, signalNumber, unsealPlan, type NativePlan, type SpawnPlan } from '../spawn/index.js'
 import { ShimClient, ShimRequestError } from './client.js'
 import { launchShim } from './launch.js'
 import { RecordWriter, REQ, TAG, type ShimProc } from './proto.js'
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]))
 
-/** The plan as the shim executes it: pause's namespaces by reference, stdio and cgroup its own. */
+/**
+ * The plan as the shim executes it: pause's namespaces by reference, stdio and cgroup its own; a sealed plan's real
+ * envp and argv read from the pod's secrets tmpfs (the shim gets them over its owner-only socket, as the addon would).
+ */
 function shimPlan(plan: SpawnPlan) {
-  const { version: _v, join, pidns, seccomp, ...rest } = plan
+  const { version: _v, join, pidns, seccomp, sealed: _s, ...rest } = plan
   return encodePlan({
     ...rest,
+    ...unsealPlan(plan),
     join: join.map(j => ({ type: j.type, fd: -1, ref: j.path })),
     ...(pidns ? { pidns: { ref: pidns } } : {}),
     ...(seccomp ? { seccomp: Buffer.from(seccomp, 'base64') } : {}),
