@@ -98,7 +98,7 @@ export class ShimProcess implements HostedProcess {
     this.settle(exit)
   }
 
-  kill(signal: NodeJS.Signals): boolean {
+  kill(signal: NodeJS.Signals | number): boolean {
     if (this.pidfd < 0) return false
     const err = native().signal(this.pidfd, signalNumber(signal))
     return err === 0
