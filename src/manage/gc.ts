@@ -145,7 +145,7 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
       if (!mine) actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `a live pod of another root (${sh.dir}): left alone`, leftAlone: true })
       continue
     }
-    if (mine && existsSync(sh.dir) && age(sh.dir) < OLD_ENOUGH_MS) continue // a pod being started
+    if (existsSync(sh.dir) && age(sh.dir) < OLD_ENOUGH_MS) continue // a pod being started (in this root or another)
     if (!mine && !allRoots) {
       actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `an orphaned shim of ${sh.dir}; ${NOT_OURS}`, leftAlone: true })
       continue
