@@ -15,7 +15,7 @@ export const CRASH_STEPS = [
   'sandbox-recorded', // the record names pause
   'container-started', // a container runs (before its start is recorded)
   'running', // the pod is Running and recorded
-  'stop-requested', // the supervisor received the stop request
+  'stop-requested', // the engine (or a foreground run) received the stop request
   'containers-stopped', // every container has exited, teardown not begun
   'teardown-step', // the first undo of the teardown ran
 ] as const

@@ -12,11 +12,15 @@ interface T {
   testdir(): string
 }
 
-/** A fresh state root (or `dir`, made by the caller); every pod in it is removed at teardown, before `dir`'s own teardown. */
-export function newRoot(t: T, dir = mkdtempSync(join(tmpdir(), 'pl-state-'))): string {
+/**
+ * A fresh state root, removed at teardown; or `dir`, made (and removed, perhaps a mount point) by the caller.
+ * Every pod in it is removed at teardown, before `dir`'s own teardown.
+ */
+export function newRoot(t: T, given?: string): string {
+  const dir = given ?? mkdtempSync(join(tmpdir(), 'pl-state-'))
   t.teardown(async () => {
     for (const id of existsSync(dir) ? readdirSync(dir).filter(d => /^[0-9a-f-]{36}$/.test(d)) : []) await cli(dir, 'rm', '--force', id)
-    rmSync(dir, { recursive: true, force: true })
+    if (!given) rmSync(dir, { recursive: true, force: true })
   })
   return dir
 }

@@ -109,7 +109,7 @@ t.test('stop --grace-period=1 and rm --force of running pods on a full state roo
     t.equal(started.code, 0, started.stderr)
   }
   fill(root)
-  // The request cannot be written: the 1 s the caller asked for is kept all the same (not the pod's 120 s).
+  // The full disk must not lose the stop request (it goes to the engine over its socket): the 1 s the caller asked for is kept (not the pod's 120 s).
   const begun = Date.now()
   const stop = await cliEnv(root, {}, 'stop', '--grace-period', '1', a)
   t.equal(stop.code, 0, stop.stderr)

@@ -154,31 +154,37 @@ t.test('shareProcessNamespace: the containers die with pause (pid 1) and start a
   await c.pod.stop({ force: true })
 })
 
-t.test('a detached pod: its supervisor makes the new sandbox, the record names the new pause, exec works, rm leaves nothing', { skip }, async t => {
-  const root = newRoot(t)
-  const parent = uniqueParent(t, 'sbxdet')
-  const name = uniqueName('sbxdet')
-  const file = writeManifest(t, manifest(name, [reporter], { restartPolicy: 'Always' }))
-  const started = await cliEnv(root, {}, 'run', '-d', '--cgroup-parent', parent, file)
-  t.equal(started.code, 0, started.stderr)
-  const oldPause = onlyRecord(root)!.pause!.pid
-  process.kill(oldPause, 'SIGKILL')
-  t.ok(await waitUntil(() => (onlyRecord(root)?.pause?.pid ?? oldPause) !== oldPause), 'the record names the new pause')
-  const ps = async () => JSON.parse((await cliEnv(root, {}, 'ps', '--json')).stdout) as { pod: string; phase: string; ready: string; restarts: number }[]
-  t.ok(await waitUntil(async () => (await ps())[0]?.ready === '1/1'), 'ready again')
-  t.match(await ps(), [{ pod: name, phase: 'Running', restarts: 1 }])
-  const exec = await cliEnv(root, {}, 'exec', name, '--', 'sh', '-c', 'readlink /proc/self/ns/uts')
-  t.equal(exec.code, 0, exec.stderr)
-  const record = JSON.parse(readFileSync(`${root}/${onlyRecord(root)!.id}/pod.json`, 'utf8')) as { pause: { namespaces: { uts: number } } }
-  t.equal(exec.stdout.trim(), `uts:[${record.pause.namespaces.uts}]`, "exec joins the new sandbox's namespaces")
-  const log = readFileSync(`${root}/${onlyRecord(root)!.id}/supervisor.log`, 'utf8')
-  t.match(log, /"reason":"SandboxChanged","message":"Pod sandbox changed, it will be killed and re-created\."/, 'the event, in the supervisor log')
-  const inspect = JSON.parse((await cliEnv(root, {}, 'inspect', name)).stdout) as { podLaunch: { events: { type: string; reason: string; message: string }[] } }
-  t.match(
-    inspect.podLaunch.events.filter(e => e.reason === 'SandboxChanged'),
-    [{ type: 'Normal', message: 'Pod sandbox changed, it will be killed and re-created.' }],
-    "kubelet's event in the record (inspect)",
-  )
-  t.equal((await cliEnv(root, {}, 'rm', '--force', name)).code, 0)
-  t.same(await settledLeaks(root, parent), NO_LEAKS, 'nothing left')
-})
+t.test(
+  'a detached pod: its engine makes the new sandbox (a second pause under the same shim), the record names the new pause, exec works, rm leaves nothing',
+  { skip },
+  async t => {
+    const root = newRoot(t)
+    const parent = uniqueParent(t, 'sbxdet')
+    const name = uniqueName('sbxdet')
+    const file = writeManifest(t, manifest(name, [reporter], { restartPolicy: 'Always' }))
+    const started = await cliEnv(root, {}, 'run', '-d', '--cgroup-parent', parent, file)
+    t.equal(started.code, 0, started.stderr)
+    const oldPause = onlyRecord(root)!.pause!.pid
+    process.kill(oldPause, 'SIGKILL')
+    t.ok(await waitUntil(() => (onlyRecord(root)?.pause?.pid ?? oldPause) !== oldPause), 'the record names the new pause')
+    const ps = async () => JSON.parse((await cliEnv(root, {}, 'ps', '--json')).stdout) as { pod: string; phase: string; ready: string; restarts: number }[]
+    t.ok(await waitUntil(async () => (await ps())[0]?.ready === '1/1'), 'ready again')
+    t.match(await ps(), [{ pod: name, phase: 'Running', restarts: 1 }])
+    const exec = await cliEnv(root, {}, 'exec', name, '--', 'sh', '-c', 'readlink /proc/self/ns/uts')
+    t.equal(exec.code, 0, exec.stderr)
+    const record = JSON.parse(readFileSync(`${root}/${onlyRecord(root)!.id}/pod.json`, 'utf8')) as { pause: { namespaces: { uts: number } } }
+    t.equal(exec.stdout.trim(), `uts:[${record.pause.namespaces.uts}]`, "exec joins the new sandbox's namespaces")
+    const log = readFileSync(`${root}/${onlyRecord(root)!.id}/engine.log`, 'utf8')
+    t.match(log, /"reason":"SandboxChanged","message":"Pod sandbox changed, it will be killed and re-created\."/, "the event, in the engine's log of the pod")
+    const inspect = JSON.parse((await cliEnv(root, {}, 'inspect', name)).stdout) as {
+      podLaunch: { events: { type: string; reason: string; message: string }[] }
+    }
+    t.match(
+      inspect.podLaunch.events.filter(e => e.reason === 'SandboxChanged'),
+      [{ type: 'Normal', message: 'Pod sandbox changed, it will be killed and re-created.' }],
+      "kubelet's event in the record (inspect)",
+    )
+    t.equal((await cliEnv(root, {}, 'rm', '--force', name)).code, 0)
+    t.same(await settledLeaks(root, parent), NO_LEAKS, 'nothing left')
+  },
+)

@@ -2,7 +2,8 @@
 // Kubernetes' (1.33) order: lifecycle.stopSignal, else the image's
 // StopSignal (nginx: SIGQUIT), else SIGTERM. The stored plan carries it, so
 // every stopper uses it: `stop` of a detached pod, Ctrl-C of a foreground
-// run, and `stop` of a pod whose supervisor died. Each test ends with the
+// run, and `stop` of a pod whose engine died (the next engine adopts the pod
+// from its shim and stops it). Each test ends with the
 // leak check.
 import t from 'tap'
 import { createHash } from 'node:crypto'
@@ -12,6 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
 import { uniqueName } from '../helpers/pods.js'
+import { enginePid, killAndWait } from '../helpers/detached-pods.js'
 import { cliEnv, newRoot, NO_LEAKS, onlyRecord, runForeground, settledLeaks, uniqueParent, waitUntil, writeManifest, type T } from '../helpers/faults.js'
 
 const skip = requires('root', 'built')
@@ -129,14 +131,15 @@ t.test("Ctrl-C of a foreground run sends the image's StopSignal", { skip }, asyn
   t.same(await settledLeaks(root, parent), NO_LEAKS, 'nothing left')
 })
 
-t.test('stop of a pod whose supervisor died sends each container its stop signal from the stored plan, then cleans up', { skip }, async t => {
+t.test('stop of a pod whose engine died (SIGKILL) sends each container its stop signal from the stored plan, then cleans up', { skip }, async t => {
   const { root, parent, out, name } = await setup(t, 'stopsigorphan')
   const file = writeManifest(t, pod(name, out, [catcher('img', 'quitter:1'), catcher('spec', 'quitter:1', { lifecycle: { stopSignal: 'SIGUSR1' } })]))
   const started = await cliEnv(root, {}, 'run', '-d', '--cgroup-parent', parent, file)
   t.equal(started.code, 0, started.stderr)
   t.ok(await waitUntil(async () => (await cliEnv(root, {}, 'logs', name, '-c', 'spec')).stdout.includes('ready')), 'running')
   t.ok(await waitUntil(async () => (await cliEnv(root, {}, 'logs', name, '-c', 'img')).stdout.includes('ready')), 'running')
-  process.kill(onlyRecord(root)!.supervisor!.pid, 'SIGKILL')
+  // The pod runs on under its shim; `stop` starts the next engine, which adopts the pod and stops it.
+  await killAndWait(enginePid(root)!)
   const stop = await cliEnv(root, {}, 'stop', name)
   t.equal(stop.code, 0, stop.stderr)
   t.same([got(out, 'img'), got(out, 'spec')], ['QUIT', 'USR1'])
