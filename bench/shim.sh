@@ -71,15 +71,9 @@ trap 'cleanup' EXIT
 trap 'exit 130' INT TERM
 
 # --- helpers ------------------------------------------------------------------------------
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh" # pss_kb
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds, no fork
-pss_kb() { # summed Pss (kB) of the pids given
-  local sum=0 p v
-  for p in "$@"; do
-    v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
 rows=()
 row() { rows+=("$(printf '%-11s %4s %10s %10s %10s %9s %9s %9s %9s' "$@")"); echo "${rows[-1]}" >&2; }

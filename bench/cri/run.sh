@@ -54,12 +54,8 @@ imageListingBenchmarkImages:
 podContainerStartBenchmarkTimeoutSeconds: 600
 EOF
 
-pss_of() { # PIDS...: "PSS PSS_ANON" summed, in kB. Pss_Anon (heaps, stacks) is what the
-  # processes cost; PSS also shares file pages (node's and containerd's executables) with
-  # every other process mapping them, so it moves with what else runs on the machine.
-  local p
-  for p in "$@"; do cat "/proc/$p/smaps_rollup" 2>/dev/null || true; done | awk '/^Pss:/ {a += $2} /^Pss_Anon:/ {b += $2} END {print a + 0, b + 0}'
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh # pss_of
 
 runtime_pids() { # RUNTIME: the runtime's own processes (never pause nor a container)
   case "$1" in
