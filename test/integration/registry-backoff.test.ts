@@ -132,7 +132,8 @@ t.test('a detached pod waits in ErrImagePull then ImagePullBackOff, with kubelet
 t.test('stop ends the wait for an image: the pod is Failed and rm leaves nothing', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('never')
-  const run = await cli(root, 'run', '-d', '--backoff', '1s', podFile(t, name, `${reg.host}/never/busybox:1`, ['true']))
+  // A long back-off: the stop comes while the pod still says ErrImagePull (not yet ImagePullBackOff), however slow the host.
+  const run = await cli(root, 'run', '-d', '--backoff', '10s', podFile(t, name, `${reg.host}/never/busybox:1`, ['true']))
   t.equal(run.code, 0, run.stderr)
   const id = run.stdout.trim()
   const stop = await cli(root, 'stop', name)
