@@ -378,13 +378,13 @@ t.test('a failing DEL on rm is a warning; gc retries it from the kept record', {
     /warning: pod .*: CNI DEL failed \(pod-launch gc retries it\): cni\.del: fake-del: fake-del cannot delete now \(CNI error 11, try again later\)/,
   )
   t.notOk(existsSync(join(root, id)), 'the pod directory is gone')
-  t.same(readdirSync(join(root, '.cni')), [`${id}.json`], 'the network record stays')
+  t.same(readdirSync(join(root, '.cni')).sort(), [`${id}.json`, `${id}.netns`], 'the network record stays, and the netns pinned for the retry')
   t.same(net.ports(), [], 'the plugins that could delete did (bridge)')
   rmSync(join(binDir, 'fail-del'))
   const gc = await cli(root, 'gc', '--json')
   t.equal(gc.code, 0, gc.stderr)
   t.match(JSON.parse(gc.stdout), [{ kind: 'network', target: id }])
-  t.same(readdirSync(join(root, '.cni')), [], 'gc ran DEL and dropped the record')
+  t.same(readdirSync(join(root, '.cni')), [], 'gc ran DEL and dropped the record and the pin')
   t.same(net.reserved(), [])
 })
 
