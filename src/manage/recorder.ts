@@ -89,8 +89,11 @@ export class RecordKeeper {
     const view = imagePullView(e)
     let events = this.record.events ?? []
     for (const c of e.containers) {
-      if (view.waiting.reason === 'ContainerCreating') this.waiting.delete(c)
-      else this.waiting.set(c, view.waiting)
+      // A retry keeps the last failure's reason (ErrImagePull, ImagePullBackOff) while it pulls, as kubelet's
+      // status keeps its last sync error until a sync succeeds; a pull that succeeds clears it.
+      const retrying = e.state === 'pulling' && this.waiting.has(c)
+      if (view.waiting.reason !== 'ContainerCreating') this.waiting.set(c, view.waiting)
+      else if (!retrying) this.waiting.delete(c)
       for (const ev of view.events) events = addEvent(events, { ...ev, fieldPath: containerFieldPath(this.record.spec, c) })
     }
     this.record = { ...this.record, events }

@@ -1,6 +1,9 @@
 // The STATUS kubectl get pods would print for a record, kubelet's event
 // counting, and the statuses of a pod that waits for its images.
 import t from 'tap'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { RecordKeeper } from '../../../src/manage/recorder.js'
 import { waitingStatuses } from '../../../src/manage/snapshot.js'
 import { parseManifest } from '../../../src/spec/index.js'
 import { addEvent, podStatusText, type ContainerRecord, type PodRecord } from '../../../src/state/index.js'
@@ -110,4 +113,28 @@ t.test('before the pod exists every container waits, with its image reason or ku
     { name: 'i', init: true, sidecar: true, state: { waiting: { reason: 'PodInitializing' } }, restartCount: 0, started: false, ready: false },
   ])
   t.same(withInit.containerStatuses[0].state, { waiting: { reason: 'PodInitializing' } }, "kubelet's default once a pod has init containers")
+})
+
+t.test('a pull retried after a failure keeps the failure as the reason until a pull succeeds (kubelet keeps its last sync error)', async t => {
+  const root = t.testdir()
+  mkdirSync(join(root, 'u'))
+  const keeper = new RecordKeeper(root, record('Pending', []), m => t.fail(m))
+  const pull = (state: 'pulling' | 'failed' | 'backoff' | 'pulled') => {
+    keeper.onEvent({
+      type: 'image-pull',
+      pod: 'p',
+      image: 'x:1',
+      containers: ['a'],
+      state,
+      ...(state !== 'pulling' && state !== 'pulled' && { error: 'boom' }),
+    })
+    return keeper.record.containerStatuses[0].state
+  }
+  t.same(pull('pulling'), { waiting: { reason: 'ContainerCreating' } }, 'the first pull: ContainerCreating')
+  t.same(pull('failed'), { waiting: { reason: 'ErrImagePull', message: 'boom' } })
+  t.same(pull('pulling'), { waiting: { reason: 'ErrImagePull', message: 'boom' } }, 'its retry still says ErrImagePull')
+  t.match(pull('backoff'), { waiting: { reason: 'ImagePullBackOff' } })
+  t.match(pull('pulling'), { waiting: { reason: 'ImagePullBackOff' } }, 'a retry after the back-off still says ImagePullBackOff')
+  t.same(pull('pulled'), { waiting: { reason: 'ContainerCreating' } }, 'a pull that succeeds clears it')
+  t.equal(keeper.record.events?.filter(e => e.reason === 'Pulling')[0]?.count, 3, 'every attempt is a Pulling event')
 })
