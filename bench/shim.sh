@@ -7,6 +7,7 @@
 #   containerd  containerd 1.6 + containerd-shim-runc-v2, one shim per pod
 #               (`ctr run --label io.containerd.runc.v2.group=<pod>`, as its CRI groups a sandbox)
 #   conmon    podman's conmon + crun, one conmon per container (podman has no daemon)
+# ("+pods MB": that plus the PSS of pause and the containers, the owners' children),
 # plus `run -d` latency (1st vs last, median), `ps` time with all pods up, and
 # with N100 the same for 100 pods at once. Prints a table and writes it to $OUT.
 #
@@ -50,20 +51,20 @@ cleanup() {
   for root in "$W"/*-root; do
     [[ -d $root ]] || continue
     mapfile -t ids < <(find "$root" -mindepth 2 -maxdepth 2 -name pod.json -printf '%h\n' | xargs -rn1 basename)
-    ((${#ids[@]})) && node "$PLROOT/bin/pod-launch" --root "$root" --cgroup-parent "$PLCG" rm --force "${ids[@]}" >/dev/null 2>&1
+    ((${#ids[@]})) && node "$PLROOT/bin/pod-launch" --root "$root" --cgroup-parent "$PLCG" rm --force "${ids[@]}" >/dev/null 2>&1 || true
   done
   if [[ -n $CD_PID ]]; then
     local c=(ctr --address "$d/containerd.sock" -n bench) t
-    for t in $("${c[@]}" task ls -q 2>/dev/null); do "${c[@]}" task kill -s KILL "$t" >/dev/null 2>&1; done
+    for t in $("${c[@]}" task ls -q 2>/dev/null); do "${c[@]}" task kill -s KILL "$t" >/dev/null 2>&1 || true; done
     sleep 1
-    for t in $("${c[@]}" task ls -q 2>/dev/null); do "${c[@]}" task delete -f "$t" >/dev/null 2>&1; done
-    for t in $("${c[@]}" container ls -q 2>/dev/null); do "${c[@]}" container delete "$t" >/dev/null 2>&1; done
-    kill "$CD_PID" 2>/dev/null
-    wait "$CD_PID" 2>/dev/null
-    umount -R "$d/state" 2>/dev/null
+    for t in $("${c[@]}" task ls -q 2>/dev/null); do "${c[@]}" task delete -f "$t" >/dev/null 2>&1 || true; done
+    for t in $("${c[@]}" container ls -q 2>/dev/null); do "${c[@]}" container delete "$t" >/dev/null 2>&1 || true; done
+    kill "$CD_PID" 2>/dev/null || true
+    wait "$CD_PID" 2>/dev/null || true
+    umount -R "$d/state" 2>/dev/null || true
   fi
   if [[ -d $W/conmon/crun ]]; then
-    for t in $(crun --root="$W/conmon/crun" list -q 2>/dev/null); do crun --root="$W/conmon/crun" delete -f "$t" >/dev/null 2>&1; done
+    for t in $(crun --root="$W/conmon/crun" list -q 2>/dev/null); do crun --root="$W/conmon/crun" delete -f "$t" >/dev/null 2>&1 || true; done
   fi
   return 0
 }
@@ -75,8 +76,13 @@ trap 'exit 130' INT TERM
 . "$BENCH/lib.sh" # pss_kb
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds, no fork
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
+kids_of() { # PIDS...: their children (pause and the containers under a shim or conmon)
+  local p
+  for p in "$@"; do pgrep -P "$p" || true; done
+}
+FMT='%-11s %4s %10s %10s %10s %10s %9s %9s %9s %9s'
 rows=()
-row() { rows+=("$(printf '%-11s %4s %10s %10s %10s %9s %9s %9s %9s' "$@")"); echo "${rows[-1]}" >&2; }
+row() { rows+=("$(printf "$FMT" "$@")"); echo "${rows[-1]}" >&2; }
 
 manifest() { # name -> a pod of 2 containers sleeping, on the host image
   cat <<EOF
@@ -105,6 +111,8 @@ bench_pl() { # label checkout N
   shims_kb=$(pss_kb $owners)
   engine_kb=$(pss_kb $engine)
   total=$((shims_kb + engine_kb))
+  local all_kb
+  all_kb=$((total + $(pss_kb $(kids_of $owners))))
   local ps_ms=() j
   for j in 1 2 3 4 5; do
     t0=$(now)
@@ -112,7 +120,7 @@ bench_pl() { # label checkout N
     t1=$(now)
     ps_ms+=($(((t1 - t0) / 1000)))
   done
-  row "$label" "$n" "$((total / 1024))" "$((engine_kb / 1024))" "$((shims_kb / n))" "${lat[0]}" "${lat[-1]}" \
+  row "$label" "$n" "$((total / 1024))" "$((all_kb / 1024))" "$((engine_kb / 1024))" "$((shims_kb / n))" "${lat[0]}" "${lat[-1]}" \
     "$(printf '%s\n' "${lat[@]}" | median)" "$(printf '%s\n' "${ps_ms[@]}" | median)"
   echo "$label $n ${lat[*]}" >>"$OUT/latency.tsv"
   node "$dir/bin/pod-launch" --root "$root" rm --force "${ids[@]}" >/dev/null
@@ -156,7 +164,9 @@ EOF
   shims=$(pgrep -f -- "containerd-shim-runc-v2 -namespace bench .*-address $d/containerd.sock" || true)
   shims_kb=$(pss_kb $shims)
   total=$((shims_kb + $(pss_kb "$cd_pid")))
-  row containerd "$n" "$((total / 1024))" "$(($(pss_kb "$cd_pid") / 1024))" "$((shims_kb / n))" "${lat[0]}" "${lat[-1]}" \
+  local all_kb
+  all_kb=$((total + $(pss_kb $(kids_of $shims))))
+  row containerd "$n" "$((total / 1024))" "$((all_kb / 1024))" "$(($(pss_kb "$cd_pid") / 1024))" "$((shims_kb / n))" "${lat[0]}" "${lat[-1]}" \
     "$(printf '%s\n' "${lat[@]}" | median)" "-"
   echo "containerd shims: $(echo $shims | wc -w) for $n pods" >&2
   for ((i = 1; i <= n; i++)); do
@@ -201,7 +211,9 @@ bench_conmon() { # N
   for ((i = 1; i <= n; i++)); do for x in a b; do pids+=("$(cat "$d/pod$i-$x/conmon.pid")"); done; done
   local kb
   kb=$(pss_kb "${pids[@]}")
-  row conmon "$n" "$((kb / 1024))" "-" "$((kb / n))" "${lat[0]}" "${lat[-1]}" "$(printf '%s\n' "${lat[@]}" | median)" "-"
+  local all_kb
+  all_kb=$((kb + $(pss_kb $(kids_of "${pids[@]}"))))
+  row conmon "$n" "$((kb / 1024))" "$((all_kb / 1024))" "-" "$((kb / n))" "${lat[0]}" "${lat[-1]}" "$(printf '%s\n' "${lat[@]}" | median)" "-"
   for ((i = 1; i <= n; i++)); do
     for x in a b; do
       crun --root="$d/crun" kill "pod$i-$x" KILL 2>/dev/null || true
@@ -213,7 +225,7 @@ bench_conmon() { # N
 }
 
 # --- the run ------------------------------------------------------------------------------------------
-header=$(printf '%-11s %4s %10s %10s %10s %9s %9s %9s %9s' runtime pods 'total MB' 'daemon MB' 'KB/pod' 'run-1 ms' 'run-N ms' 'run med' 'ps ms')
+header=$(printf "$FMT" runtime pods 'total MB' '+pods MB' 'daemon MB' 'KB/pod' 'run-1 ms' 'run-N ms' 'run med' 'ps ms')
 echo "$header" >&2
 echo "shim.sh: $(node --version), $(containerd --version | cut -d' ' -f3), conmon $(conmon --version | head -n1 | cut -d' ' -f3), kernel $(uname -r), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for n in $NS; do
