@@ -2,8 +2,9 @@
 // the containers, writes their CRI logs, records their exits in the pod
 // directory, serves attach, and holds the pod while no Node process does.
 import t from 'tap'
-import { readFileSync, existsSync } from 'node:fs'
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseCriLog, type PodOptions } from '../../src/index.js'
 import { ShimClient } from '../../src/shim/client.js'
@@ -13,6 +14,12 @@ import { requires } from '../helpers/requires.js'
 import { manifest, run, start, uniqueName } from '../helpers/pods.js'
 
 const skip = requires('root', 'built')
+
+// The state roots live under the system's tmpdir, not in tap's fixtures below the checkout: the cgroup v2 VM
+// shares the checkout over 9p, where a unix socket (shim.sock, the attach sockets) cannot be bound (ENXIO).
+const base = mkdtempSync(join(tmpdir(), 'pl-shimtest-'))
+t.teardown(() => rmSync(base, { recursive: true, force: true }))
+const newRoot = () => mkdtempSync(join(base, 'root-'))
 
 const viaShim = (stateRoot: string): PodOptions => ({
   stateRoot,
@@ -35,7 +42,7 @@ const alive = (pid: number) => {
 }
 
 t.test('pause and the containers are children of the shim, which is no child of ours', { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const { pod } = await start(t, manifest(uniqueName('shimtree'), [{ name: 'c', command: ['sleep', '600'] }]), viaShim(root))
   const shim = ppid(pod.sandbox.pid)
   t.equal(comm(shim), 'pod-launch-shim', 'pause is the shim child')
@@ -47,7 +54,7 @@ t.test('pause and the containers are children of the shim, which is no child of 
 })
 
 t.test('the shim writes CRI logs (F and P records, both streams) and records every exit durably', { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const long = 'y'.repeat(20_000)
   const { result, pod } = await run(
     t,
@@ -83,7 +90,7 @@ t.test('the shim writes CRI logs (F and P records, both streams) and records eve
 })
 
 t.test("an OOM kill is the shim's verdict from the container cgroup's counter (v1 memory.oom_control, v2 memory.events)", { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const { result, pod } = await run(
     t,
     // tail keeps the line it reads, and /dev/zero has no newline: it grows until the limit kills it.
@@ -96,7 +103,7 @@ t.test("an OOM kill is the shim's verdict from the container cgroup's counter (v
 })
 
 t.test('a container that cannot start is worded as a direct spawn words it, and nothing is left', { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const { result } = await run(t, manifest(uniqueName('shimfail'), [{ name: 'c', command: ['/no/such/program'] }]), viaShim(root))
   const s = result.containerStatuses[0].state
   t.match(s, { terminated: { reason: 'ContainerCannotRun', exitCode: 128 } })
@@ -104,7 +111,7 @@ t.test('a container that cannot start is worded as a direct spawn words it, and 
 })
 
 t.test('the pod runs on while no Node process holds it; the next one adopts the shim and gets the exits', { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const name = uniqueName('shimadopt')
   const { pod } = await start(
     t,
@@ -140,7 +147,7 @@ t.test('the pod runs on while no Node process holds it; the next one adopts the 
 })
 
 t.test('attach: the shim serves the attach protocol on attach/<name>.sock (stdin, output, exit)', { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const m = manifest(uniqueName('shimattach'), [{ name: 'c', command: ['sh', '-c', 'read line; echo "echo:$line"; exit 4'] }])
   ;(m.spec.containers[0] as Record<string, unknown>).stdin = true
   ;(m.spec.containers[0] as Record<string, unknown>).stdinOnce = true
@@ -165,7 +172,7 @@ t.test('attach: the shim serves the attach protocol on attach/<name>.sock (stdin
 })
 
 t.test('a SIGKILLed shim takes its pod with it: no process of the pod is left', { skip }, async t => {
-  const root = t.testdir()
+  const root = newRoot()
   const { pod } = await start(t, manifest(uniqueName('shimkill'), [{ name: 'c', command: ['sleep', '600'] }]), viaShim(root))
   const shim = ppid(pod.sandbox.pid)
   const pids = [pod.sandbox.pid, pod.runners[0].status.pid!]
