@@ -45,6 +45,8 @@ function containerStatus(r: PodRecord, s: ContainerRecord, spec: ContainerSpec |
     imageID: s.imageID ?? '',
     ...(!waiting && { containerID: id }),
     started: s.started,
+    // Kubernetes 1.33 reports the signal a graceful stop sends first.
+    ...(s.stopSignal && { stopSignal: s.stopSignal }),
   }
 }
 
