@@ -21,12 +21,15 @@ export async function criCommand(f: CriFlags, g: Globals, io: Io): Promise<numbe
     cniBinDir: g.cniBinDir,
     log: line => io.err(`${line}\n`),
   })
-  io.err(`pod-launch cri: serving runtime.v1 on unix://${server.socket} (state root ${g.root}), streaming on ${server.streamingUrl}\n`)
+  io.err(
+    `pod-launch cri: serving runtime.v1 on unix://${server.socket} (state root ${g.root}, ${server.runtime.sandboxes.size} sandbox(es) adopted), streaming on ${server.streamingUrl}\n`,
+  )
   const signal = await new Promise<NodeJS.Signals>(resolve => {
     process.once('SIGINT', () => resolve('SIGINT'))
     process.once('SIGTERM', () => resolve('SIGTERM'))
   })
-  io.err(`pod-launch cri: ${signal}: removing ${server.runtime.sandboxes.size} sandbox(es) (their processes are children of this server) and the socket\n`)
-  await server.close()
+  // As containerd: stopping the runtime stops no pod; the next `pod-launch cri` on this root adopts them.
+  io.err(`pod-launch cri: ${signal}: closing the socket; ${server.runtime.sandboxes.size} sandbox(es) run on under their shims\n`)
+  await server.close(5000, false)
   return 0
 }

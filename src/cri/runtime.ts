@@ -3,9 +3,13 @@
 // containers; each CreateContainer adds one, planned like any other, and
 // kubelet decides starts, stops and restarts. Ids are 64 hex digits (a
 // sandbox's is also its pod uid: its directory and cgroup); any unique prefix
-// names one, as crictl allows. Records live in memory here.
+// names one, as crictl allows. Pause and the containers are children of
+// the sandbox's shim (src/shim/), which outlives this server; the records are
+// written to `<pod dir>/cri.json` after each change (persist.ts) and a new
+// server adopts them (adopt.ts).
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { NetworkOptions } from '../net/index.js'
 import { PodSandbox, execCapture, planExec, type HostedProcess, type ProcessExit, type SandboxContainer } from '../pod/index.js'
@@ -16,6 +20,8 @@ import { resolveImageUser, type ImageRecord } from '../rootfs/images/index.js'
 import { checkPropagation, criDevices } from './host-paths.js'
 import { signalNumber } from '../spec/index.js'
 import { findImage } from './images.js'
+import { CRI_RECORD, writeStoredPod, type StoredContainer } from './persist.js'
+import { ShimHost } from '../shim/host.js'
 import { criError, notFound } from './status.js'
 import { containerSpec, criResources, mountSources, portMappings, sandboxSpec, stopSignal } from './translate.js'
 import type { ContainerConfig, LinuxContainerResources, PodSandboxConfig } from './types.js'
@@ -25,7 +31,7 @@ export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAI
 
 /** Nanoseconds since the epoch, as the CRI's int64 times. */
 export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n
-const ns = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n
+export const ns = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n
 
 export interface SandboxRecord {
   id: string
@@ -81,6 +87,25 @@ export interface RuntimeOptions extends NetworkOptions {
   warn: (m: string) => void
 }
 
+/** A container's record as stored (persist.ts). */
+export function storedContainer(c: ContainerRecord): StoredContainer {
+  return {
+    id: c.id,
+    config: c.config,
+    createdAt: c.createdAt.toString(),
+    startedAt: c.startedAt.toString(),
+    finishedAt: c.finishedAt.toString(),
+    state: c.state,
+    exitCode: c.exitCode,
+    reason: c.reason,
+    message: c.message,
+    imageId: c.imageId,
+    logPath: c.logPath,
+    signal: c.signal,
+    created: { spec: c.created.spec, plan: c.created.plan },
+  }
+}
+
 function lookup<T>(all: Map<string, T>, id: string): T | undefined {
   if (id === '') return undefined
   const exact = all.get(id)
@@ -96,8 +121,69 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
   /** Compiled seccomp filters, by profile and capabilities (most containers share one). */
   private readonly seccomp = new SeccompCache()
 
-  constructor(private readonly o: RuntimeOptions) {
+  constructor(readonly o: RuntimeOptions) {
     super()
+  }
+
+  /** Write the sandbox's record and its containers' (cri.json); a failure is warned (the next change writes again). */
+  save(id: string): void {
+    const s = this.sandboxes.get(id)
+    if (!s) return
+    const sb = s.sandbox
+    try {
+      writeStoredPod(sb.dir.root, {
+        sandbox: {
+          id: s.id,
+          config: s.config,
+          runtimeHandler: s.runtimeHandler,
+          createdAt: s.createdAt.toString(),
+          state: s.state,
+          spec: sb.spec,
+          cgroupPlan: sb.cgroups.plan,
+          pausePlan: sb.plan,
+          namespaces: sb.namespaces,
+          podIPs: sb.podIPs,
+        },
+        containers: [...s.containers].flatMap(c => {
+          const r = this.containers.get(c)
+          return r ? [storedContainer(r)] : []
+        }),
+      })
+    } catch (e) {
+      this.o.warn(`sandbox ${id}: ${(e as Error).message}`)
+    }
+  }
+
+  /** Track a sandbox: pause's end makes it NOT_READY (kubelet then makes a new one), as containerd reports a dead sandbox task. */
+  track(s: SandboxRecord): void {
+    this.sandboxes.set(s.id, s)
+    void s.sandbox.process.exited.then(() => {
+      if (this.sandboxes.get(s.id) !== s || s.state !== 'SANDBOX_READY') return
+      s.state = 'SANDBOX_NOTREADY'
+      this.save(s.id)
+    })
+  }
+
+  /** Follow a run of a container to its exit (Exited, its code, reason and finish time, saved). */
+  follow(c: ContainerRecord, proc: HostedProcess): void {
+    c.process = proc
+    c.state = 'CONTAINER_RUNNING'
+    c.startedAt = ns(proc.startedAt)
+    c.exited = proc.exited.then(exit => {
+      c.state = 'CONTAINER_EXITED'
+      c.exitCode = exit.exitCode
+      c.finishedAt = ns(exit.finishedAt)
+      c.reason = exit.lost ? 'Unknown' : exit.oomKilled ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error'
+      if (exit.lost) c.message = exit.lost
+      this.save(c.sandboxId)
+      this.emit('event', 'CONTAINER_STOPPED_EVENT', c)
+      return exit
+    })
+  }
+
+  /** Let go of every shim without stopping it (the server stops; the pods run on for the next one). */
+  detachAll(): void {
+    for (const s of this.sandboxes.values()) if (s.sandbox.host instanceof ShimHost) s.sandbox.host.detach()
   }
 
   sandbox(id: string): SandboxRecord | undefined {
@@ -128,6 +214,9 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     const spec = sandboxSpec(id, config)
     const sandbox = await PodSandbox.create(spec, {
       stateRoot: this.o.root,
+      dieWithParent: false,
+      // The sandbox's shim is the parent of pause and the containers: they outlive this server.
+      host: ctx => new ShimHost({ podDir: ctx.dir.root, cgroups: ctx.cgroups }),
       cgroupParent: config.linux?.cgroupParent || this.o.cgroupParent,
       network: this.o.network,
       cniConfDir: this.o.cniConfDir,
@@ -135,7 +224,8 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
       portMappings: portMappings(config),
       onWarning: this.o.warn,
     })
-    this.sandboxes.set(id, { id, config, runtimeHandler, createdAt: nowNs(), state: 'SANDBOX_READY', sandbox, containers: new Set() })
+    this.track({ id, config, runtimeHandler, createdAt: nowNs(), state: 'SANDBOX_READY', sandbox, containers: new Set() })
+    this.save(id)
     return id
   }
 
@@ -146,6 +236,7 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     await Promise.all([...s.containers].map(c => this.stopContainer(c, 0)))
     await s.sandbox.stop()
     s.state = 'SANDBOX_NOTREADY'
+    this.save(s.id)
   }
 
   /** Idempotent: stop, remove every container, then the sandbox's directory and cgroups. */
@@ -155,6 +246,7 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     await this.stopSandbox(s.id)
     for (const c of [...s.containers]) await this.removeContainer(c)
     await s.sandbox.remove()
+    rmSync(join(s.sandbox.dir.root, CRI_RECORD), { force: true })
     this.sandboxes.delete(s.id)
   }
 
@@ -212,6 +304,7 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     }
     this.containers.set(id, rec)
     s.containers.add(id)
+    this.save(s.id)
     this.emit('event', 'CONTAINER_CREATED_EVENT', rec)
     return id
   }
@@ -222,8 +315,9 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     if (c.state !== 'CONTAINER_CREATED')
       throw criError(step, `container ${c.id}`, `is ${c.state.replace('CONTAINER_', '').toLowerCase()}, not created`, 'FAILED_PRECONDITION')
     const s = this.mustSandbox(step, c.sandboxId)
+    let proc: HostedProcess
     try {
-      c.process = await s.sandbox.startContainer(c.created, { logPath: c.logPath })
+      proc = await s.sandbox.startContainer(c.created, { logPath: c.logPath })
     } catch (e) {
       // As containerd: a container that could not start is exited, with the reason.
       c.state = 'CONTAINER_EXITED'
@@ -231,20 +325,13 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
       c.reason = 'StartError'
       c.message = (e as Error).message
       c.finishedAt = nowNs()
+      this.save(s.id)
       this.emit('event', 'CONTAINER_STOPPED_EVENT', c)
       throw e
     }
-    c.state = 'CONTAINER_RUNNING'
-    c.startedAt = ns(c.process.startedAt)
+    this.follow(c, proc)
+    this.save(s.id)
     this.emit('event', 'CONTAINER_STARTED_EVENT', c)
-    c.exited = c.process.exited.then(exit => {
-      c.state = 'CONTAINER_EXITED'
-      c.exitCode = exit.exitCode
-      c.finishedAt = ns(exit.finishedAt)
-      c.reason = exit.oomKilled ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error'
-      this.emit('event', 'CONTAINER_STOPPED_EVENT', c)
-      return exit
-    })
   }
 
   /** Idempotent: `timeoutSec` after the stop signal, SIGKILL; a created container is left as it is. */
@@ -265,8 +352,10 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     const s = this.sandbox(c.sandboxId)
     if (s) {
       await s.sandbox.removeContainer(c.created)
+      if (s.sandbox.host instanceof ShimHost) await s.sandbox.host.forget(c.created.spec.name)
       s.containers.delete(c.id)
       for (const [name] of mountSources(c.id, c.config)) s.sandbox.volumes.delete(name)
+      this.save(s.id)
     }
     this.containers.delete(c.id)
     this.emit('event', 'CONTAINER_DELETED_EVENT', c)
@@ -288,6 +377,7 @@ export class CriRuntime extends EventEmitter<{ event: [ContainerEvent, Container
     const s = this.mustSandbox(step, c.sandboxId)
     s.sandbox.cgroups.updateContainer({ name: c.created.spec.name, resources: criResources(linux) })
     c.config = { ...c.config, linux: { securityContext: c.config.linux?.securityContext ?? null, resources: linux } }
+    this.save(s.id)
   }
 
   /** ExecSync: stdout and stderr apart (16 MiB each, as kubelet caps them), SIGKILL after `timeoutSec` (0: none). */

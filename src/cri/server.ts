@@ -41,6 +41,7 @@ import { runtimeConditions, version } from './runtime-info.js'
 import { criError, toServiceError } from './status.js'
 import { StreamingServer } from './streaming/index.js'
 import { CriStreams } from './streams.js'
+import { restoreSandboxes } from './adopt.js'
 
 /** Exec/Attach/PortForward: URLs of the streaming server (issue 20), which plugs in here. */
 export interface StreamingUrls {
@@ -120,9 +121,10 @@ export class CriServer {
     this.streams = new CriStreams(this.runtime)
   }
 
-  /** Bind the socket and serve. Throws `cri.listen`. */
+  /** Take back the sandboxes a previous server left running (adopt.ts), then bind the socket and serve. Throws `cri.listen`. */
   static async start(opts: CriServerOptions = {}): Promise<CriServer> {
     const s = new CriServer(opts)
+    await restoreSandboxes(s.runtime)
     s.streaming = opts.streaming
     if (!s.streaming) {
       s.ownStreaming = await StreamingServer.start({
@@ -153,8 +155,8 @@ export class CriServer {
 
   /**
    * Stop accepting calls, let running ones finish (up to `graceMs`), remove
-   * the socket. `removePods`: remove every sandbox first (their processes are
-   * this process's children until the pod shim holds them).
+   * the socket. `removePods`: remove every sandbox first; else the sandboxes
+   * run on under their shims for the next server to adopt.
    */
   async close(graceMs = 5000, removePods = true): Promise<void> {
     if (removePods)
@@ -165,6 +167,7 @@ export class CriServer {
     })
     rmSync(this.socket, { force: true })
     await this.ownStreaming?.close()
+    this.runtime.detachAll()
   }
 
   /** http://address:port of the streaming server of our own (undefined when `streaming` was given). */

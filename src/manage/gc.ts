@@ -21,7 +21,18 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { detectCgroups, DEFAULT_PARENT } from '../cgroups/index.js'
 import { native, pausePath } from '../spawn/index.js'
 import { detachFromRecord, networkRecordIds, networkRecordLive } from '../net/index.js'
-import { isAlive, listPods, mountsBelow, podDir, podOfProcess, processesByPod, recordFile, startTicks, type PodRecord } from '../state/index.js'
+import {
+  CRI_RECORD_FILE,
+  isAlive,
+  listPods,
+  mountsBelow,
+  podDir,
+  podOfProcess,
+  processesByPod,
+  recordFile,
+  startTicks,
+  type PodRecord,
+} from '../state/index.js'
 import { removePod, stopPod, teardownUnfinished } from './ops.js'
 import { gcImageStore, type StoreGcAction } from '../rootfs/images/index.js'
 import { findShims } from '../shim/find.js'
@@ -146,6 +157,11 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
       continue
     }
     if (existsSync(sh.dir) && age(sh.dir) < OLD_ENOUGH_MS) continue // a pod being started (in this root or another)
+    if (existsSync(join(sh.dir, CRI_RECORD_FILE))) {
+      // A sandbox of `pod-launch cri`: the server adopts it after a restart; crictl rmp (RemovePodSandbox) removes it.
+      actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `a sandbox of pod-launch cri (${sh.dir}): left alone`, leftAlone: true })
+      continue
+    }
     if (!mine && !allRoots) {
       actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `an orphaned shim of ${sh.dir}; ${NOT_OURS}`, leftAlone: true })
       continue

@@ -12,6 +12,7 @@ import type { AttachClient, WindowSize } from '../pod/stdio.js'
 import { encodePlan, native, reportObject, signalNumber, unsealPlan, type NativePlan, type SpawnPlan } from '../spawn/index.js'
 import { ShimClient, ShimRequestError } from './client.js'
 import { launchShim } from './launch.js'
+import { attachThroughShim } from './attach.js'
 import { RecordWriter, REQ, TAG, type ShimProc } from './proto.js'
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]))
@@ -74,6 +75,8 @@ export class ShimProcess implements HostedProcess {
     readonly pid: number,
     readonly startedAt: Date,
     private readonly client?: () => ShimClient | undefined,
+    /** The pod's directory: attach goes through its shim's socket there. */
+    private readonly podDir?: string,
   ) {
     this.exited = new Promise(resolve => (this.settle = resolve))
     try {
@@ -116,11 +119,18 @@ export class ShimProcess implements HostedProcess {
     }
   }
 
-  attach(_client: AttachClient): void {
-    throw new PodError(`attach: container ${this.name}: its shim serves attach (pod-launch attach)`, { step: 'attach', code: 'ENOTSUP' })
+  private readonly sessions = new Map<AttachClient, () => void>()
+
+  /** Through the shim's attach socket (the shim holds the stdio): output from now on, input, resizes, the exit. */
+  attach(client: AttachClient): void {
+    if (!this.podDir) throw new PodError(`attach: container ${this.name}: its shim serves attach (pod-launch attach)`, { step: 'attach', code: 'ENOTSUP' })
+    this.sessions.set(client, attachThroughShim(this.podDir, this.name, client))
   }
 
-  detach(): void {}
+  detach(client: AttachClient): void {
+    this.sessions.get(client)?.()
+    this.sessions.delete(client)
+  }
 
   windowSize(): WindowSize | undefined {
     return undefined
@@ -158,7 +168,7 @@ export class ShimHost implements ProcessHost {
     const client = await host.ensure(false)
     const procs = await client.status()
     for (const p of procs.filter(p => !p.failed)) {
-      const sp = new ShimProcess(p.name, p.run, p.pid, p.startedAt, () => host.client)
+      const sp = new ShimProcess(p.name, p.run, p.pid, p.startedAt, () => host.client, opts.podDir)
       host.procs.set(p.name, sp)
       if (!p.running) sp.ended(exitOf(p))
     }
@@ -238,7 +248,14 @@ export class ShimHost implements ProcessHost {
       throw startError(e, req)
     }
     const pid = reply.u32(TAG.PID) ?? 0
-    const sp = new ShimProcess(req.name, req.run ?? 0, pid, new Date(Number((reply.u64(TAG.STARTED_AT) ?? 0n) / 1_000_000n)), () => this.client)
+    const sp = new ShimProcess(
+      req.name,
+      req.run ?? 0,
+      pid,
+      new Date(Number((reply.u64(TAG.STARTED_AT) ?? 0n) / 1_000_000n)),
+      () => this.client,
+      this.opts.podDir,
+    )
     this.procs.set(req.name, sp)
     const early = this.early.get(req.name)
     if (early && early.pid === pid) {
@@ -247,6 +264,15 @@ export class ShimHost implements ProcessHost {
     }
     this.refresh()
     return sp
+  }
+
+  /** An exited process is forgotten by the shim (its attach socket closed): CRI RemoveContainer. A running one or an unknown name: nothing. */
+  async forget(name: string): Promise<void> {
+    const sp = this.procs.get(name)
+    if (sp?.running) return
+    this.procs.delete(name)
+    this.early.delete(name)
+    await this.client?.request(REQ.REMOVE, new RecordWriter().str(TAG.NAME, name).done()).catch(() => {})
   }
 
   /** Stop the shim: it kills and reaps whatever still runs, then exits. */

@@ -13,6 +13,8 @@ export const DEFAULT_PERSIST_ROOT = '/var/lib/pod-launch'
 export const RECORD_FILE = 'pod.json'
 /** A detached pod's `{spec, options}`, read by the engine that drives it. */
 export const SPEC_FILE = 'spec.json'
+/** A `pod-launch cri` sandbox's record (src/cri/persist.ts): its shim is the CRI server's, not an orphan. */
+export const CRI_RECORD_FILE = 'cri.json'
 
 export const podDir = (root: string, id: string): string => join(root, id)
 export const recordFile = (podDir: string): string => join(podDir, RECORD_FILE)

@@ -4,10 +4,10 @@
 // a two-container pod sharing an emptyDir, exec, logs and port-forward
 // through kubelet's own server, a crash loop with kubelet's backoff, an exec
 // liveness and an httpGet readiness probe, an OOM kill, and removal of the
-// manifest leaving nothing behind. Go lane: root, Go, the lane's registry;
+// manifest leaving nothing behind, and a restart of `pod-launch cri` under
+// the running kubelet losing no pod. Go lane: root, Go, the lane's registry;
 // kubelet is built once per go.sum (docs/kubelet.md). Alone:
 //   bash scripts/go-lane.sh test/go-lane/kubelet.test.ts
-// The restart scenario is bench/kubelet/restart.test.ts (it cannot pass yet).
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
@@ -202,6 +202,33 @@ t.test('kubelet runs static pods on pod-launch cri', { skip }, async t => {
       repeated.filter(([m]) => /rpc error/.test(m)).map(([m]) => m),
       [],
     )
+  })
+
+  // After the log check: kubelet logs the calls that failed while no server listened (a few, not repeated).
+  t.test('restarting pod-launch cri under a running kubelet loses no pod', async t => {
+    const file = manifest('steady', {
+      terminationGracePeriodSeconds: 2,
+      containers: [{ name: 'sleeper', image: IMAGE, command: ['sh', '-c', 'echo steady; exec sleep 100000'] }],
+    })
+    await waitFor('the pod running', async () => !!(await status('steady', 'sleeper'))?.state.running)
+    const sandboxes = await lane.sandboxIds('steady')
+    const containers = await crictlIds('--name', 'sleeper', '--state', 'Running')
+    t.equal(sandboxes.length, 1, 'one sandbox')
+    t.equal(containers.length, 1, 'one running container')
+
+    await lane.restartCri()
+    // kubelet syncs every 3 s (syncFrequency) and relists every second: give it ten syncs against the new server.
+    await new Promise(r => setTimeout(r, 30_000))
+    t.same(await lane.sandboxIds('steady'), sandboxes, 'the same sandbox, and no other')
+    t.same(await crictlIds('--name', 'sleeper'), containers, 'the same container, and no other')
+    t.same(await crictlIds('--name', 'sleeper', '--state', 'Running'), containers, 'still running')
+    const s = await status('steady', 'sleeper')
+    t.ok(s?.state.running, 'kubelet sees it running')
+    t.equal(s?.restartCount, 0, 'kubelet restarted nothing')
+    t.equal((await lane.cri.crictl('logs', containers[0])).stdout, 'steady\n', 'its log is still read')
+
+    unlinkSync(file)
+    await waitFor('the pod removed', () => lane.gone('steady'))
   })
 
   t.test('kubelet stops leaving no mount of its own', async t => {

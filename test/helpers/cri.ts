@@ -42,6 +42,8 @@ export interface CriServer {
   crictl(...args: string[]): Promise<Out>
   /** SIGTERM the server (pods keep running). */
   stop(): Promise<void>
+  /** SIGKILL the server (pods keep running; its socket file stays). */
+  kill(): Promise<void>
   /** Remove every sandbox through the server, stop it, gc what is left, remove the directory. */
   destroy(): Promise<void>
 }
@@ -62,7 +64,7 @@ function run(file: string, args: string[]): Promise<Out> {
   )
 }
 
-/** Start `pod-launch cri` and wait for its socket. */
+/** Start `pod-launch cri` and wait until it serves (a killed server's socket file may be there already). */
 export async function startCri(o: CriOptions = {}): Promise<CriServer> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'pl-cri-'))
   const root = join(dir, 'root')
@@ -80,19 +82,20 @@ export async function startCri(o: CriOptions = {}): Promise<CriServer> {
     env,
   })
   child.stderr!.on('data', d => (log += d))
-  for (let i = 0; !existsSync(socket); i++) {
+  for (let i = 0; !existsSync(socket) || !log.includes('pod-launch cri: serving'); i++) {
     if (child.exitCode !== null) throw new Error(`pod-launch cri exited ${child.exitCode}: ${log}`)
     if (i > 300) throw new Error(`pod-launch cri: no socket after 30 s: ${log}`)
     await new Promise(r => setTimeout(r, 100))
   }
   const endpoint = `unix://${socket}`
   const crictl = (...args: string[]) => run(crictlBin(), ['--runtime-endpoint', endpoint, '--image-endpoint', endpoint, '--timeout', '60s', ...args])
-  const stop = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const gone = new Promise(r => child.once('exit', r))
-    child.kill('SIGTERM')
+    child.kill(signal)
     await gone
   }
+  const stop = () => end('SIGTERM')
   return {
     dir,
     root,
@@ -100,6 +103,7 @@ export async function startCri(o: CriOptions = {}): Promise<CriServer> {
     log: () => log,
     crictl,
     stop,
+    kill: () => end('SIGKILL'),
     async destroy() {
       await crictl('rmp', '--all', '--force')
       await stop()
