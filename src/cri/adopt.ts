@@ -58,20 +58,12 @@ function recordedExit(dir: string, name: string): { exitCode: number; finishedAt
 
 function containerRecord(sandboxId: string, c: StoredContainer): ContainerRecord {
   return {
-    id: c.id,
+    ...c,
     sandboxId,
-    config: c.config,
     createdAt: BigInt(c.createdAt),
     startedAt: BigInt(c.startedAt),
     finishedAt: BigInt(c.finishedAt),
-    state: c.state,
-    exitCode: c.exitCode,
-    reason: c.reason,
-    message: c.message,
-    imageId: c.imageId,
-    logPath: c.logPath,
-    signal: c.signal,
-    created: { spec: c.created.spec, init: false, plan: c.created.plan },
+    created: { ...c.created, init: false },
   }
 }
 

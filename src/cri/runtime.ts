@@ -89,20 +89,13 @@ export interface RuntimeOptions extends NetworkOptions {
 
 /** A container's record as stored (persist.ts). */
 export function storedContainer(c: ContainerRecord): StoredContainer {
+  const { sandboxId: _s, process: _p, exited: _e, created, createdAt, startedAt, finishedAt, ...same } = c
   return {
-    id: c.id,
-    config: c.config,
-    createdAt: c.createdAt.toString(),
-    startedAt: c.startedAt.toString(),
-    finishedAt: c.finishedAt.toString(),
-    state: c.state,
-    exitCode: c.exitCode,
-    reason: c.reason,
-    message: c.message,
-    imageId: c.imageId,
-    logPath: c.logPath,
-    signal: c.signal,
-    created: { spec: c.created.spec, plan: c.created.plan },
+    ...same,
+    createdAt: createdAt.toString(),
+    startedAt: startedAt.toString(),
+    finishedAt: finishedAt.toString(),
+    created: { spec: created.spec, plan: created.plan },
   }
 }
 
