@@ -25,6 +25,19 @@ export function attachThroughShim(podDir: string, name: string, client: AttachCl
     client.ended(code)
   }
   const send = (b: Buffer) => socket.writable && socket.write(b)
+  let hello: { tty: boolean; stdin: boolean } | undefined
+  // At once, as a direct host does: input and sizes given before the shim's HELLO wait in the socket's buffer.
+  client.started({
+    get tty() {
+      return hello?.tty ?? false
+    },
+    get stdin() {
+      return hello?.stdin ?? false
+    },
+    write: d => void (d.length && send(encodeFrame(FRAME.STDIN, d))),
+    resize: s => void send(resizeFrame(s.rows, s.cols)),
+    end: () => void send(encodeFrame(FRAME.STDIN_END)),
+  })
   socket.on('data', chunk => {
     let frames
     try {
@@ -35,14 +48,7 @@ export function attachThroughShim(podDir: string, name: string, client: AttachCl
     }
     for (const f of frames) {
       if (f.type === FRAME.HELLO) {
-        const hello = JSON.parse(f.payload.toString('utf8')) as { tty: boolean; stdin: boolean }
-        client.started({
-          tty: hello.tty,
-          stdin: hello.stdin,
-          write: d => void (d.length && send(encodeFrame(FRAME.STDIN, d))),
-          resize: s => void send(resizeFrame(s.rows, s.cols)),
-          end: () => void send(encodeFrame(FRAME.STDIN_END)),
-        })
+        hello = JSON.parse(f.payload.toString('utf8')) as { tty: boolean; stdin: boolean }
       } else if (f.type === FRAME.STDOUT || f.type === FRAME.STDERR) {
         client.output(f.type === FRAME.STDOUT ? 'stdout' : 'stderr', f.payload)
       } else if (f.type === FRAME.EXIT) {
