@@ -8,10 +8,11 @@
 // shim died while the server was down is NOT_READY, its container Exited
 // (255, Unknown), and rmp cleans it.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { findShims } from '../../src/shim/find.js'
+import { BIN } from '../helpers/cli.js'
 import { guardHost, testNetwork } from '../helpers/cni.js'
 import { critestRegistry, requiresGoLane, startCri, type CriServer } from '../helpers/cri.js'
 
@@ -111,6 +112,12 @@ t.test('pods survive a SIGKILLed pod-launch cri and are adopted by the next one'
   t.match(await ok('exec', '-s', app, 'sh', '-c', 'echo in-$(hostname) $PPID'), /^in-\S+ 0$/, 'ExecSync joins the adopted container (its pid namespace too)')
   t.match((await cri.crictl('exec', '-s', app, 'sh', '-c', 'exit 4')).stderr, /exited with 4/, 'and its exit code comes back')
   t.match(await ok('exec', app, 'cat', '/proc/1/cmdline'), /\/pause\0?$/, "a streamed exec too (in the pod's pid namespace: pid 1 is pause)")
+  // `pod-launch gc` on the server's root ends no sandbox of it (the shims are the server's, not orphans), however old.
+  const minuteAgo = new Date(Date.now() - 60_000)
+  utimesSync(join(cri.root, pod), minuteAgo, minuteAgo)
+  const gc = spawnSync(process.execPath, [BIN, '--root', cri.root, 'gc', '--cgroup-parent', PARENT], { encoding: 'utf8' })
+  t.equal(gc.status, 0, gc.stderr)
+  t.ok(alive(shims[0].pid) && alive(appPid), 'gc leaves the shim and its containers alone')
   await ok('start', later)
   t.equal(await inspect(later).then(c => c.status.state), 'CONTAINER_RUNNING', 'a container created before the restart starts after it')
   // attach through the shim's socket: our input reaches the container's stdin.
