@@ -3,7 +3,8 @@
 // records their exits; this process only asks (START), signals (through a
 // pidfd of its own) and hears exits (EVENT). When this process dies the pod
 // runs on; `ShimHost.adopt` reconnects the next engine to it.
-import { closeSync } from 'node:fs'
+import { closeSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { constants } from 'node:os'
 import { PodError } from '../errors.js'
 import type { PodCgroups } from '../cgroups/index.js'
@@ -235,6 +236,12 @@ export class ShimHost implements ProcessHost {
     if (place.oomFile) w.str(TAG.OOM_FILE, place.oomFile)
     w.u8(TAG.MEMORY_LIMITED, req.memoryLimited === true)
     if (req.io.kind === 'log') {
+      // The log's directory, as the direct host's log file makes it (a CRI sandbox without log_directory logs under its pod dir).
+      try {
+        mkdirSync(dirname(req.io.logPath), { recursive: true, mode: 0o755 })
+      } catch (e) {
+        throw PodError.system('log.open', e, req.io.logPath)
+      }
       w.u8(TAG.IO, 1).str(TAG.LOG_PATH, req.io.logPath).u8(TAG.STDIN, req.io.stdin).u8(TAG.STDIN_ONCE, req.io.stdinOnce).u8(TAG.TTY, req.io.tty)
       w.u16(TAG.ROWS, req.io.size?.rows ?? 0).u16(TAG.COLS, req.io.size?.cols ?? 0)
     } else {
