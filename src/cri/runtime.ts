@@ -31,7 +31,7 @@ export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAI
 
 /** Nanoseconds since the epoch, as the CRI's int64 times. */
 export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n
-export const ns = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n
+const ns = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n
 
 export interface SandboxRecord {
   id: string
