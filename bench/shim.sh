@@ -131,7 +131,7 @@ bench_pl() { # label checkout N
 ROOTFS=$W/rootfs
 make_rootfs() {
   [[ -x $ROOTFS/bin/busybox ]] && return
-  mkdir -p "$ROOTFS"/{bin,proc,sys,dev,tmp,etc}
+  mkdir -p "$ROOTFS"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc}
   cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
   chroot "$ROOTFS" /bin/busybox --install -s
 }
@@ -155,8 +155,9 @@ EOF
   for i in $(seq 50); do [[ -S $d/containerd.sock ]] && break; sleep 0.1; done
   for ((i = 1; i <= n; i++)); do
     t0=$(now)
-    "${c[@]}" run -d --rootfs "$ROOTFS" --label "io.containerd.runc.v2.group=pod$i" "pod$i-a" /bin/sleep 100000 >/dev/null
-    "${c[@]}" run -d --rootfs "$ROOTFS" --label "io.containerd.runc.v2.group=pod$i" "pod$i-b" /bin/sleep 100000 >/dev/null
+    # --rootfs is a flag: the root directory is then the first argument, where an image reference would be
+    "${c[@]}" run -d --label "io.containerd.runc.v2.group=pod$i" --rootfs "$ROOTFS" "pod$i-a" /bin/sleep 100000 >/dev/null
+    "${c[@]}" run -d --label "io.containerd.runc.v2.group=pod$i" --rootfs "$ROOTFS" "pod$i-b" /bin/sleep 100000 >/dev/null
     t1=$(now)
     lat+=($(((t1 - t0) / 1000)))
   done
@@ -196,7 +197,8 @@ bench_conmon() { # N
   for ((i = 1; i <= n; i++)); do
     t0=$(now)
     for x in a b; do
-      local id=pod$i-$x b=$d/$id
+      local id=pod$i-$x
+      local b=$d/$id
       mkdir -p "$b/exits"
       jq --arg r "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/sleep", "100000"] | .root = {path: $r, readonly: true}' \
         "$d/tpl/config.json" >"$b/config.json"
