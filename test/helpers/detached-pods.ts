@@ -158,6 +158,18 @@ export function enginePid(root: string): number | undefined {
   return undefined
 }
 
+/**
+ * Wait until the root's engine has exited (it goes about a second after the last pod or request):
+ * false when one still runs after `ms`. Before unmounting a root, or when "nothing is left" must
+ * include the engine.
+ */
+export async function engineExited(root: string, ms = 20_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise(r => setTimeout(r, 50))) {
+    if (enginePid(root) === undefined) return true
+  }
+  return enginePid(root) === undefined
+}
+
 /** SIGKILL `pid` and wait until it is gone (or a zombie). */
 export async function killAndWait(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL')

@@ -13,6 +13,7 @@ import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { cliEnv, NO_LEAKS, onlyRecord, processesUnder, settledLeaks, uniqueParent, waitUntil, writeManifest, type T } from '../helpers/faults.js'
 import { BIN } from '../helpers/cli.js'
+import { engineExited } from '../helpers/detached-pods.js'
 
 const skip = requires('root', 'built')
 const UUID = /^[0-9a-f-]{36}$/
@@ -24,6 +25,8 @@ function smallRoot(t: T, size = '8m'): string {
   t.teardown(async () => {
     rmSync(join(root, 'filler'), { force: true })
     for (const id of readdirSync(root).filter(d => UUID.test(d))) await cliEnv(root, {}, 'rm', '--force', id)
+    // The root's engine keeps its log open on the tmpfs until it exits, about a second after the last pod.
+    await engineExited(root)
     execFileSync('umount', [root])
     rmdirSync(root)
   })

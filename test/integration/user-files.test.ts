@@ -9,12 +9,17 @@ import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
 import { cli } from '../helpers/cli.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
-import { newRoot, writeManifest } from '../helpers/detached-pods.js'
+import { engineExited, newRoot, writeManifest } from '../helpers/detached-pods.js'
 
 const skip = requires('root', 'built')
 
-/** What the state root holds besides its lock file. */
-const created = (root: string) => readdirSync(root, { recursive: true }).filter(f => f !== '.lock')
+/**
+ * What the state root holds besides its lock file and the root's engine's own files (`.engine/`:
+ * its lock, socket and log, kept for the next engine; a refused `run -d` reaches the engine, which
+ * exits once nothing is left to drive).
+ */
+const created = (root: string) =>
+  readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(f => f !== '.lock' && f !== '.engine' && !f.startsWith('.engine/'))
 
 const withProfile = (name: string, profile: string) =>
   manifest(name, [{ name: 'c', command: ['true'], securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: profile } } } as never])
@@ -41,6 +46,7 @@ for (const kind of ['/dev/zero', 'a FIFO'] as const) {
       t.equal(run.code, args.includes('-d') ? 1 : 2, `${args.join(' ')}`)
       t.match(run.stderr, /^pod-launch: seccomp\.profile: spec\.containers\[0\]\.securityContext\.seccompProfile\.localhostProfile: .*: not a regular file\n/)
     }
+    t.ok(await engineExited(root), 'the engine the refused run -d reached has exited')
     t.same(created(root), [], 'nothing was created under the state root')
   })
 }
