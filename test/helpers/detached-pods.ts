@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cli } from './cli.js'
+import { waitUntil } from './faults.js'
 
 interface T {
   teardown(fn: () => unknown): void
@@ -160,14 +161,11 @@ export function enginePid(root: string): number | undefined {
 
 /**
  * Wait until the root's engine has exited (it goes about a second after the last pod or request):
- * false when one still runs after `ms`. Before unmounting a root, or when "nothing is left" must
+ * false when one still runs after 20 s. Before unmounting a root, or when "nothing is left" must
  * include the engine.
  */
-export async function engineExited(root: string, ms = 20_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise(r => setTimeout(r, 50))) {
-    if (enginePid(root) === undefined) return true
-  }
-  return enginePid(root) === undefined
+export function engineExited(root: string): Promise<boolean> {
+  return waitUntil(() => enginePid(root) === undefined) // 400 x 50 ms
 }
 
 /** SIGKILL `pid` and wait until it is gone (or a zombie). */
