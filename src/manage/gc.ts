@@ -70,9 +70,16 @@ function procsIn(dir: string): number[] {
   return out
 }
 
+const gone = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT'
+
+/** Remove a cgroup and its children; one its own shim or engine removed meanwhile is done already. */
 function rmdirBottomUp(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirBottomUp(join(dir, e.name))
-  rmdirSync(dir)
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirBottomUp(join(dir, e.name))
+    rmdirSync(dir)
+  } catch (e) {
+    if (!gone(e)) throw e
+  }
 }
 
 function tryKill(pid: number, ticks: string | undefined): void {
@@ -94,7 +101,18 @@ async function killCgroup(dir: string): Promise<void> {
   rmdirBottomUp(dir)
 }
 
-const age = (path: string) => Date.now() - statSync(path).mtimeMs
+/**
+ * Changed in the last OLD_ENOUGH_MS (a pod being created or started), or gone meanwhile (its own shim
+ * or engine removed it): either way, nothing for gc to judge now.
+ */
+function young(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < OLD_ENOUGH_MS
+  } catch (e) {
+    if (gone(e)) return true
+    throw e
+  }
+}
 
 /** The record in a pod directory of another root, if readable. */
 function readRecordAt(dir: string): PodRecord | undefined {
@@ -156,7 +174,7 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
       if (!mine) actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `a live pod of another root (${sh.dir}): left alone`, leftAlone: true })
       continue
     }
-    if (existsSync(sh.dir) && age(sh.dir) < OLD_ENOUGH_MS) continue // a pod being started (in this root or another)
+    if (existsSync(sh.dir) && young(sh.dir)) continue // a pod being started (in this root or another)
     if (existsSync(join(sh.dir, CRI_RECORD_FILE))) {
       // A sandbox of `pod-launch cri`: the server adopts it after a restart; crictl rmp (RemovePodSandbox) removes it.
       actions.push({ kind: 'process', target: `shim pid ${sh.pid}`, why: `a sandbox of pod-launch cri (${sh.dir}): left alone`, leftAlone: true })
@@ -215,11 +233,10 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
           }
           // Another root's pod (alive or not), or one whose record is lost: not provably ours.
           if (!allRoots) {
-            if (busy || age(dir) >= OLD_ENOUGH_MS)
-              actions.push({ kind: 'cgroup', target: dir, why: `${busy ? 'holds processes; ' : ''}${NOT_OURS}`, leftAlone: true })
+            if (busy || !young(dir)) actions.push({ kind: 'cgroup', target: dir, why: `${busy ? 'holds processes; ' : ''}${NOT_OURS}`, leftAlone: true })
             continue
           }
-          if (!busy && age(dir) < OLD_ENOUGH_MS) continue // a pod being created
+          if (!busy && young(dir)) continue // a pod being created, or gone meanwhile
           actions.push({
             kind: 'cgroup',
             target: dir,
@@ -252,7 +269,7 @@ export async function gc(root: string, opts: GcOptions = {}): Promise<GcAction[]
   for (const p of remaining) {
     if (p.record || live.has(p.id) || running.has(p.id)) continue
     const dir = podDir(root, p.id)
-    if (age(dir) < OLD_ENOUGH_MS) continue
+    if (young(dir)) continue
     actions.push({
       kind: 'state-dir',
       target: dir,
