@@ -42,6 +42,7 @@ import { criError, toServiceError } from './status.js'
 import { StreamingServer } from './streaming/index.js'
 import { CriStreams } from './streams.js'
 import { restoreSandboxes } from './adopt.js'
+import { lockCriRoot } from './root-lock.js'
 
 /** Exec/Attach/PortForward: URLs of the streaming server (issue 20), which plugs in here. */
 export interface StreamingUrls {
@@ -104,6 +105,7 @@ export class CriServer {
   private streaming?: StreamingUrls
   private readonly streams: CriStreams
   private ownStreaming?: StreamingServer
+  private unlockRoot: () => void = () => {}
 
   private constructor(private readonly opts: CriServerOptions) {
     this.socket = socketPath(opts.listen ?? DEFAULT_CRI_LISTEN)
@@ -121,31 +123,42 @@ export class CriServer {
     this.streams = new CriStreams(this.runtime)
   }
 
-  /** Take back the sandboxes a previous server left running (adopt.ts), then bind the socket and serve. Throws `cri.listen`. */
+  /**
+   * Refuse a root or a socket another server has (before anything is touched),
+   * take back the sandboxes a previous server left running (adopt.ts), then
+   * bind the socket and serve. Throws `cri.lock`, `cri.listen`.
+   */
   static async start(opts: CriServerOptions = {}): Promise<CriServer> {
-    const s = new CriServer(opts)
-    await restoreSandboxes(s.runtime)
-    s.streaming = opts.streaming
-    if (!s.streaming) {
-      s.ownStreaming = await StreamingServer.start({
-        runtime: s.streams,
-        address: opts.streamAddress,
-        port: opts.streamPort,
-        onError: m => s.log(`cri: streaming: ${m}`),
-      })
-      s.streaming = s.ownStreaming
-    }
-    const { runtime, image } = criServices()
-    s.grpc.addService(runtime, { ...s.wrap(s.runtimeHandlers()), GetContainerEvents: s.containerEvents })
-    s.grpc.addService(image, s.wrap(s.imageHandlers()))
+    const socket = socketPath(opts.listen ?? DEFAULT_CRI_LISTEN)
+    const unlockRoot = await lockCriRoot(opts.root ?? DEFAULT_STATE_ROOT)
+    let s: CriServer | undefined
     try {
-      mkdirSync(dirname(s.socket), { recursive: true, mode: 0o711 })
-      await clearStaleSocket(s.socket)
+      await clearStaleSocket(socket)
+      s = new CriServer(opts)
+      s.unlockRoot = unlockRoot
+      await restoreSandboxes(s.runtime)
+      s.streaming = opts.streaming
+      if (!s.streaming) {
+        const log = s.log
+        s.ownStreaming = await StreamingServer.start({
+          runtime: s.streams,
+          address: opts.streamAddress,
+          port: opts.streamPort,
+          onError: m => log(`cri: streaming: ${m}`),
+        })
+        s.streaming = s.ownStreaming
+      }
+      const { runtime, image } = criServices()
+      s.grpc.addService(runtime, { ...s.wrap(s.runtimeHandlers()), GetContainerEvents: s.containerEvents })
+      s.grpc.addService(image, s.wrap(s.imageHandlers()))
+      mkdirSync(dirname(socket), { recursive: true, mode: 0o711 })
       await new Promise<void>((resolve, reject) =>
-        s.grpc.bindAsync(`unix://${s.socket}`, ServerCredentials.createInsecure(), e => (e ? reject(PodError.system('cri.listen', e, s.socket)) : resolve())),
+        s!.grpc.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), e => (e ? reject(PodError.system('cri.listen', e, socket)) : resolve())),
       )
     } catch (e) {
-      await s.ownStreaming?.close()
+      await s?.ownStreaming?.close()
+      s?.runtime.detachAll()
+      unlockRoot()
       throw e
     }
     // Root only: whoever can talk to this socket can run anything as root.
@@ -168,6 +181,7 @@ export class CriServer {
     rmSync(this.socket, { force: true })
     await this.ownStreaming?.close()
     this.runtime.detachAll()
+    this.unlockRoot()
   }
 
   /** http://address:port of the streaming server of our own (undefined when `streaming` was given). */

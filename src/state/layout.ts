@@ -15,6 +15,8 @@ export const RECORD_FILE = 'pod.json'
 export const SPEC_FILE = 'spec.json'
 /** A `pod-launch cri` sandbox's record (src/cri/persist.ts): its shim is the CRI server's, not an orphan. */
 export const CRI_RECORD_FILE = 'cri.json'
+/** In the state root: the lock (and pid) of the one `pod-launch cri` that serves the root (src/cri/root-lock.ts). */
+export const CRI_LOCK_FILE = '.cri.lock'
 
 export const podDir = (root: string, id: string): string => join(root, id)
 export const recordFile = (podDir: string): string => join(podDir, RECORD_FILE)

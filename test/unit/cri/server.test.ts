@@ -2,8 +2,8 @@
 // kubelet's client calls it (no root: an empty image store, no pods).
 import t from 'tap'
 import { status, type ServiceError } from '@grpc/grpc-js'
-import { statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { CriServer } from '../../../src/cri/index.js'
 import { serveCri } from '../../helpers/cri-client.js'
 
@@ -110,9 +110,25 @@ t.test('methods outside our .proto answer Unimplemented', async t => {
 t.test('the socket is root-only; a second server on it is refused; close removes it', async t => {
   const { server } = await serve(t)
   t.equal(statSync(server.socket).mode & 0o777, 0o600)
-  await t.rejects(CriServer.start({ listen: `unix://${server.socket}`, root: server.root, log: () => {} }), {
+  const otherRoot = join(dirname(server.root), 'other-root')
+  await t.rejects(CriServer.start({ listen: `unix://${server.socket}`, root: otherRoot, log: () => {} }), {
     step: 'cri.listen',
     message: /another server is listening/,
   })
+  const next = await CriServer.start({ listen: `unix://${join(dirname(server.root), 'next.sock')}`, root: otherRoot, log: () => {} })
+  await next.close()
+  t.pass('the refused server let go of its root: the next one serves it')
   await t.rejects(CriServer.start({ listen: 'tcp://127.0.0.1:1' }), { message: /must be unix:\/\/\/absolute\/path\.sock/ })
+})
+
+t.test('a second server on the same state root (another socket) is refused, naming the first one', async t => {
+  const { server } = await serve(t)
+  const other = join(dirname(server.root), 'other.sock')
+  await t.rejects(CriServer.start({ listen: `unix://${other}`, root: server.root, log: () => {} }), {
+    step: 'cri.lock',
+    code: 'ALREADY_EXISTS',
+    message: `cri.lock: ${server.root}: another pod-launch cri (pid ${process.pid}) serves this state root`,
+    hint: /^stop it first \(kill -TERM \d+.*\), or pass another --root$/,
+  })
+  t.notOk(existsSync(other), 'no socket made')
 })
