@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PodStreamingRuntime, StreamingServer, podRefTargets } from '../../src/cri/streaming/index.js'
 import { cli } from '../helpers/cli.js'
-import { newRoot, writeManifest } from '../helpers/detached-pods.js'
+import { engineExited, newRoot, writeManifest } from '../helpers/detached-pods.js'
 import { uniqueName } from '../helpers/pods.js'
 import { requires } from '../helpers/requires.js'
 
@@ -114,7 +114,14 @@ async function portForward(t: Test, url: string, transport: string, ports: strin
 }
 
 t.test('the streaming server with the Go clients, over a pod', { skip }, async t => {
-  const root = newRoot(t, mkdtempSync(join(tmpdir(), 'pl-stream-root-')))
+  const root = mkdtempSync(join(tmpdir(), 'pl-stream-root-'))
+  // Runs after newRoot's removal of the pod (tap runs teardowns last first): the root's engine goes
+  // about a second after its last pod, and its files (.engine/, .lock, .locks) go with the root.
+  t.teardown(async () => {
+    await engineExited(root)
+    rmSync(root, { recursive: true, force: true })
+  })
+  newRoot(t, root)
   const name = uniqueName('stream')
   const server = `require('net').createServer(c => { c.on('data', d => c.write('pod:' + d)); c.on('end', () => c.end()) }).listen(7070, '127.0.0.1')`
   const file = writeManifest(t, {
