@@ -1,7 +1,7 @@
 // Integration helpers: unique pods, collected output, and a record of every
 // namespace our pods made so the final test can prove nothing was left.
 import { EventEmitter } from 'node:events'
-import { appendFileSync, mkdirSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +18,20 @@ export const TRACK_FILE = join(process.env.POD_LAUNCH_TEST_TRACK ?? join(tmpdir(
 let counter = 0
 export function uniqueName(prefix: string): string {
   return `plt-${prefix}-${process.pid}-${++counter}`
+}
+
+/** A unique cgroup parent for the test's pods, removed from every hierarchy at teardown (pod-launch leaves a parent it did not make to its owner). */
+export function ownCgroupParent(t: Teardown, prefix: string): string {
+  const parent = uniqueName(prefix)
+  t.teardown(() => {
+    for (const h of readdirSync('/sys/fs/cgroup'))
+      try {
+        rmdirSync(join('/sys/fs/cgroup', h, parent))
+      } catch {
+        // not made in that hierarchy
+      }
+  })
+  return parent
 }
 
 export type ContainerInput = { name: string; command: string[]; args?: string[]; env?: { name: string; value: string }[]; workingDir?: string }

@@ -6,13 +6,13 @@
 import t, { type Test } from 'tap'
 import { status } from '@grpc/grpc-js'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { importImage } from '../../src/rootfs/images/index.js'
 import { serveCri } from '../helpers/cri-client.js'
-import { uniqueName } from '../helpers/pods.js'
+import { ownCgroupParent, uniqueName } from '../helpers/pods.js'
 import { requires } from '../helpers/requires.js'
 
 const skip = requires('root', 'built')
@@ -30,13 +30,7 @@ t.teardown(() => {
 })
 
 async function sandbox(t: Test) {
-  const cgroupParent = uniqueName('cri-devices')
-  t.teardown(() => {
-    for (const h of readdirSync('/sys/fs/cgroup'))
-      try {
-        rmdirSync(join('/sys/fs/cgroup', h, cgroupParent))
-      } catch {}
-  })
+  const cgroupParent = ownCgroupParent(t, 'cri-devices')
   const cri = await serveCri(t, { cgroupParent })
   await importImage(join(work, 'images', 'busybox-oci.tar'), { root: cri.server.root, name: IMAGE })
   const logs = join(cri.dir, 'logs')

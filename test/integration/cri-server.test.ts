@@ -4,9 +4,9 @@
 // anything: the first server's sandbox, its record and the lock's pid stay
 // as they were, the second socket is never made. The lock goes with its
 // server: a server started after the first closed serves the root again.
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PodError } from '../../src/errors.js'
@@ -14,7 +14,7 @@ import { CriServer } from '../../src/cri/index.js'
 import { CRI_LOCK_FILE, CRI_RECORD_FILE } from '../../src/state/index.js'
 import { BIN, type Out } from '../helpers/cli.js'
 import { serveCri } from '../helpers/cri-client.js'
-import { uniqueName } from '../helpers/pods.js'
+import { ownCgroupParent, uniqueName } from '../helpers/pods.js'
 import { requires } from '../helpers/requires.js'
 
 const skip = requires('root', 'built')
@@ -27,19 +27,8 @@ const cli = (...args: string[]): Promise<Out> =>
     ),
   )
 
-function ownParent(t: Test): string {
-  const cgroupParent = uniqueName('cri-server')
-  t.teardown(() => {
-    for (const h of readdirSync('/sys/fs/cgroup'))
-      try {
-        rmdirSync(join('/sys/fs/cgroup', h, cgroupParent))
-      } catch {}
-  })
-  return cgroupParent
-}
-
 t.test('a second pod-launch cri on a served state root exits at once, naming the root and the running server', { skip }, async t => {
-  const cgroupParent = ownParent(t)
+  const cgroupParent = ownCgroupParent(t, 'cri-server')
   const cri = await serveCri(t, { cgroupParent })
   const root = cri.server.root
   const config = { metadata: { name: 'first', uid: uniqueName('uid'), namespace: 'test', attempt: 0 }, linux: {} }
@@ -71,7 +60,7 @@ t.test('a second pod-launch cri on a served state root exits at once, naming the
 })
 
 t.test('a server that closed leaves the root to the next one', { skip }, async t => {
-  const cgroupParent = ownParent(t)
+  const cgroupParent = ownCgroupParent(t, 'cri-server')
   const dir = mkdtempSync(join(tmpdir(), 'pl-cri-server-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const root = join(dir, 'root')
