@@ -7,15 +7,18 @@
 #   containerd  containerd 1.6 + containerd-shim-runc-v2, one shim per pod
 #               (`ctr run --label io.containerd.runc.v2.group=<pod>`, as its CRI groups a sandbox)
 #   conmon    podman's conmon + crun, one conmon per container (podman has no daemon)
+#   crun      `crun run --detach`, twice per pod: nothing holds the containers (no shim, no
+#             log, no exit record), the floor for `run -d` latency
 # ("+pods MB": that plus the PSS of pause and the containers, the owners' children),
-# plus `run -d` latency (1st vs last, median), `ps` time with all pods up, and
-# with N100 the same for 100 pods at once. Prints a table and writes it to $OUT.
+# plus `run -d` latency (1st vs last, median), `ps` time with all pods up (containerd:
+# `ctr task ls`; conmon and crun: `crun list`), for each N of NS (N=100: 100 pods at once).
+# Prints a table and writes it to $OUT.
 #
 #   sudo bench/shim.sh                     # NS="10 40"
 #   sudo OLD=/tmp/old-checkout NS="10 40 100" bench/shim.sh
 #
 # Environment: NS (pod counts), OLD (previous checkout, built), RUNTIMES
-# (default "pl pl-old containerd conmon"; pl-old only with OLD), BENCH_WORK
+# (default "pl pl-old containerd conmon crun"; pl-old only with OLD), BENCH_WORK
 # (scratch, default /tmp/plbench-shim), PLCG (cgroup parent, default
 # pod-launch-bench), OUT (default bench/results/shim-<UTC time>), SKIP_INSTALL=1.
 # Needs root; installs conmon and containerd when missing (apt-get).
@@ -23,7 +26,7 @@ set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
 PLROOT=$(cd "$BENCH/.." && pwd)
 NS=${NS:-10 40}
-RUNTIMES=${RUNTIMES:-pl pl-old containerd conmon}
+RUNTIMES=${RUNTIMES:-pl pl-old containerd conmon crun}
 W=${BENCH_WORK:-/tmp/plbench-shim}
 PLCG=${PLCG:-pod-launch-bench}
 OUT=${OUT:-$BENCH/results/shim-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -33,6 +36,15 @@ run() { echo "+ $*" >&2; "$@"; }
 die() { echo "shim.sh: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "needs root"
 [[ -x $PLROOT/build/Release/pod-launch-shim ]] || die "not built: npm run build"
+# bin/pod-launch runs the bundle only when it is newer than the TypeScript build; otherwise it loads the
+# compiled modules one by one, which doubles `ps` (the 14:24 run of session 4 measured that: `tsc -b`
+# after `npm run build`). A bench must time what users run.
+fresh_bundle() { # CHECKOUT
+  local b=$1/dist/cli/pod-launch.cjs
+  [[ -f $b && ! $1/tsconfig.tsbuildinfo -nt $b ]] || die "$1: dist/cli/pod-launch.cjs is missing or older than the TypeScript build: (cd $1 && npm run build)"
+}
+fresh_bundle "$PLROOT"
+[[ -n ${OLD:-} ]] && fresh_bundle "$OLD"
 missing=()
 for t in conmon:conmon containerd:containerd crun:crun jq:jq busybox:busybox-static; do
   command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
@@ -63,9 +75,10 @@ cleanup() {
     wait "$CD_PID" 2>/dev/null || true
     umount -R "$d/state" 2>/dev/null || true
   fi
-  if [[ -d $W/conmon/crun ]]; then
-    for t in $(crun --root="$W/conmon/crun" list -q 2>/dev/null); do crun --root="$W/conmon/crun" delete -f "$t" >/dev/null 2>&1 || true; done
-  fi
+  for root in "$W/conmon/crun" "$W/crun/state"; do
+    [[ -d $root ]] || continue
+    for t in $(crun --root="$root" list -q 2>/dev/null); do view crun --root="$root" delete -f "$t" >/dev/null 2>&1 || true; done
+  done
   return 0
 }
 trap 'cleanup' EXIT
@@ -124,6 +137,8 @@ bench_pl() { # label checkout N
     "$(printf '%s\n' "${lat[@]}" | median)" "$(printf '%s\n' "${ps_ms[@]}" | median)"
   echo "$label $n ${lat[*]}" >>"$OUT/latency.tsv"
   node "$dir/bin/pod-launch" --root "$root" rm --force "${ids[@]}" >/dev/null
+  # The engine goes about a second after its last pod: not while the next runtime is measured.
+  for _ in $(seq 100); do pgrep -f -- "--root $root __engine" >/dev/null || break; sleep 0.1; done
   rm -rf "$root"
 }
 
@@ -167,8 +182,16 @@ EOF
   total=$((shims_kb + $(pss_kb "$cd_pid")))
   local all_kb
   all_kb=$((total + $(pss_kb $(kids_of $shims))))
+  local ps_ms=() j
+  for j in 1 2 3 4 5; do
+    t0=$(now)
+    "${c[@]}" task ls >/dev/null
+    t1=$(now)
+    ps_ms+=($(((t1 - t0) / 1000)))
+  done
   row containerd "$n" "$((total / 1024))" "$((all_kb / 1024))" "$(($(pss_kb "$cd_pid") / 1024))" "$((shims_kb / n))" "${lat[0]}" "${lat[-1]}" \
-    "$(printf '%s\n' "${lat[@]}" | median)" "-"
+    "$(printf '%s\n' "${lat[@]}" | median)" "$(printf '%s\n' "${ps_ms[@]}" | median)"
+  echo "containerd $n ${lat[*]}" >>"$OUT/latency.tsv"
   echo "containerd shims: $(echo $shims | wc -w) for $n pods" >&2
   for ((i = 1; i <= n; i++)); do
     for x in a b; do
@@ -188,41 +211,110 @@ EOF
   rm -rf "$d"
 }
 
-# --- conmon + crun, one conmon per container (podman's model) --------------------------------------
+# --- conmon + crun, one conmon per container (podman's model); crun alone ----------------------------
+# crun 1.8 refuses a hybrid host whose cgroup2 mount lists a controller ("cgroups in hybrid mode not
+# supported"; this kernel shows hugetlb there): its calls run in a private mount namespace with an empty
+# file over that list (the reference bench's v1view), which changes nothing for the rest of the machine.
+CONTROLLERS=/sys/fs/cgroup/unified/cgroup.controllers
+view() {
+  local c=
+  [[ -r $CONTROLLERS ]] && read -r c <"$CONTROLLERS"
+  if [[ -n $c ]]; then
+    : >"$W/empty"
+    # shellcheck disable=SC2016 # $1 $2 belong to the inner sh
+    unshare --mount --propagation private -- sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' view "$W/empty" "$CONTROLLERS" "$@"
+  else
+    "$@"
+  fi
+}
+bundle() { # DIR: an OCI bundle sleeping on the busybox root
+  mkdir -p "$1/exits"
+  jq --arg r "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/sleep", "100000"] | .root = {path: $r, readonly: true}' \
+    "$W/tpl/config.json" >"$1/config.json"
+}
+make_tpl() {
+  [[ -f $W/tpl/config.json ]] && return
+  mkdir -p "$W/tpl"
+  (cd "$W/tpl" && crun spec)
+}
+crun_ps_ms() { # ROOT: median of 5 `crun list`
+  local ms=() j t0 t1
+  for j in 1 2 3 4 5; do
+    t0=$(now)
+    crun --root="$1" list >/dev/null
+    t1=$(now)
+    ms+=($(((t1 - t0) / 1000)))
+  done
+  printf '%s\n' "${ms[@]}" | median
+}
+crun_end() { # ROOT IDS...: kill and delete, in the view
+  local r=$1 id
+  shift
+  for id in "$@"; do crun --root="$r" kill "$id" KILL 2>/dev/null || true; done
+  for id in "$@"; do
+    for _ in $(seq 50); do [[ $(crun --root="$r" state "$id" 2>/dev/null | jq -r .status) == running ]] || break; sleep 0.1; done
+    view crun --root="$r" delete -f "$id" 2>/dev/null || true
+  done
+}
 bench_conmon() { # N
-  local n=$1 d=$W/conmon i x lat=() t0 t1 pids=()
+  local n=$1 d=$W/conmon i x lat=() t0 t1 pids=() ids=() sp line
   make_rootfs
-  rm -rf "$d" && mkdir -p "$d/tpl"
-  (cd "$d/tpl" && crun spec)
+  make_tpl
+  rm -rf "$d" && mkdir -p "$d/sockets"
   for ((i = 1; i <= n; i++)); do
     t0=$(now)
     for x in a b; do
       local id=pod$i-$x
       local b=$d/$id
-      mkdir -p "$b/exits"
-      jq --arg r "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/sleep", "100000"] | .root = {path: $r, readonly: true}' \
-        "$d/tpl/config.json" >"$b/config.json"
-      conmon --api-version 1 -c "$id" -u "$id" -n "$id" -r "$(command -v crun)" -b "$b" -p "$b/pidfile" \
-        -l "k8s-file:$b/ctr.log" --exit-dir "$b/exits" --socket-dir-path "$d" --conmon-pidfile "$b/conmon.pid" \
-        --runtime-arg --root="$d/crun" --syslog=false >/dev/null 2>&1 3>&-
-      crun --root="$d/crun" start "$id"
+      bundle "$b"
+      ids+=("$id")
+      # As podman: conmon's parent returns at once; the sync pipe says when `crun create` is done (the
+      # attach sockets go to their own directory: conmon links <socket dir>/<id> to the bundle).
+      mkfifo "$b/sync"
+      exec {sp}<>"$b/sync"
+      _OCI_SYNCPIPE=$sp view conmon --api-version 1 -c "$id" -u "$id" -n "$id" -r "$(command -v crun)" -b "$b" -p "$b/pidfile" \
+        -l "k8s-file:$b/ctr.log" --exit-dir "$b/exits" --socket-dir-path "$d/sockets" --conmon-pidfile "$b/conmon.pid" \
+        --runtime-arg --root="$d/crun" --syslog=false >/dev/null 2>&1
+      read -r -t 30 -u "$sp" line || die "conmon $id: no word on its sync pipe"
+      exec {sp}>&-
+      [[ $line == *'"data": '[1-9]* ]] || die "conmon $id: crun create failed: $line"
+      view crun --root="$d/crun" start "$id"
     done
     t1=$(now)
     lat+=($(((t1 - t0) / 1000)))
   done
   for ((i = 1; i <= n; i++)); do for x in a b; do pids+=("$(cat "$d/pod$i-$x/conmon.pid")"); done; done
-  local kb
+  local kb all_kb ps
   kb=$(pss_kb "${pids[@]}")
-  local all_kb
   all_kb=$((kb + $(pss_kb $(kids_of "${pids[@]}"))))
-  row conmon "$n" "$((kb / 1024))" "$((all_kb / 1024))" "-" "$((kb / n))" "${lat[0]}" "${lat[-1]}" "$(printf '%s\n' "${lat[@]}" | median)" "-"
-  for ((i = 1; i <= n; i++)); do
-    for x in a b; do
-      crun --root="$d/crun" kill "pod$i-$x" KILL 2>/dev/null || true
-    done
-  done
+  ps=$(crun_ps_ms "$d/crun")
+  row conmon "$n" "$((kb / 1024))" "$((all_kb / 1024))" "-" "$((kb / n))" "${lat[0]}" "${lat[-1]}" "$(printf '%s\n' "${lat[@]}" | median)" "$ps"
+  echo "conmon $n ${lat[*]}" >>"$OUT/latency.tsv"
+  crun_end "$d/crun" "${ids[@]}"
   for p in "${pids[@]}"; do for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
-  for ((i = 1; i <= n; i++)); do for x in a b; do crun --root="$d/crun" delete -f "pod$i-$x" 2>/dev/null || true; done; done
+  rm -rf "$d"
+}
+bench_crun() { # N: `crun run --detach` twice per pod; nothing of crun stays resident
+  local n=$1 d=$W/crun i x lat=() t0 t1 ids=()
+  make_rootfs
+  make_tpl
+  rm -rf "$d" && mkdir -p "$d"
+  for ((i = 1; i <= n; i++)); do
+    t0=$(now)
+    for x in a b; do
+      bundle "$d/pod$i-$x"
+      ids+=("pod$i-$x")
+      view crun --root="$d/state" run --detach --bundle "$d/pod$i-$x" "pod$i-$x" </dev/null >/dev/null 2>&1
+    done
+    t1=$(now)
+    lat+=($(((t1 - t0) / 1000)))
+  done
+  local pods_kb ps
+  pods_kb=$(pss_kb $(crun --root="$d/state" list -q | xargs -rn1 crun --root="$d/state" state | jq -r .pid))
+  ps=$(crun_ps_ms "$d/state")
+  row crun "$n" 0 "$((pods_kb / 1024))" "-" 0 "${lat[0]}" "${lat[-1]}" "$(printf '%s\n' "${lat[@]}" | median)" "$ps"
+  echo "crun $n ${lat[*]}" >>"$OUT/latency.tsv"
+  crun_end "$d/state" "${ids[@]}"
   rm -rf "$d"
 }
 
@@ -237,6 +329,7 @@ for n in $NS; do
       pl-old) [[ -n ${OLD:-} ]] && bench_pl pl-old "$OLD" "$n" ;;
       containerd) bench_containerd "$n" ;;
       conmon) bench_conmon "$n" ;;
+      crun) bench_crun "$n" ;;
     esac
   done
 done
