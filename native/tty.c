@@ -38,26 +38,44 @@ enum {
   TTY_CHOWN
 };
 
-/* child: async-signal-safe only. Send one fd over a unix socket (SCM_RIGHTS,
- * unix(7)); sendmsg(2) is async-signal-safe. */
-static int send_fd(int sock, int fd) {
-  char byte = 't';
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+/* One byte with room for one fd beside it (SCM_RIGHTS, unix(7)): the
+ * message send_fd and tty_recv_fd exchange. */
+struct fd_msg {
+  char byte;
+  struct iovec iov;
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  struct msghdr msg;
+};
+
+/* child: async-signal-safe only (memset and plain stores). Point the
+ * message at its own byte and control buffer. */
+static void fd_msg_init(struct fd_msg *m, char byte) {
+  memset(m, 0, sizeof *m);
+  m->byte = byte;
+  m->iov.iov_base = &m->byte;
+  m->iov.iov_len = 1;
+  m->msg.msg_iov = &m->iov;
+  m->msg.msg_iovlen = 1;
+  m->msg.msg_control = m->u.buf;
+  m->msg.msg_controllen = sizeof m->u.buf;
+}
+
+/* child: async-signal-safe only. Send one fd over a unix socket;
+ * sendmsg(2) is async-signal-safe. */
+static int send_fd(int sock, int fd) {
+  struct fd_msg m;
+  fd_msg_init(&m, 't');
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
   ssize_t n;
   do
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    n = sendmsg(sock, &m.msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   return n == 1 ? 0 : -1;
 }
@@ -142,22 +160,15 @@ int tty_setup(int sock, unsigned short rows, unsigned short cols, int owner, int
 }
 
 int tty_recv_fd(int sock) {
-  char byte;
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct fd_msg m;
+  fd_msg_init(&m, 0);
   ssize_t n;
   do
-    n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    n = recvmsg(sock, &m.msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
   if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
     errno = EBADMSG;
     return -1;
