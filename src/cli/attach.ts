@@ -1,6 +1,7 @@
 // `pod-launch attach POD [-c C]`, and the foreground terminal of `run`: the
 // user's terminal joined to a container's tty or stdin.
-import { attachPod, type AttachClient, type AttachedIo, type ContainerSpec, type PodSpec, type Stream } from '../index.js'
+import { attachPod } from '../manage/attach.js'
+import type { AttachClient, AttachedIo, ContainerSpec, PodSpec, Stream } from '../index.js'
 import type { Io } from './output.js'
 import { LocalTerminal } from './terminal.js'
 

@@ -2,35 +2,20 @@
 // `down FILE` and `boot`: several pods from one file, started in file order,
 // each its own pod; a pod that cannot start removes the ones this run
 // started (nothing half-made), and `down` removes exactly what `run` made.
-import {
-  DEFAULT_PERSIST_ROOT,
-  DEFAULT_STATE_ROOT,
-  KUBELET_BACKOFF,
-  PodError,
-  bootPods,
-  crashPoint,
-  listPods,
-  loadManifestFile,
-  manifestKey,
-  MANIFEST_ANNOTATION,
-  DOCUMENT_ANNOTATION,
-  notRunLine,
-  originLabel,
-  persistPod,
-  podWarnings,
-  printLine,
-  referencedObjects,
-  removePod,
-  runDetached,
-  startForeground,
-  stopPod,
-  unpersistManifest,
-  unpersistPod,
-  type DetachedStart,
-  type ManifestPods,
-  type Pod,
-  type PodResult,
-} from '../index.js'
+// Leaf modules only (`run -d` never loads the pod runner: startForeground is imported when a foreground pod starts).
+import { PodError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
+import { KUBELET_BACKOFF } from '../pod/backoff.js'
+import { printLine } from '../pod/pod-options.js'
+import { DEFAULT_PERSIST_ROOT, DEFAULT_STATE_ROOT } from '../state/layout.js'
+import { listPods } from '../state/resolve.js'
+import { notRunLine, originLabel } from '../spec/documents.js'
+import { referencedObjects } from '../spec/config-refs.js'
+import { DOCUMENT_ANNOTATION, MANIFEST_ANNOTATION, loadManifestFile, manifestKey, podWarnings, type ManifestPods } from '../manage/manifest-file.js'
+import { bootPods, persistPod, unpersistManifest, unpersistPod } from '../manage/persist.js'
+import { removePod, stopPod } from '../manage/ops.js'
+import { runDetached, type DetachedStart } from '../manage/detach.js'
+import type { Pod, PodResult } from '../index.js'
 import type { Io } from './output.js'
 import { pullProgress } from './pull-progress.js'
 import { processIo } from './output.js'
@@ -81,6 +66,7 @@ async function runManyForeground(m: ManifestPods, args: RunArgs, io: Io): Promis
   process.on('SIGINT', onStartSignal)
   process.on('SIGTERM', onStartSignal)
   try {
+    const { startForeground } = await import('../manage/foreground.js')
     for (const p of m.pods) {
       const spec = p.parsed.spec
       if (starting.signal.aborted) throw new PodError(`run: ${spec.name}: not started (interrupted)`, { step: 'run', code: 'EINTR' })

@@ -1,24 +1,14 @@
 // `pod-launch run FILE` (and the short form `pod-launch FILE`): foreground pod.
 import { constants } from 'node:os'
-import {
-  DEFAULT_STATE_ROOT,
-  KUBELET_BACKOFF,
-  PodError,
-  crashPoint,
-  parseBackoff,
-  startForeground,
-  stateName,
-  stateReason,
-  type BackoffOptions,
-  type ContainerStatus,
-  type Pod,
-  type PodEvent,
-  type PodObjects,
-  type PodResult,
-  type PodSpec,
-  type DetachedStart,
-  formatBytes,
-} from '../index.js'
+// Leaf modules only: `run -d` loads this file too, and never needs the pod runner (startForeground is
+// imported when a foreground pod starts).
+import { PodError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
+import { KUBELET_BACKOFF, parseBackoff } from '../pod/backoff.js'
+import { DEFAULT_STATE_ROOT } from '../state/layout.js'
+import { stateName, stateReason } from '../state/status.js'
+import { formatBytes } from '../spec/quantity.js'
+import type { BackoffOptions, ContainerStatus, DetachedStart, Pod, PodEvent, PodObjects, PodResult, PodSpec } from '../index.js'
 import { processIo, type Io } from './output.js'
 import { pullProgress } from './pull-progress.js'
 import { table } from './table.js'
@@ -135,7 +125,9 @@ export async function runOne(spec: PodSpec, objects: PodObjects, args: RunArgs, 
   const retried = new Set<string>()
   let result: PodResult
   try {
-    pod = await startForeground(spec, args.root ?? DEFAULT_STATE_ROOT, {
+    pod = await (
+      await import('../manage/foreground.js')
+    ).startForeground(spec, args.root ?? DEFAULT_STATE_ROOT, {
       attach: target && { container: target.container.name, client: client! },
       ...options,
       imagePullBackoff: options.backoff ?? KUBELET_BACKOFF,

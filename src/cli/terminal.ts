@@ -3,7 +3,8 @@
 // forwarded with Docker's detach keys (Ctrl-P Ctrl-Q) filtered out, window
 // size changes (SIGWINCH, seen as stdout 'resize') forwarded, and the
 // terminal restored on every way out.
-import { DetachKeys, type WindowSize } from '../index.js'
+import { DetachKeys } from '../pod/attach-protocol.js'
+import type { WindowSize } from '../pod/stdio.js'
 
 export interface TerminalHandlers {
   /** Raw mode (a tty container taking input, and our stdin a terminal). */

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { PodError } from '../errors.js'
-import { FRAME, FrameDecoder, attachDir, attachFile, encodeFrame, resizeFrame, socketAddress } from '../pod/index.js'
+import { FRAME, FrameDecoder, encodeFrame, resizeFrame } from '../pod/attach-protocol.js'
+import { attachDir, attachFile, socketAddress } from '../pod/attach-server.js'
 import { isAlive, podDir, resolvePod } from '../state/index.js'
 
 export interface AttachHello {

@@ -5,7 +5,7 @@
 import { realpathSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { PodError } from '../errors.js'
-import { checkPodConfig } from '../pod/index.js'
+import { checkPodConfig } from '../pod/config.js'
 import {
   describeOrigin,
   originLabel,

@@ -3,7 +3,7 @@
 // spec, Secrets only on the pod's secrets tmpfs (never on a disk).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import { PodDir } from '../pod/index.js'
+import { PodDir } from '../pod/poddir.js'
 import { readsSecrets, referencedObjects, type ConfigMapObject, type PodObjects, type PodSpec, type SecretObject } from '../spec/index.js'
 import { secretObjectsFile } from '../state/index.js'
 
