@@ -162,8 +162,9 @@ t.test('attach: the shim serves the attach protocol on attach/<name>.sock (stdin
   await new Promise(resolve => sock.once('connect', resolve))
   for (let i = 0; i < 100 && !frames.some(f => f.type === FRAME.HELLO); i++) await new Promise(r => setTimeout(r, 20))
   t.same(JSON.parse(frames.find(f => f.type === FRAME.HELLO)!.payload.toString()), { container: 'c', tty: false, stdin: true })
-  sock.write(encodeFrame(FRAME.STDIN, 'hello\n'))
-  sock.write(encodeFrame(FRAME.STDIN_END))
+  // One write: the container may read its line, answer and exit (the shim then closes the socket) before a
+  // second write of STDIN_END would arrive, which then fails with EPIPE.
+  sock.write(Buffer.concat([encodeFrame(FRAME.STDIN, 'hello\n'), encodeFrame(FRAME.STDIN_END)]))
   await closed
   const out = Buffer.concat(frames.filter(f => f.type === FRAME.STDOUT).map(f => f.payload)).toString()
   t.equal(out, 'echo:hello\n', 'output comes back')
