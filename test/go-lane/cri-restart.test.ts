@@ -3,12 +3,13 @@
 // on disk. The server is SIGKILLed with a pod running on a CNI network in
 // 198.18.7.0/24; the containers run and log on; a container exits while no
 // server listens; a new server reports everything (the exit with its code and
-// time), exec and attach work on the adopted pod, a container created before
+// time), exec, attach and port-forward work on the adopted pod, a container created before
 // the restart starts after it, and stopp/rmp leave nothing. A sandbox whose
 // shim died while the server was down is NOT_READY, its container Exited
 // (255, Unknown), and rmp cleans it.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
+import { get } from 'node:http'
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { findShims } from '../../src/shim/find.js'
@@ -73,8 +74,17 @@ t.test('pods survive a SIGKILLed pod-launch cri and are adopted by the next one'
   const app = await ok('create', pod, ctrFile('app', ['sh', '-c', 'echo started; while true; do echo tick; sleep 0.2; done']), pf)
   const quit = await ok('create', pod, ctrFile('quit', ['sh', '-c', 'sleep 3; echo bye; exit 3']), pf)
   const later = await ok('create', pod, ctrFile('later', ['sh', '-c', 'echo later; read line; echo "got $line"; sleep 1000'], { stdin: true }), pf)
+  // A server on the pod's loopback only: port-forward after the restart must enter the adopted pod's netns.
+  const page = 'served by the adopted pod'
+  const web = await ok(
+    'create',
+    pod,
+    ctrFile('web', ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www`]),
+    pf,
+  )
   await ok('start', app)
   await ok('start', quit)
+  await ok('start', web)
   const before = JSON.parse(await ok('inspectp', pod)) as { status: { state: string; network: { ip: string } }; info: { pid: number } }
   const pausePid = before.info.pid
   const appPid = (await inspect(app)).info.pid
@@ -97,8 +107,8 @@ t.test('pods survive a SIGKILLed pod-launch cri and are adopted by the next one'
   t.equal(after.status.state, 'SANDBOX_READY')
   t.equal(after.status.network.ip, before.status.network.ip, 'with its IP')
   t.equal(after.info.pid, pausePid, 'and its pause')
-  t.same((await ok('ps', '-a', '-q')).split('\n').sort(), [app, quit, later].sort(), 'every container is listed')
-  t.equal(await ok('ps', '-q', '--state', 'Running'), app, 'app is running')
+  t.same((await ok('ps', '-a', '-q')).split('\n').sort(), [app, quit, later, web].sort(), 'every container is listed')
+  t.same((await ok('ps', '-q', '--state', 'Running')).split('\n').sort(), [app, web].sort(), 'app and web are running')
   const a = await inspect(app)
   t.equal(a.info.pid, appPid, 'the same process')
   const q = await inspect(quit)
@@ -134,6 +144,41 @@ t.test('pods survive a SIGKILLed pod-launch cri and are adopted by the next one'
     child.on('exit', () => resolve(out))
   })
   t.match(attach, /got hello/, 'attach reaches the adopted container')
+  // port-forward: crictl's forwarder (client-go's SPDY) through the new server's streaming URL into the adopted pod's netns.
+  const forwarded = await new Promise<{ first: string; second: string; output: string }>((resolve, reject) => {
+    const child = spawn(process.env.POD_LAUNCH_CRICTL!, ['--runtime-endpoint', cri!.endpoint, 'port-forward', pod, '0:8080'])
+    let output = ''
+    const fail = (why: string) => (child.kill('SIGKILL'), reject(new Error(`port-forward: ${why}; its output: ${output}`)))
+    const timer = setTimeout(() => fail('no answer after 60 s'), 60_000)
+    const fetch = (port: number) =>
+      new Promise<string>((ok, ko) =>
+        get({ host: '127.0.0.1', port, path: '/index.html' }, res => {
+          let body = ''
+          res.on('data', (d: Buffer) => (body += d.toString()))
+          res.on('end', () => ok(body))
+        }).on('error', ko),
+      )
+    const onData = (d: Buffer) => {
+      output += d.toString()
+      const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(output)
+      if (!m) return
+      child.stdout.off('data', onData)
+      child.stderr.off('data', onData)
+      const port = Number(m[1])
+      // Two connections over the one session.
+      fetch(port)
+        .then(async first => ({ first, second: await fetch(port), output }))
+        .then(
+          r => (clearTimeout(timer), child.kill('SIGKILL'), resolve(r)),
+          (e: Error) => (clearTimeout(timer), fail(e.message)),
+        )
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('exit', code => (clearTimeout(timer), reject(new Error(`port-forward exited ${code}: ${output}`))))
+  })
+  t.equal(forwarded.first, `${page}\n`, "port-forward reaches a server on the adopted pod's loopback")
+  t.equal(forwarded.second, `${page}\n`, 'a second connection over the same session')
 
   await ok('stop', '-t', '1', app)
   t.equal((await inspect(app)).status.exitCode, 143, 'stop ends the adopted run')
