@@ -1,8 +1,8 @@
 // The pod's conditions as kubelet reports them (status.conditions, in its
 // order), each with the time it last changed: the record keeper computes them
 // on every save, so `inspect` shows a real lastTransitionTime.
-import { isSidecar } from '../spec/index.js'
-import { isReady, runningContainerStatuses, type PodCondition, type PodRecord } from '../state/index.js'
+import { isSidecar } from '../spec/sidecar.js'
+import { isReady, runningContainerStatuses, type PodCondition, type PodRecord } from '../state/record.js'
 
 type Computed = Omit<PodCondition, 'lastTransitionTime'>
 

@@ -3,19 +3,26 @@
 // the status kubelet writes (conditions with their transition times,
 // container statuses with containerID and imageID, qosClass). What is ours
 // alone (pod dir, owner, pause, cgroups, pids, events) is under `podLaunch`.
-import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { constants, hostname } from 'node:os'
 import { hostIP } from '../pod/node.js'
 import type { ContainerSpec } from '../spec/index.js'
-import { displayPhase, isAlive, isReady, podDir, type ContainerRecord, type PodRecord } from '../state/index.js'
+import { podDir } from '../state/layout.js'
+import { isAlive } from '../state/proc.js'
+import { displayPhase, isReady, type ContainerRecord, type PodRecord } from '../state/record.js'
 import { computeConditions } from './conditions.js'
 import { defaultedPodSpec, specFromPodSpec } from './kube-spec.js'
 
 type Obj = Record<string, unknown>
 
+// node:crypto (16 internal modules) only once a container is shown: `ps` of no pods never loads it.
+let crypto: typeof import('node:crypto') | undefined
+const sha256 = (text: string) =>
+  (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex')
+
 /** A container run's ID as the CRI names one (64 hex digits), stable for that run, new for each restart. */
 export function containerID(r: PodRecord, s: ContainerRecord): string {
-  return `pod-launch://${createHash('sha256').update(`${r.id}/${s.name}/${s.restartCount}`).digest('hex')}`
+  return `pod-launch://${sha256(`${r.id}/${s.name}/${s.restartCount}`)}`
 }
 
 const signalNumber = (sig: string | null | undefined) => (sig ? (constants.signals as Record<string, number>)[sig] : undefined)

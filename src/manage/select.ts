@@ -3,8 +3,10 @@
 // status=, namespace=; one key given twice matches either, different keys
 // must all match). Pure.
 import { PodError } from '../errors.js'
-import { closestName } from '../spec/index.js'
-import { displayPhase, isAlive, type PodRef } from '../state/index.js'
+import { closestName } from '../spec/suggest.js'
+import { isAlive } from '../state/proc.js'
+import { displayPhase } from '../state/record.js'
+import { type PodRef } from '../state/resolve.js'
 
 type Requirement =
   { key: string; op: 'exists' | '!exists' } | { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: '=' | '!='; value: string }

@@ -2,8 +2,11 @@
 // ps --format json: one object per pod, full ids, labels, times, each
 // container's state).
 import { containerID } from './kube-pod.js'
-import { displayPhase, isAlive, isReady, podStatusText, runningContainerStatuses, stateName, stateReason, type PodRef } from '../state/index.js'
-import { isSidecar } from '../spec/index.js'
+import { isAlive } from '../state/proc.js'
+import { displayPhase, isReady, podStatusText, runningContainerStatuses } from '../state/record.js'
+import { type PodRef } from '../state/resolve.js'
+import { stateName, stateReason } from '../state/status.js'
+import { isSidecar } from '../spec/sidecar.js'
 
 export interface ContainerSummary {
   name: string

@@ -4,7 +4,7 @@
 // cannot unmount them; rm --force and gc do.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { PodError } from '../errors.js'
-import { native } from '../spawn/index.js'
+import { native } from '../spawn/native.js'
 
 /**
  * Mount a tmpfs (nosuid, nodev) on `dir`, made if missing; `mode` of its

@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, existsSync }
 import { dirname } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
 import { PodError } from '../errors.js'
-import { native } from '../spawn/index.js'
+import { native } from '../spawn/native.js'
 import { podDir, recordFile } from './layout.js'
 import type { PodRecord } from './record.js'
 
