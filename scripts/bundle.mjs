@@ -80,9 +80,14 @@ const split = await build({
   // Smaller source, smaller cache, less to read and collect at start (-30%); names are kept for stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
+  metafile: true,
   logLevel: 'warning',
 })
 mkdirSync(chunks, { recursive: true })
+// Every file as CommonJS: one function expression, the module wrapper written out, so that bin/pod-launch
+// compiles it as it is (no string concatenation at every start); import_meta_url is the entry's URL
+// (dist/cli/pod-launch.cjs: at the depth of every compiled module, so the paths built from it hold).
+const wrapped = new Map()
 for (const f of split.outputFiles) {
   const { code } = await transform(f.text, {
     format: 'cjs',
@@ -92,15 +97,21 @@ for (const f of split.outputFiles) {
     supported: { 'dynamic-import': false },
     minifyWhitespace: true,
     minifySyntax: true,
-    // Each file is one function expression, CommonJS' module wrapper written out, so that bin/pod-launch
-    // compiles it as it is (no string concatenation at every start); import_meta_url is the entry's URL
-    // (dist/cli/pod-launch.cjs: at the depth of every compiled module, so the paths built from it hold).
     banner: '(function (exports, require, module, __filename, __dirname, import_meta_url) {\n"use strict";',
     footer: '})',
   })
-  const base = basename(f.path)
-  writeFileSync(base === 'pod-launch.cjs' ? join(cli, base) : join(chunks, base), code)
+  wrapped.set(basename(f.path), code.trimEnd())
 }
+// The entry and the chunks it imports statically (the modules every command loads, about 20 small
+// files) go into one file, dist/cli/pod-launch.cjs, as an object of wrappers by chunk name: one read
+// and one code cache at start instead of twenty. The others stay files of their own, read when used.
+const outputs = split.metafile.outputs
+const byName = new Map(Object.keys(outputs).map(k => [basename(k), outputs[k]]))
+const eager = new Set(['pod-launch.cjs'])
+for (const name of eager)
+  for (const i of byName.get(name).imports) if (i.kind === 'import-statement' && byName.has(basename(i.path))) eager.add(basename(i.path))
+writeFileSync(join(cli, 'pod-launch.cjs'), `({\n${[...eager].map(n => `${JSON.stringify(n)}: ${wrapped.get(n)},\n`).join('')}})\n`)
+for (const [name, code] of wrapped) if (!eager.has(name)) writeFileSync(join(chunks, name), `${code}\n`)
 // The unpack worker (src/rootfs/images/unpack-thread.ts) as the bundle's sibling: a pull's worker
 // thread loads one file, not the compiled modules. A plain CommonJS file (its own start is off the
 // main thread; no code cache).
