@@ -18,7 +18,7 @@
 import { build, transform } from 'esbuild'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 
 // What yargs costs at load for its help output alone: string-width makes two
@@ -54,6 +54,23 @@ exports.notStrictEqual = (a, b, m) => Object.is(a, b) && require('node:assert').
   },
 }
 
+// yargs answers --version with the "version" of the first package.json above its main file, which its
+// platform shim takes as the part of its own path before "node_modules", else the working directory: in
+// the bundle (no "node_modules" in the path of a checkout; an installed copy's is the project's that
+// installed it) `pod-launch --version` printed the version of whatever project the user stood in, and
+// every start listed the working directory and its parents. Here the main file is the package's root.
+const YARGS_MAIN = "const mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));"
+const yargsMain = {
+  name: 'yargs-main',
+  setup(b) {
+    b.onLoad({ filter: /[/\\]yargs[/\\]lib[/\\]platform-shims[/\\]esm\.mjs$/ }, a => {
+      const text = readFileSync(a.path, 'utf8')
+      if (!text.includes(YARGS_MAIN)) return { errors: [{ text: `yargs-main: ${a.path} no longer has the line this plugin replaces` }] }
+      return { contents: text.replace(YARGS_MAIN, "const mainFilename = fileURLToPath(new URL('../../', import.meta.url));"), loader: 'js' }
+    })
+  },
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'dist', 'cli')
 const chunks = join(cli, 'pod-launch')
@@ -76,7 +93,7 @@ const split = await build({
   outExtension: { '.js': '.cjs' },
   external: ['@grpc/grpc-js', '@grpc/proto-loader'],
   define: { 'import.meta.url': 'import_meta_url' },
-  plugins: [lazyModules],
+  plugins: [lazyModules, yargsMain],
   // Smaller source, smaller cache, less to read and collect at start (-30%); names are kept for stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
