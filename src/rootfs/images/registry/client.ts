@@ -7,7 +7,7 @@ import { PodError } from '../../../errors.js'
 import { parseChallenge, type Challenge } from './challenge.js'
 import { type Credentials, findCredentials } from './credentials.js'
 import { endpointsFor, registriesFile, type Endpoint, type RegistriesConfig } from './hosts.js'
-import { fetchUrl, readBody, UNREACHABLE } from './http.js'
+import { fetchUrl, readBody, tlsHandshake, UNREACHABLE } from './http.js'
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 const MAX_TOKEN_BYTES = 1024 * 1024
@@ -63,6 +63,8 @@ export class RegistryClient {
       const bases = ep.base.protocol === 'https:' && ep.allowHttp ? [ep.base, new URL(ep.base.href.replace(/^https:/, 'http:'))] : [ep.base]
       for (const base of bases) {
         try {
+          // May it be plain HTTP? Then ask first whether it speaks TLS at all, without the trust store.
+          if (base.protocol === 'https:' && ep.allowHttp) await tlsHandshake(base, this.http('registry.ping', ep))
           const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), this.http('registry.ping', ep))
           res.resume()
           if (res.statusCode === 200 || res.statusCode === 401) {

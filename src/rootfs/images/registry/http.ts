@@ -6,7 +6,7 @@ import { lookup, type LookupOptions } from 'node:dns'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import type { LookupFunction } from 'node:net'
 import { request as httpsRequest } from 'node:https'
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
+import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
 import { readFileSync } from 'node:fs'
 import { PodError } from '../../../errors.js'
 
@@ -89,6 +89,38 @@ function secureContext(ca: string[], cert?: { cert: string; key: string }): Secu
   let ctx = contexts.get(key)
   if (!ctx) contexts.set(key, (ctx = createSecureContext({ ca: [...systemRoots(), ...ca], ...(cert && { cert: cert.cert, key: cert.key }) })))
   return ctx
+}
+
+/**
+ * Whether `url`'s server speaks TLS at all, asked without the trust store (parsing the system's
+ * roots costs ~80 ms of CPU): a registry that may be reached over plain HTTP (loopback, or marked
+ * insecure) is asked first, so a plain-HTTP one never pays for the roots. Resolves once a handshake
+ * completes; rejects as the HTTPS request would (EPROTO from a plain-HTTP server). Nothing is sent
+ * over this unverified connection: the request itself goes over a verified one.
+ */
+export function tlsHandshake(url: URL, o: HttpOptions): Promise<void> {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const context = createSecureContext({ ca: [], ...(o.cert && { cert: o.cert.cert, key: o.cert.key }) }) // no roots: nothing is verified here
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 443),
+      servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
+      secureContext: context,
+      rejectUnauthorized: false,
+      lookup: lookupWithin(timeoutMs),
+    })
+    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })))
+    socket.once('secureConnect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      // A plain-HTTP server: the code an HTTPS request gives for it (OpenSSL's own name here).
+      if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER') e.code = 'EPROTO'
+      reject(networkError(o.step, o.object, url, e))
+    })
+  })
 }
 
 /**
