@@ -104,6 +104,14 @@ mkdirSync(chunks, { recursive: true })
 // Every file as CommonJS: one function expression, the module wrapper written out, so that bin/pod-launch
 // compiles it as it is (no string concatenation at every start); import_meta_url is the entry's URL
 // (dist/cli/pod-launch.cjs: at the depth of every compiled module, so the paths built from it hold).
+// Node modules that only a pull, a probe or the CRI server uses (network, TLS, compression, workers):
+// their requires become require('lazy:<id>'), which bin/pod-launch answers with a proxy that loads the
+// module on first use (`run` of a host-image pod never does). esbuild's __toESM(require(x)) (a
+// namespace or default import) would read all their keys at once, so it goes too: the proxy's
+// `default` is the module, as __toESM's is.
+const LAZY_BUILTINS = ['http', 'https', 'http2', 'tls', 'dns', 'zlib', 'worker_threads', 'dgram']
+const ids = `(?:node:)?(?:${LAZY_BUILTINS.join('|')})`
+const LAZY_REQUIRE = new RegExp(`__toESM\\(require\\("(${ids})"\\)(?:, *1)?\\)|require\\("(${ids})"\\)`, 'g')
 const wrapped = new Map()
 for (const f of split.outputFiles) {
   const { code } = await transform(f.text, {
@@ -117,7 +125,10 @@ for (const f of split.outputFiles) {
     banner: '(function (exports, require, module, __filename, __dirname, import_meta_url) {\n"use strict";',
     footer: '})',
   })
-  wrapped.set(basename(f.path), code.trimEnd())
+  wrapped.set(
+    basename(f.path),
+    code.trimEnd().replace(LAZY_REQUIRE, (_, a, b) => `require("lazy:${a ?? b}")`),
+  )
 }
 // The entry and the chunks it imports statically (the modules every command loads, about 20 small
 // files) go into one file, dist/cli/pod-launch.cjs, as an object of wrappers by chunk name: one read

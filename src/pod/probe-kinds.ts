@@ -2,8 +2,8 @@
 // container; httpGet, tcpSocket and grpc over a TCP socket made inside the
 // pod's network namespace (native netnsSocket: no pod IP needed). Each attempt
 // ends within its timeout and leaves no socket or timer behind.
-import http from 'node:http'
-import http2 from 'node:http2'
+import { request as httpRequest } from 'node:http'
+import { connect as http2Connect, type IncomingHttpHeaders } from 'node:http2'
 import { Socket, isIPv6 } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { getSystemErrorMap } from 'node:util'
@@ -124,7 +124,7 @@ async function httpGetOnce(
       const onAbort = () => req.destroy(new Error('probe stopped'))
       signal.addEventListener('abort', onAbort)
       const finish = () => (clearTimeout(timer), signal.removeEventListener('abort', onAbort))
-      const req = http.request({ method: 'GET', path, headers, setHost: false, createConnection: () => conn }, res => {
+      const req = httpRequest({ method: 'GET', path, headers, setHost: false, createConnection: () => conn }, res => {
         let body = Buffer.alloc(0)
         res.on('data', (d: Buffer) => {
           if (body.length < MAX_BODY) body = Buffer.concat([body, d]).subarray(0, MAX_BODY)
@@ -246,7 +246,7 @@ export async function grpcProbe(h: { port: number; service: string }, target: Pr
   } catch (e) {
     return { result: 'failure', message: `failed to connect service at "${addr}": ${(e as Error).message}` }
   }
-  const session = http2.connect(`http://${addr}`, { createConnection: () => socket })
+  const session = http2Connect(`http://${addr}`, { createConnection: () => socket })
   try {
     const reply = await new Promise<{ grpcStatus: number; grpcMessage: string; body: Buffer }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timeout: health rpc did not complete within ${timeoutMs / 1000}s`)), Math.max(1, deadline - Date.now()))
@@ -261,7 +261,7 @@ export async function grpcProbe(h: { port: number; service: string }, target: Pr
         te: 'trailers',
         'user-agent': PROBE_USER_AGENT,
       })
-      let meta: http2.IncomingHttpHeaders = {}
+      let meta: IncomingHttpHeaders = {}
       const chunks: Buffer[] = []
       req.on('response', hdrs => (meta = { ...hdrs }))
       req.on('trailers', t => (meta = { ...meta, ...t }))
