@@ -9,7 +9,7 @@ export {
   runningContainerStatuses,
 } from './record.js'
 export { addEvent, MAX_EVENTS, type EventRecord } from './events.js'
-export { writeRecord, readRecord, listPodIds, ensureRoot, withLock } from './store.js'
+export { writeRecord, readRecord, readRecordMentioning, listPodIds, ensureRoot, withLock } from './store.js'
 export * from './layout.js'
 export { startTicks, isAlive, podOfProcess, processesByPod, processIdentity, type ProcessIdentity } from './proc.js'
 export { resolvePod, listPods, type PodRef } from './resolve.js'
