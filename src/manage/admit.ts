@@ -5,28 +5,18 @@
 import { mkdirSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
-import { isAlive, listPodIds, listPods, readRecordMentioning, type PodRecord } from '../state/index.js'
+import { isAlive, listPods, podsNamed, type PodRecord } from '../state/index.js'
 
 const isLive = (r: PodRecord) => isAlive(r.supervisor) || (r.phase !== 'Succeeded' && r.phase !== 'Failed')
 
-/** The record of pod `id` if it may be named `name` (records that cannot be are not parsed); unreadable ones are skipped. */
-function recordIfNamed(root: string, id: string, name: string): PodRecord | undefined {
-  try {
-    return readRecordMentioning(root, id, JSON.stringify(name))
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Names must be unique among live pods (not yet ended, or with a live owner).
- * Checked at every `run -d` under the root's lock: only the records that hold
- * the name are parsed, so a start does not cost a parse of every pod's.
+ * Checked at every `run -d` under the root's lock: podsNamed parses only the
+ * records that hold the name, so a start does not cost a parse of every pod's.
  */
 export function assertNameFree(root: string, name: string): void {
-  for (const id of listPodIds(root)) {
-    const r = recordIfNamed(root, id, name)
-    if (!r || r.name !== name || !isLive(r)) continue
+  for (const { record: r } of podsNamed(root, name)) {
+    if (!isLive(r)) continue
     throw new PodError(`pod.create: ${name}: a pod of this name exists (${r.id.slice(0, 12)})`, {
       step: 'pod.create',
       code: 'EEXIST',

@@ -12,7 +12,7 @@ export { addEvent, MAX_EVENTS, type EventRecord } from './events.js'
 export { writeRecord, readRecord, readRecordMentioning, listPodIds, ensureRoot, withLock } from './store.js'
 export * from './layout.js'
 export { startTicks, isAlive, podOfProcess, processesByPod, processIdentity, type ProcessIdentity } from './proc.js'
-export { resolvePod, listPods, type PodRef } from './resolve.js'
+export { resolvePod, listPods, podsNamed, type PodRef } from './resolve.js'
 export { mountsBelow, mountTmpfs, unmountBelow } from './mounts.js'
 export {
   exitReason,
