@@ -16,19 +16,12 @@ import { findShims } from '../../src/shim/find.js'
 import { BIN } from '../helpers/cli.js'
 import { guardHost, testNetwork } from '../helpers/cni.js'
 import { critestRegistry, requiresGoLane, startCri, type CriServer } from '../helpers/cri.js'
+import { alive } from '../helpers/procs.js'
 
 const skip = requiresGoLane()
 const BRIDGE = 'pltcri4'
 const PARENT = 'pl-cri-restart'
 
-/** Running (a zombie waiting for its reaper is not). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 t.test('pods survive a SIGKILLed pod-launch cri and are adopted by the next one', { skip }, async t => {

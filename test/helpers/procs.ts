@@ -17,6 +17,16 @@ function startTicks(pid: string): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
 }
 
+/** Running: it exists and is not a zombie waiting for its reaper (the state follows the last ')' of stat). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
 /** The pod uid whose cgroup holds `pid` (`.../pod-<uid>/...`), if any. */
 function podOf(pid: string): string | undefined {
   return /\/pod-([0-9a-f-]{36})(?:\/|$)/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1]

@@ -17,19 +17,13 @@ import { enginePid, killAndWait, newRoot, until, writeManifest } from '../helper
 import { launchShim } from '../../src/shim/launch.js'
 import { ShimClient } from '../../src/shim/client.js'
 import { parseCriLog } from '../../src/index.js'
+import { alive } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 const UUID = /^[0-9a-f-]{36}$/
 
 const record = (root: string, id: string) => JSON.parse(readFileSync(join(root, id, 'pod.json'), 'utf8'))
 const logLines = (file: string) => (existsSync(file) ? parseCriLog(readFileSync(file)).length : 0)
-const alive = (pid: number) => {
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
 
 t.test('one engine drives every detached pod of a root, and goes when none is left', { skip }, async t => {
   const root = newRoot(t)

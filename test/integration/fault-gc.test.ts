@@ -19,9 +19,9 @@ import {
   waitUntil,
   writeManifest,
 } from '../helpers/faults.js'
+import { alive } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
 type Action = { kind: string; target: string; why: string; leftAlone?: boolean }
 const backdate = (path: string) => utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
 

@@ -12,6 +12,7 @@ import { manifest, start, uniqueName } from '../helpers/pods.js'
 import { cniKernelMissing, guardHost, testNetwork, type TestNetwork } from '../helpers/cni.js'
 import { cliEnv, newRoot, NO_LEAKS, onlyRecord, settledLeaks, uniqueParent, waitUntil, writeManifest } from '../helpers/faults.js'
 import type { PodEvent } from '../../src/index.js'
+import { alive } from '../helpers/procs.js'
 
 const skip = requires('root', 'built') || (existsSync('/usr/lib/cni/bridge') ? false : 'needs containernetworking-plugins in /usr/lib/cni')
 const BRIDGE = 'plt5'
@@ -19,7 +20,6 @@ const SUBNET = '198.19.5.0/24'
 const noCni = skip ? false : cniKernelMissing()
 if (!skip && !noCni) guardHost(t, [BRIDGE])
 
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
 /** Prints its net namespace and its own line of /etc/hosts, then runs until stopped. */
 const reporter = {
   name: 'app',

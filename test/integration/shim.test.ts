@@ -12,6 +12,7 @@ import { ShimHost } from '../../src/shim/host.js'
 import { FRAME, FrameDecoder, encodeFrame, socketAddress } from '../../src/pod/index.js'
 import { requires } from '../helpers/requires.js'
 import { manifest, run, start, uniqueName } from '../helpers/pods.js'
+import { alive } from '../helpers/procs.js'
 
 const skip = requires('root', 'built')
 
@@ -32,14 +33,6 @@ const ppid = (pid: number) => {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
 }
 const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
-/** Running (a zombie waiting for pid 1 to reap it is not). */
-const alive = (pid: number) => {
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
 
 t.test('pause and the containers are children of the shim, which is no child of ours', { skip }, async t => {
   const root = newRoot()
