@@ -216,19 +216,35 @@ static void json_str(char *out, size_t cap, const char *s) {
   out[o] = 0;
 }
 
-int io_listen_attach(struct proc *p) {
+int io_listen_unix(const char *path, int backlog) {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
-  if (snprintf(a.sun_path, sizeof a.sun_path, "attach/%s.sock", p->name) >= (int)sizeof a.sun_path)
+  if (strlen(path) >= sizeof a.sun_path) {
+    errno = ENAMETOOLONG;
     return -1;
-  mkdir("attach", 0700);
+  }
+  strcpy(a.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return -1;
   unlink(a.sun_path);
   if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(a.sun_path, 0600) < 0 ||
-      listen(fd, 16) < 0) {
-    shim_log("%s: attach socket: %s", p->name, strerror(errno));
+      listen(fd, backlog) < 0) {
+    int e = errno;
     close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int io_listen_attach(struct proc *p) {
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  if (snprintf(path, sizeof path, "attach/%s.sock", p->name) >= (int)sizeof path)
+    return -1;
+  mkdir("attach", 0700);
+  int fd = io_listen_unix(path, 16);
+  if (fd < 0) {
+    shim_log("%s: attach socket: %s", p->name, strerror(errno));
     return -1;
   }
   p->attach_fd = fd;

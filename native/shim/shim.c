@@ -33,7 +33,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -334,21 +333,6 @@ static void on_signal(void) {
   }
 }
 
-static int listen_control(void) {
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  strcpy(a.sun_path, "shim.sock");
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0)
-    return -1;
-  unlink(a.sun_path);
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(a.sun_path, 0600) < 0 ||
-      listen(fd, 64) < 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 static void accept_control(void) {
   for (;;) {
     int fd = accept4(listen_fd, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -402,7 +386,7 @@ static int setup(const char *dir) {
   mkdir("exits", 0700);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  listen_fd = listen_control();
+  listen_fd = io_listen_unix("shim.sock", 64);
   if (epfd < 0 || sig_fd < 0 || listen_fd < 0)
     return -1;
   loop_add(sig_fd, EPOLLIN, &t_signal);

@@ -117,6 +117,9 @@ void io_close_log(struct proc *p);
 void io_write_stdin(struct proc *p, const uint8_t *data, size_t n);
 void io_flush_stdin(struct proc *p);
 void io_close_stdin(struct proc *p);
+/* A listening unix socket at `path` (in the pod dir), mode 0600, replacing a stale one; -1 and
+ * errno. */
+int io_listen_unix(const char *path, int backlog);
 /* The attach socket of a container, and its connections. */
 int io_listen_attach(struct proc *p);
 void io_accept_attach(struct proc *p);
