@@ -63,9 +63,10 @@ export class RegistryClient {
       const bases = ep.base.protocol === 'https:' && ep.allowHttp ? [ep.base, new URL(ep.base.href.replace(/^https:/, 'http:'))] : [ep.base]
       for (const base of bases) {
         try {
+          const o = this.http('registry.ping', ep)
           // May it be plain HTTP? Then ask first whether it speaks TLS at all, without the trust store.
-          if (base.protocol === 'https:' && ep.allowHttp) await tlsHandshake(base, this.http('registry.ping', ep))
-          const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), this.http('registry.ping', ep))
+          if (base.protocol === 'https:' && ep.allowHttp) await tlsHandshake(base, o)
+          const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), o)
           res.resume()
           if (res.statusCode === 200 || res.statusCode === 401) {
             this.endpoint = { ...ep, base }
