@@ -9,7 +9,8 @@
 // are worded as kubelet's image manager words them.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PodError } from '../errors.js'
-import { planPodPulls, podImages, pullPodImage, type PodPullOptions } from '../rootfs/index.js'
+import { isRegistryImage, podImages } from '../rootfs/image.js'
+import type { PlannedPull, PodPullOptions } from '../rootfs/images/registry/for-pod.js'
 import type { PodSpec } from '../spec/index.js'
 import type { WaitingReason } from '../state/index.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
@@ -95,7 +96,7 @@ function retryable(e: unknown, signal?: AbortSignal): boolean {
 const reasonOf = (e: PodError): string => (e.cause instanceof PodError ? e.cause.message : e.message)
 
 interface Waiting {
-  plan: ReturnType<typeof planPodPulls>[number]
+  plan: PlannedPull
   containers: string[]
   backoff?: Backoff
   failedAt: number
@@ -110,7 +111,11 @@ interface Waiting {
  * back-off (or it is bad input), `image.pull` (EINTR) once `opts.signal` aborts.
  */
 export async function ensurePodImages(spec: PodSpec, opts: ImagePullOptions): Promise<void> {
-  const plans = planPodPulls(podImages(spec), opts.root)
+  const images = podImages(spec)
+  // The registry client loads only for a pod that names a registry image.
+  if (!images.some(i => isRegistryImage(i.image))) return
+  const { planPodPulls, pullPodImage } = await import('../rootfs/images/registry/for-pod.js')
+  const plans = planPodPulls(images, opts.root)
   const names = (p: (typeof plans)[number]) => p.users.map(u => u.container ?? u.where)
   for (const p of plans) if (!p.pull && p.present) opts.emit({ type: 'image-pull', image: p.image, containers: names(p), state: 'present' })
   const todo: Waiting[] = plans

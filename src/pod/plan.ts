@@ -6,8 +6,10 @@
 // stored in the pod record, printed by explain and copied by exec.
 import { hostname } from 'node:os'
 import { PodError } from '../errors.js'
-import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/index.js'
-import { rootfsMounts, type EtcFiles, type ImageSource } from '../rootfs/index.js'
+import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/run-config.js'
+import { rootfsMounts } from '../rootfs/plan.js'
+import type { EtcFiles } from '../rootfs/etc-files.js'
+import type { ImageSource } from '../rootfs/image.js'
 import {
   CAPABILITIES,
   DEFAULT_PATH,

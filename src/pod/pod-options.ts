@@ -7,7 +7,7 @@ import type { AdoptedSandbox, SandboxEvent, SandboxOptions } from './sandbox.js'
 import type { HostedProcess } from './process-host.js'
 import type { ContainerRecord, ContainerStatus, PodPhase } from '../state/index.js'
 import type { AttachClient } from './stdio.js'
-import type { PullEvent } from '../rootfs/index.js'
+import type { PullEvent } from '../rootfs/images/registry/pull.js'
 import type { ImagePullEvent } from './image-pulls.js'
 
 export type PodEvent =

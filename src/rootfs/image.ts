@@ -6,7 +6,10 @@ import { existsSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { PodSpec } from '../spec/index.js'
 import type { PodImage } from './images/registry/index.js'
-import { DEFAULT_STATE_ROOT, listImages, lookupImage, missingImageHint, resolveImageUser, type ImageConfig } from './images/index.js'
+import { DEFAULT_STATE_ROOT } from '../state/layout.js'
+import { listImages, lookupImage, missingImageHint } from './images/catalog.js'
+import type { ImageConfig } from './images/manifest.js'
+import { resolveImageUser } from './images/run-config.js'
 
 /** `imageID`: what kubelet reports as a container's imageID (the repo digest, else the config digest). */
 export type ImageSource = { kind: 'host' } | { kind: 'layers'; layers: string[]; config?: ImageConfig; imageID?: string }
@@ -82,6 +85,9 @@ export function resolveImage(image: string, where: string, opts: ImageOptions, p
     },
   )
 }
+
+/** Whether an image comes from a registry (not `host`, not a directory): what pull-on-run may pull. */
+export const isRegistryImage = (image: string): boolean => image !== 'host' && !image.startsWith('/') && !image.startsWith('dir:')
 
 /** Every container's image with its pull policy and field path, init containers first (what pull-on-run pulls). */
 export function podImages(spec: PodSpec): PodImage[] {

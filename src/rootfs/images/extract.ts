@@ -36,10 +36,10 @@ import { paceBuffers } from './gc-pacer.js'
 import { createZstdDecompress } from './zstd.js'
 import { UnsafeEntry, ensureParents, entryComponents, existingTarget, lstatOrNull } from './safe-path.js'
 import { TarXattrScanner } from './tar-xattrs.js'
+import { OPAQUE_XATTR } from './run-config.js'
 
 export const WHITEOUT_PREFIX = '.wh.'
 export const OPAQUE_MARKER = '.wh..wh..opq'
-export const OPAQUE_XATTR = 'trusted.overlay.opaque'
 
 export interface Unpacked {
   /** `sha256:<hex>` of the uncompressed tar. */

@@ -9,7 +9,7 @@ export { DEFAULT_LIMITS, LAYER_LIMIT_ENV, IMAGE_LIMIT_ENV, parseSize, sizeLimits
 export { type ImageRecord, DEFAULT_STATE_ROOT, ensureStore, storePaths } from './store.js'
 export { type ImageConfig, parseImageConfig, parseOciIndex, parseOciManifest, parseDockerManifest, selectEntry, refNameOf } from './manifest.js'
 export { parseImageName, normalizeImageName, familiarName, DEFAULT_REGISTRY, type ImageRef } from './names.js'
-export { unpackLayer, OPAQUE_XATTR } from './extract.js'
+export { unpackLayer } from './extract.js'
 
 /**
  * overlayfs `lowerdir=` option value for an image: the layers top first,
@@ -18,7 +18,7 @@ export { unpackLayer, OPAQUE_XATTR } from './extract.js'
 export function lowerdirOption(layers: readonly string[]): string {
   return [...layers].reverse().join(':')
 }
-export { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from './run-config.js'
+export { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser, OPAQUE_XATTR } from './run-config.js'
 export {
   pullImage,
   checkLogin,

@@ -6,7 +6,9 @@ import { join } from 'node:path'
 import { PodError } from '../../errors.js'
 import { native } from '../../spawn/index.js'
 import type { ImageConfig } from './manifest.js'
-import { OPAQUE_XATTR } from './extract.js'
+
+/** overlayfs' opaque-directory mark (what a layer's `.wh..wh..opq` becomes when unpacked). */
+export const OPAQUE_XATTR = 'trusted.overlay.opaque'
 
 /**
  * argv before $(VAR) expansion: no command and no args -> Entrypoint + Cmd;

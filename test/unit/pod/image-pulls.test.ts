@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import { PodError } from '../../../src/errors.js'
 import type { ImagePullEvent } from '../../../src/pod/image-pulls.js'
-import * as rootfs from '../../../src/rootfs/index.js'
+import * as forPod from '../../../src/rootfs/images/registry/for-pod.js'
 import type { PlannedPull } from '../../../src/rootfs/images/registry/index.js'
 import { parseManifest } from '../../../src/spec/index.js'
 
@@ -24,8 +24,8 @@ const spec = parseManifest({
 async function loader(t: Test, results: (Error | 'pulled')[], planned: Partial<PlannedPull> = {}) {
   const calls: number[] = []
   const mod = await t.mockImport<typeof import('../../../src/pod/image-pulls.js')>('../../../src/pod/image-pulls.js', {
-    '../../../src/rootfs/index.js': {
-      ...rootfs,
+    '../../../src/rootfs/images/registry/for-pod.js': {
+      ...forPod,
       planPodPulls: (): PlannedPull[] => [
         {
           image: 'reg.test/app:1',

@@ -8,6 +8,7 @@ import { findStored, readAllStored, storePaths } from '../store.js'
 import { UNREACHABLE } from './http.js'
 import { defaultPullPolicy, type PullPolicy, shouldPull } from './policy.js'
 import { type PullEvent, pullImage } from './pull.js'
+import { isRegistryImage } from '../../image.js'
 
 export interface PodImage {
   image: string
@@ -38,7 +39,7 @@ export interface PodPullOptions {
   limits?: Partial<SizeLimits>
 }
 
-export const isRegistryImage = (image: string): boolean => image !== 'host' && !image.startsWith('/') && !image.startsWith('dir:')
+export { isRegistryImage }
 
 /** A malformed image name says which field holds it (as resolveImages does). */
 function naming<T>(where: string, fn: () => T): T {
