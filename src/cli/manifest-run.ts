@@ -12,9 +12,7 @@ import { listPods } from '../state/resolve.js'
 import { notRunLine, originLabel } from '../spec/documents.js'
 import { referencedObjects } from '../spec/config-refs.js'
 import { DOCUMENT_ANNOTATION, MANIFEST_ANNOTATION, loadManifestFile, manifestKey, podWarnings, type ManifestPods } from '../manage/manifest-file.js'
-import { bootPods, persistPod, unpersistManifest, unpersistPod } from '../manage/persist.js'
-import { removePod, stopPod } from '../manage/ops.js'
-import { runDetached, type DetachedStart } from '../manage/detach.js'
+import type { DetachedStart } from '../manage/detach.js'
 import type { Pod, PodResult } from '../index.js'
 import type { Io } from './output.js'
 import { pullProgress } from './pull-progress.js'
@@ -129,6 +127,12 @@ export async function runDetachedCommand(args: RunArgs, io: Io): Promise<number>
   if (args.persist && !m.file)
     throw new PodError(`cli.args: --persist: ${m.source} is not a regular file (boot reads its Secrets there again)`, { step: 'cli.args', exitCode: 2 })
   const root = args.root ?? DEFAULT_STATE_ROOT
+  // Loaded here, not at start: a foreground run needs none of them.
+  const [{ runDetached }, { persistPod, unpersistPod }, { removePod }] = await Promise.all([
+    import('../manage/detach.js'),
+    import('../manage/persist.js'),
+    import('../manage/ops.js'),
+  ])
   const started: DetachedStart[] = []
   const warn = (w: string) => io.err(`warning: ${w}\n`)
   const entries: string[] = []
@@ -197,6 +201,7 @@ export async function downCommand(
   io: Io,
 ): Promise<number> {
   const pods = podsOfFile(root, file)
+  const [{ removePod, stopPod }, { unpersistManifest, unpersistPod }] = await Promise.all([import('../manage/ops.js'), import('../manage/persist.js')])
   const onWarning = (w: string) => io.err(`warning: ${w}\n`)
   await Promise.all(pods.map(p => stopPod(root, p.id, { ...stop, onWarning })))
   for (const p of pods) {
@@ -212,6 +217,7 @@ export async function downCommand(
 
 /** `boot`: start every pod kept with run -d --persist (pod-launch-boot.service runs it at boot). */
 export async function bootCommand(persistRoot: string, io: Io): Promise<number> {
+  const { bootPods } = await import('../manage/persist.js')
   const results = await bootPods(persistRoot, w => io.err(`warning: ${w}\n`))
   for (const r of results) {
     if (r.outcome === 'failed') io.err(`pod-launch: boot: ${r.name}: ${r.error!.message}${r.error!.hint ? `\nhint: ${r.error!.hint}` : ''}\n`)
