@@ -82,7 +82,7 @@ async function restoreOne(rt: CriRuntime, pod: StoredPod): Promise<void> {
     lost = `its shim is gone (${(e as Error).message})`
   }
   if (lost) rt.o.warn(`cri.restore: sandbox ${st.id} (${st.config.metadata?.name ?? ''}): ${lost}: NOT_READY, its containers exited`)
-  const sandbox = PodSandbox.adopt(
+  const sandbox = await PodSandbox.adopt(
     st.spec,
     { stateRoot: root, network: rt.o.network, cniConfDir: rt.o.cniConfDir, cniBinDir: rt.o.cniBinDir, onWarning: rt.o.warn },
     {

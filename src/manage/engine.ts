@@ -238,7 +238,7 @@ class Engine {
       procs.filter(p => p.role === 'container' && !p.failed).map(p => [p.name, { run: p.run, process: host.process(p.name)!, running: p.running }] as const),
     )
     podLog(this.root, r.id, `adopted by engine ${process.pid}: ${procs.map(p => `${p.name}${p.running ? '' : ` exited ${p.exitCode}`}`).join(', ')}`)
-    const pod = Pod.adopt(r.spec, this.podOptions(r.id, options, keeper, configMaps), {
+    const pod = await Pod.adopt(r.spec, this.podOptions(r.id, options, keeper, configMaps), {
       host,
       pause,
       pausePlan: r.pause.plan,

@@ -22,12 +22,7 @@ export {
   checkFromRecord,
   networkRecordIds,
   networkRecordLive,
-  networkSettings,
-  portMappings,
-  CNI_INSTALL_HINT,
-  type NetworkOptions,
-  type NetworkPlan,
   type NetworkRecord,
   type AttachedNetwork,
-  type PortMapping,
 } from './pod-network.js'
+export { networkSettings, portMappings, planLocalNetwork, CNI_INSTALL_HINT, type NetworkOptions, type NetworkPlan, type PortMapping } from './settings.js'

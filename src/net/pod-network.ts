@@ -12,68 +12,13 @@ import { native } from '../spawn/index.js'
 import { isAlive, processIdentity, type ProcessIdentity } from '../state/index.js'
 import { addNetwork, checkNetwork, delNetwork } from './cni.js'
 import { findConfList, loadConfList, type ConfList } from './conflist.js'
-import { DEFAULT_BIN_DIRS, DEFAULT_CONF_DIR, writeDefaultConfList } from './default.js'
+import { writeDefaultConfList } from './default.js'
 import { findPlugin, type RuntimeConf } from './exec.js'
 import { parseResult, podIPs, type CniResult } from './result.js'
-
-export interface NetworkOptions {
-  /** `cni` (default): the conflist of the conf dir (written on first use); `none`: loopback only. Env POD_LAUNCH_NETWORK. */
-  network?: 'cni' | 'none'
-  /** Env POD_LAUNCH_CNI_CONF_DIR; default /etc/pod-launch/net.d. */
-  cniConfDir?: string
-  /** Colon-separated; env POD_LAUNCH_CNI_BIN_DIR; default /usr/lib/cni:/opt/cni/bin. */
-  cniBinDir?: string
-  /** The pod's hostPort mappings when no container spec lists them (a CRI sandbox's port_mappings). */
-  portMappings?: PortMapping[]
-}
-
-export interface PortMapping {
-  hostPort: number
-  containerPort: number
-  protocol: string
-  hostIP?: string
-}
-
-export type NetworkPlan = { kind: 'host' } | { kind: 'none'; why: string } | { kind: 'cni'; list: ConfList; binDirs: string[]; portMappings: PortMapping[] }
+import { CNI_INSTALL_HINT, networkSettings, noCniPlan, planLocalNetwork, portMappings, type NetworkOptions, type NetworkPlan } from './settings.js'
 
 /** The plugins the default network needs. */
 const DEFAULT_PLUGINS = ['bridge', 'host-local', 'portmap', 'firewall']
-export const CNI_INSTALL_HINT = 'apt-get install containernetworking-plugins iptables, or point --cni-bin-dir at CNI plugins'
-
-export function networkSettings(opts: NetworkOptions = {}): { network: 'cni' | 'none'; confDir: string; binDirs: string[] } {
-  const env = process.env
-  const network = opts.network ?? (env.POD_LAUNCH_NETWORK as 'cni' | 'none' | undefined) ?? 'cni'
-  if (network !== 'cni' && network !== 'none') {
-    throw new PodError(`cni.options: network: "${String(network)}" must be cni or none`, {
-      step: 'cni.options',
-      exitCode: 2,
-      hint: '--network none gives loopback only; cni (the default) the CNI network',
-    })
-  }
-  const bin = opts.cniBinDir ?? env.POD_LAUNCH_CNI_BIN_DIR
-  return {
-    network,
-    confDir: opts.cniConfDir ?? env.POD_LAUNCH_CNI_CONF_DIR ?? DEFAULT_CONF_DIR,
-    binDirs: bin ? bin.split(':').filter(Boolean) : DEFAULT_BIN_DIRS,
-  }
-}
-
-/** runtimeConfig.portMappings (CNI CONVENTIONS.md) from every container port with a hostPort. */
-export function portMappings(spec: PodSpec): PortMapping[] {
-  return spec.containers.flatMap(c =>
-    c.ports
-      .filter(p => p.hostPort !== undefined)
-      .map(p => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol.toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
-  )
-}
-
-function hostPortField(spec: PodSpec): string | undefined {
-  for (const [i, c] of spec.containers.entries()) {
-    const j = c.ports.findIndex(p => p.hostPort !== undefined)
-    if (j >= 0) return `spec.containers[${i}].ports[${j}].hostPort`
-  }
-  return undefined
-}
 
 /**
  * Which network the pod gets. Writes the default conflist when the conf dir
@@ -81,14 +26,10 @@ function hostPortField(spec: PodSpec): string | undefined {
  * conflist), `cni.plan` (hostPort without a CNI network, a plugin missing).
  */
 export function planNetwork(spec: PodSpec, opts: NetworkOptions, warn: (m: string) => void): NetworkPlan {
-  if (spec.hostNetwork) return { kind: 'host' }
-  const { network, confDir, binDirs } = networkSettings(opts)
-  const noCni = (why: string, hint: string): NetworkPlan => {
-    const field = hostPortField(spec) ?? (opts.portMappings?.length ? 'port_mappings' : undefined)
-    if (field) throw new PodError(`cni.plan: ${field}: a hostPort needs a CNI network: ${why}`, { step: 'cni.plan', code: 'SPEC_INVALID', exitCode: 2, hint })
-    return { kind: 'none', why }
-  }
-  if (network === 'none') return noCni('the pod runs with --network none (loopback only)', 'drop --network none, or remove the hostPort')
+  const local = planLocalNetwork(spec, opts)
+  if (local) return local
+  const { confDir, binDirs } = networkSettings(opts)
+  const noCni = (why: string, hint: string): NetworkPlan => noCniPlan(spec, opts, why, hint)
   let list = findConfList(confDir)
   if (!list) {
     const missing = DEFAULT_PLUGINS.filter(p => !findPlugin(p, binDirs))

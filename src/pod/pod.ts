@@ -169,10 +169,10 @@ export class Pod {
    * there, with the exits that happened meanwhile decided by the pod's
    * policy. A stop that was under way (`stopping`) goes on.
    */
-  static adopt(spec: PodSpec, opts: PodOptions, a: AdoptedPod): Pod {
+  static async adopt(spec: PodSpec, opts: PodOptions, a: AdoptedPod): Promise<Pod> {
     const warn = opts.onWarning ?? defaultWarn
     const emit = opts.onEvent ?? (() => {})
-    const sandbox = PodSandbox.adopt(spec, { ...opts, onWarning: warn }, a)
+    const sandbox = await PodSandbox.adopt(spec, { ...opts, onWarning: warn }, a)
     const ctx = runnerContext(sandbox, opts, emit, warn)
     const adopt = (init: boolean, records: ContainerRecord[]) => (c: PodSpec['containers'][number]) => {
       const r = new ContainerRunner(ctx, c, init)

@@ -13,7 +13,7 @@ import { basename, dirname, join } from 'node:path'
 import { createPodCgroups, detectCgroups, planPodCgroups, PodCgroups, realFs, type CgroupPlan } from '../cgroups/index.js'
 import { crashPoint } from '../crash-point.js'
 import { PodError } from '../errors.js'
-import { attachNetwork, detachFromRecord, planNetwork, type NetworkOptions, type NetworkPlan } from '../net/index.js'
+import { planLocalNetwork, type NetworkOptions, type NetworkPlan } from '../net/settings.js'
 import { etcFilePaths, writeEtcFiles, type EtcFiles } from '../rootfs/etc-files.js'
 import { resolveImages, type ImageSource } from '../rootfs/image.js'
 import { prepareVolumes, volumeSources } from '../rootfs/volumes.js'
@@ -29,6 +29,9 @@ import { parseNsRef, planContainer, planPause, stopSignalOf, sysctlPath, type Sp
 import { PodDir } from './poddir.js'
 import type { HostedProcess, ProcessExit, ProcessHost, ProcessIo } from './process-host.js'
 import { UndoStack, type Warn } from './undo.js'
+
+/** The CNI code (pod-network.ts): loaded for a pod with CNI, or a sandbox adopted; never for --network none or hostNetwork. */
+const cni = () => import('../net/pod-network.js')
 
 export type SandboxEvent =
   | { type: 'sandbox-started'; pod: string; pid: number; namespaces: Record<NsType, number> }
@@ -210,7 +213,7 @@ export class PodSandbox {
       if (ignored !== undefined) warn(`container ${c.name}: image ${c.image}: StopSignal ${JSON.stringify(ignored)} names no signal; stop sends SIGTERM`)
     }
     // The network too: a bad conflist or a hostPort without CNI fails here.
-    const network = planNetwork(spec, opts, warn)
+    const network = planLocalNetwork(spec, opts) ?? (await cni()).planNetwork(spec, opts, warn)
     const dir = new PodDir(stateRoot, spec.uid)
     const sb = new PodSandbox(spec, dir, images, seccomp, warn)
     try {
@@ -267,7 +270,8 @@ export class PodSandbox {
    * (images, seccomp, volumes, /etc files) found again, nothing made anew.
    * Its undo is the same as a created one's.
    */
-  static adopt(spec: PodSpec, opts: SandboxOptions, a: AdoptedSandbox): PodSandbox {
+  static async adopt(spec: PodSpec, opts: SandboxOptions, a: AdoptedSandbox): Promise<PodSandbox> {
+    const { detachFromRecord, planNetwork } = await cni() // first: the rest runs as one synchronous step
     const warn = opts.onWarning ?? defaultWarn
     const stateRoot = opts.stateRoot ?? DEFAULT_STATE_ROOT
     const seccomp = preparePodSeccomp(spec, { seccompDefault: opts.seccompDefault })
@@ -338,7 +342,7 @@ export class PodSandbox {
       // ADD with pause's namespace; DEL is registered before the first plugin runs. Should pause
       // die first, our fd to its namespace (closed by an earlier-registered undo, so later) still holds it.
       const holder = `/proc/${process.pid}/fd/${this.shared.get('net')}`
-      const attached = await attachNetwork(network, spec, stateRoot, this.pid, (what, fn) => this.running.push(what, fn), holder)
+      const attached = await (await cni()).attachNetwork(network, spec, stateRoot, this.pid, (what, fn) => this.running.push(what, fn), holder)
       this.podIPs = attached.podIPs
       emit({ type: 'network-attached', pod: spec.name, network: network.list.name, podIPs: this.podIPs })
     }

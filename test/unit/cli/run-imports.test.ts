@@ -1,7 +1,8 @@
 // What a foreground `pod-launch run` loads before it knows the pod needs it: the modules reached
 // from src/cli/run.ts, src/cli/manifest-run.ts and the foreground start through static imports (dynamic `await import()`
 // and `import type` load nothing at start). The registry client, tar and the image import and
-// unpack code load only when a pod pulls or an image is imported; the detached-pod code (engine client,
+// unpack code load only when a pod pulls or an image is imported; the CNI code only for a pod with CNI
+// (its plan for --network none and hostNetwork is net/settings.ts); the detached-pod code (engine client,
 // shim launch, --persist) only for run -d, down and boot (issue 21: the CLI's fixed cost).
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
@@ -37,7 +38,7 @@ const chain = (graph: Map<string, string | undefined>, f: string): string => {
   return names.join(' -> ')
 }
 
-t.test('a foreground run of a host-image pod loads neither the registry client, tar, the image import code nor the detached-pod code', t => {
+t.test('a foreground run of a host-image pod loads neither the registry client, tar, the image import code, the CNI code nor the detached-pod code', t => {
   const graph = staticGraph(['cli/run.ts', 'cli/manifest-run.ts', 'manage/foreground.ts'])
   t.ok(graph.has(join(SRC, 'pod/sandbox.ts')), 'the graph reaches the sandbox (the walk itself works)')
   const unwanted = [...graph.keys()].filter(
@@ -46,7 +47,9 @@ t.test('a foreground run of a host-image pod loads neither the registry client, 
       f === 'fzstd' ||
       f === 'smol-toml' ||
       f.startsWith(join(SRC, 'rootfs/images/registry/')) ||
-      /rootfs\/images\/(extract|import|ingest|index)\.ts$|manage\/(detach|persist|engine-client)\.ts$|shim\/launch\.ts$/.test(f),
+      /rootfs\/images\/(extract|import|ingest|index)\.ts$|manage\/(detach|persist|engine-client)\.ts$|shim\/launch\.ts$|net\/(index|pod-network|cni|exec)\.ts$/.test(
+        f,
+      ),
   )
   t.same(
     unwanted.map(f => chain(graph, f)),
