@@ -1,7 +1,14 @@
 // image pull REF [--platform os/arch[/variant]] [--quiet]; image login HOST
 // [-u USER --password-stdin]; image logout HOST. Passwords come from stdin
 // only (never argv, where ps shows them) and are never printed.
-import { checkLogin, normalizeImageName, parseDurationMs, parsePlatform, pullImage, removeCredentials, saveCredentials, type SizeLimits } from '../index.js'
+// Leaf modules, never the ../index.js barrel: the image command's chunk would load the whole library
+// (the pod, spec, cgroup and network code: ~170 modules) before the pull's first byte (issue 16).
+import { parseDurationMs } from '../pod/backoff.js'
+import type { SizeLimits } from '../rootfs/images/limits.js'
+import { normalizeImageName } from '../rootfs/images/names.js'
+import { removeCredentials, saveCredentials } from '../rootfs/images/registry/credentials.js'
+import { parsePlatform } from '../rootfs/images/registry/platform.js'
+import { checkLogin, pullImage } from '../rootfs/images/registry/pull.js'
 import type { Io } from './output.js'
 import { processIo } from './output.js'
 import { pullProgress } from './pull-progress.js'

@@ -1,6 +1,11 @@
 // image import FILE [name:tag] | image ls | image inspect NAME | image rm NAME: the local image store;
 // image pull REF | image login HOST | image logout HOST: registries.
-import { familiarName, importImages, inspectImage, listImages, parseImageName, parseSize, removeImage, type ImageRecord } from '../index.js'
+// Leaf modules, never the ../index.js barrel (see image-registry.ts).
+import { inspectImage, listImages, removeImage } from '../rootfs/images/catalog.js'
+import { importImages } from '../rootfs/images/import.js'
+import { parseSize } from '../rootfs/images/limits.js'
+import { familiarName, parseImageName } from '../rootfs/images/names.js'
+import type { ImageRecord } from '../rootfs/images/store.js'
 import { registryCommand, type RegistryFlags } from './image-registry.js'
 import { printData, type Format } from './format.js'
 import type { Io } from './output.js'

@@ -5,7 +5,8 @@
 // foreground pod, or a pod whose image name has since moved to a newer image).
 // Mount namespaces are read once each, from the first process seen in them.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
-import { isAlive, listPods } from '../../state/index.js'
+import { isAlive } from '../../state/proc.js'
+import { listPods } from '../../state/resolve.js'
 import { findStored, type StoredImage } from './store.js'
 
 /** Overlay lowerdir chains (top first) mounted anywhere, with one process of each namespace that has them. */

@@ -18,7 +18,7 @@ import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmS
 import { basename, dirname } from 'node:path'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { startTicks } from '../../state/index.js'
+import { startTicks } from '../../state/proc.js'
 import { unpackLayer } from './extract.js'
 import { checkFreeSpace, IMAGE_LIMIT_ENV, LAYER_LIMIT_ENV, type SizeLimits, sizeLimits, tooLarge } from './limits.js'
 import type { ParsedConfig } from './manifest.js'

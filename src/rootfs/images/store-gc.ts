@@ -7,7 +7,7 @@
 // ingest exists (one may be about to reference a layer it found present).
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { startTicks } from '../../state/index.js'
+import { startTicks } from '../../state/proc.js'
 import { mountedLayers } from './in-use.js'
 import { INGEST_NAME } from './ingest.js'
 import { hexOf, layerDir, readAllStored, removeLayerDir, type StorePaths, storePaths, withStoreLock } from './store.js'

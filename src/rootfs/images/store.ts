@@ -7,7 +7,9 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { writeJsonAtomic } from '../../atomic-file.js'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { DEFAULT_STATE_ROOT, startTicks, withLock } from '../../state/index.js'
+import { DEFAULT_STATE_ROOT } from '../../state/layout.js'
+import { startTicks } from '../../state/proc.js'
+import { withLock } from '../../state/store.js'
 import type { ImageConfig } from './manifest.js'
 import { familiarName, isIdLike, parseImageName } from './names.js'
 
