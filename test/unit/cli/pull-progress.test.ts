@@ -38,7 +38,7 @@ t.test('not a TTY: a line per layer that exists or finished, then the digest and
       'bbbbbbbbbbbb: Already exists',
       'aaaaaaaaaaaa: Pull complete  2.0 MB  in 1.0 s',
       `Digest: ${resolved.digest}`,
-      'Status: downloaded 2.0 MB in 0.6 s, unpacked in 0.4 s for reg/app:1 (image eeeeeeeeeeee)',
+      'Status: downloaded 2.0 MB in 0.60 s, unpacked in 0.40 s for reg/app:1 (image eeeeeeeeeeee)',
       '',
     ].join('\n'),
   )
@@ -50,7 +50,7 @@ t.test('a TTY: each layer a line redrawn in place with bytes, total and speed', 
   t.match(out, '\x1b[2A\x1b[2Kaaaaaaaaaaaa: Pull complete  2.0 MB\n\x1b[2Kbbbbbbbbbbbb: Already exists\n', 'moved up over both lines and rewrote them')
   t.notMatch(out, /\n\n/, 'no blank lines')
   t.match(out, '\x1b[2Kaaaaaaaaaaaa: Download complete  2.0 MB / 2.0 MB\n', 'the download done, the unpack to come')
-  t.match(out, /Status: downloaded 2\.0 MB in 0\.6 s, unpacked in 0\.4 s for reg\/app:1/)
+  t.match(out, /Status: downloaded 2\.0 MB in 0\.60 s, unpacked in 0\.40 s for reg\/app:1/)
 })
 
 t.test('a second pull (the next image, or a retry) starts a block of its own', async t => {
