@@ -22,6 +22,8 @@
 #   OUT                  results (default bench/results/pull-<UTC time>)
 #   SKIP_INSTALL=1       do not apt-get install missing tools
 #   PLNODE="node"        how pod-launch is run (e.g. "node --cpu-prof --cpu-prof-dir=/tmp/prof")
+#   BASE                 another built checkout: its CLI pulls too, as "base" (and base-download),
+#                        interleaved with the others (an A/B in one run)
 #   LOCK                 a lock file (flock) held from the registry's start to the end, not
 #                        while the images are built; no daemon or pull inherits its fd
 # Every daemon it starts (docker-registry, containerd) is stopped and its scratch
@@ -47,7 +49,8 @@ if ((${#missing[@]})); then
   [[ ${SKIP_INSTALL:-0} == 1 ]] && die "missing: ${missing[*]} (SKIP_INSTALL=1)"
   run apt-get install -y "${missing[@]}"
 fi
-TOOLS=${TOOLS:-pl skopeo$(command -v containerd >/dev/null && command -v ctr >/dev/null && echo ' ctr')}
+[[ -z ${BASE:-} || -f $BASE/dist/cli/main.js ]] || die "BASE=$BASE is not a built checkout (npm ci)"
+TOOLS=${TOOLS:-pl${BASE:+ base} skopeo$(command -v containerd >/dev/null && command -v ctr >/dev/null && echo ' ctr')}
 
 # --- 2. cleanup, whatever happens ---------------------------------------------
 # The daemons run in the background with job control off, so a terminal's
@@ -187,6 +190,7 @@ fi
 cmd_of() {
   case $1 in
     pl) echo "$PLNODE $PLROOT/bin/pod-launch --root $WORK/pl image pull $IMG" ;;
+    base) echo "$PLNODE $BASE/bin/pod-launch --root $WORK/plbase image pull $IMG" ;;
     skopeo) echo "skopeo copy --quiet --src-tls-verify=false docker://$IMG oci:$WORK/sk:1" ;;
     ctr) echo "ctr -a $WORK/ctr/sock -n bench image pull --plain-http $IMG" ;;
   esac
@@ -194,6 +198,7 @@ cmd_of() {
 reset_of() {
   case $1 in
     pl) rm -rf "$WORK/pl" ;;
+    base) rm -rf "$WORK/plbase" ;;
     skopeo) rm -rf "$WORK/sk" ;;
     ctr) ctr -a "$WORK/ctr/sock" -n bench image rm --sync "$IMG" >/dev/null 2>&1 || true ;;
   esac
@@ -215,10 +220,10 @@ for ((r = 0; r < WARMUP + RUNS; r++)); do
     echo "$t $(awk "BEGIN { print $end - $start }") $kb $(awk "BEGIN { print $usr + $sys }")" >>"$OUT/samples.txt"
     # pod-launch's summary: "downloaded N MB in A s, unpacked in B s": its pull without the unpack
     # that follows the last blob on disk is the wall time minus B (what skopeo copy does).
-    if [[ $t == pl ]]; then
+    if [[ $t == pl || $t == base ]]; then
       tail=$(sed -n 's/^Status: downloaded .* unpacked in \([0-9.]*\) s .*/\1/p' "$WORK/out")
       [[ -n $tail ]] || die "no summary line from pod-launch: $(cat "$WORK/out")"
-      echo "pl-download $(awk "BEGIN { print $end - $start - $tail }") - -" >>"$OUT/samples.txt"
+      echo "$t-download $(awk "BEGIN { print $end - $start - $tail }") - -" >>"$OUT/samples.txt"
     fi
   done
 done
