@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
-import { native } from '../../spawn/index.js'
+import { native } from '../../spawn/native.js'
 import type { ImageConfig } from './manifest.js'
 
 /** overlayfs' opaque-directory mark (what a layer's `.wh..wh..opq` becomes when unpacked). */
