@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -270,17 +269,23 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
    * and in runc's order: bounding set, groups, gid, uid, then the capability
    * sets of a root process, then no_new_privs. setresuid(2) to a non-zero uid
    * clears the permitted and effective sets (capabilities(7)): a non-root
-   * container process keeps none, as under containerd + runc. */
+   * container process keeps none, as under containerd + runc.
+   * The raw system calls, not glibc's wrappers: in a copy of a threaded
+   * process those run glibc's set*id broadcast (nptl-setxid), which takes a
+   * lock that another thread may have held at clone time and signals every
+   * thread of Node's list (none of which exists here: ~30 failed tgkill per
+   * container). Our one thread is the whole process, so the kernel's
+   * per-thread credentials are the process's. */
   if (p->set_identity) {
     int last = cap_last();
     for (i = 0; i <= last; i++)
       if (!(p->cap_bounding & (1ULL << i)) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
         report_fail(report_fd, STEP_CHILD_CAPBSET, i);
-    if (setgroups((size_t)p->group_count, (const gid_t *)p->groups) < 0)
+    if (syscall(SYS_setgroups, (size_t)p->group_count, (const gid_t *)p->groups) < 0)
       report_fail(report_fd, STEP_CHILD_SETGROUPS, -1);
-    if (setresgid(p->gid, p->gid, p->gid) < 0)
+    if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
       report_fail(report_fd, STEP_CHILD_SETGID, (int)p->gid);
-    if (setresuid(p->uid, p->uid, p->uid) < 0)
+    if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
       report_fail(report_fd, STEP_CHILD_SETUID, (int)p->uid);
     if (p->uid == 0) {
       struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
