@@ -92,6 +92,7 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan_decoded *d, const ch
   p->tty_socket = -1;
   p->tty_console = 1; /* a container's own terminal is its console; an exec's plan says 0 */
   p->cgroup_fd = -1;
+  p->root_fd = -1;
   p->stdio[0] = p->stdio[1] = p->stdio[2] = -1;
   if (len > PLAN_MAX_BYTES || len < 4 || memcmp(buf, PLAN_MAGIC, 4) != 0)
     FAIL("not a version 1 plan (PLN1)");
@@ -267,6 +268,11 @@ int plan_decode(const uint8_t *buf, size_t len, struct plan_decoded *d, const ch
       if (p->cgroup_task_count >= SPAWN_MAX_CGROUP_TASKS)
         FAIL("cgroupTasks: too many");
       p->cgroup_task_fd[p->cgroup_task_count++] = i32(v);
+      break;
+    case PLAN_ROOT_FD:
+      if (n != 4)
+        FAIL("rootFd: malformed");
+      p->root_fd = i32(v);
       break;
     default:
       FAIL("unknown record");

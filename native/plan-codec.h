@@ -40,6 +40,7 @@ enum plan_tag {
   PLAN_TTY = 16,         /* i32 socket, u16 rows, u16 cols, u8 console (0: an exec) */
   PLAN_CGROUP_FD = 17,   /* i32 */
   PLAN_CGROUP_TASK = 18, /* i32: a cgroup v1 `tasks` file fd, repeated (spawn.h cgroup_task_fd) */
+  PLAN_ROOT_FD = 19,     /* i32: a directory to chroot into after the joins (spawn.h root_fd) */
 };
 
 enum plan_flag {

@@ -22,6 +22,7 @@
   X(STEP_CHILD_PDEATHSIG, "child.pdeathsig")                                                       \
   X(STEP_CHILD_CGROUP, "child.cgroup")                                                             \
   X(STEP_CHILD_SETNS, "child.setns")                                                               \
+  X(STEP_CHILD_ROOT, "child.root")                                                                 \
   X(STEP_CHILD_UNSHARE, "child.unshare")                                                           \
   X(STEP_CHILD_SETSID, "child.setsid")                                                             \
   X(STEP_CHILD_HOSTNAME, "child.hostname")                                                         \

@@ -210,6 +210,11 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
     if (setns(p->join_fd[i], p->join_flag[i]) < 0)
       report_fail(report_fd, STEP_CHILD_SETNS, i);
 
+  /* 2b. The container's root (an exec), as nsenter --root: the fd was opened
+   * before the joins, from the container process's /proc/PID/root. */
+  if (p->root_fd >= 0 && (fchdir(p->root_fd) < 0 || chroot(".") < 0))
+    report_fail(report_fd, STEP_CHILD_ROOT, -1);
+
   /* 3. New namespaces of our own (the new pid ns was made at clone). */
   if (p->unshare_flags && unshare(p->unshare_flags) < 0)
     report_fail(report_fd, STEP_CHILD_UNSHARE, -1);

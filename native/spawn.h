@@ -47,6 +47,12 @@ struct spawn_plan {
   int join_fd[SPAWN_MAX_JOIN];   /* namespace fds, in join order */
   int join_flag[SPAWN_MAX_JOIN]; /* CLONE_NEW* of each */
   int join_count;
+  /* -1, or a directory opened by the parent before the joins (an exec: the
+   * container process's /proc/PID/root): after them, fchdir(2) to it and
+   * chroot("."), as nsenter --root does. setns(mnt) puts us at the root of
+   * the namespace's root mount, which is the container's root only when the
+   * host's init moved its root onto / (switch_root), not when it chrooted. */
+  int root_fd;
   int clone_flags;      /* CLONE_NEWPID only: a new pid ns must be made at clone */
   int unshare_flags;    /* CLONE_NEW* other than pid */
   int pidns_fd;         /* -1, or a pid ns for the child (parent joins pid_for_children) */

@@ -182,6 +182,12 @@ void proc_start(const uint8_t *payload, uint32_t len, struct buf *reply) {
   if (plan_decode(q.plan, q.plan_len, &d, &why) < 0)
     return reply_fail(reply, "spawn.plan", EINVAL, -1, why);
   struct spawn_plan *plan = &d.plan;
+  if (plan->root_fd >=
+      0) { /* an fd of the engine's, meaningless here: the shim runs containers, not execs */
+    plan_free(&d);
+    return reply_fail(reply, "spawn.plan", EINVAL, -1,
+                      "shim: rootFd is an exec's, not a container's");
+  }
   for (int i = 0; i < plan->join_count; i++)
     if (d.join_ref[i] && (plan->join_fd[i] = resolve_ref(d.join_ref[i])) < 0) {
       plan_free(&d);

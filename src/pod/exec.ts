@@ -1,7 +1,8 @@
 // Run a command inside a running container (hooks, exec probes, `pod-launch
 // exec`): a plan copied from the container's by planExec (plan.ts), joining
-// pause's shared namespaces plus the container's own mnt and pid namespaces. Output is captured (bounded); a timeout kills
-// through the pidfd.
+// pause's shared namespaces plus the container's own mnt and pid namespaces,
+// then entering the container's root (nsenter --root: its /proc/PID/root,
+// opened first). Output is captured (bounded); a timeout kills through the pidfd.
 import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import {
@@ -15,10 +16,11 @@ import {
   bindPlan,
   parseNsRef,
   type PlanBindings,
+  type PlanPaths,
   type SpawnPlan,
 } from '../spawn/index.js'
 import { PodError } from '../errors.js'
-import { closeAll, openNamespaces } from './namespaces.js'
+import { closeAll, openDirectory, openNamespaces } from './namespaces.js'
 import { ptySocket, type WindowSize } from './stdio.js'
 
 export interface ExecTarget {
@@ -40,12 +42,19 @@ export interface ExecResult extends ExitStatus {
 
 const MAX_OUTPUT = 10 * 1024
 
-/** The plan bound to fds: pause's from `shared`, the container's (mnt, pid) opened from its pid; close `own` after the spawn. */
-function bind(
-  target: ExecTarget,
-  stdio: [number, number, number],
-  extra: Partial<Pick<PlanBindings, 'dieWithParent' | 'tty'>> = {},
-): { plan: NativePlan; own: Map<NsType, number> } {
+/** What bind opened: the plan's fds, their paths for messages, and `release` (after the spawn). */
+interface Bound {
+  plan: NativePlan
+  paths: PlanPaths
+  release(): void
+}
+
+/**
+ * The plan bound to fds: pause's from `shared`, the container's (mnt, pid)
+ * and its root directory opened from its pid, all before the child joins
+ * anything; `release` closes ours after the spawn.
+ */
+function bind(target: ExecTarget, stdio: [number, number, number], extra: Partial<Pick<PlanBindings, 'dieWithParent' | 'tty'>> = {}): Bound {
   const own = openNamespaces(
     target.pid,
     target.plan.join
@@ -60,22 +69,30 @@ function bind(
     if (fd === undefined) throw new PodError(`plan.path: ${path}: not open`, { step: 'plan.path', code: 'EBADF' })
     return fd
   }
-  try {
-    return { plan: bindPlan(target.plan, { fdOf, stdio, dieWithParent: true, ...extra }), own }
-  } catch (e) {
+  let rootFd: number | undefined
+  const release = () => {
     closeAll(own)
+    if (rootFd !== undefined) closeSync(rootFd)
+    rootFd = undefined
+  }
+  const root = target.plan.root ? `/proc/${target.pid}/root` : undefined
+  try {
+    if (root) rootFd = openDirectory(root)
+    return { plan: bindPlan(target.plan, { fdOf, stdio, dieWithParent: true, rootFd, ...extra }), paths: { root }, release }
+  } catch (e) {
+    release()
     throw e
   }
 }
 
 /** Run `argv` in the container with our stdout and stderr, and our stdin when `stdin` (else target.devNull); resolves with its exit. */
 export async function execAttached(target: ExecTarget, opts: { stdin?: boolean } = {}): Promise<ExitStatus> {
-  const { plan, own } = bind(target, [opts.stdin === false ? target.devNull : 0, 1, 2])
+  const { plan, paths, release } = bind(target, [opts.stdin === false ? target.devNull : 0, 1, 2])
   try {
-    const child = await spawnProcess(plan, { beforeGo: target.enter })
+    const child = await spawnProcess(plan, { beforeGo: target.enter, paths })
     return await child.exited
   } finally {
-    closeAll(own)
+    release()
   }
 }
 
@@ -103,14 +120,14 @@ export async function execWithPipes(target: ExecTarget, opts: { stdin: boolean }
     made.push(...p)
     return p
   }
-  let own = new Map<NsType, number>()
+  let release = () => {}
   try {
     const out = pipe()
     const err = pipe()
     const input = opts.stdin ? pipe() : undefined
     const bound = bind(target, [input ? input[0] : target.devNull, out[1], err[1]], { dieWithParent: false })
-    own = bound.own
-    const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
+    release = bound.release
+    const child = await spawnProcess(bound.plan, { beforeGo: target.enter, paths: bound.paths })
     // The child holds its own copies; ours of its ends go, ours become sockets.
     for (const fd of [out[1], err[1], ...(input ? [input[0]] : [])]) closeSync(fd)
     made.length = 0
@@ -129,7 +146,7 @@ export async function execWithPipes(target: ExecTarget, opts: { stdin: boolean }
     made.forEach(fd => closeSync(fd))
     throw e
   } finally {
-    closeAll(own)
+    release()
   }
 }
 
@@ -152,14 +169,14 @@ export interface ExecTerminal {
  */
 export async function execWithTerminal(target: ExecTarget, size?: WindowSize): Promise<ExecTerminal> {
   const [ours, theirs] = makeSocketPair('exec terminal')
-  let own = new Map<NsType, number>()
+  let release = () => {}
   const fds = [ours, theirs]
   try {
     // Not the container's console: an exec'd process leaves /dev/console alone (runc exec).
     const tty = { socket: theirs, rows: size?.rows ?? 0, cols: size?.cols ?? 0, console: false }
     const bound = bind(target, [target.devNull, target.devNull, target.devNull], { dieWithParent: false, tty })
-    own = bound.own
-    const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
+    release = bound.release
+    const child = await spawnProcess(bound.plan, { beforeGo: target.enter, paths: bound.paths })
     let masterFd: number
     try {
       masterFd = native().recvFd(ours)
@@ -189,7 +206,7 @@ export async function execWithTerminal(target: ExecTarget, size?: WindowSize): P
     }
   } finally {
     fds.forEach(fd => closeSync(fd))
-    closeAll(own)
+    release()
   }
 }
 
@@ -232,11 +249,11 @@ export async function execCapture(target: ExecTarget, timeoutMs: number, opts: {
   const out = collector(opts.maxBytes)
   const err = opts.merge ? undefined : collector(opts.maxBytes)
   const pipes = err ? [out, err] : [out]
-  let own = new Map<NsType, number>()
+  let release = () => {}
   try {
     const bound = bind(target, [target.devNull, out.writeEnd, (err ?? out).writeEnd])
-    own = bound.own
-    const child = await spawnProcess(bound.plan, { beforeGo: target.enter })
+    release = bound.release
+    const child = await spawnProcess(bound.plan, { beforeGo: target.enter, paths: bound.paths })
     for (const p of pipes) p.closeWriteEnd() // the child holds its own copies
     let timedOut = false
     const timer =
@@ -256,7 +273,7 @@ export async function execCapture(target: ExecTarget, timeoutMs: number, opts: {
       p.destroy()
       p.closeWriteEnd()
     }
-    closeAll(own)
+    release()
   }
 }
 

@@ -1,5 +1,5 @@
 // Namespace files of a running process: open them (to join) and read inodes.
-import { closeSync, openSync, statSync } from 'node:fs'
+import { closeSync, constants, openSync, statSync } from 'node:fs'
 import { PodError } from '../errors.js'
 import type { NsType } from '../spawn/index.js'
 
@@ -32,6 +32,15 @@ export function openNamespaces(pid: number, types: NsType[]): Map<NsType, number
     throw PodError.system('ns.open', e, (e as NodeJS.ErrnoException).path)
   }
   return fds
+}
+
+/** A process's root directory (`/proc/PID/root`) or cwd, open close-on-exec (to fchdir to). Throws `ns.open`. */
+export function openDirectory(path: string): number {
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_DIRECTORY)
+  } catch (e) {
+    throw PodError.system('ns.open', e, path)
+  }
 }
 
 export function closeAll(fds: Map<NsType, number>): void {

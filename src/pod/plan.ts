@@ -322,6 +322,8 @@ export function planExec(container: SpawnPlan, argv: string[], opts: { newSessio
     ...(searchPath !== undefined ? { searchPath } : {}),
     cwd: container.cwd,
     join: joinList(refs),
+    // Its root, entered after the joins (nsenter --root), not the mount namespace's root.
+    root: 'container',
     // The container's pid namespace (the one its main process is in).
     pidns: nsRef('container', 'pid'),
     unshare: [],

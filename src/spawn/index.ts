@@ -12,7 +12,7 @@ export {
   type NativeSpawned,
 } from './native.js'
 export { makePipe, makeSocketPair, spawnProcess, stopProcess, signalNumber, ChildProcessHandle, type ExitStatus, type SpawnOptions } from './process.js'
-export { parseReport, reportError, reportObject, type StepReport } from './report.js'
+export { parseReport, reportError, reportObject, type PlanPaths, type StepReport } from './report.js'
 export {
   bindPlan,
   checkPlan,

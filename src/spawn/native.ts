@@ -37,6 +37,12 @@ export interface NativePlan {
   searchPath?: string
   cwd?: string
   join?: { type: NsType; fd: number }[]
+  /**
+   * A directory fd opened before the spawn (an exec: the container process's
+   * /proc/PID/root): after the joins the child fchdirs to it and chroots
+   * there, as `nsenter --root`; fails as `child.root`.
+   */
+  rootFd?: number
   unshare?: NsType[]
   pidns?: number
   hostname?: string

@@ -25,6 +25,7 @@ export const PLAN_TAG = {
   TTY: 16,
   CGROUP_FD: 17,
   CGROUP_TASK: 18,
+  ROOT_FD: 19,
 } as const
 
 const FLAG = { loopback: 1, newSession: 2, dieWithParent: 4, noNewPrivs: 8, legacyClone: 16 } as const
@@ -119,6 +120,7 @@ export function encodePlan(p: PlanToEncode): Buffer {
   if (p.searchPath !== undefined) w.str(PLAN_TAG.SEARCH_PATH, p.searchPath)
   if (p.cwd !== undefined) w.str(PLAN_TAG.CWD, p.cwd)
   for (const j of p.join ?? []) w.bytes(PLAN_TAG.JOIN, Buffer.concat([i32(j.fd), cString(j.type), cString(j.ref ?? '')]))
+  if (p.rootFd !== undefined) w.bytes(PLAN_TAG.ROOT_FD, i32(p.rootFd))
   if (p.pidns !== undefined) {
     w.bytes(PLAN_TAG.PIDNS, typeof p.pidns === 'number' ? Buffer.concat([i32(p.pidns), cString('')]) : Buffer.concat([i32(-1), cString(p.pidns.ref)]))
   }

@@ -49,6 +49,8 @@ export function reportObject(stepName: string, arg: number, plan: NativePlan, pa
     }
     case 'child.cgroup':
       return paths.cgroupTasks?.[arg] ?? `cgroup tasks file #${arg}`
+    case 'child.root':
+      return paths.root ?? 'root directory'
     case 'child.chdir':
       return plan.cwd ?? '?'
     case 'child.tty':
@@ -69,6 +71,8 @@ export interface PlanPaths {
   join?: string[]
   /** The `tasks` file behind each fd of cgroupTasks. */
   cgroupTasks?: string[]
+  /** The directory behind rootFd. */
+  root?: string
 }
 
 export function reportError(report: StepReport, steps: Record<string, number>, plan: NativePlan, paths?: PlanPaths): PodError {

@@ -33,6 +33,14 @@ export interface SpawnPlan {
   searchPath?: string
   cwd: string
   join: PlanJoin[]
+  /**
+   * An exec's: after joining the namespaces, enter this process's root
+   * directory (its /proc/PID/root, opened before the joins), as `nsenter
+   * --root`. setns(mnt) alone lands at the root of the namespace's root
+   * mount, which is not the container's root on a host whose init chrooted
+   * instead of moving its root onto / (initramfs-only and chroot'ed hosts).
+   */
+  root?: PlanPid
   /** The pid namespace the parent places the child in (pid_for_children), by path. */
   pidns?: string
   unshare: NsType[]
@@ -97,6 +105,8 @@ export interface PlanBindings {
   tty?: NativePlan['tty']
   cgroupFd?: number
   cgroupTasks?: number[]
+  /** The open directory behind the plan's `root`. */
+  rootFd?: number
   dieWithParent: boolean
 }
 
@@ -127,11 +137,15 @@ export function checkPlan(plan: unknown, who: string): SpawnPlan {
 
 /** The NativePlan the addon executes: the plan with its paths bound to fds. */
 export function bindPlan(plan: SpawnPlan, b: PlanBindings): NativePlan {
-  const { version: _v, join, pidns, seccomp, sealed: _s, ...rest } = plan
+  const { version: _v, join, pidns, seccomp, sealed: _s, root, ...rest } = plan
+  if (root && b.rootFd === undefined) {
+    throw new PodError(`plan.path: /proc/<${root}>/root: not open`, { step: 'plan.path', code: 'EBADF' })
+  }
   return {
     ...rest,
     ...unsealPlan(plan),
     join: join.map(j => ({ type: j.type, fd: b.fdOf(j.path) })),
+    ...(root ? { rootFd: b.rootFd } : {}),
     ...(pidns ? { pidns: b.fdOf(pidns) } : {}),
     ...(seccomp ? { seccomp: Buffer.from(seccomp, 'base64') } : {}),
     stdio: b.stdio,

@@ -18,6 +18,7 @@ const STEP_NAMES = [
   'child.pdeathsig',
   'child.cgroup',
   'child.setns',
+  'child.root',
   'child.unshare',
   'child.setsid',
   'child.hostname',

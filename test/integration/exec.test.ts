@@ -1,7 +1,11 @@
 // `pod-launch exec` as kubectl exec: -i passes our stdin, -t a pty made in the
-// container (run under a real terminal: util-linux script), exit codes pass through.
+// container (run under a real terminal: util-linux script), exit codes pass through;
+// the command runs in the container's root even when the host's root is a chroot.
 import t from 'tap'
 import { execFile } from 'node:child_process'
+import { mkdtempSync, rmdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
 import { uniqueName } from '../helpers/pods.js'
 import { BIN, cli, type Out } from '../helpers/cli.js'
@@ -125,4 +129,37 @@ t.test('exec names what is wrong: no command, no such container, a container tha
   const stopped = await cli(root, 'exec', '-it', name, '--', 'sh')
   t.equal(stopped.code, 1)
   t.match(stopped.stderr, /container is not running/)
+})
+
+t.test("exec runs in the container's root when the host's root is a chroot (an init that chroots instead of switch_root)", { skip }, async t => {
+  // The runtime runs in a mount namespace whose root is a chroot onto a bind of the host's /: a container's mount
+  // namespace then keeps the host's / as its root mount and the container's root on a mount below it, and setns(mnt)
+  // alone lands at the namespace's root (the host's /). exec must enter the container's root (nsenter --root).
+  const root = newRoot(t)
+  const name = uniqueName('chroot')
+  const file = writeManifest(t, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: 'host', workingDir: '/etc', command: ['sleep', '600'] }],
+    },
+  })
+  const newroot = mkdtempSync(join(tmpdir(), 'pl-chroot-'))
+  t.teardown(() => rmdirSync(newroot))
+  const pl = `${NODE} ${BIN} --root ${root}`
+  // One chroot'ed namespace for run, exec and rm: the pod's mounts are made there. The exec's output or its error.
+  const inner = `${pl} run -d ${file} >/dev/null || exit 9; ${pl} exec ${name} -- sh -c 'cat /etc/hostname; pwd'; rc=$?; ${pl} rm --force ${name} >/dev/null; exit $rc`
+  const out = await new Promise<Out>(resolve =>
+    execFile(
+      'unshare',
+      ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --rbind / "$0" && cd "$0" && exec chroot . sh -c "$1"', newroot, inner],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  )
+  t.equal(out.code, 0, out.stderr)
+  t.equal(out.stdout, `${name}\n/etc\n`, "the pod's /etc/hostname and the container's workingDir, not the host's")
 })

@@ -43,7 +43,7 @@ const fds: Record<string, number> = {
   '/proc/<container>/ns/mnt': 200,
   '/proc/<container>/ns/pid': 201,
 }
-const bind = (p: SpawnPlan) => bindPlan(p, { fdOf: path => fds[path], stdio: [3, 4, 5], dieWithParent: true })
+const bind = (p: SpawnPlan) => bindPlan(p, { fdOf: path => fds[path], stdio: [3, 4, 5], rootFd: 202, dieWithParent: true })
 
 t.test('pause makes uts, ipc, net, and pid only when the pod shares it', async t => {
   t.same(sandboxNamespaces(spec(false)).sort(), ['ipc', 'net', 'uts'])
@@ -127,6 +127,11 @@ t.test('exec copies the container plan: env, cwd, identity, seccomp; joins its m
   t.equal(e.pidns, '/proc/<container>/ns/pid')
   t.same([e.unshare, e.mounts, e.newSession], [[], [], false])
   t.same(planPaths(e), [...e.join.map(j => j.path), '/proc/<container>/ns/pid'])
+  t.equal(e.root, 'container', "the container's root is entered after the joins (nsenter --root)")
+  const b = { fdOf: () => 3, stdio: [0, 1, 2] as [number, number, number], dieWithParent: true }
+  t.throws(() => bindPlan(e, b), /^plan\.path: \/proc\/<container>\/root: not open/)
+  t.equal(bindPlan(e, { ...b, rootFd: 7 }).rootFd, 7)
+  t.equal(bindPlan(c, b).rootFd, undefined, 'a container enters no root of another process')
 })
 
 t.test('namespace references name a process and a type; anything else is refused', async t => {
