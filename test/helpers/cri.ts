@@ -3,11 +3,12 @@
 // crictl against it, and a registry holding the critest images. The binaries
 // and the registry holding the critest images come from scripts/go-lane.sh
 // (POD_LAUNCH_CRICTL, POD_LAUNCH_CRITEST, POD_LAUNCH_CRITEST_REGISTRY).
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIN } from './cli.js'
+import { spawnDaemon } from './daemon.js'
 
 /** A skip reason unless the Go lane prepared crictl, critest and the images. */
 export function requiresGoLane(): string | false {
@@ -77,10 +78,14 @@ export async function startCri(o: CriOptions = {}): Promise<CriServer> {
     env.POD_LAUNCH_REGISTRIES = join(dir, 'registries.json')
     writeFileSync(env.POD_LAUNCH_REGISTRIES, JSON.stringify({ mirrors: Object.fromEntries(CRITEST_REGISTRIES.map(r => [r, [`http://${critestRegistry()}`]])) }))
   }
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'cri', '--root', root, '--cgroup-parent', cgroupParent, ...net, '--listen', `unix://${socket}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env,
-  })
+  const child: ChildProcess = spawnDaemon(
+    process.execPath,
+    [BIN, 'cri', '--root', root, '--cgroup-parent', cgroupParent, ...net, '--listen', `unix://${socket}`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+    },
+  )
   child.stderr!.on('data', d => (log += d))
   for (let i = 0; !existsSync(socket) || !log.includes('pod-launch cri: serving'); i++) {
     if (child.exitCode !== null) throw new Error(`pod-launch cri exited ${child.exitCode}: ${log}`)

@@ -1,12 +1,13 @@
 // Fault tests: a state root and a cgroup parent of the test's own, the CLI
 // with an environment (the crash hook), and the leak check: no process, pod
 // cgroup, mount, pod directory or log left of anything under them.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { detectCgroups } from '../../src/cgroups/index.js'
 import { BIN, type Out } from './cli.js'
+import { spawnDaemon } from './daemon.js'
 
 export interface T {
   teardown(fn: () => unknown): void
@@ -146,7 +147,12 @@ export function runForeground(
   args: string[],
   env: Record<string, string> = {},
 ): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, '--root', root, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawnDaemon(
+    process.execPath,
+    [BIN, '--root', root, 'run', ...args],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    'TERM',
+  )
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(resolve =>

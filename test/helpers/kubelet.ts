@@ -2,10 +2,11 @@
 // directory, a CRI endpoint of the test's choice, everything of its own under
 // one directory and one cgroup root (/pl-kubelet-<pid>), all removed at
 // teardown. Built from k8s.io/kubernetes by scripts/go-tools.sh kubelet.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
+import { spawnDaemon } from './daemon.js'
 
 interface T {
   teardown(fn: () => unknown): void
@@ -116,7 +117,7 @@ export class Kubelet {
         '',
       ].join('\n'),
     )
-    this.proc = spawn(
+    this.proc = spawnDaemon(
       this.opts.binary,
       ['--config', config, '--root-dir', join(dir, 'root'), '--cert-dir', join(dir, 'root', 'pki'), '--hostname-override', 'pl-kubelet', '--v=2'],
       { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -3,12 +3,13 @@
 // HTTP, TLS with a CA made here by openssl, htpasswd Basic auth, or token
 // auth with the fixture issuer (test/fixtures/token-issuer.mjs). Filled
 // with skopeo copy. stop() kills what start made.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { spawnDaemon } from './daemon.js'
 
 export const USER = 'tester'
 export const PASSWORD = 'pw-not-secret-42'
@@ -22,6 +23,8 @@ export interface Registry {
   /** PEM of the CA that signed the registry's certificate (tls). */
   caFile?: string
   dir: string
+  /** The processes it runs (docker-registry, and the token issuer with token auth). */
+  pids: number[]
   /** skopeo copy SRC docker://HOST/DEST (with the credentials and CA it needs). */
   push(src: string, dest: string, extra?: string[]): void
   stop(): Promise<void>
@@ -97,14 +100,14 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> 
     const key = join(dir, 'token.key')
     const cert = join(dir, 'token.crt')
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=pod-launch test token issuer', '-keyout', key, '-out', cert)
-    const issuer = spawn(process.execPath, [ISSUER, String(tport), key, USER, PASSWORD, REFRESH_TOKEN], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const issuer = spawnDaemon(process.execPath, [ISSUER, String(tport), key, USER, PASSWORD, REFRESH_TOKEN], { stdio: ['ignore', 'ignore', 'inherit'] })
     procs.push(issuer)
     await waitListening(tport, issuer, () => '')
     yaml += `auth:\n  token:\n    realm: http://127.0.0.1:${tport}/token\n    service: pod-launch-test\n    issuer: pod-launch-test-issuer\n    rootcertbundle: ${cert}\n`
   }
   writeFileSync(join(dir, 'config.yml'), yaml)
   let log = ''
-  const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnDaemon('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] })
   procs.push(child)
   child.stdout.on('data', d => (log += d))
   child.stderr.on('data', d => (log += d))
@@ -115,6 +118,7 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> 
     port,
     caFile,
     dir,
+    pids: procs.map(p => p.pid!),
     push(src, dest, extra = []) {
       const args = ['copy', '--quiet', ...extra]
       if (o.tls) args.push('--dest-cert-dir', join(dir, 'certs'))

@@ -2,7 +2,7 @@
 // at once: a hostPort a live pod holds, attach to a container with nothing to
 // attach to, a user who is not root. (A memory limit too small to start: memory-limit-start.test.ts.)
 import t from 'tap'
-import { execFile, execFileSync, spawn } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { connect } from 'node:net'
@@ -11,6 +11,7 @@ import { requires } from '../helpers/requires.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { BIN, cli } from '../helpers/cli.js'
 import { newRoot, readPodRecord, runDetached, until, writeManifest } from '../helpers/detached-pods.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 
@@ -58,7 +59,7 @@ t.test("port-forward: the host's loopback to a port the pod serves on its own lo
   const server = "require('net').createServer(s => s.end('pong ' + require('os').hostname() + '\\n')).listen(7070, '127.0.0.1', () => console.log('up'))"
   await runDetached(t, root, manifest(name, [{ name: 'srv', command: [process.execPath, '-e', server] }]))
   await until('the server is up', async () => (await cli(root, 'logs', name)).stdout.includes('up'))
-  const fwd = spawn(process.execPath, [BIN, '--root', root, 'port-forward', name, ':7070'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const fwd = spawnDaemon(process.execPath, [BIN, '--root', root, 'port-forward', name, ':7070'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => void fwd.kill('SIGKILL'))
   let out = ''
   fwd.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
@@ -74,7 +75,7 @@ t.test("port-forward: the host's loopback to a port the pod serves on its own lo
   t.equal(reply, `pong ${name}\n`, "the pod's server answered through the forward")
   await until('the connection is logged', () => out.includes(`Handling connection for ${port}`))
   // Nothing listens on 7071 inside: the client's connection is closed and the error named.
-  const fwd2 = spawn(process.execPath, [BIN, '--root', root, 'port-forward', name, ':7071'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const fwd2 = spawnDaemon(process.execPath, [BIN, '--root', root, 'port-forward', name, ':7071'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => void fwd2.kill('SIGKILL'))
   let out2 = ''
   let err2 = ''

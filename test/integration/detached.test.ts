@@ -1,5 +1,4 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync, rmdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +7,7 @@ import { BIN, cli } from '../helpers/cli.js'
 import { manifest, uniqueName } from '../helpers/pods.js'
 import { bootTicks, processesInNamespace } from '../helpers/procs.js'
 import { enginePid, killAndWait } from '../helpers/detached-pods.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 
@@ -58,9 +58,9 @@ t.test('the full cycle: run -d, ps, inspect, logs -f across a restart, exec, sto
   t.ok(inspect.podLaunch.containers.side.pid > 0)
 
   // logs -f by id prefix: the first run's lines, then the restarted run's.
-  const follow = spawn(process.execPath, [BIN, '--root', root, 'logs', '-f', '-c', 'web', id.slice(0, 8)])
+  const follow = spawnDaemon(process.execPath, [BIN, '--root', root, 'logs', '-f', '-c', 'web', id.slice(0, 8)])
   let followed = ''
-  follow.stdout.setEncoding('utf8').on('data', (d: string) => (followed += d))
+  follow.stdout!.setEncoding('utf8').on('data', (d: string) => (followed += d))
   // The first restart comes after kubelet's 10 s backoff.
   for (let i = 0; i < 300 && followed.split('start').length < 3; i++) await new Promise(r => setTimeout(r, 100))
   follow.kill()

@@ -5,7 +5,7 @@
 // pod dir, and a log flood onto the full disk piles up no drain listeners.
 // Each test ends with the leak check.
 import t, { type Test } from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +14,7 @@ import { manifest, uniqueName } from '../helpers/pods.js'
 import { cliEnv, NO_LEAKS, onlyRecord, processesUnder, settledLeaks, uniqueParent, waitUntil, writeManifest, type T } from '../helpers/faults.js'
 import { BIN } from '../helpers/cli.js'
 import { engineExited } from '../helpers/detached-pods.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 const UUID = /^[0-9a-f-]{36}$/
@@ -182,7 +183,7 @@ t.test(
     }
     const file = writeManifest(t, manifest(uniqueName('diskflood'), [flood], outVolume(out, { terminationGracePeriodSeconds: 20 })))
     // Our stdout is a pipe nobody reads at first: the terminal side pushes back as well as the full log file.
-    const child = spawn(process.execPath, [BIN, '--root', root, 'run', '--cgroup-parent', parent, file], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawnDaemon(process.execPath, [BIN, '--root', root, 'run', '--cgroup-parent', parent, file], { stdio: ['ignore', 'pipe', 'pipe'] }, 'TERM')
     t.teardown(() => child.kill('SIGKILL'))
     child.stdout.pause()
     let stderr = ''

@@ -5,13 +5,13 @@
 // others of its run with it, and `down FILE` / `rm -f FILE` remove exactly
 // what `run FILE` made.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { requires } from '../helpers/requires.js'
 import { BIN, cli } from '../helpers/cli.js'
 import { leftovers, newRoot, readPodRecord, until, type PodRecordLite } from '../helpers/detached-pods.js'
 import { uniqueName } from '../helpers/pods.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 type Obj = Record<string, unknown>
@@ -134,7 +134,7 @@ t.test('Ctrl-C stops every pod of a foreground run; a second one kills', { skip 
       containers: [{ name: 'c', image: 'host', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo up; while true; do sleep 0.1; done'] }],
     })
   const f = file(t, [trapper(`${n}-a`), trapper(`${n}-b`)])
-  const child = spawn(process.execPath, [BIN, '--root', root, 'run', f], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnDaemon(process.execPath, [BIN, '--root', root, 'run', f], { stdio: ['ignore', 'pipe', 'pipe'] }, 'TERM')
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))

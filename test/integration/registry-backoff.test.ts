@@ -5,7 +5,7 @@
 // inspect show the reasons) and in the foreground (the terminal says so;
 // Ctrl-C gives up with nothing left). Against the real docker-registry.
 import t from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +14,7 @@ import { BIN, cli } from '../helpers/cli.js'
 import { uniqueName } from '../helpers/pods.js'
 import { startRegistry, type Registry } from '../helpers/registry.js'
 import { requires } from '../helpers/requires.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 const script = fileURLToPath(new URL('../../scripts/make-test-images.sh', import.meta.url))
@@ -152,9 +153,14 @@ t.test('the foreground run says why it waits, pulls again with back-off, and run
   const root = newRoot(t)
   const name = uniqueName('fgwait')
   const image = `${reg.host}/fglate/busybox:1`
-  const child = spawn(process.execPath, [BIN, '--root', root, 'run', '--backoff', '500ms', podFile(t, name, image, ['cat', '/hello'])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnDaemon(
+    process.execPath,
+    [BIN, '--root', root, 'run', '--backoff', '500ms', podFile(t, name, image, ['cat', '/hello'])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+    'TERM',
+  )
   let out = ''
   let err = ''
   child.stdout.on('data', d => (out += d))
@@ -180,9 +186,14 @@ t.test('the foreground run says why it waits, pulls again with back-off, and run
 t.test('Ctrl-C while the foreground run waits for an image gives up with nothing left', { skip }, async t => {
   const root = newRoot(t)
   const name = uniqueName('fgint')
-  const child = spawn(process.execPath, [BIN, '--root', root, 'run', '--backoff', '1s', podFile(t, name, `${reg.host}/nothere/busybox:1`, ['true'])], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawnDaemon(
+    process.execPath,
+    [BIN, '--root', root, 'run', '--backoff', '1s', podFile(t, name, `${reg.host}/nothere/busybox:1`, ['true'])],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+    'TERM',
+  )
   let err = ''
   child.stderr.on('data', d => (err += d))
   const exited = new Promise<number | null>(r => child.once('exit', code => r(code)))

@@ -17,6 +17,7 @@ import { listImages } from '../../src/index.js'
 import { BIN, cli } from '../helpers/cli.js'
 import { freePort, PASSWORD, startRegistry, USER, type Registry } from '../helpers/registry.js'
 import { requires } from '../helpers/requires.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 const script = fileURLToPath(new URL('../../scripts/make-test-images.sh', import.meta.url))
@@ -34,7 +35,7 @@ t.before(async () => {
   for (const mode of ['corrupt', 'truncate', 'loop', 'schema1', 'huge', 'cdn', 'slow', 'public'])
     reg.push(`oci:${images}/busybox-oci:latest`, `${mode}/busybox:1`)
   const port = await freePort()
-  proxy = spawn(process.execPath, [PROXY, String(port), String(reg.port)], { stdio: 'ignore' })
+  proxy = spawnDaemon(process.execPath, [PROXY, String(port), String(reg.port)], { stdio: 'ignore' })
   host = `127.0.0.1:${port}`
   for (;;) {
     const up = await new Promise(r => get(`http://${host}/__stats`, res => (res.resume(), r(true))).on('error', () => r(false)))

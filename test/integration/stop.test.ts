@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { requires } from '../helpers/requires.js'
 import { manifest, start, terminated, uniqueName } from '../helpers/pods.js'
 import { bootTicks, processesInNamespace } from '../helpers/procs.js'
+import { spawnDaemon } from '../helpers/daemon.js'
 
 const skip = requires('root', 'built')
 const cli = fileURLToPath(new URL('../../bin/pod-launch', import.meta.url))
@@ -42,7 +43,7 @@ t.test('stop sends SIGTERM, then SIGKILL after the grace period', { skip }, asyn
 function runCli(t: { testdir: () => string }, m: object, onStdout: (line: string, child: ReturnType<typeof spawn>) => void) {
   const file = join(t.testdir(), 'pod.json')
   writeFileSync(file, JSON.stringify(m))
-  const child = spawn(process.execPath, [cli, 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnDaemon(process.execPath, [cli, 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] }, 'TERM')
   let stdout = ''
   let stderr = ''
   let partial = ''
