@@ -25,16 +25,20 @@ function cliInput(root: string, input: string, ...args: string[]): Promise<Out> 
   })
 }
 
-/** A detached pod whose one container sleeps: what exec joins. */
-async function sleeper(t: Parameters<typeof newRoot>[0], root: string): Promise<string> {
-  const name = uniqueName('exec')
-  const file = writeManifest(t, {
+/** The manifest file of a pod whose one container sleeps (`container`: more of that container). */
+function sleeperFile(t: Parameters<typeof newRoot>[0], name: string, container: object = {}): string {
+  return writeManifest(t, {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'host', command: ['sleep', '600'] }] },
+    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'host', command: ['sleep', '600'], ...container }] },
   })
-  const run = await cli(root, 'run', '-d', file)
+}
+
+/** A detached pod whose one container sleeps: what exec joins. */
+async function sleeper(t: Parameters<typeof newRoot>[0], root: string): Promise<string> {
+  const name = uniqueName('exec')
+  const run = await cli(root, 'run', '-d', sleeperFile(t, name))
   if (run.code !== 0) throw new Error(`run -d failed: ${run.stderr}`)
   return name
 }
@@ -137,16 +141,7 @@ t.test("exec runs in the container's root when the host's root is a chroot (an i
   // alone lands at the namespace's root (the host's /). exec must enter the container's root (nsenter --root).
   const root = newRoot(t)
   const name = uniqueName('chroot')
-  const file = writeManifest(t, {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name },
-    spec: {
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'main', image: 'host', workingDir: '/etc', command: ['sleep', '600'] }],
-    },
-  })
+  const file = sleeperFile(t, name, { workingDir: '/etc' })
   const newroot = mkdtempSync(join(tmpdir(), 'pl-chroot-'))
   t.teardown(() => rmdirSync(newroot))
   const pl = `${NODE} ${BIN} --root ${root}`
