@@ -182,8 +182,8 @@ void proc_start(const uint8_t *payload, uint32_t len, struct buf *reply) {
   if (plan_decode(q.plan, q.plan_len, &d, &why) < 0)
     return reply_fail(reply, "spawn.plan", EINVAL, -1, why);
   struct spawn_plan *plan = &d.plan;
-  if (plan->root_fd >=
-      0) { /* an fd of the engine's, meaningless here: the shim runs containers, not execs */
+  /* A root fd is an exec's (an fd of the engine's, meaningless here): the shim runs containers. */
+  if (plan->root_fd >= 0) {
     plan_free(&d);
     return reply_fail(reply, "spawn.plan", EINVAL, -1,
                       "shim: rootFd is an exec's, not a container's");

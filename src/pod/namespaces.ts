@@ -34,7 +34,7 @@ export function openNamespaces(pid: number, types: NsType[]): Map<NsType, number
   return fds
 }
 
-/** A process's root directory (`/proc/PID/root`) or cwd, open close-on-exec (to fchdir to). Throws `ns.open`. */
+/** A process's root directory (`/proc/PID/root`), open close-on-exec (to fchdir to). Throws `ns.open`. */
 export function openDirectory(path: string): number {
   try {
     return openSync(path, constants.O_RDONLY | constants.O_DIRECTORY)

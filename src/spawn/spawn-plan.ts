@@ -39,8 +39,10 @@ export interface SpawnPlan {
    * --root`. setns(mnt) alone lands at the root of the namespace's root
    * mount, which is not the container's root on a host whose init chrooted
    * instead of moving its root onto / (initramfs-only and chroot'ed hosts).
+   * Only the container's: exec opens its /proc/PID/root; pause's namespaces
+   * are joined from open fds, with no process path to take a root from.
    */
-  root?: PlanPid
+  root?: 'container'
   /** The pid namespace the parent places the child in (pid_for_children), by path. */
   pidns?: string
   unshare: NsType[]
