@@ -1,6 +1,7 @@
 // A client for one repository of an OCI distribution registry
-// (distribution-spec): /v2/ ping on the first endpoint that answers,
-// then manifests and blobs, authenticating as the registry asks: Bearer
+// (distribution-spec): the first request (a manifest) finds the endpoint
+// that answers, then manifests and blobs, authenticating as the registry
+// asks when it answers 401 (as containerd, without a /v2/ ping): Bearer
 // (token from the realm, anonymous or with credentials) or Basic.
 import type { IncomingMessage } from 'node:http'
 import { PodError } from '../../../errors.js'
@@ -55,39 +56,84 @@ export class RegistryClient {
     return { step, object: this.o.image, ca: ep?.ca, cert: ep?.cert, skipVerify: ep?.skipVerify, headers: ep?.headers, timeoutMs: this.o.timeoutMs }
   }
 
-  /** GET /v2/ on each endpoint in turn (HTTPS, then HTTP where allowed); remembers the challenge. */
-  async ping(): Promise<Endpoint> {
-    if (this.endpoint) return this.endpoint
+  /** A path of the API (`/v2/...`) on endpoint `ep` reached at `base`. */
+  private urlAt(ep: Endpoint, base: URL, path: string): URL {
+    return new URL(ep.apiRoot + path.replace(/^\/v2/, ''), base)
+  }
+
+  /**
+   * The first exchange: GET `path` on each endpoint in turn (HTTPS, then HTTP
+   * where allowed) and keep the first that answers as a registry. As
+   * containerd does, there is no `/v2/` ping first: a 401 to this request
+   * carries the challenge. Only an answer other than 200 or 401 costs a
+   * `/v2/` ping, to tell a registry's own answer (a 404 for an unknown tag)
+   * from a server that is no registry. Network failures here are the step
+   * `registry.ping` (the registry could not be reached).
+   */
+  private async discover(path: string, headers: Record<string, string>): Promise<IncomingMessage> {
     let last: unknown
     for (const ep of endpointsFor(this.o.registry, this.o.config).filter(e => e.resolve || this.o.byDigest)) {
-      const bases = ep.base.protocol === 'https:' && ep.allowHttp ? [ep.base, new URL(ep.base.href.replace(/^https:/, 'http:'))] : [ep.base]
-      for (const base of bases) {
-        try {
-          const o = this.http('registry.ping', ep)
-          // May it be plain HTTP? Then ask first whether it speaks TLS at all, without the trust store.
-          if (base.protocol === 'https:' && ep.allowHttp) await tlsHandshake(base, o)
-          const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), o)
-          res.resume()
-          if (res.statusCode === 200 || res.statusCode === 401) {
-            this.endpoint = { ...ep, base }
-            if (res.statusCode === 401) this.challenge = parseChallenge(res.headers['www-authenticate'])
-            return this.endpoint
+      const o = this.http('registry.ping', ep)
+      const httpsFirst = ep.base.protocol === 'https:' && ep.allowHttp
+      const plain = httpsFirst ? new URL(ep.base.href.replace(/^https:/, 'http:')) : undefined
+      // May it be plain HTTP? Then it is asked whether it speaks TLS at all, without the trust store,
+      // and the plain-HTTP request goes out at the same time (it carries no credentials: those are
+      // sent only after a challenge; nor is it sent when hosts.toml adds headers); its answer is used
+      // only when the registry does not speak TLS.
+      let early = plain && !ep.headers && !headers.Authorization ? fetchUrl(this.urlAt(ep, plain, path), o, headers) : undefined
+      early?.catch(() => {}) // awaited below, or dropped
+      const drop = () => {
+        early?.then(
+          r => r.res.destroy(),
+          () => {},
+        )
+        early = undefined
+      }
+      try {
+        for (const base of plain ? [ep.base, plain] : [ep.base]) {
+          try {
+            let res: IncomingMessage
+            if (base === plain && early) {
+              res = (await early).res
+              early = undefined
+            } else {
+              if (base === ep.base && plain) {
+                await tlsHandshake(base, o)
+                drop() // it speaks TLS: the request goes over HTTPS
+              }
+              res = (await fetchUrl(this.urlAt(ep, base, path), o, headers)).res
+            }
+            const ping = res.statusCode === 200 || res.statusCode === 401 ? res.statusCode : await this.ping(ep, base, o)
+            if (ping === 200 || ping === 401) {
+              this.endpoint = { ...ep, base }
+              return res
+            }
+            res.resume()
+            last = new PodError(`registry.ping: ${this.o.image}: ${base.host}/v2/ answered ${ping}: not an OCI distribution registry`, {
+              step: 'registry.ping',
+              code: 'REGISTRY_NOT_V2',
+            })
+          } catch (e) {
+            last = e
+            // HTTPS refused by a plain-HTTP registry (EPROTO): try HTTP where that is allowed; a bad certificate is reported.
+            const code = (e as PodError).code ?? ''
+            if (code === 'EPROTO' && /wrong version number/.test((e as Error).message) && base.protocol === 'https:' && !ep.allowHttp)
+              last = this.plainHttpRefused(base, e)
+            if (code !== 'EPROTO' && code !== 'ECONNRESET' && !UNREACHABLE.has(code)) throw e
           }
-          last = new PodError(`registry.ping: ${this.o.image}: ${base.host}/v2/ answered ${res.statusCode}: not an OCI distribution registry`, {
-            step: 'registry.ping',
-            code: 'REGISTRY_NOT_V2',
-          })
-        } catch (e) {
-          last = e
-          // HTTPS refused by a plain-HTTP registry (EPROTO): try HTTP where that is allowed; a bad certificate is reported.
-          const code = (e as PodError).code ?? ''
-          if (code === 'EPROTO' && /wrong version number/.test((e as Error).message) && base.protocol === 'https:' && !ep.allowHttp)
-            last = this.plainHttpRefused(base, e)
-          if (code !== 'EPROTO' && code !== 'ECONNRESET' && !UNREACHABLE.has(code)) throw e
         }
+      } finally {
+        drop()
       }
     }
     throw last
+  }
+
+  /** The status `base` answers `/v2/` with: a registry's is 200, or 401 with a challenge. */
+  private async ping(ep: Endpoint, base: URL, o: ReturnType<RegistryClient['http']>): Promise<number | undefined> {
+    const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), o)
+    res.resume()
+    return res.statusCode
   }
 
   /**
@@ -176,17 +222,14 @@ export class RegistryClient {
 
   /** GET a registry path with auth, retrying once after a 401 challenge. */
   async get(path: string, step: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
-    const ep = await this.ping()
-    if (!this.authorization && this.challenge) await this.authorize(undefined)
     for (let attempt = 0; ; attempt++) {
-      const { res } = await fetchUrl(this.urlOf(path), this.http(step, ep), {
-        ...headers,
-        ...(this.authorization ? { Authorization: this.authorization } : {}),
-      })
+      const h = { ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) }
+      const res = this.endpoint ? (await fetchUrl(this.urlOf(path), this.http(step), h)).res : await this.discover(path, h)
       if (res.statusCode !== 401) return res
       res.resume()
       if (attempt > 0) throw this.unauthorized(`access denied (401)${this.creds ? '' : ' to anonymous users'}`, !!this.creds)
-      await this.authorize(parseChallenge(res.headers['www-authenticate']) ?? this.challenge)
+      this.challenge = parseChallenge(res.headers['www-authenticate']) ?? this.challenge
+      await this.authorize(this.challenge)
     }
   }
 
