@@ -62,7 +62,7 @@ function store(t: { teardown: (fn: () => void) => void }) {
   return root
 }
 const stats = () =>
-  new Promise<{ blobGets: Record<string, number>; cdnAuth: (string | null)[] }>(r =>
+  new Promise<{ blobGets: Record<string, number>; pings: number; cdnAuth: (string | null)[] }>(r =>
     get(`http://${host}/__stats`, res => {
       let b = ''
       res.on('data', d => (b += d))
@@ -109,6 +109,18 @@ t.test('a blob redirected to another host is fetched there without the Authoriza
     [],
     'no Authorization sent there',
   )
+})
+
+t.test("token auth without a /v2/ ping: the manifest's 401 carries the challenge, for anonymous pulls and with credentials", { skip }, async t => {
+  for (const who of ['anonymous', 'credentials']) {
+    const root = store(t)
+    if (who === 'anonymous') writeFileSync(join(root, 'auth.json'), JSON.stringify({ auths: {} }))
+    const before = (await stats()).pings
+    const r = await cli(root, 'image', 'pull', '-q', `${host}/public/busybox:1`)
+    t.equal(r.code, 0, `${who}: ${r.stderr}`)
+    t.equal(listImages(root).length, 1, `${who}: stored`)
+    t.equal((await stats()).pings, before, `${who}: no GET /v2/`)
+  }
 })
 
 for (const sig of ['SIGKILL', 'SIGINT'] as const) {
