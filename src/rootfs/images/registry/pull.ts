@@ -1,7 +1,8 @@
 // pullImage: a registry image -> layers unpacked under the store and its
 // record, through the store's ingest (ingest.ts), as an import goes: the
 // same size limits, free-space checks and atomic commit. Order:
-//   1. resolve the manifest (platform picked from an index), fetch + verify the config;
+//   1. resolve the manifest (platform picked from an index), then fetch and
+//      verify the config while the next steps go on (the unpacks wait for it);
 //   2. under a lock per manifest digest (two pulls of one image download it
 //      once: the second finds the layers in place), download the missing
 //      layers, PULL_PARALLEL at once (containerd's max_concurrent_downloads
@@ -17,7 +18,7 @@
 // its tmp/pull-<pid>-<start ticks>-* (removed on failure; by the next pull or
 // gc once that process is gone).
 import { createHash } from 'node:crypto'
-import { createReadStream, mkdirSync, rmSync } from 'node:fs'
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { PodError } from '../../../errors.js'
@@ -133,15 +134,34 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
   try {
     const resolved = await resolveManifest(client, name, ref.digest ?? ref.tag!, opts.platform ?? hostPlatform())
     const { manifest } = resolved
-    const configBytes = await fetchConfig(client, name, manifest.config)
-    const parsed = parseImageConfig(parseJson(configBytes.toString('utf8'), `${name} config`), `${name} config`)
-    if (parsed.diffIds.length !== manifest.layers.length) {
-      throw new PodError(`registry.manifest: ${name}: ${manifest.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, {
-        step: 'registry.manifest',
-        code: 'IMAGE_INVALID',
-      })
+    // The config is fetched while the store is set up and, when no layer can be in the store
+    // already, while the layers download: only the unpacks need its diff_ids.
+    const config = fetchConfig(client, name, manifest.config).then(bytes => {
+      const parsed = parseImageConfig(parseJson(bytes.toString('utf8'), `${name} config`), `${name} config`)
+      if (parsed.diffIds.length !== manifest.layers.length) {
+        throw new PodError(`registry.manifest: ${name}: ${manifest.layers.length} layers but the config lists ${parsed.diffIds.length} diff_ids`, {
+          step: 'registry.manifest',
+          code: 'IMAGE_INVALID',
+        })
+      }
+      return { configBytes: bytes, parsed }
+    })
+    config.catch(() => {}) // awaited below
+    // The events wait for the config's verdict: a pull whose config fails reports nothing before its error.
+    let held: PullEvent[] | undefined = []
+    const report = (e: PullEvent) => {
+      if (held) held.push(e)
+      else emit(e)
     }
-    opts.signal?.throwIfAborted()
+    config.then(
+      () => {
+        const q = held ?? []
+        held = undefined
+        q.forEach(emit)
+      },
+      () => {},
+    )
+    await new Promise(resolve => setImmediate(resolve)) // its request goes out before the store's synchronous set-up
     const root = opts.root ?? DEFAULT_STATE_ROOT
     const p = storePaths(root)
     ensureStore(p)
@@ -151,28 +171,40 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
       const bodies = new Set<BlobStream>()
       const streams = new Set<Readable>()
       let thread: UnpackThread | undefined
+      let stopped = false
       const abort = () => {
+        stopped = true
         ;[...bodies, ...streams].forEach(b => b.destroy(Object.assign(new Error('pull interrupted'), { name: 'AbortError' })))
         void thread?.close()
       }
       opts.signal?.addEventListener('abort', abort)
       try {
-        const layers = manifest.layers.map((l, i) => ({ l, diffId: parsed.diffIds[i] }))
-        const todo = layers.filter((x, k) => !ing.hasLayer(x.diffId) && layers.findIndex(y => y.diffId === x.diffId) === k)
-        emit({
+        // With no layer in the store, none of this image's is there: the downloads start at once.
+        // Else the config's diff_ids say which are (a layer is stored by its diff_id).
+        const known = readdirSync(p.layers).length > 0 ? await config : undefined
+        opts.signal?.throwIfAborted()
+        const layers = manifest.layers.map((l, i) => ({ l, diffId: known?.parsed.diffIds[i] }))
+        // Each layer once (by diff_id when known, else by digest), and not when the store has it.
+        const first = (x: (typeof layers)[number], k: number) =>
+          layers.findIndex(y => (x.diffId === undefined ? y.l.digest === x.l.digest : y.diffId === x.diffId)) === k
+        const todo = layers.filter((x, k) => first(x, k) && (x.diffId === undefined || !ing.hasLayer(x.diffId)))
+        report({
           type: 'resolved',
           image: name,
           digest: resolved.digest,
-          layers: layers.map(({ l, diffId }) => ({ digest: l.digest, size: l.size, state: todo.some(x => x.diffId === diffId) ? 'waiting' : 'exists' })),
+          layers: layers.map(x => ({ digest: x.l.digest, size: x.l.size, state: todo.some(y => y.l.digest === x.l.digest) ? 'waiting' : 'exists' })),
         })
         let downloaded = 0
         let downloadedAt = started
         let downloading = todo.length // layers not yet on disk
         const unpackOne = serially()
-        await eachLimited(todo, PULL_PARALLEL, async ({ l, diffId }) => {
+        // A config that fails (unreachable, not what the manifest names) stops the downloads.
+        config.catch(abort)
+        const downloads = eachLimited(todo, PULL_PARALLEL, async ({ l }) => {
           opts.signal?.throwIfAborted()
+          if (stopped) throw new Error('pull stopped')
           let bytes = 0
-          emit({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
+          report({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
           const file = ing.path('blobs', hexOf(l.digest))
           checkFreeSpace(ing.dir, name, l.digest, { need: l.size, step: 'image.pull' })
           await downloadBlob(
@@ -183,16 +215,18 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
             n => {
               bytes += n
               downloaded += n
-              if (bytes < l.size) emit({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
+              if (bytes < l.size) report({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
             },
             bodies,
           )
           downloadedAt = Date.now()
           downloading--
-          emit({ type: 'layer', digest: l.digest, state: 'downloaded', bytes, size: l.size })
+          report({ type: 'layer', digest: l.digest, state: 'downloaded', bytes, size: l.size })
+          const { parsed } = await config
+          const diffId = parsed.diffIds[manifest.layers.indexOf(l)]
           await unpackOne(async () => {
             opts.signal?.throwIfAborted()
-            emit({ type: 'layer', digest: l.digest, state: 'extracting', bytes, size: l.size })
+            report({ type: 'layer', digest: l.digest, state: 'extracting', bytes, size: l.size })
             // The file was verified as it was written: it is not hashed again. While other layers
             // download, it is unpacked on a worker thread, so that their sockets never wait on its
             // file-system calls (unpack-thread.ts), and so is every layer after it; a layer that is
@@ -211,8 +245,12 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
             }
             rmSync(file, { force: true })
           })
-          emit({ type: 'layer', digest: l.digest, state: 'done', bytes, size: l.size })
+          report({ type: 'layer', digest: l.digest, state: 'done', bytes, size: l.size })
         })
+        const [c, d] = await Promise.allSettled([config, downloads])
+        if (c.status === 'rejected') throw c.reason
+        if (d.status === 'rejected') throw d.reason
+        const { configBytes, parsed } = c.value
         opts.signal?.throwIfAborted()
         const record = await ing.commit({
           configBytes,
