@@ -4,7 +4,6 @@
 // (or a kill: gc) leaves nothing behind.
 import { mkdirSync, statSync } from 'node:fs'
 import { PodError } from '../../errors.js'
-import { unpackLayer } from './extract.js'
 import { beginIngest, type Ingest } from './ingest.js'
 import type { SizeLimits } from './limits.js'
 import { parseImageConfig, parseJson } from './manifest.js'
@@ -36,9 +35,11 @@ function openArchive(file: string, ing: Ingest, opts: ImportOptions): Promise<st
   const dir = ing.path('archive')
   mkdirSync(dir)
   // The archive is a tar like a layer: unpacked with the same checks and limits.
-  return unpackLayer(file, dir, { compression: isGzip(file) ? 'gzip' : 'tar', label: file, onWarning: opts.onWarning, maxBytes: ing.limits.imageBytes }).then(
-    () => dir,
-  )
+  return import('./extract.js')
+    .then(({ unpackLayer }) =>
+      unpackLayer(file, dir, { compression: isGzip(file) ? 'gzip' : 'tar', label: file, onWarning: opts.onWarning, maxBytes: ing.limits.imageBytes }),
+    )
+    .then(() => dir)
 }
 
 /**

@@ -19,7 +19,6 @@ import { basename, dirname } from 'node:path'
 import { join } from 'node:path'
 import { PodError } from '../../errors.js'
 import { startTicks } from '../../state/proc.js'
-import { unpackLayer } from './extract.js'
 import { checkFreeSpace, IMAGE_LIMIT_ENV, LAYER_LIMIT_ENV, type SizeLimits, sizeLimits, tooLarge } from './limits.js'
 import type { ParsedConfig } from './manifest.js'
 import { type LayerBlob, verifyBlob } from './source.js'
@@ -111,14 +110,18 @@ export class Ingest {
     const unpacked =
       thread && typeof blob.source === 'string'
         ? thread.unpack({ file: blob.source, dest, compression, label, maxBytes, image, layerName, limit }, this.opts.onWarning)
-        : unpackLayer(blob.source, dest, {
-            compression,
-            label,
-            onWarning: this.opts.onWarning,
-            maxBytes,
-            tooLarge: () => tooLarge(image, layerName, limit.what, limit.bytes, limit.env),
-            checkSpace: () => checkFreeSpace(dest, image, layerName),
-          })
+        : // The unpacker (tar and the decompressors) loads when a layer is unpacked here: a pull
+          // whose layers unpack on the worker thread never compiles it on this one.
+          import('./extract.js').then(({ unpackLayer }) =>
+            unpackLayer(blob.source, dest, {
+              compression,
+              label,
+              onWarning: this.opts.onWarning,
+              maxBytes,
+              tooLarge: () => tooLarge(image, layerName, limit.what, limit.bytes, limit.env),
+              checkSpace: () => checkFreeSpace(dest, image, layerName),
+            }),
+          )
     const r = await unpacked.catch(e => {
       // The disk filled between two checks (or another writer filled it): the same one-line error.
       if ((e as PodError).code !== 'ENOSPC' || (e as PodError).message.startsWith(`image.unpack: ${image}:`)) throw e
