@@ -93,13 +93,18 @@ static void exec_search(const struct spawn_plan *p) {
   errno = saw_eacces ? EACCES : ENOENT;
 }
 
-/* child: async-signal-safe only. The highest capability number this kernel
- * knows: probe the bounding set (PR_CAPBSET_READ fails with EINVAL past it). */
-static int cap_last(void) {
+/* Parent, once per process, before the first clone of a plan that sets an
+ * identity: the highest capability number this kernel knows, probed on the
+ * bounding set (PR_CAPBSET_READ fails with EINVAL past it; the kernel's
+ * number does not change while we run). The child reads the copy of
+ * `cap_last` it was cloned with, so it makes no probe of its own. */
+static int cap_last = -1;
+
+static void probe_cap_last(void) {
   int n = 0;
   while (n < 64 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0)
     n++;
-  return n - 1;
+  cap_last = n - 1;
 }
 
 /* child: async-signal-safe only. seccomp(2) SECCOMP_SET_MODE_FILTER with
@@ -282,8 +287,7 @@ static void child_main(const struct spawn_plan *p, int go_fd, int report_fd) {
    * container). Our one thread is the whole process, so the kernel's
    * per-thread credentials are the process's. */
   if (p->set_identity) {
-    int last = cap_last();
-    for (i = 0; i <= last; i++)
+    for (i = 0; i <= cap_last; i++)
       if (!(p->cap_bounding & (1ULL << i)) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
         report_fail(report_fd, STEP_CHILD_CAPBSET, i);
     if (syscall(SYS_setgroups, (size_t)p->group_count, (const gid_t *)p->groups) < 0)
@@ -433,6 +437,9 @@ int spawn_start(const struct spawn_plan *p, struct spawn_result *out, int *step)
       goto fail;
     }
   }
+
+  if (p->set_identity && cap_last < 0)
+    probe_cap_last();
 
   /* Block every signal around clone: the child must not run Node's handlers
    * before it has reset them (step 13 of child_main). */
