@@ -267,7 +267,7 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
   if (sealedAt) inp.seal?.(sealedAt.file, { envp: envList(env), argv: run.argv })
   const image = inp.image
   const mounts = rootfsMounts({
-    root: rootfsDir(inp.podDir, c.name),
+    root: rootfsDir(inp.podDir),
     source: image.kind === 'host' ? image : { kind: 'overlay', lower: image.layers, upper: upperDir(inp.podDir, c.name), work: workDir(inp.podDir, c.name) },
     shmDir: pod.hostIPC ? '/dev/shm' : shmDir(inp.podDir),
     ownIpc: !pod.hostIPC,

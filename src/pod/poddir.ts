@@ -53,9 +53,9 @@ export class PodDir {
     return file
   }
 
-  /** An empty directory the container's root is built on (in its own mount namespace only). */
-  rootfs(container: string): string {
-    const dir = rootfsDir(this.root, container)
+  /** The empty directory the pod's containers build their roots on (each in its own mount namespace only). */
+  rootfs(): string {
+    const dir = rootfsDir(this.root)
     mkdirSync(dir, { recursive: true, mode: 0o755 })
     return dir
   }

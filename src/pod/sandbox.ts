@@ -434,7 +434,7 @@ export class PodSandbox {
   async startContainer(c: SandboxContainer, start: ContainerStart): Promise<HostedProcess> {
     const { spec } = c
     this.dir.terminationLog(spec.name)
-    this.dir.rootfs(spec.name)
+    this.dir.rootfs()
     if (this.images.get(spec.name)!.kind !== 'host') this.dir.freshLayer(spec.name)
     const io: ProcessIo = { kind: 'log', logPath: start.logPath, stdin: spec.stdin, stdinOnce: spec.stdinOnce, tty: spec.tty, size: start.size }
     return this.host.start({

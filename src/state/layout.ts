@@ -47,8 +47,12 @@ export const logFile = (podDir: string, container: string, restartCount: number)
 
 export const containersDir = (podDir: string): string => join(podDir, 'containers')
 export const containerDir = (podDir: string, container: string): string => join(containersDir(podDir), container)
-/** The empty directory a container's root is built on. */
-export const rootfsDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'rootfs')
+/**
+ * The empty directory every container of the pod builds its root on: each
+ * mounts its root there in its own mount namespace (and pivots into it), so
+ * one directory serves all of them, and a container start makes no inode for it.
+ */
+export const rootfsDir = (podDir: string): string => join(podDir, 'rootfs')
 /** The overlay upper and work directories of a container's current run. */
 export const upperDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'upper')
 export const workDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'work')

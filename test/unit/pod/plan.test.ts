@@ -72,8 +72,8 @@ t.test('a container joins ipc, uts, net of pause by path, in order, and makes it
   t.equal(p.searchPath, '/opt/bin:/bin', 'the PATH of the container env is searched')
   t.equal(p.cwd, '/srv')
   t.ok(
-    p.mounts.some(m => m.kind === 'pivot' && m.target === '/p/containers/a/rootfs'),
-    'its root is built under the pod dir',
+    p.mounts.some(m => m.kind === 'pivot' && m.target === '/p/rootfs'),
+    'its root is built on the pod dir\'s one rootfs directory',
   )
   const n = bind(p)
   t.same(

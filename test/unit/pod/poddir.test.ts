@@ -7,9 +7,9 @@ t.test('remove: the whole pod directory, every kind of entry, and nothing outsid
   const state = t.testdir({ outside: 'keep' })
   const dir = new PodDir(state, 'uid-1')
   dir.create()
+  dir.rootfs()
   for (const c of ['a', 'b', 'c']) {
     dir.terminationLog(c)
-    dir.rootfs(c)
     writeFileSync(dir.logFile(c, 0), 'line\n')
     writeFileSync(dir.logFile(c, 1), '')
   }

@@ -29,9 +29,9 @@ t.test('the pod directory layout is one set of pure paths below <root>/<uid>', a
     ],
   )
   t.same(
-    [rootfsDir(dir, 'app'), upperDir(dir, 'app'), workDir(dir, 'app'), terminationLogFile(dir, 'app')],
+    [rootfsDir(dir), upperDir(dir, 'app'), workDir(dir, 'app'), terminationLogFile(dir, 'app')],
     [
-      '/run/pod-launch/u1/containers/app/rootfs',
+      '/run/pod-launch/u1/rootfs',
       '/run/pod-launch/u1/containers/app/upper',
       '/run/pod-launch/u1/containers/app/work',
       '/run/pod-launch/u1/containers/app/termination-log',
@@ -40,5 +40,5 @@ t.test('the pod directory layout is one set of pure paths below <root>/<uid>', a
 })
 
 t.test('a placeholder directory gives the paths explain prints', async t => {
-  t.equal(rootfsDir('<pod dir>', 'c'), '<pod dir>/containers/c/rootfs')
+  t.equal(rootfsDir('<pod dir>'), '<pod dir>/rootfs')
 })
