@@ -6,7 +6,6 @@ import { readdir, rm, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { PodError } from '../errors.js'
 import {
-  containerDir,
   containersDir,
   logFile,
   logsDir,
@@ -77,7 +76,6 @@ export class PodDir {
    * container instance, writable by any uid (mode 0666, without the umask).
    */
   terminationLog(container: string): string {
-    mkdirSync(containerDir(this.root, container), { recursive: true, mode: 0o700 })
     const file = terminationLogFile(this.root, container)
     rmSync(file, { force: true })
     writeFileSync(file, '', { mode: 0o666, flag: 'wx' })

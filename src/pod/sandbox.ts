@@ -7,7 +7,7 @@
 // the /etc files; then containers created from their plans and started,
 // stopped and removed through the sandbox's ProcessHost. Every step registers
 // its undo; `stop` and `remove` run them.
-import { closeSync, openSync, renameSync } from 'node:fs'
+import { closeSync, openSync, renameSync, unlinkSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { createPodCgroups, detectCgroups, planPodCgroups, PodCgroups, realFs, type CgroupPlan } from '../cgroups/index.js'
@@ -21,7 +21,7 @@ import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../se
 import { formatBytes, readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { checkPodConfig } from './config.js'
 import { stopProcess, type NsType } from '../spawn/index.js'
-import { containerDir, DEFAULT_STATE_ROOT, unmountBelow, volumesDir } from '../state/index.js'
+import { containerDir, DEFAULT_STATE_ROOT, terminationLogFile, unmountBelow, volumesDir } from '../state/index.js'
 import { DirectHost } from './direct-host.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
 import { nodeFacts, type NodeFacts } from './node.js'
@@ -458,14 +458,21 @@ export class PodSandbox {
   }
 
   /**
-   * RemoveContainer: anything left in its cgroup, then its root, layers and
-   * termination-log. The directory is renamed away at once and deleted in the
+   * RemoveContainer: anything left in its cgroup, then its termination-log
+   * and its directory (the overlay layers of an image other than `host`).
+   * The directory is renamed away at once and deleted in the
    * background (each unlink and rmdir can take milliseconds on a busy disk, as
    * containerd leaves a removed container's snapshot to its garbage
    * collector); remove() waits for these deletions.
    */
   async removeContainer(c: SandboxContainer): Promise<void> {
     await this.killLeftovers(c.spec.name)
+    const log = terminationLogFile(this.dir.root, c.spec.name)
+    try {
+      unlinkSync(log)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw PodError.system('container.remove', e, log)
+    }
     const dir = containerDir(this.dir.root, c.spec.name)
     const doomed = join(dirname(dir), `.removed-${basename(dir)}`)
     try {

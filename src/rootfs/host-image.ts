@@ -42,7 +42,7 @@ export function bindReadOnly(f: Flags, source: string, target: string, recursive
  * inside `root`, its mountpoint made first (a missing source is taken as a directory).
  */
 export function bindPath(f: Flags, source: string, root: string, path: string, readOnly: boolean, sourceIsDir?: boolean): NativeMount[] {
-  const isDir = sourceIsDir ?? (existsSync(source) ? statSync(source).isDirectory() : !/\/(hosts|hostname|resolv\.conf|termination-log)$/.test(source))
+  const isDir = sourceIsDir ?? (existsSync(source) ? statSync(source).isDirectory() : !/\/(hosts|hostname|resolv\.conf)$|[/.]termination-log$/.test(source))
   const target = inRoot(root, path)
   const point: NativeMount[] = isDir ? mkdirs(root, path) : [...mkdirs(root, dirname(path)), { kind: 'file', target, mode: 0o644 }]
   return [...point, ...(readOnly ? bindReadOnly(f, source, target) : [{ source, target, flags: f.MS_BIND | f.MS_REC }])]

@@ -56,5 +56,9 @@ export const rootfsDir = (podDir: string): string => join(podDir, 'rootfs')
 /** The overlay upper and work directories of a container's current run. */
 export const upperDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'upper')
 export const workDir = (podDir: string, container: string): string => join(containerDir(podDir, container), 'work')
-/** The file bound at the container's terminationMessagePath. */
-export const terminationLogFile = (podDir: string, container: string): string => join(containerDir(podDir, container), 'termination-log')
+/**
+ * The file bound at the container's terminationMessagePath: beside the
+ * container's directory, not in it, so that a container of the `host` image
+ * (no overlay layers) needs no directory of its own.
+ */
+export const terminationLogFile = (podDir: string, container: string): string => join(containersDir(podDir), `${container}.termination-log`)

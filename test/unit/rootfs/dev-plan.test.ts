@@ -11,7 +11,7 @@ const inputs = (privileged: boolean): RootfsInputs => ({
   shmDir: '/pod/shm',
   ownIpc: true,
   etc: { hosts: '/pod/etc/hosts', hostname: '/pod/etc/hostname', resolvConf: '/pod/etc/resolv.conf' },
-  terminationLog: { source: '/pod/containers/c/termination-log', target: '/dev/termination-log' },
+  terminationLog: { source: '/pod/containers/c.termination-log', target: '/dev/termination-log' },
   volumes: { mounts: [], sources: new Map() },
   workingDir: '/',
   readOnlyRoot: false,

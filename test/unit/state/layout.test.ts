@@ -34,7 +34,7 @@ t.test('the pod directory layout is one set of pure paths below <root>/<uid>', a
       '/run/pod-launch/u1/rootfs',
       '/run/pod-launch/u1/containers/app/upper',
       '/run/pod-launch/u1/containers/app/work',
-      '/run/pod-launch/u1/containers/app/termination-log',
+      '/run/pod-launch/u1/containers/app.termination-log',
     ],
   )
 })
