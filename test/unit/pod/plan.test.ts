@@ -73,7 +73,7 @@ t.test('a container joins ipc, uts, net of pause by path, in order, and makes it
   t.equal(p.cwd, '/srv')
   t.ok(
     p.mounts.some(m => m.kind === 'pivot' && m.target === '/p/rootfs'),
-    'its root is built on the pod dir\'s one rootfs directory',
+    "its root is built on the pod dir's one rootfs directory",
   )
   const n = bind(p)
   t.same(
