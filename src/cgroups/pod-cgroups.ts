@@ -32,6 +32,15 @@ export class PodCgroups {
    * walking the tree again. Forgotten by anything that may add a process or a cgroup.
    */
   private emptyTree?: string[]
+  /**
+   * Per top directory of a container's cgroup (one per hierarchy): the
+   * directories at and below it (deepest first) as killAll() of that
+   * container last walked them with no process left. The pod's walk takes
+   * them as read (a container's exit and the pod's teardown would read the
+   * same empty directories twice). Forgotten when a process of that
+   * container is placed.
+   */
+  private readonly emptyBelow = new Map<string, { who: Who; dirs: string[] }>()
 
   constructor(plan: CgroupPlan, fs: CgroupFs) {
     this.plan = plan
@@ -74,6 +83,7 @@ export class PodCgroups {
   enter(pid: number, who: Who, opts: EnterOptions = {}): void {
     this.emptyTree = undefined
     const n = this.node(who)
+    this.forgetEmpty(n.who)
     if (n.who === 'pod')
       throw new PodError(`cgroup.enter: ${n.rel}: the pod cgroup holds no process itself (pause or a container)`, { step: 'cgroup.enter', code: 'EINVAL' })
     if (!opts.exec) this.oomBaseline.set(n.who, oomKillCount(this.fs, this.plan.hierarchies, n.rel))
@@ -121,6 +131,7 @@ export class PodCgroups {
   spawnPlacement(who: Who): { cgroupFd?: number; tasks: number[]; paths: string[] } {
     this.emptyTree = undefined
     const n = this.node(who)
+    this.forgetEmpty(n.who)
     const v1 = this.plan.hierarchies.filter(h => h.version === 1)
     const paths = v1.map(h => join(h.path, n.rel, 'tasks'))
     let tasks = this.taskFds.get(n.who)
@@ -157,7 +168,9 @@ export class PodCgroups {
    * `oom_kill` counts its OOM kills (memory.events on v2, memory.oom_control on v1).
    */
   placement(who: Who): { procs: string[]; cgroup2Dir?: string; oomFile?: string } {
+    this.emptyTree = undefined
     const n = this.node(who)
+    this.forgetEmpty(n.who)
     const v2 = this.plan.hierarchies.find(h => h.version === 2)
     const v2mem = this.plan.hierarchies.find(h => h.version === 2 && h.controllers.includes('memory'))
     const v1mem = this.plan.hierarchies.find(h => h.version === 1 && h.controllers.includes('memory'))
@@ -198,10 +211,24 @@ export class PodCgroups {
     }
   }
 
-  /** Every cgroup directory at and below `rel`, deepest first, in every hierarchy (nested ones a container made too). */
-  private dirsBottomUp(rel = this.plan.pod.rel): string[] {
+  private forgetEmpty(who: Who): void {
+    for (const [top, e] of this.emptyBelow) if (e.who === who) this.emptyBelow.delete(top)
+  }
+
+  /**
+   * Every cgroup directory at and below `rel`, deepest first, in every
+   * hierarchy (nested ones a container made too). The directories of a
+   * container found empty (emptyBelow) are not read again, but go into `known`.
+   */
+  private dirsBottomUp(rel = this.plan.pod.rel, known?: Set<string>): string[] {
     const out: string[] = []
     const walk = (dir: string) => {
+      const empty = this.emptyBelow.get(dir)
+      if (empty) {
+        for (const d of empty.dirs) known?.add(d)
+        out.push(...empty.dirs)
+        return
+      }
       let subs: string[]
       try {
         subs = this.fs.subdirs(dir)
@@ -219,8 +246,10 @@ export class PodCgroups {
   /** The pids in `rel`'s cgroups and below, in every hierarchy, and the directories read (deepest first). */
   private scan(rel: string): { pids: number[]; dirs: string[] } {
     const pids = new Set<number>()
-    const dirs = this.dirsBottomUp(rel)
+    const known = new Set<string>()
+    const dirs = this.dirsBottomUp(rel, known)
     for (const dir of dirs) {
+      if (known.has(dir)) continue
       for (const line of (readOptional(this.fs, join(dir, 'cgroup.procs')) ?? '').split('\n')) if (line.trim()) pids.add(Number(line))
     }
     return { pids: [...pids], dirs }
@@ -256,6 +285,7 @@ export class PodCgroups {
       const { pids, dirs } = this.scan(rel)
       if (pids.length === 0) {
         if (who === 'pod') this.emptyTree = dirs
+        else this.rememberEmpty(who, rel, dirs)
         return
       }
       if (Date.now() > deadline) {
@@ -269,6 +299,13 @@ export class PodCgroups {
       const killed = round === 0 && v2 !== undefined && this.write(join(v2.path, rel, 'cgroup.kill'), '1')
       if (!killed && round % 5 === 0) await this.freezeAndKill(rel)
       await sleep(round < 10 ? 5 : 20)
+    }
+  }
+
+  private rememberEmpty(who: Who, rel: string, dirs: string[]): void {
+    for (const h of this.plan.hierarchies) {
+      const top = join(h.path, rel)
+      this.emptyBelow.set(top, { who, dirs: dirs.filter(d => d === top || d.startsWith(`${top}/`)) })
     }
   }
 

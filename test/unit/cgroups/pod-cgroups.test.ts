@@ -251,6 +251,32 @@ t.test('remove right after killAll found the pod empty rmdirs the tree that walk
   t.notOk(fs.exists(join(root, 'memory/pod-launch')), 'nested ones and the parent too')
 })
 
+t.test("the pod's killAll takes a container's cgroups that its own killAll found empty as read, until a process of it is placed", async t => {
+  const { fs, root, plan } = setup(t, 'hybrid')
+  const cg = createPodCgroups(plan, fs)
+  fs.mkdir(join(root, 'memory/pod-launch/pod-abc/app/nested'))
+  const walked: string[] = []
+  const subdirs = fs.subdirs.bind(fs)
+  fs.subdirs = (path: string) => (walked.push(path), subdirs(path))
+  const ofApp = () => walked.filter(d => /\/app(\/|$)/.test(d))
+  await cg.killAll('app')
+  const once = ofApp().length
+  t.ok(once > 0, "the container's killAll walked its cgroups")
+  await cg.killAll()
+  t.equal(ofApp().length, once, "the pod's walk did not read them again")
+  t.ok(
+    walked.some(d => d.endsWith('/side')),
+    'its sibling was read',
+  )
+  cg.enter(77, 'app')
+  walked.length = 0
+  await cg.killAll()
+  t.ok(ofApp().length > 0, 'after a placement, they are read again')
+  await cg.remove()
+  t.same(fs.leftovers(), [])
+  t.notOk(fs.exists(join(root, 'memory/pod-launch')), 'nested ones and the parent too')
+})
+
 t.test('a cgroup made after killAll (addContainer) is still removed: the walk is read again', async t => {
   const { fs, root, plan } = setup(t, 'hybrid')
   const cg = createPodCgroups(plan, fs)
