@@ -1,12 +1,12 @@
 // Manifest object -> frozen, defaulted PodSpec, with every problem listed by
 // field path (the rules Kubernetes' API validation applies to these fields).
-import { randomUUID } from 'node:crypto'
 import { Checker, DNS1123_SUBDOMAIN } from './checker.js'
 import { MAX_CPU_MILLI, parseContainer, type ContainerContext } from './container.js'
 import { parseDNS, parseHostAliases } from './dns.js'
 import { checkSysctlHosts, parsePodSecurity } from './security.js'
 import type { ContainerSpec, ParseResult, PodSpec, SpecProblem } from './types.js'
 import { parseMetadata } from './metadata.js'
+import { randomUuid } from './uuid.js'
 import { API_DATA_VOLUMES, parseVolumes, rawDownwardItems } from './volumes.js'
 
 export interface ValidateOptions {
@@ -149,7 +149,7 @@ export function validatePod(manifest: unknown, opts: ValidateOptions = {}): { re
     kind: 'Pod',
     name,
     namespace,
-    uid: randomUUID(),
+    uid: randomUuid(),
     labels,
     annotations,
     // Kubernetes uses the pod name, truncated to 63 characters, as hostname.

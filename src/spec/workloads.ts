@@ -3,9 +3,10 @@
 // Job become one Pod object, named as their controller names a first pod and
 // labelled as it labels one. Nothing reconciles them afterwards: replicas
 // and a Job's completion settings are named in a warning. Pure.
-import { randomInt, randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { Checker, isObj, type Obj } from './checker.js'
 import { parseMetadata } from './metadata.js'
+import { randomUuid } from './uuid.js'
 import { POD_FIELDS } from './validate.js'
 
 /** The kinds whose template runs, with their apiVersion and spec fields (beyond template and selector). */
@@ -66,8 +67,11 @@ const JOB_SETTINGS = [
 /** The characters of Kubernetes' generated names (k8s.io/apimachinery/pkg/util/rand). */
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789'
 
-/** utilrand.String(n): `n` random characters. */
-export const randomSuffix = (n = 5): string => Array.from({ length: n }, () => ALPHANUMS[randomInt(ALPHANUMS.length)]).join('')
+/** utilrand.String(n): `n` random characters (node:crypto loads here, not at every run's start). */
+export const randomSuffix = (n = 5): string => {
+  const { randomInt } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  return Array.from({ length: n }, () => ALPHANUMS[randomInt(ALPHANUMS.length)]).join('')
+}
 
 /** generateName as the API server completes it: the base cut to 58 characters, then 5 random characters. */
 export const generateName = (base: string): string => base.slice(0, 58) + randomSuffix()
@@ -205,7 +209,7 @@ export function workloadPod(c: Checker, top: Obj): WorkloadPod {
     extraSpec.hostname = podName
     if (typeof spec.serviceName === 'string' && spec.serviceName) extraSpec.subdomain = spec.serviceName
   } else if (kind === 'Job') {
-    const uid = randomUUID()
+    const uid = randomUuid()
     Object.assign(extraLabels, { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name })
     podName = generateName(`${name}-`)
   } else {
