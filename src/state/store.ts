@@ -1,6 +1,10 @@
 // The state root: one directory per pod, pod.json written atomically (tmp,
 // fsync, rename: readers never see half a file), a flock per pod so two
-// commands never act on one pod at once.
+// commands never act on one pod at once. A foreground pod's record is written
+// without the fsync: its processes die with the host (and with its CLI), so
+// after a crash of the host the record only tells gc what to remove, and a
+// torn one (empty or truncated: ps shows it as unreadable) is a state
+// directory without a readable record, which gc removes as well.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, existsSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { writeJsonAtomic } from '../atomic-file.js'
@@ -9,9 +13,9 @@ import { native } from '../spawn/native.js'
 import { podDir, recordFile } from './layout.js'
 import type { PodRecord } from './record.js'
 
-/** Write pod.json atomically. */
+/** Write pod.json atomically; durably (fsync) unless the pod is a foreground run's. */
 export function writeRecord(root: string, record: PodRecord): void {
-  writeJsonAtomic(recordFile(podDir(root, record.id)), record, 0o640, 'state.write')
+  writeJsonAtomic(recordFile(podDir(root, record.id)), record, 0o640, 'state.write', !record.foreground)
 }
 
 /** Read a pod's record; a missing or corrupt file is a clear error. */

@@ -151,3 +151,43 @@ t.test('item 4: gc finds the cgroups of a killed foreground run under the parent
   t.match(JSON.parse(gc.stdout), [{ kind: 'pod', target: new RegExp(name) }])
   t.same(await settledLeaks(root, parent), NO_LEAKS, 'gc left nothing')
 })
+
+t.test('a foreground run\'s record torn by a crash of the host (written without fsync): ps lists the pod as unreadable, gc removes what is left', { skip }, async t => {
+  const root = newRoot(t)
+  const parent = uniqueParent(t, 'torn')
+  const name = uniqueName('torn')
+  const fg = runForeground(root, ['--cgroup-parent', parent, writeManifest(t, manifest(name, [{ name: 'c', command: ['sleep', '600'] }]))])
+  t.teardown(() => fg.child.kill('SIGKILL'))
+  t.ok(await waitUntil(() => onlyRecord(root)?.phase === 'Running'), 'Running')
+  const id = onlyRecord(root)!.id
+  const dir = join(root, id)
+  const text = readFileSync(join(dir, 'pod.json'), 'utf8')
+  // A crash of the host ends the CLI and the pod's processes: here a SIGKILL (PDEATHSIG ends the rest).
+  fg.child.kill('SIGKILL')
+  await fg.exited
+  t.ok(await waitUntil(() => processesUnder(parent).length === 0), 'its processes died with it')
+  // What a crash can leave of a file renamed into place before its data reached the disk: a part of it, or nothing.
+  for (const [what, torn] of [
+    ['truncated', text.slice(0, text.length >> 1)],
+    ['empty', ''],
+  ]) {
+    writeFileSync(join(dir, 'pod.json'), torn)
+    const ps = await cliEnv(root, {}, 'ps', '--json')
+    t.equal(ps.code, 0, `${what}: ps succeeds (${ps.stderr})`)
+    t.match(JSON.parse(ps.stdout), [{ id, phase: 'Unknown', error: /corrupt pod record/ }], `${what}: ps lists the pod as unreadable`)
+  }
+  backdate(dir)
+  const gc = await cliEnv(root, {}, 'gc', '--json', '--cgroup-parent', parent)
+  t.equal(gc.code, 0, gc.stderr)
+  const actions = JSON.parse(gc.stdout) as Action[]
+  t.match(
+    actions.filter(a => a.kind === 'state-dir'),
+    [{ target: dir, why: /corrupt pod record/ }],
+    'its state dir goes',
+  )
+  t.ok(
+    actions.some(a => a.kind === 'cgroup' && a.target.includes(id)),
+    'and its empty cgroups (a real crash of the host leaves none)',
+  )
+  t.same(await settledLeaks(root, parent), NO_LEAKS, 'gc left nothing')
+})
