@@ -5,22 +5,19 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
+const cryptoUuid = (): string => (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomUUID()
+
 export function randomUuid(): string {
   const b = Buffer.alloc(16)
-  let fd: number
   try {
-    fd = openSync('/dev/urandom', 'r')
-  } catch {
-    return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomUUID()
-  }
-  try {
-    for (let n = 0; n < 16; ) {
-      const got = readSync(fd, b, n, 16 - n, null)
-      if (got <= 0) throw new Error(`/dev/urandom: read ${n} of 16 bytes`)
-      n += got
+    const fd = openSync('/dev/urandom', 'r')
+    try {
+      if (readSync(fd, b, 0, 16, null) !== 16) return cryptoUuid()
+    } finally {
+      closeSync(fd)
     }
-  } finally {
-    closeSync(fd)
+  } catch {
+    return cryptoUuid()
   }
   b[6] = (b[6] & 0x0f) | 0x40 // version 4
   b[8] = (b[8] & 0x3f) | 0x80 // variant 10

@@ -152,7 +152,7 @@ t.test('item 4: gc finds the cgroups of a killed foreground run under the parent
   t.same(await settledLeaks(root, parent), NO_LEAKS, 'gc left nothing')
 })
 
-t.test('a foreground run\'s record torn by a crash of the host (written without fsync): ps lists the pod as unreadable, gc removes what is left', { skip }, async t => {
+t.test('a foreground record torn by a crash (no fsync): ps lists it as unreadable, gc removes what is left', { skip }, async t => {
   const root = newRoot(t)
   const parent = uniqueParent(t, 'torn')
   const name = uniqueName('torn')

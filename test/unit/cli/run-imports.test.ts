@@ -39,7 +39,7 @@ const chain = (graph: Map<string, string | undefined>, f: string): string => {
   return names.join(' -> ')
 }
 
-t.test('a foreground run of a host-image pod loads neither the registry client, tar, the image import code, the CNI code, the detached-pod code nor node:crypto', t => {
+t.test('a foreground run of a host-image pod loads no registry client, tar, image import, CNI, detached-pod code or node:crypto', t => {
   const graph = staticGraph(['cli/run.ts', 'cli/manifest-run.ts', 'manage/foreground.ts'])
   t.ok(graph.has(join(SRC, 'pod/sandbox.ts')), 'the graph reaches the sandbox (the walk itself works)')
   const unwanted = [...graph.keys()].filter(
