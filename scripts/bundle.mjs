@@ -59,14 +59,24 @@ exports.notStrictEqual = (a, b, m) => Object.is(a, b) && require('node:assert').
 // the bundle (no "node_modules" in the path of a checkout; an installed copy's is the project's that
 // installed it) `pod-launch --version` printed the version of whatever project the user stood in, and
 // every start listed the working directory and its parents. Here the main file is the package's root.
+// The shim also read process.stdout.columns at load, which makes Node's stdout stream (and loads
+// node:stream) at every start even when the CLI writes stdout directly (src/cli/output.ts): it is a
+// getter here, read when yargs measures the terminal (help text).
 const YARGS_MAIN = "const mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));"
+const YARGS_COLUMNS = "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null"
 const yargsMain = {
   name: 'yargs-main',
   setup(b) {
     b.onLoad({ filter: /[/\\]yargs[/\\]lib[/\\]platform-shims[/\\]esm\.mjs$/ }, a => {
       const text = readFileSync(a.path, 'utf8')
-      if (!text.includes(YARGS_MAIN)) return { errors: [{ text: `yargs-main: ${a.path} no longer has the line this plugin replaces` }] }
-      return { contents: text.replace(YARGS_MAIN, "const mainFilename = fileURLToPath(new URL('../../', import.meta.url));"), loader: 'js' }
+      if (!text.includes(YARGS_MAIN) || !text.includes(YARGS_COLUMNS))
+        return { errors: [{ text: `yargs-main: ${a.path} no longer has the lines this plugin replaces` }] }
+      return {
+        contents: text
+          .replace(YARGS_MAIN, "const mainFilename = fileURLToPath(new URL('../../', import.meta.url));")
+          .replace(YARGS_COLUMNS, `get ${YARGS_COLUMNS.replace(': ', '() { return ')} }`),
+        loader: 'js',
+      }
     })
   },
 }

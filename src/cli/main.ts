@@ -6,7 +6,7 @@
 // own start-up (issue 21). Keep it so: no static import of ../index.js here or
 // in globals.ts/output.ts/table.ts.
 import yargs, { type Argv } from 'yargs'
-import { defaultedNote, printError, processIo, type Io } from './output.js'
+import { defaultedNote, printError, processIo, writtenDirectly, type Io } from './output.js'
 import { table } from './table.js'
 import { formatOf, outputOptions, type Format } from './format.js'
 import {
@@ -572,7 +572,7 @@ export function commands(io: Io, env: NodeJS.ProcessEnv, handle: (fn: (a: A, g: 
   skipHelpCache(parser)
   return globalOptions(parser, env)
     .completion('__completion', false)
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(Math.min(100, (!writtenDirectly(1) && process.stdout.columns) || 100))
     .help()
     .alias('help', 'h')
     .strict()
@@ -688,7 +688,7 @@ export async function main(argv: string[], io: Io = processIo, env: NodeJS.Proce
  * ends the command quietly with 0, as there is nobody left to tell.
  */
 export function cli(): void {
-  for (const s of [process.stdout, process.stderr]) {
+  for (const s of streams()) {
     s.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e
       process.exit(0)
@@ -697,12 +697,18 @@ export function cli(): void {
   void main(process.argv.slice(2)).then(exitWhenFlushed)
 }
 
+/** process.stdout and process.stderr, each unless its fd is written directly (output.ts: a file or /dev/null, written synchronously). */
+function streams(): NodeJS.WriteStream[] {
+  return ([1, 2] as const).filter(fd => !writtenDirectly(fd)).map(fd => (fd === 1 ? process.stdout : process.stderr))
+}
+
 function exitWhenFlushed(code: number): void {
-  let pending = 2
+  const open = streams()
+  let pending = open.length
+  if (pending === 0) process.exit(code)
   const done = () => {
     if (--pending === 0) process.exit(code)
   }
   // A write's callback runs after every earlier write reached the kernel.
-  process.stdout.write('', done)
-  process.stderr.write('', done)
+  for (const s of open) s.write('', done)
 }
