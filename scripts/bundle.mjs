@@ -84,7 +84,9 @@ const yargsMain = {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'dist', 'cli')
 const chunks = join(cli, 'pod-launch')
-for (const old of [join(cli, 'pod-launch.cjs'), join(cli, 'pod-launch.cjs.cache'), chunks]) rmSync(old, { recursive: true, force: true })
+// The warm caches (bin/pod-launch makes them as a command exits) go with the files they were made from.
+for (const old of [join(cli, 'pod-launch.cjs'), join(cli, 'pod-launch.cjs.cache'), join(cli, 'pod-launch.cjs.warm.cache'), chunks])
+  rmSync(old, { recursive: true, force: true })
 // Split: the entry (main.ts, yargs, the modules every command loads) and one chunk per lazily imported
 // command module and per group of modules they share, so `--version` and `ps` read and compile only
 // theirs (about a fifth of the whole) and `run` the pod code. esbuild splits ESM output only; each
