@@ -61,5 +61,6 @@ export async function startForeground(spec: PodSpec, root: string, opts: PodOpti
   keeper.attach(pod)
   keeper.save()
   crashPoint('running')
+  keeper.coalesce()
   return pod
 }

@@ -3,7 +3,8 @@
 // exists, then a snapshot after every lifecycle event. So whatever moment the
 // owner dies at, rm --force and gc find everything the pod made. The record
 // also carries what kubelet would publish: the pod's conditions with their
-// transition times and its events.
+// transition times and its events. A running foreground pod's events are
+// saved together, once per turn of the event loop (see coalesce).
 import { existsSync } from 'node:fs'
 import { crashPoint } from '../crash-point.js'
 import { imagePullView, type ImagePullEvent, type Pod, type PodEvent, type PodOptions } from '../pod/index.js'
@@ -19,6 +20,10 @@ export class RecordKeeper {
   private readonly waiting = new Map<string, { reason: WaitingReason; message?: string }>()
   /** The last write failure warned about: one warning per kind of failure, not one per event. */
   private failing?: string
+  /** Events are saved once per turn of the event loop (coalesce), until the pod ends. */
+  private coalescing = false
+  /** A save waits for the end of this turn of the event loop. */
+  private pending = false
 
   constructor(
     private readonly root: string,
@@ -33,6 +38,7 @@ export class RecordKeeper {
 
   /** Write the record now; a failure is a warning (teardown never waits on a record write), once until a write succeeds. */
   save(): void {
+    this.pending = false
     if (this.pod) this.record = podSnapshot(this.pod, this.record)
     this.record = { ...this.record, conditions: updateConditions(this.record) }
     if (!existsSync(podDir(this.root, this.record.id))) return // removed with the pod
@@ -59,7 +65,19 @@ export class RecordKeeper {
     writeRecord(this.root, this.record)
   }
 
-  /** PodOptions.onEvent: each event is saved as it happens. */
+  /**
+   * A running foreground pod (its start recorded): from now on the events of one turn of the event
+   * loop are saved together at its end (setImmediate), not one write each (a pod.json of 10
+   * containers is ~170 KB, and each container's exit brings two events). Its processes die with its
+   * CLI, and gc finds them by the record written at start. The pod's end (a terminal phase) and
+   * every event after it are saved at once: the pod's directory is removed next, and no write may
+   * land in it meanwhile.
+   */
+  coalesce(): void {
+    this.coalescing = true
+  }
+
+  /** PodOptions.onEvent: each event is saved as it happens (or coalesced, see coalesce). */
   readonly onEvent = (e: PodEvent): void => {
     if (e.type === 'pod-removed') return
     if (e.type === 'image-pull') return this.onImagePull(e)
@@ -67,8 +85,18 @@ export class RecordKeeper {
     // kubelet records SandboxChanged (Normal) on the pod when it re-creates a dead sandbox.
     if (e.type === 'sandbox-changed') this.addEvents([{ type: 'Normal', reason: e.reason, message: e.message }])
     this.addEvents(kubeletEvents(e, this.record))
-    this.save()
+    if (e.type === 'pod-phase' && (e.phase === 'Succeeded' || e.phase === 'Failed')) this.coalescing = false
+    if (this.coalescing) this.saveSoon()
+    else this.save()
     if (e.type === 'sandbox-started') crashPoint('sandbox-recorded')
+  }
+
+  private saveSoon(): void {
+    if (this.pending) return
+    this.pending = true
+    setImmediate(() => {
+      if (this.pending && this.coalescing) this.save()
+    })
   }
 
   /** kubelet's events for these, counted with the ones before (state/events.ts). */

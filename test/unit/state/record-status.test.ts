@@ -1,7 +1,7 @@
 // The STATUS kubectl get pods would print for a record, kubelet's event
 // counting, and the statuses of a pod that waits for its images.
 import t from 'tap'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { RecordKeeper } from '../../../src/manage/recorder.js'
 import { waitingStatuses } from '../../../src/manage/snapshot.js'
@@ -137,4 +137,29 @@ t.test('a pull retried after a failure keeps the failure as the reason until a p
   t.match(pull('pulling'), { waiting: { reason: 'ImagePullBackOff' } }, 'a retry after the back-off still says ImagePullBackOff')
   t.same(pull('pulled'), { waiting: { reason: 'ContainerCreating' } }, 'a pull that succeeds clears it')
   t.equal(keeper.record.events?.filter(e => e.reason === 'Pulling')[0]?.count, 3, 'every attempt is a Pulling event')
+})
+
+t.test("a running foreground pod's events are saved once per turn of the event loop; its end at once", async t => {
+  const root = t.testdir()
+  mkdirSync(join(root, 'u'))
+  const file = join(root, 'u', 'pod.json')
+  // Each save is a new file renamed over pod.json: its inode tells one write from the next.
+  const ino = () => statSync(file, { throwIfNoEntry: false })?.ino
+  const phase = (p: PodRecord['phase']) => keeper.onEvent({ type: 'pod-phase', pod: 'p', phase: p })
+  const keeper = new RecordKeeper(root, { ...record('Pending', []), foreground: true }, m => t.fail(m))
+  phase('Pending')
+  const first = ino()
+  t.ok(first, 'before coalesce: saved at once')
+  keeper.coalesce()
+  phase('Running')
+  phase('Running')
+  t.equal(ino(), first, 'coalescing: not yet written')
+  await new Promise(r => setImmediate(r))
+  const second = ino()
+  t.not(second, first, 'written at the end of the turn')
+  await new Promise(r => setImmediate(r))
+  t.equal(ino(), second, 'once')
+  phase('Succeeded')
+  t.not(ino(), second, 'the end is saved at once')
+  t.match(JSON.parse(readFileSync(file, 'utf8')), { foreground: true, events: Array }, 'the record as kept')
 })
