@@ -26,6 +26,7 @@ export {
   runConfig,
   sandboxNamespaces,
   sysctlPath,
+  terminationLogOf,
   type ContainerPlanInputs,
   type RunConfig,
   type SpawnPlan,

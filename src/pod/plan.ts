@@ -7,7 +7,7 @@
 import { hostname } from 'node:os'
 import { PodError } from '../errors.js'
 import { imageAdditionalGids, imageArgv, imageEnv, imageWorkingDir, resolveImageUser } from '../rootfs/images/run-config.js'
-import { rootfsMounts } from '../rootfs/plan.js'
+import { boundFile, rootfsMounts } from '../rootfs/plan.js'
 import type { EtcFiles } from '../rootfs/etc-files.js'
 import type { ImageSource } from '../rootfs/image.js'
 import {
@@ -303,6 +303,15 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
     stopSignal: stopSignalOf(c, image).signal,
   }
 }
+
+/**
+ * The host file a container's plan binds at its terminationMessagePath, read
+ * from the plan (pod.json stores it) so that a container planned by a
+ * pod-launch of another state layout (an adopted detached pod) keeps its
+ * messages; the layout's file when there is no plan or it binds none there.
+ */
+export const terminationLogOf = (plan: SpawnPlan | undefined, c: ContainerSpec, podDir: string): string =>
+  (plan && boundFile(plan.mounts, c.terminationMessagePath)) ?? terminationLogFile(podDir, c.name)
 
 /**
  * A process run inside a running container (hooks, exec probes, `pod-launch

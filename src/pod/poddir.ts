@@ -1,6 +1,7 @@
 // The pod's directory under the state root: CRI logs, the pod's /dev/shm,
 // each container's termination-log file. Removed with the pod. Paths come
-// from state/layout.ts; this class only makes and removes them.
+// from state/layout.ts (a container's termination-log from its plan:
+// plan.ts terminationLogOf); this class only makes and removes them.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { readdir, rm, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -15,7 +16,6 @@ import {
   rootfsDir,
   secretsDir,
   shmDir,
-  terminationLogFile,
   unmountBelow,
   upperDir,
   workDir,
@@ -73,10 +73,10 @@ export class PodDir {
   /**
    * A new, empty termination-log for a container instance (bind-mounted at
    * terminationMessagePath): a new file each run, as kubelet makes one per
-   * container instance, writable by any uid (mode 0666, without the umask).
+   * container instance, writable by any uid (mode 0666, without the umask),
+   * at `file` (plan.ts terminationLogOf).
    */
-  terminationLog(container: string): string {
-    const file = terminationLogFile(this.root, container)
+  terminationLog(file: string): string {
     rmSync(file, { force: true })
     writeFileSync(file, '', { mode: 0o666, flag: 'wx' })
     chmodSync(file, 0o666)

@@ -7,7 +7,7 @@ import { crashPoint } from '../crash-point.js'
 import { signalNumber, type ContainerSpec, type PodSpec } from '../spec/index.js'
 import type { NsType } from '../spawn/index.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
-import { planExec, stopSignalOf, type SpawnPlan } from './plan.js'
+import { planExec, stopSignalOf, terminationLogOf, type SpawnPlan } from './plan.js'
 import { execInContainer } from './exec.js'
 import { namespaceInodes } from './namespaces.js'
 import { isSidecar } from './ordering.js'
@@ -19,7 +19,7 @@ import type { PodSandbox, SandboxContainer } from './sandbox.js'
 import { ContainerProbes, probeFailedMessage, probeKillMessage } from './probes.js'
 import type { ProbeTarget } from './probe-kinds.js'
 import type { Probe, ProbeKind } from '../spec/index.js'
-import { exitReason, terminationLogFile, type ContainerRecord, type ContainerStatus, type Stored, type Terminated } from '../state/index.js'
+import { exitReason, type ContainerRecord, type ContainerStatus, type Stored, type Terminated } from '../state/index.js'
 
 export type RunnerEvent =
   | { type: 'container-started'; container: string; pid: number; restartCount: number }
@@ -299,7 +299,7 @@ export class ContainerRunner {
       exitCode: exit.exitCode,
       signal: exit.signal,
       reason: exit.oomKilled ? 'OOMKilled' : exitReason(exit.exitCode),
-      message: this.terminationMessage(terminationLogFile(ctx.dir.root, spec.name), exit.exitCode, logPath) ?? this.probeKill,
+      message: this.terminationMessage(terminationLogOf(this.plan, spec, ctx.dir.root), exit.exitCode, logPath) ?? this.probeKill,
       startedAt,
       finishedAt: exit.finishedAt,
     }

@@ -21,11 +21,11 @@ import { preparePodSeccomp, seccompWarnings, type ContainerSeccomp } from '../se
 import { formatBytes, readsSecrets, type ContainerSpec, type PodObjects, type PodSpec, type RuntimeFacts } from '../spec/index.js'
 import { checkPodConfig } from './config.js'
 import { stopProcess, type NsType } from '../spawn/index.js'
-import { containerDir, DEFAULT_STATE_ROOT, terminationLogFile, unmountBelow, volumesDir } from '../state/index.js'
+import { containerDir, DEFAULT_STATE_ROOT, unmountBelow, volumesDir } from '../state/index.js'
 import { DirectHost } from './direct-host.js'
 import { closeAll, namespaceInodes, openNamespaces } from './namespaces.js'
 import { nodeFacts, type NodeFacts } from './node.js'
-import { parseNsRef, planContainer, planPause, stopSignalOf, sysctlPath, type SpawnPlan } from './plan.js'
+import { parseNsRef, planContainer, planPause, stopSignalOf, sysctlPath, terminationLogOf, type SpawnPlan } from './plan.js'
 import { PodDir } from './poddir.js'
 import type { HostedProcess, ProcessExit, ProcessHost, ProcessIo } from './process-host.js'
 import { UndoStack, type Warn } from './undo.js'
@@ -433,7 +433,7 @@ export class PodSandbox {
    */
   async startContainer(c: SandboxContainer, start: ContainerStart): Promise<HostedProcess> {
     const { spec } = c
-    this.dir.terminationLog(spec.name)
+    this.dir.terminationLog(terminationLogOf(c.plan, spec, this.dir.root))
     this.dir.rootfs()
     if (this.images.get(spec.name)!.kind !== 'host') this.dir.freshLayer(spec.name)
     const io: ProcessIo = { kind: 'log', logPath: start.logPath, stdin: spec.stdin, stdinOnce: spec.stdinOnce, tty: spec.tty, size: start.size }
@@ -467,7 +467,7 @@ export class PodSandbox {
    */
   async removeContainer(c: SandboxContainer): Promise<void> {
     await this.killLeftovers(c.spec.name)
-    const log = terminationLogFile(this.dir.root, c.spec.name)
+    const log = terminationLogOf(c.plan, c.spec, this.dir.root)
     try {
       unlinkSync(log)
     } catch (e) {

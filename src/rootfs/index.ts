@@ -1,4 +1,4 @@
-export { rootfsMounts, DEVICES, type RootfsInputs, type RootSource } from './plan.js'
+export { rootfsMounts, boundFile, DEVICES, type RootfsInputs, type RootSource } from './plan.js'
 export { prepareVolumes, volumeSources, type PreparedVolumes } from './volumes.js'
 export { onTmpfs, volumePayload, type VolumeFile } from './api-volumes.js'
 export { writeEtcFiles, etcFilePaths, type EtcFiles } from './etc-files.js'

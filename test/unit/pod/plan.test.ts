@@ -2,7 +2,7 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseManifest } from '../../../src/index.js'
-import { containerEnv, joinsNothing, planContainer, planExec, planHostCheck, planPause, sandboxNamespaces } from '../../../src/pod/index.js'
+import { containerEnv, joinsNothing, planContainer, planExec, planHostCheck, planPause, sandboxNamespaces, terminationLogOf } from '../../../src/pod/index.js'
 import { bindPlan, checkPlan, parseNsRef, planPaths, PLAN_VERSION, useNative, type SpawnPlan } from '../../../src/spawn/index.js'
 import { CAPABILITIES, DEFAULT_CAPABILITIES } from '../../../src/spec/index.js'
 import { ALL_CAPS, fakeNative } from '../../helpers/fake-native.js'
@@ -256,4 +256,20 @@ t.test("the host check's process is planned too: true in our namespaces, a secco
       message: 'plan.path: /proc/<pause>/ns/net: check joins no namespace',
     },
   )
+})
+
+t.test("a container's termination-log is the file its plan binds at terminationMessagePath, whatever layout planned it", async t => {
+  const s = spec(false)
+  const c = s.containers[0]
+  const inputs = { podDir: '/p', image: { kind: 'host' } as const, facts, etc, volumes: new Map<string, string>() }
+  // As a pod-launch of the layout with a root and a termination-log in each container's directory stored the
+  // plan (a detached pod it started, adopted by this one).
+  const older = (path: string | undefined) =>
+    path?.replace('/p/rootfs', '/p/containers/a/rootfs').replace('/p/containers/a.termination-log', '/p/containers/a/termination-log')
+  const stored = (p: SpawnPlan): SpawnPlan => ({ ...p, mounts: p.mounts.map(m => ({ ...m, target: older(m.target)!, source: older(m.source) })) })
+  t.equal(terminationLogOf(plan(s), c, '/p'), '/p/containers/a.termination-log', "this layout's file")
+  t.equal(terminationLogOf(stored(plan(s)), c, '/p'), '/p/containers/a/termination-log', "the stored plan's file")
+  const own = { ...c, terminationMessagePath: '/var/log/message' }
+  t.equal(terminationLogOf(stored(planContainer(s, own, inputs)), own, '/p'), '/p/containers/a/termination-log', 'at the path the container names')
+  t.equal(terminationLogOf(undefined, c, '/p'), '/p/containers/a.termination-log', "without a plan, this layout's file")
 })

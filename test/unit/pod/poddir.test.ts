@@ -2,6 +2,7 @@ import t from 'tap'
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PodDir } from '../../../src/pod/poddir.js'
+import { terminationLogFile } from '../../../src/state/index.js'
 
 t.test('remove: the whole pod directory, every kind of entry, and nothing outside it', async t => {
   const state = t.testdir({ outside: 'keep' })
@@ -9,7 +10,7 @@ t.test('remove: the whole pod directory, every kind of entry, and nothing outsid
   dir.create()
   dir.rootfs()
   for (const c of ['a', 'b', 'c']) {
-    dir.terminationLog(c)
+    dir.terminationLog(terminationLogFile(dir.root, c))
     writeFileSync(dir.logFile(c, 0), 'line\n')
     writeFileSync(dir.logFile(c, 1), '')
   }
