@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { createPodCgroups, detectCgroups, planPodCgroups, PodCgroups, realFs, type CgroupPlan } from '../cgroups/index.js'
 import { crashPoint } from '../crash-point.js'
-import { PodError } from '../errors.js'
+import { ignoreEnoent, PodError } from '../errors.js'
 import { planLocalNetwork, type NetworkOptions, type NetworkPlan } from '../net/settings.js'
 import { etcFilePaths, writeEtcFiles, type EtcFiles } from '../rootfs/etc-files.js'
 import { resolveImages, type ImageSource } from '../rootfs/image.js'
@@ -469,9 +469,9 @@ export class PodSandbox {
     await this.killLeftovers(c.spec.name)
     const log = terminationLogOf(c.plan, c.spec, this.dir.root)
     try {
-      unlinkSync(log)
+      ignoreEnoent(() => unlinkSync(log))
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw PodError.system('container.remove', e, log)
+      throw PodError.system('container.remove', e, log)
     }
     const dir = containerDir(this.dir.root, c.spec.name)
     const doomed = join(dirname(dir), `.removed-${basename(dir)}`)
