@@ -98,16 +98,16 @@ function compileError(e: unknown, profile: NativeSeccompProfile): PodError {
   return PodError.system('seccomp.compile', e, `${where}: ${err.syscall ?? 'libseccomp'}`, { hint: COMPILE_HINT })
 }
 
+// node:crypto loads with the first profile compiled, not with every pod's code (~3.5 ms of a CLI start).
+let nodeCrypto: typeof import('node:crypto') | undefined
+const sha256 = (text: string): string =>
+  (nodeCrypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex')
+
 /**
  * Compiles each distinct resolved profile once: a pod keeps one cache, so N
  * containers (and their restarts and execs) with the same profile and caps
  * share one compilation. `compiled` counts real compilations.
  */
-// node:crypto loads with the first profile compiled, not with every pod's code (~3.5 ms of a CLI start).
-let crypto: typeof import('node:crypto') | undefined
-const sha256 = (text: string): string =>
-  (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex')
-
 export class SeccompCache {
   private readonly filters = new Map<string, CompiledFilter>()
   compiled = 0
