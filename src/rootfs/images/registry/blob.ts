@@ -120,9 +120,10 @@ export async function openBlob(client: RegistryClient, image: string, d: Descrip
 
 /**
  * GET the blob `d` into `file` (created, 0600), its size and sha256 checked
- * as it is written: when this resolves the file is the blob. `track` sees
- * the stream while it flows (to destroy it on Ctrl-C). Throws as openBlob,
- * and `image.pull` for a write that fails (ENOSPC...).
+ * as it is written: when this resolves the file is the blob. `signal` stops
+ * it (a failed config, Ctrl-C) with an AbortError, also when it fires while
+ * the request waits for its answer: the body is then not read. Throws as
+ * openBlob, and `image.pull` for a write that fails (ENOSPC...).
  */
 export async function downloadBlob(
   client: RegistryClient,
@@ -130,12 +131,12 @@ export async function downloadBlob(
   d: Descriptor,
   file: string,
   onBytes: (n: number) => void,
-  track: Set<BlobStream>,
+  signal: AbortSignal,
 ): Promise<void> {
   const body = await openBlob(client, image, d, onBytes)
-  track.add(body)
   try {
-    await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }))
+    // An aborted signal destroys the body with an AbortError (BlobStream then drops the connection).
+    await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal })
   } catch (e) {
     if (e instanceof PodError || (e as Error).name === 'AbortError') throw e
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
@@ -148,7 +149,5 @@ export async function downloadBlob(
       })
     }
     throw PodError.system('image.pull', e, file)
-  } finally {
-    track.delete(body)
   }
 }

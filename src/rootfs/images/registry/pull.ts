@@ -30,7 +30,7 @@ import { parseImageName } from '../names.js'
 import { removeDeadIngests } from '../store-gc.js'
 import { UnpackThread } from '../unpack-thread.js'
 import { DEFAULT_STATE_ROOT, ensureStore, hexOf, type ImageRecord, type StorePaths, storePaths } from '../store.js'
-import { blobMismatch, type BlobStream, downloadBlob } from './blob.js'
+import { blobMismatch, downloadBlob } from './blob.js'
 import { type Credentials } from './credentials.js'
 import { RegistryClient } from './client.js'
 import { readRegistriesConfig } from './hosts.js'
@@ -78,6 +78,8 @@ async function fetchConfig(client: RegistryClient, image: string, d: Descriptor)
   if (got !== d.digest) throw blobMismatch(image, d, `its content hashes to ${got}`)
   return bytes
 }
+
+const abortError = () => Object.assign(new Error('pull interrupted'), { name: 'AbortError' })
 
 /** Run the functions given to it one at a time, in the order given (the unpacks: two at once on one disk only take turns). */
 function serially(): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -168,13 +170,13 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
     return await withPullLock(p, resolved.manifestDigest, opts.signal, async () => {
       removeDeadIngests(p)
       const ing = beginIngest(root, 'pull', { limits: opts.limits, onWarning: opts.onWarning })
-      const bodies = new Set<BlobStream>()
       const streams = new Set<Readable>()
       let thread: UnpackThread | undefined
-      let stopped = false
+      // Stops the downloads (downloadBlob), the unpack's read stream and its thread.
+      const stop = new AbortController()
       const abort = () => {
-        stopped = true
-        ;[...bodies, ...streams].forEach(b => b.destroy(Object.assign(new Error('pull interrupted'), { name: 'AbortError' })))
+        stop.abort()
+        streams.forEach(s => s.destroy(abortError()))
         void thread?.close()
       }
       opts.signal?.addEventListener('abort', abort)
@@ -202,7 +204,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
         config.catch(abort)
         const downloads = eachLimited(todo, PULL_PARALLEL, async ({ l }) => {
           opts.signal?.throwIfAborted()
-          if (stopped) throw new Error('pull stopped')
+          if (stop.signal.aborted) throw new Error('pull stopped')
           let bytes = 0
           report({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
           const file = ing.path('blobs', hexOf(l.digest))
@@ -217,7 +219,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
               downloaded += n
               if (bytes < l.size) report({ type: 'layer', digest: l.digest, state: 'downloading', bytes, size: l.size })
             },
-            bodies,
+            stop.signal,
           )
           downloadedAt = Date.now()
           downloading--
