@@ -1,7 +1,8 @@
 // pullImage's stops, against a small registry on loopback that holds its
 // answers until the pull's other requests are out: a config that fails, or
 // Ctrl-C, stops a layer download whose request was already sent (its body is
-// not read once its headers come). No unpack is reached.
+// not read once its headers come); a throwing onEvent rejects the pull
+// instead of escaping as an unhandled rejection. No unpack is reached.
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
@@ -92,4 +93,20 @@ t.test('Ctrl-C while a layer request waits for its answer stops that download: i
   await t.rejects(pullImage(`${s.host}/r:1`, { ...options(t.testdir()), signal: ctrlC.signal }), { code: 'EINTR', step: 'image.pull' })
   const layer = await s.layer
   t.notOk(layer.whole, `the layer was not sent whole (${layer.sent} of ${LAYER.length} bytes)`)
+})
+
+t.test('an onEvent that throws when the held events are given rejects the pull (no unhandled rejection)', async t => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown) => unhandled.push(e)
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled))
+  // The config comes after the layer's request: the 'resolved' event is held until then.
+  const s = await serve(t, { config: sendConfig, layerGo: sent => sent })
+  const onEvent = () => {
+    throw Object.assign(new Error('write: no space left on device'), { code: 'ENOSPC' })
+  }
+  await t.rejects(pullImage(`${s.host}/r:1`, { ...options(t.testdir()), onEvent }), { message: 'write: no space left on device' })
+  await s.layer
+  await new Promise(r => setImmediate(r))
+  t.same(unhandled, [])
 })

@@ -136,8 +136,15 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
   try {
     const resolved = await resolveManifest(client, name, ref.digest ?? ref.tag!, opts.platform ?? hostPlatform())
     const { manifest } = resolved
+    // The events wait for the config's verdict: a pull whose config fails reports nothing before its error.
+    let held: PullEvent[] | undefined = []
+    const report = (e: PullEvent) => {
+      if (held) held.push(e)
+      else emit(e)
+    }
     // The config is fetched while the store is set up and, when no layer can be in the store
-    // already, while the layers download: only the unpacks need its diff_ids.
+    // already, while the layers download: only the unpacks need its diff_ids. The held events
+    // are given in its chain: an onEvent that throws then fails the pull as a bad config does.
     const config = fetchConfig(client, name, manifest.config).then(bytes => {
       const parsed = parseImageConfig(parseJson(bytes.toString('utf8'), `${name} config`), `${name} config`)
       if (parsed.diffIds.length !== manifest.layers.length) {
@@ -146,23 +153,12 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
           code: 'IMAGE_INVALID',
         })
       }
+      const q = held ?? []
+      held = undefined
+      q.forEach(emit)
       return { configBytes: bytes, parsed }
     })
     config.catch(() => {}) // awaited below
-    // The events wait for the config's verdict: a pull whose config fails reports nothing before its error.
-    let held: PullEvent[] | undefined = []
-    const report = (e: PullEvent) => {
-      if (held) held.push(e)
-      else emit(e)
-    }
-    config.then(
-      () => {
-        const q = held ?? []
-        held = undefined
-        q.forEach(emit)
-      },
-      () => {},
-    )
     await new Promise(resolve => setImmediate(resolve)) // its request goes out before the store's synchronous set-up
     const root = opts.root ?? DEFAULT_STATE_ROOT
     const p = storePaths(root)
@@ -200,7 +196,7 @@ export async function pullImage(name: string, opts: PullOptions = {}): Promise<I
         let downloadedAt = started
         let downloading = todo.length // layers not yet on disk
         const unpackOne = serially()
-        // A config that fails (unreachable, not what the manifest names) stops the downloads.
+        // A config that fails (unreachable, not what the manifest names, its events refused) stops the downloads.
         config.catch(abort)
         const downloads = eachLimited(todo, PULL_PARALLEL, async ({ l }) => {
           opts.signal?.throwIfAborted()
