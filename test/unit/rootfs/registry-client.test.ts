@@ -9,7 +9,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttps } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { RegistryClient } from '../../../src/rootfs/images/registry/client.js'
 import type { Credentials } from '../../../src/rootfs/images/registry/credentials.js'
 
@@ -24,12 +24,13 @@ async function serve(t: { teardown: (fn: () => unknown) => void }, handler: Hand
     handler(req, res)
   }
   const server: Server = tls ? createHttps({ key: readFileSync(new URL('key.pem', TLS)), cert: readFileSync(new URL('cert.pem', TLS)) }, log) : createHttp(log)
+  server.keepAliveTimeout = 0 // a connection is closed by the client (or the teardown), never idled out by the server
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
   t.teardown(() => new Promise<void>(r => (server.closeAllConnections(), server.close(() => r()))))
   return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
 }
 
-function client(host: string, o: { certsDirs?: string[]; credentials?: Credentials } = {}) {
+function client(host: string, o: { certsDirs?: string[]; credentials?: Credentials; timeoutMs?: number } = {}) {
   return new RegistryClient({
     registry: host,
     repository: 'r',
@@ -37,7 +38,7 @@ function client(host: string, o: { certsDirs?: string[]; credentials?: Credentia
     config: { insecure: [], mirrors: {}, certsDirs: o.certsDirs ?? [] },
     env: {},
     credentials: o.credentials,
-    timeoutMs: 5000,
+    timeoutMs: o.timeoutMs ?? 5000,
   })
 }
 
@@ -101,4 +102,17 @@ t.test('a loopback registry that speaks TLS is used over HTTPS (the plain-HTTP r
   })
   t.same(JSON.parse(body), { tls: true })
   t.same(s.seen, [`GET ${MANIFEST}`], 'one request reached it, over TLS')
+})
+
+t.test('a ping that fails closes the connection of the first answer (its body is not read)', { timeout: 10_000 }, async t => {
+  let first: Socket | undefined
+  const s = await serve(t, (req, res) => {
+    if (req.url === '/v2/') return void req.socket.destroy()
+    first = req.socket
+    json(res, 404, { errors: [] })
+  })
+  await t.rejects(client(s.host, { timeoutMs: 60_000 }).get(MANIFEST, 'registry.manifest'), { code: 'ECONNRESET', step: 'registry.ping' })
+  // Left open, the connection would close only at the client's idle timeout (60 s): this test's timeout fails it first.
+  await new Promise(r => (first!.destroyed ? r(undefined) : first!.once('close', r)))
+  t.same(s.seen, [`GET ${MANIFEST}`, 'GET /v2/'])
 })

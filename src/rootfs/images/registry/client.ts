@@ -103,7 +103,15 @@ export class RegistryClient {
               }
               res = (await fetchUrl(this.urlAt(ep, base, path), o, headers)).res
             }
-            const ping = res.statusCode === 200 || res.statusCode === 401 ? res.statusCode : await this.ping(ep, base, o)
+            let ping = res.statusCode
+            if (ping !== 200 && ping !== 401) {
+              try {
+                ping = await this.ping(ep, base, o)
+              } catch (e) {
+                res.destroy() // the first answer is not read
+                throw e
+              }
+            }
             if (ping === 200 || ping === 401) {
               this.endpoint = { ...ep, base }
               return res
