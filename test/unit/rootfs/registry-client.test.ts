@@ -116,3 +116,31 @@ t.test('a ping that fails closes the connection of the first answer (its body is
   await new Promise(r => (first!.destroyed ? r(undefined) : first!.once('close', r)))
   t.same(s.seen, [`GET ${MANIFEST}`, 'GET /v2/'])
 })
+
+t.test("a 404 to the anonymous manifest request, and a 401 to the ping: the ping's challenge sends the credentials, once", async t => {
+  const basic = `Basic ${Buffer.from('u:p').toString('base64')}`
+  const s = await serve(t, (req, res) =>
+    req.url === '/v2/'
+      ? json(res, 401, { errors: [] }, { 'www-authenticate': 'Basic realm="r"' })
+      : req.headers.authorization === basic
+        ? json(res, 200, {})
+        : json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }),
+  )
+  const c = client(s.host, { credentials: { username: 'u', password: 'p' } })
+  const res = await c.get(MANIFEST, 'registry.manifest')
+  res.resume()
+  t.equal(res.statusCode, 200)
+  t.same(s.seen, [`GET ${MANIFEST}`, 'GET /v2/', `GET ${MANIFEST} ${basic}`])
+})
+
+t.test("without credentials, a 404 stays the registry's answer when the ping asks for them", async t => {
+  const s = await serve(t, (req, res) =>
+    req.url === '/v2/'
+      ? json(res, 401, { errors: [] }, { 'www-authenticate': 'Basic realm="r"' })
+      : json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }),
+  )
+  const res = await client(s.host).get(MANIFEST, 'registry.manifest')
+  res.resume()
+  t.equal(res.statusCode, 404)
+  t.same(s.seen, [`GET ${MANIFEST}`, 'GET /v2/'])
+})

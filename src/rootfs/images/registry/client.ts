@@ -67,8 +67,9 @@ export class RegistryClient {
    * containerd does, there is no `/v2/` ping first: a 401 to this request
    * carries the challenge. Only an answer other than 200 or 401 costs a
    * `/v2/` ping, to tell a registry's own answer (a 404 for an unknown tag)
-   * from a server that is no registry. Network failures here are the step
-   * `registry.ping` (the registry could not be reached).
+   * from a server that is no registry; a 401 to the ping keeps its challenge
+   * (for get). Network failures here are the step `registry.ping` (the
+   * registry could not be reached).
    */
   private async discover(path: string, headers: Record<string, string>): Promise<IncomingMessage> {
     let last: unknown
@@ -106,7 +107,9 @@ export class RegistryClient {
             let ping = res.statusCode
             if (ping !== 200 && ping !== 401) {
               try {
-                ping = await this.ping(ep, base, o)
+                const answer = await this.ping(ep, base, o)
+                ping = answer.status
+                this.challenge = answer.challenge ?? this.challenge
               } catch (e) {
                 res.destroy() // the first answer is not read
                 throw e
@@ -137,11 +140,11 @@ export class RegistryClient {
     throw last
   }
 
-  /** The status `base` answers `/v2/` with: a registry's is 200, or 401 with a challenge. */
-  private async ping(ep: Endpoint, base: URL, o: ReturnType<RegistryClient['http']>): Promise<number | undefined> {
+  /** The status `base` answers `/v2/` with (a registry's is 200, or 401 with a challenge), and that challenge. */
+  private async ping(ep: Endpoint, base: URL, o: ReturnType<RegistryClient['http']>): Promise<{ status?: number; challenge?: Challenge }> {
     const { res } = await fetchUrl(new URL(`${ep.apiRoot}/`, base), o)
     res.resume()
-    return res.statusCode
+    return { status: res.statusCode, challenge: res.statusCode === 401 ? parseChallenge(res.headers['www-authenticate']) : undefined }
   }
 
   /**
@@ -228,11 +231,20 @@ export class RegistryClient {
     })
   }
 
-  /** GET a registry path with auth, retrying once after a 401 challenge. */
+  /**
+   * GET a registry path with auth, retrying once after a 401 challenge, or,
+   * with credentials, after a 403 or 404 when the `/v2/` ping asked for them
+   * (a registry that hides private repositories from anonymous requests).
+   */
   async get(path: string, step: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
     for (let attempt = 0; ; attempt++) {
       const h = { ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) }
       const res = this.endpoint ? (await fetchUrl(this.urlOf(path), this.http(step), h)).res : await this.discover(path, h)
+      if ((res.statusCode === 403 || res.statusCode === 404) && attempt === 0 && this.creds && !this.authorization && this.challenge) {
+        res.resume()
+        await this.authorize(this.challenge)
+        continue
+      }
       if (res.statusCode !== 401) return res
       res.resume()
       if (attempt > 0) throw this.unauthorized(`access denied (401)${this.creds ? '' : ' to anonymous users'}`, !!this.creds)
