@@ -6,9 +6,9 @@
 // error), `verdict` still reads the rest of the body, so a corrupt download
 // is reported as the digest mismatch it is, not as a bad tar.
 import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { close, open, writev } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { PodError } from '../../../errors.js'
 import { paceBuffers } from '../gc-pacer.js'
@@ -118,6 +118,81 @@ export async function openBlob(client: RegistryClient, image: string, d: Descrip
   return new BlobStream(res, image, d, client.urlOf(path), onBytes)
 }
 
+/** Bytes gathered before one writev: a socket read is 64 KiB at most, and each write wakes a pool thread. */
+const WRITE_BATCH = 1 << 20
+
+/**
+ * `file` (created: flags wx, mode 0600) written in batches of WRITE_BATCH bytes, one writev
+ * each on the libuv pool (a fs.WriteStream writes whatever queued while its last write ran,
+ * ~100 KiB here): a chunk is taken at once until a batch is full, so at most one batch waits
+ * and one is written (backpressure holds the rest in the socket).
+ */
+class BlobFile extends Writable {
+  private fd = -1
+  private batch: Buffer[] = []
+  private bytes = 0
+  /** A writev runs on the pool: the fd is closed only after it (never reused under it). */
+  private writing = false
+  private closeAfterWrite?: () => void
+
+  constructor(private readonly file: string) {
+    super({ highWaterMark: WRITE_BATCH })
+  }
+
+  override _construct(cb: (e?: Error | null) => void): void {
+    open(this.file, 'wx', 0o600, (e, fd) => {
+      if (!e) this.fd = fd
+      cb(e)
+    })
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.batch.push(chunk)
+    this.bytes += chunk.length
+    if (this.bytes < WRITE_BATCH) return cb()
+    this.flush(cb)
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.flush(cb)
+  }
+
+  private flush(cb: (e?: Error | null) => void): void {
+    const bufs = this.batch
+    this.batch = []
+    this.bytes = 0
+    const next = (e: Error | null, written: number): void => {
+      this.writing = false
+      if (this.closeAfterWrite) return this.closeAfterWrite()
+      if (e) return cb(e)
+      // A short write (rare on a file): the rest again.
+      while (written > 0 && bufs.length) {
+        const b = bufs[0]
+        if (written >= b.length) {
+          written -= b.length
+          bufs.shift()
+        } else {
+          bufs[0] = b.subarray(written)
+          written = 0
+        }
+      }
+      if (!bufs.length) return cb()
+      this.writing = true
+      writev(this.fd, bufs, next)
+    }
+    next(null, 0)
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    const fd = this.fd
+    this.fd = -1
+    if (fd < 0) return cb(err)
+    const shut = () => close(fd, e => cb(err ?? e))
+    if (this.writing) this.closeAfterWrite = shut
+    else shut()
+  }
+}
+
 /**
  * GET the blob `d` into `file` (created, 0600), its size and sha256 checked
  * as it is written: when this resolves the file is the blob. `signal` stops
@@ -136,7 +211,7 @@ export async function downloadBlob(
   const body = await openBlob(client, image, d, onBytes)
   try {
     // An aborted signal destroys the body with an AbortError (BlobStream then drops the connection).
-    await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal })
+    await pipeline(body, new BlobFile(file), { signal })
   } catch (e) {
     if (e instanceof PodError || (e as Error).name === 'AbortError') throw e
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
