@@ -273,5 +273,5 @@ t.test("a container's termination-log is the file its plan binds at terminationM
   t.equal(terminationLogOf(stored(planContainer(s, own, inputs)), own, '/p'), '/p/containers/a/termination-log', 'at the path the container names')
   t.equal(terminationLogOf(undefined, c, '/p'), '/p/containers/a.termination-log', "without a plan, this layout's file")
   const partial = { file: '/bin/sh' } as unknown as SpawnPlan
-  t.equal(terminationLogOf(partial, c, '/p'), '/p/containers/a.termination-log', "a stored plan without mounts: this layout's file")
+  t.equal(terminationLogOf(partial, c, '/p'), '/p/containers/a.termination-log', "a stored plan without mounts (as the CRI tests' records): this layout's file")
 })
