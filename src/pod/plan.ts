@@ -305,15 +305,17 @@ export function planContainer(pod: PodSpec, c: ContainerSpec, inp: ContainerPlan
 }
 
 /**
- * The host file a container's plan binds at its terminationMessagePath, read
- * from the plan (pod.json stores it) so that a container planned by a
+ * The file in the pod's directory that a container's plan binds at its
+ * terminationMessagePath (a file outside it bound there too, as a kubelet's
+ * own termination-log by a CRI mount, is never made, emptied or removed
+ * here), read from the plan (pod.json stores it) so that a container planned by a
  * pod-launch of another state layout (an adopted detached pod) keeps its
  * messages; the layout's file when there is no plan, when a stored one
  * holds no mounts (pod-launch always stores them; a record made by other
  * means may not), or when it binds none there.
  */
 export const terminationLogOf = (plan: SpawnPlan | undefined, c: ContainerSpec, podDir: string): string =>
-  (plan?.mounts && boundFile(plan.mounts, c.terminationMessagePath)) ?? terminationLogFile(podDir, c.name)
+  (plan?.mounts && boundFile(plan.mounts, c.terminationMessagePath, podDir)) ?? terminationLogFile(podDir, c.name)
 
 /**
  * A process run inside a running container (hooks, exec probes, `pod-launch

@@ -120,17 +120,18 @@ function termLog(r: string, inp: RootfsInputs): NativeMount[] {
 }
 
 /**
- * The host file that `mounts` (a container's, with its pivot) bind at `path`
- * of the container's root, the last such bind (the one the container sees);
- * undefined when none does.
+ * The host file below `dir` that `mounts` (a container's, with its pivot)
+ * bind at `path` of the container's root, the last such bind; undefined when
+ * none does. Files outside `dir` (a kubelet's own termination-log, a volume)
+ * are not taken.
  */
-export function boundFile(mounts: readonly NativeMount[], path: string): string | undefined {
+export function boundFile(mounts: readonly NativeMount[], path: string, dir: string): string | undefined {
   const root = mounts.find(m => m.kind === 'pivot')?.target
   if (root === undefined) return undefined
   const target = inRoot(root, path)
   const f = native().mountFlags
   const isBind = (m: NativeMount) => (m.kind ?? 'mount') === 'mount' && ((m.flags ?? 0) & (f.MS_BIND | f.MS_REMOUNT)) === f.MS_BIND
-  return mounts.findLast(m => m.target === target && isBind(m))?.source
+  return mounts.findLast(m => m.target === target && isBind(m) && (m.source ?? '').startsWith(`${dir}/`))?.source
 }
 
 export function rootfsMounts(inp: RootfsInputs): NativeMount[] {

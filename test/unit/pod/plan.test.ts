@@ -274,4 +274,9 @@ t.test("a container's termination-log is the file its plan binds at terminationM
   t.equal(terminationLogOf(undefined, c, '/p'), '/p/containers/a.termination-log', "without a plan, this layout's file")
   const partial = { file: '/bin/sh' } as unknown as SpawnPlan
   t.equal(terminationLogOf(partial, c, '/p'), '/p/containers/a.termination-log', "a stored plan without mounts (as the CRI tests' records): this layout's file")
+  // kubelet binds its own file at /dev/termination-log (a CRI mount, after ours): it is not the pod's to make or remove.
+  const p = plan(s)
+  const ours = p.mounts.find(m => m.source === '/p/containers/a.termination-log')!
+  const kubelet = { ...p, mounts: [...p.mounts, { ...ours, source: '/var/lib/kubelet/pods/u/containers/a/0b1c' }] }
+  t.equal(terminationLogOf(kubelet, c, '/p'), '/p/containers/a.termination-log', "a kubelet's file bound there too: the pod's own file")
 })
