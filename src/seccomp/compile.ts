@@ -2,9 +2,9 @@
 // rule list libseccomp compiles (pure), and the per-pod cache that compiles
 // each distinct rule list once (native/filter.c, in this process, never in
 // the child).
-import { createRequire } from 'node:module'
 import { release } from 'node:os'
 import { PodError } from '../errors.js'
+import { nodeCrypto } from '../node-crypto.js'
 import { native, type NativeSeccompProfile } from '../spawn/index.js'
 import type { SeccompFilter, SeccompProfile } from './profile.js'
 
@@ -98,10 +98,8 @@ function compileError(e: unknown, profile: NativeSeccompProfile): PodError {
   return PodError.system('seccomp.compile', e, `${where}: ${err.syscall ?? 'libseccomp'}`, { hint: COMPILE_HINT })
 }
 
-// node:crypto loads with the first profile compiled, not with every pod's code (~3.5 ms of a CLI start).
-let nodeCrypto: typeof import('node:crypto') | undefined
-const sha256 = (text: string): string =>
-  (nodeCrypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex')
+// node:crypto loads with the first profile compiled, not with every pod's code.
+const sha256 = (text: string): string => nodeCrypto().createHash('sha256').update(text).digest('hex')
 
 /**
  * Compiles each distinct resolved profile once: a pod keeps one cache, so N

@@ -3,9 +3,9 @@
 // calls, where loading node:crypto for randomUUID cost ~3.5 ms of each CLI
 // start. Without /dev/urandom (a chroot without /dev) it is node:crypto's.
 import { closeSync, openSync, readSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { nodeCrypto } from '../node-crypto.js'
 
-const cryptoUuid = (): string => (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomUUID()
+const cryptoUuid = (): string => nodeCrypto().randomUUID()
 
 export function randomUuid(): string {
   const b = Buffer.alloc(16)

@@ -3,7 +3,7 @@
 // Job become one Pod object, named as their controller names a first pod and
 // labelled as it labels one. Nothing reconciles them afterwards: replicas
 // and a Job's completion settings are named in a warning. Pure.
-import { createRequire } from 'node:module'
+import { nodeCrypto } from '../node-crypto.js'
 import { Checker, isObj, type Obj } from './checker.js'
 import { parseMetadata } from './metadata.js'
 import { randomUuid } from './uuid.js'
@@ -69,7 +69,7 @@ const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789'
 
 /** utilrand.String(n): `n` random characters (node:crypto loads here, not at every run's start). */
 export const randomSuffix = (n = 5): string => {
-  const { randomInt } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  const { randomInt } = nodeCrypto()
   return Array.from({ length: n }, () => ALPHANUMS[randomInt(ALPHANUMS.length)]).join('')
 }
 
